@@ -1,0 +1,1 @@
+"""Netra backend (demo tree for ssot-lsp)."""

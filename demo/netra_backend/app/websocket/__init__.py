@@ -1,0 +1,1 @@
+"""Legacy WebSocket package (pre-SSOT)."""

@@ -1,0 +1,496 @@
+//! Finds deprecated SSOT paths in one Python file and builds the fix of each
+//! finding.
+//!
+//! Input: a rule set, where the file sits (`FileScope`), its text and its
+//! tree. Output: findings in byte offsets. This module never reads files and
+//! never applies edits; `fix.rs` runs the fix loop and `cli`/`lsp` convert
+//! offsets for their users.
+
+use std::collections::{HashMap, HashSet};
+
+use tree_sitter::{Node, Tree};
+
+use crate::edits::ImportEditor;
+use crate::finding::{Applicability, Finding, Fix};
+use crate::rules::{FileScope, NameMapping, QualifiedName, Rule, RuleKind, RuleSet};
+use crate::suppression::Suppressions;
+use crate::syntax::{self, field_children, node_text, Captures};
+
+/// Callees whose string arguments are dotted paths into modules: `patch`,
+/// `mock.patch`, `monkeypatch.setattr`, `importlib.import_module`, …
+const PATH_TAKING_CALLEES: &[&str] = &[
+    "patch",
+    "setattr",
+    "delattr",
+    "import_module",
+    "__import__",
+    "find_spec",
+    "resolve_name",
+    "reload",
+    "import_string",
+    "locate",
+];
+
+/// Checks a text, parsing it first.
+pub fn check_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding> {
+    let tree = syntax::parse_text(text);
+    check_tree(rules, scope, text, &tree)
+}
+
+/// Checks a text whose tree is already parsed (the server keeps one per
+/// document).
+pub fn check_tree(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -> Vec<Finding> {
+    let active: Vec<&Rule> = rules
+        .rules
+        .iter()
+        .filter(|rule| !rule.is_excluded(scope))
+        .filter(|rule| {
+            let ignored = scope.relative_path.as_deref().map(|path| rules.ignored_codes_for(path)).unwrap_or_default();
+            !ignored.iter().any(|code| crate::rules::code_matches(&rule.code, code))
+        })
+        .collect();
+    if active.is_empty() {
+        return Vec::new();
+    }
+    let captures = syntax::capture(tree, text);
+    let file = FileAnalysis::new(text, tree, scope, &captures);
+    let mut findings = Vec::new();
+    for rule in &active {
+        match rule.kind {
+            RuleKind::Module => file.check_module_rule(rule, &mut findings),
+            RuleKind::Names => file.check_names_rule(rule, &mut findings),
+            RuleKind::Call => file.check_call_rule(rule, &mut findings),
+            RuleKind::AllExport => {}
+        }
+    }
+    if let Some(rule) = active.iter().find(|rule| rule.kind == RuleKind::AllExport) {
+        file.check_all_exports(rule, &active, &mut findings);
+    }
+    let suppressions = Suppressions::from_comments(text, &captures.comments);
+    findings.retain(|finding| !suppressions.silences(text, tree, finding));
+    findings.sort_by(|a, b| (a.start, a.end, &a.code).cmp(&(b.start, b.end, &b.code)));
+    findings.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.code == b.code);
+    findings
+}
+
+/// One imported thing: what an import statement binds.
+#[derive(Debug, Clone)]
+pub struct ImportRecord<'tree> {
+    pub statement: Node<'tree>,
+    /// For `from M import ...`: the absolute `M`. For `import a.b`: `a.b`.
+    pub module: String,
+    /// The node holding the module path (`dotted_name` or `relative_import`).
+    pub module_node: Node<'tree>,
+    /// Number of leading dots of a relative import (0 when absolute).
+    pub dots: usize,
+    pub item: ImportItem<'tree>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ImportItem<'tree> {
+    /// `import a.b.c` (binds `a`) or `import a.b.c as x` (binds `x`).
+    Module { alias: Option<String>, node: Node<'tree>, path_node: Node<'tree> },
+    /// `from m import name [as alias]`.
+    Name { name: String, alias: Option<String>, node: Node<'tree>, name_node: Node<'tree> },
+    /// `from m import *`.
+    Star { node: Node<'tree> },
+}
+
+impl<'tree> ImportRecord<'tree> {
+    /// The local name this import binds, if any.
+    pub fn binding(&self) -> Option<String> {
+        match &self.item {
+            ImportItem::Module { alias: Some(alias), .. } => Some(alias.clone()),
+            ImportItem::Module { alias: None, .. } => self.module.split('.').next().map(str::to_string),
+            ImportItem::Name { name, alias, .. } => Some(alias.clone().unwrap_or_else(|| name.clone())),
+            ImportItem::Star { .. } => None,
+        }
+    }
+
+    /// What the binding refers to, fully qualified.
+    pub fn target(&self) -> Option<String> {
+        match &self.item {
+            ImportItem::Module { alias: Some(_), .. } => Some(self.module.clone()),
+            ImportItem::Module { alias: None, .. } => self.module.split('.').next().map(str::to_string),
+            ImportItem::Name { name, .. } => Some(join_path(&self.module, name)),
+            ImportItem::Star { .. } => None,
+        }
+    }
+}
+
+pub(crate) fn join_path(module: &str, name: &str) -> String {
+    if module.is_empty() { name.to_string() } else { format!("{module}.{name}") }
+}
+
+/// Everything about one file that the rules share.
+pub struct FileAnalysis<'a, 'tree> {
+    pub text: &'a str,
+    pub tree: &'tree Tree,
+    pub scope: &'a FileScope,
+    pub captures: &'a Captures<'tree>,
+    pub imports: Vec<ImportRecord<'tree>>,
+    /// Local name → fully qualified targets bound to it by imports.
+    pub bindings: HashMap<String, Vec<String>>,
+    pub editor: ImportEditor<'a, 'tree>,
+}
+
+impl<'a, 'tree> FileAnalysis<'a, 'tree> {
+    pub fn new(text: &'a str, tree: &'tree Tree, scope: &'a FileScope, captures: &'a Captures<'tree>) -> Self {
+        let imports: Vec<ImportRecord<'tree>> =
+            captures.imports.iter().flat_map(|statement| read_import(*statement, text, scope)).collect();
+        let mut bindings: HashMap<String, Vec<String>> = HashMap::new();
+        for record in &imports {
+            if let (Some(binding), Some(target)) = (record.binding(), record.target()) {
+                bindings.entry(binding).or_default().push(target);
+            }
+        }
+        let editor = ImportEditor::new(text, tree, scope);
+        FileAnalysis { text, tree, scope, captures, imports, bindings, editor }
+    }
+
+    fn finding(&self, rule: &Rule, node_range: (usize, usize), deprecated: String, mapping: Option<&NameMapping>, fix: Option<Fix>) -> Finding {
+        let canonical = mapping.and_then(|m| m.target.as_ref()).map(QualifiedName::full);
+        let shown_name = deprecated.rsplit('.').next().unwrap_or(&deprecated).to_string();
+        let shown = if rule.kind == RuleKind::Module && Some(&deprecated) == rule.module.as_ref() {
+            deprecated.clone()
+        } else {
+            shown_name
+        };
+        let mut message = rule.render_message(&shown, canonical.as_deref().or(rule.canonical.as_deref()));
+        match mapping {
+            Some(NameMapping { target: None, note, .. }) => {
+                message.push_str(" (no counterpart: rewrite by hand");
+                if let Some(note) = note {
+                    message.push_str("; ");
+                    message.push_str(note);
+                }
+                message.push(')');
+            }
+            Some(NameMapping { note: Some(note), applicability: Some(Applicability::Unsafe), .. }) => {
+                message.push_str(&format!(" (fix is unsafe: {note})"));
+            }
+            _ => {}
+        }
+        Finding {
+            code: rule.code.clone(),
+            rule_name: rule.name.clone(),
+            severity: rule.severity,
+            message,
+            start: node_range.0,
+            end: node_range.1,
+            deprecated,
+            canonical: canonical.or_else(|| rule.canonical.clone()),
+            url: rule.url.clone(),
+            fix,
+        }
+    }
+
+    /// `module` rules: imports of the module, names from it, attribute chains
+    /// and string paths into it.
+    fn check_module_rule(&self, rule: &Rule, findings: &mut Vec<Finding>) {
+        let Some(deprecated) = rule.module.as_deref() else { return };
+        for record in &self.imports {
+            match &record.item {
+                ImportItem::Name { name, node, name_node, .. } if record.module == deprecated => {
+                    let mapping = rule.mapping_for(name).unwrap_or_else(NameMapping::no_counterpart);
+                    let fix = self.editor.move_name_fix(record, &mapping, &self.imports);
+                    let range = (name_node.start_byte(), name_node.end_byte());
+                    let _ = node;
+                    findings.push(self.finding(rule, range, join_path(deprecated, name), Some(&mapping), fix));
+                }
+                ImportItem::Name { name, .. } if join_path(&record.module, name) == deprecated => {
+                    let fix = self.editor.module_binding_fix(rule, record, &self.imports);
+                    let range = self.editor.import_item_name_range(record);
+                    findings.push(self.finding(rule, range, deprecated.to_string(), None, fix));
+                }
+                ImportItem::Module { path_node, .. } if record.module == deprecated => {
+                    let fix = self.editor.module_binding_fix(rule, record, &self.imports);
+                    let range = (path_node.start_byte(), path_node.end_byte());
+                    findings.push(self.finding(rule, range, deprecated.to_string(), None, fix));
+                }
+                ImportItem::Star { .. } if record.module == deprecated => {
+                    let fix = self.editor.star_import_fix(rule, record);
+                    let range = (record.module_node.start_byte(), record.module_node.end_byte());
+                    findings.push(self.finding(rule, range, deprecated.to_string(), None, fix));
+                }
+                _ => {}
+            }
+        }
+        self.check_string_paths(rule, findings, |path| {
+            if path == deprecated {
+                return Some((deprecated.to_string(), None));
+            }
+            let rest = path.strip_prefix(deprecated)?.strip_prefix(['.', ':'])?;
+            let name = rest.split('.').next().unwrap_or(rest);
+            Some((join_path(deprecated, name), Some(rule.mapping_for(name).unwrap_or_else(NameMapping::no_counterpart))))
+        });
+    }
+
+    /// `names` rules: listed names imported from the module, attribute uses of
+    /// them through a module binding, and string paths.
+    fn check_names_rule(&self, rule: &Rule, findings: &mut Vec<Finding>) {
+        let Some(package) = rule.module.as_deref() else { return };
+        for record in &self.imports {
+            let ImportItem::Name { name, name_node, .. } = &record.item else { continue };
+            if record.module != package {
+                continue;
+            }
+            let Some(mapping) = rule.mapping_for(name) else { continue };
+            let fix = self.editor.move_name_fix(record, &mapping, &self.imports);
+            let range = (name_node.start_byte(), name_node.end_byte());
+            findings.push(self.finding(rule, range, join_path(package, name), Some(&mapping), fix));
+        }
+        // `import pkg as p; p.old(...)` and `pkg.old(...)`.
+        for attribute in syntax::descendants_of_kind(self.tree.root_node(), "attribute") {
+            let Some(path) = self.resolve_expression(attribute) else { continue };
+            let Some(name) = path.strip_prefix(package).and_then(|rest| rest.strip_prefix('.')) else { continue };
+            let Some(mapping) = rule.mapping_for(name) else { continue };
+            let Some(attr_node) = attribute.child_by_field_name("attribute") else { continue };
+            let range = (attr_node.start_byte(), attr_node.end_byte());
+            findings.push(self.finding(rule, range, path.clone(), Some(&mapping), None));
+        }
+        self.check_string_paths(rule, findings, |path| {
+            let rest = path.strip_prefix(package)?.strip_prefix(['.', ':'])?;
+            let name = rest.split('.').next().unwrap_or(rest);
+            let mapping = rule.mapping_for(name)?;
+            Some((join_path(package, name), Some(mapping)))
+        });
+    }
+
+    /// `call` rules: calls whose callee resolves to a listed callable.
+    fn check_call_rule(&self, rule: &Rule, findings: &mut Vec<Finding>) {
+        for call in &self.captures.calls {
+            let Some(callee) = call.child_by_field_name("function") else { continue };
+            let Some(path) = self.resolve_expression(callee) else { continue };
+            if !rule.callables.iter().any(|callable| *callable == path) {
+                continue;
+            }
+            let range = (callee.start_byte(), callee.end_byte());
+            let mapping = NameMapping {
+                target: rule.canonical.as_deref().and_then(QualifiedName::parse),
+                applicability: None,
+                note: None,
+            };
+            let mut finding = self.finding(rule, range, path, None, None);
+            finding.canonical = mapping.target.as_ref().map(QualifiedName::full);
+            findings.push(finding);
+        }
+    }
+
+    /// Strings that are dotted paths given to `patch(...)`, `import_module`,
+    /// `monkeypatch.setattr`, `sys.modules[...]` and the like.
+    fn check_string_paths(
+        &self,
+        rule: &Rule,
+        findings: &mut Vec<Finding>,
+        classify: impl Fn(&str) -> Option<(String, Option<NameMapping>)>,
+    ) {
+        for string in &self.captures.strings {
+            let Some((content_start, content_end)) = string_content_range(*string, self.text) else { continue };
+            let content = &self.text[content_start..content_end];
+            if !is_path_like(content) || !self.is_path_argument(*string) {
+                continue;
+            }
+            let Some((deprecated, mapping)) = classify(content) else { continue };
+            let fix = self.editor.string_path_fix(rule, content, (content_start, content_end), mapping.as_ref());
+            findings.push(self.finding(rule, (content_start, content_end), deprecated, mapping.as_ref(), fix));
+        }
+    }
+
+    /// Whether a string literal sits where Python code names a module path.
+    fn is_path_argument(&self, string: Node<'tree>) -> bool {
+        let mut node = string;
+        // Implicit concatenation and keyword arguments (`target="..."`).
+        while let Some(parent) = node.parent() {
+            match parent.kind() {
+                "concatenated_string" | "parenthesized_expression" => node = parent,
+                _ => break,
+            }
+        }
+        let Some(parent) = node.parent() else { return false };
+        match parent.kind() {
+            "argument_list" => {}
+            "subscript" => {
+                // sys.modules["pkg.mod"]
+                return parent
+                    .child_by_field_name("value")
+                    .is_some_and(|value| node_text(value, self.text).ends_with("modules"));
+            }
+            _ => return false,
+        }
+        let Some(call) = parent.parent().filter(|call| call.kind() == "call") else { return false };
+        let Some(callee) = call.child_by_field_name("function") else { return false };
+        let last = node_text(callee, self.text).rsplit('.').next().unwrap_or_default();
+        PATH_TAKING_CALLEES.contains(&last)
+    }
+
+    /// The fully qualified path of `name` or `a.b.c`, following import bindings.
+    pub fn resolve_expression(&self, node: Node<'tree>) -> Option<String> {
+        let mut parts = Vec::new();
+        let mut current = node;
+        loop {
+            match current.kind() {
+                "identifier" => {
+                    parts.push(node_text(current, self.text));
+                    break;
+                }
+                "attribute" => {
+                    parts.push(node_text(current.child_by_field_name("attribute")?, self.text));
+                    current = current.child_by_field_name("object")?;
+                }
+                _ => return None,
+            }
+        }
+        parts.reverse();
+        let targets = self.bindings.get(parts[0])?;
+        let target = targets.first()?;
+        let mut path = target.clone();
+        for part in &parts[1..] {
+            path.push('.');
+            path.push_str(part);
+        }
+        Some(path)
+    }
+
+    /// `all-export`: entries of `__all__` naming something a deprecated import
+    /// of another active rule binds.
+    fn check_all_exports(&self, rule: &Rule, active: &[&Rule], findings: &mut Vec<Finding>) {
+        let deprecated_bindings: HashSet<String> = findings
+            .iter()
+            .filter_map(|finding| {
+                self.imports.iter().find(|record| {
+                    let range = self.editor.import_item_name_range(record);
+                    range.0 <= finding.start && finding.end <= range.1 && record.statement.start_byte() <= finding.start
+                })
+            })
+            .filter_map(ImportRecord::binding)
+            .collect();
+        let _ = active;
+        for value in &self.captures.all_values {
+            for string in syntax::descendants_of_kind(*value, "string") {
+                let Some((start, end)) = string_content_range(string, self.text) else { continue };
+                let name = &self.text[start..end];
+                if !deprecated_bindings.contains(name) {
+                    continue;
+                }
+                let fix = self.editor.remove_list_entry_fix(rule, string);
+                let mut finding = self.finding(rule, (start, end), name.to_string(), None, fix);
+                finding.canonical = None;
+                findings.push(finding);
+            }
+        }
+    }
+}
+
+/// `a.b.c` or `a.b:c`, the shapes of a module path in a string.
+fn is_path_like(content: &str) -> bool {
+    let path = content.replacen(':', ".", 1);
+    path.contains('.') && crate::rules::is_dotted_path(&path)
+}
+
+/// The byte range of a plain string literal's content (no f-strings, no
+/// escapes needed for dotted paths).
+pub(crate) fn string_content_range(string: Node<'_>, text: &str) -> Option<(usize, usize)> {
+    let mut cursor = string.walk();
+    let children: Vec<Node> = string.named_children(&mut cursor).collect();
+    if children.iter().any(|child| child.kind() == "interpolation" || child.kind() == "escape_sequence") {
+        return None;
+    }
+    let start_node = children.iter().find(|child| child.kind() == "string_start")?;
+    let end_node = children.iter().find(|child| child.kind() == "string_end")?;
+    let prefix = node_text(*start_node, text);
+    if prefix.chars().any(|c| matches!(c, 'f' | 'F' | 'b' | 'B')) {
+        return None;
+    }
+    Some((start_node.end_byte(), end_node.start_byte()))
+}
+
+/// Reads the imported items of one import statement.
+pub fn read_import<'tree>(statement: Node<'tree>, text: &str, scope: &FileScope) -> Vec<ImportRecord<'tree>> {
+    let mut records = Vec::new();
+    match statement.kind() {
+        "import_statement" => {
+            for item in field_children(statement, "name") {
+                let (path_node, alias) = match item.kind() {
+                    "aliased_import" => {
+                        let Some(name) = item.child_by_field_name("name") else { continue };
+                        let alias = item.child_by_field_name("alias").map(|a| node_text(a, text).to_string());
+                        (name, alias)
+                    }
+                    _ => (item, None),
+                };
+                records.push(ImportRecord {
+                    statement,
+                    module: normalise_dotted(node_text(path_node, text)),
+                    module_node: path_node,
+                    dots: 0,
+                    item: ImportItem::Module { alias, node: item, path_node },
+                });
+            }
+        }
+        "import_from_statement" => {
+            let Some(module_node) = statement.child_by_field_name("module_name") else { return records };
+            let Some((module, dots)) = resolve_from_module(module_node, text, scope) else { return records };
+            let mut cursor = statement.walk();
+            let star = statement.named_children(&mut cursor).find(|child| child.kind() == "wildcard_import");
+            if let Some(star) = star {
+                records.push(ImportRecord { statement, module, module_node, dots, item: ImportItem::Star { node: star } });
+                return records;
+            }
+            for item in field_children(statement, "name") {
+                let (name_node, alias) = match item.kind() {
+                    "aliased_import" => {
+                        let Some(name) = item.child_by_field_name("name") else { continue };
+                        let alias = item.child_by_field_name("alias").map(|a| node_text(a, text).to_string());
+                        (name, alias)
+                    }
+                    _ => (item, None),
+                };
+                records.push(ImportRecord {
+                    statement,
+                    module: module.clone(),
+                    module_node,
+                    dots,
+                    item: ImportItem::Name {
+                        name: normalise_dotted(node_text(name_node, text)),
+                        alias,
+                        node: item,
+                        name_node,
+                    },
+                });
+            }
+        }
+        _ => {}
+    }
+    records
+}
+
+/// Dotted names may hold spaces or line continuations (`a . b`); drop them.
+fn normalise_dotted(raw: &str) -> String {
+    raw.split('.').map(|part| part.trim_matches(|c: char| c.is_whitespace() || c == '\\')).collect::<Vec<_>>().join(".")
+}
+
+/// The absolute module of `from X import`, resolving relative imports from
+/// the file's package. Returns the module and the number of leading dots.
+fn resolve_from_module(module_node: Node<'_>, text: &str, scope: &FileScope) -> Option<(String, usize)> {
+    if module_node.kind() != "relative_import" {
+        return Some((normalise_dotted(node_text(module_node, text)), 0));
+    }
+    let raw = node_text(module_node, text);
+    let dots = raw.chars().take_while(|c| *c == '.').count();
+    let rest = normalise_dotted(raw[dots..].trim());
+    let mut base = scope.current_package()?;
+    for _ in 1..dots {
+        base = match base.rsplit_once('.') {
+            Some((parent, _)) => parent.to_string(),
+            None if !base.is_empty() => String::new(),
+            None => return None,
+        };
+    }
+    let module = match (base.is_empty(), rest.is_empty()) {
+        (_, true) => base,
+        (true, false) => rest,
+        (false, false) => format!("{base}.{rest}"),
+    };
+    Some((module, dots))
+}

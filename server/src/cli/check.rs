@@ -1,0 +1,170 @@
+//! `ssot-lsp check`: walk, prefilter, check (and fix) files in parallel, then
+//! print one report.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use rayon::prelude::*;
+
+use super::output::{self, FileReport, Report};
+use super::CheckArgs;
+use crate::fix::{fix_text, FixOptions};
+use crate::rules::{load_rule_set, LoadedRules, RuleSet};
+use crate::{analysis, workspace};
+
+pub fn run_check(args: &CheckArgs) -> ExitCode {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let loaded = match load_rules(args, &paths, &cwd) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            output::error(&format!("{error}"));
+            return ExitCode::from(2);
+        }
+    };
+    let rules = &loaded.rules;
+    let (files, warnings) = workspace::walk(&paths, rules, &cwd);
+    let mut had_error = false;
+    for warning in &warnings {
+        let path = warning.path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
+        output::warn(&format!("{path}{}", warning.message));
+        had_error |= warning.path.is_some();
+    }
+    let options = FixOptions { unsafe_fixes: args.unsafe_fixes || rules.settings.unsafe_fixes, only_codes: Vec::new() };
+    let mode = Mode::of(args);
+    let reports: Vec<FileReport> = files.par_iter().map(|path| check_file(rules, &cwd, path, &options, mode)).collect();
+    let report = Report { files: reports, checked: files.len() };
+    for file in &report.files {
+        if let Some(error) = &file.error {
+            output::warn(&format!("{}: {error}", file.display));
+            had_error |= file.is_error;
+        }
+    }
+    let color = !args.no_color && std::env::var_os("NO_COLOR").is_none();
+    output::print_report(&report, args, rules, color);
+    if had_error {
+        return ExitCode::from(2);
+    }
+    let remaining = report.files.iter().map(|file| file.findings.len()).sum::<usize>();
+    let pending = mode == Mode::Diff && report.files.iter().any(|file| file.fixed_text.is_some());
+    if (remaining > 0 || pending) && !args.exit_zero {
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+/// What `check` does with fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    Report,
+    Fix,
+    Diff,
+}
+
+impl Mode {
+    fn of(args: &CheckArgs) -> Self {
+        if args.diff {
+            Mode::Diff
+        } else if args.fix {
+            Mode::Fix
+        } else {
+            Mode::Report
+        }
+    }
+}
+
+fn load_rules(args: &CheckArgs, paths: &[PathBuf], cwd: &Path) -> anyhow::Result<LoadedRules> {
+    let start = paths.first().map(|path| if path.is_absolute() { path.clone() } else { cwd.join(path) }).unwrap_or_else(|| cwd.to_path_buf());
+    let mut loaded = load_rule_set(args.config.as_deref(), &start)?;
+    if !args.select.is_empty() || !args.ignore.is_empty() {
+        loaded.rules = narrow(&loaded.rules, &args.select, &args.ignore).context("--select/--ignore")?;
+    }
+    Ok(loaded)
+}
+
+/// Applies `--select` and `--ignore` on top of the config.
+fn narrow(rules: &RuleSet, select: &[String], ignore: &[String]) -> anyhow::Result<RuleSet> {
+    let mut narrowed = rules.clone();
+    for selector in select.iter().chain(ignore) {
+        if !rules.rules.iter().any(|rule| crate::rules::code_matches(&rule.code, selector)) {
+            anyhow::bail!("no active rule code starts with `{selector}` (see `ssot-lsp rules`)");
+        }
+    }
+    narrowed.rules.retain(|rule| {
+        let selected = select.is_empty() || select.iter().any(|code| crate::rules::code_matches(&rule.code, code));
+        let ignored = ignore.iter().any(|code| crate::rules::code_matches(&rule.code, code));
+        selected && !ignored
+    });
+    Ok(narrowed.with_recomputed_triggers())
+}
+
+fn check_file(rules: &RuleSet, cwd: &Path, path: &Path, options: &FixOptions, mode: Mode) -> FileReport {
+    let display = workspace::relative_to(path, cwd).display().to_string();
+    let mut report = FileReport::new(path.to_path_buf(), display);
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            report.error = Some(format!("cannot read: {error}"));
+            report.is_error = true;
+            return report;
+        }
+    };
+    if !rules.may_match_bytes(&bytes) {
+        return report;
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => {
+            report.error = Some("skipped: not valid UTF-8".to_string());
+            return report;
+        }
+    };
+    let scope = workspace::scope_for(rules, cwd, path);
+    if mode == Mode::Report {
+        report.findings = analysis::check_text(rules, &scope, &text);
+        report.text = Some(text);
+        return report;
+    }
+    let outcome = fix_text(rules, &scope, &text, options);
+    report.applied = outcome.applied_count();
+    report.findings = outcome.remaining;
+    if outcome.text != text {
+        if mode == Mode::Fix {
+            if let Err(error) = write_atomically(path, &text, &outcome.text) {
+                report.error = Some(format!("not fixed: {error:#}"));
+                report.is_error = true;
+                report.applied = 0;
+                report.findings = analysis::check_text(rules, &scope, &text);
+                report.text = Some(text);
+                return report;
+            }
+        }
+        report.fixed_text = Some(outcome.text.clone());
+    }
+    report.original_text = Some(text);
+    report.text = Some(outcome.text);
+    report
+}
+
+/// Writes `new` over `path` through a temporary file in the same folder and a
+/// rename, keeping permissions. Refuses when the file changed since it was
+/// read as `old`.
+pub fn write_atomically(path: &Path, old: &str, new: &str) -> anyhow::Result<()> {
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let metadata = std::fs::metadata(path).with_context(|| format!("cannot stat {}", path.display()))?;
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".ssot-fix-")
+        .tempfile_in(folder)
+        .with_context(|| format!("cannot create a temporary file in {}", folder.display()))?;
+    temporary.write_all(new.as_bytes()).context("cannot write the temporary file")?;
+    temporary.as_file().sync_all().context("cannot flush the temporary file")?;
+    std::fs::set_permissions(temporary.path(), metadata.permissions()).context("cannot copy permissions")?;
+    let current = std::fs::read(path).with_context(|| format!("cannot re-read {}", path.display()))?;
+    if current != old.as_bytes() {
+        anyhow::bail!("the file changed on disk while it was being fixed; run again");
+    }
+    temporary.persist(path).with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,589 @@
+//! Builds the text edits of fixes: moving a name to its canonical import,
+//! rewriting a module binding and its attribute uses, string paths, star
+//! imports and `__all__` entries.
+//!
+//! Every edit is computed from node ranges and keeps the file's indentation,
+//! comments, parenthesised layout and line endings. This module only builds
+//! edits; `fix.rs` applies them and checks the result still parses.
+
+use tree_sitter::{Node, Tree};
+
+use crate::analysis::{join_path, string_content_range, ImportItem, ImportRecord};
+use crate::finding::{Applicability, Edit, Fix};
+use crate::rules::{FileScope, NameMapping, QualifiedName, Rule};
+use crate::syntax::{descendants_of_kind, field_children, node_text};
+
+/// How an identifier occurrence uses its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Occurrence {
+    /// Reads the binding: renaming it follows the import.
+    Reference,
+    /// Binds the name (assignment, parameter, def, import, global, del…).
+    Binding,
+    /// Not a variable at all: an attribute name or a keyword argument.
+    NotAName,
+}
+
+pub struct ImportEditor<'a, 'tree> {
+    text: &'a str,
+    tree: &'tree Tree,
+    scope: &'a FileScope,
+    line_ending: &'static str,
+}
+
+impl<'a, 'tree> ImportEditor<'a, 'tree> {
+    pub fn new(text: &'a str, tree: &'tree Tree, scope: &'a FileScope) -> Self {
+        ImportEditor { text, tree, scope, line_ending: detect_line_ending(text) }
+    }
+
+    /// The range that names an imported item: the imported name, or the
+    /// module path of `import a.b`.
+    pub fn import_item_name_range(&self, record: &ImportRecord<'tree>) -> (usize, usize) {
+        match &record.item {
+            ImportItem::Name { name_node, .. } => (name_node.start_byte(), name_node.end_byte()),
+            ImportItem::Module { path_node, .. } => (path_node.start_byte(), path_node.end_byte()),
+            ImportItem::Star { .. } => (record.module_node.start_byte(), record.module_node.end_byte()),
+        }
+    }
+
+    /// Moves `from old import name` to the mapping's target, merging into an
+    /// existing import of the target module, renaming uses where that is
+    /// provably safe and keeping the old name as an alias where it is not.
+    pub fn move_name_fix(&self, record: &ImportRecord<'tree>, mapping: &NameMapping, imports: &[ImportRecord<'tree>]) -> Option<Fix> {
+        let target = mapping.target.as_ref()?;
+        let applicability = mapping.applicability?;
+        self.move_name_edits(record, target, imports, Vec::new(), &[])
+            .map(|(edits, item_text)| Fix {
+                title: format!("Import `{item_text}` from `{}`", target.module),
+                applicability,
+                edits,
+            })
+    }
+
+    /// The edits of a name move, plus `extra` edits (attribute renames), and
+    /// the text of the new import item. `rename_skip` are ranges of
+    /// references that `extra` already rewrites whole.
+    fn move_name_edits(
+        &self,
+        record: &ImportRecord<'tree>,
+        target: &QualifiedName,
+        imports: &[ImportRecord<'tree>],
+        extra: Vec<Edit>,
+        rename_skip: &[(usize, usize)],
+    ) -> Option<(Vec<Edit>, String)> {
+        let ImportItem::Name { name, alias, node, .. } = &record.item else { return None };
+        let statement = record.statement;
+        let mut renames = Vec::new();
+        let item_text = match alias {
+            Some(alias) if *alias == target.name => target.name.clone(),
+            Some(alias) => format!("{} as {alias}", target.name),
+            None if *name == target.name => target.name.clone(),
+            None => match self.rename_plan(statement, name, &target.name, &target.full(), imports) {
+                Some(references) => {
+                    renames = references;
+                    target.name.clone()
+                }
+                None => format!("{} as {name}", target.name),
+            },
+        };
+        let module_text = self.module_text(record, &target.module);
+        let names = field_children(statement, "name");
+        let existing = self.mergeable_import(statement, &target.module, imports);
+        let already_imported = existing.is_some_and(|existing| {
+            imports.iter().any(|other| {
+                other.statement.id() == existing.id()
+                    && matches!(&other.item, ImportItem::Name { name: n, alias: a, .. }
+                        if *n == target.name && a.as_deref().unwrap_or(n) == item_text.rsplit(' ').next().unwrap_or(&item_text))
+            })
+        });
+        let mut edits = Vec::new();
+        match (names.len(), existing) {
+            (1, None) => {
+                edits.push(Edit::replace(record.module_node.start_byte(), record.module_node.end_byte(), module_text));
+                edits.push(Edit::replace(node.start_byte(), node.end_byte(), item_text.clone()));
+            }
+            (1, Some(existing)) => {
+                edits.push(self.delete_statement(statement));
+                if !already_imported {
+                    edits.push(self.append_name(existing, &item_text)?);
+                }
+            }
+            (_, existing) => {
+                edits.push(self.remove_name(statement, *node, &names)?);
+                match existing {
+                    Some(existing) if already_imported => {
+                        let _ = existing;
+                    }
+                    Some(existing) => edits.push(self.append_name(existing, &item_text)?),
+                    None => edits.push(self.insert_after_statement(statement, &format!("from {module_text} import {item_text}"))),
+                }
+            }
+        }
+        for (start, end) in renames {
+            if rename_skip.iter().any(|(s, e)| *s <= start && end <= *e) {
+                continue;
+            }
+            edits.push(Edit::replace(start, end, target.name.clone()));
+        }
+        edits.extend(extra);
+        normalise(edits).map(|edits| (edits, item_text))
+    }
+
+    /// An earlier `from module import ...` in the same block, to merge into.
+    fn mergeable_import(&self, statement: Node<'tree>, module: &str, imports: &[ImportRecord<'tree>]) -> Option<Node<'tree>> {
+        imports
+            .iter()
+            .filter(|other| other.statement.id() != statement.id())
+            .filter(|other| other.module == module && matches!(other.item, ImportItem::Name { .. }))
+            .filter(|other| other.statement.kind() == "import_from_statement")
+            .filter(|other| other.statement.parent().map(|p| p.id()) == statement.parent().map(|p| p.id()))
+            .filter(|other| other.statement.start_byte() < statement.start_byte())
+            .map(|other| other.statement)
+            .last()
+    }
+
+    /// `import old.mod as m` / `from pkg import old_mod` / `import old.mod`:
+    /// rewrite the binding to the canonical module and every `m.name` use.
+    pub fn module_binding_fix(&self, rule: &Rule, record: &ImportRecord<'tree>, imports: &[ImportRecord<'tree>]) -> Option<Fix> {
+        let canonical = rule.canonical.as_deref()?;
+        let deprecated = rule.module.as_deref()?;
+        let (prefix, scope_node) = match &record.item {
+            ImportItem::Module { alias: None, .. } => (deprecated.to_string(), self.tree.root_node()),
+            _ => (record.binding()?, scope_of(record.statement)),
+        };
+        let mut applicability: Option<Applicability> = None;
+        let mut attribute_edits = Vec::new();
+        let mut handled_objects = Vec::new();
+        let mut used = false;
+        for attribute in descendants_of_kind(scope_node, "attribute") {
+            let Some(object) = attribute.child_by_field_name("object") else { continue };
+            if dotted_text(object, self.text).as_deref() != Some(prefix.as_str()) {
+                continue;
+            }
+            let attr = attribute.child_by_field_name("attribute")?;
+            let attr_name = node_text(attr, self.text);
+            let mapping = rule.mapping_for(attr_name)?;
+            let target = mapping.target?;
+            if target.module != canonical {
+                return None;
+            }
+            applicability = applicability.max(Some(mapping.applicability?));
+            used = true;
+            if target.name != attr_name {
+                attribute_edits.push(Edit::replace(attr.start_byte(), attr.end_byte(), target.name.clone()));
+            }
+            if matches!(record.item, ImportItem::Module { alias: None, .. }) {
+                attribute_edits.push(Edit::replace(object.start_byte(), object.end_byte(), canonical.to_string()));
+            }
+            handled_objects.push((object.start_byte(), object.end_byte()));
+        }
+        if !used || self.has_bare_use(record, scope_node, &handled_objects) {
+            applicability = applicability.max(Some(rule.fix?));
+        }
+        let applicability = applicability?;
+        let title = format!("Use `{canonical}`");
+        match &record.item {
+            ImportItem::Module { path_node, .. } => {
+                if self.rebinds_in(scope_node, &record.binding()?, record.statement) {
+                    return None;
+                }
+                let mut edits = vec![Edit::replace(path_node.start_byte(), path_node.end_byte(), canonical.to_string())];
+                edits.extend(attribute_edits);
+                Some(Fix { title, applicability, edits: normalise(edits)? })
+            }
+            ImportItem::Name { .. } => {
+                let target = QualifiedName::parse(canonical)?;
+                let (edits, _) = self.move_name_edits(record, &target, imports, attribute_edits, &[])?;
+                Some(Fix { title, applicability, edits })
+            }
+            ImportItem::Star { .. } => None,
+        }
+    }
+
+    /// Whether a module binding is used other than as `binding.attr`.
+    fn has_bare_use(&self, record: &ImportRecord<'tree>, scope_node: Node<'tree>, handled: &[(usize, usize)]) -> bool {
+        let Some(binding) = record.binding() else { return false };
+        if matches!(record.item, ImportItem::Module { alias: None, .. }) {
+            return false;
+        }
+        descendants_of_kind(scope_node, "identifier").into_iter().any(|identifier| {
+            node_text(identifier, self.text) == binding
+                && !within(identifier, record.statement)
+                && classify(identifier) == Occurrence::Reference
+                && !handled.iter().any(|(s, e)| *s == identifier.start_byte() && *e == identifier.end_byte())
+        })
+    }
+
+    fn rebinds_in(&self, scope_node: Node<'tree>, binding: &str, own: Node<'tree>) -> bool {
+        descendants_of_kind(scope_node, "identifier").into_iter().any(|identifier| {
+            node_text(identifier, self.text) == binding && !within(identifier, own) && classify(identifier) == Occurrence::Binding
+        })
+    }
+
+    /// `from old import *` → `from canonical import *`.
+    pub fn star_import_fix(&self, rule: &Rule, record: &ImportRecord<'tree>) -> Option<Fix> {
+        let canonical = rule.canonical.as_deref()?;
+        let applicability = rule.fix?;
+        let module_text = self.module_text(record, canonical);
+        Some(Fix {
+            title: format!("Import `*` from `{canonical}`"),
+            applicability,
+            edits: vec![Edit::replace(record.module_node.start_byte(), record.module_node.end_byte(), module_text)],
+        })
+    }
+
+    /// Rewrites a dotted path inside a string literal.
+    pub fn string_path_fix(&self, rule: &Rule, content: &str, range: (usize, usize), mapping: Option<&NameMapping>) -> Option<Fix> {
+        let (replacement, applicability) = match mapping {
+            None => (rule.canonical.clone()?, rule.fix?),
+            Some(mapping) => {
+                let target = mapping.target.as_ref()?;
+                let deprecated = rule.module.as_deref()?;
+                let rest = &content[deprecated.len()..];
+                let separator = &rest[..1];
+                let after_name = rest[1..].find('.').map(|i| &rest[1 + i..]).unwrap_or("");
+                (format!("{}{separator}{}{after_name}", target.module, target.name), mapping.applicability?)
+            }
+        };
+        Some(Fix {
+            title: format!("Replace the path with `{replacement}`"),
+            applicability,
+            edits: vec![Edit::replace(range.0, range.1, replacement)],
+        })
+    }
+
+    /// Removes a string from the list or tuple it is an element of.
+    pub fn remove_list_entry_fix(&self, rule: &Rule, string: Node<'tree>) -> Option<Fix> {
+        let applicability = rule.fix?;
+        let list = string.parent().filter(|parent| matches!(parent.kind(), "list" | "tuple"))?;
+        let mut cursor = list.walk();
+        let elements: Vec<Node> = list.named_children(&mut cursor).filter(|child| child.kind() != "comment").collect();
+        let edit = self.remove_element(list, string, &elements)?;
+        let (start, end) = string_content_range(string, self.text)?;
+        Some(Fix {
+            title: format!("Remove `{}` from `__all__`", &self.text[start..end]),
+            applicability,
+            edits: vec![edit],
+        })
+    }
+
+    /// Which references of `old` in the import's scope to rename to `new`,
+    /// or `None` when renaming is not provably safe.
+    fn rename_plan(&self, statement: Node<'tree>, old: &str, new: &str, new_target: &str, imports: &[ImportRecord<'tree>]) -> Option<Vec<(usize, usize)>> {
+        let scope_node = scope_of(statement);
+        if scope_node.kind() == "class_definition" {
+            return None;
+        }
+        let mut references = Vec::new();
+        for identifier in descendants_of_kind(scope_node, "identifier") {
+            let text = node_text(identifier, self.text);
+            if text == old {
+                if within(identifier, statement) {
+                    continue;
+                }
+                match classify(identifier) {
+                    Occurrence::NotAName => {}
+                    Occurrence::Binding => return None,
+                    Occurrence::Reference => references.push((identifier.start_byte(), identifier.end_byte())),
+                }
+            } else if text == new {
+                if classify(identifier) == Occurrence::NotAName {
+                    continue;
+                }
+                let from_same_target = imports.iter().any(|record| {
+                    within(identifier, record.statement) && record.target().as_deref() == Some(new_target)
+                });
+                let in_import = imports.iter().any(|record| within(identifier, record.statement));
+                if in_import && from_same_target {
+                    continue;
+                }
+                if !in_import {
+                    // A reference to `new` that an import of the same target
+                    // binds is fine; anything else would change meaning.
+                    let bound_here = imports.iter().any(|record| {
+                        record.target().as_deref() == Some(new_target)
+                            && record.binding().as_deref() == Some(new)
+                            && within(record.statement, scope_node)
+                    });
+                    if bound_here && classify(identifier) == Occurrence::Reference {
+                        continue;
+                    }
+                }
+                return None;
+            }
+        }
+        // A string naming the old binding (`__all__`, `getattr`, a string
+        // annotation) would go stale.
+        for string in descendants_of_kind(scope_node, "string") {
+            if let Some((start, end)) = string_content_range(string, self.text) {
+                if &self.text[start..end] == old {
+                    return None;
+                }
+            }
+        }
+        Some(references)
+    }
+
+    /// The text of the target module as this import should spell it: relative
+    /// when the original was relative and the target is inside the same base
+    /// package, absolute otherwise.
+    fn module_text(&self, record: &ImportRecord<'tree>, target_module: &str) -> String {
+        if record.dots == 0 {
+            return target_module.to_string();
+        }
+        let Some(mut base) = self.scope.current_package() else { return target_module.to_string() };
+        for _ in 1..record.dots {
+            base = base.rsplit_once('.').map(|(parent, _)| parent.to_string()).unwrap_or_default();
+        }
+        let dots = ".".repeat(record.dots);
+        if target_module == base {
+            return dots;
+        }
+        match target_module.strip_prefix(&format!("{base}.")) {
+            Some(rest) if !base.is_empty() => format!("{dots}{rest}"),
+            _ if base.is_empty() => format!("{dots}{target_module}"),
+            _ => target_module.to_string(),
+        }
+    }
+
+    /// Deletes a whole statement: its lines when it is alone on them, the
+    /// statement and one `;` otherwise, `pass` when it is a block's only
+    /// statement.
+    fn delete_statement(&self, statement: Node<'tree>) -> Edit {
+        if let Some(parent) = statement.parent() {
+            let mut cursor = parent.walk();
+            let siblings = parent.named_children(&mut cursor).filter(|child| child.kind() != "comment").count();
+            if parent.kind() == "block" && siblings == 1 {
+                return Edit::replace(statement.start_byte(), statement.end_byte(), "pass");
+            }
+        }
+        let (start, end) = (statement.start_byte(), statement.end_byte());
+        let line_start = self.line_start(start);
+        let before = &self.text[line_start..start];
+        let after_end = self.line_content_end(end);
+        let after = &self.text[end..after_end];
+        if before.trim().is_empty() && is_blank_or_comment(after) {
+            return Edit::delete(line_start, self.next_line_start(end));
+        }
+        // `a; stmt; b` → drop `stmt; ` (or `; stmt` at the end).
+        let trailing = self.text[end..].find(|c: char| c != ' ' && c != '\t').map(|i| end + i);
+        if let Some(semicolon) = trailing.filter(|&i| self.text[i..].starts_with(';')) {
+            let next = self.text[semicolon + 1..].find(|c: char| c != ' ' && c != '\t').map_or(semicolon + 1, |i| semicolon + 1 + i);
+            return Edit::delete(start, next);
+        }
+        let leading = self.text[..start].trim_end_matches([' ', '\t']);
+        if leading.ends_with(';') {
+            return Edit::delete(leading.len() - 1, end);
+        }
+        Edit::replace(start, end, "pass")
+    }
+
+    /// Removes one imported name from a statement that keeps others.
+    fn remove_name(&self, statement: Node<'tree>, node: Node<'tree>, names: &[Node<'tree>]) -> Option<Edit> {
+        let parenthesised = {
+            let mut cursor = statement.walk();
+            let has_paren = statement.children(&mut cursor).any(|child| child.kind() == "(");
+            has_paren
+        };
+        if parenthesised {
+            if let Some(edit) = self.delete_own_line(node) {
+                return Some(edit);
+            }
+        }
+        self.remove_element_by_commas(node, names)
+    }
+
+    fn remove_element(&self, list: Node<'tree>, element: Node<'tree>, elements: &[Node<'tree>]) -> Option<Edit> {
+        let _ = list;
+        if let Some(edit) = self.delete_own_line(element) {
+            return Some(edit);
+        }
+        self.remove_element_by_commas(element, elements)
+    }
+
+    /// When `node` (and its comma and comment) is alone on its line, delete
+    /// the line.
+    fn delete_own_line(&self, node: Node<'tree>) -> Option<Edit> {
+        let line_start = self.line_start(node.start_byte());
+        if !self.text[line_start..node.start_byte()].trim().is_empty() {
+            return None;
+        }
+        let content_end = self.line_content_end(node.end_byte());
+        let after = self.text[node.end_byte()..content_end].trim_start();
+        let after = after.strip_prefix(',').unwrap_or(after);
+        if !is_blank_or_comment(after) {
+            return None;
+        }
+        Some(Edit::delete(line_start, self.next_line_start(node.end_byte())))
+    }
+
+    fn remove_element_by_commas(&self, node: Node<'tree>, elements: &[Node<'tree>]) -> Option<Edit> {
+        let index = elements.iter().position(|element| element.id() == node.id())?;
+        if let Some(next) = elements.get(index + 1) {
+            return Some(Edit::delete(node.start_byte(), next.start_byte()));
+        }
+        let previous = elements.get(index.checked_sub(1)?)?;
+        Some(Edit::delete(previous.end_byte(), node.end_byte()))
+    }
+
+    /// Adds `, item` after the last name of an existing from-import.
+    fn append_name(&self, statement: Node<'tree>, item_text: &str) -> Option<Edit> {
+        let last = field_children(statement, "name").into_iter().last()?;
+        Some(Edit::insert(last.end_byte(), format!(", {item_text}")))
+    }
+
+    /// Inserts a new statement after `statement`: on its own line with the
+    /// same indentation, or after a `;` when the statement shares its line.
+    fn insert_after_statement(&self, statement: Node<'tree>, new_statement: &str) -> Edit {
+        let start = statement.start_byte();
+        let end = statement.end_byte();
+        let line_start = self.line_start(start);
+        let first_on_line = self.text[line_start..start].trim().is_empty();
+        let content_end = self.line_content_end(end);
+        let rest_is_blank = is_blank_or_comment(&self.text[end..content_end]);
+        if first_on_line && rest_is_blank {
+            let indent: String = self.text[line_start..start].chars().take_while(|c| c.is_whitespace()).collect();
+            return Edit::insert(content_end, format!("{}{indent}{new_statement}", self.line_ending));
+        }
+        Edit::insert(end, format!("; {new_statement}"))
+    }
+
+    fn line_start(&self, offset: usize) -> usize {
+        self.text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1)
+    }
+
+    /// The offset where the line holding `offset` ends (before its line break).
+    fn line_content_end(&self, offset: usize) -> usize {
+        self.text[offset..].find(['\n', '\r']).map_or(self.text.len(), |i| offset + i)
+    }
+
+    /// The offset after the line break of the line holding `offset`.
+    fn next_line_start(&self, offset: usize) -> usize {
+        let end = self.line_content_end(offset);
+        let rest = &self.text[end..];
+        if rest.starts_with("\r\n") {
+            end + 2
+        } else if rest.starts_with('\n') || rest.starts_with('\r') {
+            end + 1
+        } else {
+            end
+        }
+    }
+}
+
+/// The file's own line ending: the first one found, `\n` by default.
+pub fn detect_line_ending(text: &str) -> &'static str {
+    match text.find(['\n', '\r']) {
+        Some(i) if text[i..].starts_with("\r\n") => "\r\n",
+        Some(i) if text[i..].starts_with('\r') => "\r",
+        _ => "\n",
+    }
+}
+
+fn is_blank_or_comment(text: &str) -> bool {
+    let trimmed = text.trim();
+    trimmed.is_empty() || trimmed.starts_with('#')
+}
+
+/// Sorts edits and refuses overlapping ones; drops exact duplicates.
+fn normalise(mut edits: Vec<Edit>) -> Option<Vec<Edit>> {
+    edits.sort_by_key(|edit| (edit.start, edit.end));
+    edits.dedup();
+    for pair in edits.windows(2) {
+        if pair[0].overlaps(&pair[1]) {
+            return None;
+        }
+    }
+    Some(edits)
+}
+
+fn within(node: Node<'_>, container: Node<'_>) -> bool {
+    container.start_byte() <= node.start_byte() && node.end_byte() <= container.end_byte()
+}
+
+/// `a.b.c` for identifier/attribute chains, `None` for anything else.
+fn dotted_text(node: Node<'_>, text: &str) -> Option<String> {
+    match node.kind() {
+        "identifier" => Some(node_text(node, text).to_string()),
+        "attribute" => {
+            let object = dotted_text(node.child_by_field_name("object")?, text)?;
+            let attribute = node_text(node.child_by_field_name("attribute")?, text);
+            Some(join_path(&object, attribute))
+        }
+        _ => None,
+    }
+}
+
+/// The node whose body a binding belongs to: a function, lambda, class or
+/// the module.
+fn scope_of(node: Node<'_>) -> Node<'_> {
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        if matches!(parent.kind(), "function_definition" | "lambda" | "class_definition" | "module") {
+            return parent;
+        }
+        current = parent;
+    }
+    current
+}
+
+/// Whether an identifier occurrence reads, binds or is not a variable.
+fn classify(identifier: Node<'_>) -> Occurrence {
+    let Some(parent) = identifier.parent() else { return Occurrence::Reference };
+    let is_field = |field: &str| parent.child_by_field_name(field).is_some_and(|child| child.id() == identifier.id());
+    match parent.kind() {
+        "attribute" if is_field("attribute") => return Occurrence::NotAName,
+        "keyword_argument" if is_field("name") => return Occurrence::NotAName,
+        "function_definition" | "class_definition" if is_field("name") => return Occurrence::Binding,
+        "parameters" | "lambda_parameters" | "default_parameter" | "typed_parameter" | "typed_default_parameter"
+        | "list_splat_pattern" | "dictionary_splat_pattern" | "global_statement" | "nonlocal_statement"
+        | "delete_statement" | "as_pattern_target" | "aliased_import" | "dotted_name" => {
+            if parent.kind() == "default_parameter" || parent.kind() == "typed_default_parameter" {
+                return if is_field("name") { Occurrence::Binding } else { Occurrence::Reference };
+            }
+            if parent.kind() == "typed_parameter" && !parent.named_child(0).is_some_and(|first| first.id() == identifier.id()) {
+                return Occurrence::Reference;
+            }
+            if parent.kind() == "dotted_name" {
+                // Import paths; a binding only when it is the bound name of an import.
+                return dotted_name_occurrence(parent, identifier);
+            }
+            if parent.kind() == "aliased_import" {
+                return if is_field("alias") { Occurrence::Binding } else { Occurrence::NotAName };
+            }
+            return Occurrence::Binding;
+        }
+        _ => {}
+    }
+    // Climb through target patterns to see whether this is an assignment target.
+    let mut top = identifier;
+    while let Some(up) = top.parent() {
+        if matches!(up.kind(), "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" | "parenthesized_expression" | "expression_list" | "list_splat_pattern") {
+            top = up;
+        } else {
+            break;
+        }
+    }
+    let Some(holder) = top.parent() else { return Occurrence::Reference };
+    let holds_as = |field: &str| holder.child_by_field_name(field).is_some_and(|child| child.id() == top.id());
+    match holder.kind() {
+        "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" if holds_as("left") => Occurrence::Binding,
+        "named_expression" if holds_as("name") => Occurrence::Binding,
+        "as_pattern" if holds_as("alias") => Occurrence::Binding,
+        "delete_statement" | "as_pattern_target" => Occurrence::Binding,
+        _ => Occurrence::Reference,
+    }
+}
+
+fn dotted_name_occurrence(dotted: Node<'_>, identifier: Node<'_>) -> Occurrence {
+    let Some(holder) = dotted.parent() else { return Occurrence::NotAName };
+    let first = dotted.named_child(0).is_some_and(|first| first.id() == identifier.id());
+    match holder.kind() {
+        "import_statement" if first => Occurrence::Binding,
+        "import_from_statement" => {
+            let is_module = holder.child_by_field_name("module_name").is_some_and(|m| m.id() == dotted.id());
+            if is_module { Occurrence::NotAName } else { Occurrence::Binding }
+        }
+        _ => Occurrence::NotAName,
+    }
+}

@@ -1,0 +1,157 @@
+//! What the engine reports: findings, their fixes and the text edits those fixes
+//! are made of.
+//!
+//! Everything here is in byte offsets into the checked text (the text as read,
+//! BOM included). Nothing here knows about LSP positions, URIs or JSON-RPC; the
+//! CLI and the server convert at their edges.
+
+use serde::Serialize;
+
+/// How loud a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+    Hint,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+            Severity::Hint => "hint",
+        }
+    }
+}
+
+/// Whether a fix may be applied without asking.
+///
+/// Ordered from the most to the least trusted, so `a <= b` reads "a is at
+/// least as safe as b".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// Keeps the meaning: applied on save, by `--fix` and by fix-all.
+    Safe,
+    /// May change behaviour: offered as a quick fix, applied by `--unsafe-fixes`.
+    Unsafe,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+        }
+    }
+}
+
+/// Replace the bytes `start..end` of the text with `replacement`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Edit {
+    pub start: usize,
+    pub end: usize,
+    pub replacement: String,
+}
+
+impl Edit {
+    pub fn replace(start: usize, end: usize, replacement: impl Into<String>) -> Self {
+        Edit { start, end, replacement: replacement.into() }
+    }
+
+    pub fn insert(at: usize, text: impl Into<String>) -> Self {
+        Edit { start: at, end: at, replacement: text.into() }
+    }
+
+    pub fn delete(start: usize, end: usize) -> Self {
+        Edit { start, end, replacement: String::new() }
+    }
+
+    /// Two edits overlap when their ranges share a byte, or when both insert at
+    /// the same offset (their order would be ambiguous).
+    pub fn overlaps(&self, other: &Edit) -> bool {
+        if self.start == other.start {
+            return true;
+        }
+        self.start < other.end && other.start < self.end
+    }
+}
+
+/// A fix: a title for menus and the edits that make it, sorted by offset and
+/// never overlapping each other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    pub title: String,
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
+}
+
+/// One problem found in one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule code, e.g. `SSOT001`.
+    pub code: String,
+    /// The rule's kebab-case name.
+    pub rule_name: String,
+    pub severity: Severity,
+    pub message: String,
+    /// Byte range of the smallest span that names the problem.
+    pub start: usize,
+    pub end: usize,
+    /// The deprecated thing, fully qualified (`pkg.module` or `pkg.module.Name`).
+    pub deprecated: String,
+    /// Its canonical replacement, fully qualified, when there is one.
+    pub canonical: Option<String>,
+    /// Link to the rule's documentation.
+    pub url: Option<String>,
+    pub fix: Option<Fix>,
+}
+
+/// Applies edits to a text. The edits must not overlap; they may come in any
+/// order. Returns `None` when two edits overlap or one falls outside the text
+/// or inside a UTF-8 character.
+pub fn apply_edits(text: &str, edits: &[Edit]) -> Option<String> {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|edit| (edit.start, edit.end));
+    let mut out = String::with_capacity(text.len());
+    let mut cursor = 0;
+    for edit in sorted {
+        if edit.start < cursor || edit.end < edit.start || edit.end > text.len() {
+            return None;
+        }
+        if !text.is_char_boundary(edit.start) || !text.is_char_boundary(edit.end) {
+            return None;
+        }
+        out.push_str(&text[cursor..edit.start]);
+        out.push_str(&edit.replacement);
+        cursor = edit.end;
+    }
+    out.push_str(&text[cursor..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn applies_edits_in_any_order() {
+        let edits = vec![Edit::replace(6, 11, "there"), Edit::insert(0, ">> ")];
+        assert_eq!(apply_edits("hello world", &edits).as_deref(), Some(">> hello there"));
+    }
+
+    #[test]
+    fn refuses_overlapping_edits() {
+        let edits = vec![Edit::replace(0, 5, "a"), Edit::replace(3, 8, "b")];
+        assert_eq!(apply_edits("hello world", &edits), None);
+    }
+
+    #[test]
+    fn refuses_edits_inside_a_character() {
+        assert_eq!(apply_edits("é", &[Edit::insert(1, "x")]), None);
+    }
+}

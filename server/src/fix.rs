@@ -1,0 +1,154 @@
+//! The fix loop: apply every eligible fix of a file, re-check, repeat, with an
+//! iteration cap. Never applies two overlapping fixes together and refuses any
+//! fix whose result has more parse errors than the text it started from.
+//!
+//! The CLI's `--fix`, the server's fix-all and fix-on-save all run this loop.
+
+use crate::analysis;
+use crate::finding::{apply_edits, Applicability, Edit, Finding};
+use crate::rules::{FileScope, RuleSet};
+use crate::syntax;
+
+/// How many rounds of fixing one file may take.
+pub const MAX_ITERATIONS: usize = 50;
+
+/// Which fixes may run.
+#[derive(Debug, Clone, Default)]
+pub struct FixOptions {
+    /// Apply `unsafe` fixes too.
+    pub unsafe_fixes: bool,
+    /// Only fix findings of these codes (all when empty).
+    pub only_codes: Vec<String>,
+}
+
+impl FixOptions {
+    fn allows(&self, finding: &Finding) -> bool {
+        let Some(fix) = &finding.fix else { return false };
+        let applicable = fix.applicability == Applicability::Safe || self.unsafe_fixes;
+        applicable && (self.only_codes.is_empty() || self.only_codes.iter().any(|code| finding.code == *code))
+    }
+}
+
+/// The result of fixing one text.
+#[derive(Debug, Clone)]
+pub struct FixOutcome {
+    /// The fixed text (equal to the input when nothing was fixed).
+    pub text: String,
+    /// How many fixes were applied, by rule code.
+    pub applied: Vec<(String, usize)>,
+    /// Findings left after fixing.
+    pub remaining: Vec<Finding>,
+}
+
+impl FixOutcome {
+    pub fn applied_count(&self) -> usize {
+        self.applied.iter().map(|(_, count)| count).sum()
+    }
+}
+
+/// Fixes `text` until nothing eligible is left.
+pub fn fix_text(rules: &RuleSet, scope: &FileScope, text: &str, options: &FixOptions) -> FixOutcome {
+    let mut current = text.to_string();
+    let mut applied: Vec<(String, usize)> = Vec::new();
+    let mut tree = syntax::parse_text(&current);
+    let mut errors = syntax::count_errors(&tree);
+    for _ in 0..MAX_ITERATIONS {
+        let findings = analysis::check_tree(rules, scope, &current, &tree);
+        let candidates: Vec<&Finding> = findings.iter().filter(|finding| options.allows(finding)).collect();
+        if candidates.is_empty() {
+            return FixOutcome { text: current, applied, remaining: findings };
+        }
+        let chosen = choose_non_overlapping(&candidates);
+        let Some((next, next_tree, next_errors, used)) = apply_checked(&current, &chosen, errors) else {
+            return FixOutcome { text: current, applied, remaining: findings };
+        };
+        for finding in used {
+            match applied.iter_mut().find(|(code, _)| *code == finding.code) {
+                Some((_, count)) => *count += 1,
+                None => applied.push((finding.code.clone(), 1)),
+            }
+        }
+        current = next;
+        tree = next_tree;
+        errors = next_errors;
+    }
+    let remaining = analysis::check_tree(rules, scope, &current, &tree);
+    FixOutcome { text: current, applied, remaining }
+}
+
+/// Fixes whose edits do not overlap any edit of an earlier chosen fix.
+fn choose_non_overlapping<'f>(candidates: &[&'f Finding]) -> Vec<&'f Finding> {
+    let mut taken: Vec<&Edit> = Vec::new();
+    let mut chosen = Vec::new();
+    for finding in candidates {
+        let Some(fix) = &finding.fix else { continue };
+        if fix.edits.iter().any(|edit| taken.iter().any(|other| edit.overlaps(other))) {
+            continue;
+        }
+        taken.extend(fix.edits.iter());
+        chosen.push(*finding);
+    }
+    chosen
+}
+
+/// Applies the chosen fixes together; when that adds parse errors, applies
+/// them one at a time and keeps the first that does not.
+fn apply_checked<'f>(
+    text: &str,
+    chosen: &[&'f Finding],
+    errors_before: usize,
+) -> Option<(String, tree_sitter::Tree, usize, Vec<&'f Finding>)> {
+    let try_apply = |fixes: &[&'f Finding]| -> Option<(String, tree_sitter::Tree, usize)> {
+        let edits: Vec<Edit> = fixes.iter().flat_map(|f| f.fix.iter().flat_map(|fix| fix.edits.iter().cloned())).collect();
+        let next = apply_edits(text, &edits)?;
+        if next == text {
+            return None;
+        }
+        let tree = syntax::parse_text(&next);
+        let errors = syntax::count_errors(&tree);
+        (errors <= errors_before).then_some((next, tree, errors))
+    };
+    if let Some((next, tree, errors)) = try_apply(chosen) {
+        return Some((next, tree, errors, chosen.to_vec()));
+    }
+    chosen.iter().find_map(|finding| {
+        try_apply(std::slice::from_ref(finding)).map(|(next, tree, errors)| (next, tree, errors, vec![*finding]))
+    })
+}
+
+/// The edit that turns `before` into `after`, trimmed to the changed middle
+/// (one minimal edit for the server's fix-all).
+pub fn minimal_edit(before: &str, after: &str) -> Option<Edit> {
+    if before == after {
+        return None;
+    }
+    let prefix = before.bytes().zip(after.bytes()).take_while(|(a, b)| a == b).count();
+    let mut prefix = prefix;
+    while !before.is_char_boundary(prefix) || !after.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    let max_suffix = before.len().min(after.len()) - prefix;
+    let mut suffix = before.bytes().rev().zip(after.bytes().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
+    while !before.is_char_boundary(before.len() - suffix) || !after.is_char_boundary(after.len() - suffix) {
+        suffix -= 1;
+    }
+    Some(Edit::replace(prefix, before.len() - suffix, &after[prefix..after.len() - suffix]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_edit_trims_common_ends() {
+        let edit = minimal_edit("hello world", "hello there world").unwrap();
+        assert_eq!(apply_edits("hello world", &[edit.clone()]).unwrap(), "hello there world");
+        assert_eq!(edit.start, 6);
+    }
+
+    #[test]
+    fn minimal_edit_respects_characters() {
+        let edit = minimal_edit("aé", "aè").unwrap();
+        assert_eq!(apply_edits("aé", &[edit]).unwrap(), "aè");
+    }
+}

@@ -1,0 +1,19 @@
+//! ssot-lsp: keeps a Python code base on its single source of truth while it
+//! migrates. One engine (rules, analysis, fixes) behind a CLI and a language
+//! server.
+//!
+//! The engine modules (`rules`, `syntax`, `analysis`, `edits`, `fix`,
+//! `suppression`, `workspace`) speak byte offsets, findings and edits. Only
+//! `cli` knows terminals and output formats, and only `lsp` knows LSP.
+#![deny(clippy::print_stdout)]
+
+pub mod analysis;
+pub mod edits;
+pub mod finding;
+pub mod fix;
+pub mod line_index;
+pub mod cli;
+pub mod rules;
+pub mod suppression;
+pub mod syntax;
+pub mod workspace;

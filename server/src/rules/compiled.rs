@@ -1,0 +1,661 @@
+//! The validated, compiled rule set built from raw rule files.
+//!
+//! Validation errors name the file, the line and column of the offending
+//! value when it can be found, and the field (`rules[2].names.foo.to`). A
+//! `RuleSet` is immutable once built; the server swaps whole rule sets.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use super::raw::{
+    RawApplicability, RawConfig, RawNameMapping, RawRule, RawRuleKind, RawSeverity,
+};
+use crate::finding::{Applicability, Severity};
+
+/// A broken rule file: where and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}: {message}", path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<built-in rules>".into()), location.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+pub struct ConfigError {
+    /// The rule file, when there is one.
+    pub path: Option<PathBuf>,
+    /// 1-based line and column of the offending text, when known.
+    pub location: Option<(usize, usize)>,
+    /// What is wrong, naming the field.
+    pub message: String,
+    /// Byte range of the offending text in the file, when known.
+    pub span: Option<std::ops::Range<usize>>,
+}
+
+impl ConfigError {
+    pub fn new(message: impl Into<String>) -> Self {
+        ConfigError { path: None, location: None, message: message.into(), span: None }
+    }
+
+    /// Attaches the file and, when a span is known, its line and column.
+    pub fn in_file(mut self, path: &Path, text: &str) -> Self {
+        self.path = Some(path.to_path_buf());
+        if self.span.is_none() {
+            self.span = self.guess_span(text);
+        }
+        if let Some(span) = &self.span {
+            self.location = Some(line_and_column(text, span.start));
+        }
+        self
+    }
+
+    /// Validation errors name the offending value in backticks, or at least
+    /// the field; find where that stands in the file.
+    fn guess_span(&self, text: &str) -> Option<std::ops::Range<usize>> {
+        let mut candidates = Vec::new();
+        if let Some(value) = self.message.split('`').nth(1) {
+            candidates.push(format!("\"{value}\""));
+            candidates.push(format!("'{value}'"));
+            candidates.push(value.to_string());
+        }
+        let field = self.message.split(':').next().unwrap_or_default();
+        if let Some(key) = field.rsplit('.').next() {
+            let key = key.trim_matches('"');
+            let key = key.split('[').next().unwrap_or(key);
+            if !key.is_empty() && !key.contains(' ') {
+                candidates.push(key.to_string());
+            }
+        }
+        candidates.iter().find_map(|needle| {
+            text.find(needle.as_str()).map(|start| start..start + needle.len())
+        })
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub(crate) fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..floor_char_boundary(text, offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// A dotted path split into its module and its last name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QualifiedName {
+    pub module: String,
+    pub name: String,
+}
+
+impl QualifiedName {
+    pub fn parse(path: &str) -> Option<Self> {
+        if !is_dotted_path(path) {
+            return None;
+        }
+        let (module, name) = path.rsplit_once('.')?;
+        Some(QualifiedName { module: module.to_string(), name: name.to_string() })
+    }
+
+    pub fn full(&self) -> String {
+        format!("{}.{}", self.module, self.name)
+    }
+}
+
+/// `a.b.c` where every part is a Python identifier.
+pub fn is_dotted_path(path: &str) -> bool {
+    !path.is_empty() && path.split('.').all(is_identifier)
+}
+
+pub fn is_identifier(word: &str) -> bool {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(c) if c == '_' || c.is_alphabetic() => {}
+        _ => return false,
+    }
+    chars.all(|c| c == '_' || c.is_alphanumeric())
+}
+
+/// What happens to one deprecated name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameMapping {
+    /// The replacement, or `None` when the name has no counterpart.
+    pub target: Option<QualifiedName>,
+    /// `None` when there is no fix.
+    pub applicability: Option<Applicability>,
+    /// Extra explanation for this name.
+    pub note: Option<String>,
+}
+
+impl NameMapping {
+    pub fn no_counterpart() -> Self {
+        NameMapping { target: None, applicability: None, note: None }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    Module,
+    Names,
+    Call,
+    AllExport,
+}
+
+impl RuleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Module => "module",
+            RuleKind::Names => "names",
+            RuleKind::Call => "call",
+            RuleKind::AllExport => "all-export",
+        }
+    }
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub code: String,
+    pub name: String,
+    pub kind: RuleKind,
+    /// The deprecated module (`module` rules) or the package whose listed names
+    /// are deprecated (`names` rules).
+    pub module: Option<String>,
+    /// The canonical replacement module (or callable, for `call` rules).
+    pub canonical: Option<String>,
+    pub names: BTreeMap<String, NameMapping>,
+    pub canonical_exports: BTreeSet<String>,
+    pub canonical_exports_fix: Option<Applicability>,
+    pub callables: Vec<String>,
+    pub replacement: Option<String>,
+    /// Applicability of whole-module, call and `__all__` fixes.
+    pub fix: Option<Applicability>,
+    pub severity: Severity,
+    pub message: String,
+    pub docs: String,
+    pub url: Option<String>,
+    exclude: Option<GlobSet>,
+    pub exclude_patterns: Vec<String>,
+    /// Modules allowed to use the deprecated path; a trailing `.*` allows a
+    /// whole package.
+    pub allow_in: Vec<String>,
+}
+
+impl Rule {
+    /// What happens to `name` imported from this rule's module.
+    pub fn mapping_for(&self, name: &str) -> Option<NameMapping> {
+        if let Some(mapping) = self.names.get(name) {
+            return Some(mapping.clone());
+        }
+        match self.kind {
+            RuleKind::Names => None,
+            _ if name.starts_with('_') && !self.canonical_exports.contains(name) => {
+                Some(NameMapping::no_counterpart())
+            }
+            _ if self.canonical_exports.contains(name) => Some(NameMapping {
+                target: self
+                    .canonical
+                    .as_ref()
+                    .map(|module| QualifiedName { module: module.clone(), name: name.to_string() }),
+                applicability: self.canonical_exports_fix,
+                note: None,
+            }),
+            _ => Some(NameMapping::no_counterpart()),
+        }
+    }
+
+    /// Whether the rule is switched off for a file, by path or by module.
+    pub fn is_excluded(&self, scope: &FileScope) -> bool {
+        if let (Some(globs), Some(path)) = (&self.exclude, &scope.relative_path) {
+            if globs.is_match(path) {
+                return true;
+            }
+        }
+        let Some(module) = &scope.module else { return false };
+        self.allow_in.iter().any(|allowed| match allowed.strip_suffix(".*") {
+            Some(package) => module == package || module.starts_with(&format!("{package}.")),
+            None => module == allowed,
+        })
+    }
+
+    /// The message with `{name}` and `{canonical}` filled in.
+    pub fn render_message(&self, name: &str, canonical: Option<&str>) -> String {
+        self.message
+            .replace("{name}", name)
+            .replace("{canonical}", canonical.unwrap_or("the canonical module"))
+    }
+}
+
+/// Where a checked file sits: its path relative to the project root (for
+/// globs) and its module path (for relative imports and `allow-in`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileScope {
+    pub relative_path: Option<PathBuf>,
+    /// Dotted module path of the file (`pkg.sub.mod`; a package's
+    /// `__init__.py` is `pkg.sub`).
+    pub module: Option<String>,
+    /// True for `__init__.py`: relative imports start from the module itself.
+    pub is_package: bool,
+}
+
+impl FileScope {
+    /// The package that `from . import x` refers to.
+    pub fn current_package(&self) -> Option<String> {
+        let module = self.module.as_ref()?;
+        if self.is_package {
+            return Some(module.clone());
+        }
+        Some(module.rsplit_once('.').map(|(package, _)| package.to_string()).unwrap_or_default())
+    }
+}
+
+/// Project-wide settings from the rule file.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// The folder that relative paths in the config are relative to.
+    pub root: Option<PathBuf>,
+    /// Absolute folders where top-level packages live; empty means "find
+    /// packages by walking up through `__init__.py`".
+    pub import_roots: Vec<PathBuf>,
+    pub exclude: Option<GlobSet>,
+    pub exclude_patterns: Vec<String>,
+    pub per_file_ignores: Vec<(GlobSet, String, Vec<String>)>,
+    pub unsafe_fixes: bool,
+}
+
+/// The active rules and settings.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    pub settings: Settings,
+    /// Substrings at least one of which a file must contain to need a parse.
+    triggers: Vec<String>,
+}
+
+impl RuleSet {
+    /// The built-in pack with default settings.
+    pub fn builtin() -> Self {
+        let raw: RawConfig = toml::from_str(super::BUILTIN_RULES_TOML)
+            .expect("the built-in rule pack is valid TOML (checked by a test)");
+        Self::compile(raw_builtin_rules(&raw), &RawConfig::default(), None)
+            .expect("the built-in rule pack is valid (checked by a test)")
+    }
+
+    /// Builds the rule set of a parsed config file located in `root`.
+    pub fn from_config(raw: &RawConfig, root: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut rules = if raw.extend_builtin.unwrap_or(true) {
+            let builtin: RawConfig = toml::from_str(super::BUILTIN_RULES_TOML)
+                .map_err(|error| ConfigError::new(format!("built-in rules: {error}")))?;
+            raw_builtin_rules(&builtin)
+        } else {
+            Vec::new()
+        };
+        for rule in &raw.rules {
+            match rules.iter_mut().find(|existing| existing.code == rule.code) {
+                Some(existing) => *existing = rule.clone(),
+                None => rules.push(rule.clone()),
+            }
+        }
+        Self::compile(rules, raw, root)
+    }
+
+    fn compile(raw_rules: Vec<RawRule>, raw: &RawConfig, root: Option<&Path>) -> Result<Self, ConfigError> {
+        let user_rule_count = raw.rules.len();
+        let builtin_count = raw_rules.len().saturating_sub(user_rule_count);
+        let mut rules = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (index, raw_rule) in raw_rules.iter().enumerate() {
+            let field = match raw.rules.iter().position(|r| r.code == raw_rule.code) {
+                Some(user_index) => format!("rules[{user_index}]"),
+                None => format!("built-in rule {}", if index < builtin_count { &raw_rule.code } else { "?" }),
+            };
+            if !seen.insert(raw_rule.code.clone()) {
+                return Err(ConfigError::new(format!("{field}.code: duplicate rule code `{}`", raw_rule.code)));
+            }
+            rules.push(compile_rule(raw_rule, &field)?);
+        }
+        let severity_overrides = &raw.severity;
+        for (code, severity) in severity_overrides {
+            let mut matched = false;
+            for rule in rules.iter_mut().filter(|rule| code_matches(&rule.code, code)) {
+                rule.severity = severity_from_raw(*severity);
+                matched = true;
+            }
+            if !matched {
+                return Err(ConfigError::new(format!("severity.{code}: no rule has this code")));
+            }
+        }
+        if let Some(select) = &raw.select {
+            check_codes_exist(&rules, select, "select")?;
+            rules.retain(|rule| select.iter().any(|code| code_matches(&rule.code, code)));
+        }
+        check_codes_exist(&rules, &raw.ignore, "ignore")?;
+        rules.retain(|rule| !raw.ignore.iter().any(|code| code_matches(&rule.code, code)));
+
+        let settings = compile_settings(raw, root)?;
+        let triggers = compute_triggers(&rules);
+        Ok(RuleSet { rules, settings, triggers })
+    }
+
+    pub fn rule(&self, code: &str) -> Option<&Rule> {
+        self.rules.iter().find(|rule| rule.code == code)
+    }
+
+    /// Substrings that a file must contain (at least one) to be worth parsing.
+    pub fn triggers(&self) -> &[String] {
+        &self.triggers
+    }
+
+    /// Cheap check on raw text: could any rule match here?
+    pub fn may_match(&self, text: &str) -> bool {
+        self.may_match_bytes(text.as_bytes())
+    }
+
+    /// Cheap check on raw bytes (before UTF-8 validation).
+    pub fn may_match_bytes(&self, bytes: &[u8]) -> bool {
+        self.triggers.iter().any(|trigger| contains_bytes(bytes, trigger.as_bytes()))
+    }
+
+    /// The same rule set with triggers computed for its current rules (after
+    /// rules were removed from `rules`).
+    pub fn with_recomputed_triggers(mut self) -> Self {
+        self.triggers = compute_triggers(&self.rules);
+        self
+    }
+
+    /// Whether a path (relative to the settings root) is excluded from checking.
+    pub fn is_path_excluded(&self, relative: &Path) -> bool {
+        self.settings.exclude.as_ref().is_some_and(|globs| globs.is_match(relative))
+    }
+
+    /// Codes switched off for a file by `per-file-ignores`.
+    pub fn ignored_codes_for(&self, relative: &Path) -> Vec<&str> {
+        self.settings
+            .per_file_ignores
+            .iter()
+            .filter(|(globs, _, _)| globs.is_match(relative))
+            .flat_map(|(_, _, codes)| codes.iter().map(String::as_str))
+            .collect()
+    }
+}
+
+fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(haystack, needle).is_some()
+}
+
+/// Whether a code selector (a full code or a prefix such as `SSOT00`) picks a code.
+pub fn code_matches(code: &str, selector: &str) -> bool {
+    code.starts_with(selector)
+}
+
+fn check_codes_exist(rules: &[Rule], selectors: &[String], field: &str) -> Result<(), ConfigError> {
+    for selector in selectors {
+        if !rules.iter().any(|rule| code_matches(&rule.code, selector)) {
+            return Err(ConfigError::new(format!("{field}: no rule code starts with `{selector}`")));
+        }
+    }
+    Ok(())
+}
+
+fn raw_builtin_rules(raw: &RawConfig) -> Vec<RawRule> {
+    raw.rules.clone()
+}
+
+fn severity_from_raw(raw: RawSeverity) -> Severity {
+    match raw {
+        RawSeverity::Error => Severity::Error,
+        RawSeverity::Warning => Severity::Warning,
+        RawSeverity::Info => Severity::Info,
+        RawSeverity::Hint => Severity::Hint,
+    }
+}
+
+fn applicability_from_raw(raw: RawApplicability) -> Option<Applicability> {
+    match raw {
+        RawApplicability::Safe => Some(Applicability::Safe),
+        RawApplicability::Unsafe => Some(Applicability::Unsafe),
+        RawApplicability::None => None,
+    }
+}
+
+fn compile_rule(raw: &RawRule, field: &str) -> Result<Rule, ConfigError> {
+    let code_ok = raw.code.len() >= 2
+        && raw.code.chars().take_while(|c| c.is_ascii_uppercase()).count() >= 1
+        && raw.code.chars().skip_while(|c| c.is_ascii_uppercase()).all(|c| c.is_ascii_digit())
+        && raw.code.chars().last().is_some_and(|c| c.is_ascii_digit());
+    if !code_ok {
+        return Err(ConfigError::new(format!(
+            "{field}.code: `{}` is not a rule code (capital letters then digits, e.g. SSOT101)",
+            raw.code
+        )));
+    }
+    let module = check_optional_path(raw.module.as_deref(), &format!("{field}.module"))?;
+    let canonical = check_optional_path(raw.canonical.as_deref(), &format!("{field}.canonical"))?;
+    match raw.kind {
+        RawRuleKind::Module | RawRuleKind::Names if module.is_none() => {
+            return Err(ConfigError::new(format!("{field}.module: required for kind `{}`", kind_name(raw.kind))));
+        }
+        RawRuleKind::Names if raw.names.is_empty() => {
+            return Err(ConfigError::new(format!("{field}.names: kind `names` needs at least one name")));
+        }
+        RawRuleKind::Call if raw.callables.is_empty() => {
+            return Err(ConfigError::new(format!("{field}.callables: kind `call` needs at least one callable")));
+        }
+        _ => {}
+    }
+    for (index, callable) in raw.callables.iter().enumerate() {
+        if QualifiedName::parse(callable).is_none() {
+            return Err(ConfigError::new(format!(
+                "{field}.callables[{index}]: `{callable}` is not a dotted path such as `pkg.module.function`"
+            )));
+        }
+    }
+    let mut names = BTreeMap::new();
+    for (name, mapping) in &raw.names {
+        if !is_identifier(name) {
+            return Err(ConfigError::new(format!("{field}.names.{name}: not a Python identifier")));
+        }
+        names.insert(name.clone(), compile_mapping(mapping, &format!("{field}.names.{name}"))?);
+    }
+    for name in &raw.canonical_exports {
+        if !is_identifier(name) {
+            return Err(ConfigError::new(format!("{field}.canonical-exports: `{name}` is not a Python identifier")));
+        }
+    }
+    if !raw.canonical_exports.is_empty() && canonical.is_none() {
+        return Err(ConfigError::new(format!("{field}.canonical: required when canonical-exports is set")));
+    }
+    let exclude = build_globs(&raw.exclude, &format!("{field}.exclude"))?;
+    for (index, allowed) in raw.allow_in.iter().enumerate() {
+        if !is_dotted_path(allowed.strip_suffix(".*").unwrap_or(allowed)) {
+            return Err(ConfigError::new(format!(
+                "{field}.allow-in[{index}]: `{allowed}` is not a module path (`pkg.mod` or `pkg.*`)"
+            )));
+        }
+    }
+    Ok(Rule {
+        code: raw.code.clone(),
+        name: raw.name.clone(),
+        kind: match raw.kind {
+            RawRuleKind::Module => RuleKind::Module,
+            RawRuleKind::Names => RuleKind::Names,
+            RawRuleKind::Call => RuleKind::Call,
+            RawRuleKind::AllExport => RuleKind::AllExport,
+        },
+        module,
+        canonical,
+        names,
+        canonical_exports: raw.canonical_exports.iter().cloned().collect(),
+        canonical_exports_fix: raw.canonical_exports_fix.map_or(Some(Applicability::Safe), applicability_from_raw),
+        callables: raw.callables.clone(),
+        replacement: raw.replacement.clone(),
+        fix: raw.fix.and_then(applicability_from_raw),
+        severity: raw.severity.map_or(Severity::Warning, severity_from_raw),
+        message: raw.message.clone(),
+        docs: raw.docs.trim().to_string(),
+        url: raw.url.clone(),
+        exclude,
+        exclude_patterns: raw.exclude.clone(),
+        allow_in: raw.allow_in.clone(),
+    })
+}
+
+fn kind_name(kind: RawRuleKind) -> &'static str {
+    match kind {
+        RawRuleKind::Module => "module",
+        RawRuleKind::Names => "names",
+        RawRuleKind::Call => "call",
+        RawRuleKind::AllExport => "all-export",
+    }
+}
+
+fn check_optional_path(path: Option<&str>, field: &str) -> Result<Option<String>, ConfigError> {
+    match path {
+        None => Ok(None),
+        Some(path) if is_dotted_path(path) => Ok(Some(path.to_string())),
+        Some(path) => Err(ConfigError::new(format!("{field}: `{path}` is not a dotted module path"))),
+    }
+}
+
+fn compile_mapping(raw: &RawNameMapping, field: &str) -> Result<NameMapping, ConfigError> {
+    let target = match &raw.to {
+        None => None,
+        Some(to) => Some(QualifiedName::parse(to).ok_or_else(|| {
+            ConfigError::new(format!("{field}.to: `{to}` is not a dotted path such as `pkg.module.Name`"))
+        })?),
+    };
+    let applicability = match (raw.fix, &target) {
+        (Some(RawApplicability::None), _) | (None, None) => None,
+        (Some(_), None) => {
+            return Err(ConfigError::new(format!("{field}.fix: a fix needs a replacement in `to`")));
+        }
+        (Some(fix), Some(_)) => applicability_from_raw(fix),
+        (None, Some(_)) => Some(Applicability::Safe),
+    };
+    Ok(NameMapping { target, applicability, note: raw.note.clone() })
+}
+
+fn build_globs(patterns: &[String], field: &str) -> Result<Option<GlobSet>, ConfigError> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = GlobSetBuilder::new();
+    for (index, pattern) in patterns.iter().enumerate() {
+        let glob = Glob::new(pattern)
+            .map_err(|error| ConfigError::new(format!("{field}[{index}]: bad glob `{pattern}`: {error}")))?;
+        builder.add(glob);
+        // A folder pattern also covers what is inside it.
+        if !pattern.ends_with("**") {
+            if let Ok(inside) = Glob::new(&format!("{}/**", pattern.trim_end_matches('/'))) {
+                builder.add(inside);
+            }
+        }
+    }
+    builder
+        .build()
+        .map(Some)
+        .map_err(|error| ConfigError::new(format!("{field}: {error}")))
+}
+
+fn compile_settings(raw: &RawConfig, root: Option<&Path>) -> Result<Settings, ConfigError> {
+    let import_roots = raw
+        .import_roots
+        .iter()
+        .flatten()
+        .map(|folder| match root {
+            Some(root) => root.join(folder),
+            None => PathBuf::from(folder),
+        })
+        .collect();
+    let mut per_file_ignores = Vec::new();
+    for (pattern, codes) in &raw.per_file_ignores {
+        let globs = build_globs(std::slice::from_ref(pattern), &format!("per-file-ignores.\"{pattern}\""))?
+            .unwrap_or_else(GlobSet::empty);
+        per_file_ignores.push((globs, pattern.clone(), codes.clone()));
+    }
+    Ok(Settings {
+        root: root.map(Path::to_path_buf),
+        import_roots,
+        exclude: build_globs(&raw.exclude, "exclude")?,
+        exclude_patterns: raw.exclude.clone(),
+        per_file_ignores,
+        unsafe_fixes: raw.unsafe_fixes.unwrap_or(false),
+    })
+}
+
+/// The substrings that must occur in a file for any rule to match. Each is the
+/// last two components of a deprecated module (which every absolute import,
+/// attribute chain and string path contains), the last component alone (for
+/// relative and `from package import module` forms), or a deprecated name.
+fn compute_triggers(rules: &[Rule]) -> Vec<String> {
+    let mut triggers = BTreeSet::new();
+    let mut has_all_export = false;
+    for rule in rules {
+        match rule.kind {
+            RuleKind::Module => {
+                if let Some(module) = &rule.module {
+                    triggers.insert(module.rsplit('.').next().unwrap_or(module).to_string());
+                }
+            }
+            RuleKind::Names => {
+                triggers.extend(rule.names.keys().cloned());
+            }
+            RuleKind::Call => {
+                for callable in &rule.callables {
+                    triggers.insert(callable.rsplit('.').next().unwrap_or(callable).to_string());
+                }
+            }
+            RuleKind::AllExport => has_all_export = true,
+        }
+    }
+    // `__all__` entries only matter when a deprecated import binds them, and
+    // such a file already holds one of the triggers above.
+    let _ = has_all_export;
+    // Drop triggers that contain a shorter one: the shorter already matches.
+    let all: Vec<String> = triggers.into_iter().collect();
+    all.iter()
+        .filter(|trigger| !all.iter().any(|other| other != *trigger && trigger.contains(other.as_str())))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_pack_compiles() {
+        let rules = RuleSet::builtin();
+        let codes: Vec<&str> = rules.rules.iter().map(|rule| rule.code.as_str()).collect();
+        assert_eq!(codes, ["SSOT001", "SSOT002", "SSOT003", "SSOT004", "SSOT005", "SSOT006", "SSOT007"]);
+    }
+
+    #[test]
+    fn unknown_names_of_a_module_rule_have_no_counterpart() {
+        let rules = RuleSet::builtin();
+        let factory = rules.rule("SSOT001").unwrap();
+        assert_eq!(factory.mapping_for("_factory_lock"), Some(NameMapping::no_counterpart()));
+        let shim = rules.rule("SSOT003").unwrap();
+        let moved = shim.mapping_for("WebSocketConnection").unwrap();
+        assert_eq!(moved.target.unwrap().full(), "netra_backend.app.websocket_core.websocket_manager.WebSocketConnection");
+        assert_eq!(shim.mapping_for("HeartbeatConfig").unwrap().target, None);
+    }
+
+    #[test]
+    fn allow_in_matches_modules_and_packages() {
+        let rules = RuleSet::builtin();
+        let legacy = rules.rule("SSOT004").unwrap();
+        let inside = FileScope { module: Some("netra_backend.app.websocket.helpers".into()), ..Default::default() };
+        let outside = FileScope { module: Some("netra_backend.app.routes".into()), ..Default::default() };
+        assert!(legacy.is_excluded(&inside));
+        assert!(!legacy.is_excluded(&outside));
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        assert_eq!(line_and_column("ab\nçd", 5), (2, 2));
+    }
+}

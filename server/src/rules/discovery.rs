@@ -1,0 +1,179 @@
+//! Finding and loading the rule file: `--config FILE`, else the nearest
+//! `ssot.toml` / `.ssot.toml` upwards from a folder, else `[tool.ssot-lsp]` in
+//! the nearest `pyproject.toml`, else the built-in pack.
+//!
+//! Only this module reads config files from disk.
+
+use std::path::{Path, PathBuf};
+
+use super::compiled::{ConfigError, RuleSet};
+use super::raw::{RawConfig, RawPyproject};
+
+/// Where the active rules came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    Builtin,
+    File(PathBuf),
+    Pyproject(PathBuf),
+}
+
+impl ConfigSource {
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            ConfigSource::Builtin => None,
+            ConfigSource::File(path) | ConfigSource::Pyproject(path) => Some(path),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            ConfigSource::Builtin => "built-in rules".to_string(),
+            ConfigSource::File(path) => path.display().to_string(),
+            ConfigSource::Pyproject(path) => format!("{} [tool.ssot-lsp]", path.display()),
+        }
+    }
+}
+
+/// A rule set and where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedRules {
+    pub rules: RuleSet,
+    pub source: ConfigSource,
+}
+
+/// The nearest config file at or above `start`, if any.
+pub fn discover_config(start: &Path) -> Option<ConfigSource> {
+    let start = if start.is_file() { start.parent()? } else { start };
+    for folder in start.ancestors() {
+        for name in ["ssot.toml", ".ssot.toml"] {
+            let candidate = folder.join(name);
+            if candidate.is_file() {
+                return Some(ConfigSource::File(candidate));
+            }
+        }
+        let pyproject = folder.join("pyproject.toml");
+        if pyproject.is_file() && pyproject_has_section(&pyproject) {
+            return Some(ConfigSource::Pyproject(pyproject));
+        }
+    }
+    None
+}
+
+fn pyproject_has_section(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| text.contains("tool.ssot-lsp"))
+}
+
+/// Loads the rules: from `explicit` when given, else from the config found
+/// upwards from `start`, else the built-in pack.
+pub fn load_rule_set(explicit: Option<&Path>, start: &Path) -> Result<LoadedRules, ConfigError> {
+    let source = match explicit {
+        Some(path) if path.file_name().is_some_and(|name| name == "pyproject.toml") => {
+            ConfigSource::Pyproject(path.to_path_buf())
+        }
+        Some(path) => ConfigSource::File(path.to_path_buf()),
+        None => match discover_config(start) {
+            Some(source) => source,
+            None => return Ok(LoadedRules { rules: RuleSet::builtin(), source: ConfigSource::Builtin }),
+        },
+    };
+    let path = source.path().expect("a file source has a path");
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError {
+        path: Some(path.to_path_buf()),
+        location: None,
+        message: format!("cannot read the config file: {error}"),
+        span: None,
+    })?;
+    let rules = parse_config_text(&text, &source)?;
+    Ok(LoadedRules { rules, source })
+}
+
+/// Parses and compiles a config file's text. Errors carry the file, line and
+/// column.
+pub fn parse_config_text(text: &str, source: &ConfigSource) -> Result<RuleSet, ConfigError> {
+    let path = source.path().unwrap_or(Path::new("ssot.toml"));
+    let root = path.parent().map(|parent| {
+        if parent.as_os_str().is_empty() { Path::new(".") } else { parent }
+    });
+    let raw = match source {
+        ConfigSource::Pyproject(_) => parse_pyproject(text).map_err(|error| error.in_file(path, text))?,
+        _ => parse_raw(text).map_err(|error| error.in_file(path, text))?,
+    };
+    RuleSet::from_config(&raw, root).map_err(|error| error.in_file(path, text))
+}
+
+fn parse_raw(text: &str) -> Result<RawConfig, ConfigError> {
+    toml::from_str::<RawConfig>(text).map_err(toml_error)
+}
+
+fn parse_pyproject(text: &str) -> Result<RawConfig, ConfigError> {
+    let pyproject: RawPyproject = toml::from_str(text).map_err(toml_error)?;
+    let Some(section) = pyproject.tool.and_then(|tool| tool.ssot_lsp) else {
+        return Ok(RawConfig::default());
+    };
+    // Re-parse the section from the original text so errors keep their spans.
+    let table_text = toml::to_string(&section).map_err(|error| ConfigError::new(error.to_string()))?;
+    match toml::from_str::<RawConfig>(&table_text) {
+        Ok(raw) => Ok(raw),
+        Err(error) => {
+            let mut converted = toml_error(error);
+            // The span points into the re-serialised table; find the same
+            // text in the real file instead.
+            converted.span = None;
+            converted.message = format!("tool.ssot-lsp: {}", converted.message);
+            Err(converted)
+        }
+    }
+}
+
+fn toml_error(error: toml::de::Error) -> ConfigError {
+    ConfigError {
+        path: None,
+        location: None,
+        message: error.message().trim().to_string(),
+        span: error.span(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<RuleSet, ConfigError> {
+        parse_config_text(text, &ConfigSource::File(PathBuf::from("proj/ssot.toml")))
+    }
+
+    #[test]
+    fn an_empty_file_means_the_builtin_pack() {
+        assert_eq!(parse("").unwrap().rules.len(), RuleSet::builtin().rules.len());
+    }
+
+    #[test]
+    fn unknown_fields_name_file_line_and_column() {
+        let error = parse("ignore = []\nbogus = 1\n").unwrap_err();
+        assert_eq!(error.location, Some((2, 1)));
+        assert!(error.message.contains("bogus"), "{error}");
+        assert!(error.to_string().starts_with("proj/ssot.toml:2:1:"), "{error}");
+    }
+
+    #[test]
+    fn validation_errors_point_at_the_value() {
+        let text = "[[rules]]\ncode = \"X1\"\nname = \"x\"\nkind = \"module\"\nmodule = \"not a path\"\nmessage = \"m\"\n";
+        let error = parse(text).unwrap_err();
+        assert!(error.message.starts_with("rules[0].module:"), "{error}");
+        assert_eq!(error.location, Some((5, 10)));
+    }
+
+    #[test]
+    fn severity_overrides_and_ignores_apply() {
+        let rules = parse("ignore = [\"SSOT007\"]\n[severity]\nSSOT003 = \"error\"\n").unwrap();
+        assert!(rules.rule("SSOT007").is_none());
+        assert_eq!(rules.rule("SSOT003").unwrap().severity, crate::finding::Severity::Error);
+    }
+
+    #[test]
+    fn pyproject_section_is_read() {
+        let text = "[project]\nname = \"x\"\n[tool.ssot-lsp]\nselect = [\"SSOT001\"]\n";
+        let rules = parse_config_text(text, &ConfigSource::Pyproject(PathBuf::from("pyproject.toml"))).unwrap();
+        assert_eq!(rules.rules.len(), 1);
+    }
+}

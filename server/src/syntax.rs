@@ -1,0 +1,197 @@
+//! Parsing Python with tree-sitter-python and running the compiled-in queries
+//! of `syntaxes/python.scm`.
+//!
+//! This module knows tree-sitter; it knows nothing of rules or fixes. A BOM is
+//! kept in the text (so offsets are offsets into the text as read) and fed to
+//! the parser as whitespace-free padding: tree-sitter sees it as part of the
+//! first token's leading extent only when we skip it, so we parse from after it.
+
+use std::sync::OnceLock;
+
+use tree_sitter::{Language, Node, Parser, Query, QueryCursor, StreamingIterator, Tree};
+
+/// The query source, compiled into the binary.
+pub const PYTHON_QUERY: &str = include_str!("../../syntaxes/python.scm");
+
+const BOM: &str = "\u{feff}";
+
+pub fn language() -> Language {
+    tree_sitter_python::LANGUAGE.into()
+}
+
+fn query() -> &'static Query {
+    static QUERY: OnceLock<Query> = OnceLock::new();
+    QUERY.get_or_init(|| Query::new(&language(), PYTHON_QUERY).expect("syntaxes/python.scm compiles (checked by a test)"))
+}
+
+/// A new parser for Python.
+pub fn new_parser() -> Parser {
+    let mut parser = Parser::new();
+    parser.set_language(&language()).expect("tree-sitter-python matches the tree-sitter version");
+    parser
+}
+
+/// Length of a leading UTF-8 BOM, if any.
+pub fn bom_len(text: &str) -> usize {
+    if text.starts_with(BOM) { BOM.len() } else { 0 }
+}
+
+/// Parses `text`. The BOM, when present, is replaced by nothing for the
+/// parser by feeding it spaces-free chunks: we hand tree-sitter a callback that
+/// reports the BOM bytes as a comment-free prefix, which it treats as extra.
+pub fn parse(parser: &mut Parser, text: &str, old_tree: Option<&Tree>) -> Option<Tree> {
+    let bom = bom_len(text);
+    if bom == 0 {
+        return parser.parse(text, old_tree);
+    }
+    // tree-sitter-python accepts U+FEFF as whitespace at the start of a file
+    // only in some versions; be explicit and blank it with a byte that the
+    // lexer skips (a form feed is whitespace in Python and in the grammar).
+    let mut blanked = String::with_capacity(text.len());
+    blanked.push_str("\u{c}\u{c}\u{c}");
+    blanked.push_str(&text[bom..]);
+    parser.parse(&blanked, old_tree)
+}
+
+/// Parses with a fresh parser.
+pub fn parse_text(text: &str) -> Tree {
+    parse(&mut new_parser(), text, None).expect("a parser with a language and no cancellation returns a tree")
+}
+
+/// How many ERROR and MISSING nodes a tree holds.
+pub fn count_errors(tree: &Tree) -> usize {
+    if !tree.root_node().has_error() {
+        return 0;
+    }
+    let mut count = 0;
+    let mut cursor = tree.walk();
+    let mut descend = true;
+    loop {
+        let node = cursor.node();
+        if descend {
+            if node.is_error() || node.is_missing() {
+                count += 1;
+            }
+            if node.has_error() && cursor.goto_first_child() {
+                continue;
+            }
+        }
+        if cursor.goto_next_sibling() {
+            descend = true;
+            continue;
+        }
+        if !cursor.goto_parent() {
+            return count;
+        }
+        descend = false;
+    }
+}
+
+/// The nodes the analysis needs, gathered in one pass of the query.
+#[derive(Debug, Default)]
+pub struct Captures<'tree> {
+    pub imports: Vec<Node<'tree>>,
+    pub calls: Vec<Node<'tree>>,
+    pub strings: Vec<Node<'tree>>,
+    pub comments: Vec<Node<'tree>>,
+    /// Values assigned or added to `__all__`.
+    pub all_values: Vec<Node<'tree>>,
+}
+
+pub fn capture<'tree>(tree: &'tree Tree, text: &str) -> Captures<'tree> {
+    let query = query();
+    let mut cursor = QueryCursor::new();
+    let mut captures = Captures::default();
+    let names = query.capture_names();
+    let mut matches = cursor.matches(query, tree.root_node(), text.as_bytes());
+    while let Some(found) = matches.next() {
+        for capture in found.captures {
+            let list = match names[capture.index as usize] {
+                "import" => &mut captures.imports,
+                "call" => &mut captures.calls,
+                "string" => &mut captures.strings,
+                "comment" => &mut captures.comments,
+                "all.value" => &mut captures.all_values,
+                _ => continue,
+            };
+            list.push(capture.node);
+        }
+    }
+    for list in [&mut captures.imports, &mut captures.calls, &mut captures.strings, &mut captures.comments, &mut captures.all_values] {
+        list.sort_by_key(|node| (node.start_byte(), node.end_byte()));
+        list.dedup_by_key(|node| node.id());
+    }
+    captures
+}
+
+/// The source text of a node.
+pub fn node_text<'a>(node: Node<'_>, text: &'a str) -> &'a str {
+    text.get(node.start_byte()..node.end_byte()).unwrap_or("")
+}
+
+/// The children of `node` under a field.
+pub fn field_children<'tree>(node: Node<'tree>, field: &str) -> Vec<Node<'tree>> {
+    let mut cursor = node.walk();
+    node.children_by_field_name(field, &mut cursor).collect()
+}
+
+/// Every named descendant of `node` (itself included) of the given kind.
+pub fn descendants_of_kind<'tree>(node: Node<'tree>, kind: &str) -> Vec<Node<'tree>> {
+    let mut found = Vec::new();
+    let mut cursor = node.walk();
+    let mut descend = true;
+    loop {
+        let current = cursor.node();
+        if descend {
+            if current.kind() == kind {
+                found.push(current);
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+        }
+        if current.id() == node.id() {
+            return found;
+        }
+        if cursor.goto_next_sibling() {
+            descend = true;
+            continue;
+        }
+        if !cursor.goto_parent() || cursor.node().id() == node.id() {
+            return found;
+        }
+        descend = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_compiles() {
+        let _ = query();
+    }
+
+    #[test]
+    fn a_bom_file_parses_without_errors() {
+        let tree = parse_text("\u{feff}import os\nx = 1\n");
+        assert_eq!(count_errors(&tree), 0, "{}", tree.root_node().to_sexp());
+    }
+
+    #[test]
+    fn errors_are_counted() {
+        assert_eq!(count_errors(&parse_text("x = 1\n")), 0);
+        assert!(count_errors(&parse_text("def f(:\n")) > 0);
+    }
+
+    #[test]
+    fn captures_imports_strings_and_all() {
+        let text = "import a\nfrom b import c\n__all__ = ['c']\n__all__.extend(['d'])\n";
+        let tree = parse_text(text);
+        let captures = capture(&tree, text);
+        assert_eq!(captures.imports.len(), 2);
+        assert_eq!(captures.all_values.len(), 2);
+        assert_eq!(captures.strings.len(), 2);
+    }
+}

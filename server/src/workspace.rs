@@ -1,0 +1,185 @@
+//! Files on disk: which `.py` files to check (walked with the `ignore` crate,
+//! respecting `.gitignore`, hidden files and excludes) and where each sits in
+//! the package tree (`scope_for`).
+//!
+//! Reading and writing file contents is the caller's business; this module
+//! only finds files and names their modules.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+use crate::rules::{FileScope, RuleSet};
+
+/// Whether a path names a Python source file.
+pub fn is_python_file(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "py" || ext == "pyi")
+}
+
+/// A problem met while walking (an unreadable folder, a symlink loop, …).
+#[derive(Debug, Clone)]
+pub struct WalkWarning {
+    pub path: Option<PathBuf>,
+    pub message: String,
+}
+
+/// The Python files under `paths` (files given explicitly are always kept),
+/// sorted, without excluded ones. Walks in parallel.
+pub fn walk(paths: &[PathBuf], rules: &RuleSet, root: &Path) -> (Vec<PathBuf>, Vec<WalkWarning>) {
+    let found = Mutex::new(Vec::new());
+    let warnings = Mutex::new(Vec::new());
+    for path in paths {
+        if path.is_file() {
+            found.lock().expect("walk lock").push(path.clone());
+            continue;
+        }
+        if !path.exists() {
+            warnings.lock().expect("walk lock").push(WalkWarning {
+                path: Some(path.clone()),
+                message: "no such file or folder".to_string(),
+            });
+            continue;
+        }
+        let walker = WalkBuilder::new(path)
+            .hidden(true)
+            .git_ignore(true)
+            .git_global(false)
+            .git_exclude(true)
+            .require_git(false)
+            .follow_links(false)
+            .build_parallel();
+        walker.run(|| {
+            Box::new(|entry| {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(error) => {
+                        warnings.lock().expect("walk lock").push(WalkWarning { path: None, message: error.to_string() });
+                        return WalkState::Continue;
+                    }
+                };
+                let entry_path = entry.path();
+                let relative = relative_to(entry_path, rules.settings.root.as_deref().unwrap_or(root));
+                if rules.is_path_excluded(&relative) {
+                    return WalkState::Skip;
+                }
+                let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
+                if is_file && is_python_file(entry_path) {
+                    found.lock().expect("walk lock").push(entry_path.to_path_buf());
+                }
+                WalkState::Continue
+            })
+        });
+    }
+    let mut files = found.into_inner().expect("walk lock");
+    files.sort();
+    files.dedup();
+    (files, warnings.into_inner().expect("walk lock"))
+}
+
+/// `path` relative to `base` when it is inside it, else `path` itself, with
+/// `./` components dropped.
+pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let stripped = path.strip_prefix(base).unwrap_or(path);
+    stripped.components().filter(|component| !matches!(component, Component::CurDir)).collect()
+}
+
+/// Where a file sits: its path relative to the project root and its module.
+pub fn scope_for(rules: &RuleSet, root: &Path, path: &Path) -> FileScope {
+    let base = rules.settings.root.as_deref().unwrap_or(root);
+    let absolute = absolute(path);
+    let relative_path = Some(relative_to(&absolute, &absolute_dir(base)));
+    let (module, is_package) = module_of(rules, &absolute);
+    FileScope { relative_path, module, is_package }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    std::env::current_dir().map(|cwd| cwd.join(path)).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn absolute_dir(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| absolute(path))
+}
+
+/// The dotted module of a file and whether it is a package `__init__`.
+fn module_of(rules: &RuleSet, path: &Path) -> (Option<String>, bool) {
+    let stem = match path.file_stem().and_then(|stem| stem.to_str()) {
+        Some(stem) => stem,
+        None => return (None, false),
+    };
+    let is_package = stem == "__init__";
+    let Some(folder) = path.parent() else { return (None, is_package) };
+    let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+    let package_root = rules
+        .settings
+        .import_roots
+        .iter()
+        .map(|root| absolute_dir(root))
+        .filter(|root| folder.starts_with(root))
+        .max_by_key(|root| root.components().count())
+        .unwrap_or_else(|| package_root_by_init(&folder));
+    let Ok(inside) = folder.strip_prefix(&package_root) else { return (None, is_package) };
+    let mut parts: Vec<String> = inside.components().filter_map(|c| c.as_os_str().to_str().map(str::to_string)).collect();
+    if !is_package {
+        parts.push(stem.to_string());
+    }
+    if parts.is_empty() {
+        return (None, is_package);
+    }
+    (Some(parts.join(".")), is_package)
+}
+
+/// The first folder above `folder` (or `folder` itself) that is not a package.
+fn package_root_by_init(folder: &Path) -> PathBuf {
+    let mut current = folder.to_path_buf();
+    while current.join("__init__.py").is_file() {
+        match current.parent() {
+            Some(parent) => current = parent.to_path_buf(),
+            None => break,
+        }
+    }
+    current
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_come_from_init_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let package = dir.path().join("pkg/sub");
+        std::fs::create_dir_all(&package).unwrap();
+        std::fs::write(dir.path().join("pkg/__init__.py"), "").unwrap();
+        std::fs::write(package.join("__init__.py"), "").unwrap();
+        std::fs::write(package.join("mod.py"), "").unwrap();
+        let rules = RuleSet::builtin();
+        let scope = scope_for(&rules, dir.path(), &package.join("mod.py"));
+        assert_eq!(scope.module.as_deref(), Some("pkg.sub.mod"));
+        assert_eq!(scope.current_package().as_deref(), Some("pkg.sub"));
+        let init = scope_for(&rules, dir.path(), &package.join("__init__.py"));
+        assert_eq!(init.module.as_deref(), Some("pkg.sub"));
+        assert!(init.is_package);
+        assert_eq!(init.current_package().as_deref(), Some("pkg.sub"));
+    }
+
+    #[test]
+    fn walk_respects_gitignore_and_excludes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "ignored/\n").unwrap();
+        for file in ["a.py", "ignored/b.py", "excluded/c.py", "d.txt", ".hidden/e.py"] {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        }
+        let raw: crate::rules::raw::RawConfig = toml::from_str("exclude = [\"excluded\"]").unwrap();
+        let rules = RuleSet::from_config(&raw, Some(dir.path())).unwrap();
+        let (files, warnings) = walk(&[dir.path().to_path_buf()], &rules, dir.path());
+        let names: Vec<_> = files.iter().map(|f| relative_to(f, dir.path())).collect();
+        assert_eq!(names, [PathBuf::from("a.py")]);
+        assert!(warnings.is_empty());
+    }
+}
