@@ -6,7 +6,7 @@
 //! never applies edits; `fix.rs` runs the fix loop and `cli`/`lsp` convert
 //! offsets for their users.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use tree_sitter::{Node, Tree};
 
@@ -159,7 +159,11 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         let mut message = rule.render_message(&shown, canonical.as_deref().or(rule.canonical.as_deref()));
         match mapping {
             Some(NameMapping { target: None, note, .. }) => {
-                message.push_str(" (no counterpart: rewrite by hand");
+                // "…; use `X`" would point at a module that lacks the name.
+                if let Some(cut) = message.find("; use ") {
+                    message.truncate(cut);
+                }
+                message.push_str(" (no SSOT counterpart: rewrite by hand");
                 if let Some(note) = note {
                     message.push_str("; ");
                     message.push_str(note);
@@ -355,7 +359,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// `all-export`: entries of `__all__` naming something a deprecated import
     /// of another active rule binds.
     fn check_all_exports(&self, rule: &Rule, active: &[&Rule], findings: &mut Vec<Finding>) {
-        let deprecated_bindings: HashSet<String> = findings
+        let deprecated_bindings: HashMap<String, String> = findings
             .iter()
             .filter_map(|finding| {
                 self.imports.iter().find(|record| {
@@ -363,18 +367,17 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                     range.0 <= finding.start && finding.end <= range.1 && record.statement.start_byte() <= finding.start
                 })
             })
-            .filter_map(ImportRecord::binding)
+            .filter_map(|record| Some((record.binding()?, record.target()?)))
             .collect();
         let _ = active;
         for value in &self.captures.all_values {
             for string in syntax::descendants_of_kind(*value, "string") {
                 let Some((start, end)) = string_content_range(string, self.text) else { continue };
                 let name = &self.text[start..end];
-                if !deprecated_bindings.contains(name) {
-                    continue;
-                }
+                let Some(target) = deprecated_bindings.get(name) else { continue };
                 let fix = self.editor.remove_list_entry_fix(rule, string);
-                let mut finding = self.finding(rule, (start, end), name.to_string(), None, fix);
+                let mut finding = self.finding(rule, (start, end), target.clone(), None, fix);
+                finding.message = rule.render_message(name, None);
                 finding.canonical = None;
                 findings.push(finding);
             }

@@ -97,6 +97,9 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             })
         });
         let mut edits = Vec::new();
+        // Deleting a statement would lose the comments inside it; rewrite it
+        // in place instead, even next to an import of the same module.
+        let existing = existing.filter(|_| names.len() > 1 || !has_comment_inside(statement));
         match (names.len(), existing) {
             (1, None) => {
                 edits.push(Edit::replace(record.module_node.start_byte(), record.module_node.end_byte(), module_text));
@@ -137,9 +140,11 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             .filter(|other| other.module == module && matches!(other.item, ImportItem::Name { .. }))
             .filter(|other| other.statement.kind() == "import_from_statement")
             .filter(|other| other.statement.parent().map(|p| p.id()) == statement.parent().map(|p| p.id()))
-            .filter(|other| other.statement.start_byte() < statement.start_byte())
+            .filter(|other| {
+                other.statement.start_byte() < statement.start_byte() || only_imports_between(statement, other.statement)
+            })
             .map(|other| other.statement)
-            .last()
+            .min_by_key(|other| other.start_byte().abs_diff(statement.start_byte()))
     }
 
     /// `import old.mod as m` / `from pkg import old_mod` / `import old.mod`:
@@ -495,6 +500,27 @@ fn normalise(mut edits: Vec<Edit>) -> Option<Vec<Edit>> {
         }
     }
     Some(edits)
+}
+
+fn has_comment_inside(statement: Node<'_>) -> bool {
+    !descendants_of_kind(statement, "comment").is_empty()
+}
+
+/// Whether `later` follows `statement` in the same block with nothing but
+/// imports (and comments) between them, so that moving a name into `later`
+/// cannot leave a use before its import.
+fn only_imports_between(statement: Node<'_>, later: Node<'_>) -> bool {
+    let mut current = statement.next_named_sibling();
+    while let Some(node) = current {
+        if node.id() == later.id() {
+            return true;
+        }
+        if !matches!(node.kind(), "import_statement" | "import_from_statement" | "comment") {
+            return false;
+        }
+        current = node.next_named_sibling();
+    }
+    false
 }
 
 fn within(node: Node<'_>, container: Node<'_>) -> bool {

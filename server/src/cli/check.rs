@@ -102,7 +102,7 @@ fn narrow(rules: &RuleSet, select: &[String], ignore: &[String]) -> anyhow::Resu
 
 fn check_file(rules: &RuleSet, cwd: &Path, path: &Path, options: &FixOptions, mode: Mode) -> FileReport {
     let display = workspace::relative_to(path, cwd).display().to_string();
-    let mut report = FileReport::new(path.to_path_buf(), display);
+    let mut report = FileReport::new(display);
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => {

@@ -21,7 +21,6 @@ use crate::rules::{load_rule_set, RuleSet};
 /// What `check` learned about one file.
 #[derive(Debug, Clone)]
 pub struct FileReport {
-    pub path: PathBuf,
     /// The path as shown: relative to the current folder.
     pub display: String,
     /// Findings left (after fixing, when fixing).
@@ -39,9 +38,8 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    pub fn new(path: PathBuf, display: String) -> Self {
+    pub fn new(display: String) -> Self {
         FileReport {
-            path,
             display,
             findings: Vec::new(),
             text: None,
@@ -108,13 +106,14 @@ pub fn print_report(report: &Report, args: &CheckArgs, rules: &RuleSet, color: b
             if mode == Mode::Diff {
                 out.push_str(&diffs(report));
             }
-            for item in &located {
-                out.push_str(&text_line(item, color, args.format == OutputFormat::Text));
-            }
             if !args.statistics {
+                for item in &located {
+                    out.push_str(&text_line(item, color, args.format == OutputFormat::Text));
+                }
                 out.push_str(&summary(report, &located, mode, args.unsafe_fixes));
             }
         }
+        OutputFormat::Json if args.statistics => {}
         OutputFormat::Json => {
             let value: Vec<Value> = located.iter().map(|item| json_finding(item)).collect();
             out.push_str(&serde_json::to_string_pretty(&value).unwrap_or_default());

@@ -1,0 +1,102 @@
+//! Fixture in, findings and fixed text out: one snapshot per syntactic form of
+//! a deprecated import (tests/fixtures/forms). Every fixed file must still
+//! parse with CPython when the original did, a second fix run must change
+//! nothing, and line endings and a BOM must survive.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::io::Write;
+
+use ssot_lsp::analysis::check_text;
+use ssot_lsp::fix::{fix_text, FixOptions};
+use ssot_lsp::line_index::LineIndex;
+use ssot_lsp::rules::{FileScope, RuleSet};
+
+fn scope_for_fixture(path: &Path) -> FileScope {
+    let stem = path.file_stem().unwrap().to_str().unwrap();
+    let package = if path.parent().unwrap().ends_with("websocket_core") {
+        "netra_backend.app.websocket_core"
+    } else {
+        "netra_backend.app.some_pkg"
+    };
+    FileScope { relative_path: Some(path.file_name().unwrap().into()), module: Some(format!("{package}.{stem}")), is_package: false }
+}
+
+fn describe_findings(text: &str, scope: &FileScope, rules: &RuleSet) -> String {
+    let index = LineIndex::new(text);
+    let mut out = String::new();
+    for finding in check_text(rules, scope, text) {
+        let (line, column) = index.line_column(text, finding.start);
+        let (end_line, end_column) = index.line_column(text, finding.end);
+        let fix = match &finding.fix {
+            Some(fix) => format!("[{}] {}", fix.applicability.as_str(), fix.title),
+            None => "[no fix]".to_string(),
+        };
+        out.push_str(&format!(
+            "{line}:{column}-{end_line}:{end_column} {} `{}` {fix}\n    {}\n",
+            finding.code,
+            &text[finding.start..finding.end],
+            finding.message
+        ));
+    }
+    out
+}
+
+/// Whether CPython parses the text (as bytes, so a BOM and CRLF are handled
+/// the way the interpreter handles files).
+fn cpython_parses(text: &str) -> bool {
+    let mut child = Command::new("python3")
+        .args(["-c", "import ast,sys; ast.parse(sys.stdin.buffer.read())"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    child.wait().unwrap().success()
+}
+
+#[test]
+fn forms() {
+    let rules = RuleSet::builtin();
+    insta::glob!("fixtures/forms/**/*.py", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let scope = scope_for_fixture(path);
+        let findings = describe_findings(&text, &scope, &rules);
+        let options = FixOptions { unsafe_fixes: true, only_codes: Vec::new() };
+        let outcome = fix_text(&rules, &scope, &text, &options);
+
+        // Fixes keep the file valid, are idempotent and keep the file's bytes' shape.
+        if cpython_parses(&text) {
+            assert!(cpython_parses(&outcome.text), "{}: the fixed text no longer parses:\n{}", path.display(), outcome.text);
+        }
+        let again = fix_text(&rules, &scope, &outcome.text, &options);
+        assert_eq!(again.text, outcome.text, "{}: a second fix run changed the text", path.display());
+        assert_eq!(again.applied_count(), 0);
+        assert_eq!(outcome.text.starts_with('\u{feff}'), text.starts_with('\u{feff}'), "BOM kept");
+        if text.contains("\r\n") {
+            assert_eq!(outcome.text.matches('\n').count(), outcome.text.matches("\r\n").count(), "CRLF kept");
+        }
+
+        let safe = fix_text(&rules, &scope, &text, &FixOptions::default());
+        let mut snapshot = String::new();
+        snapshot.push_str("## findings\n");
+        snapshot.push_str(&findings);
+        snapshot.push_str("\n## after safe fixes\n");
+        snapshot.push_str(&unified(&text, &safe.text));
+        snapshot.push_str("\n## after safe and unsafe fixes\n");
+        snapshot.push_str(&unified(&text, &outcome.text));
+        snapshot.push_str("\n## remaining\n");
+        for finding in &outcome.remaining {
+            snapshot.push_str(&format!("{} `{}`\n", finding.code, &outcome.text[finding.start..finding.end]));
+        }
+        insta::assert_snapshot!(snapshot.replace('\r', "␍").replace('\u{feff}', "<BOM>"));
+    });
+}
+
+fn unified(before: &str, after: &str) -> String {
+    if before == after {
+        return "(unchanged)\n".to_string();
+    }
+    similar::TextDiff::from_lines(before, after).unified_diff().context_radius(2).to_string()
+}
