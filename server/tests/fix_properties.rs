@@ -1,0 +1,92 @@
+//! Properties of the fix loop on generated files made of real import forms:
+//! fixes never add a parse error, a second run changes nothing, line endings
+//! and a BOM survive, and nothing panics on damaged text.
+
+use proptest::prelude::*;
+
+use ssot_lsp::fix::{fix_text, FixOptions};
+use ssot_lsp::rules::{FileScope, RuleSet};
+use ssot_lsp::syntax::{count_errors, parse_text};
+
+const FACTORY: &str = "netra_backend.app.websocket_core.websocket_manager_factory";
+const NAMES: &[&str] = &[
+    "create_websocket_manager",
+    "WebSocketManagerFactory",
+    "get_websocket_manager_factory",
+    "create_websocket_manager_sync",
+    "create_test_user_context",
+    "create_defensive_user_execution_context",
+    "ManagerMetrics",
+    "_factory_lock",
+];
+
+fn statement() -> impl Strategy<Value = String> {
+    let name = prop::sample::select(NAMES);
+    let names = prop::sample::subsequence(NAMES.to_vec(), 1..4);
+    prop_oneof![
+        name.clone().prop_map(|n| format!("from {FACTORY} import {n}")),
+        names.clone().prop_map(|ns| format!("from {FACTORY} import {}", ns.join(", "))),
+        names.clone().prop_map(|ns| format!("from {FACTORY} import (\n    {},\n)", ns.join(",\n    # note\n    "))),
+        name.clone().prop_map(|n| format!("from {FACTORY} import {n} as alias_{n}")),
+        name.clone().prop_map(|n| format!("from netra_backend.app.websocket_core import {n}")),
+        Just(format!("import {FACTORY} as wmf")),
+        Just("from netra_backend.app.websocket_core import websocket_manager_factory".to_string()),
+        Just("from netra_backend.app.websocket_core.websocket_manager import WebSocketManager".to_string()),
+        Just("from netra_backend.app.websocket_core.manager import WebSocketManager, HeartbeatConfig".to_string()),
+        name.clone().prop_map(|n| format!("try:\n    from {FACTORY} import {n}\nexcept ImportError:\n    {n} = None")),
+        name.clone().prop_map(|n| format!("def f(ctx):\n    from {FACTORY} import {n}\n    return {n}(ctx)")),
+        name.clone().prop_map(|n| format!("async def g(ctx):\n    return await {n}(ctx)")),
+        name.clone().prop_map(|n| format!("x = wmf.{n}()")),
+        name.clone().prop_map(|n| format!("patch(\"{FACTORY}.{n}\")")),
+        name.clone().prop_map(|n| format!("__all__ = [\"{n}\", \"other\"]")),
+        name.prop_map(|n| format!("import os; from {FACTORY} import {n}; import sys")),
+        Just("get_websocket_manager = 1".to_string()),
+    ]
+}
+
+fn file() -> impl Strategy<Value = String> {
+    (prop::collection::vec(statement(), 1..7), any::<bool>(), any::<bool>()).prop_map(|(statements, crlf, bom)| {
+        let mut text = statements.join("\n");
+        text.push('\n');
+        if crlf {
+            text = text.replace('\n', "\r\n");
+        }
+        if bom {
+            text.insert(0, '\u{feff}');
+        }
+        text
+    })
+}
+
+fn scope() -> FileScope {
+    FileScope { relative_path: Some("mod.py".into()), module: Some("netra_backend.app.some_pkg.mod".into()), is_package: false }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fixes_are_parse_safe_and_idempotent(text in file()) {
+        let rules = RuleSet::builtin();
+        let options = FixOptions { unsafe_fixes: true, only_codes: Vec::new() };
+        let outcome = fix_text(&rules, &scope(), &text, &options);
+        prop_assert!(count_errors(&parse_text(&outcome.text)) <= count_errors(&parse_text(&text)), "new parse errors:\n{}", outcome.text);
+        let again = fix_text(&rules, &scope(), &outcome.text, &options);
+        prop_assert_eq!(&again.text, &outcome.text);
+        prop_assert_eq!(outcome.text.starts_with('\u{feff}'), text.starts_with('\u{feff}'));
+        if text.contains("\r\n") {
+            prop_assert_eq!(outcome.text.matches('\n').count(), outcome.text.matches("\r\n").count());
+        }
+    }
+
+    #[test]
+    fn damaged_text_never_panics_nor_gains_errors(text in file(), cut in any::<prop::sample::Index>(), junk in "[(),:\\\\ \n\"'a-z]{0,6}") {
+        let rules = RuleSet::builtin();
+        let at = cut.index(text.len() + 1);
+        let at = (0..=at).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+        let mut damaged = text.clone();
+        damaged.insert_str(at, &junk);
+        let outcome = fix_text(&rules, &scope(), &damaged, &FixOptions { unsafe_fixes: true, only_codes: Vec::new() });
+        prop_assert!(count_errors(&parse_text(&outcome.text)) <= count_errors(&parse_text(&damaged)));
+    }
+}
