@@ -156,7 +156,14 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         } else {
             shown_name
         };
-        let mut message = rule.render_message(&shown, canonical.as_deref().or(rule.canonical.as_deref()));
+        let mut message = if rule.kind == RuleKind::Module && Some(&deprecated) == rule.module.as_ref() {
+            match rule.canonical.as_deref() {
+                Some(canonical) => format!("`{deprecated}` is a deprecated module ({}); use `{canonical}`", rule.name),
+                None => format!("`{deprecated}` is a deprecated module ({})", rule.name),
+            }
+        } else {
+            rule.render_message(&shown, canonical.as_deref().or(rule.canonical.as_deref()))
+        };
         match mapping {
             Some(NameMapping { target: None, note, .. }) => {
                 // "…; use `X`" would point at a module that lacks the name.
@@ -307,7 +314,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         // Implicit concatenation and keyword arguments (`target="..."`).
         while let Some(parent) = node.parent() {
             match parent.kind() {
-                "concatenated_string" | "parenthesized_expression" => node = parent,
+                "concatenated_string" | "parenthesized_expression" | "keyword_argument" => node = parent,
                 _ => break,
             }
         }
