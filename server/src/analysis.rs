@@ -64,7 +64,19 @@ pub fn check_tree(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -
         }
     }
     if let Some(rule) = active.iter().find(|rule| rule.kind == RuleKind::AllExport) {
-        file.check_all_exports(rule, &active, &mut findings);
+        if !captures.all_values.is_empty() {
+            // Which imports are deprecated does not depend on which rules
+            // report: ask every known rule that applies to this file.
+            let mut deprecated_imports = Vec::new();
+            for known in rules.known_rules.iter().filter(|known| !known.is_excluded(scope)) {
+                match known.kind {
+                    RuleKind::Module => file.check_module_rule(known, &mut deprecated_imports),
+                    RuleKind::Names => file.check_names_rule(known, &mut deprecated_imports),
+                    _ => {}
+                }
+            }
+            file.check_all_exports(rule, &deprecated_imports, &mut findings);
+        }
     }
     let suppressions = Suppressions::from_comments(text, &captures.comments);
     findings.retain(|finding| !suppressions.silences(text, tree, finding));
@@ -365,8 +377,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
 
     /// `all-export`: entries of `__all__` naming something a deprecated import
     /// of another active rule binds.
-    fn check_all_exports(&self, rule: &Rule, active: &[&Rule], findings: &mut Vec<Finding>) {
-        let deprecated_bindings: HashMap<String, String> = findings
+    fn check_all_exports(&self, rule: &Rule, deprecated_imports: &[Finding], findings: &mut Vec<Finding>) {
+        let deprecated_bindings: HashMap<String, String> = deprecated_imports
             .iter()
             .filter_map(|finding| {
                 self.imports.iter().find(|record| {
@@ -376,7 +388,6 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             })
             .filter_map(|record| Some((record.binding()?, record.target()?)))
             .collect();
-        let _ = active;
         for value in &self.captures.all_values {
             for string in syntax::descendants_of_kind(*value, "string") {
                 let Some((start, end)) = string_content_range(string, self.text) else { continue };

@@ -39,7 +39,11 @@ impl LineIndex {
         let offset = offset.min(text.len());
         let line = self.line_of(offset);
         let start = self.starts[line];
-        let column = text.get(start..offset).map_or(offset - start, |part| part.chars().count());
+        let mut column = text.get(start..offset).map_or(offset - start, |part| part.chars().count());
+        // A BOM is not a character of the first line.
+        if line == 0 && text.starts_with('\u{feff}') && offset >= 3 {
+            column -= 1;
+        }
         (line + 1, column + 1)
     }
 
@@ -63,6 +67,12 @@ mod tests {
         assert_eq!(index.line_column(text, 5), (3, 1));
         assert_eq!(index.line_column(text, 7), (4, 1));
         assert_eq!(index.line_text(text, 0), "a");
+    }
+
+    #[test]
+    fn a_bom_is_not_a_column() {
+        let text = "\u{feff}import x";
+        assert_eq!(LineIndex::new(text).line_column(text, 3), (1, 1));
     }
 
     #[test]

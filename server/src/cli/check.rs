@@ -15,12 +15,15 @@ use crate::rules::{load_rule_set, LoadedRules, RuleSet};
 use crate::{analysis, workspace};
 
 pub fn run_check(args: &CheckArgs) -> ExitCode {
+    if args.no_color || std::env::var_os("NO_COLOR").is_some() {
+        anstream::ColorChoice::Never.write_global();
+    }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let loaded = match load_rules(args, &paths, &cwd) {
         Ok(loaded) => loaded,
         Err(error) => {
-            output::error(&format!("{error}"));
+            output::error(&format!("{error:#}"));
             return ExitCode::from(2);
         }
     };
@@ -43,7 +46,7 @@ pub fn run_check(args: &CheckArgs) -> ExitCode {
         }
     }
     let color = !args.no_color && std::env::var_os("NO_COLOR").is_none();
-    output::print_report(&report, args, rules, color);
+    output::print_report(&report, args, rules, color, had_error);
     if had_error {
         return ExitCode::from(2);
     }

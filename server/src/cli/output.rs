@@ -97,23 +97,28 @@ pub fn error(message: &str) {
     let _ = writeln!(anstream::stderr(), "{} {message}", "error:".red().bold());
 }
 
-pub fn print_report(report: &Report, args: &CheckArgs, rules: &RuleSet, color: bool) {
+pub fn print_report(report: &Report, args: &CheckArgs, rules: &RuleSet, color: bool, had_error: bool) {
     let located = locate(report);
     let mode = if args.diff { Mode::Diff } else if args.fix { Mode::Fix } else { Mode::Report };
     let mut out = String::new();
+    if args.statistics {
+        // Statistics replace the findings, in every format.
+        let as_json = matches!(args.format, OutputFormat::Json | OutputFormat::Sarif);
+        out.push_str(&statistics(report, as_json));
+        return if color { write_stdout(&out) } else { write_plain(&out) };
+    }
     match args.format {
         OutputFormat::Text | OutputFormat::Concise => {
             if mode == Mode::Diff {
                 out.push_str(&diffs(report));
             }
-            if !args.statistics {
-                for item in &located {
-                    out.push_str(&text_line(item, color, args.format == OutputFormat::Text));
-                }
+            for item in &located {
+                out.push_str(&text_line(item, color, args.format == OutputFormat::Text));
+            }
+            if !(had_error && report.files.is_empty()) {
                 out.push_str(&summary(report, &located, mode, args.unsafe_fixes));
             }
         }
-        OutputFormat::Json if args.statistics => {}
         OutputFormat::Json => {
             let value: Vec<Value> = located.iter().map(|item| json_finding(item)).collect();
             out.push_str(&serde_json::to_string_pretty(&value).unwrap_or_default());
@@ -128,9 +133,6 @@ pub fn print_report(report: &Report, args: &CheckArgs, rules: &RuleSet, color: b
                 out.push_str(&github_line(item));
             }
         }
-    }
-    if args.statistics {
-        out.push_str(&statistics(report, args.format == OutputFormat::Json));
     }
     if !color {
         write_plain(&out);
@@ -359,10 +361,34 @@ fn sarif(located: &[Located], rules: &RuleSet) -> Value {
                 "rules": rule_entries,
             }},
             "columnKind": "unicodeCodePoints",
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": "file:///"}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": source_root_uri()}},
             "results": results,
         }]
     })
+}
+
+/// The current folder as a `file://` URI ending in `/`: the base that SARIF
+/// result paths are relative to.
+fn source_root_uri() -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut path = cwd.to_string_lossy().replace('\\', "/");
+    if !path.starts_with('/') {
+        path.insert(0, '/');
+    }
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    let encoded: String = path
+        .chars()
+        .map(|c| match c {
+            ' ' => "%20".to_string(),
+            '%' => "%25".to_string(),
+            '#' => "%23".to_string(),
+            '?' => "%3F".to_string(),
+            _ => c.to_string(),
+        })
+        .collect();
+    format!("file://{encoded}")
 }
 
 fn first_paragraph(docs: &str) -> String {

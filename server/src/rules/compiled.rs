@@ -269,7 +269,11 @@ pub struct Settings {
 /// The active rules and settings.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
+    /// The active rules.
     pub rules: Vec<Rule>,
+    /// Every compiled rule, active or not: `all-export` asks them which
+    /// imports are deprecated even when their own findings are switched off.
+    pub known_rules: Vec<Rule>,
     pub settings: Settings,
     /// Substrings at least one of which a file must contain to need a parse.
     triggers: Vec<String>,
@@ -317,6 +321,7 @@ impl RuleSet {
             }
             rules.push(compile_rule(raw_rule, &field)?);
         }
+        let known_rules = rules.clone();
         let severity_overrides = &raw.severity;
         for (code, severity) in severity_overrides {
             let mut matched = false;
@@ -337,7 +342,7 @@ impl RuleSet {
 
         let settings = compile_settings(raw, root)?;
         let triggers = compute_triggers(&rules);
-        Ok(RuleSet { rules, settings, triggers })
+        Ok(RuleSet { rules, known_rules, settings, triggers })
     }
 
     pub fn rule(&self, code: &str) -> Option<&Rule> {
@@ -560,6 +565,11 @@ fn build_globs(patterns: &[String], field: &str) -> Result<Option<GlobSet>, Conf
         .map_err(|error| ConfigError::new(format!("{field}: {error}")))
 }
 
+/// Folders never worth checking: virtual environments, installed packages and
+/// build output (hidden folders are skipped by the walk already).
+pub const DEFAULT_EXCLUDES: &[&str] =
+    &["**/venv", "**/node_modules", "**/site-packages", "**/__pypackages__", "**/build", "**/dist", "**/_build", "**/buck-out"];
+
 fn compile_settings(raw: &RawConfig, root: Option<&Path>) -> Result<Settings, ConfigError> {
     let import_roots = raw
         .import_roots
@@ -576,11 +586,14 @@ fn compile_settings(raw: &RawConfig, root: Option<&Path>) -> Result<Settings, Co
             .unwrap_or_else(GlobSet::empty);
         per_file_ignores.push((globs, pattern.clone(), codes.clone()));
     }
+    let mut exclude_patterns: Vec<String> = DEFAULT_EXCLUDES.iter().map(|pattern| pattern.to_string()).collect();
+    exclude_patterns.extend(raw.exclude.iter().cloned());
+    build_globs(&raw.exclude, "exclude")?;
     Ok(Settings {
         root: root.map(Path::to_path_buf),
         import_roots,
-        exclude: build_globs(&raw.exclude, "exclude")?,
-        exclude_patterns: raw.exclude.clone(),
+        exclude: build_globs(&exclude_patterns, "exclude")?,
+        exclude_patterns,
         per_file_ignores,
         unsafe_fixes: raw.unsafe_fixes.unwrap_or(false),
     })

@@ -43,7 +43,8 @@ pub struct LoadedRules {
 
 /// The nearest config file at or above `start`, if any.
 pub fn discover_config(start: &Path) -> Option<ConfigSource> {
-    let start = if start.is_file() { start.parent()? } else { start };
+    let start: PathBuf = start.components().filter(|part| !matches!(part, std::path::Component::CurDir)).collect();
+    let start = if start.is_file() { start.parent()? } else { &start };
     for folder in start.ancestors() {
         for name in ["ssot.toml", ".ssot.toml"] {
             let candidate = folder.join(name);

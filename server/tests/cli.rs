@@ -1,0 +1,928 @@
+//! End-to-end tests of the `ssot-lsp` command line: every `check` flag, the
+//! `rules`, `explain` and `schema` subcommands, and every exit code
+//! (0 clean, 1 findings remain, 2 error).
+//!
+//! Each test builds its own tree in a temporary folder (small inline Python
+//! files, or a copy of `demo/`) and runs the binary with that folder as the
+//! current directory, so nothing here touches the repository.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const FACTORY: &str = "netra_backend.app.websocket_core.websocket_manager_factory";
+const CANONICAL: &str = "netra_backend.app.websocket_core.websocket_manager";
+
+/// A safe fix: `create_websocket_manager` → `get_websocket_manager`.
+const SAFE_SRC: &str = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def handler(ctx):\n    return await create_websocket_manager(ctx)\n";
+const SAFE_FIXED: &str = "from netra_backend.app.websocket_core.websocket_manager import get_websocket_manager\n\n\nasync def handler(ctx):\n    return await get_websocket_manager(ctx)\n";
+
+/// A name with no SSOT counterpart: a finding without a fix.
+const NONE_SRC: &str = "from netra_backend.app.websocket_core.websocket_manager_factory import FactoryInitializationError\n\n\ndef fail():\n    raise FactoryInitializationError()\n";
+
+/// An unsafe fix: `WebSocketManagerFactory` → `WebSocketManager`.
+const UNSAFE_SRC: &str = "from netra_backend.app.websocket_core.websocket_manager_factory import WebSocketManagerFactory\n\n\ndef use(manager: WebSocketManagerFactory):\n    return manager\n";
+const UNSAFE_FIXED: &str = "from netra_backend.app.websocket_core.websocket_manager import WebSocketManager\n\n\ndef use(manager: WebSocketManager):\n    return manager\n";
+
+const SAFE_PATH: &str = "netra_backend/app/x/safe.py";
+const NONE_PATH: &str = "netra_backend/app/x/none.py";
+const UNSAFE_PATH: &str = "netra_backend/app/x/unsafe.py";
+
+/// A custom rule file adding one rule with one safe name mapping.
+const ACME_RULES: &str = r#"[[rules]]
+code = "ACME001"
+name = "acme-old"
+kind = "module"
+module = "acme.old"
+canonical = "acme.new"
+names = { f = { to = "acme.new.g", fix = "safe" } }
+message = "`{name}` comes from the old acme module; use `{canonical}`"
+docs = "Use acme.new.g instead of acme.old.f."
+"#;
+const ACME_SRC: &str = "from acme.old import f\n\nf(1)\n";
+const ACME_FIXED: &str = "from acme.new import g\n\ng(1)\n";
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+/// The binary, run in `dir`, with the colour environment neutralised.
+fn ssot(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("ssot-lsp").expect("the ssot-lsp binary is built");
+    cmd.current_dir(dir).env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").env_remove("CLICOLOR").env_remove("FORCE_COLOR");
+    cmd
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary folder")
+}
+
+fn write(root: &Path, relative: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = root.join(relative);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, content).unwrap();
+    path
+}
+
+fn read(root: &Path, relative: &str) -> String {
+    fs::read_to_string(root.join(relative)).unwrap()
+}
+
+/// `netra_backend/app/x/` as a package, so module paths resolve.
+fn package(root: &Path) {
+    for init in ["netra_backend/__init__.py", "netra_backend/app/__init__.py", "netra_backend/app/x/__init__.py"] {
+        write(root, init, "");
+    }
+}
+
+/// A package with one safe, one no-counterpart and one unsafe finding.
+fn mixed_tree(root: &Path) {
+    package(root);
+    write(root, SAFE_PATH, SAFE_SRC);
+    write(root, NONE_PATH, NONE_SRC);
+    write(root, UNSAFE_PATH, UNSAFE_SRC);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "__pycache__" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A copy of the repository's `demo/` tree (its contents, at the root).
+fn demo_tree(root: &Path) {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("demo");
+    copy_dir(&demo, root);
+}
+
+fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+fn json_of(output: &std::process::Output) -> Value {
+    let text = stdout_of(output);
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("stdout is not one JSON document ({error}):\n{text}"))
+}
+
+/// `(file, line, column, code)` of every `file:line:col: CODE` line.
+fn locations(stdout: &str) -> Vec<(String, usize, usize, String)> {
+    stdout
+        .lines()
+        .filter_map(|line| {
+            let (location, rest) = line.split_once(": ")?;
+            let mut parts = location.rsplitn(3, ':');
+            let column = parts.next()?.parse().ok()?;
+            let row = parts.next()?.parse().ok()?;
+            let file = parts.next()?.to_string();
+            let code = rest.split_whitespace().next()?.to_string();
+            Some((file, row, column, code))
+        })
+        .collect()
+}
+
+/// The rule codes of a `--format json` report.
+fn json_codes(value: &Value) -> Vec<String> {
+    value.as_array().expect("a JSON array").iter().map(|finding| finding["code"].as_str().unwrap().to_string()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// check: exit codes and the default (text) report
+// ---------------------------------------------------------------------------
+
+#[test]
+fn check_clean_tree_passes_with_exit_0() {
+    let tmp = tempdir();
+    package(tmp.path());
+    write(tmp.path(), "netra_backend/app/x/ok.py", format!("from {CANONICAL} import get_websocket_manager\n\n\nasync def handler(ctx):\n    return await get_websocket_manager(ctx)\n"));
+    ssot(tmp.path())
+        .arg("check")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("All checks passed"))
+        .stdout(predicate::str::contains("SSOT").not())
+        .stderr(predicate::str::is_empty());
+}
+
+#[test]
+fn check_demo_reports_findings_with_exit_1_and_file_line_col() {
+    let tmp = tempdir();
+    demo_tree(tmp.path());
+    let output = ssot(tmp.path()).arg("check").output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", stderr_of(&output));
+    let stdout = stdout_of(&output);
+    let found = locations(&stdout);
+    let ssot001: Vec<_> = found.iter().filter(|(_, _, _, code)| code == "SSOT001").collect();
+    assert!(!ssot001.is_empty(), "no `file:line:col: SSOT001` line in:\n{stdout}");
+    for (file, row, column, _) in &ssot001 {
+        assert!(file.ends_with(".py") && *row >= 1 && *column >= 1, "bad location {file}:{row}:{column}");
+        assert!(tmp.path().join(file).is_file(), "the location names a file that exists: {file}");
+    }
+    // Every built-in rule fires somewhere in the demo.
+    let codes: BTreeSet<&str> = found.iter().map(|(_, _, _, code)| code.as_str()).collect();
+    for code in ["SSOT001", "SSOT002", "SSOT003", "SSOT004", "SSOT005", "SSOT006", "SSOT007"] {
+        assert!(codes.contains(code), "{code} missing from the demo report:\n{stdout}");
+    }
+    assert!(stdout.contains(&format!("Found {} findings in", found.len())), "{stdout}");
+}
+
+#[test]
+fn check_text_format_shows_location_source_line_and_caret() {
+    let tmp = tempdir();
+    package(tmp.path());
+    write(tmp.path(), SAFE_PATH, SAFE_SRC);
+    let output = ssot(tmp.path()).args(["check", "--format", "text"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains(&format!("{SAFE_PATH}:1:72: SSOT001 [*] ")), "{stdout}");
+    assert!(stdout.contains(&format!("1 | from {FACTORY} import create_websocket_manager")), "{stdout}");
+    assert!(stdout.contains(&format!("  | {}{}\n", " ".repeat(71), "^".repeat("create_websocket_manager".len()))), "{stdout}");
+    assert!(stdout.contains("Found 1 finding in 1 file."), "{stdout}");
+    assert!(stdout.contains("[*] 1 fixable with `ssot-lsp check --fix`."), "{stdout}");
+    // `--format text` is the default.
+    let default = ssot(tmp.path()).arg("check").output().unwrap();
+    assert_eq!(stdout, stdout_of(&default));
+}
+
+#[test]
+fn check_explicit_paths_limit_what_is_checked() {
+    let tmp = tempdir();
+    mixed_tree(tmp.path());
+    let output = ssot(tmp.path()).args(["check", "--format", "concise", NONE_PATH]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let found = locations(&stdout_of(&output));
+    assert_eq!(found.len(), 1, "{}", stdout_of(&output));
+    assert_eq!(found[0].0, NONE_PATH);
+    // Two paths: both are checked, the third file is not.
+    let output = ssot(tmp.path()).args(["check", "--format", "concise", NONE_PATH, SAFE_PATH]).output().unwrap();
+    let files: BTreeSet<String> = locations(&stdout_of(&output)).into_iter().map(|(file, ..)| file).collect();
+    assert_eq!(files, BTreeSet::from([NONE_PATH.to_string(), SAFE_PATH.to_string()]));
+}
+
+#[test]
+fn check_missing_path_exits_2() {
+    let tmp = tempdir();
+    package(tmp.path());
+    let output = ssot(tmp.path()).args(["check", "does/not/exist.py"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("does/not/exist.py"), "stderr names the path: {stderr}");
+    // A failed run never claims success.
+    assert!(!stdout_of(&output).contains("All checks passed"), "{}", stdout_of(&output));
+}
+
+#[test]
+fn check_bad_arguments_exit_2() {
+    let tmp = tempdir();
+    ssot(tmp.path()).args(["check", "--format", "xml"]).assert().code(2).stderr(predicate::str::contains("--format"));
+    ssot(tmp.path()).args(["check", "--no-such-flag"]).assert().code(2);
+}
+
+// ---------------------------------------------------------------------------
+// check: output formats
+// ---------------------------------------------------------------------------
+
+#[test]
+fn concise_format_prints_one_line_per_finding() {
+    let tmp = tempdir();
+    mixed_tree(tmp.path());
+    let output = ssot(tmp.path()).args(["check", "--format", "concise"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = stdout_of(&output);
+    let finding_lines: Vec<&str> = stdout.lines().filter(|line| line.starts_with("netra_backend/")).collect();
+    assert_eq!(finding_lines.len(), 3, "{stdout}");
+    assert_eq!(locations(&stdout).len(), 3, "{stdout}");
+    assert!(!stdout.contains(" | "), "no source lines in concise output:\n{stdout}");
+    assert!(!stdout.contains('^'), "no carets in concise output:\n{stdout}");
+    assert!(finding_lines.iter().any(|line| line.starts_with(&format!("{SAFE_PATH}:1:72: SSOT001 [*] "))), "{stdout}");
+    assert!(finding_lines.iter().any(|line| line.starts_with(&format!("{UNSAFE_PATH}:1:72: SSOT001 [unsafe fix] "))), "{stdout}");
+    assert!(finding_lines.iter().any(|line| line.starts_with(&format!("{NONE_PATH}:1:72: SSOT001 `FactoryInitializationError`"))), "{stdout}");
+    assert!(stdout.contains("Found 3 findings in 3 files."), "{stdout}");
+    assert!(stdout.contains("1 more fixable with `--fix --unsafe-fixes`."), "{stdout}");
+}
+
+#[test]
+fn json_format_has_code_filename_location_and_fix() {
+    let tmp = tempdir();
+    mixed_tree(tmp.path());
+    let output = ssot(tmp.path()).args(["check", "--format", "json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let value = json_of(&output);
+    let findings = value.as_array().expect("an array");
+    assert_eq!(findings.len(), 3, "{value:#}");
+    let by_file = |path: &str| findings.iter().find(|f| f["filename"] == path).unwrap_or_else(|| panic!("no finding for {path}: {value:#}"));
+
+    let safe = by_file(SAFE_PATH);
+    assert_eq!(safe["code"], "SSOT001");
+    assert_eq!(safe["rule"], "websocket-manager-factory");
+    assert_eq!(safe["location"]["row"], 1);
+    assert_eq!(safe["location"]["column"], 72);
+    assert_eq!(safe["end_location"]["row"], 1);
+    assert_eq!(safe["end_location"]["column"], 72 + "create_websocket_manager".len());
+    assert_eq!(safe["deprecated"], format!("{FACTORY}.create_websocket_manager"));
+    assert_eq!(safe["fix"]["applicability"], "safe");
+    let edits = safe["fix"]["edits"].as_array().expect("fix.edits");
+    assert!(!edits.is_empty());
+    assert!(edits.iter().any(|edit| edit["content"].as_str().unwrap().contains("get_websocket_manager")), "{edits:#?}");
+
+    assert_eq!(by_file(UNSAFE_PATH)["fix"]["applicability"], "unsafe");
+    let none = by_file(NONE_PATH);
+    assert_eq!(none["code"], "SSOT001");
+    assert!(none["fix"].is_null(), "{none:#}");
+}
+
+#[test]
+fn sarif_format_is_sarif_2_1_0_with_rules_results_and_stable_fingerprints() {
+    let tmp = tempdir();
+    mixed_tree(tmp.path());
+    let run = || {
+        let output = ssot(tmp.path()).args(["check", "--format", "sarif"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        json_of(&output)
+    };
+    let sarif = run();
+    assert_eq!(sarif["version"], "2.1.0");
+    let driver = &sarif["runs"][0]["tool"]["driver"];
+    assert_eq!(driver["name"], "ssot-lsp");
+    let rules = driver["rules"].as_array().expect("runs[0].tool.driver.rules");
+    let ssot001 = rules.iter().position(|rule| rule["id"] == "SSOT001").expect("SSOT001 among the SARIF rules");
+    let help_uri = rules[ssot001]["helpUri"].as_str().expect("SSOT001 has a helpUri");
+    assert!(help_uri.starts_with("https://") && help_uri.contains("SSOT001"), "{help_uri}");
+    assert!(rules[ssot001]["help"]["markdown"].as_str().unwrap().contains("get_websocket_manager"));
+
+    let results = sarif["runs"][0]["results"].as_array().expect("runs[0].results");
+    assert_eq!(results.len(), 3);
+    for result in results {
+        assert_eq!(result["ruleId"], "SSOT001");
+        assert_eq!(result["ruleIndex"], ssot001);
+        let region = &result["locations"][0]["physicalLocation"]["region"];
+        assert_eq!(region["startLine"], 1);
+        assert_eq!(region["startColumn"], 72);
+        let fingerprint = result["partialFingerprints"]["primaryLocationLineHash"].as_str().expect("a fingerprint");
+        assert!(!fingerprint.is_empty());
+    }
+    let uris: BTreeSet<&str> = results.iter().map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap()).collect();
+    assert_eq!(uris, BTreeSet::from([SAFE_PATH, NONE_PATH, UNSAFE_PATH]));
+    // Only fixable findings carry SARIF fixes.
+    let safe = results.iter().find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == SAFE_PATH).unwrap();
+    assert!(safe["fixes"].is_array(), "{safe:#}");
+    let none = results.iter().find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == NONE_PATH).unwrap();
+    assert!(none.get("fixes").is_none(), "{none:#}");
+    // Relative result paths resolve against the checked folder.
+    let base = sarif["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap().to_string();
+    assert!(base.starts_with("file:///") && base.ends_with('/') && base.len() > "file:///".len(), "{base}");
+
+    let fingerprints = |sarif: &Value| -> Vec<(String, String)> {
+        sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                    r["partialFingerprints"]["primaryLocationLineHash"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let first = fingerprints(&sarif);
+    assert_eq!(first, fingerprints(&run()), "fingerprints are stable across runs");
+    let distinct: BTreeSet<&String> = first.iter().map(|(_, fingerprint)| fingerprint).collect();
+    assert_eq!(distinct.len(), first.len(), "each finding has its own fingerprint");
+
+    // Moving the finding down does not change its fingerprint (it hashes the
+    // line's content, not its number).
+    write(tmp.path(), SAFE_PATH, format!("# a new first line\n\n{SAFE_SRC}"));
+    let moved = run();
+    let moved_result = moved["runs"][0]["results"].as_array().unwrap().iter().find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == SAFE_PATH).unwrap().clone();
+    assert_eq!(moved_result["locations"][0]["physicalLocation"]["region"]["startLine"], 3);
+    assert_eq!(fingerprints(&moved), first);
+}
+
+#[test]
+fn github_format_prints_workflow_annotations() {
+    let tmp = tempdir();
+    mixed_tree(tmp.path());
+    let output = ssot(tmp.path()).args(["check", "--format", "github"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = stdout_of(&output);
+    let lines: Vec<&str> = stdout.lines().filter(|line| !line.is_empty()).collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    for line in &lines {
+        assert!(line.starts_with("::warning file="), "{line}");
+        assert!(line.contains(",line=1,col=72,"), "{line}");
+        assert!(line.contains(",title=SSOT001 (websocket-manager-factory)::"), "{line}");
+    }
+    assert!(lines.iter().any(|line| line.starts_with(&format!("::warning file={SAFE_PATH},line=1,col=72,endLine=1,endColumn=96,"))), "{stdout}");
+    assert!(!stdout.contains("Found "), "no human summary in annotations:\n{stdout}");
+}
+
+// ---------------------------------------------------------------------------
+// check --fix
+// ---------------------------------------------------------------------------
+
+#[test]
+fn fix_rewrites_the_import_and_call_sites() {
+    let tmp = tempdir();
+    package(tmp.path());
+    write(tmp.path(), SAFE_PATH, SAFE_SRC);
+    ssot(tmp.path()).args(["check", "--fix"]).assert().code(0).stdout(predicate::str::contains("Fixed 1 finding in 1 file."));
+    assert_eq!(read(tmp.path(), SAFE_PATH), SAFE_FIXED);
+    // No temporary files are left behind.
+    let leftovers: Vec<_> = fs::read_dir(tmp.path().join("netra_backend/app/x")).unwrap().map(|e| e.unwrap().file_name()).filter(|name| name.to_string_lossy().starts_with(".ssot-fix-")).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn fix_leaves_a_file_without_fixable_findings_untouched() {
+    let tmp = tempdir();
+    package(tmp.path());
+    let path = write(tmp.path(), NONE_PATH, NONE_SRC);
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    fs::File::options().write(true).open(&path).unwrap().set_modified(old).unwrap();
+    let before = fs::read(&path).unwrap();
+    let output = ssot(tmp.path()).args(["check", "--fix"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "a finding remains");
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("Fixed 0 findings in 0 files. 1 remaining."), "{stdout}");
+    assert!(stdout.contains(&format!("{NONE_PATH}:1:72: SSOT001")), "{stdout}");
+    assert_eq!(fs::read(&path).unwrap(), before, "byte-identical");
+    assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), old, "not rewritten (mtime unchanged)");
+}
+
+#[test]
+fn fix_keeps_crlf_line_endings_and_the_bom() {
+    let tmp = tempdir();
+    package(tmp.path());
+    let simple = "\u{feff}from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\r\n\r\n\r\nasync def handler(ctx):\r\n    return await create_websocket_manager(ctx)\r\n";
+    let simple_fixed = "\u{feff}from netra_backend.app.websocket_core.websocket_manager import get_websocket_manager\r\n\r\n\r\nasync def handler(ctx):\r\n    return await get_websocket_manager(ctx)\r\n";
+    // A multi-line import that the fix splits in two: the new line must be CRLF too.
+    let split = "\u{feff}\"\"\"Doc.\"\"\"\r\nfrom netra_backend.app.websocket_core.websocket_manager_factory import (\r\n    create_websocket_manager,\r\n    FactoryInitializationError,\r\n)\r\n\r\n\r\nasync def handler(ctx):\r\n    return await create_websocket_manager(ctx)\r\n";
+    let split_fixed = "\u{feff}\"\"\"Doc.\"\"\"\r\nfrom netra_backend.app.websocket_core.websocket_manager_factory import (\r\n    FactoryInitializationError,\r\n)\r\nfrom netra_backend.app.websocket_core.websocket_manager import get_websocket_manager\r\n\r\n\r\nasync def handler(ctx):\r\n    return await get_websocket_manager(ctx)\r\n";
+    write(tmp.path(), "netra_backend/app/x/simple.py", simple);
+    write(tmp.path(), "netra_backend/app/x/split.py", split);
+    let output = ssot(tmp.path()).args(["check", "--fix"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "FactoryInitializationError remains: {}", stdout_of(&output));
+    assert!(stdout_of(&output).contains("Fixed 2 findings in 2 files. 1 remaining."), "{}", stdout_of(&output));
+    for (name, expected) in [("simple.py", simple_fixed), ("split.py", split_fixed)] {
+        let bytes = fs::read(tmp.path().join("netra_backend/app/x").join(name)).unwrap();
+        assert!(bytes.starts_with(b"\xef\xbb\xbf"), "{name} keeps its BOM");
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(text.matches('\n').count(), text.matches("\r\n").count(), "{name} has only CRLF endings: {text:?}");
+        assert_eq!(text, expected, "{name}");
+    }
+}
+
+#[test]
+fn bom_file_columns() {
+    let tmp = tempdir();
+    package(tmp.path());
+    write(tmp.path(), "netra_backend/app/x/bom.py", format!("\u{feff}{SAFE_SRC}"));
+    let output = ssot(tmp.path()).args(["check", "--format", "concise"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let found = locations(&stdout_of(&output));
+    assert_eq!(found.len(), 1);
+    // The BOM is not a column: the same import reports 1:72 with or without it.
+    assert_eq!((found[0].1, found[0].2), (1, 72));
+}
+
+#[cfg(unix)]
+#[test]
+fn fix_keeps_file_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempdir();
+    package(tmp.path());
+    let path = write(tmp.path(), SAFE_PATH, SAFE_SRC);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    ssot(tmp.path()).args(["check", "--fix"]).assert().code(0);
+    assert_eq!(read(tmp.path(), SAFE_PATH), SAFE_FIXED, "the file was rewritten");
+    assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o7777, 0o640);
+}
+
+#[test]
+fn second_fix_is_a_no_op() {
+    let tmp = tempdir();
+    mixed_tree(tmp.path());
+    let first = ssot(tmp.path()).args(["check", "--fix"]).output().unwrap();
+    assert!(stdout_of(&first).contains("Fixed 1 finding in 1 file. 2 remaining."), "{}", stdout_of(&first));
+    let after_first: Vec<String> = [SAFE_PATH, NONE_PATH, UNSAFE_PATH].iter().map(|p| read(tmp.path(), p)).collect();
+    assert_eq!(after_first[0], SAFE_FIXED);
+    let second = ssot(tmp.path()).args(["check", "--fix"]).output().unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    assert!(stdout_of(&second).contains("Fixed 0 findings in 0 files. 2 remaining."), "{}", stdout_of(&second));
+    let after_second: Vec<String> = [SAFE_PATH, NONE_PATH, UNSAFE_PATH].iter().map(|p| read(tmp.path(), p)).collect();
+    assert_eq!(after_first, after_second);
+}
+
+#[test]
+fn unsafe_fixes_apply_unsafe_mappings_that_plain_fix_leaves_alone() {
+    let tmp = tempdir();
+    package(tmp.path());
+    write(tmp.path(), UNSAFE_PATH, UNSAFE_SRC);
+    let output = ssot(tmp.path()).args(["check", "--fix"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("Fixed 0 findings in 0 files. 1 remaining."), "{stdout}");
+    assert!(stdout.contains(&format!("{UNSAFE_PATH}:1:72: SSOT001 [unsafe fix]")), "{stdout}");
+    assert_eq!(read(tmp.path(), UNSAFE_PATH), UNSAFE_SRC, "plain --fix leaves the unsafe mapping");
+
+    // --diff --unsafe-fixes shows it without writing.
+    let diff = ssot(tmp.path()).args(["check", "--diff", "--unsafe-fixes"]).output().unwrap();
+    assert_eq!(diff.status.code(), Some(1));
+    assert!(stdout_of(&diff).contains(&format!("+from {CANONICAL} import WebSocketManager")), "{}", stdout_of(&diff));
+    assert_eq!(read(tmp.path(), UNSAFE_PATH), UNSAFE_SRC);
+
+    ssot(tmp.path()).args(["check", "--fix", "--unsafe-fixes"]).assert().code(0).stdout(predicate::str::contains("Fixed 1 finding in 1 file."));
+    assert_eq!(read(tmp.path(), UNSAFE_PATH), UNSAFE_FIXED);
+}
+
+// ---------------------------------------------------------------------------
+// check --diff
+// ---------------------------------------------------------------------------
+
+#[test]
+fn diff_prints_a_unified_diff_and_writes_nothing() {
+    let tmp = tempdir();
+    package(tmp.path());
+    write(tmp.path(), SAFE_PATH, SAFE_SRC);
+    let output = ssot(tmp.path()).args(["check", "--diff"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "something to fix");
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains(&format!("--- a/{SAFE_PATH}\n+++ b/{SAFE_PATH}\n@@ ")), "{stdout}");
+    assert!(stdout.contains(&format!("-from {FACTORY} import create_websocket_manager\n")), "{stdout}");
+    assert!(stdout.contains(&format!("+from {CANONICAL} import get_websocket_manager\n")), "{stdout}");
+    assert!(stdout.contains("-    return await create_websocket_manager(ctx)\n+    return await get_websocket_manager(ctx)\n"), "{stdout}");
+    assert!(stdout.contains("Would fix 1 finding in 1 file."), "{stdout}");
+    assert_eq!(read(tmp.path(), SAFE_PATH), SAFE_SRC, "--diff writes nothing");
+    // The diff applies: its + side is what --fix writes.
+    ssot(tmp.path()).args(["check", "--fix"]).assert().code(0);
+    assert_eq!(read(tmp.path(), SAFE_PATH), SAFE_FIXED);
+    // Nothing left to fix: no diff, exit 0.
+    ssot(tmp.path()).args(["check", "--diff"]).assert().code(0).stdout(predicate::str::contains("--- a/").not());
+}
+
+#[test]
+fn diff_without_fixable_findings_prints_no_diff_but_exits_1() {
+    let tmp = tempdir();
+    package(tmp.path());
+    write(tmp.path(), NONE_PATH, NONE_SRC);
+    let output = ssot(tmp.path()).args(["check", "--diff"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "the finding remains");
+    let stdout = stdout_of(&output);
+    assert!(!stdout.contains("--- a/"), "{stdout}");
+    assert!(stdout.contains("Would fix 0 findings in 0 files."), "{stdout}");
+    assert_eq!(read(tmp.path(), NONE_PATH), NONE_SRC);
+}
+
+// ---------------------------------------------------------------------------
+// check --statistics
+// ---------------------------------------------------------------------------
+
+fn statistics_tree(root: &Path) {
+    package(root);
+    write(root, SAFE_PATH, SAFE_SRC);
+    write(root, NONE_PATH, NONE_SRC);
+    write(
+        root,
+        "netra_backend/app/x/direct.py",
+        format!("from {FACTORY} import create_websocket_manager\nfrom {CANONICAL} import UnifiedWebSocketManager\n\nmanager = UnifiedWebSocketManager()\n"),
+    );
+}
+
+#[test]
+fn statistics_prints_counts_per_rule_and_per_name() {
+    let tmp = tempdir();
+    statistics_tree(tmp.path());
+    let output = ssot(tmp.path()).args(["check", "--statistics"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = stdout_of(&output);
+    let squeezed: Vec<String> = stdout.lines().map(|line| line.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+    let has = |line: &str| squeezed.iter().any(|l| l == line);
+    assert!(has("count files code rule"), "{stdout}");
+    assert!(has("3 3 SSOT001 websocket-manager-factory"), "{stdout}");
+    assert!(has("1 1 SSOT006 direct-websocket-manager-instantiation"), "{stdout}");
+    assert!(has("count files deprecated name"), "{stdout}");
+    assert!(has(&format!("2 2 {FACTORY}.create_websocket_manager")), "{stdout}");
+    assert!(has(&format!("1 1 {FACTORY}.FactoryInitializationError")), "{stdout}");
+    assert!(has(&format!("1 1 {CANONICAL}.UnifiedWebSocketManager")), "{stdout}");
+    assert!(stdout.contains("4 findings left in 3 of "), "{stdout}");
+    assert!(stdout.contains("(2 fixable)"), "{stdout}");
+}
+
+#[test]
+fn statistics_with_json_format_is_one_json_document() {
+    let tmp = tempdir();
+    statistics_tree(tmp.path());
+    let output = ssot(tmp.path()).args(["check", "--statistics", "--format", "json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let value = json_of(&output);
+    assert_eq!(value["total"], 4, "{value:#}");
+    assert_eq!(value["files_with_findings"], 3);
+    assert_eq!(value["fixable"], 2);
+    let by_rule = value["by_rule"].as_array().expect("by_rule");
+    let ssot001 = by_rule.iter().find(|entry| entry["code"] == "SSOT001").expect("SSOT001 in by_rule");
+    assert_eq!(ssot001["count"], 3);
+    assert_eq!(ssot001["files"], 3);
+    let by_name = value["by_name"].as_array().expect("by_name");
+    let create = by_name.iter().find(|entry| entry["deprecated"] == format!("{FACTORY}.create_websocket_manager")).expect("per-name entry");
+    assert_eq!(create["count"], 2);
+}
+
+#[test]
+fn statistics_with_sarif_format() {
+    let tmp = tempdir();
+    statistics_tree(tmp.path());
+    let output = ssot(tmp.path()).args(["check", "--statistics", "--format", "sarif"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = stdout_of(&output);
+    // Statistics replace the findings; for machine formats they are one JSON document.
+    let statistics: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(statistics["total"], 4, "{stdout}");
+}
+
+// ---------------------------------------------------------------------------
+// check --select / --ignore
+// ---------------------------------------------------------------------------
+
+#[test]
+fn select_reports_only_the_selected_rules() {
+    let tmp = tempdir();
+    demo_tree(tmp.path());
+    let output = ssot(tmp.path()).args(["check", "--format", "json", "--select", "SSOT006"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let codes = json_codes(&json_of(&output));
+    assert!(!codes.is_empty());
+    assert!(codes.iter().all(|code| code == "SSOT006"), "{codes:?}");
+    // A comma-separated list.
+    let output = ssot(tmp.path()).args(["check", "--format", "json", "--select", "SSOT005,SSOT006"]).output().unwrap();
+    let codes: BTreeSet<String> = json_codes(&json_of(&output)).into_iter().collect();
+    assert_eq!(codes, BTreeSet::from(["SSOT005".to_string(), "SSOT006".to_string()]));
+}
+
+#[test]
+fn ignore_drops_the_ignored_rules() {
+    let tmp = tempdir();
+    demo_tree(tmp.path());
+    let all = json_codes(&json_of(&ssot(tmp.path()).args(["check", "--format", "json"]).output().unwrap()));
+    assert!(all.iter().any(|code| code == "SSOT001"), "the demo has SSOT001 findings");
+    let output = ssot(tmp.path()).args(["check", "--format", "json", "--ignore", "SSOT001"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let codes = json_codes(&json_of(&output));
+    assert!(!codes.is_empty());
+    assert!(!codes.iter().any(|code| code == "SSOT001"), "{codes:?}");
+    // The other rules that do not depend on SSOT001 report exactly as before.
+    let count = |codes: &[String], code: &str| codes.iter().filter(|c| *c == code).count();
+    for code in ["SSOT002", "SSOT003", "SSOT004", "SSOT005", "SSOT006"] {
+        assert_eq!(count(&codes, code), count(&all, code), "{code}");
+    }
+    // Ignoring SSOT001 does not hide SSOT007: the `__all__` entries still
+    // re-export names that a deprecated factory import binds.
+    assert!(count(&all, "SSOT007") > 0, "{all:?}");
+    assert_eq!(count(&codes, "SSOT007"), count(&all, "SSOT007"), "{codes:?}");
+}
+
+#[test]
+fn select_with_an_unknown_code_exits_2() {
+    let tmp = tempdir();
+    mixed_tree(tmp.path());
+    let output = ssot(tmp.path()).args(["check", "--select", "NOPE9"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout_of(&output).is_empty(), "no report on a usage error: {}", stdout_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("error:"), "{stderr}");
+    assert!(stderr.contains("--select/--ignore"), "{stderr}");
+    // The error names the unknown code.
+    assert!(stderr.contains("NOPE9"), "{stderr}");
+    ssot(tmp.path()).args(["check", "--ignore", "NOPE9"]).assert().code(2);
+}
+
+// ---------------------------------------------------------------------------
+// Configuration: --config, discovery, errors
+// ---------------------------------------------------------------------------
+
+#[test]
+fn config_flag_adds_a_custom_rule_that_finds_and_fixes() {
+    let tmp = tempdir();
+    write(tmp.path(), "rules/acme.toml", ACME_RULES);
+    write(tmp.path(), "pkg/m.py", ACME_SRC);
+    // Without the config the file is clean.
+    ssot(tmp.path()).args(["check", "pkg"]).assert().code(0);
+    let output = ssot(tmp.path()).args(["check", "--config", "rules/acme.toml", "--format", "concise", "pkg"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("pkg/m.py:1:22: ACME001 [*] `f` comes from the old acme module; use `acme.new.g`"), "{stdout}");
+    ssot(tmp.path()).args(["check", "--config", "rules/acme.toml", "--fix", "pkg"]).assert().code(0).stdout(predicate::str::contains("Fixed 1 finding in 1 file."));
+    assert_eq!(read(tmp.path(), "pkg/m.py"), ACME_FIXED);
+}
+
+#[test]
+fn config_flag_with_a_missing_file_exits_2() {
+    let tmp = tempdir();
+    write(tmp.path(), "pkg/m.py", ACME_SRC);
+    ssot(tmp.path()).args(["check", "--config", "nope.toml"]).assert().code(2).stderr(predicate::str::contains("nope.toml"));
+}
+
+#[test]
+fn ssot_toml_in_the_tree_is_discovered() {
+    let tmp = tempdir();
+    write(tmp.path(), "ssot.toml", ACME_RULES);
+    write(tmp.path(), "pkg/m.py", ACME_SRC);
+    // From the root, and when checking a sub-folder (discovery walks upwards).
+    for args in [&["check", "--format", "concise"][..], &["check", "--format", "concise", "pkg"][..]] {
+        let output = ssot(tmp.path()).args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(stdout_of(&output).contains("pkg/m.py:1:22: ACME001"), "{args:?}: {}", stdout_of(&output));
+    }
+}
+
+#[test]
+fn pyproject_tool_section_is_discovered() {
+    let tmp = tempdir();
+    let section = ACME_RULES.replace("[[rules]]", "[[tool.ssot-lsp.rules]]");
+    write(tmp.path(), "pyproject.toml", format!("[project]\nname = \"demo\"\nversion = \"0\"\n\n[tool.ssot-lsp]\nunsafe-fixes = false\n\n{section}"));
+    write(tmp.path(), "pkg/m.py", ACME_SRC);
+    let output = ssot(tmp.path()).args(["check", "--format", "concise"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout_of(&output).contains("pkg/m.py:1:22: ACME001"), "{}", stdout_of(&output));
+    ssot(tmp.path()).args(["check", "--fix"]).assert().code(0);
+    assert_eq!(read(tmp.path(), "pkg/m.py"), ACME_FIXED);
+}
+
+#[test]
+fn broken_config_exits_2_and_names_file_line_and_column() {
+    let tmp = tempdir();
+    write(tmp.path(), "ssot.toml", "ignore = []\nbogus = 1\n");
+    write(tmp.path(), "pkg/m.py", ACME_SRC);
+    let output = ssot(tmp.path()).arg("check").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("ssot.toml:2:1:"), "{stderr}");
+    assert!(!stderr.contains("/./ssot.toml"), "the path is normalised: {stderr}");
+    assert!(stderr.contains("bogus"), "{stderr}");
+    assert!(stdout_of(&output).is_empty(), "{}", stdout_of(&output));
+    // The other subcommands refuse the broken file too.
+    ssot(tmp.path()).arg("rules").assert().code(2).stderr(predicate::str::contains("ssot.toml:2:1:"));
+    ssot(tmp.path()).args(["explain", "SSOT001"]).assert().code(2).stderr(predicate::str::contains("ssot.toml:2:1:"));
+    // A semantic error points at the offending value.
+    write(tmp.path(), "ssot.toml", "[[rules]]\ncode = \"X1\"\nname = \"x\"\nkind = \"module\"\nmodule = \"not a path\"\nmessage = \"m\"\n");
+    ssot(tmp.path()).arg("check").assert().code(2).stderr(predicate::str::contains("ssot.toml:5:10:"));
+}
+
+#[test]
+fn broken_pyproject_section_exits_2_with_a_location() {
+    let tmp = tempdir();
+    write(tmp.path(), "pyproject.toml", "[project]\nname = \"demo\"\n\n[tool.ssot-lsp]\nbogus = 1\n");
+    write(tmp.path(), "pkg/m.py", ACME_SRC);
+    let output = ssot(tmp.path()).arg("check").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("pyproject.toml:5:1:"), "{stderr}");
+    assert!(stderr.contains("bogus"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------
+// --exit-zero, --no-color, suppressions, unreadable files
+// ---------------------------------------------------------------------------
+
+#[test]
+fn exit_zero_exits_0_with_findings() {
+    let tmp = tempdir();
+    mixed_tree(tmp.path());
+    ssot(tmp.path()).args(["check", "--exit-zero"]).assert().code(0).stdout(predicate::str::contains("SSOT001")).stdout(predicate::str::contains("Found 3 findings"));
+    ssot(tmp.path()).args(["check", "--exit-zero", "--diff"]).assert().code(0).stdout(predicate::str::contains("--- a/"));
+    // An error still exits 2.
+    ssot(tmp.path()).args(["check", "--exit-zero", "missing.py"]).assert().code(2);
+}
+
+#[test]
+fn no_color_output_has_no_escape_codes() {
+    let tmp = tempdir();
+    mixed_tree(tmp.path());
+    write(tmp.path(), "netra_backend/app/x/latin1.py", b"# caf\xe9\nfrom netra_backend.app.websocket_core.websocket_manager_factory import FactoryMetrics\n");
+    // Forced colour, so the test can tell --no-color apart from a pipe.
+    let coloured = ssot(tmp.path()).env("CLICOLOR_FORCE", "1").arg("check").output().unwrap();
+    assert!(stdout_of(&coloured).contains("\x1b["), "forced colour shows escapes: {:?}", stdout_of(&coloured));
+    for format in ["text", "concise", "json", "sarif", "github"] {
+        let plain = ssot(tmp.path()).env("CLICOLOR_FORCE", "1").args(["check", "--no-color", "--format", format]).output().unwrap();
+        assert_eq!(plain.status.code(), Some(1));
+        assert!(!stdout_of(&plain).contains("\x1b["), "{format}: {:?}", stdout_of(&plain));
+        // --no-color reaches stderr too.
+        assert!(!stderr_of(&plain).contains("\x1b["), "{format}: {:?}", stderr_of(&plain));
+    }
+    // NO_COLOR does the same as --no-color for stdout.
+    let no_color_env = ssot(tmp.path()).env("CLICOLOR_FORCE", "1").env("NO_COLOR", "1").arg("check").output().unwrap();
+    assert!(!stdout_of(&no_color_env).contains("\x1b["), "{:?}", stdout_of(&no_color_env));
+    // Piped output without any flag is plain.
+    let piped = ssot(tmp.path()).arg("check").output().unwrap();
+    assert!(!stdout_of(&piped).contains("\x1b["));
+}
+
+#[test]
+fn ssot_ignore_comment_silences_a_line() {
+    let tmp = tempdir();
+    package(tmp.path());
+    write(
+        tmp.path(),
+        "netra_backend/app/x/ignored.py",
+        format!(
+            "from {FACTORY} import create_websocket_manager  # ssot: ignore\n\
+             from {FACTORY} import create_test_user_context  # ssot: ignore[SSOT002]\n\
+             from {FACTORY} import FactoryMetrics  # ssot: ignore[SSOT001]\n\
+             from {FACTORY} import (  # ssot: ignore\n    ManagerMetrics,\n)\n"
+        ),
+    );
+    let output = ssot(tmp.path()).args(["check", "--format", "concise"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
+    let found = locations(&stdout_of(&output));
+    // Only the line whose comment names another code is reported.
+    assert_eq!(found, vec![("netra_backend/app/x/ignored.py".to_string(), 2, 72, "SSOT001".to_string())], "{}", stdout_of(&output));
+    // With every line silenced, the file is clean.
+    write(tmp.path(), "netra_backend/app/x/ignored.py", format!("from {FACTORY} import create_websocket_manager  # ssot: ignore\n"));
+    ssot(tmp.path()).arg("check").assert().code(0).stdout(predicate::str::contains("All checks passed"));
+    // And --fix leaves a silenced line alone.
+    ssot(tmp.path()).args(["check", "--fix"]).assert().code(0);
+    assert!(read(tmp.path(), "netra_backend/app/x/ignored.py").contains("websocket_manager_factory import create_websocket_manager"));
+}
+
+#[test]
+fn invalid_utf8_file_is_skipped_with_a_warning() {
+    let tmp = tempdir();
+    package(tmp.path());
+    write(tmp.path(), SAFE_PATH, SAFE_SRC);
+    let bad: Vec<u8> = [b"# caf\xe9 \xff\xfe\n".as_slice(), format!("from {FACTORY} import create_websocket_manager\n").as_bytes()].concat();
+    let bad_path = write(tmp.path(), "netra_backend/app/x/latin1.py", &bad);
+
+    let output = ssot(tmp.path()).args(["check", "--format", "concise"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "the other file's finding");
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("warning:") && stderr.contains("netra_backend/app/x/latin1.py") && stderr.contains("UTF-8"), "{stderr}");
+    let files: BTreeSet<String> = locations(&stdout_of(&output)).into_iter().map(|(file, ..)| file).collect();
+    assert_eq!(files, BTreeSet::from([SAFE_PATH.to_string()]));
+
+    let output = ssot(tmp.path()).args(["check", "--fix"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "a skipped file is a warning, not an error: {}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("netra_backend/app/x/latin1.py"), "{}", stderr_of(&output));
+    assert_eq!(fs::read(&bad_path).unwrap(), bad, "not modified");
+    assert_eq!(read(tmp.path(), SAFE_PATH), SAFE_FIXED, "other files are still fixed");
+}
+
+// ---------------------------------------------------------------------------
+// rules, explain, schema
+// ---------------------------------------------------------------------------
+
+const BUILTIN_CODES: [&str; 7] = ["SSOT001", "SSOT002", "SSOT003", "SSOT004", "SSOT005", "SSOT006", "SSOT007"];
+
+#[test]
+fn rules_lists_the_builtin_rules() {
+    let tmp = tempdir();
+    let output = ssot(tmp.path()).arg("rules").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("built-in rules"), "{stdout}");
+    let listed: Vec<&str> = stdout.lines().filter_map(|line| line.split_whitespace().next()).filter(|word| word.starts_with("SSOT")).collect();
+    assert_eq!(listed, BUILTIN_CODES, "{stdout}");
+    assert!(stdout.lines().any(|line| line.starts_with("SSOT001") && line.contains("websocket-manager-factory") && line.contains(FACTORY)), "{stdout}");
+}
+
+#[test]
+fn rules_json_parses() {
+    let tmp = tempdir();
+    let output = ssot(tmp.path()).args(["rules", "--json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let value = json_of(&output);
+    let rules = value.as_array().expect("an array of rules");
+    let codes: Vec<&str> = rules.iter().map(|rule| rule["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, BUILTIN_CODES);
+    let ssot001 = &rules[0];
+    assert_eq!(ssot001["kind"], "module");
+    assert_eq!(ssot001["module"], FACTORY);
+    assert_eq!(ssot001["canonical"], CANONICAL);
+    let create = ssot001["names"].as_array().unwrap().iter().find(|name| name["name"] == "create_websocket_manager").expect("create_websocket_manager mapped");
+    assert_eq!(create["to"], format!("{CANONICAL}.get_websocket_manager"));
+    assert_eq!(create["fix"], "safe");
+    let factory = ssot001["names"].as_array().unwrap().iter().find(|name| name["name"] == "WebSocketManagerFactory").unwrap();
+    assert_eq!(factory["fix"], "unsafe");
+}
+
+#[test]
+fn rules_with_config_includes_custom_rules() {
+    let tmp = tempdir();
+    write(tmp.path(), "acme.toml", ACME_RULES);
+    let output = ssot(tmp.path()).args(["rules", "--config", "acme.toml"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("acme.toml"), "names its source: {stdout}");
+    assert!(stdout.lines().any(|line| line.starts_with("ACME001") && line.contains("acme.old")), "{stdout}");
+    assert!(stdout.contains("SSOT001"), "the built-in pack is extended: {stdout}");
+    let json = json_of(&ssot(tmp.path()).args(["rules", "--json", "--config", "acme.toml"]).output().unwrap());
+    let acme = json.as_array().unwrap().iter().find(|rule| rule["code"] == "ACME001").expect("ACME001 in rules --json");
+    assert_eq!(acme["names"][0]["to"], "acme.new.g");
+    // Discovery works for `rules` too.
+    fs::rename(tmp.path().join("acme.toml"), tmp.path().join("ssot.toml")).unwrap();
+    ssot(tmp.path()).arg("rules").assert().code(0).stdout(predicate::str::contains("ACME001"));
+}
+
+#[test]
+fn explain_prints_the_rule_docs() {
+    let tmp = tempdir();
+    let output = ssot(tmp.path()).args(["explain", "SSOT001"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = stdout_of(&output);
+    assert!(stdout.starts_with("# SSOT001 (websocket-manager-factory)"), "{stdout}");
+    assert!(stdout.contains("get_websocket_manager"), "{stdout}");
+    assert!(stdout.contains(&format!("create_websocket_manager -> {CANONICAL}.get_websocket_manager (fix: safe)")), "{stdout}");
+    assert!(stdout.contains("More: https://"), "{stdout}");
+    // Codes are case-insensitive.
+    ssot(tmp.path()).args(["explain", "ssot001"]).assert().code(0).stdout(stdout);
+    // A custom rule through --config.
+    write(tmp.path(), "acme.toml", ACME_RULES);
+    ssot(tmp.path()).args(["explain", "ACME001", "--config", "acme.toml"]).assert().code(0).stdout(predicate::str::contains("Use acme.new.g instead of acme.old.f."));
+}
+
+#[test]
+fn explain_unknown_code_exits_2() {
+    let tmp = tempdir();
+    let output = ssot(tmp.path()).args(["explain", "NOPE"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout_of(&output).is_empty());
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("NOPE") && stderr.contains("SSOT001"), "names the code and the active rules: {stderr}");
+}
+
+#[test]
+fn schema_is_json_and_matches_the_committed_file() {
+    let tmp = tempdir();
+    let output = ssot(tmp.path()).arg("schema").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let printed = stdout_of(&output);
+    let value: Value = serde_json::from_str(&printed).expect("the schema is JSON");
+    let properties = value["properties"].as_object().expect("schema.properties");
+    for key in ["rules", "exclude", "extend-builtin", "select", "ignore", "severity", "per-file-ignores"] {
+        assert!(properties.contains_key(key), "schema.properties has `{key}`");
+    }
+    let committed_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../syntaxes/ssot.schema.json");
+    let regenerate = "regenerate it with `cargo run -q -- schema > syntaxes/ssot.schema.json` from the repository root";
+    let committed = fs::read_to_string(&committed_path).unwrap_or_else(|error| panic!("cannot read {}: {error}; {regenerate}", committed_path.display()));
+    assert!(
+        committed.replace("\r\n", "\n") == printed,
+        "syntaxes/ssot.schema.json is stale (it differs from `ssot-lsp schema`); {regenerate}"
+    );
+}
