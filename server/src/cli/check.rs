@@ -114,7 +114,7 @@ fn check_file(rules: &RuleSet, cwd: &Path, path: &Path, options: &FixOptions, mo
             return report;
         }
     };
-    if !rules.may_match_bytes(&bytes) {
+    if !rules.may_match_file(path, &bytes) {
         return report;
     }
     let text = match String::from_utf8(bytes) {

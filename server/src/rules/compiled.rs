@@ -12,6 +12,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use super::raw::{
     RawApplicability, RawConfig, RawNameMapping, RawRule, RawRuleKind, RawSeverity,
 };
+use super::prefilter::Prefilter;
 use crate::finding::{Applicability, Severity};
 
 /// A broken rule file: where and what.
@@ -275,8 +276,8 @@ pub struct RuleSet {
     /// imports are deprecated even when their own findings are switched off.
     pub known_rules: Vec<Rule>,
     pub settings: Settings,
-    /// Substrings at least one of which a file must contain to need a parse.
-    triggers: Vec<String>,
+    /// Which files can match at all, by their bytes.
+    prefilter: Prefilter,
 }
 
 impl RuleSet {
@@ -341,33 +342,34 @@ impl RuleSet {
         rules.retain(|rule| !raw.ignore.iter().any(|code| code_matches(&rule.code, code)));
 
         let settings = compile_settings(raw, root)?;
-        let triggers = compute_triggers(&rules);
-        Ok(RuleSet { rules, known_rules, settings, triggers })
+        let prefilter = Prefilter::for_rules(&rules);
+        Ok(RuleSet { rules, known_rules, settings, prefilter })
     }
 
     pub fn rule(&self, code: &str) -> Option<&Rule> {
         self.rules.iter().find(|rule| rule.code == code)
     }
 
-    /// Substrings that a file must contain (at least one) to be worth parsing.
-    pub fn triggers(&self) -> &[String] {
-        &self.triggers
+    /// The prefilter's trigger strings.
+    pub fn triggers(&self) -> Vec<String> {
+        self.prefilter.describe()
     }
 
-    /// Cheap check on raw text: could any rule match here?
+    /// Cheap check on the text of a buffer with no known path: could any
+    /// rule match here?
     pub fn may_match(&self, text: &str) -> bool {
-        self.may_match_bytes(text.as_bytes())
+        self.prefilter.may_match(None, text.as_bytes())
     }
 
-    /// Cheap check on raw bytes (before UTF-8 validation).
-    pub fn may_match_bytes(&self, bytes: &[u8]) -> bool {
-        self.triggers.iter().any(|trigger| contains_bytes(bytes, trigger.as_bytes()))
+    /// Cheap check on a file's raw bytes (before UTF-8 validation).
+    pub fn may_match_file(&self, path: &Path, bytes: &[u8]) -> bool {
+        self.prefilter.may_match(Some(path), bytes)
     }
 
-    /// The same rule set with triggers computed for its current rules (after
-    /// rules were removed from `rules`).
+    /// The same rule set with the prefilter rebuilt for its current rules
+    /// (after rules were removed from `rules`).
     pub fn with_recomputed_triggers(mut self) -> Self {
-        self.triggers = compute_triggers(&self.rules);
+        self.prefilter = Prefilter::for_rules(&self.rules);
         self
     }
 
@@ -385,10 +387,6 @@ impl RuleSet {
             .flat_map(|(_, _, codes)| codes.iter().map(String::as_str))
             .collect()
     }
-}
-
-fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(haystack, needle).is_some()
 }
 
 /// Whether a code selector (a full code or a prefix such as `SSOT00`) picks a code.
@@ -597,42 +595,6 @@ fn compile_settings(raw: &RawConfig, root: Option<&Path>) -> Result<Settings, Co
         per_file_ignores,
         unsafe_fixes: raw.unsafe_fixes.unwrap_or(false),
     })
-}
-
-/// The substrings that must occur in a file for any rule to match. Each is the
-/// last two components of a deprecated module (which every absolute import,
-/// attribute chain and string path contains), the last component alone (for
-/// relative and `from package import module` forms), or a deprecated name.
-fn compute_triggers(rules: &[Rule]) -> Vec<String> {
-    let mut triggers = BTreeSet::new();
-    let mut has_all_export = false;
-    for rule in rules {
-        match rule.kind {
-            RuleKind::Module => {
-                if let Some(module) = &rule.module {
-                    triggers.insert(module.rsplit('.').next().unwrap_or(module).to_string());
-                }
-            }
-            RuleKind::Names => {
-                triggers.extend(rule.names.keys().cloned());
-            }
-            RuleKind::Call => {
-                for callable in &rule.callables {
-                    triggers.insert(callable.rsplit('.').next().unwrap_or(callable).to_string());
-                }
-            }
-            RuleKind::AllExport => has_all_export = true,
-        }
-    }
-    // `__all__` entries only matter when a deprecated import binds them, and
-    // such a file already holds one of the triggers above.
-    let _ = has_all_export;
-    // Drop triggers that contain a shorter one: the shorter already matches.
-    let all: Vec<String> = triggers.into_iter().collect();
-    all.iter()
-        .filter(|trigger| !all.iter().any(|other| other != *trigger && trigger.contains(other.as_str())))
-        .cloned()
-        .collect()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 mod compiled;
 mod discovery;
+mod prefilter;
 pub mod raw;
 
 pub use compiled::{

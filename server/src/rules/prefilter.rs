@@ -1,0 +1,110 @@
+//! The substring prefilter: a file whose bytes hold none of the rule set's
+//! trigger strings cannot match any rule, so it is never parsed.
+//!
+//! For a deprecated module `a.b.c.d`, every absolute import, attribute chain
+//! and string path contains `c.d`; `from a.b.c import d` (and its relative
+//! forms from outside the package) contains both `c` and `d`; and only a file
+//! inside package `c` can write `from . import d` or `from .d import x`. So a
+//! generic last component such as `manager` does not make every file a
+//! candidate.
+
+use std::path::Path;
+
+use super::compiled::{Rule, RuleKind};
+
+/// One way a file can qualify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Trigger {
+    /// The text contains this string.
+    Any(String),
+    /// The text contains both strings.
+    Both(String, String),
+    /// The file sits in a folder named `folder` and its text contains `needle`.
+    InPackage { folder: String, needle: String },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Prefilter {
+    triggers: Vec<Trigger>,
+}
+
+impl Prefilter {
+    pub fn for_rules(rules: &[Rule]) -> Self {
+        let mut triggers = Vec::new();
+        for rule in rules {
+            match rule.kind {
+                RuleKind::Module => {
+                    let Some(module) = &rule.module else { continue };
+                    let parts: Vec<&str> = module.split('.').collect();
+                    match parts.as_slice() {
+                        [.., parent, last] => {
+                            triggers.push(Trigger::Any(format!("{parent}.{last}")));
+                            triggers.push(Trigger::Both(parent.to_string(), last.to_string()));
+                            triggers.push(Trigger::InPackage { folder: parent.to_string(), needle: last.to_string() });
+                        }
+                        [only] => triggers.push(Trigger::Any(only.to_string())),
+                        [] => {}
+                    }
+                }
+                RuleKind::Names => triggers.extend(rule.names.keys().map(|name| Trigger::Any(name.clone()))),
+                RuleKind::Call => triggers.extend(
+                    rule.callables.iter().map(|callable| Trigger::Any(callable.rsplit('.').next().unwrap_or(callable).to_string())),
+                ),
+                // `__all__` entries matter only when a deprecated import binds
+                // them, and such a file already holds another trigger.
+                RuleKind::AllExport => {}
+            }
+        }
+        triggers.sort_by_key(|trigger| format!("{trigger:?}"));
+        triggers.dedup();
+        Prefilter { triggers }
+    }
+
+    /// Whether a file at `path` with these bytes may match. `None` for the
+    /// path (an unsaved buffer) counts every package trigger as present.
+    pub fn may_match(&self, path: Option<&Path>, bytes: &[u8]) -> bool {
+        let folder = path.and_then(Path::parent).and_then(Path::file_name).and_then(|name| name.to_str());
+        self.triggers.iter().any(|trigger| match trigger {
+            Trigger::Any(needle) => contains(bytes, needle),
+            Trigger::Both(first, second) => contains(bytes, first) && contains(bytes, second),
+            Trigger::InPackage { folder: package, needle } => {
+                (path.is_none() || folder == Some(package.as_str())) && contains(bytes, needle)
+            }
+        })
+    }
+
+    /// The strings the prefilter looks for, for `rules` output and tests.
+    pub fn describe(&self) -> Vec<String> {
+        self.triggers
+            .iter()
+            .map(|trigger| match trigger {
+                Trigger::Any(needle) => needle.clone(),
+                Trigger::Both(first, second) => format!("{first} + {second}"),
+                Trigger::InPackage { folder, needle } => format!("{needle} (in {folder}/)"),
+            })
+            .collect()
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    memchr::memmem::find(haystack, needle.as_bytes()).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    #[test]
+    fn a_generic_module_name_needs_its_package() {
+        let prefilter = Prefilter::for_rules(&RuleSet::builtin().rules);
+        let elsewhere = Path::new("app/services/x.py");
+        let inside = Path::new("app/websocket_core/x.py");
+        assert!(!prefilter.may_match(Some(elsewhere), b"self.manager = manager"));
+        assert!(prefilter.may_match(Some(inside), b"from .manager import WebSocketManager"));
+        assert!(prefilter.may_match(Some(elsewhere), b"from netra_backend.app.websocket_core import manager"));
+        assert!(prefilter.may_match(Some(elsewhere), b"patch('netra_backend.app.websocket_core.manager.X')"));
+        assert!(prefilter.may_match(Some(elsewhere), b"UnifiedWebSocketManager()"));
+        assert!(!prefilter.may_match(Some(elsewhere), b"import os\n"));
+    }
+}
