@@ -926,3 +926,19 @@ fn schema_is_json_and_matches_the_committed_file() {
         "syntaxes/ssot.schema.json is stale (it differs from `ssot-lsp schema`); {regenerate}"
     );
 }
+
+#[test]
+fn rule_docs_in_the_docs_folder_are_current() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let tmp = tempdir();
+    for code in ["SSOT001", "SSOT002", "SSOT003", "SSOT004", "SSOT005", "SSOT006", "SSOT007"] {
+        let output = ssot(tmp.path()).args(["explain", code]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        let committed = fs::read_to_string(root.join(format!("docs/rules/{code}.md"))).unwrap_or_default();
+        assert_eq!(
+            stdout_of(&output),
+            committed,
+            "docs/rules/{code}.md is stale: run `cargo run -q -- explain {code} > docs/rules/{code}.md`"
+        );
+    }
+}
