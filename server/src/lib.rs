@@ -12,6 +12,7 @@ pub mod edits;
 pub mod finding;
 pub mod fix;
 pub mod line_index;
+pub mod lsp;
 pub mod cli;
 pub mod rules;
 pub mod suppression;

@@ -2,9 +2,7 @@
 //! of `syntaxes/python.scm`.
 //!
 //! This module knows tree-sitter; it knows nothing of rules or fixes. A BOM is
-//! kept in the text (so offsets are offsets into the text as read) and fed to
-//! the parser as whitespace-free padding: tree-sitter sees it as part of the
-//! first token's leading extent only when we skip it, so we parse from after it.
+//! kept in the text, so offsets are offsets into the text as read.
 
 use std::sync::OnceLock;
 
@@ -36,17 +34,14 @@ pub fn bom_len(text: &str) -> usize {
     if text.starts_with(BOM) { BOM.len() } else { 0 }
 }
 
-/// Parses `text`. The BOM, when present, is replaced by nothing for the
-/// parser by feeding it spaces-free chunks: we hand tree-sitter a callback that
-/// reports the BOM bytes as a comment-free prefix, which it treats as extra.
+/// Parses `text` (optionally reusing an edited old tree). A leading BOM is
+/// fed to the parser as three form feeds, which Python and the grammar treat
+/// as whitespace: byte offsets stay those of the text as read.
 pub fn parse(parser: &mut Parser, text: &str, old_tree: Option<&Tree>) -> Option<Tree> {
     let bom = bom_len(text);
     if bom == 0 {
         return parser.parse(text, old_tree);
     }
-    // tree-sitter-python accepts U+FEFF as whitespace at the start of a file
-    // only in some versions; be explicit and blank it with a byte that the
-    // lexer skips (a form feed is whitespace in Python and in the grammar).
     let mut blanked = String::with_capacity(text.len());
     blanked.push_str("\u{c}\u{c}\u{c}");
     blanked.push_str(&text[bom..]);
