@@ -57,8 +57,11 @@ fn ssot(dir: &Path) -> Command {
     cmd
 }
 
+/// A temporary folder under the target folder: config discovery walks up from
+/// the checked folder, so a stray `pyproject.toml` in the system's temporary
+/// folder must not leak into the tests.
 fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().expect("a temporary folder")
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("a temporary folder")
 }
 
 fn write(root: &Path, relative: &str, content: impl AsRef<[u8]>) -> PathBuf {

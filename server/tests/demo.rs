@@ -46,7 +46,7 @@ fn ssot(dir: &Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn fixing_the_demo_converges_and_keeps_it_valid() {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo");
-    let work = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     copy_tree(&demo, work.path());
     let before = snapshot(work.path());
 
