@@ -131,7 +131,11 @@ impl<'tree> ImportRecord<'tree> {
 }
 
 pub(crate) fn join_path(module: &str, name: &str) -> String {
-    if module.is_empty() { name.to_string() } else { format!("{module}.{name}") }
+    if module.is_empty() {
+        name.to_string()
+    } else {
+        format!("{module}.{name}")
+    }
 }
 
 /// Everything about one file that the rules share.
@@ -160,7 +164,14 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         FileAnalysis { text, tree, scope, captures, imports, bindings, editor }
     }
 
-    fn finding(&self, rule: &Rule, node_range: (usize, usize), deprecated: String, mapping: Option<&NameMapping>, fix: Option<Fix>) -> Finding {
+    fn finding(
+        &self,
+        rule: &Rule,
+        node_range: (usize, usize),
+        deprecated: String,
+        mapping: Option<&NameMapping>,
+        fix: Option<Fix>,
+    ) -> Finding {
         let canonical = mapping.and_then(|m| m.target.as_ref()).map(QualifiedName::full);
         let shown_name = deprecated.rsplit('.').next().unwrap_or(&deprecated).to_string();
         let shown = if rule.kind == RuleKind::Module && Some(&deprecated) == rule.module.as_ref() {
@@ -245,7 +256,10 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             }
             let rest = path.strip_prefix(deprecated)?.strip_prefix(['.', ':'])?;
             let name = rest.split('.').next().unwrap_or(rest);
-            Some((join_path(deprecated, name), Some(rule.mapping_for(name).unwrap_or_else(NameMapping::no_counterpart))))
+            Some((
+                join_path(deprecated, name),
+                Some(rule.mapping_for(name).unwrap_or_else(NameMapping::no_counterpart)),
+            ))
         });
     }
 
@@ -455,7 +469,13 @@ pub fn read_import<'tree>(statement: Node<'tree>, text: &str, scope: &FileScope)
             let mut cursor = statement.walk();
             let star = statement.named_children(&mut cursor).find(|child| child.kind() == "wildcard_import");
             if let Some(star) = star {
-                records.push(ImportRecord { statement, module, module_node, dots, item: ImportItem::Star { node: star } });
+                records.push(ImportRecord {
+                    statement,
+                    module,
+                    module_node,
+                    dots,
+                    item: ImportItem::Star { node: star },
+                });
                 return records;
             }
             for item in field_children(statement, "name") {

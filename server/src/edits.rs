@@ -49,15 +49,19 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
     /// Moves `from old import name` to the mapping's target, merging into an
     /// existing import of the target module, renaming uses where that is
     /// provably safe and keeping the old name as an alias where it is not.
-    pub fn move_name_fix(&self, record: &ImportRecord<'tree>, mapping: &NameMapping, imports: &[ImportRecord<'tree>]) -> Option<Fix> {
+    pub fn move_name_fix(
+        &self,
+        record: &ImportRecord<'tree>,
+        mapping: &NameMapping,
+        imports: &[ImportRecord<'tree>],
+    ) -> Option<Fix> {
         let target = mapping.target.as_ref()?;
         let applicability = mapping.applicability?;
-        self.move_name_edits(record, target, imports, Vec::new(), &[])
-            .map(|(edits, item_text)| Fix {
-                title: format!("Import `{item_text}` from `{}`", target.module),
-                applicability,
-                edits,
-            })
+        self.move_name_edits(record, target, imports, Vec::new(), &[]).map(|(edits, item_text)| Fix {
+            title: format!("Import `{item_text}` from `{}`", target.module),
+            applicability,
+            edits,
+        })
     }
 
     /// The edits of a name move, plus `extra` edits (attribute renames), and
@@ -118,7 +122,9 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
                         let _ = existing;
                     }
                     Some(existing) => edits.push(self.append_name(existing, &item_text)?),
-                    None => edits.push(self.insert_after_statement(statement, &format!("from {module_text} import {item_text}"))),
+                    None => edits.push(
+                        self.insert_after_statement(statement, &format!("from {module_text} import {item_text}")),
+                    ),
                 }
             }
         }
@@ -133,7 +139,12 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
     }
 
     /// An earlier `from module import ...` in the same block, to merge into.
-    fn mergeable_import(&self, statement: Node<'tree>, module: &str, imports: &[ImportRecord<'tree>]) -> Option<Node<'tree>> {
+    fn mergeable_import(
+        &self,
+        statement: Node<'tree>,
+        module: &str,
+        imports: &[ImportRecord<'tree>],
+    ) -> Option<Node<'tree>> {
         imports
             .iter()
             .filter(|other| other.statement.id() != statement.id())
@@ -141,7 +152,8 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             .filter(|other| other.statement.kind() == "import_from_statement")
             .filter(|other| other.statement.parent().map(|p| p.id()) == statement.parent().map(|p| p.id()))
             .filter(|other| {
-                other.statement.start_byte() < statement.start_byte() || only_imports_between(statement, other.statement)
+                other.statement.start_byte() < statement.start_byte()
+                    || only_imports_between(statement, other.statement)
             })
             .map(|other| other.statement)
             .min_by_key(|other| other.start_byte().abs_diff(statement.start_byte()))
@@ -149,7 +161,12 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
 
     /// `import old.mod as m` / `from pkg import old_mod` / `import old.mod`:
     /// rewrite the binding to the canonical module and every `m.name` use.
-    pub fn module_binding_fix(&self, rule: &Rule, record: &ImportRecord<'tree>, imports: &[ImportRecord<'tree>]) -> Option<Fix> {
+    pub fn module_binding_fix(
+        &self,
+        rule: &Rule,
+        record: &ImportRecord<'tree>,
+        imports: &[ImportRecord<'tree>],
+    ) -> Option<Fix> {
         let canonical = rule.canonical.as_deref()?;
         let deprecated = rule.module.as_deref()?;
         let (prefix, scope_node) = match &record.item {
@@ -192,7 +209,8 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
                 if self.rebinds_in(scope_node, &record.binding()?, record.statement) {
                     return None;
                 }
-                let mut edits = vec![Edit::replace(path_node.start_byte(), path_node.end_byte(), canonical.to_string())];
+                let mut edits =
+                    vec![Edit::replace(path_node.start_byte(), path_node.end_byte(), canonical.to_string())];
                 edits.extend(attribute_edits);
                 Some(Fix { title, applicability, edits: normalise(edits)? })
             }
@@ -221,7 +239,9 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
 
     fn rebinds_in(&self, scope_node: Node<'tree>, binding: &str, own: Node<'tree>) -> bool {
         descendants_of_kind(scope_node, "identifier").into_iter().any(|identifier| {
-            node_text(identifier, self.text) == binding && !within(identifier, own) && classify(identifier) == Occurrence::Binding
+            node_text(identifier, self.text) == binding
+                && !within(identifier, own)
+                && classify(identifier) == Occurrence::Binding
         })
     }
 
@@ -238,7 +258,13 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
     }
 
     /// Rewrites a dotted path inside a string literal.
-    pub fn string_path_fix(&self, rule: &Rule, content: &str, range: (usize, usize), mapping: Option<&NameMapping>) -> Option<Fix> {
+    pub fn string_path_fix(
+        &self,
+        rule: &Rule,
+        content: &str,
+        range: (usize, usize),
+        mapping: Option<&NameMapping>,
+    ) -> Option<Fix> {
         let (replacement, applicability) = match mapping {
             None => (rule.canonical.clone()?, rule.fix?),
             Some(mapping) => {
@@ -274,7 +300,14 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
 
     /// Which references of `old` in the import's scope to rename to `new`,
     /// or `None` when renaming is not provably safe.
-    fn rename_plan(&self, statement: Node<'tree>, old: &str, new: &str, new_target: &str, imports: &[ImportRecord<'tree>]) -> Option<Vec<(usize, usize)>> {
+    fn rename_plan(
+        &self,
+        statement: Node<'tree>,
+        old: &str,
+        new: &str,
+        new_target: &str,
+        imports: &[ImportRecord<'tree>],
+    ) -> Option<Vec<(usize, usize)>> {
         let scope_node = scope_of(statement);
         if scope_node.kind() == "class_definition" {
             return None;
@@ -373,7 +406,9 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         // `a; stmt; b` → drop `stmt; ` (or `; stmt` at the end).
         let trailing = self.text[end..].find(|c: char| c != ' ' && c != '\t').map(|i| end + i);
         if let Some(semicolon) = trailing.filter(|&i| self.text[i..].starts_with(';')) {
-            let next = self.text[semicolon + 1..].find(|c: char| c != ' ' && c != '\t').map_or(semicolon + 1, |i| semicolon + 1 + i);
+            let next = self.text[semicolon + 1..]
+                .find(|c: char| c != ' ' && c != '\t')
+                .map_or(semicolon + 1, |i| semicolon + 1 + i);
             return Edit::delete(start, next);
         }
         let leading = self.text[..start].trim_end_matches([' ', '\t']);
@@ -561,13 +596,25 @@ fn classify(identifier: Node<'_>) -> Occurrence {
         "attribute" if is_field("attribute") => return Occurrence::NotAName,
         "keyword_argument" if is_field("name") => return Occurrence::NotAName,
         "function_definition" | "class_definition" if is_field("name") => return Occurrence::Binding,
-        "parameters" | "lambda_parameters" | "default_parameter" | "typed_parameter" | "typed_default_parameter"
-        | "list_splat_pattern" | "dictionary_splat_pattern" | "global_statement" | "nonlocal_statement"
-        | "delete_statement" | "as_pattern_target" | "aliased_import" | "dotted_name" => {
+        "parameters"
+        | "lambda_parameters"
+        | "default_parameter"
+        | "typed_parameter"
+        | "typed_default_parameter"
+        | "list_splat_pattern"
+        | "dictionary_splat_pattern"
+        | "global_statement"
+        | "nonlocal_statement"
+        | "delete_statement"
+        | "as_pattern_target"
+        | "aliased_import"
+        | "dotted_name" => {
             if parent.kind() == "default_parameter" || parent.kind() == "typed_default_parameter" {
                 return if is_field("name") { Occurrence::Binding } else { Occurrence::Reference };
             }
-            if parent.kind() == "typed_parameter" && !parent.named_child(0).is_some_and(|first| first.id() == identifier.id()) {
+            if parent.kind() == "typed_parameter"
+                && !parent.named_child(0).is_some_and(|first| first.id() == identifier.id())
+            {
                 return Occurrence::Reference;
             }
             if parent.kind() == "dotted_name" {
@@ -584,7 +631,17 @@ fn classify(identifier: Node<'_>) -> Occurrence {
     // Climb through target patterns to see whether this is an assignment target.
     let mut top = identifier;
     while let Some(up) = top.parent() {
-        if matches!(up.kind(), "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" | "parenthesized_expression" | "expression_list" | "list_splat_pattern") {
+        if matches!(
+            up.kind(),
+            "pattern_list"
+                | "tuple_pattern"
+                | "list_pattern"
+                | "tuple"
+                | "list"
+                | "parenthesized_expression"
+                | "expression_list"
+                | "list_splat_pattern"
+        ) {
             top = up;
         } else {
             break;
@@ -593,7 +650,9 @@ fn classify(identifier: Node<'_>) -> Occurrence {
     let Some(holder) = top.parent() else { return Occurrence::Reference };
     let holds_as = |field: &str| holder.child_by_field_name(field).is_some_and(|child| child.id() == top.id());
     match holder.kind() {
-        "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" if holds_as("left") => Occurrence::Binding,
+        "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" if holds_as("left") => {
+            Occurrence::Binding
+        }
         "named_expression" if holds_as("name") => Occurrence::Binding,
         "as_pattern" if holds_as("alias") => Occurrence::Binding,
         "delete_statement" | "as_pattern_target" => Occurrence::Binding,
@@ -608,7 +667,11 @@ fn dotted_name_occurrence(dotted: Node<'_>, identifier: Node<'_>) -> Occurrence 
         "import_statement" if first => Occurrence::Binding,
         "import_from_statement" => {
             let is_module = holder.child_by_field_name("module_name").is_some_and(|m| m.id() == dotted.id());
-            if is_module { Occurrence::NotAName } else { Occurrence::Binding }
+            if is_module {
+                Occurrence::NotAName
+            } else {
+                Occurrence::Binding
+            }
         }
         _ => Occurrence::NotAName,
     }

@@ -99,7 +99,8 @@ fn apply_checked<'f>(
     errors_before: usize,
 ) -> Option<(String, tree_sitter::Tree, usize, Vec<&'f Finding>)> {
     let try_apply = |fixes: &[&'f Finding]| -> Option<(String, tree_sitter::Tree, usize)> {
-        let edits: Vec<Edit> = fixes.iter().flat_map(|f| f.fix.iter().flat_map(|fix| fix.edits.iter().cloned())).collect();
+        let edits: Vec<Edit> =
+            fixes.iter().flat_map(|f| f.fix.iter().flat_map(|fix| fix.edits.iter().cloned())).collect();
         let next = apply_edits(text, &edits)?;
         if next == text {
             return None;

@@ -8,12 +8,12 @@
 #![deny(clippy::print_stdout)]
 
 pub mod analysis;
+pub mod cli;
 pub mod edits;
 pub mod finding;
 pub mod fix;
 pub mod line_index;
 pub mod lsp;
-pub mod cli;
 pub mod rules;
 pub mod suppression;
 pub mod syntax;

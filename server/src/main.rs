@@ -14,7 +14,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs the language server over stdio until the client says `exit`.
 fn serve() -> ExitCode {
-    eprintln!("ssot-lsp: the language server is not built into this binary yet");
-    ExitCode::from(2)
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("ssot-lsp: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(ssot_lsp::lsp::run_stdio()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ssot-lsp: the language server stopped: {error:#}");
+            ExitCode::from(2)
+        }
+    }
 }

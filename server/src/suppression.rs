@@ -66,7 +66,8 @@ pub fn parse_ignore_comment(comment: &str) -> Option<Option<Vec<String>>> {
         return Some(None);
     };
     let list = &list[..list.find(']')?];
-    let codes: Vec<String> = list.split(',').map(|code| code.trim().to_string()).filter(|code| !code.is_empty()).collect();
+    let codes: Vec<String> =
+        list.split(',').map(|code| code.trim().to_string()).filter(|code| !code.is_empty()).collect();
     Some(Some(codes))
 }
 
@@ -77,7 +78,10 @@ mod tests {
     #[test]
     fn parses_ignore_comments() {
         assert_eq!(parse_ignore_comment("# ssot: ignore"), Some(None));
-        assert_eq!(parse_ignore_comment("# ssot: ignore[SSOT001, SSOT003]"), Some(Some(vec!["SSOT001".into(), "SSOT003".into()])));
+        assert_eq!(
+            parse_ignore_comment("# ssot: ignore[SSOT001, SSOT003]"),
+            Some(Some(vec!["SSOT001".into(), "SSOT003".into()]))
+        );
         assert_eq!(parse_ignore_comment("# noqa  # ssot:ignore[SSOT002]"), Some(Some(vec!["SSOT002".into()])));
         assert_eq!(parse_ignore_comment("# something else"), None);
     }

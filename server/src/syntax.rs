@@ -19,7 +19,9 @@ pub fn language() -> Language {
 
 fn query() -> &'static Query {
     static QUERY: OnceLock<Query> = OnceLock::new();
-    QUERY.get_or_init(|| Query::new(&language(), PYTHON_QUERY).expect("syntaxes/python.scm compiles (checked by a test)"))
+    QUERY.get_or_init(|| {
+        Query::new(&language(), PYTHON_QUERY).expect("syntaxes/python.scm compiles (checked by a test)")
+    })
 }
 
 /// A new parser for Python.
@@ -31,7 +33,11 @@ pub fn new_parser() -> Parser {
 
 /// Length of a leading UTF-8 BOM, if any.
 pub fn bom_len(text: &str) -> usize {
-    if text.starts_with(BOM) { BOM.len() } else { 0 }
+    if text.starts_with(BOM) {
+        BOM.len()
+    } else {
+        0
+    }
 }
 
 /// Parses `text` (optionally reusing an edited old tree). A leading BOM is
@@ -112,7 +118,13 @@ pub fn capture<'tree>(tree: &'tree Tree, text: &str) -> Captures<'tree> {
             list.push(capture.node);
         }
     }
-    for list in [&mut captures.imports, &mut captures.calls, &mut captures.strings, &mut captures.comments, &mut captures.all_values] {
+    for list in [
+        &mut captures.imports,
+        &mut captures.calls,
+        &mut captures.strings,
+        &mut captures.comments,
+        &mut captures.all_values,
+    ] {
         list.sort_by_key(|node| (node.start_byte(), node.end_byte()));
         list.dedup_by_key(|node| node.id());
     }

@@ -35,10 +35,10 @@ pub fn walk(paths: &[PathBuf], rules: &RuleSet, root: &Path) -> (Vec<PathBuf>, V
             continue;
         }
         if !path.exists() {
-            warnings.lock().expect("walk lock").push(WalkWarning {
-                path: Some(path.clone()),
-                message: "no such file or folder".to_string(),
-            });
+            warnings
+                .lock()
+                .expect("walk lock")
+                .push(WalkWarning { path: Some(path.clone()), message: "no such file or folder".to_string() });
             continue;
         }
         let walker = WalkBuilder::new(path)
@@ -54,7 +54,10 @@ pub fn walk(paths: &[PathBuf], rules: &RuleSet, root: &Path) -> (Vec<PathBuf>, V
                 let entry = match entry {
                     Ok(entry) => entry,
                     Err(error) => {
-                        warnings.lock().expect("walk lock").push(WalkWarning { path: None, message: error.to_string() });
+                        warnings
+                            .lock()
+                            .expect("walk lock")
+                            .push(WalkWarning { path: None, message: error.to_string() });
                         return WalkState::Continue;
                     }
                 };
@@ -122,7 +125,8 @@ fn module_of(rules: &RuleSet, path: &Path) -> (Option<String>, bool) {
         .max_by_key(|root| root.components().count())
         .unwrap_or_else(|| package_root_by_init(&folder));
     let Ok(inside) = folder.strip_prefix(&package_root) else { return (None, is_package) };
-    let mut parts: Vec<String> = inside.components().filter_map(|c| c.as_os_str().to_str().map(str::to_string)).collect();
+    let mut parts: Vec<String> =
+        inside.components().filter_map(|c| c.as_os_str().to_str().map(str::to_string)).collect();
     if !is_package {
         parts.push(stem.to_string());
     }

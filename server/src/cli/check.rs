@@ -79,7 +79,10 @@ impl Mode {
 }
 
 fn load_rules(args: &CheckArgs, paths: &[PathBuf], cwd: &Path) -> anyhow::Result<LoadedRules> {
-    let start = paths.first().map(|path| if path.is_absolute() { path.clone() } else { cwd.join(path) }).unwrap_or_else(|| cwd.to_path_buf());
+    let start = paths
+        .first()
+        .map(|path| if path.is_absolute() { path.clone() } else { cwd.join(path) })
+        .unwrap_or_else(|| cwd.to_path_buf());
     let mut loaded = load_rule_set(args.config.as_deref(), &start)?;
     if !args.select.is_empty() || !args.ignore.is_empty() {
         loaded.rules = narrow(&loaded.rules, &args.select, &args.ignore).context("--select/--ignore")?;

@@ -14,7 +14,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub use check::run_check;
 
 #[derive(Debug, Parser)]
-#[command(name = "ssot-lsp", version, about = "Keeps a Python code base on its single source of truth: finds and fixes deprecated imports")]
+#[command(
+    name = "ssot-lsp",
+    version,
+    about = "Keeps a Python code base on its single source of truth: finds and fixes deprecated imports"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -99,7 +99,13 @@ pub fn error(message: &str) {
 
 pub fn print_report(report: &Report, args: &CheckArgs, rules: &RuleSet, color: bool, had_error: bool) {
     let located = locate(report);
-    let mode = if args.diff { Mode::Diff } else if args.fix { Mode::Fix } else { Mode::Report };
+    let mode = if args.diff {
+        Mode::Diff
+    } else if args.fix {
+        Mode::Fix
+    } else {
+        Mode::Report
+    };
     let mut out = String::new();
     if args.statistics {
         // Statistics replace the findings, in every format.
@@ -183,8 +189,13 @@ fn text_line(item: &Located, color: bool, with_source: bool) -> String {
     if with_source {
         let gutter = item.line.to_string();
         let pad = " ".repeat(gutter.len());
-        let prefix: String = item.source_line.chars().take(item.column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-        let width = if item.end_line == item.line { (item.end_column - item.column).max(1) } else { item.source_line.chars().count().saturating_sub(item.column - 1).max(1) };
+        let prefix: String =
+            item.source_line.chars().take(item.column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let width = if item.end_line == item.line {
+            (item.end_column - item.column).max(1)
+        } else {
+            item.source_line.chars().count().saturating_sub(item.column - 1).max(1)
+        };
         line.push_str(&format!("{} {}\n", format!("{gutter} |").blue().bold(), item.source_line));
         line.push_str(&format!("{} {prefix}{}\n\n", format!("{pad} |").blue().bold(), "^".repeat(width).red().bold()));
     }
@@ -194,19 +205,35 @@ fn text_line(item: &Located, color: bool, with_source: bool) -> String {
 fn summary(report: &Report, located: &[Located], mode: Mode, unsafe_fixes: bool) -> String {
     let applied: usize = report.files.iter().map(|file| file.applied).sum();
     let remaining = located.len();
-    let safe = located.iter().filter(|item| item.finding.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Safe)).count();
-    let unsafe_count = located.iter().filter(|item| item.finding.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Unsafe)).count();
+    let safe = located
+        .iter()
+        .filter(|item| item.finding.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Safe))
+        .count();
+    let unsafe_count = located
+        .iter()
+        .filter(|item| item.finding.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Unsafe))
+        .count();
     let mut text = String::new();
     match mode {
         Mode::Fix => {
-            text.push_str(&format!("Fixed {applied} finding{} in {} file{}.", plural(applied), files_changed(report), plural(files_changed(report))));
+            text.push_str(&format!(
+                "Fixed {applied} finding{} in {} file{}.",
+                plural(applied),
+                files_changed(report),
+                plural(files_changed(report))
+            ));
             if remaining > 0 {
                 text.push_str(&format!(" {remaining} remaining."));
             }
             text.push('\n');
         }
         Mode::Diff => {
-            text.push_str(&format!("Would fix {applied} finding{} in {} file{}.\n", plural(applied), files_changed(report), plural(files_changed(report))));
+            text.push_str(&format!(
+                "Would fix {applied} finding{} in {} file{}.\n",
+                plural(applied),
+                files_changed(report),
+                plural(files_changed(report))
+            ));
         }
         Mode::Report => {}
     }
@@ -234,7 +261,11 @@ fn files_changed(report: &Report) -> usize {
 }
 
 fn plural(count: usize) -> &'static str {
-    if count == 1 { "" } else { "s" }
+    if count == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 fn diffs(report: &Report) -> String {
@@ -242,7 +273,13 @@ fn diffs(report: &Report) -> String {
     for file in &report.files {
         let (Some(before), Some(after)) = (&file.original_text, &file.fixed_text) else { continue };
         let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
-        text.push_str(&diff.unified_diff().context_radius(3).header(&format!("a/{}", file.display), &format!("b/{}", file.display)).to_string());
+        text.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{}", file.display), &format!("b/{}", file.display))
+                .to_string(),
+        );
     }
     text
 }
@@ -392,7 +429,11 @@ fn source_root_uri() -> String {
 }
 
 fn first_paragraph(docs: &str) -> String {
-    docs.lines().skip_while(|line| line.starts_with('#') || line.trim().is_empty()).take_while(|line| !line.trim().is_empty()).collect::<Vec<_>>().join(" ")
+    docs.lines()
+        .skip_while(|line| line.starts_with('#') || line.trim().is_empty())
+        .take_while(|line| !line.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A stable 64-bit FNV-1a hash, for fingerprints that must not change between runs.
@@ -477,7 +518,12 @@ fn statistics(report: &Report, as_json: bool) -> String {
     for (name, (count, files)) in names {
         text.push_str(&format!("{count:>6}  {files:>5}  {name}\n"));
     }
-    text.push_str(&format!("\n{total} finding{} left in {files} of {} file{} checked ({fixable} fixable).\n", plural(total), report.checked, plural(report.checked)));
+    text.push_str(&format!(
+        "\n{total} finding{} left in {files} of {} file{} checked ({fixable} fixable).\n",
+        plural(total),
+        report.checked,
+        plural(report.checked)
+    ));
     text
 }
 

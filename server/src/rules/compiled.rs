@@ -9,10 +9,8 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use super::raw::{
-    RawApplicability, RawConfig, RawNameMapping, RawRule, RawRuleKind, RawSeverity,
-};
 use super::prefilter::Prefilter;
+use super::raw::{RawApplicability, RawConfig, RawNameMapping, RawRule, RawRuleKind, RawSeverity};
 use crate::finding::{Applicability, Severity};
 
 /// A broken rule file: where and what.
@@ -63,9 +61,7 @@ impl ConfigError {
                 candidates.push(key.to_string());
             }
         }
-        candidates.iter().find_map(|needle| {
-            text.find(needle.as_str()).map(|start| start..start + needle.len())
-        })
+        candidates.iter().find_map(|needle| text.find(needle.as_str()).map(|start| start..start + needle.len()))
     }
 }
 
@@ -193,9 +189,7 @@ impl Rule {
         }
         match self.kind {
             RuleKind::Names => None,
-            _ if name.starts_with('_') && !self.canonical_exports.contains(name) => {
-                Some(NameMapping::no_counterpart())
-            }
+            _ if name.starts_with('_') && !self.canonical_exports.contains(name) => Some(NameMapping::no_counterpart()),
             _ if self.canonical_exports.contains(name) => Some(NameMapping {
                 target: self
                     .canonical
@@ -224,9 +218,7 @@ impl Rule {
 
     /// The message with `{name}` and `{canonical}` filled in.
     pub fn render_message(&self, name: &str, canonical: Option<&str>) -> String {
-        self.message
-            .replace("{name}", name)
-            .replace("{canonical}", canonical.unwrap_or("the canonical module"))
+        self.message.replace("{name}", name).replace("{canonical}", canonical.unwrap_or("the canonical module"))
     }
 }
 
@@ -557,16 +549,21 @@ fn build_globs(patterns: &[String], field: &str) -> Result<Option<GlobSet>, Conf
             }
         }
     }
-    builder
-        .build()
-        .map(Some)
-        .map_err(|error| ConfigError::new(format!("{field}: {error}")))
+    builder.build().map(Some).map_err(|error| ConfigError::new(format!("{field}: {error}")))
 }
 
 /// Folders never worth checking: virtual environments, installed packages and
 /// build output (hidden folders are skipped by the walk already).
-pub const DEFAULT_EXCLUDES: &[&str] =
-    &["**/venv", "**/node_modules", "**/site-packages", "**/__pypackages__", "**/build", "**/dist", "**/_build", "**/buck-out"];
+pub const DEFAULT_EXCLUDES: &[&str] = &[
+    "**/venv",
+    "**/node_modules",
+    "**/site-packages",
+    "**/__pypackages__",
+    "**/build",
+    "**/dist",
+    "**/_build",
+    "**/buck-out",
+];
 
 fn compile_settings(raw: &RawConfig, root: Option<&Path>) -> Result<Settings, ConfigError> {
     let import_roots = raw
@@ -615,7 +612,10 @@ mod tests {
         assert_eq!(factory.mapping_for("_factory_lock"), Some(NameMapping::no_counterpart()));
         let shim = rules.rule("SSOT003").unwrap();
         let moved = shim.mapping_for("WebSocketConnection").unwrap();
-        assert_eq!(moved.target.unwrap().full(), "netra_backend.app.websocket_core.websocket_manager.WebSocketConnection");
+        assert_eq!(
+            moved.target.unwrap().full(),
+            "netra_backend.app.websocket_core.websocket_manager.WebSocketConnection"
+        );
         assert_eq!(shim.mapping_for("HeartbeatConfig").unwrap().target, None);
     }
 

@@ -92,9 +92,7 @@ pub fn load_rule_set(explicit: Option<&Path>, start: &Path) -> Result<LoadedRule
 /// column.
 pub fn parse_config_text(text: &str, source: &ConfigSource) -> Result<RuleSet, ConfigError> {
     let path = source.path().unwrap_or(Path::new("ssot.toml"));
-    let root = path.parent().map(|parent| {
-        if parent.as_os_str().is_empty() { Path::new(".") } else { parent }
-    });
+    let root = path.parent().map(|parent| if parent.as_os_str().is_empty() { Path::new(".") } else { parent });
     let raw = match source {
         ConfigSource::Pyproject(_) => parse_pyproject(text).map_err(|error| error.in_file(path, text))?,
         _ => parse_raw(text).map_err(|error| error.in_file(path, text))?,
@@ -127,12 +125,7 @@ fn parse_pyproject(text: &str) -> Result<RawConfig, ConfigError> {
 }
 
 fn toml_error(error: toml::de::Error) -> ConfigError {
-    ConfigError {
-        path: None,
-        location: None,
-        message: error.message().trim().to_string(),
-        span: error.span(),
-    }
+    ConfigError { path: None, location: None, message: error.message().trim().to_string(), span: error.span() }
 }
 
 #[cfg(test)]
@@ -158,7 +151,8 @@ mod tests {
 
     #[test]
     fn validation_errors_point_at_the_value() {
-        let text = "[[rules]]\ncode = \"X1\"\nname = \"x\"\nkind = \"module\"\nmodule = \"not a path\"\nmessage = \"m\"\n";
+        let text =
+            "[[rules]]\ncode = \"X1\"\nname = \"x\"\nkind = \"module\"\nmodule = \"not a path\"\nmessage = \"m\"\n";
         let error = parse(text).unwrap_err();
         assert!(error.message.starts_with("rules[0].module:"), "{error}");
         assert_eq!(error.location, Some((5, 10)));

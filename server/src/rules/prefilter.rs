@@ -48,7 +48,9 @@ impl Prefilter {
                 }
                 RuleKind::Names => triggers.extend(rule.names.keys().map(|name| Trigger::Any(name.clone()))),
                 RuleKind::Call => triggers.extend(
-                    rule.callables.iter().map(|callable| Trigger::Any(callable.rsplit('.').next().unwrap_or(callable).to_string())),
+                    rule.callables
+                        .iter()
+                        .map(|callable| Trigger::Any(callable.rsplit('.').next().unwrap_or(callable).to_string())),
                 ),
                 // `__all__` entries matter only when a deprecated import binds
                 // them, and such a file already holds another trigger.

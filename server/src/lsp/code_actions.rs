@@ -1,0 +1,328 @@
+//! `textDocument/codeAction`: one quick fix per finding with a fix (read from
+//! the diagnostic's `data`, no cache), an "ignore for this line" action per
+//! finding, and `source.fixAll.ssot` (the CLI's fix loop, as one minimal edit)
+//! for fix-on-save.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ropey::Rope;
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, CodeActionResponse, Diagnostic, DocumentChanges,
+    OneOf, OptionalVersionedTextDocumentIdentifier, TextDocumentEdit, TextEdit, Uri, WorkspaceEdit,
+};
+use tree_sitter::{Node, Tree};
+
+use super::diagnostics::{to_diagnostic, DiagnosticData};
+use super::documents::Document;
+use super::guard;
+use super::position::{offsets_to_range, range_to_offsets, PositionEncoding};
+use super::session::Session;
+use crate::finding::{Applicability, Edit};
+use crate::fix::{fix_text, minimal_edit, FixOptions};
+use crate::rules::{FileScope, RuleSet};
+use crate::suppression::parse_ignore_comment;
+use crate::syntax::node_text;
+
+/// The kind of the fix-all source action.
+pub const FIX_ALL_KIND: &str = "source.fixAll.ssot";
+
+/// Whether an action of `kind` answers a request for `only` (by prefix:
+/// `source` and `source.fixAll` include `source.fixAll.ssot`).
+pub fn kind_requested(only: Option<&[CodeActionKind]>, kind: &str) -> bool {
+    let Some(only) = only else { return true };
+    only.iter().any(|requested| {
+        let requested = requested.as_str();
+        kind == requested || kind.strip_prefix(requested).is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
+/// A byte edit as an LSP text edit.
+pub fn text_edit(rope: &Rope, edit: &Edit, encoding: PositionEncoding) -> TextEdit {
+    TextEdit { range: offsets_to_range(rope, edit.start, edit.end, encoding), new_text: edit.replacement.clone() }
+}
+
+/// A workspace edit of one or more documents: versioned `documentChanges`
+/// when the client takes them, else plain `changes`.
+pub fn workspace_edit(session: &Session, files: Vec<(Uri, Option<i32>, Vec<TextEdit>)>) -> WorkspaceEdit {
+    if session.support().document_changes {
+        let edits = files
+            .into_iter()
+            .map(|(uri, version, edits)| TextDocumentEdit {
+                text_document: OptionalVersionedTextDocumentIdentifier { uri, version },
+                edits: edits.into_iter().map(OneOf::Left).collect(),
+            })
+            .collect();
+        return WorkspaceEdit { document_changes: Some(DocumentChanges::Edits(edits)), ..WorkspaceEdit::default() };
+    }
+    let changes: HashMap<Uri, Vec<TextEdit>> = files.into_iter().map(|(uri, _, edits)| (uri, edits)).collect();
+    WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }
+}
+
+/// The fix-all of a text as one minimal edit, if anything is fixable.
+pub fn fix_all_edit(rules: &RuleSet, scope: &FileScope, text: &str, unsafe_fixes: bool) -> Option<(Edit, usize)> {
+    let options = FixOptions { unsafe_fixes: unsafe_fixes || rules.settings.unsafe_fixes, only_codes: Vec::new() };
+    let outcome = fix_text(rules, scope, text, &options);
+    let edit = minimal_edit(text, &outcome.text)?;
+    Some((edit, outcome.applied_count()))
+}
+
+pub async fn code_action(session: Arc<Session>, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+    let uri = params.text_document.uri.clone();
+    let Some((mut actions, fix_all_input)) = per_finding_actions(&session, &params) else { return Ok(None) };
+    if let Some((version, rope, text, scope)) = fix_all_input {
+        let rules = session.rules();
+        let unsafe_fixes = session.settings().unsafe_fixes;
+        let fixed = tokio::task::spawn_blocking(move || fix_all_edit(&rules.rules, &scope, &text, unsafe_fixes))
+            .await
+            .map_err(|error| guard::join_error("textDocument/codeAction", error))?;
+        if let Some((edit, _)) = fixed {
+            let edits = vec![text_edit(&rope, &edit, session.encoding())];
+            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: "Fix all SSOT migration problems".to_string(),
+                kind: Some(CodeActionKind::new(FIX_ALL_KIND)),
+                edit: Some(workspace_edit(&session, vec![(uri, Some(version), edits)])),
+                ..CodeAction::default()
+            }));
+        }
+    }
+    Ok(Some(actions))
+}
+
+type FixAllInput = (i32, Rope, String, FileScope);
+
+/// The quick fixes and ignore actions (computed under the document guard, no
+/// await), plus what fix-all needs when it was requested and may apply.
+fn per_finding_actions(
+    session: &Session,
+    params: &CodeActionParams,
+) -> Option<(Vec<CodeActionOrCommand>, Option<FixAllInput>)> {
+    let uri = &params.text_document.uri;
+    let document = session.documents.get(uri)?;
+    let encoding = session.encoding();
+    let only = params.context.only.as_deref();
+    let diagnostics = relevant_diagnostics(&document, params, encoding);
+    let mut actions = Vec::new();
+    if kind_requested(only, CodeActionKind::QUICKFIX.as_str()) {
+        for (diagnostic, data) in &diagnostics {
+            actions.extend(quick_fix(session, uri, &document, diagnostic, data));
+        }
+        for (diagnostic, data) in &diagnostics {
+            actions.extend(ignore_action(session, uri, &document, diagnostic, data));
+        }
+    }
+    let unsafe_fixes = session.settings().unsafe_fixes;
+    let fixable = document.findings.iter().any(|finding| {
+        finding.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Safe || unsafe_fixes)
+    });
+    let fix_all = (fixable && kind_requested(only, FIX_ALL_KIND))
+        .then(|| (document.version, document.rope.clone(), document.text.clone(), document.scope.clone()));
+    Some((actions, fix_all))
+}
+
+/// The client's diagnostics of ours that match the current version; when it
+/// sent none, the document's own findings in the requested range.
+fn relevant_diagnostics(
+    document: &Document,
+    params: &CodeActionParams,
+    encoding: PositionEncoding,
+) -> Vec<(Diagnostic, DiagnosticData)> {
+    let ours: Vec<(Diagnostic, DiagnosticData)> = params
+        .context
+        .diagnostics
+        .iter()
+        .filter_map(|diagnostic| DiagnosticData::of(diagnostic).map(|data| (diagnostic.clone(), data)))
+        .collect();
+    if !ours.is_empty() || !params.context.diagnostics.is_empty() {
+        return ours.into_iter().filter(|(_, data)| data.version == Some(document.version)).collect();
+    }
+    let (start, end) = range_to_offsets(&document.rope, params.range, encoding);
+    document
+        .findings
+        .iter()
+        .filter(|finding| finding.start <= end && start <= finding.end)
+        .filter_map(|finding| {
+            let diagnostic = to_diagnostic(finding, &document.rope, encoding, Some(document.version));
+            DiagnosticData::of(&diagnostic).map(|data| (diagnostic, data))
+        })
+        .collect()
+}
+
+fn quick_fix(
+    session: &Session,
+    uri: &Uri,
+    document: &Document,
+    diagnostic: &Diagnostic,
+    data: &DiagnosticData,
+) -> Option<CodeActionOrCommand> {
+    let fix = data.fix.as_ref()?;
+    let safe = fix.is_safe();
+    let title = if safe { fix.title.clone() } else { format!("{} (unsafe)", fix.title) };
+    let edits = fix.edits().iter().map(|edit| text_edit(&document.rope, edit, session.encoding())).collect();
+    Some(CodeActionOrCommand::CodeAction(CodeAction {
+        title,
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![diagnostic.clone()]),
+        edit: Some(workspace_edit(session, vec![(uri.clone(), Some(document.version), edits)])),
+        is_preferred: Some(safe),
+        ..CodeAction::default()
+    }))
+}
+
+fn ignore_action(
+    session: &Session,
+    uri: &Uri,
+    document: &Document,
+    diagnostic: &Diagnostic,
+    data: &DiagnosticData,
+) -> Option<CodeActionOrCommand> {
+    let edit = ignore_edit(&document.text, &document.tree, data.start, data.end, &data.code)?;
+    let edits = vec![text_edit(&document.rope, &edit, session.encoding())];
+    Some(CodeActionOrCommand::CodeAction(CodeAction {
+        title: format!("Ignore {} for this line", data.code),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![diagnostic.clone()]),
+        edit: Some(workspace_edit(session, vec![(uri.clone(), Some(document.version), edits)])),
+        is_preferred: Some(false),
+        ..CodeAction::default()
+    }))
+}
+
+/// The edit that silences `code` for the finding at `start..end`: adds the
+/// code to an ignore comment on the statement's first line, or appends
+/// `  # ssot: ignore[CODE]` to that line. `None` where a comment cannot go
+/// (the line ends in a backslash continuation or inside a string).
+pub fn ignore_edit(text: &str, tree: &Tree, start: usize, end: usize, code: &str) -> Option<Edit> {
+    let root = tree.root_node();
+    let node = root.descendant_for_byte_range(start, end)?;
+    let statement_start = statement_of(node).start_byte();
+    let line_start = text[..statement_start].rfind(['\n', '\r']).map_or(0, |index| index + 1);
+    let line_end = text[statement_start..].find(['\n', '\r']).map_or(text.len(), |index| statement_start + index);
+    let content_end = line_start + text[line_start..line_end].trim_end().len();
+    if text[line_start..content_end].ends_with('\\') || content_end == line_start {
+        return None;
+    }
+    let last = root.descendant_for_byte_range(content_end - 1, content_end)?;
+    if let Some(comment) = ancestor_or_self(last, "comment") {
+        return match parse_ignore_comment(node_text(comment, text)) {
+            Some(Some(codes)) if codes.iter().any(|existing| existing == code) => None,
+            Some(Some(codes)) => {
+                let comment_text = node_text(comment, text);
+                let open = comment_text.find("ignore[")? + "ignore[".len();
+                let close = open + comment_text[open..].find(']')?;
+                let separator = if codes.is_empty() { "" } else { ", " };
+                Some(Edit::insert(comment.start_byte() + close, format!("{separator}{code}")))
+            }
+            Some(None) => None,
+            None => Some(Edit::insert(content_end, format!("  # ssot: ignore[{code}]"))),
+        };
+    }
+    let in_string = ["string", "concatenated_string"]
+        .iter()
+        .any(|kind| ancestor_or_self(last, kind).is_some_and(|string| string.end_byte() > content_end));
+    if in_string {
+        return None;
+    }
+    Some(Edit::insert(content_end, format!("  # ssot: ignore[{code}]")))
+}
+
+fn ancestor_or_self<'tree>(node: Node<'tree>, kind: &str) -> Option<Node<'tree>> {
+    let mut current = Some(node);
+    while let Some(candidate) = current {
+        if candidate.kind() == kind {
+            return Some(candidate);
+        }
+        current = candidate.parent();
+    }
+    None
+}
+
+/// The statement holding a node: its ancestor whose parent is a block or the
+/// module (the same rule the suppression check uses).
+fn statement_of(node: Node<'_>) -> Node<'_> {
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        if matches!(parent.kind(), "module" | "block") {
+            return current;
+        }
+        current = parent;
+    }
+    current
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::check_text;
+    use crate::finding::apply_edits;
+    use crate::syntax::parse_text;
+
+    fn ignore(text: &str, code: &str) -> Option<String> {
+        let rules = RuleSet::builtin();
+        let findings = check_text(&rules, &FileScope::default(), text);
+        let finding = findings.iter().find(|finding| finding.code == code).expect("a finding");
+        let edit = ignore_edit(text, &parse_text(text), finding.start, finding.end, code)?;
+        let fixed = apply_edits(text, &[edit]).unwrap();
+        assert!(
+            check_text(&rules, &FileScope::default(), &fixed).iter().all(|finding| finding.code != code),
+            "still reported after ignoring:\n{fixed}"
+        );
+        Some(fixed)
+    }
+
+    const FACTORY: &str = "netra_backend.app.websocket_core.websocket_manager_factory";
+
+    #[test]
+    fn ignoring_appends_a_comment_to_the_statement_line() {
+        let text = format!("from {FACTORY} import (\n    create_websocket_manager,\n)\r\nx = 1\n");
+        let fixed = ignore(&text, "SSOT001").unwrap();
+        assert_eq!(
+            fixed,
+            format!("from {FACTORY} import (  # ssot: ignore[SSOT001]\n    create_websocket_manager,\n)\r\nx = 1\n")
+        );
+    }
+
+    #[test]
+    fn ignoring_extends_an_existing_ignore_comment() {
+        let text = format!("from {FACTORY} import WebSocketManagerFactory  # ssot: ignore[SSOT999]\n");
+        let fixed = ignore(&text, "SSOT001").unwrap();
+        assert!(fixed.ends_with("# ssot: ignore[SSOT999, SSOT001]\n"), "{fixed}");
+    }
+
+    #[test]
+    fn ignoring_after_another_comment_keeps_it() {
+        let text = format!("import {FACTORY}  # noqa\n");
+        let fixed = ignore(&text, "SSOT001").unwrap();
+        assert_eq!(fixed, format!("import {FACTORY}  # noqa  # ssot: ignore[SSOT001]\n"));
+    }
+
+    #[test]
+    fn no_ignore_after_a_backslash_continuation() {
+        let text = format!("from {FACTORY} \\\n    import create_websocket_manager\n");
+        assert_eq!(ignore(&text, "SSOT001"), None);
+    }
+
+    #[test]
+    fn requested_kinds_match_by_prefix() {
+        let kinds = |names: &[&'static str]| names.iter().map(|name| CodeActionKind::new(name)).collect::<Vec<_>>();
+        assert!(kind_requested(None, FIX_ALL_KIND));
+        assert!(kind_requested(Some(&kinds(&["source"])), FIX_ALL_KIND));
+        assert!(kind_requested(Some(&kinds(&["source.fixAll"])), FIX_ALL_KIND));
+        assert!(kind_requested(Some(&kinds(&["source.fixAll.ssot"])), FIX_ALL_KIND));
+        assert!(!kind_requested(Some(&kinds(&["source.fix"])), FIX_ALL_KIND));
+        assert!(!kind_requested(Some(&kinds(&["quickfix"])), FIX_ALL_KIND));
+        assert!(!kind_requested(Some(&kinds(&["source.organizeImports"])), FIX_ALL_KIND));
+        assert!(kind_requested(Some(&kinds(&["quickfix"])), "quickfix"));
+    }
+
+    #[test]
+    fn fix_all_is_one_minimal_edit() {
+        let rules = RuleSet::builtin();
+        let text = format!("from {FACTORY} import create_websocket_manager\n\nasync def handler(ctx):\n    return await create_websocket_manager(ctx)\n");
+        let (edit, applied) = fix_all_edit(&rules, &FileScope::default(), &text, false).unwrap();
+        assert_eq!(applied, 1);
+        let fixed = apply_edits(&text, &[edit]).unwrap();
+        assert_eq!(fixed, "from netra_backend.app.websocket_core.websocket_manager import get_websocket_manager\n\nasync def handler(ctx):\n    return await get_websocket_manager(ctx)\n");
+    }
+}

@@ -1,0 +1,334 @@
+//! Settings and rule files: loading the rules at start, reloading them when a
+//! config file or the settings change, watching files, and showing a broken
+//! config (a `window/showMessage` naming file:line:col and a diagnostic on the
+//! config file) while the last good rules stay in force.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError};
+
+use ropey::Rope;
+use serde_json::Value;
+use tower_lsp_server::ls_types::{
+    ConfigurationItem, Diagnostic, DiagnosticSeverity, DidChangeConfigurationParams, DidChangeWatchedFilesParams,
+    DidChangeWatchedFilesRegistrationOptions, DidChangeWorkspaceFoldersParams, FileChangeType, FileSystemWatcher,
+    GlobPattern, MessageType, NumberOrString, Registration, Uri,
+};
+
+use super::diagnostics::{self, SOURCE};
+use super::position::{offsets_to_range, PositionEncoding};
+use super::session::{path_to_uri, uri_to_path, ActiveRules, ClosedFile, Session};
+use super::settings::{LogLevel, Settings};
+use super::workspace_scan;
+use crate::rules::{load_rule_set, ConfigError, ConfigSource};
+
+/// The names of files that can hold rules.
+const CONFIG_FILE_NAMES: [&str; 3] = ["ssot.toml", ".ssot.toml", "pyproject.toml"];
+
+/// The globs watched through `workspace/didChangeWatchedFiles`.
+const WATCHED_GLOBS: [&str; 4] = ["**/*.py", "**/ssot.toml", "**/.ssot.toml", "**/pyproject.toml"];
+
+/// Loads the rules for the current settings and roots.
+fn load(session: &Session) -> Result<ActiveRules, ConfigError> {
+    let root = session.primary_root();
+    let explicit = session.settings().resolved_config_path(&root);
+    let loaded = load_rule_set(explicit.as_deref(), &root)?;
+    Ok(ActiveRules { rules: loaded.rules, source: loaded.source })
+}
+
+/// Loads the rules during `initialize`. A broken config keeps the built-in
+/// rules; its message waits for `initialized`.
+pub fn load_initial(session: &Session) {
+    match load(session) {
+        Ok(rules) => {
+            tracing::info!("rules from {}", rules.source.describe());
+            session.set_rules(rules);
+        }
+        Err(error) => {
+            let message = broken_config_message(session, &error);
+            tracing::error!("{message}");
+            session.defer_message(MessageType::ERROR, message);
+            record_config_problem(session, &error);
+        }
+    }
+}
+
+/// Reloads the rules; on success re-checks open documents and rescans.
+pub async fn reload(session: &Arc<Session>) {
+    match load(session) {
+        Ok(rules) => {
+            let description = rules.source.describe();
+            session.set_rules(rules);
+            let cleared = clear_config_problem(session);
+            recheck_open_documents(session);
+            session.log(LogLevel::Info, format!("rules reloaded from {description}")).await;
+            if let Some(uri) = cleared {
+                diagnostics::publish_closed(session, &uri).await;
+            }
+            publish_open_documents(session).await;
+            workspace_scan::spawn(session.clone());
+        }
+        Err(error) => {
+            let message = broken_config_message(session, &error);
+            let uri = record_config_problem(session, &error);
+            session.log(LogLevel::Error, message.clone()).await;
+            session.client.show_message(MessageType::ERROR, message).await;
+            if let Some(uri) = uri {
+                diagnostics::publish_closed(session, &uri).await;
+            }
+            refresh_pull_client(session).await;
+        }
+    }
+}
+
+fn broken_config_message(session: &Session, error: &ConfigError) -> String {
+    format!("ssot-lsp: invalid config {error}; keeping the last good rules ({})", session.rules().source.describe())
+}
+
+/// Stores the config error as a diagnostic on the config file.
+fn record_config_problem(session: &Session, error: &ConfigError) -> Option<Uri> {
+    let path = error.path.as_deref()?;
+    let uri = path_to_uri(path)?;
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let diagnostic = config_diagnostic(error, &text, session.encoding());
+    let file = ClosedFile { diagnostics: vec![diagnostic], findings: Vec::new(), result_id: session.next_result_id() };
+    session.closed_files.insert(uri.clone(), file);
+    let previous = session.config_problem.lock().unwrap_or_else(PoisonError::into_inner).replace(uri.clone());
+    if let Some(previous) = previous.filter(|previous| *previous != uri) {
+        session.closed_files.remove(&previous);
+    }
+    Some(uri)
+}
+
+/// Forgets the config error; returns the file whose diagnostic must be cleared.
+fn clear_config_problem(session: &Session) -> Option<Uri> {
+    let uri = session.config_problem.lock().unwrap_or_else(PoisonError::into_inner).take()?;
+    let file = ClosedFile { diagnostics: Vec::new(), findings: Vec::new(), result_id: session.next_result_id() };
+    session.closed_files.insert(uri.clone(), file);
+    Some(uri)
+}
+
+/// The diagnostic for a broken config file, placed at the error's span, else
+/// its line and column, else the start of the file.
+pub fn config_diagnostic(error: &ConfigError, text: &str, encoding: PositionEncoding) -> Diagnostic {
+    let rope = Rope::from_str(text);
+    let (start, end) = match (&error.span, error.location) {
+        (Some(span), _) => (span.start.min(text.len()), span.end.min(text.len())),
+        (None, Some((line, column))) => {
+            let line = line.saturating_sub(1).min(rope.len_lines().saturating_sub(1));
+            let line_char = rope.line_to_char(line);
+            let line_chars = rope.line(line).len_chars();
+            let offset = rope.char_to_byte(line_char + column.saturating_sub(1).min(line_chars));
+            (offset, offset)
+        }
+        (None, None) => (0, 0),
+    };
+    Diagnostic {
+        range: offsets_to_range(&rope, start, end, encoding),
+        severity: Some(DiagnosticSeverity::ERROR),
+        code: Some(NumberOrString::String("config".to_string())),
+        source: Some(SOURCE.to_string()),
+        message: format!("{}; the last good rules stay in force", error.message),
+        ..Diagnostic::default()
+    }
+}
+
+/// Re-checks every open document under the current rules (synchronously, so
+/// no change can slip in between).
+fn recheck_open_documents(session: &Session) {
+    let rules = session.rules();
+    for mut entry in session.documents.iter_mut() {
+        let scope = session.scope_for(&rules.rules, entry.key());
+        let result_id = session.next_result_id();
+        let document = entry.value_mut();
+        document.scope = scope;
+        document.check(&rules.rules, result_id);
+    }
+}
+
+async fn publish_open_documents(session: &Session) {
+    let uris: Vec<Uri> = session.documents.iter().map(|entry| entry.key().clone()).collect();
+    for uri in uris {
+        diagnostics::publish_document(session, &uri).await;
+    }
+    refresh_pull_client(session).await;
+}
+
+async fn refresh_pull_client(session: &Session) {
+    if session.support().pull_diagnostics && session.support().diagnostic_refresh {
+        let _ = session.client.workspace_diagnostic_refresh().await;
+    }
+}
+
+/// Registers the file watchers when the client allows dynamic registration.
+pub async fn register_watchers(session: &Session) {
+    if !session.support().watch_files_dynamically {
+        return;
+    }
+    let watchers = WATCHED_GLOBS
+        .iter()
+        .map(|glob| FileSystemWatcher { glob_pattern: GlobPattern::String((*glob).to_string()), kind: None })
+        .collect();
+    let options = DidChangeWatchedFilesRegistrationOptions { watchers };
+    let registration = Registration {
+        id: "ssot-lsp/watched-files".to_string(),
+        method: "workspace/didChangeWatchedFiles".to_string(),
+        register_options: serde_json::to_value(options).ok(),
+    };
+    if let Err(error) = session.client.register_capability(vec![registration]).await {
+        session.log(LogLevel::Warn, format!("could not watch files: {error}")).await;
+    }
+}
+
+/// Handles `workspace/didChangeWatchedFiles`: a config change reloads the
+/// rules (and rescans); a Python file change re-checks that closed file.
+pub async fn did_change_watched_files(session: Arc<Session>, params: DidChangeWatchedFilesParams) {
+    let mut config_changed = false;
+    let mut touched = Vec::new();
+    for change in params.changes {
+        let Some(path) = uri_to_path(&change.uri) else { continue };
+        if is_config_file(&path) {
+            config_changed |= affects_rules(&session, &path);
+        } else if session.documents.contains_key(&change.uri) {
+            // The editor's text wins over the disk while the file is open.
+        } else if change.typ == FileChangeType::DELETED {
+            session.closed_files.remove(&change.uri);
+            touched.push((change.uri, true));
+        } else if session.settings().workspace_scan {
+            let stored = workspace_scan::refresh_closed_file(&session, &change.uri);
+            touched.push((change.uri, !stored));
+        }
+    }
+    if config_changed {
+        reload(&session).await;
+        return;
+    }
+    for (uri, cleared) in touched {
+        if cleared {
+            diagnostics::clear(&session, &uri).await;
+        } else {
+            diagnostics::publish_closed(&session, &uri).await;
+        }
+    }
+    refresh_pull_client(&session).await;
+}
+
+fn is_config_file(path: &Path) -> bool {
+    path.file_name().and_then(|name| name.to_str()).is_some_and(|name| CONFIG_FILE_NAMES.contains(&name))
+}
+
+/// Whether a changed config file can change the rules: it is the active one,
+/// the explicit one, the broken one, or one that discovery from the root
+/// would find (in the root or a folder above it).
+fn affects_rules(session: &Session, path: &Path) -> bool {
+    let root = session.primary_root();
+    let rules = session.rules();
+    let active =
+        matches!(&rules.source, ConfigSource::File(active) | ConfigSource::Pyproject(active) if active == path);
+    let explicit = session.settings().resolved_config_path(&root).is_some_and(|explicit| explicit == path);
+    let broken = session
+        .config_problem
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+        .and_then(uri_to_path)
+        .is_some_and(|broken| broken == path);
+    let discoverable = path.parent().is_some_and(|folder| root.starts_with(folder));
+    active || explicit || broken || discoverable
+}
+
+/// Handles `workspace/didChangeConfiguration`.
+pub async fn did_change_configuration(session: Arc<Session>, params: DidChangeConfigurationParams) {
+    let settings = match Settings::from_json(&params.settings) {
+        Some(settings) => Some(settings),
+        None => fetch_settings(&session).await,
+    };
+    let Some(settings) = settings else { return };
+    apply_settings(&session, settings).await;
+}
+
+/// Asks the client for the `ssot` section (pull-style configuration).
+async fn fetch_settings(session: &Session) -> Option<Settings> {
+    if !session.support().configuration {
+        return None;
+    }
+    let item = ConfigurationItem { scope_uri: None, section: Some("ssot".to_string()) };
+    let values = session.client.configuration(vec![item]).await.ok()?;
+    values.first().and_then(Settings::from_json)
+}
+
+/// Stores new settings and acts on what changed.
+pub async fn apply_settings(session: &Arc<Session>, settings: Settings) {
+    let previous = session.settings();
+    session.set_settings(settings.clone());
+    if settings.config_path != previous.config_path {
+        reload(session).await;
+    } else if settings.workspace_scan && !previous.workspace_scan {
+        workspace_scan::spawn(session.clone());
+    }
+    if !settings.workspace_scan && previous.workspace_scan {
+        workspace_scan::forget_all(session).await;
+    }
+}
+
+/// Handles `workspace/didChangeWorkspaceFolders`: new roots, then a reload
+/// (the first folder is where config discovery starts) and a rescan.
+pub async fn did_change_workspace_folders(session: Arc<Session>, params: DidChangeWorkspaceFoldersParams) {
+    let removed: Vec<PathBuf> = params.event.removed.iter().filter_map(|folder| uri_to_path(&folder.uri)).collect();
+    let mut roots: Vec<PathBuf> = session.roots().into_iter().filter(|root| !removed.contains(root)).collect();
+    for added in params.event.added.iter().filter_map(|folder| uri_to_path(&folder.uri)) {
+        if !roots.contains(&added) {
+            roots.push(added);
+        }
+    }
+    session.set_roots(roots);
+    workspace_scan::forget_all(&session).await;
+    reload(&session).await;
+}
+
+/// Settings from `initializationOptions`.
+pub fn initial_settings(options: Option<&Value>) -> Settings {
+    options.and_then(Settings::from_json).unwrap_or_default()
+}
+
+/// The workspace folders of `initialize`, as paths.
+pub fn roots_from(
+    folders: Option<&[tower_lsp_server::ls_types::WorkspaceFolder]>,
+    root_uri: Option<&Uri>,
+) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> =
+        folders.unwrap_or_default().iter().filter_map(|folder| uri_to_path(&folder.uri)).collect();
+    if roots.is_empty() {
+        roots.extend(root_uri.and_then(uri_to_path));
+    }
+    roots
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_lsp_server::ls_types::{Position, Range};
+
+    #[test]
+    fn a_config_error_points_at_its_span() {
+        let text = "ignore = []\nbogus = 1\n";
+        let error = ConfigError {
+            path: Some(PathBuf::from("ssot.toml")),
+            location: Some((2, 1)),
+            message: "unknown field `bogus`".into(),
+            span: Some(12..17),
+        };
+        let diagnostic = config_diagnostic(&error, text, PositionEncoding::Utf16);
+        assert_eq!(diagnostic.range, Range::new(Position::new(1, 0), Position::new(1, 5)));
+        let without_span = ConfigError { span: None, ..error };
+        let diagnostic = config_diagnostic(&without_span, text, PositionEncoding::Utf16);
+        assert_eq!(diagnostic.range, Range::new(Position::new(1, 0), Position::new(1, 0)));
+    }
+
+    #[test]
+    fn config_files_are_recognised_by_name() {
+        assert!(is_config_file(Path::new("/p/ssot.toml")));
+        assert!(is_config_file(Path::new("/p/.ssot.toml")));
+        assert!(is_config_file(Path::new("/p/pyproject.toml")));
+        assert!(!is_config_file(Path::new("/p/setup.cfg")));
+    }
+}

@@ -1,0 +1,380 @@
+//! Open documents: a rope, the same text as one string for the engine, the
+//! tree-sitter tree, and the findings of the current version.
+//!
+//! Changes are applied incrementally: for each content change the byte range
+//! is taken from the rope as it is before the change, the rope is edited, the
+//! tree is told with `Tree::edit`, and after the last change the text is
+//! parsed once with the edited tree. The handlers here mutate the document
+//! before their first `.await` (notifications must be applied in the order
+//! they were received) and hold no `DashMap` guard across an `.await`.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use ropey::Rope;
+use tower_lsp_server::ls_types::{
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, TextDocumentContentChangeEvent,
+    Uri,
+};
+use tree_sitter::{InputEdit, Parser, Tree};
+
+use super::diagnostics;
+use super::guard;
+use super::position::{range_to_offsets, tree_sitter_point, PositionEncoding};
+use super::session::Session;
+use super::settings::LogLevel;
+use super::workspace_scan;
+use crate::analysis;
+use crate::finding::Finding;
+use crate::rules::{FileScope, RuleSet};
+use crate::syntax;
+
+thread_local! {
+    /// One parser per thread: parsers are cheap to keep and costly to build.
+    static PARSER: RefCell<Parser> = RefCell::new(syntax::new_parser());
+}
+
+fn parse(text: &str, old_tree: Option<&Tree>) -> Tree {
+    let parsed = PARSER.with(|parser| syntax::parse(&mut parser.borrow_mut(), text, old_tree));
+    parsed.unwrap_or_else(|| syntax::parse_text(text))
+}
+
+/// One open document.
+#[derive(Debug)]
+pub struct Document {
+    /// The client's version of the text; changes with an older or equal
+    /// version are dropped.
+    pub version: i32,
+    pub rope: Rope,
+    /// Always equal to `rope`: the engine reads a `&str`.
+    pub text: String,
+    /// Always the parse of `text` (incrementally maintained).
+    pub tree: Tree,
+    pub scope: FileScope,
+    /// The findings of `text` under the rules in force when they were computed.
+    pub findings: Vec<Finding>,
+    /// Changes whenever `findings` are recomputed (for pull clients).
+    pub result_id: String,
+}
+
+impl Document {
+    /// A document parsed and checked (for tests).
+    #[cfg(test)]
+    pub fn new(text: String, version: i32, scope: FileScope, rules: &RuleSet, result_id: String) -> Self {
+        let mut document = Document::parsed(text, version, scope);
+        document.check(rules, result_id);
+        document
+    }
+
+    /// A document parsed, not checked yet (no findings).
+    pub fn parsed(text: String, version: i32, scope: FileScope) -> Self {
+        let tree = parse(&text, None);
+        Document {
+            version,
+            rope: Rope::from_str(&text),
+            text,
+            tree,
+            scope,
+            findings: Vec::new(),
+            result_id: String::new(),
+        }
+    }
+
+    /// Applies the changes of one `didChange`, in order, and reparses once.
+    pub fn apply_changes(&mut self, changes: &[TextDocumentContentChangeEvent], encoding: PositionEncoding) {
+        let mut old_tree = Some(self.tree.clone());
+        for change in changes {
+            match change.range {
+                None => {
+                    self.rope = Rope::from_str(&change.text);
+                    old_tree = None;
+                }
+                Some(range) => {
+                    let (start, old_end) = range_to_offsets(&self.rope, range, encoding);
+                    let edit = self.edit_rope(start, old_end, &change.text);
+                    if let Some(tree) = old_tree.as_mut() {
+                        tree.edit(&edit);
+                    }
+                }
+            }
+        }
+        self.text = self.rope.to_string();
+        self.tree = parse(&self.text, old_tree.as_ref());
+    }
+
+    /// Replaces the bytes `start..old_end` of the rope and describes the edit
+    /// for tree-sitter.
+    fn edit_rope(&mut self, start: usize, old_end: usize, replacement: &str) -> InputEdit {
+        let start_position = tree_sitter_point(&self.rope, start);
+        let old_end_position = tree_sitter_point(&self.rope, old_end);
+        let start_char = self.rope.byte_to_char(start);
+        let old_end_char = self.rope.byte_to_char(old_end);
+        self.rope.remove(start_char..old_end_char);
+        self.rope.insert(start_char, replacement);
+        let new_end = start + replacement.len();
+        InputEdit {
+            start_byte: start,
+            old_end_byte: old_end,
+            new_end_byte: new_end,
+            start_position,
+            old_end_position,
+            new_end_position: tree_sitter_point(&self.rope, new_end),
+        }
+    }
+
+    /// Recomputes the findings of the current text.
+    pub fn check(&mut self, rules: &RuleSet, result_id: String) {
+        self.findings = analysis::check_tree(rules, &self.scope, &self.text, &self.tree);
+        self.result_id = result_id;
+    }
+}
+
+pub async fn did_open(session: Arc<Session>, params: DidOpenTextDocumentParams) {
+    let document = params.text_document;
+    let uri = document.uri;
+    let opened = guard::sync("textDocument/didOpen", || {
+        let rules = session.rules();
+        let scope = session.scope_for(&rules.rules, &uri);
+        session.documents.insert(uri.clone(), Document::parsed(document.text, document.version, scope));
+    });
+    if opened.is_none() {
+        session.log(LogLevel::Error, format!("internal error while opening {}", uri.as_str())).await;
+        return;
+    }
+    check_document(&session, &uri, "textDocument/didOpen").await;
+    diagnostics::publish_document(&session, &uri).await;
+}
+
+pub async fn did_change(session: Arc<Session>, params: DidChangeTextDocumentParams) {
+    let uri = params.text_document.uri;
+    let version = params.text_document.version;
+    let outcome =
+        guard::sync("textDocument/didChange", || apply_change(&session, &uri, version, &params.content_changes));
+    match outcome {
+        Some(ChangeOutcome::Applied) => {
+            check_document(&session, &uri, "textDocument/didChange").await;
+            diagnostics::publish_document(&session, &uri).await;
+        }
+        Some(ChangeOutcome::Stale { current }) => {
+            let message = format!("dropped a change to {} with version {version}: already at {current}", uri.as_str());
+            session.log(LogLevel::Warn, message).await;
+        }
+        Some(ChangeOutcome::Unknown) => {
+            session.log(LogLevel::Warn, format!("change to a document that is not open: {}", uri.as_str())).await;
+        }
+        None => {
+            // The text may be half updated: forget the document rather than
+            // check text that differs from the client's.
+            session.documents.remove(&uri);
+            let message = format!("internal error while applying a change to {}; reopen the file", uri.as_str());
+            session.log(LogLevel::Error, message).await;
+        }
+    }
+}
+
+/// Checks an open document. When the engine panics, the document keeps its
+/// text with no findings, and the error is logged.
+///
+/// The check itself runs before this function's first `.await`, so it still
+/// happens in the order the notifications arrived.
+async fn check_document(session: &Session, uri: &Uri, method: &'static str) {
+    let checked = guard::sync(method, || {
+        let rules = session.rules();
+        if let Some(mut document) = session.documents.get_mut(uri) {
+            document.check(&rules.rules, session.next_result_id());
+        }
+    });
+    if checked.is_none() {
+        if let Some(mut document) = session.documents.get_mut(uri) {
+            document.findings.clear();
+            document.result_id = session.next_result_id();
+        }
+        session.log(LogLevel::Error, format!("internal error while checking {}", uri.as_str())).await;
+    }
+}
+
+enum ChangeOutcome {
+    Applied,
+    Stale { current: i32 },
+    Unknown,
+}
+
+/// Applies a change to the text and tree (the check comes after).
+fn apply_change(
+    session: &Session,
+    uri: &Uri,
+    version: i32,
+    changes: &[TextDocumentContentChangeEvent],
+) -> ChangeOutcome {
+    let Some(mut document) = session.documents.get_mut(uri) else { return ChangeOutcome::Unknown };
+    if version <= document.version {
+        return ChangeOutcome::Stale { current: document.version };
+    }
+    document.apply_changes(changes, session.encoding());
+    document.version = version;
+    ChangeOutcome::Applied
+}
+
+pub async fn did_close(session: Arc<Session>, params: DidCloseTextDocumentParams) {
+    let uri = params.text_document.uri;
+    session.documents.remove(&uri);
+    // What is on disk counts again: re-check it when the workspace is scanned,
+    // else clear what the editor showed.
+    let scanned = session.settings().workspace_scan && workspace_scan::refresh_closed_file(&session, &uri);
+    if scanned {
+        diagnostics::publish_closed(&session, &uri).await;
+    } else {
+        session.closed_files.remove(&uri);
+        diagnostics::clear(&session, &uri).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use tower_lsp_server::ls_types::{Position, Range};
+
+    use super::super::position::offsets_to_range;
+
+    const SNIPPET: &str = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\nasync def handler(ctx):\n    return await create_websocket_manager(ctx)\n";
+
+    fn change(
+        rope: &Rope,
+        start: usize,
+        end: usize,
+        text: &str,
+        encoding: PositionEncoding,
+    ) -> TextDocumentContentChangeEvent {
+        TextDocumentContentChangeEvent {
+            range: Some(offsets_to_range(rope, start, end, encoding)),
+            range_length: None,
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn incremental_changes_follow_the_text() {
+        let rules = RuleSet::builtin();
+        let mut document = Document::new(SNIPPET.to_string(), 1, FileScope::default(), &rules, String::new());
+        assert_eq!(document.findings.len(), 1);
+        // Insert a comment with emoji on the first line, then break the import.
+        let edits = [
+            TextDocumentContentChangeEvent {
+                range: Some(Range::new(Position::new(0, 0), Position::new(0, 0))),
+                range_length: None,
+                text: "# 😀 café\n".into(),
+            },
+            TextDocumentContentChangeEvent {
+                range: Some(Range::new(Position::new(1, 5), Position::new(1, 22))),
+                range_length: None,
+                text: "x".into(),
+            },
+        ];
+        document.apply_changes(&edits, PositionEncoding::Utf16);
+        document.check(&rules, String::new());
+        assert!(document.text.starts_with("# 😀 café\nfrom x.websocket_core"), "{}", document.text);
+        assert!(document.findings.is_empty(), "{:?}", document.findings);
+        assert_eq!(document.tree.root_node().to_sexp(), syntax::parse_text(&document.text).root_node().to_sexp());
+    }
+
+    #[test]
+    fn a_full_change_replaces_the_text() {
+        let rules = RuleSet::builtin();
+        let mut document = Document::new("x = 1\n".to_string(), 1, FileScope::default(), &rules, String::new());
+        let full = TextDocumentContentChangeEvent { range: None, range_length: None, text: SNIPPET.into() };
+        let rope = document.rope.clone();
+        document.apply_changes(&[change(&rope, 0, 0, "y = 2\n", PositionEncoding::Utf8), full], PositionEncoding::Utf8);
+        document.check(&rules, String::new());
+        assert_eq!(document.text, SNIPPET);
+        assert_eq!(document.findings.len(), 1);
+    }
+
+    /// One random edit: where (as fractions of the text) and what to insert.
+    fn edit_strategy() -> impl Strategy<Value = (f64, f64, String)> {
+        let insert = proptest::collection::vec(
+            prop_oneof![
+                Just(""),
+                Just("x"),
+                Just("é"),
+                Just("😀"),
+                Just("中文"),
+                Just("\n"),
+                Just("\r\n"),
+                Just("    "),
+                Just("("),
+                Just(")"),
+                Just(","),
+                Just("\""),
+                Just("import "),
+                Just("from "),
+                Just("create_websocket_manager"),
+                Just("websocket_manager_factory"),
+                Just("netra_backend.app.websocket_core."),
+                Just("# ssot: ignore\n"),
+                Just("def f():\n"),
+            ],
+            0..4,
+        )
+        .prop_map(|parts| parts.concat());
+        (0.0..=1.0f64, 0.0..=0.2f64, insert)
+    }
+
+    fn floor_boundary(text: &str, mut offset: usize) -> usize {
+        offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        offset
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn incremental_edits_equal_a_fresh_parse(
+            edits in proptest::collection::vec(edit_strategy(), 1..12),
+            utf8 in any::<bool>(),
+            batch in any::<bool>(),
+            start in prop_oneof![
+                Just(SNIPPET.to_string()),
+                Just(format!("\u{feff}{SNIPPET}")),
+                Just(SNIPPET.replace('\n', "\r\n")),
+                Just(format!("# 😀 ünï\n{SNIPPET}    x = '中文'\n")),
+            ],
+        ) {
+            let encoding = if utf8 { PositionEncoding::Utf8 } else { PositionEncoding::Utf16 };
+            let rules = RuleSet::builtin();
+            let mut document = Document::new(start.clone(), 1, FileScope::default(), &rules, String::new());
+            let mut expected = start;
+            // Changes of one notification are relative to the text after the
+            // previous change, so a shadow rope follows them.
+            let mut pending = Vec::new();
+            let mut shadow = document.rope.clone();
+            for (at, length, insert) in &edits {
+                let start = floor_boundary(&expected, (*at * expected.len() as f64) as usize);
+                let end = floor_boundary(&expected, start + (*length * expected.len() as f64) as usize);
+                // Never split a CRLF: LSP positions cannot point inside one.
+                let start = if start > 0 && expected.as_bytes()[start - 1] == b'\r' && expected.as_bytes().get(start) == Some(&b'\n') { start - 1 } else { start };
+                let end = if end > 0 && end < expected.len() && expected.as_bytes()[end - 1] == b'\r' && expected.as_bytes()[end] == b'\n' { end + 1 } else { end };
+                let end = end.max(start);
+                pending.push(change(&shadow, start, end, insert, encoding));
+                expected.replace_range(start..end, insert);
+                shadow = Rope::from_str(&expected);
+                if !batch {
+                    document.apply_changes(&pending, encoding);
+                    pending.clear();
+                }
+            }
+            if batch {
+                document.apply_changes(&pending, encoding);
+            }
+            document.check(&rules, String::new());
+            prop_assert_eq!(&document.text, &expected);
+            let fresh = syntax::parse_text(&expected);
+            prop_assert_eq!(document.tree.root_node().to_sexp(), fresh.root_node().to_sexp());
+            let fresh_findings = analysis::check_tree(&rules, &FileScope::default(), &expected, &fresh);
+            prop_assert_eq!(&document.findings, &fresh_findings);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The language server: LSP 3.17 over stdio on tower-lsp-server and tokio.
+//!
+//! This is the only module that knows LSP. It turns the engine's byte
+//! offsets, findings and fixes into positions, diagnostics, code actions and
+//! workspace edits (all conversions in `position`), keeps one rope and tree
+//! per open document (`documents`), and the findings of closed files from the
+//! workspace scan (`workspace_scan`). It never writes files: fixes travel to
+//! the client as edits. It never prints to stdout, which is the protocol;
+//! logs go to stderr through `tracing` and to `window/logMessage`.
+//!
+//! Code map: `server` (the `LanguageServer` impl, one line per method),
+//! `lifecycle` (initialize/initialized/shutdown), `session` (state),
+//! `settings`, `config` (rules, settings changes, watched files),
+//! `documents`, `position`, `diagnostics`, `code_actions`, `commands`,
+//! `hover`, `report` (`ssot/migrationReport`), `workspace_scan`, `guard`
+//! (panics become error answers).
+
+mod code_actions;
+mod commands;
+mod config;
+mod diagnostics;
+mod documents;
+mod guard;
+mod hover;
+mod lifecycle;
+mod position;
+mod report;
+mod server;
+mod session;
+mod settings;
+mod workspace_scan;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tower_lsp_server::{ClientSocket, LspService, Server};
+
+pub use report::{FileCount, MigrationReport, MigrationReportParams};
+pub use server::SsotLanguageServer;
+
+/// The name of the custom migration report request.
+pub const MIGRATION_REPORT_METHOD: &str = report::METHOD;
+
+/// The service and its client socket, ready for `Server::serve`.
+pub fn build_service() -> (LspService<SsotLanguageServer>, ClientSocket) {
+    LspService::build(SsotLanguageServer::new)
+        .custom_method(report::METHOD, SsotLanguageServer::migration_report)
+        .finish()
+}
+
+/// Serves LSP on any byte streams (stdio, or an in-memory duplex in tests)
+/// until the client sends `exit` or closes the input.
+pub async fn serve<I, O>(input: I, output: O)
+where
+    I: AsyncRead + Unpin,
+    O: AsyncWrite,
+{
+    let (service, socket) = build_service();
+    Server::new(input, output, socket).serve(service).await;
+}
+
+/// Writes logs to stderr and ignores failures: a client that closed the
+/// server's stderr must not make logging fail (tracing-subscriber reports
+/// write errors with `eprintln!`, which panics on a closed stderr).
+struct QuietStderr;
+
+impl std::io::Write for QuietStderr {
+    fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buffer);
+        Ok(buffer.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
+}
+
+/// Serves LSP over stdin/stdout (`ssot-lsp serve`, `ssot-lsp serve --stdio`).
+/// Installs a stderr logger (level from `SSOT_LSP_LOG`, else `info`) unless
+/// the caller already installed one.
+pub async fn run_stdio() -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SSOT_LSP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| QuietStderr).with_ansi(false).try_init();
+    tracing::info!("ssot-lsp {} serving LSP on stdio", env!("CARGO_PKG_VERSION"));
+    serve(tokio::io::stdin(), tokio::io::stdout()).await;
+    Ok(())
+}

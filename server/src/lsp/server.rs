@@ -1,0 +1,107 @@
+//! The `LanguageServer` implementation: one line per method, each delegating
+//! to the module of its feature under a panic guard.
+
+use std::sync::Arc;
+
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::{
+    CodeActionParams, CodeActionResponse, DidChangeConfigurationParams, DidChangeTextDocumentParams,
+    DidChangeWatchedFilesParams, DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, DocumentDiagnosticParams, DocumentDiagnosticReportResult, ExecuteCommandParams, Hover,
+    HoverParams, InitializeParams, InitializeResult, InitializedParams, LSPAny, WorkspaceDiagnosticParams,
+    WorkspaceDiagnosticReportResult,
+};
+use tower_lsp_server::{Client, LanguageServer};
+
+use super::report::{MigrationReport, MigrationReportParams};
+use super::session::Session;
+use super::{code_actions, commands, config, diagnostics, documents, guard, hover, lifecycle, report};
+
+/// The ssot-lsp language server: a handle on the shared session.
+#[derive(Debug, Clone)]
+pub struct SsotLanguageServer {
+    session: Arc<Session>,
+}
+
+impl SsotLanguageServer {
+    pub fn new(client: Client) -> Self {
+        SsotLanguageServer { session: Arc::new(Session::new(client)) }
+    }
+
+    fn session(&self) -> Arc<Session> {
+        self.session.clone()
+    }
+
+    /// `ssot/migrationReport` (a custom request).
+    pub async fn migration_report(&self, params: MigrationReportParams) -> Result<MigrationReport> {
+        guard::request(report::METHOD, report::migration_report(self.session(), params)).await
+    }
+}
+
+impl LanguageServer for SsotLanguageServer {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        guard::request("initialize", lifecycle::initialize(self.session(), params)).await
+    }
+
+    async fn initialized(&self, params: InitializedParams) {
+        guard::notification("initialized", lifecycle::initialized(self.session(), params)).await
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        guard::request("shutdown", lifecycle::shutdown(self.session())).await
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        guard::notification("textDocument/didOpen", documents::did_open(self.session(), params)).await
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        guard::notification("textDocument/didChange", documents::did_change(self.session(), params)).await
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        guard::notification("textDocument/didClose", documents::did_close(self.session(), params)).await
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        guard::notification(
+            "workspace/didChangeConfiguration",
+            config::did_change_configuration(self.session(), params),
+        )
+        .await
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        guard::notification("workspace/didChangeWatchedFiles", config::did_change_watched_files(self.session(), params))
+            .await
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        guard::notification(
+            "workspace/didChangeWorkspaceFolders",
+            config::did_change_workspace_folders(self.session(), params),
+        )
+        .await
+    }
+
+    async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
+        guard::request("textDocument/diagnostic", async { Ok(diagnostics::pull_document(&self.session, &params)) })
+            .await
+    }
+
+    async fn workspace_diagnostic(&self, params: WorkspaceDiagnosticParams) -> Result<WorkspaceDiagnosticReportResult> {
+        guard::request("workspace/diagnostic", async { Ok(diagnostics::pull_workspace(&self.session, &params)) }).await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        guard::request("textDocument/codeAction", code_actions::code_action(self.session(), params)).await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        guard::request("textDocument/hover", hover::hover(self.session(), params)).await
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        guard::request("workspace/executeCommand", commands::execute_command(self.session(), params)).await
+    }
+}

@@ -1,0 +1,243 @@
+//! The server's state: what the client supports, the settings, the active
+//! rules, the open documents and the findings of closed files.
+//!
+//! Every field is either immutable after `initialize`, an atomic, a `DashMap`
+//! or behind a short `RwLock` that is taken, read or written and released
+//! without an `.await` in between. Handlers clone what they need (an `Arc` of
+//! the rules, a copy of the settings) and drop every guard before awaiting.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+
+use dashmap::DashMap;
+use tower_lsp_server::ls_types::{ClientCapabilities, Diagnostic, MessageType, Uri};
+use tower_lsp_server::Client;
+
+use super::documents::Document;
+use super::position::PositionEncoding;
+use super::settings::{LogLevel, Settings};
+use crate::rules::{ConfigSource, FileScope, RuleSet};
+
+/// What the client said it supports, fixed at `initialize`.
+#[derive(Debug, Clone, Default)]
+pub struct ClientSupport {
+    pub encoding: PositionEncoding,
+    /// The client pulls diagnostics (`textDocument.diagnostic`): never push to it.
+    pub pull_diagnostics: bool,
+    /// The client accepts `workspace/diagnostic/refresh`.
+    pub diagnostic_refresh: bool,
+    /// The client accepts `window/workDoneProgress/create`.
+    pub work_done_progress: bool,
+    /// The client accepts a dynamic registration of `workspace/didChangeWatchedFiles`.
+    pub watch_files_dynamically: bool,
+    /// The client accepts `workspace/applyEdit`.
+    pub apply_edit: bool,
+    /// The client accepts versioned `documentChanges` in a `WorkspaceEdit`.
+    pub document_changes: bool,
+    /// The client answers `workspace/configuration`.
+    pub configuration: bool,
+}
+
+impl ClientSupport {
+    pub fn from_capabilities(capabilities: &ClientCapabilities) -> Self {
+        let workspace = capabilities.workspace.as_ref();
+        let text_document = capabilities.text_document.as_ref();
+        ClientSupport {
+            encoding: PositionEncoding::negotiate(capabilities),
+            pull_diagnostics: text_document.is_some_and(|text| text.diagnostic.is_some()),
+            diagnostic_refresh: workspace
+                .and_then(|workspace| workspace.diagnostics.as_ref())
+                .and_then(|diagnostics| diagnostics.refresh_support)
+                .unwrap_or(false),
+            work_done_progress: capabilities
+                .window
+                .as_ref()
+                .and_then(|window| window.work_done_progress)
+                .unwrap_or(false),
+            watch_files_dynamically: workspace
+                .and_then(|workspace| workspace.did_change_watched_files.as_ref())
+                .and_then(|watched| watched.dynamic_registration)
+                .unwrap_or(false),
+            apply_edit: workspace.and_then(|workspace| workspace.apply_edit).unwrap_or(false),
+            document_changes: workspace
+                .and_then(|workspace| workspace.workspace_edit.as_ref())
+                .and_then(|edit| edit.document_changes)
+                .unwrap_or(false),
+            configuration: workspace.and_then(|workspace| workspace.configuration).unwrap_or(false),
+        }
+    }
+}
+
+/// The rules in force and where they came from.
+#[derive(Debug, Clone)]
+pub struct ActiveRules {
+    pub rules: RuleSet,
+    pub source: ConfigSource,
+}
+
+/// What the server keeps about a file that is not open: its diagnostics
+/// (converted while its text was at hand) and a summary of its findings for
+/// the migration report. Never its text.
+#[derive(Debug, Clone, Default)]
+pub struct ClosedFile {
+    pub diagnostics: Vec<Diagnostic>,
+    pub findings: Vec<FindingSummary>,
+    /// Changes whenever the diagnostics change (for pull clients).
+    pub result_id: String,
+}
+
+/// The part of a finding the migration report counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingSummary {
+    pub code: String,
+    pub deprecated: String,
+}
+
+/// The whole server state.
+#[derive(Debug)]
+pub struct Session {
+    pub client: Client,
+    support: OnceLock<ClientSupport>,
+    settings: RwLock<Settings>,
+    rules: RwLock<Arc<ActiveRules>>,
+    roots: RwLock<Vec<PathBuf>>,
+    /// Open documents by URI.
+    pub documents: DashMap<Uri, Document>,
+    /// Findings of files that are not open (workspace scan, watched files,
+    /// the config file's own error). Entries whose diagnostics became empty
+    /// stay until they have been cleared in the client.
+    pub closed_files: DashMap<Uri, ClosedFile>,
+    /// Bumped to cancel a running workspace scan.
+    pub scan_generation: AtomicU64,
+    result_ids: AtomicU64,
+    /// Messages that could not be sent before `initialized`.
+    pending_messages: Mutex<Vec<(MessageType, String)>>,
+    /// The config file whose error is shown as a diagnostic, if any.
+    pub config_problem: Mutex<Option<Uri>>,
+}
+
+impl Session {
+    pub fn new(client: Client) -> Self {
+        Session {
+            client,
+            support: OnceLock::new(),
+            settings: RwLock::new(Settings::default()),
+            rules: RwLock::new(Arc::new(ActiveRules { rules: RuleSet::builtin(), source: ConfigSource::Builtin })),
+            roots: RwLock::new(Vec::new()),
+            documents: DashMap::new(),
+            closed_files: DashMap::new(),
+            scan_generation: AtomicU64::new(0),
+            result_ids: AtomicU64::new(0),
+            pending_messages: Mutex::new(Vec::new()),
+            config_problem: Mutex::new(None),
+        }
+    }
+
+    /// What the client supports (defaults before `initialize`).
+    pub fn support(&self) -> &ClientSupport {
+        static DEFAULT: OnceLock<ClientSupport> = OnceLock::new();
+        self.support.get().unwrap_or_else(|| DEFAULT.get_or_init(ClientSupport::default))
+    }
+
+    pub fn set_support(&self, support: ClientSupport) {
+        let _ = self.support.set(support);
+    }
+
+    pub fn encoding(&self) -> PositionEncoding {
+        self.support().encoding
+    }
+
+    /// Whether diagnostics go out as `publishDiagnostics` (never to pull clients).
+    pub fn pushes_diagnostics(&self) -> bool {
+        !self.support().pull_diagnostics
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    pub fn set_settings(&self, settings: Settings) {
+        *self.settings.write().unwrap_or_else(PoisonError::into_inner) = settings;
+    }
+
+    pub fn rules(&self) -> Arc<ActiveRules> {
+        self.rules.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    pub fn set_rules(&self, rules: ActiveRules) {
+        *self.rules.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(rules);
+    }
+
+    pub fn roots(&self) -> Vec<PathBuf> {
+        self.roots.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    pub fn set_roots(&self, roots: Vec<PathBuf>) {
+        *self.roots.write().unwrap_or_else(PoisonError::into_inner) = roots;
+    }
+
+    /// The folder config discovery starts from and relative paths are
+    /// relative to: the first workspace folder, else the current directory.
+    pub fn primary_root(&self) -> PathBuf {
+        self.roots().into_iter().next().or_else(|| std::env::current_dir().ok()).unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// A fresh result id for pull diagnostics.
+    pub fn next_result_id(&self) -> String {
+        (self.result_ids.fetch_add(1, Ordering::Relaxed) + 1).to_string()
+    }
+
+    /// Where a file sits in the project, for the given rules.
+    pub fn scope_for(&self, rules: &RuleSet, uri: &Uri) -> FileScope {
+        match uri_to_path(uri) {
+            Some(path) => crate::workspace::scope_for(rules, &self.primary_root(), &path),
+            None => FileScope::default(),
+        }
+    }
+
+    /// Logs to stderr and, at or below the configured level, to the client.
+    pub async fn log(&self, level: LogLevel, message: impl Into<String>) {
+        let message = message.into();
+        match level {
+            LogLevel::Error => tracing::error!("{message}"),
+            LogLevel::Warn => tracing::warn!("{message}"),
+            LogLevel::Info => tracing::info!("{message}"),
+            LogLevel::Debug => tracing::debug!("{message}"),
+            LogLevel::Trace => tracing::trace!("{message}"),
+        }
+        if level > self.settings().log_level {
+            return;
+        }
+        let kind = match level {
+            LogLevel::Error => MessageType::ERROR,
+            LogLevel::Warn => MessageType::WARNING,
+            LogLevel::Info => MessageType::INFO,
+            LogLevel::Debug | LogLevel::Trace => MessageType::LOG,
+        };
+        self.client.log_message(kind, message).await;
+    }
+
+    /// Keeps a `window/showMessage` for after `initialized`.
+    pub fn defer_message(&self, kind: MessageType, message: String) {
+        self.pending_messages.lock().unwrap_or_else(PoisonError::into_inner).push((kind, message));
+    }
+
+    pub fn take_deferred_messages(&self) -> Vec<(MessageType, String)> {
+        std::mem::take(&mut *self.pending_messages.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// The file path of a `file:` URI.
+pub fn uri_to_path(uri: &Uri) -> Option<PathBuf> {
+    let scheme = uri.scheme().as_str();
+    if !scheme.eq_ignore_ascii_case("file") {
+        return None;
+    }
+    uri.to_file_path().map(|path| path.into_owned())
+}
+
+/// The `file:` URI of a path.
+pub fn path_to_uri(path: &Path) -> Option<Uri> {
+    Uri::from_file_path(path)
+}

@@ -1,0 +1,252 @@
+//! The background check of every Python file in the workspace folders, so
+//! closed files get diagnostics too, and the re-check of single files on disk
+//! (closed after editing, or changed on disk while closed).
+//!
+//! Walking, prefiltering and checking run on blocking threads (rayon inside);
+//! the async side reports `$/progress` and publishes results chunk by chunk.
+//! Only findings and diagnostics of closed files are kept, never their text.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use ropey::Rope;
+use tower_lsp_server::ls_types::{Diagnostic, NumberOrString, Uri};
+use tower_lsp_server::{Bounded, NotCancellable, OngoingProgress};
+
+use super::diagnostics::{self, to_diagnostic};
+use super::position::PositionEncoding;
+use super::session::{uri_to_path, ClosedFile, FindingSummary, Session};
+use super::settings::LogLevel;
+use crate::analysis;
+use crate::rules::RuleSet;
+use crate::syntax;
+use crate::workspace;
+
+/// What checking one file on disk gave.
+#[derive(Debug, Clone, Default)]
+pub struct DiskCheck {
+    pub diagnostics: Vec<Diagnostic>,
+    pub findings: Vec<FindingSummary>,
+}
+
+/// Checks one file from disk; `None` when it cannot be read as UTF-8.
+pub fn check_path(rules: &RuleSet, root: &Path, path: &Path, encoding: PositionEncoding) -> Option<DiskCheck> {
+    let bytes = std::fs::read(path).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    if !rules.may_match(&text) {
+        return Some(DiskCheck::default());
+    }
+    let scope = workspace::scope_for(rules, root, path);
+    let tree = syntax::parse_text(&text);
+    let findings = analysis::check_tree(rules, &scope, &text, &tree);
+    if findings.is_empty() {
+        return Some(DiskCheck::default());
+    }
+    let rope = Rope::from_str(&text);
+    Some(DiskCheck {
+        diagnostics: findings.iter().map(|finding| to_diagnostic(finding, &rope, encoding, None)).collect(),
+        findings: findings
+            .iter()
+            .map(|finding| FindingSummary { code: finding.code.clone(), deprecated: finding.deprecated.clone() })
+            .collect(),
+    })
+}
+
+/// Stores a disk check; true when the client should be told (the
+/// diagnostics changed, or a file with findings became clean).
+pub fn store(session: &Session, uri: &Uri, check: DiskCheck) -> bool {
+    if let Some(existing) = session.closed_files.get(uri) {
+        if existing.diagnostics == check.diagnostics {
+            return false;
+        }
+    } else if check.diagnostics.is_empty() {
+        return false;
+    }
+    let file =
+        ClosedFile { diagnostics: check.diagnostics, findings: check.findings, result_id: session.next_result_id() };
+    session.closed_files.insert(uri.clone(), file);
+    true
+}
+
+/// Whether a path is one the workspace scan covers: a Python file inside a
+/// workspace folder and not excluded by the rules.
+fn is_scanned_path(session: &Session, rules: &RuleSet, path: &Path) -> bool {
+    if !workspace::is_python_file(path) || !path.is_file() {
+        return false;
+    }
+    let roots = session.roots();
+    let Some(root) = roots.iter().find(|root| path.starts_with(root)) else { return false };
+    let base = rules.settings.root.as_deref().unwrap_or(root);
+    !rules.is_path_excluded(&workspace::relative_to(path, base))
+}
+
+/// Re-checks one closed file from disk and stores the result. False when the
+/// file is not one the scan covers (its entry, if any, is dropped).
+pub fn refresh_closed_file(session: &Session, uri: &Uri) -> bool {
+    let rules = session.rules();
+    let Some(path) = uri_to_path(uri) else { return false };
+    if !is_scanned_path(session, &rules.rules, &path) {
+        session.closed_files.remove(uri);
+        return false;
+    }
+    match check_path(&rules.rules, &session.primary_root(), &path, session.encoding()) {
+        Some(check) => {
+            store(session, uri, check);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Starts a scan in the background (cancelling any running one).
+pub fn spawn(session: Arc<Session>) {
+    tokio::spawn(async move { scan(session).await });
+}
+
+/// Cancels a running scan.
+pub fn cancel(session: &Session) {
+    session.scan_generation.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Scans the workspace folders.
+pub async fn scan(session: Arc<Session>) {
+    let generation = session.scan_generation.fetch_add(1, Ordering::SeqCst) + 1;
+    let roots = session.roots();
+    if !session.settings().workspace_scan || roots.is_empty() {
+        return;
+    }
+    let rules = session.rules();
+    let root = session.primary_root();
+    let walked = {
+        let (rules, roots, root) = (rules.clone(), roots.clone(), root.clone());
+        tokio::task::spawn_blocking(move || workspace::walk(&roots, &rules.rules, &root)).await
+    };
+    let (files, warnings) = match walked {
+        Ok(walked) => walked,
+        Err(error) => {
+            session.log(LogLevel::Error, format!("workspace scan failed: {error}")).await;
+            return;
+        }
+    };
+    for warning in warnings {
+        session.log(LogLevel::Warn, format!("workspace scan: {}", warning.message)).await;
+    }
+    let progress = begin_progress(&session, generation, files.len()).await;
+    let chunk_size = (files.len() / 20).clamp(16, 512);
+    let mut done = 0;
+    for chunk in files.chunks(chunk_size) {
+        if session.scan_generation.load(Ordering::SeqCst) != generation {
+            finish_progress(progress, "cancelled").await;
+            return;
+        }
+        let checked = check_chunk(&session, &rules.rules, &root, chunk).await;
+        for (uri, check) in checked {
+            if store(&session, &uri, check) {
+                diagnostics::publish_closed(&session, &uri).await;
+            }
+        }
+        done += chunk.len();
+        if let Some(progress) = &progress {
+            let percentage = u32::try_from(done * 100 / files.len().max(1)).unwrap_or(100);
+            progress.report_with_message(format!("{done}/{} files", files.len()), percentage).await;
+        }
+    }
+    forget_vanished_files(&session, &roots, &files).await;
+    let with_findings = session.closed_files.iter().filter(|file| !file.findings.is_empty()).count();
+    finish_progress(progress, &format!("{} files, {with_findings} with findings", files.len())).await;
+    session.log(LogLevel::Info, format!("workspace scan: {} files checked", files.len())).await;
+    if session.support().pull_diagnostics && session.support().diagnostic_refresh {
+        let _ = session.client.workspace_diagnostic_refresh().await;
+    }
+}
+
+async fn check_chunk(session: &Session, rules: &RuleSet, root: &Path, chunk: &[PathBuf]) -> Vec<(Uri, DiskCheck)> {
+    let (rules, root, chunk, encoding) = (rules.clone(), root.to_path_buf(), chunk.to_vec(), session.encoding());
+    let checked = tokio::task::spawn_blocking(move || {
+        chunk
+            .par_iter()
+            .filter_map(|path| {
+                let uri = super::session::path_to_uri(path)?;
+                Some((uri, check_path(&rules, &root, path, encoding)?))
+            })
+            .collect::<Vec<_>>()
+    })
+    .await;
+    match checked {
+        Ok(checked) => checked,
+        Err(error) => {
+            session.log(LogLevel::Error, format!("workspace scan: a chunk failed: {error}")).await;
+            Vec::new()
+        }
+    }
+}
+
+/// Drops (and clears) closed files under the roots that the walk no longer
+/// found: deleted, ignored or excluded since.
+async fn forget_vanished_files(session: &Session, roots: &[PathBuf], files: &[PathBuf]) {
+    let found: HashSet<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let vanished: Vec<Uri> = session
+        .closed_files
+        .iter()
+        .filter_map(|entry| {
+            let path = uri_to_path(entry.key())?;
+            let in_roots = roots.iter().any(|root| path.starts_with(root));
+            (in_roots && workspace::is_python_file(&path) && !found.contains(path.as_path()))
+                .then(|| entry.key().clone())
+        })
+        .collect();
+    for uri in vanished {
+        session.closed_files.remove(&uri);
+        if !session.documents.contains_key(&uri) {
+            diagnostics::clear(session, &uri).await;
+        }
+    }
+}
+
+/// Clears every closed file's diagnostics (the scan was switched off). The
+/// config file's own problem stays.
+pub async fn forget_all(session: &Session) {
+    cancel(session);
+    let config = session.config_problem.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let uris: Vec<Uri> = session
+        .closed_files
+        .iter()
+        .map(|entry| entry.key().clone())
+        .filter(|uri| Some(uri) != config.as_ref())
+        .collect();
+    for uri in uris {
+        session.closed_files.remove(&uri);
+        if !session.documents.contains_key(&uri) {
+            diagnostics::clear(session, &uri).await;
+        }
+    }
+}
+
+async fn begin_progress(
+    session: &Session,
+    generation: u64,
+    total: usize,
+) -> Option<OngoingProgress<Bounded, NotCancellable>> {
+    if !session.support().work_done_progress {
+        return None;
+    }
+    let token = NumberOrString::String(format!("ssot-lsp/workspace-scan/{generation}"));
+    if session.client.create_work_done_progress(token.clone()).await.is_err() {
+        return None;
+    }
+    let progress = session
+        .client
+        .progress(token, "ssot-lsp: checking the workspace")
+        .with_percentage(0)
+        .with_message(format!("0/{total} files"));
+    Some(progress.begin().await)
+}
+
+async fn finish_progress(progress: Option<OngoingProgress<Bounded, NotCancellable>>, message: &str) {
+    if let Some(progress) = progress {
+        progress.finish_with_message(message.to_string()).await;
+    }
+}

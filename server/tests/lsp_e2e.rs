@@ -1,0 +1,1040 @@
+//! End-to-end tests of the language server: a test client drives the real
+//! server (`ssot_lsp::lsp::serve`) over an in-memory duplex with LSP's
+//! Content-Length framing, compares whole messages where practical, answers
+//! the server's own requests, and ends every test with shutdown/exit.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::task::JoinHandle;
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+const FACTORY: &str = "netra_backend.app.websocket_core.websocket_manager_factory";
+
+const SNIPPET: &str = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\nasync def handler(ctx):\n    return await create_websocket_manager(ctx)\n";
+
+const FIXED_SNIPPET: &str = "from netra_backend.app.websocket_core.websocket_manager import get_websocket_manager\n\nasync def handler(ctx):\n    return await get_websocket_manager(ctx)\n";
+
+// ---------------------------------------------------------------------------
+// Framing
+// ---------------------------------------------------------------------------
+
+/// Reads one framed message: headers up to an empty line, then exactly
+/// Content-Length bytes of JSON. `None` at end of stream.
+async fn read_message<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> Option<Value> {
+    let mut content_length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').expect("a header line has a colon");
+        if name.eq_ignore_ascii_case("content-length") {
+            content_length = Some(value.trim().parse::<usize>().expect("a numeric Content-Length"));
+        }
+    }
+    let mut body = vec![0; content_length.expect("every message has a Content-Length header")];
+    reader.read_exact(&mut body).await.ok()?;
+    Some(serde_json::from_slice(&body).expect("the body is JSON"))
+}
+
+async fn write_message<W: tokio::io::AsyncWrite + Unpin>(writer: &mut W, message: &Value) {
+    let body = serde_json::to_string(message).unwrap();
+    let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());
+    writer.write_all(frame.as_bytes()).await.unwrap();
+    writer.flush().await.unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// Test client
+// ---------------------------------------------------------------------------
+
+/// The server under test: an in-process task or the real binary.
+enum ServerUnderTest {
+    Task(JoinHandle<()>),
+    Process(tokio::process::Child),
+}
+
+struct TestClient {
+    reader: BufReader<Box<dyn AsyncRead + Unpin + Send>>,
+    writer: Box<dyn AsyncWrite + Unpin + Send>,
+    server: ServerUnderTest,
+    next_id: i64,
+    /// Notifications received and not yet taken by a test.
+    notifications: VecDeque<Value>,
+    /// Every request the server sent to the client (answered automatically).
+    server_requests: Vec<Value>,
+    /// What `workspace/configuration` answers.
+    configuration: Value,
+}
+
+impl TestClient {
+    fn new(
+        reader: Box<dyn AsyncRead + Unpin + Send>,
+        writer: Box<dyn AsyncWrite + Unpin + Send>,
+        server: ServerUnderTest,
+    ) -> Self {
+        TestClient {
+            reader: BufReader::new(reader),
+            writer,
+            server,
+            next_id: 0,
+            notifications: VecDeque::new(),
+            server_requests: Vec::new(),
+            configuration: Value::Null,
+        }
+    }
+
+    /// The server in process, over an in-memory duplex.
+    fn spawn() -> Self {
+        let (client_to_server, server_input) = tokio::io::duplex(1 << 20);
+        let (server_output, server_to_client) = tokio::io::duplex(1 << 20);
+        let server = tokio::spawn(ssot_lsp::lsp::serve(server_input, server_output));
+        Self::new(Box::new(server_to_client), Box::new(client_to_server), ServerUnderTest::Task(server))
+    }
+
+    /// The real binary (`ssot-lsp serve --stdio`), over its stdin and stdout.
+    fn spawn_binary() -> Self {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ssot-lsp"))
+            .args(["serve", "--stdio"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        Self::new(Box::new(stdout), Box::new(stdin), ServerUnderTest::Process(child))
+    }
+
+    /// Spawns a server and runs initialize/initialized.
+    async fn start(capabilities: Value, options: Value, root: Option<&Path>) -> (Self, Value) {
+        Self::initialize(Self::spawn(), capabilities, options, root).await
+    }
+
+    async fn initialize(mut client: Self, capabilities: Value, options: Value, root: Option<&Path>) -> (Self, Value) {
+        let folders = root.map(|root| json!([{ "uri": file_uri(root), "name": "root" }])).unwrap_or(Value::Null);
+        let result = client
+            .request(
+                "initialize",
+                json!({
+                    "processId": null,
+                    "capabilities": capabilities,
+                    "initializationOptions": options,
+                    "workspaceFolders": folders,
+                }),
+            )
+            .await;
+        let result = result.get("result").cloned().unwrap_or_else(|| panic!("initialize failed: {result}"));
+        client.notify("initialized", json!({})).await;
+        (client, result)
+    }
+
+    async fn notify(&mut self, method: &str, params: Value) {
+        write_message(&mut self.writer, &json!({ "jsonrpc": "2.0", "method": method, "params": params })).await;
+    }
+
+    /// Sends a request and returns the whole response message.
+    async fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        write_message(&mut self.writer, &json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }))
+            .await;
+        loop {
+            let message = self.receive().await.unwrap_or_else(|| panic!("no response to {method}"));
+            if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
+                return message;
+            }
+            self.dispatch(message).await;
+        }
+    }
+
+    async fn result(&mut self, method: &str, params: Value) -> Value {
+        let response = self.request(method, params).await;
+        response.get("result").cloned().unwrap_or_else(|| panic!("{method} failed: {response}"))
+    }
+
+    async fn receive(&mut self) -> Option<Value> {
+        tokio::time::timeout(TIMEOUT, read_message(&mut self.reader)).await.expect("the server answers in time")
+    }
+
+    /// Files a notification or answers a request from the server.
+    async fn dispatch(&mut self, message: Value) {
+        let Some(method) = message.get("method").and_then(Value::as_str).map(str::to_string) else { return };
+        let Some(id) = message.get("id").cloned() else {
+            self.notifications.push_back(message);
+            return;
+        };
+        let result = match method.as_str() {
+            "workspace/applyEdit" => json!({ "applied": true }),
+            "workspace/configuration" => json!([self.configuration]),
+            _ => Value::Null,
+        };
+        self.server_requests.push(message);
+        write_message(&mut self.writer, &json!({ "jsonrpc": "2.0", "id": id, "result": result })).await;
+    }
+
+    /// The next notification matching `filter` (earlier ones stay queued).
+    async fn notification(&mut self, filter: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            if let Some(index) = self.notifications.iter().position(&filter) {
+                return self.notifications.remove(index).unwrap();
+            }
+            let message = self.receive().await.expect("a notification before the stream ends");
+            self.dispatch(message).await;
+        }
+    }
+
+    /// The next `publishDiagnostics` for a URI (its params).
+    async fn diagnostics(&mut self, uri: &str) -> Value {
+        let message = self
+            .notification(|message| {
+                message["method"] == "textDocument/publishDiagnostics" && message["params"]["uri"] == uri
+            })
+            .await;
+        message["params"].clone()
+    }
+
+    /// Waits for a request from the server with this method.
+    async fn server_request(&mut self, method: &str) -> Value {
+        loop {
+            if let Some(request) = self.server_requests.iter().find(|request| request["method"] == method) {
+                return request.clone();
+            }
+            let message = self.receive().await.expect("a server request before the stream ends");
+            self.dispatch(message).await;
+        }
+    }
+
+    /// A round trip that flushes everything the server sent before it.
+    async fn sync(&mut self) {
+        let _ = self
+            .request(
+                "textDocument/hover",
+                json!({
+                    "textDocument": { "uri": "file:///sync.py" },
+                    "position": { "line": 0, "character": 0 },
+                }),
+            )
+            .await;
+    }
+
+    async fn open(&mut self, uri: &str, version: i32, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({
+                "textDocument": { "uri": uri, "languageId": "python", "version": version, "text": text },
+            }),
+        )
+        .await;
+    }
+
+    async fn change(&mut self, uri: &str, version: i32, changes: Value) {
+        self.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": { "uri": uri, "version": version },
+                "contentChanges": changes,
+            }),
+        )
+        .await;
+    }
+
+    /// shutdown, exit, and the server stops.
+    async fn shutdown(mut self) {
+        let response = self.request("shutdown", Value::Null).await;
+        assert_eq!(response, json!({ "jsonrpc": "2.0", "id": self.next_id, "result": null }));
+        self.notify("exit", Value::Null).await;
+        match self.server {
+            ServerUnderTest::Task(task) => tokio::time::timeout(TIMEOUT, task)
+                .await
+                .expect("the server exits")
+                .expect("the server task ends cleanly"),
+            ServerUnderTest::Process(mut child) => {
+                let status = tokio::time::timeout(TIMEOUT, child.wait()).await.expect("the server exits").unwrap();
+                assert!(status.success(), "exit status {status}");
+            }
+        }
+    }
+}
+
+fn file_uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+fn push_capabilities(encodings: &[&str]) -> Value {
+    json!({
+        "general": { "positionEncodings": encodings },
+        "workspace": { "applyEdit": true, "workspaceEdit": { "documentChanges": true } },
+    })
+}
+
+fn pull_capabilities() -> Value {
+    json!({
+        "textDocument": { "diagnostic": { "dynamicRegistration": false } },
+        "workspace": { "applyEdit": true, "diagnostics": { "refreshSupport": true } },
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Positions, computed independently of the server
+// ---------------------------------------------------------------------------
+
+#[derive(Clone, Copy)]
+enum Encoding {
+    Utf8,
+    Utf16,
+}
+
+/// The LSP position of a byte offset.
+fn position(text: &str, offset: usize, encoding: Encoding) -> Value {
+    let before = &text[..offset];
+    let line_start = before.rfind(['\n', '\r']).map_or(0, |index| index + 1);
+    let line = before.matches('\n').count() + before.replace("\r\n", "\n").matches('\r').count();
+    let column: usize = match encoding {
+        Encoding::Utf8 => before[line_start..].len(),
+        Encoding::Utf16 => before[line_start..].chars().map(char::len_utf16).sum(),
+    };
+    json!({ "line": line, "character": column })
+}
+
+fn range(text: &str, start: usize, end: usize, encoding: Encoding) -> Value {
+    json!({ "start": position(text, start, encoding), "end": position(text, end, encoding) })
+}
+
+/// The byte offset of an LSP position (no clamping needed in tests).
+fn offset(text: &str, position: &Value, encoding: Encoding) -> usize {
+    let line = position["line"].as_u64().unwrap() as usize;
+    let character = position["character"].as_u64().unwrap() as usize;
+    let mut line_start = 0;
+    for _ in 0..line {
+        let rest = &text[line_start..];
+        let index = rest.find(['\n', '\r']).unwrap();
+        line_start += index + if rest[index..].starts_with("\r\n") { 2 } else { 1 };
+    }
+    let mut units = 0;
+    for (index, ch) in text[line_start..].char_indices() {
+        if units >= character || ch == '\n' || ch == '\r' {
+            return line_start + index;
+        }
+        units += match encoding {
+            Encoding::Utf8 => ch.len_utf8(),
+            Encoding::Utf16 => ch.len_utf16(),
+        };
+    }
+    text.len()
+}
+
+/// Applies LSP text edits (all relative to the original text).
+fn apply_text_edits(text: &str, edits: &[Value], encoding: Encoding) -> String {
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|edit| {
+            let start = offset(text, &edit["range"]["start"], encoding);
+            let end = offset(text, &edit["range"]["end"], encoding);
+            (start, end, edit["newText"].as_str().unwrap().to_string())
+        })
+        .collect();
+    spans.sort_by_key(|(start, end, _)| (*start, *end));
+    let mut out = String::new();
+    let mut cursor = 0;
+    for (start, end, new_text) in spans {
+        assert!(start >= cursor, "overlapping edits");
+        out.push_str(&text[cursor..start]);
+        out.push_str(&new_text);
+        cursor = end;
+    }
+    out.push_str(&text[cursor..]);
+    out
+}
+
+/// The text edits a workspace edit makes to one URI (either shape).
+fn edits_for(workspace_edit: &Value, uri: &str) -> Vec<Value> {
+    if let Some(changes) = workspace_edit.get("documentChanges").and_then(Value::as_array) {
+        return changes
+            .iter()
+            .filter(|change| change["textDocument"]["uri"] == uri)
+            .flat_map(|change| change["edits"].as_array().cloned().unwrap_or_default())
+            .collect();
+    }
+    workspace_edit["changes"][uri].as_array().cloned().unwrap_or_default()
+}
+
+fn full_change(text: &str) -> Value {
+    json!([{ "text": text }])
+}
+
+fn ranged_change(text: &str, start: usize, end: usize, replacement: &str, encoding: Encoding) -> Value {
+    json!({ "range": range(text, start, end, encoding), "text": replacement })
+}
+
+/// Ranges of the diagnostics of a publish, in order.
+fn diagnostic_ranges(params: &Value) -> Vec<Value> {
+    params["diagnostics"].as_array().unwrap().iter().map(|diagnostic| diagnostic["range"].clone()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+const URI: &str = "file:///e2e/app/handler.py";
+
+/// The diagnostic the server must publish for `SNIPPET`, whole.
+fn expected_snippet_diagnostic(version: i32) -> Value {
+    let start = SNIPPET.find("create_websocket_manager").unwrap();
+    let end = start + "create_websocket_manager".len();
+    let call = SNIPPET.rfind("create_websocket_manager").unwrap();
+    json!({
+        "range": range(SNIPPET, start, end, Encoding::Utf16),
+        "severity": 2,
+        "code": "SSOT001",
+        "codeDescription": { "href": "https://github.com/ssot-lsp/ssot-lsp/blob/main/docs/rules/SSOT001.md" },
+        "source": "ssot",
+        "message": "`create_websocket_manager` comes from the deprecated WebSocket manager factory; use `netra_backend.app.websocket_core.websocket_manager.get_websocket_manager`",
+        "tags": [2],
+        "data": {
+            "version": version,
+            "code": "SSOT001",
+            "start": start,
+            "end": end,
+            "fix": {
+                "title": "Import `get_websocket_manager` from `netra_backend.app.websocket_core.websocket_manager`",
+                "applicability": "safe",
+                "edits": [
+                    { "start": 5, "end": 5 + FACTORY.len(), "replacement": "netra_backend.app.websocket_core.websocket_manager" },
+                    { "start": start, "end": end, "replacement": "get_websocket_manager" },
+                    { "start": call, "end": call + "create_websocket_manager".len(), "replacement": "get_websocket_manager" },
+                ],
+            },
+        },
+    })
+}
+
+#[tokio::test]
+async fn push_client_gets_diagnostics_on_open() {
+    let (mut client, init) = TestClient::start(push_capabilities(&[]), Value::Null, None).await;
+    assert_eq!(init["capabilities"]["positionEncoding"], "utf-16");
+    assert_eq!(init["capabilities"]["textDocumentSync"]["change"], 2);
+    assert!(init["capabilities"].get("diagnosticProvider").is_none(), "a push client is not offered pulls");
+    client.open(URI, 1, SNIPPET).await;
+    let published = client.notification(|message| message["method"] == "textDocument/publishDiagnostics").await;
+    assert_eq!(
+        published,
+        json!({
+            "jsonrpc": "2.0",
+            "method": "textDocument/publishDiagnostics",
+            "params": { "uri": URI, "diagnostics": [expected_snippet_diagnostic(1)], "version": 1 },
+        })
+    );
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn pull_client_gets_no_push_but_answers_pulls() {
+    let (mut client, init) = TestClient::start(pull_capabilities(), Value::Null, None).await;
+    assert_eq!(
+        init["capabilities"]["diagnosticProvider"],
+        json!({ "identifier": "ssot", "interFileDependencies": false, "workspaceDiagnostics": true })
+    );
+    client.open(URI, 1, SNIPPET).await;
+    let report = client.result("textDocument/diagnostic", json!({ "textDocument": { "uri": URI } })).await;
+    assert_eq!(report["kind"], "full");
+    assert_eq!(report["items"], json!([expected_snippet_diagnostic(1)]));
+    let result_id = report["resultId"].as_str().unwrap().to_string();
+    let again = client
+        .result("textDocument/diagnostic", json!({ "textDocument": { "uri": URI }, "previousResultId": result_id }))
+        .await;
+    assert_eq!(again, json!({ "kind": "unchanged", "resultId": result_id }));
+    let workspace = client.result("workspace/diagnostic", json!({ "previousResultIds": [] })).await;
+    assert_eq!(workspace, json!({ "items": [] }), "open documents are pulled one by one");
+    client.sync().await;
+    assert!(
+        client.notifications.iter().all(|message| message["method"] != "textDocument/publishDiagnostics"),
+        "a pull client never gets pushes: {:?}",
+        client.notifications
+    );
+    client.shutdown().await;
+}
+
+async fn edits_follow_the_text(encoding: Encoding, offered: &[&str], expected_kind: &str) {
+    let (mut client, init) = TestClient::start(push_capabilities(offered), Value::Null, None).await;
+    assert_eq!(init["capabilities"]["positionEncoding"], expected_kind);
+    let name = "create_websocket_manager";
+    // Non-ASCII and emoji before the finding on its own line.
+    let mut text = format!("x = \"😀é\"; from {FACTORY} import {name}\n");
+    client.open(URI, 1, &text).await;
+    let published = client.diagnostics(URI).await;
+    let start = text.find(name).unwrap();
+    assert_eq!(diagnostic_ranges(&published), vec![range(&text, start, start + name.len(), encoding)]);
+
+    // v2: insert more emoji inside the string: the finding moves right.
+    let at = text.find('"').unwrap() + 1;
+    let change = ranged_change(&text, at, at, "👩‍👩‍👧 ", encoding);
+    text.insert_str(at, "👩‍👩‍👧 ");
+    client.change(URI, 2, json!([change])).await;
+    let published = client.diagnostics(URI).await;
+    assert_eq!(published["version"], 2);
+    let start = text.find(name).unwrap();
+    assert_eq!(diagnostic_ranges(&published), vec![range(&text, start, start + name.len(), encoding)]);
+
+    // v3: delete `_factory` (after the emoji on the same line): no finding.
+    let factory = text.find("_factory").unwrap();
+    let change = ranged_change(&text, factory, factory + "_factory".len(), "", encoding);
+    text.replace_range(factory..factory + "_factory".len(), "");
+    client.change(URI, 3, json!([change])).await;
+    let published = client.diagnostics(URI).await;
+    assert_eq!((published["version"].clone(), published["diagnostics"].clone()), (json!(3), json!([])));
+
+    // v4: two changes in one notification, each relative to the text after
+    // the previous one: restore `_factory`, then prepend a non-ASCII line.
+    let first = ranged_change(&text, factory, factory, "_factory", encoding);
+    text.insert_str(factory, "_factory");
+    let second = ranged_change(&text, 0, 0, "# ünïcödé 🎉\r\n", encoding);
+    text.insert_str(0, "# ünïcödé 🎉\r\n");
+    client.change(URI, 4, json!([first, second])).await;
+    let published = client.diagnostics(URI).await;
+    let start = text.find(name).unwrap();
+    assert_eq!(published["version"], 4);
+    assert_eq!(diagnostic_ranges(&published), vec![range(&text, start, start + name.len(), encoding)]);
+    assert_eq!(published["diagnostics"][0]["range"]["start"]["line"], 1);
+
+    // v5: a full-text change.
+    client.change(URI, 5, full_change(SNIPPET)).await;
+    let published = client.diagnostics(URI).await;
+    assert_eq!(published["diagnostics"][0]["range"], range(SNIPPET, 71, 95, encoding));
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn incremental_edits_follow_the_text_in_utf16() {
+    edits_follow_the_text(Encoding::Utf16, &[], "utf-16").await;
+}
+
+#[tokio::test]
+async fn incremental_edits_follow_the_text_in_utf8() {
+    edits_follow_the_text(Encoding::Utf8, &["utf-32", "utf-8", "utf-16"], "utf-8").await;
+}
+
+#[tokio::test]
+async fn a_change_with_an_older_version_is_ignored() {
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, None).await;
+    client.open(URI, 5, SNIPPET).await;
+    assert_eq!(client.diagnostics(URI).await["version"], 5);
+    // An old change (version 3 < 5) that would remove the finding.
+    client.change(URI, 3, full_change("x = 1\n")).await;
+    client.change(URI, 5, full_change("x = 2\n")).await;
+    // A newer change relative to the text the server must still have.
+    client.change(URI, 6, json!([{ "range": range(SNIPPET, 0, 0, Encoding::Utf16), "text": "# moved\n" }])).await;
+    let published = client.diagnostics(URI).await;
+    assert_eq!(published["version"], 6, "stale changes publish nothing");
+    assert_eq!(published["diagnostics"].as_array().unwrap().len(), 1);
+    assert_eq!(published["diagnostics"][0]["range"]["start"], json!({ "line": 1, "character": 71 }));
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn quick_fix_applied_gives_the_expected_text() {
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, None).await;
+    client.open(URI, 1, SNIPPET).await;
+    let published = client.diagnostics(URI).await;
+    let diagnostic = published["diagnostics"][0].clone();
+    let actions = client
+        .result(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": URI },
+                "range": diagnostic["range"],
+                "context": { "diagnostics": [diagnostic.clone()], "only": ["quickfix"] },
+            }),
+        )
+        .await;
+    let actions = actions.as_array().unwrap();
+    let titles: Vec<&str> = actions.iter().map(|action| action["title"].as_str().unwrap()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Import `get_websocket_manager` from `netra_backend.app.websocket_core.websocket_manager`",
+            "Ignore SSOT001 for this line",
+        ]
+    );
+    let fix = &actions[0];
+    assert_eq!(fix["kind"], "quickfix");
+    assert_eq!(fix["isPreferred"], true);
+    assert_eq!(fix["diagnostics"], json!([diagnostic]));
+    assert_eq!(fix["edit"]["documentChanges"][0]["textDocument"], json!({ "uri": URI, "version": 1 }));
+    let fixed = apply_text_edits(SNIPPET, &edits_for(&fix["edit"], URI), Encoding::Utf16);
+    assert_eq!(fixed, FIXED_SNIPPET);
+
+    let ignored = apply_text_edits(SNIPPET, &edits_for(&actions[1]["edit"], URI), Encoding::Utf16);
+    assert_eq!(
+        ignored,
+        SNIPPET.replacen("create_websocket_manager\n", "create_websocket_manager  # ssot: ignore[SSOT001]\n", 1)
+    );
+
+    // Applying the fix as a client would: the diagnostics go away.
+    let edits = edits_for(&fix["edit"], URI);
+    client
+        .change(
+            URI,
+            2,
+            json!(edits
+                .iter()
+                .rev()
+                .map(|edit| json!({ "range": edit["range"], "text": edit["newText"] }))
+                .collect::<Vec<_>>()),
+        )
+        .await;
+    let published = client.diagnostics(URI).await;
+    assert_eq!(published["diagnostics"], json!([]));
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn unsafe_fixes_are_labelled_and_not_preferred() {
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, None).await;
+    let text = format!("from {FACTORY} import WebSocketManagerFactory\n\nfactory: WebSocketManagerFactory\n");
+    client.open(URI, 1, &text).await;
+    let published = client.diagnostics(URI).await;
+    let diagnostic = published["diagnostics"][0].clone();
+    let actions = client
+        .result(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": URI },
+                "range": diagnostic["range"],
+                "context": { "diagnostics": [diagnostic] },
+            }),
+        )
+        .await;
+    let fix = &actions[0];
+    assert!(fix["title"].as_str().unwrap().ends_with(" (unsafe)"), "{fix}");
+    assert_eq!(fix["isPreferred"], false);
+    // Fix-all applies safe fixes only: nothing to offer here.
+    assert!(actions.as_array().unwrap().iter().all(|action| action["kind"] != "source.fixAll.ssot"));
+
+    // With the `unsafeFixes` setting, fix-all takes unsafe fixes too.
+    client.notify("workspace/didChangeConfiguration", json!({ "settings": { "ssot": { "unsafeFixes": true } } })).await;
+    let actions = client
+        .result(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": URI },
+                "range": range(&text, 0, 0, Encoding::Utf16),
+                "context": { "diagnostics": [], "only": ["source.fixAll"] },
+            }),
+        )
+        .await;
+    let fixed = apply_text_edits(&text, &edits_for(&actions[0]["edit"], URI), Encoding::Utf16);
+    assert!(
+        fixed.starts_with("from netra_backend.app.websocket_core.websocket_manager import WebSocketManager\n"),
+        "{fixed}"
+    );
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn fix_all_source_action_and_command() {
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, None).await;
+    client.open(URI, 1, SNIPPET).await;
+    client.diagnostics(URI).await;
+    for only in [json!(["source.fixAll"]), json!(["source"]), json!(["source.fixAll.ssot"])] {
+        let actions = client
+            .result(
+                "textDocument/codeAction",
+                json!({
+                    "textDocument": { "uri": URI },
+                    "range": range(SNIPPET, 0, 0, Encoding::Utf16),
+                    "context": { "diagnostics": [], "only": only },
+                }),
+            )
+            .await;
+        let actions = actions.as_array().unwrap();
+        assert_eq!(actions.len(), 1, "{actions:?}");
+        assert_eq!(actions[0]["kind"], "source.fixAll.ssot");
+        let edits = edits_for(&actions[0]["edit"], URI);
+        assert_eq!(edits.len(), 1, "one minimal edit");
+        assert_eq!(apply_text_edits(SNIPPET, &edits, Encoding::Utf16), FIXED_SNIPPET);
+    }
+    let none = client
+        .result(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": URI },
+                "range": range(SNIPPET, 0, 0, Encoding::Utf16),
+                "context": { "diagnostics": [], "only": ["source.organizeImports"] },
+            }),
+        )
+        .await;
+    assert_eq!(none, json!([]));
+
+    let result =
+        client.result("workspace/executeCommand", json!({ "command": "ssot.fixAll", "arguments": [URI] })).await;
+    assert_eq!(result, json!({ "applied": true, "files": 1, "fixes": 1 }));
+    let request = client.server_request("workspace/applyEdit").await;
+    let edits = edits_for(&request["params"]["edit"], URI);
+    assert_eq!(apply_text_edits(SNIPPET, &edits, Encoding::Utf16), FIXED_SNIPPET);
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn hover_explains_the_finding_and_the_ssot_path() {
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, None).await;
+    let text = format!("{SNIPPET}from netra_backend.app.websocket_core.websocket_manager import WebSocketManager\n");
+    client.open(URI, 1, &text).await;
+    let published = client.diagnostics(URI).await;
+    let at = text.find("create_websocket_manager").unwrap() + 4;
+    let hover = client
+        .result(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": URI }, "position": position(&text, at, Encoding::Utf16) }),
+        )
+        .await;
+    assert_eq!(hover["range"], published["diagnostics"][0]["range"]);
+    assert_eq!(hover["contents"]["kind"], "markdown");
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    for expected in [
+        "**SSOT001** `websocket-manager-factory`",
+        "comes from the deprecated WebSocket manager factory",
+        "## Why this is wrong",
+        "## Before and after",
+        "[SSOT001 documentation](https://github.com/ssot-lsp/ssot-lsp/blob/main/docs/rules/SSOT001.md)",
+    ] {
+        assert!(markdown.contains(expected), "missing {expected:?} in\n{markdown}");
+    }
+    let canonical = text.rfind("websocket_manager import").unwrap();
+    let hover = client
+        .result(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": URI }, "position": position(&text, canonical, Encoding::Utf16) }),
+        )
+        .await;
+    assert!(hover["contents"]["value"].as_str().unwrap().starts_with("**SSOT path**"), "{hover}");
+    let nothing = client
+        .result(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": URI }, "position": { "line": 2, "character": 2 } }),
+        )
+        .await;
+    assert_eq!(nothing, Value::Null);
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn unknown_uris_get_proper_answers() {
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, None).await;
+    let unknown = "file:///nowhere/unknown.py";
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": unknown }, "position": { "line": 0, "character": 0 } }),
+        )
+        .await;
+    assert_eq!(hover, json!({ "jsonrpc": "2.0", "id": client.next_id, "result": null }));
+    let actions = client
+        .result(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": unknown },
+                "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 99, "character": 0 } },
+                "context": { "diagnostics": [] },
+            }),
+        )
+        .await;
+    assert_eq!(actions, Value::Null);
+    let report = client.result("textDocument/diagnostic", json!({ "textDocument": { "uri": unknown } })).await;
+    assert_eq!(report["items"], json!([]));
+    let command =
+        client.request("workspace/executeCommand", json!({ "command": "ssot.fixAll", "arguments": [unknown] })).await;
+    assert_eq!(command["error"]["code"], -32602, "{command}");
+    let bogus = client.request("workspace/executeCommand", json!({ "command": "ssot.nope", "arguments": [] })).await;
+    assert_eq!(bogus["error"]["code"], -32602, "{bogus}");
+    let report = client.request("ssot/migrationReport", Value::Null).await;
+    assert_eq!(report["error"]["code"], -32602, "params are required: {report}");
+    // A change to a document that is not open is ignored; the server goes on.
+    client.change(unknown, 2, full_change("x = 1\n")).await;
+    client.open(URI, 1, SNIPPET).await;
+    assert_eq!(client.diagnostics(URI).await["diagnostics"].as_array().unwrap().len(), 1);
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_binary_serves_lsp_over_stdio() {
+    let mut client = TestClient::spawn_binary();
+    refuses_requests_before_initialize(&mut client).await;
+    let (mut client, init) = TestClient::initialize(client, push_capabilities(&["utf-8"]), Value::Null, None).await;
+    assert_eq!(init["serverInfo"]["name"], "ssot-lsp");
+    assert_eq!(init["capabilities"]["positionEncoding"], "utf-8");
+    client.open(URI, 1, SNIPPET).await;
+    let published = client.diagnostics(URI).await;
+    assert_eq!(published["diagnostics"][0]["code"], "SSOT001");
+    client.shutdown().await;
+}
+
+/// The binary's `serve` runs the server: it refuses a request sent before
+/// `initialize` with the protocol's error, and survives a closed stderr.
+async fn refuses_requests_before_initialize(client: &mut TestClient) {
+    let ServerUnderTest::Process(child) = &mut client.server else { unreachable!("a binary client") };
+    let mut stderr = child.stderr.take().unwrap();
+    let probe = json!({
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "textDocument/hover",
+        "params": { "textDocument": { "uri": URI }, "position": { "line": 0, "character": 0 } },
+    });
+    let _ = tokio::time::timeout(TIMEOUT, async {
+        let body = probe.to_string();
+        client.writer.write_all(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes()).await?;
+        client.writer.flush().await
+    })
+    .await;
+    let answer = client.receive().await.expect("the server answers over stdout");
+    assert_eq!(answer["id"], 0, "{answer}");
+    assert_eq!(answer["error"]["code"], -32002, "not initialized yet: {answer}");
+    // Close the server's stderr: a client may do that, and logging must never
+    // break the server.
+    drop(stderr);
+}
+
+#[tokio::test]
+async fn requests_before_initialize_are_refused() {
+    let mut client = TestClient::spawn();
+    let response = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": URI }, "position": { "line": 0, "character": 0 } }),
+        )
+        .await;
+    assert_eq!(response["error"]["code"], -32002, "{response}");
+    client.result("initialize", json!({ "capabilities": {} })).await;
+    client.notify("initialized", json!({})).await;
+    let response = client.request("shutdown", Value::Null).await;
+    assert_eq!(response["result"], Value::Null, "{response}");
+    let after = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": URI }, "position": { "line": 0, "character": 0 } }),
+        )
+        .await;
+    assert_eq!(after["error"]["code"], -32600, "requests after shutdown are invalid: {after}");
+    client.notify("exit", Value::Null).await;
+    let ServerUnderTest::Task(task) = client.server else { unreachable!("an in-process server") };
+    tokio::time::timeout(TIMEOUT, task).await.expect("the server exits").unwrap();
+}
+
+#[tokio::test]
+async fn pull_client_gets_closed_files_through_workspace_diagnostic() {
+    let dir = workspace_with(&[("app/handler.py", SNIPPET), ("app/clean.py", "import os\n")]);
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let (mut client, _) = TestClient::start(pull_capabilities(), Value::Null, Some(&root)).await;
+    client.server_request("workspace/diagnostic/refresh").await;
+    let handler_uri = file_uri(&root.join("app/handler.py"));
+    let report = client.result("workspace/diagnostic", json!({ "previousResultIds": [] })).await;
+    let items = report["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{report}");
+    assert_eq!(items[0]["uri"], handler_uri);
+    assert_eq!(items[0]["kind"], "full");
+    assert_eq!(items[0]["version"], Value::Null);
+    assert_eq!(items[0]["items"][0]["code"], "SSOT001");
+    let result_id = items[0]["resultId"].clone();
+    let again = client
+        .result("workspace/diagnostic", json!({ "previousResultIds": [{ "uri": handler_uri, "value": result_id }] }))
+        .await;
+    assert_eq!(
+        again,
+        json!({ "items": [{ "kind": "unchanged", "uri": handler_uri, "version": null, "resultId": result_id }] })
+    );
+    client.sync().await;
+    assert!(client.notifications.iter().all(|message| message["method"] != "textDocument/publishDiagnostics"));
+    client.shutdown().await;
+}
+
+fn workspace_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix("ssot-e2e").tempdir().unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+#[tokio::test]
+async fn workspace_scan_reports_progress_and_diagnoses_closed_files() {
+    let dir = workspace_with(&[
+        ("app/handler.py", SNIPPET),
+        ("app/clean.py", "import os\n"),
+        ("ignored/old.py", SNIPPET),
+        (".gitignore", "ignored/\n"),
+    ]);
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let capabilities = json!({
+        "window": { "workDoneProgress": true },
+        "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } },
+    });
+    let (mut client, _) = TestClient::start(capabilities, Value::Null, Some(&root)).await;
+    let registration = client.server_request("client/registerCapability").await;
+    let watchers = &registration["params"]["registrations"][0];
+    assert_eq!(watchers["method"], "workspace/didChangeWatchedFiles");
+    assert_eq!(
+        watchers["registerOptions"]["watchers"],
+        json!([{ "globPattern": "**/*.py" }, { "globPattern": "**/ssot.toml" }, { "globPattern": "**/.ssot.toml" }, { "globPattern": "**/pyproject.toml" }])
+    );
+    let create = client.server_request("window/workDoneProgress/create").await;
+    let token = create["params"]["token"].clone();
+    let begin = client.notification(|message| message["method"] == "$/progress").await;
+    assert_eq!(begin["params"]["token"], token);
+    assert_eq!(begin["params"]["value"]["kind"], "begin");
+    assert_eq!(begin["params"]["value"]["percentage"], 0);
+    let handler_uri = file_uri(&root.join("app/handler.py"));
+    let published = client.diagnostics(&handler_uri).await;
+    assert_eq!(published["version"], Value::Null);
+    assert_eq!(published["diagnostics"][0]["code"], "SSOT001");
+    let report = client.notification(|message| message["method"] == "$/progress").await;
+    assert_eq!(report["params"]["value"], json!({ "kind": "report", "message": "2/2 files", "percentage": 100 }));
+    let end = client.notification(|message| message["method"] == "$/progress").await;
+    assert_eq!(end["params"]["value"]["kind"], "end");
+
+    let report = client.result("ssot/migrationReport", json!({})).await;
+    assert_eq!(
+        report,
+        json!({
+            "total": 1,
+            "byRule": { "SSOT001": 1 },
+            "byName": { format!("{FACTORY}.create_websocket_manager"): 1 },
+            "byFile": [{ "uri": handler_uri, "count": 1 }],
+        })
+    );
+
+    // Open, edit (the finding goes away in memory), close: the on-disk
+    // findings come back.
+    client.open(&handler_uri, 1, SNIPPET).await;
+    assert_eq!(client.diagnostics(&handler_uri).await["version"], 1);
+    client.change(&handler_uri, 2, full_change("import os\n")).await;
+    assert_eq!(client.diagnostics(&handler_uri).await["diagnostics"], json!([]));
+    let report = client.result("ssot/migrationReport", json!({})).await;
+    assert_eq!(report["total"], 0, "open documents count with their current text");
+    client.notify("textDocument/didClose", json!({ "textDocument": { "uri": handler_uri } })).await;
+    let published = client.diagnostics(&handler_uri).await;
+    assert_eq!(published["diagnostics"].as_array().unwrap().len(), 1, "{published}");
+
+    // The file is fixed on disk and the watcher says so.
+    std::fs::write(root.join("app/handler.py"), FIXED_SNIPPET).unwrap();
+    client.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": handler_uri, "type": 2 }] })).await;
+    assert_eq!(client.diagnostics(&handler_uri).await["diagnostics"], json!([]));
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn fix_workspace_command_edits_closed_files_through_the_client() {
+    let dir = workspace_with(&[("app/handler.py", SNIPPET), ("app/other.py", SNIPPET)]);
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let options = json!({ "workspaceScan": false });
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), options, Some(&root)).await;
+    let other_uri = file_uri(&root.join("app/other.py"));
+    let open_text = format!("# edited in the editor\n{SNIPPET}");
+    client.open(&other_uri, 3, &open_text).await;
+    let result =
+        client.result("workspace/executeCommand", json!({ "command": "ssot.fixWorkspace", "arguments": [] })).await;
+    assert_eq!(result, json!({ "applied": true, "files": 2, "fixes": 2 }));
+    let request = client.server_request("workspace/applyEdit").await;
+    let edit = &request["params"]["edit"];
+    let handler_uri = file_uri(&root.join("app/handler.py"));
+    let changes = edit["documentChanges"].as_array().unwrap();
+    assert_eq!(changes[0]["textDocument"], json!({ "uri": handler_uri, "version": null }));
+    assert_eq!(changes[1]["textDocument"], json!({ "uri": other_uri, "version": 3 }));
+    assert_eq!(apply_text_edits(SNIPPET, &edits_for(edit, &handler_uri), Encoding::Utf16), FIXED_SNIPPET);
+    assert_eq!(
+        apply_text_edits(&open_text, &edits_for(edit, &other_uri), Encoding::Utf16),
+        format!("# edited in the editor\n{FIXED_SNIPPET}")
+    );
+    assert_eq!(std::fs::read_to_string(root.join("app/handler.py")).unwrap(), SNIPPET, "the server never writes files");
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_broken_config_is_shown_and_a_fixed_one_reloads() {
+    let dir = workspace_with(&[("ssot.toml", "ignore = []\nbogus = 1\n")]);
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let (mut client, _) =
+        TestClient::start(push_capabilities(&[]), json!({ "workspaceScan": false }), Some(&root)).await;
+    let shown = client.notification(|message| message["method"] == "window/showMessage").await;
+    assert_eq!(shown["params"]["type"], 1);
+    let text = shown["params"]["message"].as_str().unwrap();
+    assert!(text.contains("ssot.toml:2:1"), "{text}");
+    assert!(text.contains("keeping the last good rules"), "{text}");
+    let config_uri = file_uri(&root.join("ssot.toml"));
+    let published = client.diagnostics(&config_uri).await;
+    assert_eq!(
+        published["diagnostics"][0]["range"],
+        json!({ "start": { "line": 1, "character": 0 }, "end": { "line": 1, "character": 5 } })
+    );
+    assert_eq!(published["diagnostics"][0]["severity"], 1);
+    // The last good rules (here: the built-in ones) stay in force.
+    client.open(URI, 1, SNIPPET).await;
+    assert_eq!(client.diagnostics(URI).await["diagnostics"].as_array().unwrap().len(), 1);
+
+    // Fix the config: it now ignores SSOT001.
+    std::fs::write(root.join("ssot.toml"), "ignore = [\"SSOT001\"]\n").unwrap();
+    client.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": config_uri, "type": 2 }] })).await;
+    assert_eq!(client.diagnostics(&config_uri).await["diagnostics"], json!([]));
+    assert_eq!(client.diagnostics(URI).await["diagnostics"], json!([]));
+
+    // Break it again through a settings change pointing at another file.
+    std::fs::write(root.join("other.toml"), "[[rules]]\ncode = 1\n").unwrap();
+    client
+        .notify("workspace/didChangeConfiguration", json!({ "settings": { "ssot": { "configPath": "other.toml" } } }))
+        .await;
+    let shown = client.notification(|message| message["method"] == "window/showMessage").await;
+    assert!(shown["params"]["message"].as_str().unwrap().contains("other.toml"), "{shown}");
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_workspace_scan_agrees_with_the_cli_on_the_demo_tree() {
+    let demo = std::fs::canonicalize(concat!(env!("CARGO_MANIFEST_DIR"), "/../demo")).unwrap();
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_ssot-lsp"))
+        .args(["check", ".", "--format", "json"])
+        .current_dir(&demo)
+        .output()
+        .expect("the CLI runs");
+    let findings: Vec<Value> = serde_json::from_slice(&cli.stdout).expect("the CLI prints JSON findings");
+    assert!(!findings.is_empty());
+    let mut by_rule = serde_json::Map::new();
+    let mut by_name = serde_json::Map::new();
+    let mut by_file: std::collections::BTreeMap<String, u64> = Default::default();
+    for finding in &findings {
+        for (map, key) in [(&mut by_rule, "code"), (&mut by_name, "deprecated")] {
+            let entry = map.entry(finding[key].as_str().unwrap()).or_insert(json!(0));
+            *entry = json!(entry.as_u64().unwrap() + 1);
+        }
+        let path = demo.join(finding["filename"].as_str().unwrap().trim_start_matches("./"));
+        *by_file.entry(file_uri(&path)).or_default() += 1;
+    }
+
+    let capabilities = json!({ "window": { "workDoneProgress": true } });
+    let (mut client, _) = TestClient::start(capabilities, Value::Null, Some(&demo)).await;
+    client
+        .notification(|message| message["method"] == "$/progress" && message["params"]["value"]["kind"] == "end")
+        .await;
+    let report = client.result("ssot/migrationReport", json!({})).await;
+    assert_eq!(report["total"], findings.len());
+    assert_eq!(report["byRule"], Value::Object(by_rule));
+    assert_eq!(report["byName"], Value::Object(by_name));
+    let server_by_file: std::collections::BTreeMap<String, u64> = report["byFile"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|file| (file["uri"].as_str().unwrap().to_string(), file["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(server_by_file, by_file);
+    client.shutdown().await;
+}
