@@ -53,7 +53,11 @@ const ACME_FIXED: &str = "from acme.new import g\n\ng(1)\n";
 /// The binary, run in `dir`, with the colour environment neutralised.
 fn ssot(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("ssot-lsp").expect("the ssot-lsp binary is built");
-    cmd.current_dir(dir).env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").env_remove("CLICOLOR").env_remove("FORCE_COLOR");
+    cmd.current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR")
+        .env_remove("FORCE_COLOR");
     cmd
 }
 
@@ -144,7 +148,12 @@ fn locations(stdout: &str) -> Vec<(String, usize, usize, String)> {
 
 /// The rule codes of a `--format json` report.
 fn json_codes(value: &Value) -> Vec<String> {
-    value.as_array().expect("a JSON array").iter().map(|finding| finding["code"].as_str().unwrap().to_string()).collect()
+    value
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|finding| finding["code"].as_str().unwrap().to_string())
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -197,7 +206,10 @@ fn check_text_format_shows_location_source_line_and_caret() {
     let stdout = stdout_of(&output);
     assert!(stdout.contains(&format!("{SAFE_PATH}:1:72: SSOT001 [*] ")), "{stdout}");
     assert!(stdout.contains(&format!("1 | from {FACTORY} import create_websocket_manager")), "{stdout}");
-    assert!(stdout.contains(&format!("  | {}{}\n", " ".repeat(71), "^".repeat("create_websocket_manager".len()))), "{stdout}");
+    assert!(
+        stdout.contains(&format!("  | {}{}\n", " ".repeat(71), "^".repeat("create_websocket_manager".len()))),
+        "{stdout}"
+    );
     assert!(stdout.contains("Found 1 finding in 1 file."), "{stdout}");
     assert!(stdout.contains("[*] 1 fixable with `ssot-lsp check --fix`."), "{stdout}");
     // `--format text` is the default.
@@ -256,8 +268,16 @@ fn concise_format_prints_one_line_per_finding() {
     assert!(!stdout.contains(" | "), "no source lines in concise output:\n{stdout}");
     assert!(!stdout.contains('^'), "no carets in concise output:\n{stdout}");
     assert!(finding_lines.iter().any(|line| line.starts_with(&format!("{SAFE_PATH}:1:72: SSOT001 [*] "))), "{stdout}");
-    assert!(finding_lines.iter().any(|line| line.starts_with(&format!("{UNSAFE_PATH}:1:72: SSOT001 [unsafe fix] "))), "{stdout}");
-    assert!(finding_lines.iter().any(|line| line.starts_with(&format!("{NONE_PATH}:1:72: SSOT001 `FactoryInitializationError`"))), "{stdout}");
+    assert!(
+        finding_lines.iter().any(|line| line.starts_with(&format!("{UNSAFE_PATH}:1:72: SSOT001 [unsafe fix] "))),
+        "{stdout}"
+    );
+    assert!(
+        finding_lines
+            .iter()
+            .any(|line| line.starts_with(&format!("{NONE_PATH}:1:72: SSOT001 `FactoryInitializationError`"))),
+        "{stdout}"
+    );
     assert!(stdout.contains("Found 3 findings in 3 files."), "{stdout}");
     assert!(stdout.contains("1 more fixable with `--fix --unsafe-fixes`."), "{stdout}");
 }
@@ -271,7 +291,9 @@ fn json_format_has_code_filename_location_and_fix() {
     let value = json_of(&output);
     let findings = value.as_array().expect("an array");
     assert_eq!(findings.len(), 3, "{value:#}");
-    let by_file = |path: &str| findings.iter().find(|f| f["filename"] == path).unwrap_or_else(|| panic!("no finding for {path}: {value:#}"));
+    let by_file = |path: &str| {
+        findings.iter().find(|f| f["filename"] == path).unwrap_or_else(|| panic!("no finding for {path}: {value:#}"))
+    };
 
     let safe = by_file(SAFE_PATH);
     assert_eq!(safe["code"], "SSOT001");
@@ -322,12 +344,17 @@ fn sarif_format_is_sarif_2_1_0_with_rules_results_and_stable_fingerprints() {
         let fingerprint = result["partialFingerprints"]["primaryLocationLineHash"].as_str().expect("a fingerprint");
         assert!(!fingerprint.is_empty());
     }
-    let uris: BTreeSet<&str> = results.iter().map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap()).collect();
+    let uris: BTreeSet<&str> = results
+        .iter()
+        .map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap())
+        .collect();
     assert_eq!(uris, BTreeSet::from([SAFE_PATH, NONE_PATH, UNSAFE_PATH]));
     // Only fixable findings carry SARIF fixes.
-    let safe = results.iter().find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == SAFE_PATH).unwrap();
+    let safe =
+        results.iter().find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == SAFE_PATH).unwrap();
     assert!(safe["fixes"].is_array(), "{safe:#}");
-    let none = results.iter().find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == NONE_PATH).unwrap();
+    let none =
+        results.iter().find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == NONE_PATH).unwrap();
     assert!(none.get("fixes").is_none(), "{none:#}");
     // Relative result paths resolve against the checked folder.
     let base = sarif["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap().to_string();
@@ -355,7 +382,13 @@ fn sarif_format_is_sarif_2_1_0_with_rules_results_and_stable_fingerprints() {
     // line's content, not its number).
     write(tmp.path(), SAFE_PATH, format!("# a new first line\n\n{SAFE_SRC}"));
     let moved = run();
-    let moved_result = moved["runs"][0]["results"].as_array().unwrap().iter().find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == SAFE_PATH).unwrap().clone();
+    let moved_result = moved["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == SAFE_PATH)
+        .unwrap()
+        .clone();
     assert_eq!(moved_result["locations"][0]["physicalLocation"]["region"]["startLine"], 3);
     assert_eq!(fingerprints(&moved), first);
 }
@@ -374,7 +407,12 @@ fn github_format_prints_workflow_annotations() {
         assert!(line.contains(",line=1,col=72,"), "{line}");
         assert!(line.contains(",title=SSOT001 (websocket-manager-factory)::"), "{line}");
     }
-    assert!(lines.iter().any(|line| line.starts_with(&format!("::warning file={SAFE_PATH},line=1,col=72,endLine=1,endColumn=96,"))), "{stdout}");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with(&format!("::warning file={SAFE_PATH},line=1,col=72,endLine=1,endColumn=96,"))),
+        "{stdout}"
+    );
     assert!(!stdout.contains("Found "), "no human summary in annotations:\n{stdout}");
 }
 
@@ -387,10 +425,18 @@ fn fix_rewrites_the_import_and_call_sites() {
     let tmp = tempdir();
     package(tmp.path());
     write(tmp.path(), SAFE_PATH, SAFE_SRC);
-    ssot(tmp.path()).args(["check", "--fix"]).assert().code(0).stdout(predicate::str::contains("Fixed 1 finding in 1 file."));
+    ssot(tmp.path())
+        .args(["check", "--fix"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Fixed 1 finding in 1 file."));
     assert_eq!(read(tmp.path(), SAFE_PATH), SAFE_FIXED);
     // No temporary files are left behind.
-    let leftovers: Vec<_> = fs::read_dir(tmp.path().join("netra_backend/app/x")).unwrap().map(|e| e.unwrap().file_name()).filter(|name| name.to_string_lossy().starts_with(".ssot-fix-")).collect();
+    let leftovers: Vec<_> = fs::read_dir(tmp.path().join("netra_backend/app/x"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|name| name.to_string_lossy().starts_with(".ssot-fix-"))
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
@@ -493,7 +539,11 @@ fn unsafe_fixes_apply_unsafe_mappings_that_plain_fix_leaves_alone() {
     assert!(stdout_of(&diff).contains(&format!("+from {CANONICAL} import WebSocketManager")), "{}", stdout_of(&diff));
     assert_eq!(read(tmp.path(), UNSAFE_PATH), UNSAFE_SRC);
 
-    ssot(tmp.path()).args(["check", "--fix", "--unsafe-fixes"]).assert().code(0).stdout(predicate::str::contains("Fixed 1 finding in 1 file."));
+    ssot(tmp.path())
+        .args(["check", "--fix", "--unsafe-fixes"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Fixed 1 finding in 1 file."));
     assert_eq!(read(tmp.path(), UNSAFE_PATH), UNSAFE_FIXED);
 }
 
@@ -512,7 +562,12 @@ fn diff_prints_a_unified_diff_and_writes_nothing() {
     assert!(stdout.contains(&format!("--- a/{SAFE_PATH}\n+++ b/{SAFE_PATH}\n@@ ")), "{stdout}");
     assert!(stdout.contains(&format!("-from {FACTORY} import create_websocket_manager\n")), "{stdout}");
     assert!(stdout.contains(&format!("+from {CANONICAL} import get_websocket_manager\n")), "{stdout}");
-    assert!(stdout.contains("-    return await create_websocket_manager(ctx)\n+    return await get_websocket_manager(ctx)\n"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "-    return await create_websocket_manager(ctx)\n+    return await get_websocket_manager(ctx)\n"
+        ),
+        "{stdout}"
+    );
     assert!(stdout.contains("Would fix 1 finding in 1 file."), "{stdout}");
     assert_eq!(read(tmp.path(), SAFE_PATH), SAFE_SRC, "--diff writes nothing");
     // The diff applies: its + side is what --fix writes.
@@ -557,7 +612,8 @@ fn statistics_prints_counts_per_rule_and_per_name() {
     let output = ssot(tmp.path()).args(["check", "--statistics"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stdout = stdout_of(&output);
-    let squeezed: Vec<String> = stdout.lines().map(|line| line.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+    let squeezed: Vec<String> =
+        stdout.lines().map(|line| line.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
     let has = |line: &str| squeezed.iter().any(|l| l == line);
     assert!(has("count files code rule"), "{stdout}");
     assert!(has("3 3 SSOT001 websocket-manager-factory"), "{stdout}");
@@ -585,7 +641,10 @@ fn statistics_with_json_format_is_one_json_document() {
     assert_eq!(ssot001["count"], 3);
     assert_eq!(ssot001["files"], 3);
     let by_name = value["by_name"].as_array().expect("by_name");
-    let create = by_name.iter().find(|entry| entry["deprecated"] == format!("{FACTORY}.create_websocket_manager")).expect("per-name entry");
+    let create = by_name
+        .iter()
+        .find(|entry| entry["deprecated"] == format!("{FACTORY}.create_websocket_manager"))
+        .expect("per-name entry");
     assert_eq!(create["count"], 2);
 }
 
@@ -668,11 +727,19 @@ fn config_flag_adds_a_custom_rule_that_finds_and_fixes() {
     write(tmp.path(), "pkg/m.py", ACME_SRC);
     // Without the config the file is clean.
     ssot(tmp.path()).args(["check", "pkg"]).assert().code(0);
-    let output = ssot(tmp.path()).args(["check", "--config", "rules/acme.toml", "--format", "concise", "pkg"]).output().unwrap();
+    let output =
+        ssot(tmp.path()).args(["check", "--config", "rules/acme.toml", "--format", "concise", "pkg"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stdout = stdout_of(&output);
-    assert!(stdout.contains("pkg/m.py:1:22: ACME001 [*] `f` comes from the old acme module; use `acme.new.g`"), "{stdout}");
-    ssot(tmp.path()).args(["check", "--config", "rules/acme.toml", "--fix", "pkg"]).assert().code(0).stdout(predicate::str::contains("Fixed 1 finding in 1 file."));
+    assert!(
+        stdout.contains("pkg/m.py:1:22: ACME001 [*] `f` comes from the old acme module; use `acme.new.g`"),
+        "{stdout}"
+    );
+    ssot(tmp.path())
+        .args(["check", "--config", "rules/acme.toml", "--fix", "pkg"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Fixed 1 finding in 1 file."));
     assert_eq!(read(tmp.path(), "pkg/m.py"), ACME_FIXED);
 }
 
@@ -680,7 +747,11 @@ fn config_flag_adds_a_custom_rule_that_finds_and_fixes() {
 fn config_flag_with_a_missing_file_exits_2() {
     let tmp = tempdir();
     write(tmp.path(), "pkg/m.py", ACME_SRC);
-    ssot(tmp.path()).args(["check", "--config", "nope.toml"]).assert().code(2).stderr(predicate::str::contains("nope.toml"));
+    ssot(tmp.path())
+        .args(["check", "--config", "nope.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nope.toml"));
 }
 
 #[test]
@@ -700,7 +771,11 @@ fn ssot_toml_in_the_tree_is_discovered() {
 fn pyproject_tool_section_is_discovered() {
     let tmp = tempdir();
     let section = ACME_RULES.replace("[[rules]]", "[[tool.ssot-lsp.rules]]");
-    write(tmp.path(), "pyproject.toml", format!("[project]\nname = \"demo\"\nversion = \"0\"\n\n[tool.ssot-lsp]\nunsafe-fixes = false\n\n{section}"));
+    write(
+        tmp.path(),
+        "pyproject.toml",
+        format!("[project]\nname = \"demo\"\nversion = \"0\"\n\n[tool.ssot-lsp]\nunsafe-fixes = false\n\n{section}"),
+    );
     write(tmp.path(), "pkg/m.py", ACME_SRC);
     let output = ssot(tmp.path()).args(["check", "--format", "concise"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
@@ -725,7 +800,11 @@ fn broken_config_exits_2_and_names_file_line_and_column() {
     ssot(tmp.path()).arg("rules").assert().code(2).stderr(predicate::str::contains("ssot.toml:2:1:"));
     ssot(tmp.path()).args(["explain", "SSOT001"]).assert().code(2).stderr(predicate::str::contains("ssot.toml:2:1:"));
     // A semantic error points at the offending value.
-    write(tmp.path(), "ssot.toml", "[[rules]]\ncode = \"X1\"\nname = \"x\"\nkind = \"module\"\nmodule = \"not a path\"\nmessage = \"m\"\n");
+    write(
+        tmp.path(),
+        "ssot.toml",
+        "[[rules]]\ncode = \"X1\"\nname = \"x\"\nkind = \"module\"\nmodule = \"not a path\"\nmessage = \"m\"\n",
+    );
     ssot(tmp.path()).arg("check").assert().code(2).stderr(predicate::str::contains("ssot.toml:5:10:"));
 }
 
@@ -749,8 +828,17 @@ fn broken_pyproject_section_exits_2_with_a_location() {
 fn exit_zero_exits_0_with_findings() {
     let tmp = tempdir();
     mixed_tree(tmp.path());
-    ssot(tmp.path()).args(["check", "--exit-zero"]).assert().code(0).stdout(predicate::str::contains("SSOT001")).stdout(predicate::str::contains("Found 3 findings"));
-    ssot(tmp.path()).args(["check", "--exit-zero", "--diff"]).assert().code(0).stdout(predicate::str::contains("--- a/"));
+    ssot(tmp.path())
+        .args(["check", "--exit-zero"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("SSOT001"))
+        .stdout(predicate::str::contains("Found 3 findings"));
+    ssot(tmp.path())
+        .args(["check", "--exit-zero", "--diff"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("--- a/"));
     // An error still exits 2.
     ssot(tmp.path()).args(["check", "--exit-zero", "missing.py"]).assert().code(2);
 }
@@ -759,12 +847,20 @@ fn exit_zero_exits_0_with_findings() {
 fn no_color_output_has_no_escape_codes() {
     let tmp = tempdir();
     mixed_tree(tmp.path());
-    write(tmp.path(), "netra_backend/app/x/latin1.py", b"# caf\xe9\nfrom netra_backend.app.websocket_core.websocket_manager_factory import FactoryMetrics\n");
+    write(
+        tmp.path(),
+        "netra_backend/app/x/latin1.py",
+        b"# caf\xe9\nfrom netra_backend.app.websocket_core.websocket_manager_factory import FactoryMetrics\n",
+    );
     // Forced colour, so the test can tell --no-color apart from a pipe.
     let coloured = ssot(tmp.path()).env("CLICOLOR_FORCE", "1").arg("check").output().unwrap();
     assert!(stdout_of(&coloured).contains("\x1b["), "forced colour shows escapes: {:?}", stdout_of(&coloured));
     for format in ["text", "concise", "json", "sarif", "github"] {
-        let plain = ssot(tmp.path()).env("CLICOLOR_FORCE", "1").args(["check", "--no-color", "--format", format]).output().unwrap();
+        let plain = ssot(tmp.path())
+            .env("CLICOLOR_FORCE", "1")
+            .args(["check", "--no-color", "--format", format])
+            .output()
+            .unwrap();
         assert_eq!(plain.status.code(), Some(1));
         assert!(!stdout_of(&plain).contains("\x1b["), "{format}: {:?}", stdout_of(&plain));
         // --no-color reaches stderr too.
@@ -796,13 +892,23 @@ fn ssot_ignore_comment_silences_a_line() {
     assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
     let found = locations(&stdout_of(&output));
     // Only the line whose comment names another code is reported.
-    assert_eq!(found, vec![("netra_backend/app/x/ignored.py".to_string(), 2, 72, "SSOT001".to_string())], "{}", stdout_of(&output));
+    assert_eq!(
+        found,
+        vec![("netra_backend/app/x/ignored.py".to_string(), 2, 72, "SSOT001".to_string())],
+        "{}",
+        stdout_of(&output)
+    );
     // With every line silenced, the file is clean.
-    write(tmp.path(), "netra_backend/app/x/ignored.py", format!("from {FACTORY} import create_websocket_manager  # ssot: ignore\n"));
+    write(
+        tmp.path(),
+        "netra_backend/app/x/ignored.py",
+        format!("from {FACTORY} import create_websocket_manager  # ssot: ignore\n"),
+    );
     ssot(tmp.path()).arg("check").assert().code(0).stdout(predicate::str::contains("All checks passed"));
     // And --fix leaves a silenced line alone.
     ssot(tmp.path()).args(["check", "--fix"]).assert().code(0);
-    assert!(read(tmp.path(), "netra_backend/app/x/ignored.py").contains("websocket_manager_factory import create_websocket_manager"));
+    assert!(read(tmp.path(), "netra_backend/app/x/ignored.py")
+        .contains("websocket_manager_factory import create_websocket_manager"));
 }
 
 #[test]
@@ -810,13 +916,18 @@ fn invalid_utf8_file_is_skipped_with_a_warning() {
     let tmp = tempdir();
     package(tmp.path());
     write(tmp.path(), SAFE_PATH, SAFE_SRC);
-    let bad: Vec<u8> = [b"# caf\xe9 \xff\xfe\n".as_slice(), format!("from {FACTORY} import create_websocket_manager\n").as_bytes()].concat();
+    let bad: Vec<u8> =
+        [b"# caf\xe9 \xff\xfe\n".as_slice(), format!("from {FACTORY} import create_websocket_manager\n").as_bytes()]
+            .concat();
     let bad_path = write(tmp.path(), "netra_backend/app/x/latin1.py", &bad);
 
     let output = ssot(tmp.path()).args(["check", "--format", "concise"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1), "the other file's finding");
     let stderr = stderr_of(&output);
-    assert!(stderr.contains("warning:") && stderr.contains("netra_backend/app/x/latin1.py") && stderr.contains("UTF-8"), "{stderr}");
+    assert!(
+        stderr.contains("warning:") && stderr.contains("netra_backend/app/x/latin1.py") && stderr.contains("UTF-8"),
+        "{stderr}"
+    );
     let files: BTreeSet<String> = locations(&stdout_of(&output)).into_iter().map(|(file, ..)| file).collect();
     assert_eq!(files, BTreeSet::from([SAFE_PATH.to_string()]));
 
@@ -840,9 +951,18 @@ fn rules_lists_the_builtin_rules() {
     assert_eq!(output.status.code(), Some(0));
     let stdout = stdout_of(&output);
     assert!(stdout.contains("built-in rules"), "{stdout}");
-    let listed: Vec<&str> = stdout.lines().filter_map(|line| line.split_whitespace().next()).filter(|word| word.starts_with("SSOT")).collect();
+    let listed: Vec<&str> = stdout
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|word| word.starts_with("SSOT"))
+        .collect();
     assert_eq!(listed, BUILTIN_CODES, "{stdout}");
-    assert!(stdout.lines().any(|line| line.starts_with("SSOT001") && line.contains("websocket-manager-factory") && line.contains(FACTORY)), "{stdout}");
+    assert!(
+        stdout.lines().any(|line| line.starts_with("SSOT001")
+            && line.contains("websocket-manager-factory")
+            && line.contains(FACTORY)),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -858,10 +978,16 @@ fn rules_json_parses() {
     assert_eq!(ssot001["kind"], "module");
     assert_eq!(ssot001["module"], FACTORY);
     assert_eq!(ssot001["canonical"], CANONICAL);
-    let create = ssot001["names"].as_array().unwrap().iter().find(|name| name["name"] == "create_websocket_manager").expect("create_websocket_manager mapped");
+    let create = ssot001["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|name| name["name"] == "create_websocket_manager")
+        .expect("create_websocket_manager mapped");
     assert_eq!(create["to"], format!("{CANONICAL}.get_websocket_manager"));
     assert_eq!(create["fix"], "safe");
-    let factory = ssot001["names"].as_array().unwrap().iter().find(|name| name["name"] == "WebSocketManagerFactory").unwrap();
+    let factory =
+        ssot001["names"].as_array().unwrap().iter().find(|name| name["name"] == "WebSocketManagerFactory").unwrap();
     assert_eq!(factory["fix"], "unsafe");
 }
 
@@ -891,13 +1017,20 @@ fn explain_prints_the_rule_docs() {
     let stdout = stdout_of(&output);
     assert!(stdout.starts_with("# SSOT001 (websocket-manager-factory)"), "{stdout}");
     assert!(stdout.contains("get_websocket_manager"), "{stdout}");
-    assert!(stdout.contains(&format!("create_websocket_manager -> {CANONICAL}.get_websocket_manager (fix: safe)")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("create_websocket_manager -> {CANONICAL}.get_websocket_manager (fix: safe)")),
+        "{stdout}"
+    );
     assert!(stdout.contains("More: https://"), "{stdout}");
     // Codes are case-insensitive.
     ssot(tmp.path()).args(["explain", "ssot001"]).assert().code(0).stdout(stdout);
     // A custom rule through --config.
     write(tmp.path(), "acme.toml", ACME_RULES);
-    ssot(tmp.path()).args(["explain", "ACME001", "--config", "acme.toml"]).assert().code(0).stdout(predicate::str::contains("Use acme.new.g instead of acme.old.f."));
+    ssot(tmp.path())
+        .args(["explain", "ACME001", "--config", "acme.toml"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Use acme.new.g instead of acme.old.f."));
 }
 
 #[test]
@@ -923,7 +1056,8 @@ fn schema_is_json_and_matches_the_committed_file() {
     }
     let committed_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../syntaxes/ssot.schema.json");
     let regenerate = "regenerate it with `cargo run -q -- schema > syntaxes/ssot.schema.json` from the repository root";
-    let committed = fs::read_to_string(&committed_path).unwrap_or_else(|error| panic!("cannot read {}: {error}; {regenerate}", committed_path.display()));
+    let committed = fs::read_to_string(&committed_path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}; {regenerate}", committed_path.display()));
     assert!(
         committed.replace("\r\n", "\n") == printed,
         "syntaxes/ssot.schema.json is stale (it differs from `ssot-lsp schema`); {regenerate}"

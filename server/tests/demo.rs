@@ -33,10 +33,13 @@ fn python_files(root: &Path) -> Vec<PathBuf> {
 }
 
 fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    python_files(root).into_iter().map(|path| {
-        let bytes = std::fs::read(&path).unwrap();
-        (path, bytes)
-    }).collect()
+    python_files(root)
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap();
+            (path, bytes)
+        })
+        .collect()
 }
 
 fn ssot(dir: &Path, args: &[&str]) -> std::process::Output {
@@ -51,7 +54,12 @@ fn fixing_the_demo_converges_and_keeps_it_valid() {
     let before = snapshot(work.path());
 
     let first = ssot(work.path(), &["check", ".", "--fix", "--unsafe-fixes", "--no-color"]);
-    assert_eq!(first.status.code(), Some(1), "findings without a fix remain: {}", String::from_utf8_lossy(&first.stdout));
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "findings without a fix remain: {}",
+        String::from_utf8_lossy(&first.stdout)
+    );
     let after = snapshot(work.path());
     assert_ne!(before, after, "the demo has fixable findings");
 
@@ -73,6 +81,10 @@ fn fixing_the_demo_converges_and_keeps_it_valid() {
     assert!(status.success(), "a fixed demo file no longer parses");
 
     let second = ssot(work.path(), &["check", ".", "--fix", "--unsafe-fixes", "--no-color"]);
-    assert!(String::from_utf8_lossy(&second.stdout).contains("Fixed 0 findings"), "{}", String::from_utf8_lossy(&second.stdout));
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains("Fixed 0 findings"),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
     assert_eq!(snapshot(work.path()), after, "a second --fix changed files");
 }

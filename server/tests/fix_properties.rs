@@ -59,7 +59,11 @@ fn file() -> impl Strategy<Value = String> {
 }
 
 fn scope() -> FileScope {
-    FileScope { relative_path: Some("mod.py".into()), module: Some("netra_backend.app.some_pkg.mod".into()), is_package: false }
+    FileScope {
+        relative_path: Some("mod.py".into()),
+        module: Some("netra_backend.app.some_pkg.mod".into()),
+        is_package: false,
+    }
 }
 
 proptest! {

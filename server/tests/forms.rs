@@ -3,9 +3,9 @@
 //! parse with CPython when the original did, a second fix run must change
 //! nothing, and line endings and a BOM must survive.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::io::Write;
 
 use ssot_lsp::analysis::check_text;
 use ssot_lsp::fix::{fix_text, FixOptions};
@@ -19,7 +19,11 @@ fn scope_for_fixture(path: &Path) -> FileScope {
     } else {
         "netra_backend.app.some_pkg"
     };
-    FileScope { relative_path: Some(path.file_name().unwrap().into()), module: Some(format!("{package}.{stem}")), is_package: false }
+    FileScope {
+        relative_path: Some(path.file_name().unwrap().into()),
+        module: Some(format!("{package}.{stem}")),
+        is_package: false,
+    }
 }
 
 fn describe_findings(text: &str, scope: &FileScope, rules: &RuleSet) -> String {
@@ -68,7 +72,12 @@ fn forms() {
 
         // Fixes keep the file valid, are idempotent and keep the file's bytes' shape.
         if cpython_parses(&text) {
-            assert!(cpython_parses(&outcome.text), "{}: the fixed text no longer parses:\n{}", path.display(), outcome.text);
+            assert!(
+                cpython_parses(&outcome.text),
+                "{}: the fixed text no longer parses:\n{}",
+                path.display(),
+                outcome.text
+            );
         }
         let again = fix_text(&rules, &scope, &outcome.text, &options);
         assert_eq!(again.text, outcome.text, "{}: a second fix run changed the text", path.display());
