@@ -35,10 +35,10 @@ pub struct DiskCheck {
 /// Checks one file from disk; `None` when it cannot be read as UTF-8.
 pub fn check_path(rules: &RuleSet, root: &Path, path: &Path, encoding: PositionEncoding) -> Option<DiskCheck> {
     let bytes = std::fs::read(path).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    if !rules.may_match(&text) {
-        return Some(DiskCheck::default());
+    if !rules.may_match_file(path, &bytes) {
+        return std::str::from_utf8(&bytes).is_ok().then(DiskCheck::default);
     }
+    let text = String::from_utf8(bytes).ok()?;
     let scope = workspace::scope_for(rules, root, path);
     let tree = syntax::parse_text(&text);
     let findings = analysis::check_tree(rules, &scope, &text, &tree);
