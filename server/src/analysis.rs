@@ -299,7 +299,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         for call in &self.captures.calls {
             let Some(callee) = call.child_by_field_name("function") else { continue };
             let Some(path) = self.resolve_expression(callee) else { continue };
-            if !rule.callables.iter().any(|callable| *callable == path) {
+            if !rule.callables.contains(&path) {
                 continue;
             }
             let range = (callee.start_byte(), callee.end_byte());

@@ -613,7 +613,7 @@ fn classify(identifier: Node<'_>) -> Occurrence {
                 return if is_field("name") { Occurrence::Binding } else { Occurrence::Reference };
             }
             if parent.kind() == "typed_parameter"
-                && !parent.named_child(0).is_some_and(|first| first.id() == identifier.id())
+                && parent.named_child(0).is_none_or(|first| first.id() != identifier.id())
             {
                 return Occurrence::Reference;
             }

@@ -25,7 +25,7 @@ impl FixOptions {
     fn allows(&self, finding: &Finding) -> bool {
         let Some(fix) = &finding.fix else { return false };
         let applicable = fix.applicability == Applicability::Safe || self.unsafe_fixes;
-        applicable && (self.only_codes.is_empty() || self.only_codes.iter().any(|code| finding.code == *code))
+        applicable && (self.only_codes.is_empty() || self.only_codes.contains(&finding.code))
     }
 }
 
@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn minimal_edit_trims_common_ends() {
         let edit = minimal_edit("hello world", "hello there world").unwrap();
-        assert_eq!(apply_edits("hello world", &[edit.clone()]).unwrap(), "hello there world");
+        assert_eq!(apply_edits("hello world", std::slice::from_ref(&edit)).unwrap(), "hello there world");
         assert_eq!(edit.start, 6);
     }
 

@@ -783,7 +783,7 @@ async fn the_binary_serves_lsp_over_stdio() {
 /// `initialize` with the protocol's error, and survives a closed stderr.
 async fn refuses_requests_before_initialize(client: &mut TestClient) {
     let ServerUnderTest::Process(child) = &mut client.server else { unreachable!("a binary client") };
-    let mut stderr = child.stderr.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
     let probe = json!({
         "jsonrpc": "2.0",
         "id": 0,
