@@ -858,7 +858,7 @@ async fn pull_client_gets_closed_files_through_workspace_diagnostic() {
 }
 
 fn workspace_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new().prefix("ssot-e2e").tempdir().unwrap();
+    let dir = tempfile::Builder::new().prefix("ssot-e2e").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     for (name, text) in files {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
