@@ -227,7 +227,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             match &record.item {
                 ImportItem::Name { name, node, name_node, .. } if record.module == deprecated => {
                     let mapping = rule.mapping_for(name).unwrap_or_else(NameMapping::no_counterpart);
-                    let fix = self.editor.move_name_fix(record, &mapping, &self.imports);
+                    let siblings = self.statement_mappings(record, rule);
+                    let fix = self.editor.move_name_fix(record, &mapping, &self.imports, &siblings);
                     let range = (name_node.start_byte(), name_node.end_byte());
                     let _ = node;
                     findings.push(self.finding(rule, range, join_path(deprecated, name), Some(&mapping), fix));
@@ -273,7 +274,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 continue;
             }
             let Some(mapping) = rule.mapping_for(name) else { continue };
-            let fix = self.editor.move_name_fix(record, &mapping, &self.imports);
+            let siblings = self.statement_mappings(record, rule);
+            let fix = self.editor.move_name_fix(record, &mapping, &self.imports, &siblings);
             let range = (name_node.start_byte(), name_node.end_byte());
             findings.push(self.finding(rule, range, join_path(package, name), Some(&mapping), fix));
         }
@@ -292,6 +294,19 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             let mapping = rule.mapping_for(name)?;
             Some((join_path(package, name), Some(mapping)))
         });
+    }
+
+    /// Every name imported by `record`'s statement that `rule` maps, with its
+    /// mapping (names the rule does not know are left out).
+    fn statement_mappings(&self, record: &ImportRecord<'tree>, rule: &Rule) -> Vec<(&ImportRecord<'tree>, NameMapping)> {
+        self.imports
+            .iter()
+            .filter(|other| other.statement.id() == record.statement.id())
+            .filter_map(|other| match &other.item {
+                ImportItem::Name { name, .. } => rule.mapping_for(name).map(|mapping| (other, mapping)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// `call` rules: calls whose callee resolves to a listed callable.

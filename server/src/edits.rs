@@ -49,18 +49,94 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
     /// Moves `from old import name` to the mapping's target, merging into an
     /// existing import of the target module, renaming uses where that is
     /// provably safe and keeping the old name as an alias where it is not.
+    ///
+    /// `statement_mappings` holds every name of the statement with its
+    /// mapping: when all of them move to the same module with fixes at least
+    /// as safe as this one, the statement is rewritten in place (keeping its
+    /// layout) instead of being split.
     pub fn move_name_fix(
         &self,
         record: &ImportRecord<'tree>,
         mapping: &NameMapping,
         imports: &[ImportRecord<'tree>],
+        statement_mappings: &[(&ImportRecord<'tree>, NameMapping)],
     ) -> Option<Fix> {
         let target = mapping.target.as_ref()?;
         let applicability = mapping.applicability?;
+        if let Some(edits) = self.rewrite_whole_statement(record, target, applicability, imports, statement_mappings) {
+            return Some(Fix {
+                title: format!("Import {} from `{}`", describe_items(statement_mappings), target.module),
+                applicability,
+                edits,
+            });
+        }
         self.move_name_edits(record, target, imports, Vec::new(), &[]).map(|(edits, item_text)| Fix {
             title: format!("Import `{item_text}` from `{}`", target.module),
             applicability,
             edits,
+        })
+    }
+
+    /// When every name of the statement goes to `target.module`, with a fix
+    /// no less safe than `applicability`: the module path and each name
+    /// rewritten in place.
+    fn rewrite_whole_statement(
+        &self,
+        record: &ImportRecord<'tree>,
+        target: &QualifiedName,
+        applicability: Applicability,
+        imports: &[ImportRecord<'tree>],
+        statement_mappings: &[(&ImportRecord<'tree>, NameMapping)],
+    ) -> Option<Vec<Edit>> {
+        let names = field_children(record.statement, "name");
+        if names.len() < 2 || statement_mappings.len() != names.len() {
+            return None;
+        }
+        let all_move_together = statement_mappings.iter().all(|(_, mapping)| {
+            mapping.target.as_ref().is_some_and(|other| other.module == target.module)
+                && mapping.applicability.is_some_and(|other| other <= applicability)
+        });
+        let mut target_names: Vec<&str> = statement_mappings
+            .iter()
+            .filter_map(|(_, mapping)| mapping.target.as_ref().map(|target| target.name.as_str()))
+            .collect();
+        target_names.sort_unstable();
+        target_names.dedup();
+        // Two names landing on one would import it twice: split instead.
+        if !all_move_together || target_names.len() != statement_mappings.len() {
+            return None;
+        }
+        let mut edits = vec![Edit::replace(
+            record.module_node.start_byte(),
+            record.module_node.end_byte(),
+            self.module_text(record, &target.module),
+        )];
+        for (sibling, mapping) in statement_mappings {
+            let sibling_target = mapping.target.as_ref()?;
+            let ImportItem::Name { node, .. } = &sibling.item else { return None };
+            let (item_text, renames) = self.item_rewrite(sibling, sibling_target, imports)?;
+            edits.push(Edit::replace(node.start_byte(), node.end_byte(), item_text));
+            edits.extend(renames.into_iter().map(|(start, end)| Edit::replace(start, end, sibling_target.name.clone())));
+        }
+        normalise(edits)
+    }
+
+    /// The new text of one imported item and the references to rename with it.
+    fn item_rewrite(
+        &self,
+        record: &ImportRecord<'tree>,
+        target: &QualifiedName,
+        imports: &[ImportRecord<'tree>],
+    ) -> Option<(String, Vec<(usize, usize)>)> {
+        let ImportItem::Name { name, alias, .. } = &record.item else { return None };
+        Some(match alias {
+            Some(alias) if *alias == target.name => (target.name.clone(), Vec::new()),
+            Some(alias) => (format!("{} as {alias}", target.name), Vec::new()),
+            None if *name == target.name => (target.name.clone(), Vec::new()),
+            None => match self.rename_plan(record.statement, name, &target.name, &target.full(), imports) {
+                Some(references) => (target.name.clone(), references),
+                None => (format!("{} as {name}", target.name), Vec::new()),
+            },
         })
     }
 
@@ -75,21 +151,9 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         extra: Vec<Edit>,
         rename_skip: &[(usize, usize)],
     ) -> Option<(Vec<Edit>, String)> {
-        let ImportItem::Name { name, alias, node, .. } = &record.item else { return None };
+        let ImportItem::Name { node, .. } = &record.item else { return None };
         let statement = record.statement;
-        let mut renames = Vec::new();
-        let item_text = match alias {
-            Some(alias) if *alias == target.name => target.name.clone(),
-            Some(alias) => format!("{} as {alias}", target.name),
-            None if *name == target.name => target.name.clone(),
-            None => match self.rename_plan(statement, name, &target.name, &target.full(), imports) {
-                Some(references) => {
-                    renames = references;
-                    target.name.clone()
-                }
-                None => format!("{} as {name}", target.name),
-            },
-        };
+        let (item_text, renames) = self.item_rewrite(record, target, imports)?;
         let module_text = self.module_text(record, &target.module);
         let names = field_children(statement, "name");
         let existing = self.mergeable_import(statement, &target.module, imports);
@@ -509,6 +573,15 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             end
         }
     }
+}
+
+/// "`a`, `b`" for a fix title.
+fn describe_items(statement_mappings: &[(&ImportRecord<'_>, NameMapping)]) -> String {
+    statement_mappings
+        .iter()
+        .filter_map(|(_, mapping)| mapping.target.as_ref().map(|target| format!("`{}`", target.name)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The file's own line ending: the first one found, `\n` by default.
