@@ -79,7 +79,7 @@ pub fn check_tree(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -
         }
     }
     let suppressions = Suppressions::from_comments(text, &captures.comments);
-    findings.retain(|finding| !suppressions.silences(text, tree, finding));
+    findings.retain(|finding| !suppressions.silences(tree, finding));
     findings.sort_by(|a, b| (a.start, a.end, &a.code).cmp(&(b.start, b.end, &b.code)));
     findings.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.code == b.code);
     findings
@@ -225,12 +225,11 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         let Some(deprecated) = rule.module.as_deref() else { return };
         for record in &self.imports {
             match &record.item {
-                ImportItem::Name { name, node, name_node, .. } if record.module == deprecated => {
+                ImportItem::Name { name, name_node, .. } if record.module == deprecated => {
                     let mapping = rule.mapping_for(name).unwrap_or_else(NameMapping::no_counterpart);
                     let siblings = self.statement_mappings(record, rule);
                     let fix = self.editor.move_name_fix(record, &mapping, &self.imports, &siblings);
                     let range = (name_node.start_byte(), name_node.end_byte());
-                    let _ = node;
                     findings.push(self.finding(rule, range, join_path(deprecated, name), Some(&mapping), fix));
                 }
                 ImportItem::Name { name, .. } if join_path(&record.module, name) == deprecated => {

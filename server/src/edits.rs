@@ -182,9 +182,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             (_, existing) => {
                 edits.push(self.remove_name(statement, *node, &names)?);
                 match existing {
-                    Some(existing) if already_imported => {
-                        let _ = existing;
-                    }
+                    Some(_) if already_imported => {}
                     Some(existing) => edits.push(self.append_name(existing, &item_text)?),
                     None => edits.push(
                         self.insert_after_statement(statement, &format!("from {module_text} import {item_text}")),
@@ -353,7 +351,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         let list = string.parent().filter(|parent| matches!(parent.kind(), "list" | "tuple"))?;
         let mut cursor = list.walk();
         let elements: Vec<Node> = list.named_children(&mut cursor).filter(|child| child.kind() != "comment").collect();
-        let edit = self.remove_element(list, string, &elements)?;
+        let edit = self.remove_element(string, &elements)?;
         let (start, end) = string_content_range(string, self.text)?;
         Some(Fix {
             title: format!("Remove `{}` from `__all__`", &self.text[start..end]),
@@ -497,8 +495,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         self.remove_element_by_commas(node, names)
     }
 
-    fn remove_element(&self, list: Node<'tree>, element: Node<'tree>, elements: &[Node<'tree>]) -> Option<Edit> {
-        let _ = list;
+    fn remove_element(&self, element: Node<'tree>, elements: &[Node<'tree>]) -> Option<Edit> {
         if let Some(edit) = self.delete_own_line(element) {
             return Some(edit);
         }

@@ -27,11 +27,10 @@ impl Suppressions {
         Suppressions { by_line }
     }
 
-    pub fn silences(&self, text: &str, tree: &Tree, finding: &Finding) -> bool {
+    pub fn silences(&self, tree: &Tree, finding: &Finding) -> bool {
         if self.by_line.is_empty() {
             return false;
         }
-        let _ = text;
         let Some(node) = tree.root_node().descendant_for_byte_range(finding.start, finding.end) else { return false };
         let mut lines = vec![node.start_position().row];
         lines.push(statement_of(node).start_position().row);
