@@ -50,7 +50,7 @@ impl FixOutcome {
 pub fn fix_text(rules: &RuleSet, scope: &FileScope, text: &str, options: &FixOptions) -> FixOutcome {
     let mut current = text.to_string();
     let mut applied: Vec<(String, usize)> = Vec::new();
-    let mut tree = syntax::parse_text(&current);
+    let mut tree = syntax::parse_for_check(&current);
     let mut errors = syntax::count_errors(&tree);
     for _ in 0..MAX_ITERATIONS {
         let findings = analysis::check_tree(rules, scope, &current, &tree);
@@ -105,7 +105,7 @@ fn apply_checked<'f>(
         if next == text {
             return None;
         }
-        let tree = syntax::parse_text(&next);
+        let tree = syntax::parse_for_check(&next);
         let errors = syntax::count_errors(&tree);
         (errors <= errors_before).then_some((next, tree, errors))
     };

@@ -59,6 +59,63 @@ pub fn parse_text(text: &str) -> Tree {
     parse(&mut new_parser(), text, None).expect("a parser with a language and no cancellation returns a tree")
 }
 
+/// Runs of at least this many consecutive comment lines are blanked by
+/// [`parse_for_check`].
+pub const LONG_COMMENT_RUN: usize = 20;
+
+/// Parses a whole file for checking or fixing. tree-sitter-python's scanner
+/// takes quadratic time on long runs of comment lines at varying indentation
+/// (commented-out code: seconds for a 200 KB file), so such runs are fed to
+/// the parser as spaces of the same length. Offsets, line breaks and node
+/// ranges stay those of `text`; node texts are read from `text`, never from
+/// the blanked copy. Lines holding `ssot:` (ignore comments) are kept.
+///
+/// Not for the server's incremental trees: blanking depends on whole runs, so
+/// it must not be mixed with `Tree::edit` and reuse.
+pub fn parse_for_check(text: &str) -> Tree {
+    match blank_long_comment_runs(text) {
+        Some(blanked) => parse_text(&blanked),
+        None => parse_text(text),
+    }
+}
+
+/// `text` with every long run of comment-only lines turned into spaces, or
+/// `None` when there is no such run.
+fn blank_long_comment_runs(text: &str) -> Option<String> {
+    let mut ranges = Vec::new();
+    let mut run: Vec<(usize, usize)> = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        let trimmed = content.trim_start_matches([' ', '\t', '\u{c}']);
+        if trimmed.is_empty() {
+            // Blank lines neither end a run nor count towards it.
+        } else if trimmed.starts_with('#') && !trimmed.contains("ssot:") {
+            let start = offset + (content.len() - trimmed.len());
+            run.push((start, offset + content.len()));
+        } else {
+            if run.len() >= LONG_COMMENT_RUN {
+                ranges.append(&mut run);
+            }
+            run.clear();
+        }
+        offset += line.len();
+    }
+    if run.len() >= LONG_COMMENT_RUN {
+        ranges.append(&mut run);
+    }
+    if ranges.is_empty() {
+        return None;
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for (start, end) in ranges {
+        bytes[start..end].fill(b' ');
+    }
+    // Only whole comments (which end at a line break) were blanked, so the
+    // bytes are still UTF-8.
+    String::from_utf8(bytes).ok()
+}
+
 /// How many ERROR and MISSING nodes a tree holds.
 pub fn count_errors(tree: &Tree) -> usize {
     if !tree.root_node().has_error() {
@@ -184,6 +241,23 @@ mod tests {
     fn a_bom_file_parses_without_errors() {
         let tree = parse_text("\u{feff}import os\nx = 1\n");
         assert_eq!(count_errors(&tree), 0, "{}", tree.root_node().to_sexp());
+    }
+
+    #[test]
+    fn long_comment_runs_are_blanked_for_the_parser_only() {
+        let mut text = String::from("import os\n");
+        for i in 0..LONG_COMMENT_RUN {
+            text.push_str(&format!("{}# x = {i}  é\n", " ".repeat(i % 5)));
+        }
+        text.push_str("# ssot: ignore\nfrom a import b\n");
+        let blanked = blank_long_comment_runs(&text).unwrap();
+        assert_eq!(blanked.len(), text.len());
+        assert!(!blanked.contains("x = 3"));
+        assert!(blanked.contains("# ssot: ignore"));
+        let tree = parse_for_check(&text);
+        assert_eq!(count_errors(&tree), 0);
+        assert_eq!(tree.root_node().named_child(1).map(|n| n.kind()), Some("comment"));
+        assert_eq!(blank_long_comment_runs("# one\nx = 1\n"), None);
     }
 
     #[test]
