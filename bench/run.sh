@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Benchmarks of issue 5, side by side: ssot-lsp check against rg (the floor),
+# ruff (TID251 banned-api) and ast-grep on the corpus of bench/build_corpus.py.
+#
+#   bench/run.sh                 # everything below except criterion (~15 min on 2 busy cores)
+#   bench/run.sh --criterion     # also the criterion micro-benchmarks (server/benches/engine.rs)
+#   bench/run.sh --profile       # also `perf record` of one check (hotspots)
+#   RUNS=10 bench/run.sh         # more hyperfine runs (default 5)
+#   GROWTH=0 bench/run.sh        # skip the 2x/4x growth curve
+#
+# Installs what it needs: hyperfine, ripgrep and GNU time from Debian (apt-get
+# update only when a package is missing), ruff and ast-grep-cli from PyPI
+# into target/bench/venv. Results: target/bench/results/ (hyperfine JSON,
+# each tool's findings, summary.md); the summary is printed at the end.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BENCH=target/bench
+CORPUS=$BENCH/corpus
+RESULTS=$BENCH/results
+VENV=$BENCH/venv
+RUNS=${RUNS:-5}
+GROWTH=${GROWTH:-1}
+CRITERION=0
+PROFILE=0
+for arg in "$@"; do
+    case $arg in
+        --criterion) CRITERION=1 ;;
+        --profile) PROFILE=1 ;;
+        *) echo "unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- tools
+need_apt=()
+command -v hyperfine >/dev/null || need_apt+=(hyperfine)
+command -v rg >/dev/null || need_apt+=(ripgrep)
+[ -x /usr/bin/time ] || need_apt+=(time)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    say "apt-get install ${need_apt[*]}"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get install -y "${need_apt[@]}" >/dev/null 2>&1 || {
+        $SUDO apt-get update >/dev/null
+        $SUDO apt-get install -y "${need_apt[@]}" >/dev/null
+    }
+fi
+if [ ! -x $VENV/bin/ruff ] || [ ! -x $VENV/bin/ast-grep ]; then
+    say "installing ruff and ast-grep-cli into $VENV"
+    python3 -m venv $VENV
+    $VENV/bin/pip install -q ruff ast-grep-cli
+fi
+RUFF=$VENV/bin/ruff
+SG=$VENV/bin/ast-grep
+
+# ---------------------------------------------------------------- corpus and build
+say "corpus"
+SCALE=1; [ "$GROWTH" = 1 ] && SCALE=4
+python3 bench/build_corpus.py --scale $SCALE >/dev/null
+say "cargo build --release"
+cargo build --release -q
+SSOT=$ROOT/target/release/ssot-lsp
+
+rm -rf $RESULTS && mkdir -p $RESULTS
+{
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet 2>/dev/null || echo ' (dirty)')"
+    echo "nproc: $(nproc)"
+    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+    echo "ram: $(free -g | awk '/Mem:/ {print $2}') GiB"
+    echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "tools: $(rg --version | sed -n 1p); $($RUFF --version); ast-grep $($SG --version | awk '{print $2}'); $(hyperfine --version)"
+} > $RESULTS/machine.txt
+cat $RESULTS/machine.txt >&2
+
+# The same trigger strings for rg as the ssot-lsp prefilter's any-of strings.
+RG="rg -l -F --type py -e websocket_manager_factory -e websocket_core.manager -e connection_manager -e UnifiedWebSocketManager -e get_websocket_manager_factory -e create_websocket_manager"
+CHECK="$SSOT check $CORPUS --exit-zero --format concise --no-color"
+RUFF_CHECK="$RUFF check --config bench/ruff.toml --select TID251 --no-cache --exit-zero --output-format concise $CORPUS"
+SG_SCAN="$SG scan --config bench/ast-grep/sgconfig.yml --report-style short $CORPUS"
+
+# ---------------------------------------------------------------- findings (once each)
+say "findings of each tool"
+$RG $CORPUS > $RESULTS/findings-rg.txt || true
+$SSOT check $CORPUS --exit-zero --format json --no-color > $RESULTS/findings-ssot-lsp.json
+$RUFF check --config bench/ruff.toml --select TID251 --no-cache --exit-zero --output-format json $CORPUS > $RESULTS/findings-ruff.json
+$SG scan --config bench/ast-grep/sgconfig.yml --json=stream $CORPUS > $RESULTS/findings-ast-grep.jsonl
+
+# ---------------------------------------------------------------- side by side
+say "check, side by side (hyperfine, warm cache, $RUNS runs)"
+hyperfine --warmup 1 --runs "$RUNS" --style basic --export-json $RESULTS/check-fast.json \
+    -n rg "$RG $CORPUS" \
+    -n ssot-lsp "$CHECK" \
+    -n ruff "$RUFF_CHECK"
+# ast-grep takes ~10x longer than the others: fewer runs (the cache is warm).
+hyperfine --warmup 0 --runs 3 --style basic --export-json $RESULTS/check-ast-grep.json \
+    -n ast-grep "$SG_SCAN"
+python3 - $RESULTS <<'EOF'
+import json, sys
+from pathlib import Path
+results = Path(sys.argv[1])
+merged = [r for name in ("check-fast.json", "check-ast-grep.json") for r in json.loads((results / name).read_text())["results"]]
+(results / "check.json").write_text(json.dumps({"results": merged}, indent=1))
+EOF
+
+# ---------------------------------------------------------------- fix
+say "check --fix --unsafe-fixes on a fresh copy"
+FIXCOPY=$BENCH/fixcopy
+hyperfine --warmup 0 --runs 3 --style basic --export-json $RESULTS/fix.json \
+    --prepare "rm -rf $FIXCOPY && cp -r $CORPUS $FIXCOPY && rm -f $FIXCOPY/MANIFEST.json" \
+    -n "check --fix --unsafe-fixes" "$SSOT check $FIXCOPY --fix --unsafe-fixes --exit-zero --format concise --no-color"
+python3 - "$CORPUS" "$FIXCOPY" "$SSOT" > $RESULTS/fix-after.txt <<'EOF'
+import ast, filecmp, json, subprocess, sys, collections
+from pathlib import Path
+corpus, copy, ssot = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+changed, broken = [], []
+for path in sorted(copy.rglob("*.py")):
+    original = corpus / path.relative_to(copy)
+    if filecmp.cmp(path, original, shallow=False):
+        continue
+    changed.append(path)
+    try:
+        ast.parse(path.read_bytes())
+    except SyntaxError:
+        broken.append(str(path.relative_to(copy)))
+left = json.loads(subprocess.run([ssot, "check", str(copy), "--exit-zero", "--format", "json", "--no-color"], capture_output=True, text=True).stdout or "[]")
+by_code = collections.Counter(item["code"] for item in left)
+print(f"After the fix: {len(changed)} files changed; {len(changed) - len(broken)} of them parse with CPython's ast ({', '.join(broken[:5]) or 'none broken'}); "
+      f"{len(left)} findings left (" + ", ".join(f"{c} {n}" for c, n in sorted(by_code.items())) + ") — those with no automatic fix.")
+EOF
+
+# ---------------------------------------------------------------- pathological files
+say "worst single files"
+patho_args=()
+for file in $CORPUS/pathological/*.py; do
+    patho_args+=(-n "$(basename "$file")" "$SSOT check $file --exit-zero --format concise --no-color")
+done
+hyperfine --warmup 1 --runs 3 --style basic --export-json $RESULTS/pathological.json "${patho_args[@]}"
+
+# ---------------------------------------------------------------- memory
+say "peak RSS"
+rss() { # name, command...
+    local name=$1; shift
+    /usr/bin/time -v "$@" > /dev/null 2> $RESULTS/time-$name.txt || true
+    printf '%s: peak RSS %s MB, wall %s\n' "$name" \
+        "$(awk -F: '/Maximum resident/ {printf "%.0f", $2/1024}' $RESULTS/time-$name.txt)" \
+        "$(awk '/Elapsed \(wall/ {print $NF}' $RESULTS/time-$name.txt)"
+}
+{
+    echo "Peak RSS (GNU time -v, one run each):"
+    echo
+    echo "- $(rss ssot-lsp $CHECK)"
+    echo "- $(rss ruff $RUFF_CHECK)"
+    echo "- $(rss ast-grep $SG_SCAN)"
+} > $RESULTS/rss.txt
+cat $RESULTS/rss.txt >&2
+
+# ---------------------------------------------------------------- growth
+if [ "$GROWTH" = 1 ]; then
+    for factor in 2 4; do
+        dir=$BENCH/corpus-x$factor
+        say "growth: ${factor}x corpus ($dir)"
+        hyperfine --warmup 1 --runs 2 --style basic --export-json $RESULTS/growth-x$factor.json \
+            -n rg "$RG $dir" \
+            -n ssot-lsp "$SSOT check $dir --exit-zero --format concise --no-color" \
+            -n ruff "$RUFF check --config bench/ruff.toml --select TID251 --no-cache --exit-zero --output-format concise $dir"
+    done
+fi
+
+# ---------------------------------------------------------------- phases
+say "where the time goes (one thread, cargo bench --bench corpus_phases)"
+cargo bench -q -p ssot-lsp --bench corpus_phases -- "$ROOT/$CORPUS" 2>/dev/null | tee $RESULTS/phases.md >&2
+
+if [ "$PROFILE" = 1 ]; then
+    say "perf record of one check"
+    if command -v perf >/dev/null; then
+        perf record -q -g -o $RESULTS/perf.data $CHECK > /dev/null 2>&1 || true
+        perf report -i $RESULTS/perf.data --no-children --sort dso,symbol --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -40 > $RESULTS/perf-top.txt || true
+        cat $RESULTS/perf-top.txt >&2
+    else
+        echo "perf not installed; skipped" >&2
+    fi
+fi
+
+if [ "$CRITERION" = 1 ]; then
+    say "criterion micro-benchmarks (server/benches/engine.rs)"
+    cargo bench -p ssot-lsp --bench engine 2>&1 | grep -E '^[a-z_0-9]+/|time:|thrpt:|check_10k|fix_large|pathological:' | tee $RESULTS/criterion.txt >&2
+fi
+
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> $RESULTS/machine.txt
+say "summary"
+python3 bench/report.py $RESULTS

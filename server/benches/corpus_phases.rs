@@ -1,0 +1,137 @@
+//! Where `ssot-lsp check` spends its time on a corpus, phase by phase, on one
+//! thread (so the figures are CPU time, comparable across machines with
+//! different core counts). Not a criterion benchmark: it prints one table.
+//!
+//!     cargo bench -p ssot-lsp --bench corpus_phases -- target/bench/corpus
+//!
+//! Phases: walk; read every file; prefilter (`RuleSet::may_match_file`);
+//! for the files that pass: scope (`workspace::scope_for`), tree-sitter parse,
+//! query captures, rules (`check_tree`, which runs the query again). Then the
+//! parse rate on a 1-in-20 sample of the files the prefilter skipped, to show
+//! what parsing everything would cost, and the slowest files to parse.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use ssot_lsp::analysis::check_tree;
+use ssot_lsp::rules::RuleSet;
+use ssot_lsp::{syntax, workspace};
+
+fn secs(duration: Duration) -> String {
+    format!("{:.3}", duration.as_secs_f64())
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; the first other argument is the corpus.
+    let corpus = std::env::args()
+        .skip(1)
+        .find(|arg| !arg.starts_with("--"))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench/corpus"));
+    if !corpus.is_dir() {
+        eprintln!("corpus_phases: {} is not a folder (run bench/build_corpus.py)", corpus.display());
+        return;
+    }
+    let corpus = std::fs::canonicalize(&corpus).expect("canonical corpus path");
+    let rules = RuleSet::builtin();
+
+    let started = Instant::now();
+    let (files, _warnings) = workspace::walk(std::slice::from_ref(&corpus), &rules, &corpus);
+    let walk_time = started.elapsed();
+
+    let started = Instant::now();
+    let contents: Vec<(PathBuf, Vec<u8>)> =
+        files.iter().filter_map(|path| std::fs::read(path).ok().map(|bytes| (path.clone(), bytes))).collect();
+    let read_time = started.elapsed();
+    let total_bytes: usize = contents.iter().map(|(_, bytes)| bytes.len()).sum();
+
+    let started = Instant::now();
+    let passing: Vec<bool> = contents.iter().map(|(path, bytes)| rules.may_match_file(path, bytes)).collect();
+    let prefilter_time = started.elapsed();
+    let candidates: Vec<(&PathBuf, &Vec<u8>)> =
+        contents.iter().zip(&passing).filter(|(_, pass)| **pass).map(|((path, bytes), _)| (path, bytes)).collect();
+    let candidate_bytes: usize = candidates.iter().map(|(_, bytes)| bytes.len()).sum();
+
+    let mut scope_time = Duration::ZERO;
+    let mut parse_time = Duration::ZERO;
+    let mut capture_time = Duration::ZERO;
+    let mut check_time = Duration::ZERO;
+    let mut findings = 0;
+    let mut files_with_findings = 0;
+    let mut slowest: Vec<(Duration, usize, PathBuf)> = Vec::new();
+    let mut parser = syntax::new_parser();
+    for (path, bytes) in &candidates {
+        let Ok(text) = std::str::from_utf8(bytes) else { continue };
+        let t = Instant::now();
+        let scope = workspace::scope_for(&rules, &corpus, path);
+        scope_time += t.elapsed();
+        let t = Instant::now();
+        let tree = syntax::parse(&mut parser, text, None).expect("a tree");
+        let parsed = t.elapsed();
+        parse_time += parsed;
+        slowest.push((parsed, bytes.len(), (*path).clone()));
+        let t = Instant::now();
+        let captures = syntax::capture(&tree, text);
+        std::hint::black_box(captures.imports.len());
+        capture_time += t.elapsed();
+        let t = Instant::now();
+        let found = check_tree(&rules, &scope, text, &tree);
+        check_time += t.elapsed();
+        findings += found.len();
+        files_with_findings += usize::from(!found.is_empty());
+    }
+
+    // Parse rate on files the prefilter skipped (1 in 20).
+    let mut sample_bytes = 0;
+    let mut sample_time = Duration::ZERO;
+    for ((path, bytes), pass) in contents.iter().zip(&passing).step_by(20) {
+        if *pass {
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(bytes) else { continue };
+        let t = Instant::now();
+        let _tree = syntax::parse(&mut parser, text, None);
+        let parsed = t.elapsed();
+        sample_time += parsed;
+        sample_bytes += bytes.len();
+        slowest.push((parsed, bytes.len(), path.clone()));
+    }
+    slowest.sort_by_key(|item| std::cmp::Reverse(item.0));
+
+    let mb = |bytes: usize| bytes as f64 / 1e6;
+    let rate = |bytes: usize, time: Duration| mb(bytes) / time.as_secs_f64().max(1e-9);
+    println!("corpus: {} ({} files, {:.1} MB)", corpus.display(), files.len(), mb(total_bytes));
+    println!(
+        "prefilter passes {} of {} files ({:.1}%), {:.1} MB of {:.1} MB ({:.1}% of the bytes)",
+        candidates.len(),
+        files.len(),
+        100.0 * candidates.len() as f64 / files.len().max(1) as f64,
+        mb(candidate_bytes),
+        mb(total_bytes),
+        100.0 * candidate_bytes as f64 / total_bytes.max(1) as f64
+    );
+    println!("findings: {findings} in {files_with_findings} files");
+    println!();
+    println!("| phase (one thread) | seconds | note |");
+    println!("|---|---:|---|");
+    println!("| walk (parallel, `ignore`) | {} | {} files |", secs(walk_time), files.len());
+    println!("| read all files | {} | {:.0} MB/s |", secs(read_time), rate(total_bytes, read_time));
+    println!("| prefilter all files | {} | {:.0} MB/s |", secs(prefilter_time), rate(total_bytes, prefilter_time));
+    println!("| scope_for (candidates) | {} | {} files |", secs(scope_time), candidates.len());
+    println!("| parse (candidates) | {} | {:.1} MB/s |", secs(parse_time), rate(candidate_bytes, parse_time));
+    println!("| query captures (candidates) | {} | |", secs(capture_time));
+    println!("| check_tree (candidates; runs the query again) | {} | |", secs(check_time));
+    println!(
+        "| parse, 1-in-20 sample of skipped files | {} | {:.1} MB/s on {:.1} MB; all skipped files would take ~{:.1} s |",
+        secs(sample_time),
+        rate(sample_bytes, sample_time),
+        mb(sample_bytes),
+        (total_bytes - candidate_bytes) as f64 / 1e6 / rate(sample_bytes, sample_time).max(1e-9)
+    );
+    println!();
+    println!("slowest parses:");
+    for (time, bytes, path) in slowest.iter().take(8) {
+        let shown = path.strip_prefix(&corpus).unwrap_or(path);
+        println!("  {} s  {:>8} bytes  {:.2} MB/s  {}", secs(*time), bytes, rate(*bytes, *time), shown.display());
+    }
+}
