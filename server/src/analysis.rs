@@ -297,7 +297,11 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
 
     /// Every name imported by `record`'s statement that `rule` maps, with its
     /// mapping (names the rule does not know are left out).
-    fn statement_mappings(&self, record: &ImportRecord<'tree>, rule: &Rule) -> Vec<(&ImportRecord<'tree>, NameMapping)> {
+    fn statement_mappings(
+        &self,
+        record: &ImportRecord<'tree>,
+        rule: &Rule,
+    ) -> Vec<(&ImportRecord<'tree>, NameMapping)> {
         self.imports
             .iter()
             .filter(|other| other.statement.id() == record.statement.id())

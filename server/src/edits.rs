@@ -116,7 +116,8 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             let ImportItem::Name { node, .. } = &sibling.item else { return None };
             let (item_text, renames) = self.item_rewrite(sibling, sibling_target, imports)?;
             edits.push(Edit::replace(node.start_byte(), node.end_byte(), item_text));
-            edits.extend(renames.into_iter().map(|(start, end)| Edit::replace(start, end, sibling_target.name.clone())));
+            edits
+                .extend(renames.into_iter().map(|(start, end)| Edit::replace(start, end, sibling_target.name.clone())));
         }
         normalise(edits)
     }

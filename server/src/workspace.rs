@@ -17,9 +17,19 @@ pub fn is_python_file(path: &Path) -> bool {
     path.extension().is_some_and(|ext| ext == "py" || ext == "pyi")
 }
 
-/// A problem met while walking (an unreadable folder, a symlink loop, …).
+/// Whether file contents hold a NUL byte. CPython refuses such source
+/// ("source code cannot contain null bytes"): it is data (a binary file named
+/// `.py`), never checked nor fixed, even when it happens to be valid UTF-8.
+pub fn has_nul_byte(bytes: &[u8]) -> bool {
+    memchr::memchr(0, bytes).is_some()
+}
+
+/// A problem met while walking (an unreadable folder, a symlink that is not
+/// followed, a FIFO named `x.py`, …).
 #[derive(Debug, Clone)]
 pub struct WalkWarning {
+    /// Set for an error on a path the user named (the CLI then exits 2);
+    /// `None` for what was skipped while walking, whose message names the path.
     pub path: Option<PathBuf>,
     pub message: String,
 }
@@ -69,6 +79,9 @@ pub fn walk(paths: &[PathBuf], rules: &RuleSet, root: &Path) -> (Vec<PathBuf>, V
                 let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
                 if is_file && is_python_file(entry_path) {
                     found.lock().expect("walk lock").push(entry_path.to_path_buf());
+                } else if let Some(reason) = skip_reason(&entry) {
+                    let message = format!("{}: skipped: {reason}", relative_to(entry_path, root).display());
+                    warnings.lock().expect("walk lock").push(WalkWarning { path: None, message });
                 }
                 WalkState::Continue
             })
@@ -78,6 +91,32 @@ pub fn walk(paths: &[PathBuf], rules: &RuleSet, root: &Path) -> (Vec<PathBuf>, V
     files.sort();
     files.dedup();
     (files, warnings.into_inner().expect("walk lock"))
+}
+
+/// Why an entry that could have been a Python file is not checked: a
+/// symbolic link (never followed, so links out of the root and link loops
+/// are harmless) named like a Python file or pointing at a folder, or a
+/// FIFO, socket or device named like a Python file (reading one could block).
+/// `None` for everything not worth a warning.
+fn skip_reason(entry: &ignore::DirEntry) -> Option<&'static str> {
+    let kind = entry.file_type()?;
+    let named_python = is_python_file(entry.path());
+    if kind.is_symlink() {
+        if entry.depth() == 0 {
+            return None;
+        }
+        let points_at_folder = std::fs::metadata(entry.path()).map(|target| target.is_dir());
+        return match points_at_folder {
+            Err(_) => Some("a symbolic link that does not resolve (dangling or a loop); links are not followed"),
+            Ok(true) => Some("a symbolic link to a folder; links are not followed"),
+            Ok(false) if named_python => Some("a symbolic link; links are not followed"),
+            Ok(false) => None,
+        };
+    }
+    if named_python && !kind.is_file() && !kind.is_dir() {
+        return Some("not a regular file (a FIFO, socket or device)");
+    }
+    None
 }
 
 /// `path` relative to `base` when it is inside it, else `path` itself, with

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-pub use check::run_check;
+pub use check::{run_check, write_atomically};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -108,6 +108,9 @@ async fn fix_workspace(session: Arc<Session>) -> Result<Value> {
                     return None;
                 }
                 let text = std::fs::read_to_string(path).ok()?;
+                if workspace::has_nul_byte(text.as_bytes()) {
+                    return None;
+                }
                 let scope = workspace::scope_for(rules, &root, path);
                 let (edits, count) = fix_file(rules, &scope, &text, unsafe_fixes, encoding)?;
                 Some((uri, None, edits, count))

@@ -13,7 +13,8 @@
 //! `settings`, `config` (rules, settings changes, watched files),
 //! `documents`, `position`, `diagnostics`, `code_actions`, `commands`,
 //! `hover`, `report` (`ssot/migrationReport`), `workspace_scan`, `guard`
-//! (panics become error answers).
+//! (panics become error answers), `transport` (malformed messages become
+//! error answers instead of ending the server).
 
 mod code_actions;
 mod commands;
@@ -28,6 +29,7 @@ mod report;
 mod server;
 mod session;
 mod settings;
+mod transport;
 mod workspace_scan;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -43,6 +45,7 @@ pub const MIGRATION_REPORT_METHOD: &str = report::METHOD;
 pub fn build_service() -> (LspService<SsotLanguageServer>, ClientSocket) {
     LspService::build(SsotLanguageServer::new)
         .custom_method(report::METHOD, SsotLanguageServer::migration_report)
+        .custom_method(transport::INVALID_MESSAGE_METHOD, SsotLanguageServer::invalid_message)
         .finish()
 }
 
@@ -54,8 +57,25 @@ where
     O: AsyncWrite,
 {
     let (service, socket) = build_service();
-    Server::new(input, output, socket).serve(service).await;
+    // tower-lsp reads only checked, re-framed messages (see `transport`).
+    let (input, input_ended) = transport::CheckedInput::new(input);
+    let server = Server::new(input, output, socket).serve(service);
+    tokio::pin!(server);
+    // Once the input has ended (or `exit` stopped the reading), tower-lsp
+    // still waits for every running handler, and a handler waiting for the
+    // client's answer to a request of the server's would wait forever: the
+    // answer can no longer arrive. Such handlers get a grace period.
+    tokio::select! {
+        () = &mut server => {}
+        _ = async {
+            let _ = input_ended.await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!("stopped with requests to the client unanswered: the client is gone"),
+    }
 }
+
+/// How long handlers may still run once the client's input has ended.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Writes logs to stderr and ignores failures: a client that closed the
 /// server's stderr must not make logging fail (tracing-subscriber reports

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::{
     CodeActionParams, CodeActionResponse, DidChangeConfigurationParams, DidChangeTextDocumentParams,
     DidChangeWatchedFilesParams, DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams,
@@ -15,6 +15,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::report::{MigrationReport, MigrationReportParams};
 use super::session::Session;
+use super::transport::InvalidMessageParams;
 use super::{code_actions, commands, config, diagnostics, documents, guard, hover, lifecycle, report};
 
 /// The ssot-lsp language server: a handle on the shared session.
@@ -35,6 +36,12 @@ impl SsotLanguageServer {
     /// `ssot/migrationReport` (a custom request).
     pub async fn migration_report(&self, params: MigrationReportParams) -> Result<MigrationReport> {
         guard::request(report::METHOD, report::migration_report(self.session(), params)).await
+    }
+
+    /// `$/ssot/invalidMessage`: stands in for a message the client sent that
+    /// could not be read, and answers the error owed for it (see `transport`).
+    pub async fn invalid_message(&self, params: InvalidMessageParams) -> Result<()> {
+        Err(Error { code: ErrorCode::from(params.code), message: params.message.into(), data: None })
     }
 }
 

@@ -32,15 +32,19 @@ pub struct DiskCheck {
     pub findings: Vec<FindingSummary>,
 }
 
-/// Checks one file from disk; `None` when it cannot be read as UTF-8.
+/// Checks one file from disk; `None` when it cannot be read as UTF-8 or is
+/// binary (holds a NUL byte).
 pub fn check_path(rules: &RuleSet, root: &Path, path: &Path, encoding: PositionEncoding) -> Option<DiskCheck> {
     let bytes = std::fs::read(path).ok()?;
+    if workspace::has_nul_byte(&bytes) {
+        return None;
+    }
     if !rules.may_match_file(path, &bytes) {
         return std::str::from_utf8(&bytes).is_ok().then(DiskCheck::default);
     }
     let text = String::from_utf8(bytes).ok()?;
     let scope = workspace::scope_for(rules, root, path);
-    let tree = syntax::parse_text(&text);
+    let tree = syntax::parse_for_check(&text);
     let findings = analysis::check_tree(rules, &scope, &text, &tree);
     if findings.is_empty() {
         return Some(DiskCheck::default());

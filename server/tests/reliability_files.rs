@@ -1,0 +1,559 @@
+//! Reliability of `ssot-lsp check` on hostile files and file systems: line
+//! endings and BOM kept, encodings other than UTF-8 and binary files skipped
+//! untouched with a warning naming them, a 50 MB file, 10,000-deep nesting,
+//! permissions kept, no write over a file that changed on disk, `SIGKILL` in
+//! the middle of a large `--fix` run, and a walk that survives symlinks out
+//! of the root, symlink loops, unreadable files and FIFOs.
+//!
+//! Every test runs the built binary in its own folder under the target
+//! folder, with a timeout, so a hang fails the test instead of the suite.
+
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const FACTORY: &str = "netra_backend.app.websocket_core.websocket_manager_factory";
+
+/// A safe fix: the import and the call are both rewritten.
+const SAFE_SRC: &str = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def handler(ctx):\n    return await create_websocket_manager(ctx)\n";
+const SAFE_FIXED: &str = "from netra_backend.app.websocket_core.websocket_manager import get_websocket_manager\n\n\nasync def handler(ctx):\n    return await get_websocket_manager(ctx)\n";
+
+const IMPORT: &str =
+    "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n";
+const FIXED_IMPORT: &str = "from netra_backend.app.websocket_core.websocket_manager import get_websocket_manager\n";
+
+/// Long enough for a debug build on two cores; a hang fails well before the
+/// suite's own limits.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("a temporary folder")
+}
+
+fn write(root: &Path, relative: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = root.join(relative);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, content).unwrap();
+    path
+}
+
+/// What one run of the binary gave.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn command(dir: &Path, args: &[&str]) -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_ssot-lsp"));
+    command.current_dir(dir).args(args).env("NO_COLOR", "1").timeout(TIMEOUT);
+    command
+}
+
+fn finish(output: std::process::Output) -> Run {
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs the binary in `dir`; panics when it does not end within `TIMEOUT`.
+fn run(dir: &Path, args: &[&str]) -> Run {
+    let output =
+        command(dir, args).output().unwrap_or_else(|error| panic!("ssot-lsp {args:?} did not finish: {error}"));
+    finish(output)
+}
+
+/// Tiny deterministic generator (xorshift64*), so tests need no extra crate
+/// and a failing seed can be replayed.
+struct Random(u64);
+
+impl Random {
+    fn seeded() -> Self {
+        let seed =
+            std::env::var("SSOT_RELIABILITY_SEED").ok().and_then(|seed| seed.parse().ok()).unwrap_or_else(|| {
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+            });
+        eprintln!("random seed: {seed} (replay with SSOT_RELIABILITY_SEED={seed})");
+        Random(seed | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound.max(1)
+    }
+}
+
+/// Every regular file under `root` (relative path → bytes), hidden ones too.
+fn snapshot(root: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in fs::read_dir(&folder).unwrap() {
+            let entry = entry.unwrap();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                pending.push(entry.path());
+            } else if kind.is_file() {
+                files.insert(entry.path().strip_prefix(root).unwrap().to_path_buf(), fs::read(entry.path()).unwrap());
+            }
+        }
+    }
+    files
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for (relative, bytes) in snapshot(from) {
+        write(to, relative.to_str().unwrap(), bytes);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Line endings, BOM, encodings, binary files
+// ---------------------------------------------------------------------------
+
+#[test]
+fn crlf_lone_cr_and_bom_keep_their_shape_through_fix() {
+    let dir = tempdir();
+    type Shape = fn(&str) -> String;
+    let shapes: [(&str, Shape); 5] = [
+        ("lf.py", |text| text.to_string()),
+        ("crlf.py", |text| text.replace('\n', "\r\n")),
+        ("cr.py", |text| text.replace('\n', "\r")),
+        ("bom.py", |text| format!("\u{feff}{text}")),
+        ("bom_crlf.py", |text| format!("\u{feff}{}", text.replace('\n', "\r\n"))),
+    ];
+    for (name, shape) in &shapes {
+        write(dir.path(), name, shape(SAFE_SRC));
+    }
+    let fixed = run(dir.path(), &["check", ".", "--fix"]);
+    assert_eq!(fixed.code, Some(0), "{fixed:?}");
+    for (name, shape) in &shapes {
+        assert_eq!(fs::read_to_string(dir.path().join(name)).unwrap(), shape(SAFE_FIXED), "{name}");
+    }
+    let again = run(dir.path(), &["check", ".", "--fix"]);
+    assert_eq!(again.code, Some(0), "{again:?}");
+    assert!(again.stdout.contains("Fixed 0 findings in 0 files"), "a second run fixes nothing: {again:?}");
+    for (name, shape) in &shapes {
+        assert_eq!(fs::read_to_string(dir.path().join(name)).unwrap(), shape(SAFE_FIXED), "{name} after a second run");
+    }
+}
+
+#[test]
+fn a_latin1_file_with_non_utf8_bytes_is_skipped_untouched_and_an_ascii_one_is_fixed() {
+    let dir = tempdir();
+    let cookie = "# -*- coding: latin-1 -*-\n";
+    let mut latin = format!("{cookie}{IMPORT}").into_bytes();
+    latin.extend_from_slice(b"greeting = 'caf\xe9'\nmanager = create_websocket_manager(None)\n");
+    write(dir.path(), "latin.py", &latin);
+    write(dir.path(), "ascii_cookie.py", format!("{cookie}{SAFE_SRC}"));
+    let fixed = run(dir.path(), &["check", ".", "--fix"]);
+    assert_eq!(fixed.code, Some(0), "a skipped file is not an error: {fixed:?}");
+    assert_eq!(fs::read(dir.path().join("latin.py")).unwrap(), latin, "the latin-1 file is untouched");
+    let offset = latin.iter().position(|&byte| byte == 0xe9).unwrap();
+    let expected = format!(
+        "warning: latin.py: skipped: not valid UTF-8 at byte {offset} (line 3, column 16); the file declares `coding: latin-1`, and only UTF-8 files are checked or fixed"
+    );
+    assert!(fixed.stderr.lines().any(|line| line == expected), "expected {expected:?} in {}", fixed.stderr);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("ascii_cookie.py")).unwrap(),
+        format!("{cookie}{SAFE_FIXED}"),
+        "an ASCII file with a cookie is fixed and keeps its cookie"
+    );
+}
+
+#[test]
+fn invalid_utf8_and_binary_files_are_skipped_untouched_with_a_warning_naming_them() {
+    let dir = tempdir();
+    let mut invalid = IMPORT.as_bytes().to_vec();
+    invalid.extend_from_slice(b"s = '\xff\xfe'\n");
+    write(dir.path(), "invalid.py", &invalid);
+    // Random bytes (almost surely invalid UTF-8) with a deprecated path inside,
+    // so the prefilter lets the file through to the decoding.
+    let mut random = Random(0x5eed);
+    let mut binary: Vec<u8> = (0..8192).map(|_| random.next() as u8).collect();
+    binary.splice(4096..4096, IMPORT.bytes());
+    write(dir.path(), "binary.py", &binary);
+    // Valid UTF-8 with NUL bytes: CPython refuses it, so it must not be fixed.
+    let nul = format!("\0\0\0{IMPORT}\0\0").into_bytes();
+    write(dir.path(), "nul.py", &nul);
+    // A binary file without any deprecated path is not even decoded.
+    let quiet: Vec<u8> = (0..4096).map(|index| (index * 7 % 256) as u8).collect();
+    write(dir.path(), "quiet.py", &quiet);
+    write(dir.path(), "ok.py", SAFE_SRC);
+
+    let fixed = run(dir.path(), &["check", ".", "--fix"]);
+    assert_eq!(fixed.code, Some(0), "{fixed:?}");
+    assert_eq!(fs::read(dir.path().join("invalid.py")).unwrap(), invalid);
+    assert_eq!(fs::read(dir.path().join("binary.py")).unwrap(), binary);
+    assert_eq!(fs::read(dir.path().join("nul.py")).unwrap(), nul);
+    assert_eq!(fs::read(dir.path().join("quiet.py")).unwrap(), quiet);
+    assert_eq!(fs::read_to_string(dir.path().join("ok.py")).unwrap(), SAFE_FIXED);
+    let invalid_at = IMPORT.len() + 5;
+    assert!(
+        fixed.stderr.contains(&format!(
+            "warning: invalid.py: skipped: not valid UTF-8 at byte {invalid_at} (line 2, column 6)\n"
+        )),
+        "{}",
+        fixed.stderr
+    );
+    assert!(
+        fixed.stderr.contains("warning: binary.py: skipped: a NUL byte at")
+            || fixed.stderr.contains("warning: binary.py: skipped: not valid UTF-8 at"),
+        "{}",
+        fixed.stderr
+    );
+    assert!(
+        fixed.stderr.contains("warning: nul.py: skipped: a NUL byte at byte 0: not Python source (a binary file?)"),
+        "{}",
+        fixed.stderr
+    );
+    assert!(!fixed.stderr.contains("quiet.py"), "a file the prefilter rules out is not decoded: {}", fixed.stderr);
+}
+
+// ---------------------------------------------------------------------------
+// Size and depth
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_50_mb_file_is_fixed_without_damage() {
+    // Mostly comment lines (one long run: the case tree-sitter-python parses
+    // in quadratic time unless `syntax::parse_for_check` blanks it), a
+    // docstring, and a deprecated import at each end.
+    let comment = "# filler comment to make the file large; nothing to see here, only bytes to read\n";
+    let comments = comment.repeat(45 * 1024 * 1024 / comment.len());
+    let docstring = format!("\"\"\"\n{}\"\"\"\n", "filler text in a docstring\n".repeat(5 * 1024 * 1024 / 27 + 1));
+    let source = format!("{IMPORT}{comments}{docstring}manager = create_websocket_manager(None)\n");
+    let expected = format!("{FIXED_IMPORT}{comments}{docstring}manager = get_websocket_manager(None)\n");
+    assert!(source.len() > 50 * 1024 * 1024);
+    let dir = tempdir();
+    write(dir.path(), "big.py", &source);
+    let started = Instant::now();
+    let checked = run(dir.path(), &["check", "big.py"]);
+    assert_eq!(checked.code, Some(1), "{checked:?}");
+    assert!(checked.stdout.contains("big.py:1:72: SSOT001"), "{}", checked.stdout);
+    let fixed = run(dir.path(), &["check", "big.py", "--fix"]);
+    assert_eq!(fixed.code, Some(0), "{fixed:?}");
+    eprintln!("50 MB file: check and fix took {:?}", started.elapsed());
+    let after = fs::read_to_string(dir.path().join("big.py")).unwrap();
+    assert!(after == expected, "the fixed 50 MB file differs from the expected text");
+}
+
+#[test]
+fn ten_thousand_deep_nesting_neither_crashes_nor_corrupts() {
+    let depth = 10_000;
+    let cases: Vec<(&str, String)> = vec![
+        ("parentheses.py", format!("x = {}1{}\n", "(".repeat(depth), ")".repeat(depth))),
+        ("brackets.py", format!("x = {}{}\n", "[".repeat(depth), "]".repeat(depth))),
+        ("calls.py", format!("x = {}{}\n", "f(".repeat(depth), ")".repeat(depth))),
+        ("mixed.py", format!("x = {}0{}\n", "[{'k': (".repeat(depth / 3), ",)}]".repeat(depth / 3))),
+        ("unclosed.py", format!("x = {}\n", "(".repeat(depth))),
+        ("unopened.py", format!("x = 1{}\n", ")".repeat(depth))),
+    ];
+    let dir = tempdir();
+    for (name, body) in &cases {
+        write(dir.path(), name, format!("{IMPORT}{body}manager = create_websocket_manager(None)\n"));
+    }
+    // Nested `if`s: each level one space deeper (10,000 levels would be a
+    // 50 MB file of indentation; 2,000 already exceeds CPython's own limit).
+    let mut ifs = String::from(IMPORT);
+    for level in 0..2_000 {
+        ifs.push_str(&format!("{}if x:\n", " ".repeat(level)));
+    }
+    ifs.push_str(&format!("{}y = create_websocket_manager(None)\n", " ".repeat(2_000)));
+    write(dir.path(), "ifs.py", &ifs);
+    // Nested calls of the deprecated name itself: every level is a finding's
+    // reference. FIXME: the analysis is superlinear in the nesting depth here
+    // (1,000 levels take about 0.6 s, 2,000 about 2 s, 10,000 over a minute
+    // in a debug build): `Node::parent()` walks from the root, and it is
+    // called per ancestor of per reference. Kept at 1,000 levels.
+    let deep_calls = format!("{IMPORT}x = {}{}\n", "create_websocket_manager(".repeat(1_000), ")".repeat(1_000));
+    write(dir.path(), "deprecated_calls.py", &deep_calls);
+    let before = snapshot(dir.path());
+
+    let fixed = run(dir.path(), &["check", ".", "--fix"]);
+    assert!(matches!(fixed.code, Some(0) | Some(1)), "no crash: {fixed:?}");
+    for (name, body) in &cases {
+        let after = fs::read_to_string(dir.path().join(name)).unwrap();
+        let original = String::from_utf8(before[Path::new(name)].clone()).unwrap();
+        let expected = format!("{FIXED_IMPORT}{body}manager = get_websocket_manager(None)\n");
+        // A file that does not parse keeps its errors; the fix loop may still
+        // fix it (it adds none) or leave it: never anything else.
+        assert!(after == expected || after == original, "{name} was damaged");
+        if !name.starts_with("un") {
+            assert!(after == expected, "{name} parses and is fixed");
+        }
+    }
+    assert_eq!(
+        fs::read_to_string(dir.path().join("ifs.py")).unwrap(),
+        ifs.replace(IMPORT, FIXED_IMPORT).replace("y = create_websocket_manager", "y = get_websocket_manager")
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("deprecated_calls.py")).unwrap(),
+        deep_calls.replace(IMPORT, FIXED_IMPORT).replace("create_websocket_manager(", "get_websocket_manager(")
+    );
+    let again = run(dir.path(), &["check", ".", "--fix"]);
+    assert!(matches!(again.code, Some(0) | Some(1)), "{again:?}");
+    assert!(again.stdout.contains("Fixed 0 findings in 0 files"), "a second run fixes nothing: {}", again.stdout);
+}
+
+// ---------------------------------------------------------------------------
+// Writes: permissions, files changed on disk, SIGKILL
+// ---------------------------------------------------------------------------
+
+#[test]
+fn fix_keeps_permissions() {
+    let dir = tempdir();
+    let modes = [("script.py", 0o755), ("private.py", 0o600), ("read_only.py", 0o444), ("group.py", 0o664)];
+    for (name, mode) in modes {
+        let path = write(dir.path(), name, SAFE_SRC);
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let fixed = run(dir.path(), &["check", ".", "--fix"]);
+    assert_eq!(fixed.code, Some(0), "{fixed:?}");
+    for (name, mode) in modes {
+        let path = dir.path().join(name);
+        assert_eq!(fs::read_to_string(&path).unwrap(), SAFE_FIXED, "{name}");
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, mode, "{name} keeps its mode");
+    }
+    let leftovers: Vec<_> =
+        snapshot(dir.path()).into_keys().filter(|path| !path.to_str().unwrap().ends_with(".py")).collect();
+    assert!(leftovers.is_empty(), "no temporary file left: {leftovers:?}");
+}
+
+#[test]
+fn write_atomically_replaces_the_file_it_read_and_nothing_else() {
+    let dir = tempdir();
+    let path = write(dir.path(), "a.py", SAFE_SRC);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    ssot_lsp::cli::write_atomically(&path, SAFE_SRC, SAFE_FIXED).expect("the file is as it was read");
+    assert_eq!(fs::read_to_string(&path).unwrap(), SAFE_FIXED);
+    assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, 0o640);
+
+    // Someone saved the file between the read and the write.
+    let edited = format!("{SAFE_SRC}# edited by someone else\n");
+    fs::write(&path, &edited).unwrap();
+    let error = ssot_lsp::cli::write_atomically(&path, SAFE_SRC, SAFE_FIXED).expect_err("the file changed on disk");
+    assert!(format!("{error:#}").contains("changed on disk"), "{error:#}");
+    assert_eq!(fs::read_to_string(&path).unwrap(), edited, "the other writer's text is kept");
+    let names: Vec<_> = snapshot(dir.path()).into_keys().collect();
+    assert_eq!(names, [PathBuf::from("a.py")], "the refused temporary file is removed");
+
+    // The file was deleted meanwhile: an error, and nothing is created.
+    fs::remove_file(&path).unwrap();
+    assert!(ssot_lsp::cli::write_atomically(&path, SAFE_SRC, SAFE_FIXED).is_err());
+    assert!(snapshot(dir.path()).is_empty());
+}
+
+/// A file with several findings of several rules, made different per index so
+/// a file swapped with another would show.
+fn sigkill_source(index: usize) -> String {
+    let filler = format!("# file {index}\n\"\"\"{}\"\"\"\n", "padding so writes take a little time\n".repeat(200));
+    format!(
+        "{filler}from {FACTORY} import (\n    create_websocket_manager,\n    create_defensive_user_execution_context,\n)\nfrom netra_backend.app.websocket_core import create_websocket_manager as make_{index}\n\n\nasync def handler_{index}(ctx):\n    first = await create_websocket_manager(ctx)\n    second = make_{index}(ctx)\n    return first, second, create_defensive_user_execution_context(ctx)\n"
+    )
+}
+
+#[test]
+fn sigkill_during_a_large_fix_leaves_every_file_original_or_fully_fixed() {
+    const FILES: usize = 300;
+    let originals = tempdir();
+    for index in 0..FILES {
+        write(originals.path(), &format!("pkg{}/module_{index}.py", index % 10), sigkill_source(index));
+    }
+    let original = snapshot(originals.path());
+
+    // The fully fixed version of every file, from an uninterrupted run.
+    let reference = tempdir();
+    copy_tree(originals.path(), reference.path());
+    let started = Instant::now();
+    let complete = run(reference.path(), &["check", ".", "--fix"]);
+    let full_run = started.elapsed();
+    assert!(matches!(complete.code, Some(0) | Some(1)), "{complete:?}");
+    let fixed = snapshot(reference.path());
+    assert_eq!(fixed.len(), FILES, "no stray file after a complete run");
+    assert!(fixed.iter().all(|(path, bytes)| *bytes != original[path]), "every file has something to fix");
+
+    let mut random = Random::seeded();
+    let mut partial_rounds = 0;
+    for round in 0..5 {
+        let work = tempdir();
+        copy_tree(originals.path(), work.path());
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ssot-lsp"))
+            .current_dir(work.path())
+            .args(["check", ".", "--fix"])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let delay = Duration::from_micros(random.below(full_run.as_micros() as u64 * 11 / 10));
+        std::thread::sleep(delay);
+        child.kill().unwrap(); // SIGKILL on Unix
+        let status = child.wait().unwrap();
+
+        let after = snapshot(work.path());
+        let mut fixed_count = 0;
+        let mut leftovers = Vec::new();
+        for (path, bytes) in &after {
+            match original.get(path) {
+                Some(before) if bytes == before => {}
+                Some(_) => {
+                    assert!(
+                        *bytes == fixed[path],
+                        "round {round}: {} is neither original nor fully fixed",
+                        path.display()
+                    );
+                    fixed_count += 1;
+                }
+                None => leftovers.push(path.clone()),
+            }
+        }
+        assert!(original.keys().all(|path| after.contains_key(path)), "round {round}: a file vanished");
+        // A temporary file of a write the kill interrupted may stay behind:
+        // hidden, named `.ssot-fix-*`, never a `.py` the walk would pick up.
+        for leftover in &leftovers {
+            let name = leftover.file_name().unwrap().to_str().unwrap();
+            assert!(name.starts_with(".ssot-fix-"), "round {round}: unexpected file {}", leftover.display());
+        }
+        eprintln!(
+            "round {round}: killed after {delay:?} ({status}): {fixed_count}/{FILES} fixed, {} temporary files left",
+            leftovers.len()
+        );
+        if fixed_count > 0 && fixed_count < FILES {
+            partial_rounds += 1;
+        }
+        // Running again finishes the job.
+        let resumed = run(work.path(), &["check", ".", "--fix"]);
+        assert!(matches!(resumed.code, Some(0) | Some(1)), "{resumed:?}");
+        for (path, bytes) in &fixed {
+            assert!(
+                fs::read(work.path().join(path)).unwrap() == *bytes,
+                "round {round}: {} after resuming",
+                path.display()
+            );
+        }
+    }
+    eprintln!("{partial_rounds}/5 rounds were killed in the middle of the writes (full run: {full_run:?})");
+}
+
+// ---------------------------------------------------------------------------
+// The walk: symlinks, loops, unreadable files, FIFOs
+// ---------------------------------------------------------------------------
+
+#[test]
+fn symlinks_out_of_the_root_and_loops_are_not_followed_and_are_reported() {
+    let base = tempdir();
+    let root = base.path().join("root");
+    let outside = base.path().join("outside");
+    write(&root, "inside.py", SAFE_SRC);
+    write(&outside, "evil.py", SAFE_SRC);
+    std::os::unix::fs::symlink(outside.join("evil.py"), root.join("link.py")).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("linked_folder")).unwrap();
+    std::os::unix::fs::symlink(&root, root.join("loop")).unwrap();
+    fs::create_dir_all(root.join("sub")).unwrap();
+    std::os::unix::fs::symlink("..", root.join("sub/up")).unwrap();
+    std::os::unix::fs::symlink("self.py", root.join("self.py")).unwrap();
+    std::os::unix::fs::symlink("missing.py", root.join("dangling.py")).unwrap();
+
+    let fixed = run(&root, &["check", ".", "--fix"]);
+    assert_eq!(fixed.code, Some(0), "{fixed:?}");
+    assert_eq!(fs::read_to_string(root.join("inside.py")).unwrap(), SAFE_FIXED);
+    assert_eq!(fs::read_to_string(outside.join("evil.py")).unwrap(), SAFE_SRC, "nothing outside the root is touched");
+    assert!(fixed.stdout.contains("Fixed 1 finding in 1 file."), "{}", fixed.stdout);
+    let warnings: Vec<&str> = fixed.stderr.lines().collect();
+    for (name, reason) in [
+        ("link.py", "a symbolic link; links are not followed"),
+        ("linked_folder", "a symbolic link to a folder; links are not followed"),
+        ("loop", "a symbolic link to a folder; links are not followed"),
+        ("sub/up", "a symbolic link to a folder; links are not followed"),
+        ("self.py", "a symbolic link that does not resolve (dangling or a loop); links are not followed"),
+        ("dangling.py", "a symbolic link that does not resolve (dangling or a loop); links are not followed"),
+    ] {
+        let expected = format!("warning: {name}: skipped: {reason}");
+        assert!(warnings.contains(&expected.as_str()), "expected {expected:?} in {warnings:?}");
+    }
+    assert_eq!(warnings.iter().filter(|line| line.starts_with("warning:")).count(), 6, "{warnings:?}");
+}
+
+/// Whether this process runs as root (who can read a file with mode 000).
+fn running_as_root() -> bool {
+    fs::metadata("/proc/self").map(|metadata| metadata.uid() == 0).unwrap_or(false)
+}
+
+#[test]
+fn unreadable_files_and_folders_are_reported_and_the_rest_is_checked() {
+    let dir = tempdir();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let readable = write(dir.path(), "ok.py", SAFE_SRC);
+    let secret = write(dir.path(), "secret.py", SAFE_SRC);
+    let locked_file = write(dir.path(), "locked/inner.py", SAFE_SRC);
+    fs::set_permissions(&readable, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::set_permissions(&locked_file, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o000)).unwrap();
+    fs::set_permissions(dir.path().join("locked"), fs::Permissions::from_mode(0o000)).unwrap();
+
+    let mut command = command(dir.path(), &["check", "."]);
+    if running_as_root() {
+        // Root reads mode-000 files: that run proves nothing about them, so
+        // run the check as `nobody`, for whom they are really unreadable.
+        let as_root = run(dir.path(), &["check", "."]);
+        assert_eq!(as_root.code, Some(1), "root reads everything: {as_root:?}");
+        assert_eq!(as_root.stdout.matches("SSOT001").count(), 3, "{}", as_root.stdout);
+        use std::os::unix::process::CommandExt;
+        let mut inner = std::process::Command::new(env!("CARGO_BIN_EXE_ssot-lsp"));
+        inner.current_dir(dir.path()).args(["check", "."]).env("NO_COLOR", "1").uid(65534).gid(65534);
+        command = assert_cmd::Command::from_std(inner);
+        command.timeout(TIMEOUT);
+    }
+    let checked = finish(command.output().expect("the check finishes"));
+    assert_eq!(checked.code, Some(2), "an unreadable file is an error: {checked:?}");
+    assert!(checked.stdout.contains("ok.py:1:72: SSOT001"), "the readable file is still checked: {}", checked.stdout);
+    assert!(checked.stderr.contains("warning: secret.py: cannot read: Permission denied"), "{}", checked.stderr);
+    assert!(
+        checked
+            .stderr
+            .lines()
+            .any(|line| line.starts_with("warning:") && line.contains("locked") && line.contains("Permission denied")),
+        "{}",
+        checked.stderr
+    );
+    fs::set_permissions(dir.path().join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_fifo_named_py_is_skipped_without_blocking() {
+    let dir = tempdir();
+    write(dir.path(), "ok.py", SAFE_SRC);
+    let fifo = dir.path().join("x.py");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    // Walked into: skipped with a warning, the rest fixed.
+    let walked = run(dir.path(), &["check", ".", "--fix"]);
+    assert_eq!(walked.code, Some(0), "{walked:?}");
+    assert!(
+        walked.stderr.contains("warning: x.py: skipped: not a regular file (a FIFO, socket or device)"),
+        "{}",
+        walked.stderr
+    );
+    assert_eq!(fs::read_to_string(dir.path().join("ok.py")).unwrap(), SAFE_FIXED);
+    // Named on the command line: the same.
+    let named = run(dir.path(), &["check", "x.py"]);
+    assert_eq!(named.code, Some(0), "{named:?}");
+    assert!(named.stderr.contains("x.py: skipped: not a regular file"), "{}", named.stderr);
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO is left as it was");
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs each cargo-fuzz target of ssot-lsp (server/fuzz) for a bounded time
+# and prints libFuzzer's figures: executions, time, crashes.
+#
+#   tests/fuzz.sh                      # every target, 20 s each
+#   FUZZ_SECONDS=600 tests/fuzz.sh jsonrpc   # one target, longer
+#
+# Installs cargo-fuzz (from crates.io) when it is missing. Only the stable
+# toolchain is installed here, so RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its
+# nightly flags (-Zsanitizer=address). Each target starts from its seeds
+# (server/fuzz/seeds/<target>, and the form fixtures for fix_engine) in a
+# working corpus under server/fuzz/corpus/, which later runs reuse; crashes
+# land in server/fuzz/artifacts/<target>/. Exits 1 when a target crashed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds="${FUZZ_SECONDS:-20}"
+if [ "$#" -gt 0 ]; then targets=("$@"); else targets=(fix_engine incremental_edits jsonrpc); fi
+
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "== cargo install cargo-fuzz --locked"
+  cargo install cargo-fuzz --locked
+fi
+export RUSTC_BOOTSTRAP=1
+
+cd server/fuzz
+echo "== cargo fuzz build"
+cargo fuzz build
+
+mkdir -p artifacts
+failed=()
+summary=()
+for target in "${targets[@]}"; do
+  corpus="corpus/$target"
+  mkdir -p "$corpus"
+  if [ -d "seeds/$target" ]; then cp -n "seeds/$target"/* "$corpus"/ || true; fi
+  if [ "$target" = fix_engine ]; then cp -n ../tests/fixtures/forms/*.py "$corpus"/ || true; fi
+  flags=(-max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1)
+  if [ -f "dict/$target.dict" ]; then flags+=(-dict="dict/$target.dict"); fi
+  log="artifacts/$target.log"
+  echo "== cargo fuzz run $target (${seconds} s)"
+  marker="artifacts/.$target.started"
+  touch "$marker"
+  status=0
+  cargo fuzz run "$target" "$corpus" -- "${flags[@]}" >"$log" 2>&1 || status=$?
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
+  speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
+  coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || true)
+  corpus_size=$(find "$corpus" -type f | wc -l)
+  crashes=$(find "artifacts/$target" -type f -newer "$marker" 2>/dev/null | wc -l)
+  line="$target: ${runs:-?} executions in ${seconds} s (${speed:-?}/s), coverage ${coverage:-?}, corpus ${corpus_size}, exit ${status}, ${crashes} new crash files"
+  echo "$line"
+  summary+=("$line")
+  if [ "$status" -ne 0 ]; then
+    failed+=("$target")
+    grep -m 5 -E 'panicked|ERROR|SUMMARY|Test unit written' "$log" || true
+  fi
+done
+
+echo "== fuzz summary"
+printf '%s\n' "${summary[@]}"
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "tests/fuzz.sh: crashes in ${failed[*]} (see server/fuzz/artifacts/)" >&2
+  exit 1
+fi
+echo "${#targets[@]} passed, 0 failed"
