@@ -43,8 +43,8 @@ impl Suppressions {
 }
 
 /// The statement holding a node: its ancestor whose parent is a block or the
-/// module.
-fn statement_of(node: Node<'_>) -> Node<'_> {
+/// module. An ignore comment on this statement's first line covers the node.
+pub fn statement_of(node: Node<'_>) -> Node<'_> {
     let mut current = node;
     while let Some(parent) = current.parent() {
         if matches!(parent.kind(), "module" | "block") {

@@ -22,7 +22,7 @@ use super::session::Session;
 use crate::finding::{Applicability, Edit};
 use crate::fix::{fix_text, minimal_edit, FixOptions};
 use crate::rules::{FileScope, RuleSet};
-use crate::suppression::parse_ignore_comment;
+use crate::suppression::{parse_ignore_comment, statement_of};
 use crate::syntax::node_text;
 
 /// The kind of the fix-all source action.
@@ -236,19 +236,6 @@ fn ancestor_or_self<'tree>(node: Node<'tree>, kind: &str) -> Option<Node<'tree>>
         current = candidate.parent();
     }
     None
-}
-
-/// The statement holding a node: its ancestor whose parent is a block or the
-/// module (the same rule the suppression check uses).
-fn statement_of(node: Node<'_>) -> Node<'_> {
-    let mut current = node;
-    while let Some(parent) = current.parent() {
-        if matches!(parent.kind(), "module" | "block") {
-            return current;
-        }
-        current = parent;
-    }
-    current
 }
 
 #[cfg(test)]
