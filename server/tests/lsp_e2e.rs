@@ -3,12 +3,14 @@
 //! Content-Length framing, compares whole messages where practical, answers
 //! the server's own requests, and ends every test with shutdown/exit.
 
+mod common;
+use common::read_message;
 use std::collections::VecDeque;
 use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::task::JoinHandle;
 
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -22,29 +24,6 @@ const FIXED_SNIPPET: &str = "from netra_backend.app.websocket_core.websocket_man
 // ---------------------------------------------------------------------------
 // Framing
 // ---------------------------------------------------------------------------
-
-/// Reads one framed message: headers up to an empty line, then exactly
-/// Content-Length bytes of JSON. `None` at end of stream.
-async fn read_message<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> Option<Value> {
-    let mut content_length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).await.ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':').expect("a header line has a colon");
-        if name.eq_ignore_ascii_case("content-length") {
-            content_length = Some(value.trim().parse::<usize>().expect("a numeric Content-Length"));
-        }
-    }
-    let mut body = vec![0; content_length.expect("every message has a Content-Length header")];
-    reader.read_exact(&mut body).await.ok()?;
-    Some(serde_json::from_slice(&body).expect("the body is JSON"))
-}
 
 async fn write_message<W: tokio::io::AsyncWrite + Unpin>(writer: &mut W, message: &Value) {
     let body = serde_json::to_string(message).unwrap();

@@ -11,11 +11,13 @@
 //! A reader task drains everything the server writes into a channel, so the
 //! server never blocks on a full pipe however many notifications it sends.
 
+mod common;
+use common::read_message;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
+use tokio::io::{AsyncWriteExt, BufReader, DuplexStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -31,28 +33,6 @@ const SNIPPET: &str = "from netra_backend.app.websocket_core.websocket_manager_f
 // ---------------------------------------------------------------------------
 // Framing and the test client
 // ---------------------------------------------------------------------------
-
-/// Reads one framed message; `None` at the end of the stream.
-async fn read_message<R: AsyncBufRead + Unpin>(reader: &mut R) -> Option<Value> {
-    let mut content_length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).await.ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':').expect("a header line has a colon");
-        if name.eq_ignore_ascii_case("content-length") {
-            content_length = Some(value.trim().parse::<usize>().expect("a numeric Content-Length"));
-        }
-    }
-    let mut body = vec![0; content_length.expect("every message has a Content-Length header")];
-    reader.read_exact(&mut body).await.ok()?;
-    Some(serde_json::from_slice(&body).expect("the server writes JSON"))
-}
 
 fn frame(body: &[u8]) -> Vec<u8> {
     let mut framed = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
