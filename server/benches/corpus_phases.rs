@@ -5,15 +5,18 @@
 //!     cargo bench -p ssot-lsp --bench corpus_phases -- target/bench/corpus
 //!
 //! Phases: walk; read every file; prefilter (`RuleSet::may_match_file`);
-//! for the files that pass: scope (`workspace::scope_for`), tree-sitter parse,
-//! query captures, rules (`check_tree`, which runs the query again). Then the
+//! for the files that pass: scope (`workspace::scope_for`), tree-sitter parse
+//! of the whole file, query captures, rules (`check_tree`); then the skeleton
+//! path `check` takes (`analysis::skeleton_tree` and `check_tree` on it), with
+//! the files whose skeleton fell back to a full parse and any file whose
+//! findings differ from the full check. Then the
 //! parse rate on a 1-in-20 sample of the files the prefilter skipped, to show
 //! what parsing everything would cost, and the slowest files to parse.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use ssot_lsp::analysis::check_tree;
+use ssot_lsp::analysis::{check_tree, skeleton_tree};
 use ssot_lsp::rules::RuleSet;
 use ssot_lsp::{syntax, workspace};
 
@@ -56,6 +59,10 @@ fn main() {
     let mut parse_time = Duration::ZERO;
     let mut capture_time = Duration::ZERO;
     let mut check_time = Duration::ZERO;
+    let mut skeleton_time = Duration::ZERO;
+    let mut skeleton_check_time = Duration::ZERO;
+    let mut skeleton_fallbacks = Vec::new();
+    let mut skeleton_mismatches = Vec::new();
     let mut findings = 0;
     let mut files_with_findings = 0;
     let mut slowest: Vec<(Duration, usize, PathBuf)> = Vec::new();
@@ -66,7 +73,7 @@ fn main() {
         let scope = workspace::scope_for(&rules, &corpus, path);
         scope_time += t.elapsed();
         let t = Instant::now();
-        let tree = syntax::parse(&mut parser, text, None).expect("a tree");
+        let tree = syntax::parse_for_check(text);
         let parsed = t.elapsed();
         parse_time += parsed;
         slowest.push((parsed, bytes.len(), (*path).clone()));
@@ -79,6 +86,20 @@ fn main() {
         check_time += t.elapsed();
         findings += found.len();
         files_with_findings += usize::from(!found.is_empty());
+
+        let t = Instant::now();
+        let skeleton = skeleton_tree(&rules, &scope, text);
+        skeleton_time += t.elapsed();
+        let Some(skeleton) = skeleton else {
+            skeleton_fallbacks.push((*path).clone());
+            continue;
+        };
+        let t = Instant::now();
+        let from_skeleton = check_tree(&rules, &scope, text, &skeleton);
+        skeleton_check_time += t.elapsed();
+        if from_skeleton != found {
+            skeleton_mismatches.push((*path).clone());
+        }
     }
 
     // Parse rate on files the prefilter skipped (1 in 20).
@@ -120,7 +141,17 @@ fn main() {
     println!("| scope_for (candidates) | {} | {} files |", secs(scope_time), candidates.len());
     println!("| parse (candidates) | {} | {:.1} MB/s |", secs(parse_time), rate(candidate_bytes, parse_time));
     println!("| query captures (candidates) | {} | |", secs(capture_time));
-    println!("| check_tree (candidates; runs the query again) | {} | |", secs(check_time));
+    println!("| check_tree (candidates) | {} | |", secs(check_time));
+    println!(
+        "| skeleton: lex, blank, parse (candidates; what `check` does) | {} | {} fell back to a full parse |",
+        secs(skeleton_time),
+        skeleton_fallbacks.len()
+    );
+    println!(
+        "| check_tree on skeletons | {} | {} files differ from the full check |",
+        secs(skeleton_check_time),
+        skeleton_mismatches.len()
+    );
     println!(
         "| parse, 1-in-20 sample of skipped files | {} | {:.1} MB/s on {:.1} MB; all skipped files would take ~{:.1} s |",
         secs(sample_time),
@@ -128,6 +159,11 @@ fn main() {
         mb(sample_bytes),
         (total_bytes - candidate_bytes) as f64 / 1e6 / rate(sample_bytes, sample_time).max(1e-9)
     );
+    for (label, paths) in [("fell back", &skeleton_fallbacks), ("DIFFER", &skeleton_mismatches)] {
+        for path in paths.iter().take(10) {
+            println!("skeleton {label}: {}", path.strip_prefix(&corpus).unwrap_or(path).display());
+        }
+    }
     println!();
     println!("slowest parses:");
     for (time, bytes, path) in slowest.iter().take(8) {

@@ -13,6 +13,7 @@ use tree_sitter::{Node, Tree};
 use crate::edits::ImportEditor;
 use crate::finding::{Applicability, Finding, Fix};
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule, RuleKind, RuleSet};
+use crate::skeleton;
 use crate::suppression::Suppressions;
 use crate::syntax::{self, field_children, node_text, Captures};
 
@@ -35,6 +36,70 @@ const PATH_TAKING_CALLEES: &[&str] = &[
 pub fn check_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding> {
     let tree = syntax::parse_for_check(text);
     check_tree(rules, scope, text, &tree)
+}
+
+/// The findings `check_text` gives, for less: the tree is parsed from a
+/// skeleton of the text (`skeleton`) holding the statements findings can come
+/// from, the imports, and every line naming what those imports bind (a second
+/// look once the imports are read). Fixes are built on that tree too; they
+/// are the same because every statement a fix reads is in the skeleton.
+/// When a skeleton does not parse cleanly, the whole text is parsed.
+pub fn scan_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding> {
+    match skeleton_tree(rules, scope, text) {
+        Some(tree) => check_tree(rules, scope, text, &tree),
+        None => check_text(rules, scope, text),
+    }
+}
+
+/// The tree of the skeleton `scan_text` checks, or `None` when the skeleton
+/// does not parse cleanly.
+pub fn skeleton_tree(rules: &RuleSet, scope: &FileScope, text: &str) -> Option<Tree> {
+    let structure = skeleton::LineStructure::of(text);
+    let (needles, mut words) = rules.skeleton_terms();
+    let wanted = structure.lines_holding(text, &needles, &words);
+    let keep = structure.closure(&wanted);
+    let tree = parse_skeleton(&structure, text, &keep)?;
+    let bound = bindings_into_rules(rules, scope, text, &tree);
+    if structure.lines_holding(text, &[], &bound).into_iter().all(|line| keep[line]) {
+        return Some(tree);
+    }
+    words.extend(bound);
+    let wanted = structure.lines_holding(text, &needles, &words);
+    parse_skeleton(&structure, text, &structure.closure(&wanted))
+}
+
+fn parse_skeleton(structure: &skeleton::LineStructure, text: &str, keep: &[bool]) -> Option<Tree> {
+    let tree = syntax::parse_ranges(text, &structure.kept_ranges(keep));
+    (!tree.root_node().has_error()).then_some(tree)
+}
+
+/// Names bound by imports of anything on a rule's path (or of a package
+/// above one): the names whose uses the rules resolve and the fixes rename.
+fn bindings_into_rules(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -> Vec<String> {
+    let paths: Vec<&str> = rules
+        .rules
+        .iter()
+        .flat_map(|rule| rule.module.iter().chain(&rule.callables).chain(&rule.canonical))
+        .map(String::as_str)
+        .collect();
+    let on_path =
+        |target: &str| paths.iter().any(|path| is_dotted_prefix(target, path) || is_dotted_prefix(path, target));
+    let captures = syntax::capture(tree, text);
+    let mut bound: Vec<String> = captures
+        .imports
+        .iter()
+        .flat_map(|statement| read_import(*statement, text, scope))
+        .filter(|record| record.target().is_some_and(|target| on_path(&target)) || on_path(&record.module))
+        .filter_map(|record| record.binding())
+        .collect();
+    bound.sort();
+    bound.dedup();
+    bound
+}
+
+/// `a.b` is a dotted prefix of `a.b` and `a.b.c`, not of `a.bc`.
+fn is_dotted_prefix(prefix: &str, path: &str) -> bool {
+    path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
 /// Checks a text whose tree is already parsed (the server keeps one per

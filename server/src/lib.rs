@@ -15,6 +15,7 @@ pub mod fix;
 pub mod line_index;
 pub mod lsp;
 pub mod rules;
+pub mod skeleton;
 pub mod suppression;
 pub mod syntax;
 pub mod workspace;

@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use tree_sitter::{Language, Node, Parser, Query, QueryCursor, StreamingIterator, Tree};
+use tree_sitter::{Language, Node, Parser, Point, Query, QueryCursor, Range, StreamingIterator, Tree};
 
 /// The query source, compiled into the binary.
 pub const PYTHON_QUERY: &str = include_str!("../../syntaxes/python.scm");
@@ -57,6 +57,37 @@ pub fn parse(parser: &mut Parser, text: &str, old_tree: Option<&Tree>) -> Option
 /// Parses with a fresh parser.
 pub fn parse_text(text: &str) -> Tree {
     parse(&mut new_parser(), text, None).expect("a parser with a language and no cancellation returns a tree")
+}
+
+/// Parses only the byte ranges `ranges` of `text` (sorted, not overlapping;
+/// each from a line start to just after a line break). Nodes keep the offsets
+/// and rows of `text`. A BOM at the start is skipped.
+pub fn parse_ranges(text: &str, ranges: &[(usize, usize)]) -> Tree {
+    let bom = bom_len(text);
+    let mut included = Vec::with_capacity(ranges.len());
+    let mut row = 0;
+    let mut counted_to = 0;
+    let mut point_at = |offset: usize| {
+        row += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..offset]).count();
+        counted_to = offset;
+        let line_start = text[..offset].rfind('\n').map_or(0, |at| at + 1);
+        Point::new(row, offset - line_start)
+    };
+    for &(start, end) in ranges {
+        let start = start.max(bom);
+        if start >= end {
+            continue;
+        }
+        let start_point = point_at(start);
+        let end_point = point_at(end);
+        included.push(Range { start_byte: start, end_byte: end, start_point, end_point });
+    }
+    let mut parser = new_parser();
+    if included.is_empty() {
+        return parse(&mut parser, "", None).expect("a parser with a language and no cancellation returns a tree");
+    }
+    parser.set_included_ranges(&included).expect("ranges are sorted and do not overlap");
+    parser.parse(text, None).expect("a parser with a language and no cancellation returns a tree")
 }
 
 /// Runs of at least this many consecutive comment lines are blanked by

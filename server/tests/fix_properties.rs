@@ -4,6 +4,7 @@
 
 use proptest::prelude::*;
 
+use ssot_lsp::analysis::{check_text, scan_text};
 use ssot_lsp::fix::{fix_text, FixOptions};
 use ssot_lsp::rules::{FileScope, RuleSet};
 use ssot_lsp::syntax::{count_errors, parse_text};
@@ -41,21 +42,42 @@ fn statement() -> impl Strategy<Value = String> {
         name.clone().prop_map(|n| format!("__all__ = [\"{n}\", \"other\"]")),
         name.prop_map(|n| format!("import os; from {FACTORY} import {n}; import sys")),
         Just("get_websocket_manager = 1".to_string()),
+        // Code with no trigger, which a skeleton blanks.
+        Just("value = compute(1,\n    2)  # note".to_string()),
+        Just("class Service:\n    \"\"\"Doc.\"\"\"\n\n    def run(self):\n        return 1".to_string()),
+        Just("if flag:\n    setup()\nelif other:\n    pass\nelse:\n    teardown()".to_string()),
+        Just("import os\nimport json".to_string()),
     ]
 }
 
-fn file() -> impl Strategy<Value = String> {
-    (prop::collection::vec(statement(), 1..7), any::<bool>(), any::<bool>()).prop_map(|(statements, crlf, bom)| {
-        let mut text = statements.join("\n");
-        text.push('\n');
-        if crlf {
-            text = text.replace('\n', "\r\n");
+/// A statement, sometimes inside a function or a class body, or under a
+/// decorator.
+fn nested_statement() -> impl Strategy<Value = String> {
+    (statement(), 0..4usize).prop_map(|(statement, wrapper)| {
+        let indented = statement.lines().map(|line| format!("    {line}")).collect::<Vec<_>>().join("\n");
+        match wrapper {
+            1 => format!("def wrapper():\n    x = 1\n{indented}"),
+            2 => format!("class Holder:\n{indented}"),
+            3 => format!("@decorate\ndef wrapped():\n    '''Doc.'''\n{indented}"),
+            _ => statement,
         }
-        if bom {
-            text.insert(0, '\u{feff}');
-        }
-        text
     })
+}
+
+fn file() -> impl Strategy<Value = String> {
+    (prop::collection::vec(nested_statement(), 1..7), any::<bool>(), any::<bool>()).prop_map(
+        |(statements, crlf, bom)| {
+            let mut text = statements.join("\n");
+            text.push('\n');
+            if crlf {
+                text = text.replace('\n', "\r\n");
+            }
+            if bom {
+                text.insert(0, '\u{feff}');
+            }
+            text
+        },
+    )
 }
 
 fn scope() -> FileScope {
@@ -81,6 +103,12 @@ proptest! {
         if text.contains("\r\n") {
             prop_assert_eq!(outcome.text.matches('\n').count(), outcome.text.matches("\r\n").count());
         }
+    }
+
+    #[test]
+    fn the_skeleton_scan_equals_the_full_check(text in file()) {
+        let rules = RuleSet::builtin();
+        prop_assert_eq!(scan_text(&rules, &scope(), &text), check_text(&rules, &scope(), &text), "{}", text);
     }
 
     #[test]

@@ -133,7 +133,7 @@ fn check_file(rules: &RuleSet, cwd: &Path, path: &Path, options: &FixOptions, mo
     };
     let scope = workspace::scope_for(rules, cwd, path);
     if mode == Mode::Report {
-        report.findings = analysis::check_text(rules, &scope, &text);
+        report.findings = analysis::scan_text(rules, &scope, &text);
         report.text = Some(text);
         return report;
     }

@@ -22,7 +22,6 @@ use super::session::{uri_to_path, ClosedFile, FindingSummary, Session};
 use super::settings::LogLevel;
 use crate::analysis;
 use crate::rules::RuleSet;
-use crate::syntax;
 use crate::workspace;
 
 /// What checking one file on disk gave.
@@ -44,8 +43,7 @@ pub fn check_path(rules: &RuleSet, root: &Path, path: &Path, encoding: PositionE
     }
     let text = String::from_utf8(bytes).ok()?;
     let scope = workspace::scope_for(rules, root, path);
-    let tree = syntax::parse_for_check(&text);
-    let findings = analysis::check_tree(rules, &scope, &text, &tree);
+    let findings = analysis::scan_text(rules, &scope, &text);
     if findings.is_empty() {
         return Some(DiskCheck::default());
     }

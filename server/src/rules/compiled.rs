@@ -347,6 +347,12 @@ impl RuleSet {
         self.prefilter.describe()
     }
 
+    /// What a skeleton of a file keeps for these rules: substrings and whole
+    /// identifiers (see `skeleton`).
+    pub fn skeleton_terms(&self) -> (Vec<String>, Vec<String>) {
+        self.prefilter.skeleton_terms()
+    }
+
     /// Cheap check on the text of a buffer with no known path: could any
     /// rule match here?
     pub fn may_match(&self, text: &str) -> bool {

@@ -26,6 +26,9 @@ enum Trigger {
 #[derive(Debug, Clone, Default)]
 pub struct Prefilter {
     triggers: Vec<Trigger>,
+    /// Identifiers whose lines a skeleton keeps besides the triggers' lines:
+    /// the names the rules map to (a rename must see every use of them).
+    words: Vec<String>,
 }
 
 impl Prefilter {
@@ -59,7 +62,36 @@ impl Prefilter {
         }
         triggers.sort_by_key(|trigger| format!("{trigger:?}"));
         triggers.dedup();
-        Prefilter { triggers }
+        let mut words = vec!["import".to_string()];
+        for rule in rules {
+            let targets = rule.names.values().filter_map(|mapping| mapping.target.as_ref());
+            words.extend(targets.flat_map(|target| [last_part(&target.module), target.name.clone()]));
+            words.extend(rule.canonical.iter().chain(&rule.replacement).map(|path| last_part(path)));
+            words.extend(rule.names.keys().cloned());
+        }
+        words.sort();
+        words.dedup();
+        Prefilter { triggers, words }
+    }
+
+    /// Substrings whose logical lines a skeleton keeps, and identifiers whose
+    /// lines it keeps. Skeletons keep every import anyway, so a module
+    /// `a.b.c.d` needs only `c`: every string path and attribute chain into
+    /// it holds `c.d` or `c:d`.
+    pub fn skeleton_terms(&self) -> (Vec<String>, Vec<String>) {
+        let mut needles: Vec<String> = self
+            .triggers
+            .iter()
+            .filter_map(|trigger| match trigger {
+                Trigger::Any(needle) => Some(needle.clone()),
+                Trigger::Both(parent, _) => Some(parent.clone()),
+                Trigger::InPackage { .. } => None,
+            })
+            .collect();
+        needles.push("__all__".to_string());
+        needles.sort();
+        needles.dedup();
+        (needles, self.words.clone())
     }
 
     /// Whether a file at `path` with these bytes may match. `None` for the
@@ -86,6 +118,10 @@ impl Prefilter {
             })
             .collect()
     }
+}
+
+fn last_part(path: &str) -> String {
+    path.rsplit('.').next().unwrap_or(path).to_string()
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {

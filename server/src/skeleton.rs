@@ -1,0 +1,529 @@
+//! Skeletons: a file reduced to the logical lines a check needs, at their own
+//! offsets.
+//!
+//! Parsing a whole candidate file costs far more than reading it. A skeleton
+//! keeps the logical lines that hold a word of interest, plus what Python needs
+//! around them to stay the same program shape: the headers of the blocks they
+//! sit in, the first statement of every kept block, all clauses of a kept
+//! `if`/`try`/`for`/`while`/`with` and the decorators of a kept definition.
+//! The parser reads only those lines (tree-sitter's included ranges), so the
+//! skeleton's tree holds the kept statements of the original tree at their
+//! original byte offsets and rows; to Python the skipped lines might as well
+//! be blank.
+//!
+//! This module is lexical only: it knows strings, comments, brackets,
+//! continuations and indentation, never rules. A skeleton that does not parse
+//! cleanly is the caller's cue to parse the whole file (`analysis::scan_text`).
+
+use memchr::memmem;
+
+const BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// What a logical line starts with, as far as block structure goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Head {
+    /// `if`, `for`, `while`, `try`, `with` (and their `async` forms): may be
+    /// followed by clauses.
+    Opener,
+    /// `elif`, `else`, `except`, `finally`: continues the previous sibling.
+    Clause,
+    /// `@decorator`.
+    Decorator,
+    /// `def` or `class` (also `async def`).
+    Definition,
+    /// `import ...` or `from ... import ...`.
+    Import,
+    Other,
+}
+
+/// One logical line: whole physical lines, from the start of the first to
+/// just after the line break that ends it.
+#[derive(Debug, Clone)]
+struct LogicalLine {
+    start: usize,
+    end: usize,
+    /// Indentation of the first physical line in columns (tabs to multiples
+    /// of eight, as Python counts them).
+    indent: usize,
+    head: Head,
+    /// Ends with `:`, so a block follows on the next lines.
+    opens_block: bool,
+}
+
+/// The logical lines of a text and how they nest.
+#[derive(Debug)]
+pub struct LineStructure {
+    lines: Vec<LogicalLine>,
+    parent: Vec<Option<usize>>,
+    previous_sibling: Vec<Option<usize>>,
+    next_sibling: Vec<Option<usize>>,
+    first_child: Vec<Option<usize>>,
+}
+
+impl LineStructure {
+    pub fn of(text: &str) -> Self {
+        let lines = logical_lines(text.as_bytes());
+        let count = lines.len();
+        let mut parent = vec![None; count];
+        let mut previous_sibling = vec![None; count];
+        let mut next_sibling = vec![None; count];
+        let mut first_child = vec![None; count];
+        let mut open: Vec<usize> = Vec::new();
+        for index in 0..count {
+            let indent = lines[index].indent;
+            while open.last().is_some_and(|&top| lines[top].indent > indent) {
+                open.pop();
+            }
+            if let Some(&top) = open.last() {
+                if lines[top].indent == indent {
+                    previous_sibling[index] = Some(top);
+                    next_sibling[top] = Some(index);
+                    open.pop();
+                }
+            }
+            parent[index] = open.last().copied();
+            if let Some(owner) = parent[index] {
+                first_child[owner].get_or_insert(index);
+            }
+            open.push(index);
+        }
+        LineStructure { lines, parent, previous_sibling, next_sibling, first_child }
+    }
+
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The index of the logical line holding byte `offset`, if any (blank and
+    /// comment-only lines belong to none).
+    fn line_at(&self, offset: usize) -> Option<usize> {
+        let index = self.lines.partition_point(|line| line.start <= offset).checked_sub(1)?;
+        (offset < self.lines[index].end).then_some(index)
+    }
+
+    /// Logical lines holding one of `needles` anywhere (code, string or
+    /// comment), and every import statement.
+    pub fn lines_holding(&self, text: &str, needles: &[String], words: &[String]) -> Vec<usize> {
+        let bytes = text.as_bytes();
+        let mut found = Vec::new();
+        for needle in needles.iter().filter(|needle| !needle.is_empty()) {
+            for offset in memmem::find_iter(bytes, needle.as_bytes()) {
+                found.extend(self.line_at(offset));
+            }
+        }
+        for word in words.iter().filter(|word| !word.is_empty()) {
+            for offset in memmem::find_iter(bytes, word.as_bytes()) {
+                let before = offset.checked_sub(1).map(|at| bytes[at]);
+                let after = bytes.get(offset + word.len()).copied();
+                if before.is_some_and(is_identifier_byte) || after.is_some_and(is_identifier_byte) {
+                    continue;
+                }
+                found.extend(self.line_at(offset));
+            }
+        }
+        found.extend((0..self.lines.len()).filter(|&index| self.lines[index].head == Head::Import));
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// Which lines a skeleton of `wanted` keeps: `wanted` and everything
+    /// Python needs around them (see the module header).
+    pub fn closure(&self, wanted: &[usize]) -> Vec<bool> {
+        let mut keep = vec![false; self.lines.len()];
+        let mut pending: Vec<usize> = Vec::new();
+        let require = |index: usize, keep: &mut Vec<bool>, pending: &mut Vec<usize>| {
+            if !keep[index] {
+                keep[index] = true;
+                pending.push(index);
+            }
+        };
+        for &index in wanted {
+            require(index, &mut keep, &mut pending);
+        }
+        loop {
+            while let Some(index) = pending.pop() {
+                if let Some(owner) = self.parent[index] {
+                    require(owner, &mut keep, &mut pending);
+                }
+                if self.lines[index].opens_block {
+                    if let Some(child) = self.first_child[index] {
+                        require(child, &mut keep, &mut pending);
+                    }
+                }
+                match self.lines[index].head {
+                    Head::Opener | Head::Clause => {
+                        for member in self.clause_chain(index) {
+                            require(member, &mut keep, &mut pending);
+                        }
+                    }
+                    Head::Definition => {
+                        let mut current = self.previous_sibling[index];
+                        while let Some(decorator) = current.filter(|&at| self.lines[at].head == Head::Decorator) {
+                            require(decorator, &mut keep, &mut pending);
+                            current = self.previous_sibling[decorator];
+                        }
+                    }
+                    Head::Decorator => {
+                        let mut current = self.next_sibling[index];
+                        while let Some(next) = current {
+                            require(next, &mut keep, &mut pending);
+                            if self.lines[next].head != Head::Decorator {
+                                break;
+                            }
+                            current = self.next_sibling[next];
+                        }
+                    }
+                    Head::Import | Head::Other => {}
+                }
+            }
+            for index in self.statements_between_imports(&keep) {
+                require(index, &mut keep, &mut pending);
+            }
+            if pending.is_empty() {
+                return keep;
+            }
+        }
+    }
+
+    /// The opener of `index`'s statement and all its clauses.
+    fn clause_chain(&self, index: usize) -> Vec<usize> {
+        let mut opener = index;
+        while self.lines[opener].head == Head::Clause {
+            match self.previous_sibling[opener] {
+                Some(previous) => opener = previous,
+                None => break,
+            }
+        }
+        let mut chain = vec![opener];
+        let mut current = self.next_sibling[opener];
+        while let Some(next) = current.filter(|&at| self.lines[at].head == Head::Clause) {
+            chain.push(next);
+            current = self.next_sibling[next];
+        }
+        chain
+    }
+
+    /// Where two kept imports of one block have statements between them, the
+    /// first of those, so that "only imports between these two" reads the
+    /// same on the skeleton as on the whole file.
+    fn statements_between_imports(&self, keep: &[bool]) -> Vec<usize> {
+        let mut needed = Vec::new();
+        for first in (0..self.lines.len()).filter(|&at| keep[at] && self.lines[at].head == Head::Import) {
+            let mut first_other = None;
+            let mut current = self.next_sibling[first];
+            while let Some(next) = current {
+                if keep[next] && self.lines[next].head == Head::Import {
+                    if let Some(other) = first_other.filter(|&other: &usize| !keep[other]) {
+                        needed.push(other);
+                    }
+                    break;
+                }
+                if self.lines[next].head != Head::Import && first_other.is_none() {
+                    first_other = Some(next);
+                }
+                current = self.next_sibling[next];
+            }
+        }
+        needed
+    }
+
+    /// The byte ranges of the kept lines, adjacent lines merged, in order.
+    pub fn kept_ranges(&self, keep: &[bool]) -> Vec<(usize, usize)> {
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        for (line, _) in self.lines.iter().zip(keep).filter(|(_, kept)| **kept) {
+            match ranges.last_mut() {
+                Some(last) if last.1 == line.start => last.1 = line.end,
+                _ => ranges.push((line.start, line.end)),
+            }
+        }
+        ranges
+    }
+
+    /// `text` with every byte outside the kept lines turned into a space,
+    /// line breaks kept (for tests and debugging: what the parser sees).
+    pub fn blank(&self, text: &str, keep: &[bool]) -> String {
+        let mut bytes = text.as_bytes().to_vec();
+        let mut blank_from = 0;
+        for (start, end) in self.kept_ranges(keep) {
+            blank_range(&mut bytes, blank_from, start);
+            blank_from = end;
+        }
+        let length = bytes.len();
+        blank_range(&mut bytes, blank_from, length);
+        String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
+    }
+}
+
+fn blank_range(bytes: &mut [u8], start: usize, end: usize) {
+    for byte in &mut bytes[start..end] {
+        if *byte != b'\n' && *byte != b'\r' {
+            *byte = b' ';
+        }
+    }
+}
+
+fn is_identifier_byte(byte: u8) -> bool {
+    byte == b'_' || byte.is_ascii_alphanumeric() || byte >= 0x80
+}
+
+/// Splits `bytes` into logical lines; blank and comment-only lines are left
+/// out.
+fn logical_lines(bytes: &[u8]) -> Vec<LogicalLine> {
+    let mut lines = Vec::new();
+    let mut at = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+    let mut line_start = 0;
+    while at < bytes.len() {
+        let (indent, first) = measure_indent(bytes, at);
+        match bytes.get(first) {
+            None => break,
+            Some(b'\n' | b'\r' | b'#') => {
+                at = next_line_start(bytes, first);
+                line_start = at;
+                continue;
+            }
+            Some(_) => {}
+        }
+        let scan = scan_logical_line(bytes, first);
+        lines.push(LogicalLine {
+            start: line_start,
+            end: scan.end,
+            indent,
+            head: head_of(&bytes[first..scan.end]),
+            opens_block: scan.last_significant == Some(b':'),
+        });
+        at = scan.end;
+        line_start = at;
+    }
+    lines
+}
+
+/// Columns of indentation at `at` and where the first other byte is.
+fn measure_indent(bytes: &[u8], mut at: usize) -> (usize, usize) {
+    let mut column = 0;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b' ' => column += 1,
+            b'\t' => column = (column / 8 + 1) * 8,
+            0x0c => column = 0,
+            _ => break,
+        }
+        at += 1;
+    }
+    (column, at)
+}
+
+/// The offset just after the line break at or after `at` (or the end).
+fn next_line_start(bytes: &[u8], at: usize) -> usize {
+    match memchr::memchr2(b'\n', b'\r', &bytes[at..]) {
+        Some(found) => line_break_end(bytes, at + found),
+        None => bytes.len(),
+    }
+}
+
+/// Given a `\n` or `\r` at `at`, the offset after the whole line break.
+fn line_break_end(bytes: &[u8], at: usize) -> usize {
+    if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+        at + 2
+    } else {
+        at + 1
+    }
+}
+
+struct ScannedLine {
+    end: usize,
+    last_significant: Option<u8>,
+}
+
+/// Reads one logical line from its first token to just after the line break
+/// that ends it: brackets, strings and backslash continuations carry it over
+/// line breaks. Unterminated strings and brackets end where Python would give
+/// up; the skeleton then fails to parse and the caller parses everything.
+fn scan_logical_line(bytes: &[u8], mut at: usize) -> ScannedLine {
+    let mut depth = 0usize;
+    let mut last_significant = None;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'#' => {
+                at += memchr::memchr2(b'\n', b'\r', &bytes[at..]).unwrap_or(bytes.len() - at);
+            }
+            b'\'' | b'"' => {
+                at = skip_string(bytes, at);
+                last_significant = Some(byte);
+            }
+            b'\\' if matches!(bytes.get(at + 1), Some(b'\n' | b'\r')) => {
+                at = line_break_end(bytes, at + 1);
+            }
+            b'\n' | b'\r' => {
+                at = line_break_end(bytes, at);
+                if depth == 0 {
+                    return ScannedLine { end: at, last_significant };
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                last_significant = Some(byte);
+                at += 1;
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                last_significant = Some(byte);
+                at += 1;
+            }
+            b' ' | b'\t' | 0x0c => at += 1,
+            _ => {
+                last_significant = Some(byte);
+                at += 1;
+            }
+        }
+    }
+    ScannedLine { end: bytes.len(), last_significant }
+}
+
+/// Given a quote at `at`, the offset just after the string it opens. Prefixes
+/// (`r`, `b`, `f`, …) were already read as identifier bytes; a backslash
+/// always skips the next byte, which is right for raw strings too as far as
+/// finding the end goes.
+fn skip_string(bytes: &[u8], at: usize) -> usize {
+    let quote = bytes[at];
+    let triple = bytes.get(at + 1) == Some(&quote) && bytes.get(at + 2) == Some(&quote);
+    let mut current = if triple { at + 3 } else { at + 1 };
+    while let Some(&byte) = bytes.get(current) {
+        match byte {
+            b'\\' => current += 2,
+            b'\n' | b'\r' if !triple => return current,
+            _ if byte == quote => {
+                if !triple {
+                    return current + 1;
+                }
+                if bytes.get(current + 1) == Some(&quote) && bytes.get(current + 2) == Some(&quote) {
+                    return current + 3;
+                }
+                current += 1;
+            }
+            _ => current += 1,
+        }
+    }
+    bytes.len()
+}
+
+fn head_of(line: &[u8]) -> Head {
+    if line.first() == Some(&b'@') {
+        return Head::Decorator;
+    }
+    let word = first_word(line);
+    let word = if word == b"async" { first_word(line[5..].trim_ascii_start()) } else { word };
+    match word {
+        b"if" | b"for" | b"while" | b"try" | b"with" => Head::Opener,
+        b"elif" | b"else" | b"except" | b"finally" => Head::Clause,
+        b"def" | b"class" => Head::Definition,
+        b"import" | b"from" => Head::Import,
+        _ => Head::Other,
+    }
+}
+
+fn first_word(line: &[u8]) -> &[u8] {
+    let end = line.iter().position(|&byte| !is_identifier_byte(byte)).unwrap_or(line.len());
+    &line[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn skeleton(text: &str, needles: &[&str]) -> String {
+        let structure = LineStructure::of(text);
+        let needles: Vec<String> = needles.iter().map(|needle| needle.to_string()).collect();
+        let wanted = structure.lines_holding(text, &needles, &[]);
+        structure.blank(text, &structure.closure(&wanted))
+    }
+
+    fn kept_lines(skeleton: &str) -> Vec<&str> {
+        skeleton.lines().map(str::trim_end).filter(|line| !line.is_empty()).collect()
+    }
+
+    #[test]
+    fn keeps_enclosing_headers_and_first_statements() {
+        let text = "import os\n\nx = 1\n\nclass A:\n    \"\"\"Doc.\"\"\"\n    y = 2\n\n    def f(self):\n        z = 3\n        return TARGET\n";
+        let result = skeleton(text, &["TARGET"]);
+        assert_eq!(result.len(), text.len());
+        assert_eq!(
+            kept_lines(&result),
+            [
+                "import os",
+                "class A:",
+                "    \"\"\"Doc.\"\"\"",
+                "    def f(self):",
+                "        z = 3",
+                "        return TARGET"
+            ]
+        );
+    }
+
+    #[test]
+    fn keeps_every_clause_of_a_kept_try() {
+        let text = "try:\n    from a import TARGET\nexcept ImportError:\n    TARGET = None\nelse:\n    pass\nfinally:\n    cleanup()\nafter = 1\n";
+        let result = skeleton(text, &["TARGET"]);
+        assert_eq!(
+            kept_lines(&result),
+            [
+                "try:",
+                "    from a import TARGET",
+                "except ImportError:",
+                "    TARGET = None",
+                "else:",
+                "    pass",
+                "finally:",
+                "    cleanup()"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_kept_decorator_keeps_its_definition_and_a_body() {
+        let text = "@patch('x.TARGET')\n@other\ndef test_it(mock):\n    assert mock\n    more()\n";
+        assert_eq!(
+            kept_lines(&skeleton(text, &["TARGET"])),
+            ["@patch('x.TARGET')", "@other", "def test_it(mock):", "    assert mock"]
+        );
+    }
+
+    #[test]
+    fn strings_brackets_and_continuations_hold_logical_lines_together() {
+        let text = "a = f(\n    1,  # )\n    '''TARGET\n)'''\n)\nb = 1 + \\\n    2\nc = \"#\" ; TARGET\n";
+        assert_eq!(
+            kept_lines(&skeleton(text, &["TARGET"])),
+            ["a = f(", "    1,  # )", "    '''TARGET", ")'''", ")", "c = \"#\" ; TARGET"]
+        );
+    }
+
+    #[test]
+    fn statements_between_two_kept_imports_are_represented() {
+        let text = "from a import TARGET\nvalue = compute()\nother = 2\nfrom b import c\n";
+        assert_eq!(
+            kept_lines(&skeleton(text, &["TARGET"])),
+            ["from a import TARGET", "value = compute()", "from b import c"]
+        );
+    }
+
+    #[test]
+    fn crlf_bom_and_tabs_keep_offsets_and_structure() {
+        let text = "\u{feff}import os\r\nx = 1\r\nif y:\r\n\tTARGET()\r\n";
+        let result = skeleton(text, &["TARGET"]);
+        assert_eq!(result.len(), text.len());
+        assert_eq!(result.matches("\r\n").count(), 4);
+        assert!(result.starts_with("\u{feff}import os\r\n     \r\nif y:\r\n\tTARGET()"));
+    }
+
+    #[test]
+    fn words_match_whole_identifiers_only() {
+        let text = "import m\nm.f()\nmm.g()\nx = m_2\n";
+        let structure = LineStructure::of(text);
+        let wanted = structure.lines_holding(text, &[], &["m".to_string()]);
+        assert_eq!(wanted, [0, 1]);
+    }
+}
