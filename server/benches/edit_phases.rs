@@ -1,0 +1,259 @@
+//! What one single-character edit costs the language server, phase by phase,
+//! on one big file: the rope edit the document applies (with the
+//! tree-sitter points it computes), the copy of the rope into the `String`
+//! the engine reads, the incremental reparse (`Tree::edit` plus the old
+//! tree), a full parse of the same text for comparison (the server has no
+//! switch for it), and `check_tree`, which the server runs on the whole file
+//! after every change (the query captures inside it are timed apart too).
+//!
+//! The server's own `Document` is private to `lsp`, so this mirrors
+//! `lsp::documents::Document::apply_changes` and `check` step by step (and
+//! copies `lsp::position::tree_sitter_point`). One thread, no I/O, no LSP:
+//! the protocol round trip is measured by `bench/server.py`, which writes the
+//! file (real code of the corpus plus a few deprecated imports) and runs this
+//! bench on it. Not criterion: it prints one table of percentiles.
+//!
+//!     cargo bench -p ssot-lsp --bench edit_phases -- target/bench/server/edit_10k.py [EDITS] [FULL_EVERY]
+//!
+//! EDITS (default 1,000) single-character edits at random places (fixed
+//! seed), in pairs that leave the text as it was: insert a character and
+//! delete it again, or delete one and put it back. A full parse is timed on
+//! every FULL_EVERY-th edit (default 5), since it costs far more.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use ropey::Rope;
+use ssot_lsp::analysis::check_tree;
+use ssot_lsp::rules::{FileScope, RuleSet};
+use ssot_lsp::syntax;
+use tree_sitter::{InputEdit, Point, Tree};
+
+/// Characters inserted by the benchmark: what typing produces.
+const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz_0123456789 ().,:=[]'\"#";
+
+/// A small deterministic generator (xorshift64*), so runs are comparable.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, bound: usize) -> usize {
+        (self.next() % bound as u64) as usize
+    }
+}
+
+/// Copy of `lsp::position::tree_sitter_point`: tree-sitter rows split on
+/// `\n` only, so the row is counted from the start of the text.
+fn tree_sitter_point(rope: &Rope, offset: usize) -> Point {
+    let offset = offset.min(rope.len_bytes());
+    let mut row = 0;
+    let mut last_line_start = 0;
+    let mut chunk_start = 0;
+    for chunk in rope.byte_slice(..offset).chunks() {
+        for (index, byte) in chunk.bytes().enumerate() {
+            if byte == b'\n' {
+                row += 1;
+                last_line_start = chunk_start + index + 1;
+            }
+        }
+        chunk_start += chunk.len();
+    }
+    Point { row, column: offset - last_line_start }
+}
+
+/// As `Document::edit_rope`: replaces `start..old_end` and describes the
+/// edit for tree-sitter.
+fn edit_rope(rope: &mut Rope, start: usize, old_end: usize, replacement: &str) -> InputEdit {
+    let start_position = tree_sitter_point(rope, start);
+    let old_end_position = tree_sitter_point(rope, old_end);
+    let start_char = rope.byte_to_char(start);
+    let old_end_char = rope.byte_to_char(old_end);
+    rope.remove(start_char..old_end_char);
+    rope.insert(start_char, replacement);
+    let new_end = start + replacement.len();
+    InputEdit {
+        start_byte: start,
+        old_end_byte: old_end,
+        new_end_byte: new_end,
+        start_position,
+        old_end_position,
+        new_end_position: tree_sitter_point(rope, new_end),
+    }
+}
+
+/// The times of one edit; `full_parse` only on sampled edits.
+struct EditTimes {
+    rope_edit: Duration,
+    to_string: Duration,
+    incremental_parse: Duration,
+    full_parse: Option<Duration>,
+    captures: Duration,
+    check: Duration,
+}
+
+/// One document as the server keeps it.
+struct Document {
+    rope: Rope,
+    text: String,
+    tree: Tree,
+}
+
+impl Document {
+    /// Applies one change, reparses and checks, timing each step.
+    fn change(
+        &mut self,
+        parser: &mut tree_sitter::Parser,
+        rules: &RuleSet,
+        scope: &FileScope,
+        (start, old_end, replacement): (usize, usize, &str),
+        time_full_parse: bool,
+    ) -> (EditTimes, usize) {
+        let started = Instant::now();
+        let mut old_tree = self.tree.clone();
+        let edit = edit_rope(&mut self.rope, start, old_end, replacement);
+        old_tree.edit(&edit);
+        let rope_edit = started.elapsed();
+
+        let started = Instant::now();
+        self.text = self.rope.to_string();
+        let to_string = started.elapsed();
+
+        let started = Instant::now();
+        self.tree = syntax::parse(parser, &self.text, Some(&old_tree)).expect("a tree");
+        let incremental_parse = started.elapsed();
+
+        let full_parse = time_full_parse.then(|| {
+            let started = Instant::now();
+            let tree = syntax::parse(parser, &self.text, None).expect("a tree");
+            let elapsed = started.elapsed();
+            std::hint::black_box(tree.root_node().child_count());
+            elapsed
+        });
+
+        let started = Instant::now();
+        let captures = syntax::capture(&self.tree, &self.text);
+        std::hint::black_box(captures.imports.len());
+        let captures = started.elapsed();
+
+        let started = Instant::now();
+        let findings = check_tree(rules, scope, &self.text, &self.tree);
+        let check = started.elapsed();
+        (EditTimes { rope_edit, to_string, incremental_parse, full_parse, captures, check }, findings.len())
+    }
+}
+
+fn percentile(sorted: &[f64], fraction: f64) -> f64 {
+    let rank = ((fraction * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn row(name: &str, samples: impl Iterator<Item = Duration>) {
+    let mut ms: Vec<f64> = samples.map(|d| d.as_secs_f64() * 1e3).collect();
+    if ms.is_empty() {
+        return;
+    }
+    ms.sort_by(f64::total_cmp);
+    let mean = ms.iter().sum::<f64>() / ms.len() as f64;
+    println!(
+        "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {} |",
+        percentile(&ms, 0.5),
+        percentile(&ms, 0.9),
+        percentile(&ms, 0.99),
+        ms[ms.len() - 1],
+        mean,
+        ms.len()
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; the other arguments are positional.
+    let args: Vec<String> = std::env::args().skip(1).filter(|arg| !arg.starts_with("--")).collect();
+    let path = args
+        .first()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench/server/edit_10k.py"));
+    let edits: usize = args.get(1).and_then(|arg| arg.parse().ok()).unwrap_or(1_000);
+    let full_every: usize = args.get(2).and_then(|arg| arg.parse().ok()).unwrap_or(5).max(1);
+    let Ok(original) = std::fs::read_to_string(&path) else {
+        eprintln!("edit_phases: cannot read {} (bench/server.py writes it)", path.display());
+        return;
+    };
+    let rules = RuleSet::builtin();
+    let scope = FileScope::default();
+    let mut parser = syntax::new_parser();
+
+    let started = Instant::now();
+    let tree = syntax::parse(&mut parser, &original, None).expect("a tree");
+    let open_parse = started.elapsed();
+    let started = Instant::now();
+    let base_findings = check_tree(&rules, &scope, &original, &tree).len();
+    let open_check = started.elapsed();
+    let mut document = Document { rope: Rope::from_str(&original), text: original.clone(), tree };
+
+    let mut random = Random(0x5eed_0005);
+    let mut times = Vec::with_capacity(edits);
+    let mut reverted_with_other_findings = 0;
+    let chars: Vec<(usize, char)> = original.char_indices().collect();
+    while times.len() < edits {
+        // A place in the text as it was: each pair leaves it unchanged.
+        let (at, existing) = chars[random.below(chars.len())];
+        let inserted = (ALPHABET[random.below(ALPHABET.len())] as char).to_string();
+        let existing = existing.to_string();
+        let pair: [(usize, usize, &str); 2] = if random.below(2) == 0 {
+            [(at, at, &inserted), (at, at + inserted.len(), "")]
+        } else {
+            [(at, at + existing.len(), ""), (at, at, &existing)]
+        };
+        for change in pair {
+            let sample_full = times.len() % full_every == 0;
+            let (edit_times, findings) = document.change(&mut parser, &rules, &scope, change, sample_full);
+            times.push(edit_times);
+            if times.len() % 2 == 0 && findings != base_findings {
+                reverted_with_other_findings += 1;
+            }
+        }
+        assert_eq!(document.text.len(), original.len(), "a pair of edits leaves the length unchanged");
+    }
+
+    println!(
+        "file: {} ({} lines, {} bytes, {base_findings} findings); one thread",
+        path.display(),
+        original.lines().count(),
+        original.len()
+    );
+    println!(
+        "open: full parse {:.1} ms, check_tree {:.1} ms",
+        open_parse.as_secs_f64() * 1e3,
+        open_check.as_secs_f64() * 1e3
+    );
+    println!(
+        "{} single-character edits in insert/revert pairs (fixed seed); full parse timed on every {full_every}th edit",
+        times.len()
+    );
+    if reverted_with_other_findings > 0 {
+        println!("WARNING: {reverted_with_other_findings} reverted texts gave other findings than the original");
+    }
+    println!();
+    println!("| phase | p50 ms | p90 ms | p99 ms | max ms | mean ms | edits |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    row("rope edit + `Tree::edit` (3 `tree_sitter_point` scans)", times.iter().map(|t| t.rope_edit));
+    row("`rope.to_string()` (the engine's copy)", times.iter().map(|t| t.to_string));
+    row("incremental parse (old tree edited)", times.iter().map(|t| t.incremental_parse));
+    row("full parse (no old tree)", times.iter().filter_map(|t| t.full_parse));
+    row("query captures only (also inside `check_tree`)", times.iter().map(|t| t.captures));
+    row("`check_tree` on the whole file", times.iter().map(|t| t.check));
+    row(
+        "**per edit, as the server: edit + copy + incremental parse + check**",
+        times.iter().map(|t| t.rope_edit + t.to_string + t.incremental_parse + t.check),
+    );
+    row(
+        "same with a full parse instead",
+        times.iter().filter_map(|t| Some(t.rope_edit + t.to_string + t.full_parse? + t.check)),
+    );
+}
