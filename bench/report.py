@@ -165,6 +165,11 @@ def main() -> None:
         emit(phases.read_text().strip())
         emit("")
 
+    server = RESULTS / "server.md"
+    if server.exists():
+        emit(server.read_text().strip())
+        emit("")
+
     text = "\n".join(lines)
     print(text)
     (RESULTS / "summary.md").write_text(text + "\n")

@@ -5,6 +5,7 @@
 #   bench/run.sh                 # everything below except criterion (~15 min on 2 busy cores)
 #   bench/run.sh --criterion     # also the criterion micro-benchmarks (server/benches/engine.rs)
 #   bench/run.sh --profile       # also `perf record` of one check (hotspots)
+#   bench/run.sh --server        # also the language-server benchmarks (bench/server.py, ~30 min)
 #   RUNS=10 bench/run.sh         # more hyperfine runs (default 5)
 #   GROWTH=0 bench/run.sh        # skip the 2x/4x growth curve
 #
@@ -24,10 +25,12 @@ RUNS=${RUNS:-5}
 GROWTH=${GROWTH:-1}
 CRITERION=0
 PROFILE=0
+SERVER=0
 for arg in "$@"; do
     case $arg in
         --criterion) CRITERION=1 ;;
         --profile) PROFILE=1 ;;
+        --server) SERVER=1 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -58,6 +61,8 @@ SG=$VENV/bin/ast-grep
 # ---------------------------------------------------------------- corpus and build
 say "corpus"
 SCALE=1; [ "$GROWTH" = 1 ] && SCALE=4
+# The server's 10,000-file root and its growth curve need corpus-x2 and corpus-x4.
+[ "$SERVER" = 1 ] && SCALE=4
 python3 bench/build_corpus.py --scale $SCALE >/dev/null
 say "cargo build --release"
 cargo build --release -q
@@ -187,6 +192,11 @@ fi
 if [ "$CRITERION" = 1 ]; then
     say "criterion micro-benchmarks (server/benches/engine.rs)"
     cargo bench -p ssot-lsp --bench engine 2>&1 | grep -E '^[a-z_0-9]+/|time:|thrpt:|check_10k|fix_large|pathological:' | tee $RESULTS/criterion.txt >&2
+fi
+
+if [ "$SERVER" = 1 ]; then
+    say "language server (bench/server.py): edit -> diagnostics, first diagnostics during the scan, scan time and RSS"
+    python3 bench/server.py --binary "$SSOT" --results $RESULTS >&2
 fi
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> $RESULTS/machine.txt
