@@ -6,7 +6,9 @@
 
 use std::sync::OnceLock;
 
-use tree_sitter::{Language, Node, Parser, Point, Query, QueryCursor, Range, StreamingIterator, Tree};
+use tree_sitter::{
+    Language, Node, ParseOptions, ParseState, Parser, Point, Query, QueryCursor, Range, StreamingIterator, Tree,
+};
 
 /// The query source, compiled into the binary.
 pub const PYTHON_QUERY: &str = include_str!("../../syntaxes/python.scm");
@@ -52,6 +54,28 @@ pub fn parse(parser: &mut Parser, text: &str, old_tree: Option<&Tree>) -> Option
     blanked.push_str("\u{c}\u{c}\u{c}");
     blanked.push_str(&text[bom..]);
     parser.parse(&blanked, old_tree)
+}
+
+/// Like [`parse`], but gives up (returning `None`) as soon as `cancelled`
+/// says so; tree-sitter asks it every so often while parsing. After a
+/// cancelled parse, `parser.reset()` before parsing another text.
+pub fn parse_cancellable(
+    parser: &mut Parser,
+    text: &str,
+    old_tree: Option<&Tree>,
+    cancelled: &dyn Fn() -> bool,
+) -> Option<Tree> {
+    let bom = bom_len(text);
+    let blanked;
+    let source = if bom == 0 {
+        text.as_bytes()
+    } else {
+        blanked = format!("\u{c}\u{c}\u{c}{}", &text[bom..]);
+        blanked.as_bytes()
+    };
+    let mut progress = |_: &ParseState| cancelled();
+    let options = ParseOptions::new().progress_callback(&mut progress);
+    parser.parse_with_options(&mut |offset, _| source.get(offset..).unwrap_or_default(), old_tree, Some(options))
 }
 
 /// Parses with a fresh parser.

@@ -1017,3 +1017,42 @@ async fn the_workspace_scan_agrees_with_the_cli_on_the_demo_tree() {
     assert_eq!(server_by_file, by_file);
     client.shutdown().await;
 }
+
+/// A file tree-sitter-python parses slowly: a long block of commented-out code
+/// whose `#` markers sit at varying indentation (hundreds of milliseconds).
+fn slow_to_parse() -> String {
+    let mut text = String::from(SNIPPET);
+    for line in 0..3_000 {
+        let indent = " ".repeat((line * 7) % 13);
+        text.push_str(&format!("{indent}# result = service.call(value_{line}, other)  # note\n"));
+    }
+    text.push_str("x = 1\n");
+    text
+}
+
+#[tokio::test]
+async fn a_slow_parse_blocks_no_other_document_and_a_newer_change_supersedes_it() {
+    const SLOW_URI: &str = "file:///e2e/app/slow.py";
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, None).await;
+    client.open(SLOW_URI, 1, &slow_to_parse()).await;
+    client.open(URI, 1, SNIPPET).await;
+    // The slow file parses on the blocking pool: the other document is
+    // diagnosed first.
+    let first = client.notification(|message| message["method"] == "textDocument/publishDiagnostics").await;
+    assert_eq!(first["params"]["uri"], URI, "the slow parse held up the other document");
+    // A newer version of the slow file replaces the parse in flight; only it
+    // is published.
+    client.change(SLOW_URI, 2, full_change(SNIPPET)).await;
+    let published = client.diagnostics(SLOW_URI).await;
+    assert_eq!(published["version"], 2);
+    assert_eq!(published["diagnostics"], json!([expected_snippet_diagnostic(2)]));
+    // Hover waits for the current version's findings.
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": SLOW_URI }, "position": position(SNIPPET, 80, Encoding::Utf16) }),
+        )
+        .await;
+    assert!(hover["result"]["contents"]["value"].as_str().unwrap().contains("create_websocket_manager"), "{hover}");
+    client.shutdown().await;
+}

@@ -15,7 +15,7 @@ use tower_lsp_server::ls_types::{
 use tree_sitter::{Node, Tree};
 
 use super::diagnostics::{to_diagnostic, DiagnosticData};
-use super::documents::Document;
+use super::documents::{self, Document};
 use super::guard;
 use super::position::{offsets_to_range, range_to_offsets, PositionEncoding};
 use super::session::Session;
@@ -70,6 +70,7 @@ pub fn fix_all_edit(rules: &RuleSet, scope: &FileScope, text: &str, unsafe_fixes
 
 pub async fn code_action(session: Arc<Session>, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
     let uri = params.text_document.uri.clone();
+    documents::wait_for_analysis(&session, &uri).await;
     let Some((mut actions, fix_all_input)) = per_finding_actions(&session, &params) else { return Ok(None) };
     if let Some((version, rope, text, scope)) = fix_all_input {
         let rules = session.rules();
@@ -177,7 +178,7 @@ fn ignore_action(
     diagnostic: &Diagnostic,
     data: &DiagnosticData,
 ) -> Option<CodeActionOrCommand> {
-    let edit = ignore_edit(&document.text, &document.tree, data.start, data.end, &data.code)?;
+    let edit = ignore_edit(&document.text, document.current_tree()?, data.start, data.end, &data.code)?;
     let edits = vec![text_edit(&document.rope, &edit, session.encoding())];
     Some(CodeActionOrCommand::CodeAction(CodeAction {
         title: format!("Ignore {} for this line", data.code),

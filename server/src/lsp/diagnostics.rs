@@ -138,9 +138,12 @@ pub async fn publish_document(session: &Session, uri: &Uri) {
     if !session.pushes_diagnostics() {
         return;
     }
+    // Findings of an older version would land at the wrong places; the job
+    // analysing the current one publishes.
     let snapshot = session
         .documents
         .get(uri)
+        .filter(|document| document.is_analysed())
         .map(|document| (document_diagnostics(&document, session.encoding()), document.version));
     let Some((diagnostics, version)) = snapshot else { return };
     session.client.publish_diagnostics(uri.clone(), diagnostics, Some(version)).await;

@@ -7,9 +7,18 @@
 //! parsed once with the edited tree. The handlers here mutate the document
 //! before their first `.await` (notifications must be applied in the order
 //! they were received) and hold no `DashMap` guard across an `.await`.
+//!
+//! Parsing and checking run on tokio's blocking pool, never on the executor:
+//! a file tree-sitter parses slowly must not stall other requests. Each
+//! change cancels the parse still running for an older version (through the
+//! parse progress callback); only the newest version's result is stored and
+//! published. Until it is, `findings` and the tree describe an older version:
+//! requests that read them wait for `wait_for_analysis`.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ropey::Rope;
 use tower_lsp_server::ls_types::{
@@ -34,9 +43,49 @@ thread_local! {
     static PARSER: RefCell<Parser> = RefCell::new(syntax::new_parser());
 }
 
+#[cfg(test)]
 fn parse(text: &str, old_tree: Option<&Tree>) -> Tree {
     let parsed = PARSER.with(|parser| syntax::parse(&mut parser.borrow_mut(), text, old_tree));
     parsed.unwrap_or_else(|| syntax::parse_text(text))
+}
+
+/// The parse and check of one version of a document, to run off the
+/// executor. Dropped results are harmless: only `Document::finish` stores.
+pub struct AnalysisJob {
+    pub version: i32,
+    text: String,
+    old_tree: Option<Tree>,
+    scope: FileScope,
+    cancelled: Arc<AtomicBool>,
+}
+
+/// What an analysis job produced.
+pub struct Analysis {
+    pub version: i32,
+    tree: Tree,
+    findings: Vec<Finding>,
+}
+
+impl AnalysisJob {
+    /// Parses (incrementally when there is an old tree) and checks; `None`
+    /// when a newer change cancelled the job.
+    pub fn run(self, rules: &RuleSet) -> Option<Analysis> {
+        let cancelled = || self.cancelled.load(Ordering::Relaxed);
+        let tree = PARSER.with(|parser| {
+            let mut parser = parser.borrow_mut();
+            let tree = syntax::parse_cancellable(&mut parser, &self.text, self.old_tree.as_ref(), &cancelled);
+            if tree.is_none() {
+                // A cancelled parser would resume this parse next time.
+                parser.reset();
+            }
+            tree
+        })?;
+        if cancelled() {
+            return None;
+        }
+        let findings = analysis::check_tree(rules, &self.scope, &self.text, &tree);
+        Some(Analysis { version: self.version, tree, findings })
+    }
 }
 
 /// One open document.
@@ -48,58 +97,110 @@ pub struct Document {
     pub rope: Rope,
     /// Always equal to `rope`: the engine reads a `&str`.
     pub text: String,
-    /// Always the parse of `text` (incrementally maintained).
-    pub tree: Tree,
+    /// The last parse, edited (`Tree::edit`) by every change since, so that
+    /// it seeds the next incremental parse; `None` before the first parse
+    /// and after a change that replaced the whole text.
+    tree: Option<Tree>,
+    /// The version `tree` and `findings` were computed for.
+    analysed_version: Option<i32>,
     pub scope: FileScope,
-    /// The findings of `text` under the rules in force when they were computed.
+    /// The findings of the analysed version under the rules in force when
+    /// they were computed.
     pub findings: Vec<Finding>,
     /// Changes whenever `findings` are recomputed (for pull clients).
     pub result_id: String,
+    /// Set to cancel the analysis job in flight.
+    cancelled: Arc<AtomicBool>,
 }
 
 impl Document {
     /// A document parsed and checked (for tests).
     #[cfg(test)]
     pub fn new(text: String, version: i32, scope: FileScope, rules: &RuleSet, result_id: String) -> Self {
-        let mut document = Document::parsed(text, version, scope);
+        let mut document = Document::opened(text, version, scope);
+        document.parse_now();
         document.check(rules, result_id);
         document
     }
 
-    /// A document parsed, not checked yet (no findings).
-    pub fn parsed(text: String, version: i32, scope: FileScope) -> Self {
-        let tree = parse(&text, None);
+    /// A document just opened: not parsed nor checked yet.
+    pub fn opened(text: String, version: i32, scope: FileScope) -> Self {
         Document {
             version,
             rope: Rope::from_str(&text),
             text,
-            tree,
+            tree: None,
+            analysed_version: None,
             scope,
             findings: Vec::new(),
             result_id: String::new(),
+            cancelled: Arc::new(AtomicBool::new(false)),
         }
     }
 
-    /// Applies the changes of one `didChange`, in order, and reparses once.
+    /// Whether `findings` and the tree describe the current text.
+    pub fn is_analysed(&self) -> bool {
+        self.analysed_version == Some(self.version)
+    }
+
+    /// The parse of the current text, if it is done.
+    pub fn current_tree(&self) -> Option<&Tree> {
+        self.tree.as_ref().filter(|_| self.is_analysed())
+    }
+
+    /// Applies the changes of one `didChange`, in order, to the text and the
+    /// old tree; the parse comes after (`start_analysis` or `parse_now`).
     pub fn apply_changes(&mut self, changes: &[TextDocumentContentChangeEvent], encoding: PositionEncoding) {
-        let mut old_tree = Some(self.tree.clone());
         for change in changes {
             match change.range {
                 None => {
                     self.rope = Rope::from_str(&change.text);
-                    old_tree = None;
+                    self.tree = None;
                 }
                 Some(range) => {
                     let (start, old_end) = range_to_offsets(&self.rope, range, encoding);
                     let edit = self.edit_rope(start, old_end, &change.text);
-                    if let Some(tree) = old_tree.as_mut() {
+                    if let Some(tree) = self.tree.as_mut() {
                         tree.edit(&edit);
                     }
                 }
             }
         }
         self.text = self.rope.to_string();
-        self.tree = parse(&self.text, old_tree.as_ref());
+        self.analysed_version = None;
+    }
+
+    /// Parses the current text here and now (tests, and nothing slow).
+    #[cfg(test)]
+    pub fn parse_now(&mut self) {
+        self.tree = Some(parse(&self.text, self.tree.as_ref()));
+        self.analysed_version = Some(self.version);
+    }
+
+    /// The job that analyses the current version; cancels the one before.
+    pub fn start_analysis(&mut self) -> AnalysisJob {
+        self.cancelled.store(true, Ordering::Relaxed);
+        self.cancelled = Arc::new(AtomicBool::new(false));
+        AnalysisJob {
+            version: self.version,
+            text: self.text.clone(),
+            old_tree: self.tree.clone(),
+            scope: self.scope.clone(),
+            cancelled: Arc::clone(&self.cancelled),
+        }
+    }
+
+    /// Stores a job's result when it is for the current version; false when
+    /// the document moved on (a newer job will store its own).
+    pub fn finish(&mut self, analysis: Analysis, result_id: String) -> bool {
+        if analysis.version != self.version {
+            return false;
+        }
+        self.tree = Some(analysis.tree);
+        self.analysed_version = Some(analysis.version);
+        self.findings = analysis.findings;
+        self.result_id = result_id;
+        true
     }
 
     /// Replaces the bytes `start..old_end` of the rope and describes the edit
@@ -122,10 +223,19 @@ impl Document {
         }
     }
 
-    /// Recomputes the findings of the current text.
+    /// Recomputes the findings of the current text when its parse is done
+    /// (else the job in flight checks it, under the rules of its end).
     pub fn check(&mut self, rules: &RuleSet, result_id: String) {
-        self.findings = analysis::check_tree(rules, &self.scope, &self.text, &self.tree);
+        let Some(tree) = self.current_tree() else { return };
+        self.findings = analysis::check_tree(rules, &self.scope, &self.text, tree);
         self.result_id = result_id;
+    }
+}
+
+impl Drop for Document {
+    /// A closed (or replaced) document's analysis is of no use any more.
+    fn drop(&mut self) {
+        self.cancelled.store(true, Ordering::Relaxed);
     }
 }
 
@@ -135,14 +245,13 @@ pub async fn did_open(session: Arc<Session>, params: DidOpenTextDocumentParams) 
     let opened = guard::sync("textDocument/didOpen", || {
         let rules = session.rules();
         let scope = session.scope_for(&rules.rules, &uri);
-        session.documents.insert(uri.clone(), Document::parsed(document.text, document.version, scope));
+        session.documents.insert(uri.clone(), Document::opened(document.text, document.version, scope));
     });
     if opened.is_none() {
         session.log(LogLevel::Error, format!("internal error while opening {}", uri.as_str())).await;
         return;
     }
-    check_document(&session, &uri, "textDocument/didOpen").await;
-    diagnostics::publish_document(&session, &uri).await;
+    analyse(&session, &uri, "textDocument/didOpen").await;
 }
 
 pub async fn did_change(session: Arc<Session>, params: DidChangeTextDocumentParams) {
@@ -151,10 +260,7 @@ pub async fn did_change(session: Arc<Session>, params: DidChangeTextDocumentPara
     let outcome =
         guard::sync("textDocument/didChange", || apply_change(&session, &uri, version, &params.content_changes));
     match outcome {
-        Some(ChangeOutcome::Applied) => {
-            check_document(&session, &uri, "textDocument/didChange").await;
-            diagnostics::publish_document(&session, &uri).await;
-        }
+        Some(ChangeOutcome::Applied) => analyse(&session, &uri, "textDocument/didChange").await,
         Some(ChangeOutcome::Stale { current }) => {
             let message = format!("dropped a change to {} with version {version}: already at {current}", uri.as_str());
             session.log(LogLevel::Warn, message).await;
@@ -172,24 +278,54 @@ pub async fn did_change(session: Arc<Session>, params: DidChangeTextDocumentPara
     }
 }
 
-/// Checks an open document. When the engine panics, the document keeps its
-/// text with no findings, and the error is logged.
+/// Parses and checks the current version of an open document on the
+/// blocking pool, stores the result if no newer change came meanwhile, and
+/// publishes it. When the engine panics, the document keeps its text with no
+/// findings, and the error is logged.
 ///
-/// The check itself runs before this function's first `.await`, so it still
-/// happens in the order the notifications arrived.
-async fn check_document(session: &Session, uri: &Uri, method: &'static str) {
-    let checked = guard::sync(method, || {
-        let rules = session.rules();
-        if let Some(mut document) = session.documents.get_mut(uri) {
-            document.check(&rules.rules, session.next_result_id());
+/// The job is created before this function's first `.await`, so jobs start
+/// (and cancel each other) in the order the notifications arrived.
+async fn analyse(session: &Arc<Session>, uri: &Uri, method: &'static str) {
+    let Some(job) = session.documents.get_mut(uri).map(|mut document| document.start_analysis()) else { return };
+    let version = job.version;
+    let worker = Arc::clone(session);
+    let outcome = tokio::task::spawn_blocking(move || job.run(&worker.rules().rules)).await;
+    let stored = match outcome {
+        Ok(Some(analysis)) => session.documents.get_mut(uri).is_some_and(|mut document| {
+            let result_id = session.next_result_id();
+            document.finish(analysis, result_id)
+        }),
+        // A newer change cancelled this job; its own job publishes.
+        Ok(None) => false,
+        Err(_) => {
+            if let Some(mut document) = session.documents.get_mut(uri).filter(|document| document.version == version) {
+                document.findings.clear();
+                document.analysed_version = Some(version);
+                document.result_id = session.next_result_id();
+            }
+            let message = format!("internal error while checking {} after {method}", uri.as_str());
+            session.log(LogLevel::Error, message).await;
+            true
         }
-    });
-    if checked.is_none() {
-        if let Some(mut document) = session.documents.get_mut(uri) {
-            document.findings.clear();
-            document.result_id = session.next_result_id();
+    };
+    if stored {
+        diagnostics::publish_document(session, uri).await;
+    }
+}
+
+/// Waits until an open document's findings describe its current text (the
+/// analysis of the last change is done), for requests that read them. Gives
+/// up after a while (a file tree-sitter takes seconds to parse), and returns
+/// whether the findings are current.
+pub async fn wait_for_analysis(session: &Session, uri: &Uri) -> bool {
+    const PATIENCE: Duration = Duration::from_secs(5);
+    let started = Instant::now();
+    loop {
+        match session.documents.get(uri).map(|document| document.is_analysed()) {
+            None | Some(true) => return true,
+            Some(false) if started.elapsed() > PATIENCE => return false,
+            Some(false) => tokio::time::sleep(Duration::from_millis(1)).await,
         }
-        session.log(LogLevel::Error, format!("internal error while checking {}", uri.as_str())).await;
     }
 }
 
@@ -272,10 +408,47 @@ mod tests {
             },
         ];
         document.apply_changes(&edits, PositionEncoding::Utf16);
+        assert!(!document.is_analysed() && document.current_tree().is_none());
+        document.parse_now();
         document.check(&rules, String::new());
         assert!(document.text.starts_with("# 😀 café\nfrom x.websocket_core"), "{}", document.text);
         assert!(document.findings.is_empty(), "{:?}", document.findings);
-        assert_eq!(document.tree.root_node().to_sexp(), syntax::parse_text(&document.text).root_node().to_sexp());
+        let tree = document.current_tree().unwrap();
+        assert_eq!(tree.root_node().to_sexp(), syntax::parse_text(&document.text).root_node().to_sexp());
+    }
+
+    #[test]
+    fn a_newer_change_cancels_the_analysis_in_flight() {
+        let rules = RuleSet::builtin();
+        let mut document = Document::opened(SNIPPET.to_string(), 1, FileScope::default());
+        let stale = document.start_analysis();
+        let rope = document.rope.clone();
+        document.apply_changes(&[change(&rope, 0, 0, "# moved\n", PositionEncoding::Utf8)], PositionEncoding::Utf8);
+        document.version = 2;
+        let current = document.start_analysis();
+        assert!(stale.run(&rules).is_none(), "a superseded job stops");
+        // The thread's parser was reset: the next job parses its own text.
+        let analysis = current.run(&rules).expect("the current job finishes");
+        assert!(document.finish(analysis, "2".into()));
+        assert!(document.is_analysed());
+        assert_eq!(document.findings.len(), 1);
+        assert_eq!(document.findings[0].start, SNIPPET.find("create_websocket_manager").unwrap() + "# moved\n".len());
+    }
+
+    #[test]
+    fn a_result_for_an_older_version_is_not_stored() {
+        let rules = RuleSet::builtin();
+        let mut document = Document::opened(SNIPPET.to_string(), 1, FileScope::default());
+        let job = document.start_analysis();
+        document.apply_changes(
+            &[TextDocumentContentChangeEvent { range: None, range_length: None, text: "x = 1\n".into() }],
+            PositionEncoding::Utf8,
+        );
+        document.version = 2;
+        let analysis = job.run(&rules).expect("not cancelled: no new job started");
+        assert!(!document.finish(analysis, "1".into()));
+        assert!(!document.is_analysed());
+        assert!(document.findings.is_empty());
     }
 
     #[test]
@@ -285,6 +458,7 @@ mod tests {
         let full = TextDocumentContentChangeEvent { range: None, range_length: None, text: SNIPPET.into() };
         let rope = document.rope.clone();
         document.apply_changes(&[change(&rope, 0, 0, "y = 2\n", PositionEncoding::Utf8), full], PositionEncoding::Utf8);
+        document.parse_now();
         document.check(&rules, String::new());
         assert_eq!(document.text, SNIPPET);
         assert_eq!(document.findings.len(), 1);
@@ -363,16 +537,18 @@ mod tests {
                 shadow = Rope::from_str(&expected);
                 if !batch {
                     document.apply_changes(&pending, encoding);
+                    document.parse_now();
                     pending.clear();
                 }
             }
             if batch {
                 document.apply_changes(&pending, encoding);
+                document.parse_now();
             }
             document.check(&rules, String::new());
             prop_assert_eq!(&document.text, &expected);
             let fresh = syntax::parse_text(&expected);
-            prop_assert_eq!(document.tree.root_node().to_sexp(), fresh.root_node().to_sexp());
+            prop_assert_eq!(document.current_tree().unwrap().root_node().to_sexp(), fresh.root_node().to_sexp());
             let fresh_findings = analysis::check_tree(&rules, &FileScope::default(), &expected, &fresh);
             prop_assert_eq!(&document.findings, &fresh_findings);
         }

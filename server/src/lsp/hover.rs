@@ -18,6 +18,9 @@ use crate::syntax::node_text;
 
 pub async fn hover(session: Arc<Session>, params: HoverParams) -> Result<Option<Hover>> {
     let position = params.text_document_position_params;
+    if !super::documents::wait_for_analysis(&session, &position.text_document.uri).await {
+        return Ok(None);
+    }
     let Some(document) = session.documents.get(&position.text_document.uri) else { return Ok(None) };
     let encoding = session.encoding();
     let offset = position_to_offset(&document.rope, position.position, encoding);
@@ -63,7 +66,7 @@ pub fn finding_markdown(rules: &RuleSet, finding: &Finding) -> String {
 
 /// A note when the cursor is on the module of an import of a canonical module.
 fn canonical_hover(rules: &RuleSet, document: &Document, offset: usize) -> Option<(String, usize, usize)> {
-    let root = document.tree.root_node();
+    let root = document.current_tree()?.root_node();
     let node = root.descendant_for_byte_range(offset, offset)?;
     let statement = import_statement_of(node)?;
     let canonical = canonical_modules(rules);

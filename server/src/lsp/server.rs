@@ -92,8 +92,11 @@ impl LanguageServer for SsotLanguageServer {
     }
 
     async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
-        guard::request("textDocument/diagnostic", async { Ok(diagnostics::pull_document(&self.session, &params)) })
-            .await
+        guard::request("textDocument/diagnostic", async {
+            documents::wait_for_analysis(&self.session, &params.text_document.uri).await;
+            Ok(diagnostics::pull_document(&self.session, &params))
+        })
+        .await
     }
 
     async fn workspace_diagnostic(&self, params: WorkspaceDiagnosticParams) -> Result<WorkspaceDiagnosticReportResult> {
