@@ -4,6 +4,8 @@
     python3 bench/build_corpus.py            # target/bench/corpus (reused when present)
     python3 bench/build_corpus.py --scale 4  # also target/bench/corpus-x2 and corpus-x4
     python3 bench/build_corpus.py --force    # rebuild from the downloads
+    python3 bench/build_corpus.py --packages networkx,ansible-core --corpus target/bench/corpus-small
+                                             # a smaller corpus from some of the packages
 
 Steps:
 1. `pip download --no-deps` pinned releases of large Python packages into
@@ -22,6 +24,13 @@ Steps:
 
 The manifest never contains a trigger string, so `rg` over the corpus counts
 only Python files.
+
+`--packages` builds from some of the pinned packages only (the files chosen
+for injection then differ, but are the same on every machine for the same
+packages); `--corpus` writes elsewhere. A corpus is reused only when its
+manifest lists the same packages. The small corpus of `tests/run`
+(networkx and ansible-core: pure-Python wheels of 4 MB, the same for every
+Python version) has ~1,300 files.
 """
 
 from __future__ import annotations
@@ -266,27 +275,34 @@ def log(message: str) -> None:
     print(f"[build_corpus] {message}", file=sys.stderr, flush=True)
 
 
-def download() -> list[Path]:
+def downloaded(spec: str) -> list[Path]:
+    """The archives of `spec` (name==version) in the downloads folder."""
+    name, version = spec.split("==")
+    stem = name.lower().replace("-", "_")
+    return [
+        p
+        for p in DOWNLOADS.iterdir()
+        if p.name.lower().replace("-", "_").startswith(f"{stem}_{version}") or p.name.lower().startswith(f"{stem}-{version}")
+    ]
+
+
+def is_archive(path: Path) -> bool:
+    return path.suffix in {".whl", ".zip"} or path.name.endswith((".tar.gz", ".tgz"))
+
+
+def download(packages: list[str]) -> list[Path]:
     DOWNLOADS.mkdir(parents=True, exist_ok=True)
-    wanted = []
-    for spec in PACKAGES:
-        name, version = spec.split("==")
-        stem = name.lower().replace("-", "_")
-        have = [
-            p
-            for p in DOWNLOADS.iterdir()
-            if p.name.lower().replace("-", "_").startswith(f"{stem}_{version}") or p.name.lower().startswith(f"{stem}-{version}")
-        ]
-        if not have:
-            wanted.append(spec)
+    wanted = [spec for spec in packages if not downloaded(spec)]
     if wanted:
         log(f"pip download {' '.join(wanted)}")
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":none:", "-d", str(DOWNLOADS), *wanted],
             check=True,
         )
-    archives = sorted(p for p in DOWNLOADS.iterdir() if p.suffix in {".whl", ".zip"} or p.name.endswith((".tar.gz", ".tgz")))
-    return archives
+    if packages == PACKAGES:
+        # Every archive in the folder, as the corpus has always been built.
+        return sorted(p for p in DOWNLOADS.iterdir() if is_archive(p))
+    return sorted(p for spec in packages for p in downloaded(spec) if is_archive(p))
 
 
 def archive_stem(path: Path) -> str:
@@ -298,9 +314,9 @@ def archive_stem(path: Path) -> str:
     return "-".join(name.split("-")[:2])
 
 
-def extract(archives: list[Path]) -> None:
+def extract(archives: list[Path], corpus: Path) -> None:
     for archive in archives:
-        dest = CORPUS / archive_stem(archive)
+        dest = corpus / archive_stem(archive)
         if archive.suffix in {".whl", ".zip"}:
             with zipfile.ZipFile(archive) as zf:
                 for info in zf.infolist():
@@ -438,19 +454,24 @@ def pathological_text(rng: random.Random, donor_lines: list[str], index: int, ru
 
 # ---------------------------------------------------------------------- build
 
-def build(force: bool) -> dict:
-    manifest_path = CORPUS / "MANIFEST.json"
+def build(force: bool, corpus: Path = CORPUS, packages: list[str] = PACKAGES) -> dict:
+    manifest_path = corpus / "MANIFEST.json"
     if manifest_path.exists() and not force:
-        log(f"reusing {CORPUS} (--force rebuilds)")
-        return json.loads(manifest_path.read_text())
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("packages") == packages:
+            log(f"reusing {corpus} (--force rebuilds)")
+            return manifest
+        log(f"{corpus} holds other packages: rebuilding")
     started = time.time()
-    archives = download()
-    if CORPUS.exists():
-        shutil.rmtree(CORPUS)
-    CORPUS.mkdir(parents=True)
+    archives = download(packages)
+    if corpus.exists():
+        if corpus != CORPUS and any(corpus.iterdir()) and not manifest_path.exists():
+            sys.exit(f"build_corpus: {corpus} is not empty and holds no MANIFEST.json: not replacing it")
+        shutil.rmtree(corpus)
+    corpus.mkdir(parents=True)
     log(f"extracting {len(archives)} archives")
-    extract(archives)
-    files = python_files(CORPUS)
+    extract(archives, corpus)
+    files = python_files(corpus)
     log(f"{len(files)} .py files; parsing each with ast.parse")
 
     rng = random.Random(SEED)
@@ -484,12 +505,12 @@ def build(force: bool) -> dict:
             skipped_after_injection += 1
             continue
         path.write_bytes(new.encode("utf-8"))
-        injected[name].append(path.relative_to(CORPUS).as_posix())
+        injected[name].append(path.relative_to(corpus).as_posix())
 
     # A fake netra_backend package for relative imports.
-    services = CORPUS / "netra_backend" / "app" / "services"
+    services = corpus / "netra_backend" / "app" / "services"
     services.mkdir(parents=True)
-    for folder in (CORPUS / "netra_backend", CORPUS / "netra_backend" / "app", services):
+    for folder in (corpus / "netra_backend", corpus / "netra_backend" / "app", services):
         (folder / "__init__.py").write_text("")
     donors = [p for p in candidates if p not in set(chosen)]
     for i, donor in enumerate(rng.sample(donors, RELATIVE_FILES)):
@@ -500,10 +521,10 @@ def build(force: bool) -> dict:
             continue
         target = services / f"bench_{i:03d}_{donor.stem}.py"
         target.write_bytes(new.encode("utf-8"))
-        injected[name].append(target.relative_to(CORPUS).as_posix())
+        injected[name].append(target.relative_to(corpus).as_posix())
 
     # Pathological files.
-    patho_dir = CORPUS / "pathological"
+    patho_dir = corpus / "pathological"
     patho_dir.mkdir()
     donor_lines = [line for p in rng.sample(candidates, 60) for line in texts[p].splitlines() if line.strip()]
     pathological = []
@@ -512,9 +533,9 @@ def build(force: bool) -> dict:
         assert parses(text), "a pathological file must parse"
         path = patho_dir / f"commented_out_{i}.py"
         path.write_text(text)
-        pathological.append({"path": path.relative_to(CORPUS).as_posix(), "bytes": len(text.encode()), "lines": text.count("\n"), "comment_run": run_length})
+        pathological.append({"path": path.relative_to(corpus).as_posix(), "bytes": len(text.encode()), "lines": text.count("\n"), "comment_run": run_length})
 
-    all_files = python_files(CORPUS)
+    all_files = python_files(corpus)
     expected_codes: dict[str, int] = {}
     for name, _, codes in FORMS + RELATIVE_FORMS:
         for code in codes:
@@ -523,7 +544,7 @@ def build(force: bool) -> dict:
     expected_codes["SSOT001"] = expected_codes.get("SSOT001", 0) + len(pathological)
     manifest = {
         "seed": SEED,
-        "packages": PACKAGES,
+        "packages": packages,
         "archives": [a.name for a in archives],
         "files": len(all_files),
         "bytes": sum(p.stat().st_size for p in all_files),
@@ -538,7 +559,7 @@ def build(force: bool) -> dict:
         "build_seconds": round(time.time() - started, 1),
     }
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
-    if manifest["files"] < MIN_FILES or manifest["bytes"] < MIN_BYTES:
+    if packages == PACKAGES and (manifest["files"] < MIN_FILES or manifest["bytes"] < MIN_BYTES):
         log(f"warning: corpus is small ({manifest['files']} files, {manifest['bytes'] / 1e6:.0f} MB): add packages")
     log(f"corpus: {manifest['files']} files, {manifest['bytes'] / 1e6:.1f} MB, {manifest['injected_files']} injected")
     return manifest
@@ -566,13 +587,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--force", action="store_true", help="rebuild the corpus from the downloads")
     parser.add_argument("--scale", type=int, default=1, help="also build corpus-x2 .. corpus-xN (powers of two up to N)")
+    parser.add_argument("--packages", help="comma-separated names of some of the pinned packages (default: all)")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="output folder (default: target/bench/corpus)")
     args = parser.parse_args()
-    manifest = build(args.force)
+    packages = select_packages(args.packages)
+    corpus = args.corpus.resolve()
+    if args.scale > 1 and corpus != CORPUS:
+        parser.error("--scale builds copies of target/bench/corpus only")
+    manifest = build(args.force, corpus, packages)
     factor = 2
     while factor <= args.scale:
         build_scaled(factor, manifest)
         factor *= 2
-    print(CORPUS)
+    print(corpus)
+
+
+def select_packages(names: str | None) -> list[str]:
+    if not names:
+        return PACKAGES
+    by_name = {spec.split("==")[0].lower().replace("_", "-"): spec for spec in PACKAGES}
+    chosen = []
+    for name in names.split(","):
+        key = name.strip().lower().replace("_", "-")
+        if key not in by_name:
+            sys.exit(f"build_corpus: unknown package {name!r}; pinned: {', '.join(sorted(by_name))}")
+        if by_name[key] not in chosen:
+            chosen.append(by_name[key])
+    return [spec for spec in PACKAGES if spec in chosen]
 
 
 if __name__ == "__main__":
