@@ -343,8 +343,15 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             let range = (name_node.start_byte(), name_node.end_byte());
             findings.push(self.finding(rule, range, join_path(package, name), Some(&mapping), fix));
         }
-        // `import pkg as p; p.old(...)` and `pkg.old(...)`.
-        for attribute in syntax::descendants_of_kind(self.tree.root_node(), "attribute") {
+        // `import pkg as p; p.old(...)` and `pkg.old(...)`: only an import of
+        // the package, or of a package above it, makes such a chain resolve,
+        // so without one the tree is not walked.
+        let reachable = self.bindings.values().flatten().any(|target| {
+            is_dotted_prefix(target, package) || is_dotted_prefix(package, target)
+        });
+        let attributes =
+            if reachable { syntax::descendants_of_kind(self.tree.root_node(), "attribute") } else { Vec::new() };
+        for attribute in attributes {
             let Some(path) = self.resolve_expression(attribute) else { continue };
             let Some(name) = path.strip_prefix(package).and_then(|rest| rest.strip_prefix('.')) else { continue };
             let Some(mapping) = rule.mapping_for(name) else { continue };
