@@ -592,6 +592,8 @@ def main() -> None:
     args = parser.parse_args()
     packages = select_packages(args.packages)
     corpus = args.corpus.resolve()
+    if packages != PACKAGES and corpus == CORPUS:
+        parser.error("--packages needs --corpus: target/bench/corpus is the benchmark corpus of every package")
     if args.scale > 1 and corpus != CORPUS:
         parser.error("--scale builds copies of target/bench/corpus only")
     manifest = build(args.force, corpus, packages)
