@@ -494,6 +494,12 @@ def build_10k_root(corpus_x2: Path, files: int = 10_000) -> Path:
     return root
 
 
+def warm(root: Path) -> None:
+    """Reads every Python file once, so scans meet a warm page cache."""
+    for path in root.rglob("*.py"):
+        path.read_bytes()
+
+
 def bench_scan(binary: Path, root: Path, name: str) -> dict:
     server = Server(binary, f"scan-{name}")
     try:
@@ -522,6 +528,9 @@ def bench_scan(binary: Path, root: Path, name: str) -> dict:
 
 # ---------------------------------------------------------------- report
 
+LOAD_BEFORE = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def machine(binary: Path, commit: str | None) -> list[str]:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -530,7 +539,7 @@ def machine(binary: Path, commit: str | None) -> list[str]:
                 if line.startswith("model name")), "?")
     return [
         f"- date: {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}; {os.cpu_count()} CPUs ({cpu}); "
-        f"load before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}",
+        f"load before: {LOAD_BEFORE}",
         f"- binary: `{binary}` (modified {time.strftime('%Y-%m-%d %H:%M', time.localtime(binary.stat().st_mtime))}); "
         + (f"built from commit {commit}" if commit else
            f"tree at {git('rev-parse', '--short', 'HEAD')}"
@@ -600,17 +609,27 @@ def report(results: dict, binary: Path, commit: str | None) -> str:
     scans = results.get("scans")
     if scans:
         lines += [
-            "**Workspace scan**: from sending `initialize` to the `$/progress` end; RSS from /proc/PID/status right "
-            "after the end (VmHWM: the peak).",
+            "**Workspace scan**: from sending `initialize` to the `$/progress` end, warm page cache, a fresh server "
+            "per run (median, [min–max]); walk: until `$/progress` begin, which comes after the walk; RSS from "
+            "/proc/PID/status right after the end (VmHWM: the peak; the largest of the runs).",
             "",
-            "| root | .py files | scan s | walk s (to progress begin) | progress reports | files diagnosed | end message | server CPU s | RSS before MB | RSS after MB | VmHWM MB |",
+            "| root | .py files | runs | scan s | walk s | progress reports | files diagnosed (end message) | server CPU s | RSS before the scan MB | RSS after MB | VmHWM MB |",
             "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
         ]
+        by_root: dict[str, list[dict]] = {}
         for scan in scans:
+            by_root.setdefault(scan["root"], []).append(scan)
+        for root, runs in by_root.items():
+            def med(key: str) -> float:
+                return statistics.median(run[key] for run in runs)
+            times = [run["scan_s"] for run in runs]
+            diagnosed = sorted({run["diagnosed"] for run in runs})
+            messages = sorted({run["end_message"] for run in runs})
             lines.append(
-                f"| `{scan['root']}` | {scan['py_files']:,} | {scan['scan_s']:.2f} | {scan['walk_s']:.2f} | {scan['reports']} | "
-                f"{scan['diagnosed']} | {scan['end_message']} | {scan['cpu_s']:.1f} | {scan['rss_before_kb'] / 1024:.0f} | "
-                f"{scan['rss_kb'] / 1024:.0f} | {scan['hwm_kb'] / 1024:.0f} |")
+                f"| `{root}` | {runs[0]['py_files']:,} | {len(runs)} | {med('scan_s'):.2f} [{min(times):.2f}–{max(times):.2f}] | "
+                f"{med('walk_s'):.2f} | {runs[0]['reports']} | {', '.join(map(str, diagnosed))} ({'; '.join(messages)}) | "
+                f"{med('cpu_s'):.1f} | {max(run['rss_before_kb'] for run in runs) / 1024:.0f} | "
+                f"{max(run['rss_kb'] for run in runs) / 1024:.0f} | {max(run['hwm_kb'] for run in runs) / 1024:.0f} |")
         lines.append("")
     lines.append(f"- load after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     return "\n".join(lines)
@@ -626,7 +645,7 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=1000, help="incremental single-character edits")
     parser.add_argument("--full-edits", type=int, default=100, help="full-text edits")
     parser.add_argument("--first-runs", type=int, default=3)
-    parser.add_argument("--scan-runs", type=int, default=3, help="runs on the 10,000-file root")
+    parser.add_argument("--scan-runs", type=int, default=3, help="scans of each root")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--source", type=Path, default=ROOT,
                         help="checkout whose server/benches/edit_phases.rs runs (default: this one)")
@@ -659,6 +678,7 @@ def main() -> None:
     scans = []
     if "scan" in parts:
         root = build_10k_root(BENCH / "corpus-x2")
+        warm(root)
         for run in range(args.scan_runs):
             say(f"scan of {root.name}, run {run + 1}/{args.scan_runs}")
             scans.append(bench_scan(binary, root, f"10k-{run}"))
@@ -668,8 +688,10 @@ def main() -> None:
             if not root.is_dir():
                 print(f"{root} is missing (bench/build_corpus.py --scale 4); skipped", file=sys.stderr)
                 continue
-            say(f"scan of {name}")
-            scans.append(bench_scan(binary, root, name))
+            warm(root)
+            for run in range(args.scan_runs):
+                say(f"scan of {name}, run {run + 1}/{args.scan_runs}")
+                scans.append(bench_scan(binary, root, f"{name}-{run}"))
     if scans:
         results["scans"] = scans
     text = report(results, binary, args.commit)
