@@ -394,6 +394,7 @@ fn skip_string(bytes: &[u8], at: usize) -> usize {
     let mut current = if triple { at + 3 } else { at + 1 };
     while let Some(&byte) = bytes.get(current) {
         match byte {
+            b'\\' if bytes.get(current + 1) == Some(&b'\r') && bytes.get(current + 2) == Some(&b'\n') => current += 3,
             b'\\' => current += 2,
             b'\n' | b'\r' if !triple => return current,
             _ if byte == quote => {
@@ -499,6 +500,12 @@ mod tests {
             kept_lines(&skeleton(text, &["TARGET"])),
             ["a = f(", "    1,  # )", "    '''TARGET", ")'''", ")", "c = \"#\" ; TARGET"]
         );
+    }
+
+    #[test]
+    fn a_backslash_continues_a_string_over_a_crlf() {
+        let text = "a = 'one \\\r\nTARGET'\r\nb = 2\r\nc = 3\r\n";
+        assert_eq!(kept_lines(&skeleton(text, &["TARGET"])), ["a = 'one \\", "TARGET'"]);
     }
 
     #[test]

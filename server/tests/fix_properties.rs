@@ -47,6 +47,9 @@ fn statement() -> impl Strategy<Value = String> {
         Just("class Service:\n    \"\"\"Doc.\"\"\"\n\n    def run(self):\n        return 1".to_string()),
         Just("if flag:\n    setup()\nelif other:\n    pass\nelse:\n    teardown()".to_string()),
         Just("import os\nimport json".to_string()),
+        Just("note = 'a long \\\n string'".to_string()),
+        Just("match command:\n    case [x]:\n        pass\n    case _:\n        other()".to_string()),
+        Just("class Model:\n    @property\n    def size(self):\n        return 1".to_string()),
     ]
 }
 
