@@ -16,7 +16,8 @@ figures as Markdown (no timed assertion anywhere):
    the user waits for; the server's CPU time over the run and a no-op
    request's round trip (the transport's floor) show how much of it is the
    server's work. The same with full-text changes (no range: the server
-   parses from scratch), and the phases of one edit inside the engine
+   parses from scratch); typing bursts (a keystroke every 100 ms, no
+   waiting); and the phases of one edit inside the engine
    (`cargo bench --bench edit_phases`, incremental vs full parse).
 2. First diagnostics during the workspace scan: initialize with the corpus
    as the workspace folder, send `initialized` (which starts the scan) and
@@ -71,6 +72,9 @@ EDIT_LINES = 10_000
 # Characters the edit benchmark inserts: what typing produces.
 ALPHABET = "abcdefghijklmnopqrstuvwxyz_0123456789 ().,:=[]'\"#"
 TIMEOUT = 120.0
+# Typing bursts: this many characters, one keystroke every BURST_INTERVAL s.
+BURST_KEYS = 20
+BURST_INTERVAL = 0.1
 
 
 # ---------------------------------------------------------------- helpers
@@ -337,7 +341,7 @@ def edit_pairs(text: str, count: int, seed: int):
 
 # ---------------------------------------------------------------- 1. edit -> diagnostics
 
-def bench_edits(binary: Path, path: Path, edits: int, full_edits: int, seed: int) -> dict:
+def bench_edits(binary: Path, path: Path, edits: int, full_edits: int, bursts: int, seed: int) -> dict:
     text = path.read_text()
     uri = path.as_uri()
     server = Server(binary, "edits")
@@ -384,10 +388,57 @@ def bench_edits(binary: Path, path: Path, edits: int, full_edits: int, seed: int
                 "server_cpu_ms_per_edit": cpu * 1e3 / len(every), "wall_s": wall,
                 "reverted_with_other_findings": mismatched,
             }
+        if bursts > 0:
+            out["bursts"], version = typing_bursts(server, path, text, version, bursts, seed)
         out["rss_after_edits_kb"] = proc_status(server.pid)
         return out
     finally:
         server.close()
+
+
+def typing_bursts(server: Server, path: Path, text: str, version: int, bursts: int, seed: int,
+                  keys: int = BURST_KEYS, interval: float = BURST_INTERVAL) -> tuple[dict, int]:
+    """Typing: `keys` characters in a row at one place, one `didChange` every
+    `interval` seconds without waiting for diagnostics, as an editor sends
+    them; then the time from the last keystroke to the diagnostics of the
+    last version, and how many versions got diagnostics on the way. Each
+    burst is deleted again afterwards (one change, waited for)."""
+    rng = random.Random(seed + 1)
+    uri = path.as_uri()
+    lines = text.split("\n")
+    records = []
+    for _ in range(bursts):
+        line = rng.randrange(len(lines))
+        column = utf16_len(lines[line][:rng.randint(0, len(lines[line]))])
+        word = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz_") for _ in range(keys))
+        first_version = version + 1
+        cpu_before = cpu_seconds(server.pid)
+        threads = 0
+        start = time.perf_counter()
+        for index, char in enumerate(word):
+            time.sleep(max(0.0, start + index * interval - time.perf_counter()))
+            version += 1
+            at = {"line": line, "character": column + index}
+            last_sent = server.notify("textDocument/didChange", {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {"start": at, "end": at}, "text": char}]})
+            threads = max(threads, proc_status(server.pid)["Threads"])
+        published = set()
+        while True:
+            arrived, message = server.published(uri)
+            published.add(message["params"]["version"])
+            threads = max(threads, proc_status(server.pid)["Threads"])
+            if message["params"]["version"] == version:
+                break
+        records.append({"after_last_key_s": arrived - last_sent,
+                        "versions_published": len(published & set(range(first_version, version + 1))),
+                        "server_cpu_s": cpu_seconds(server.pid) - cpu_before, "max_threads": threads})
+        version += 1
+        server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [
+            {"range": {"start": {"line": line, "character": column},
+                       "end": {"line": line, "character": column + keys}}, "text": ""}]})
+        server.published(uri, version)
+    return {"keys": keys, "interval_ms": interval * 1e3, "runs": records}, version
 
 
 def edit_phases(source: Path, path: Path, edits: int) -> str:
@@ -562,7 +613,7 @@ def report(results: dict, binary: Path, commit: str | None) -> str:
             f"{edits['findings']} findings; real Django code plus deprecated imports). Time from sending "
             "`didChange` to receiving the `publishDiagnostics` of that version, one edit at a time; "
             "single characters at random places (fixed seed), in pairs that restore the text. "
-            "The server has no debounce: it reparses, checks the whole file and publishes on every change.",
+            "The server has no debounce: every change starts a parse and a check of the whole file, then a publish.",
             "",
             "| what (ms) | p50 | p90 | p99 | max | mean | edits |",
             "|---|---:|---:|---:|---:|---:|---:|",
@@ -580,6 +631,16 @@ def report(results: dict, binary: Path, commit: str | None) -> str:
                 lines.append(f"- {mode}: server CPU {data['server_cpu_ms_per_edit']:.1f} ms per edit (user+system "
                              f"over the run, /proc); {data['reverted_with_other_findings']} restored texts gave a "
                              "different number of findings than the original.")
+        if "bursts" in edits:
+            bursts = edits["bursts"]
+            lines.append(
+                f"- typing bursts ({bursts['keys']} characters at one place, one `didChange` every "
+                f"{bursts['interval_ms']:.0f} ms, no waiting): from the last keystroke to the diagnostics of the last "
+                "version " + ", ".join(f"{run['after_last_key_s'] * 1e3:,.0f} ms" for run in bursts["runs"])
+                + "; versions that got diagnostics on the way: "
+                + ", ".join(f"{run['versions_published']}/{bursts['keys']}" for run in bursts["runs"])
+                + "; server CPU per burst: " + ", ".join(f"{run['server_cpu_s']:.1f} s" for run in bursts["runs"])
+                + "; most threads seen: " + ", ".join(str(run["max_threads"]) for run in bursts["runs"]) + ".")
         lines.append(f"- didOpen of the file → diagnostics: {ms(edits['open_ms'] / 1e3)} ms; one publish is "
                      f"{edits['publish_bytes']:,} bytes of JSON; RSS after the edits "
                      f"{edits['rss_after_edits_kb']['VmRSS'] / 1024:.0f} MB (VmHWM {edits['rss_after_edits_kb']['VmHWM'] / 1024:.0f} MB).")
@@ -644,6 +705,7 @@ def main() -> None:
                         help="comma-separated: edit, phases, first, scan (10,000 files), growth (1x, 2x, 4x)")
     parser.add_argument("--edits", type=int, default=1000, help="incremental single-character edits")
     parser.add_argument("--full-edits", type=int, default=100, help="full-text edits")
+    parser.add_argument("--bursts", type=int, default=5, help=f"typing bursts of {BURST_KEYS} keys every {BURST_INTERVAL * 1e3:.0f} ms")
     parser.add_argument("--first-runs", type=int, default=3)
     parser.add_argument("--scan-runs", type=int, default=3, help="scans of each root")
     parser.add_argument("--seed", type=int, default=5)
@@ -667,7 +729,7 @@ def main() -> None:
     text = path.read_text()
     if "edit" in parts:
         say(f"edit -> diagnostics, {args.edits} incremental + {args.full_edits} full-text edits on {path.name}")
-        results["edits"] = bench_edits(binary, path, args.edits, args.full_edits, args.seed)
+        results["edits"] = bench_edits(binary, path, args.edits, args.full_edits, args.bursts, args.seed)
         results["edits"].update({"file": str(path.relative_to(ROOT)), "lines": text.count("\n"), "bytes": len(text.encode())})
     if "phases" in parts:
         say("edit phases (cargo bench --bench edit_phases)")
