@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ssot_lsp::analysis::{check_text, check_tree};
+use ssot_lsp::analysis::{check_text, check_tree, scan_text};
 use ssot_lsp::fix::{fix_text, FixOptions};
 use ssot_lsp::rules::{FileScope, RuleSet};
 use ssot_lsp::syntax;
@@ -132,6 +132,7 @@ fn check_10k_lines(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.sample_size(20);
     group.bench_function("parse_and_check", |b| b.iter(|| check_text(&rules, &scope, black_box(&text))));
+    group.bench_function("skeleton_scan", |b| b.iter(|| scan_text(&rules, &scope, black_box(&text))));
     group.bench_function("parse_only", |b| b.iter(|| syntax::parse_text(black_box(&text))));
     let tree = syntax::parse_text(&text);
     group.bench_function("check_tree_only", |b| b.iter(|| check_tree(&rules, &scope, black_box(&text), &tree)));
@@ -173,6 +174,7 @@ fn pathological(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function("parse_only", |b| b.iter(|| syntax::parse_text(black_box(&text))));
     group.bench_function("parse_and_check", |b| b.iter(|| check_text(&rules, &scope, black_box(&text))));
+    group.bench_function("skeleton_scan", |b| b.iter(|| scan_text(&rules, &scope, black_box(&text))));
     group.finish();
 }
 

@@ -51,6 +51,19 @@ pub fn scan_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding>
     }
 }
 
+/// `scan_text` for a text whose whole tree is at hand (an open document):
+/// the skeleton's findings when it parses, else the whole tree's. Nothing
+/// to do when the prefilter rules the text out.
+pub fn scan_parsed(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -> Vec<Finding> {
+    if !rules.may_match(text) {
+        return Vec::new();
+    }
+    match skeleton_tree(rules, scope, text) {
+        Some(skeleton) => check_tree(rules, scope, text, &skeleton),
+        None => check_tree(rules, scope, text, tree),
+    }
+}
+
 /// The tree of the skeleton `scan_text` checks, or `None` when the skeleton
 /// does not parse cleanly.
 pub fn skeleton_tree(rules: &RuleSet, scope: &FileScope, text: &str) -> Option<Tree> {
@@ -346,9 +359,11 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         // `import pkg as p; p.old(...)` and `pkg.old(...)`: only an import of
         // the package, or of a package above it, makes such a chain resolve,
         // so without one the tree is not walked.
-        let reachable = self.bindings.values().flatten().any(|target| {
-            is_dotted_prefix(target, package) || is_dotted_prefix(package, target)
-        });
+        let reachable = self
+            .bindings
+            .values()
+            .flatten()
+            .any(|target| is_dotted_prefix(target, package) || is_dotted_prefix(package, target));
         let attributes =
             if reachable { syntax::descendants_of_kind(self.tree.root_node(), "attribute") } else { Vec::new() };
         for attribute in attributes {

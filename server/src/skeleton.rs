@@ -281,7 +281,7 @@ fn logical_lines(bytes: &[u8]) -> Vec<LogicalLine> {
         let (indent, first) = measure_indent(bytes, at);
         match bytes.get(first) {
             None => break,
-            Some(b'\n' | b'\r' | b'#') => {
+            Some(b'\n' | b'#') => {
                 at = next_line_start(bytes, first);
                 line_start = at;
                 continue;
@@ -318,19 +318,14 @@ fn measure_indent(bytes: &[u8], mut at: usize) -> (usize, usize) {
 }
 
 /// The offset just after the line break at or after `at` (or the end).
+///
+/// Lines end at `\n` (so also at `\r\n`), as tree-sitter-python sees them: a
+/// lone `\r` is whitespace to it, and the skeleton must not find statements
+/// the whole-file parse does not.
 fn next_line_start(bytes: &[u8], at: usize) -> usize {
-    match memchr::memchr2(b'\n', b'\r', &bytes[at..]) {
-        Some(found) => line_break_end(bytes, at + found),
+    match memchr::memchr(b'\n', &bytes[at..]) {
+        Some(found) => at + found + 1,
         None => bytes.len(),
-    }
-}
-
-/// Given a `\n` or `\r` at `at`, the offset after the whole line break.
-fn line_break_end(bytes: &[u8], at: usize) -> usize {
-    if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
-        at + 2
-    } else {
-        at + 1
     }
 }
 
@@ -349,17 +344,16 @@ fn scan_logical_line(bytes: &[u8], mut at: usize) -> ScannedLine {
     while let Some(&byte) = bytes.get(at) {
         match byte {
             b'#' => {
-                at += memchr::memchr2(b'\n', b'\r', &bytes[at..]).unwrap_or(bytes.len() - at);
+                at += memchr::memchr(b'\n', &bytes[at..]).unwrap_or(bytes.len() - at);
             }
             b'\'' | b'"' => {
                 at = skip_string(bytes, at);
                 last_significant = Some(byte);
             }
-            b'\\' if matches!(bytes.get(at + 1), Some(b'\n' | b'\r')) => {
-                at = line_break_end(bytes, at + 1);
-            }
-            b'\n' | b'\r' => {
-                at = line_break_end(bytes, at);
+            b'\\' if bytes.get(at + 1) == Some(&b'\n') => at += 2,
+            b'\\' if bytes.get(at + 1) == Some(&b'\r') && bytes.get(at + 2) == Some(&b'\n') => at += 3,
+            b'\n' => {
+                at += 1;
                 if depth == 0 {
                     return ScannedLine { end: at, last_significant };
                 }
@@ -374,7 +368,7 @@ fn scan_logical_line(bytes: &[u8], mut at: usize) -> ScannedLine {
                 last_significant = Some(byte);
                 at += 1;
             }
-            b' ' | b'\t' | 0x0c => at += 1,
+            b' ' | b'\t' | b'\r' | 0x0c => at += 1,
             _ => {
                 last_significant = Some(byte);
                 at += 1;
@@ -396,7 +390,7 @@ fn skip_string(bytes: &[u8], at: usize) -> usize {
         match byte {
             b'\\' if bytes.get(current + 1) == Some(&b'\r') && bytes.get(current + 2) == Some(&b'\n') => current += 3,
             b'\\' => current += 2,
-            b'\n' | b'\r' if !triple => return current,
+            b'\n' if !triple => return current,
             _ if byte == quote => {
                 if !triple {
                     return current + 1;
@@ -500,6 +494,16 @@ mod tests {
             kept_lines(&skeleton(text, &["TARGET"])),
             ["a = f(", "    1,  # )", "    '''TARGET", ")'''", ")", "c = \"#\" ; TARGET"]
         );
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_no_line() {
+        // tree-sitter-python reads `\r` alone as whitespace: the comment runs
+        // to the end, as in the whole-file parse.
+        let text = "x = 1\r# c\rfrom a import TARGET\r";
+        assert_eq!(skeleton(text, &["TARGET"]).trim(), "x = 1\r# c\rfrom a import TARGET");
+        let structure = LineStructure::of(text);
+        assert_eq!(structure.len(), 1);
     }
 
     #[test]

@@ -8,6 +8,10 @@
 //! before their first `.await` (notifications must be applied in the order
 //! they were received) and hold no `DashMap` guard across an `.await`.
 //!
+//! The findings come from `analysis::scan_parsed`: the skeleton of the text
+//! (tiny trees, so a check costs little even in a long file), or the whole
+//! tree when the skeleton does not parse.
+//!
 //! Parsing and checking run on tokio's blocking pool, never on the executor:
 //! a file tree-sitter parses slowly must not stall other requests. Each
 //! change cancels the parse still running for an older version (through the
@@ -83,7 +87,7 @@ impl AnalysisJob {
         if cancelled() {
             return None;
         }
-        let findings = analysis::check_tree(rules, &self.scope, &self.text, &tree);
+        let findings = analysis::scan_parsed(rules, &self.scope, &self.text, &tree);
         Some(Analysis { version: self.version, tree, findings })
     }
 }
@@ -227,7 +231,7 @@ impl Document {
     /// (else the job in flight checks it, under the rules of its end).
     pub fn check(&mut self, rules: &RuleSet, result_id: String) {
         let Some(tree) = self.current_tree() else { return };
-        self.findings = analysis::check_tree(rules, &self.scope, &self.text, tree);
+        self.findings = analysis::scan_parsed(rules, &self.scope, &self.text, tree);
         self.result_id = result_id;
     }
 }
@@ -549,7 +553,7 @@ mod tests {
             prop_assert_eq!(&document.text, &expected);
             let fresh = syntax::parse_text(&expected);
             prop_assert_eq!(document.current_tree().unwrap().root_node().to_sexp(), fresh.root_node().to_sexp());
-            let fresh_findings = analysis::check_tree(&rules, &FileScope::default(), &expected, &fresh);
+            let fresh_findings = analysis::scan_parsed(&rules, &FileScope::default(), &expected, &fresh);
             prop_assert_eq!(&document.findings, &fresh_findings);
         }
     }
