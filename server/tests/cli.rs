@@ -680,6 +680,19 @@ fn select_reports_only_the_selected_rules() {
 }
 
 #[test]
+fn select_of_the_all_export_rule_alone_still_finds_its_entries() {
+    // SSOT007 has no trigger of its own: the files it reports are found by
+    // the triggers of the rules whose imports it looks at.
+    let tmp = tempdir();
+    demo_tree(tmp.path());
+    let all = json_codes(&json_of(&ssot(tmp.path()).args(["check", "--format", "json"]).output().unwrap()));
+    let expected = all.iter().filter(|code| *code == "SSOT007").count();
+    assert!(expected > 0, "{all:?}");
+    let output = ssot(tmp.path()).args(["check", "--format", "json", "--select", "SSOT007"]).output().unwrap();
+    assert_eq!(json_codes(&json_of(&output)), vec!["SSOT007".to_string(); expected]);
+}
+
+#[test]
 fn ignore_drops_the_ignored_rules() {
     let tmp = tempdir();
     demo_tree(tmp.path());

@@ -334,7 +334,7 @@ impl RuleSet {
         rules.retain(|rule| !raw.ignore.iter().any(|code| code_matches(&rule.code, code)));
 
         let settings = compile_settings(raw, root)?;
-        let prefilter = Prefilter::for_rules(&rules);
+        let prefilter = Prefilter::for_rules(&rules, &known_rules);
         Ok(RuleSet { rules, known_rules, settings, prefilter })
     }
 
@@ -367,7 +367,7 @@ impl RuleSet {
     /// The same rule set with the prefilter rebuilt for its current rules
     /// (after rules were removed from `rules`).
     pub fn with_recomputed_triggers(mut self) -> Self {
-        self.prefilter = Prefilter::for_rules(&self.rules);
+        self.prefilter = Prefilter::for_rules(&self.rules, &self.known_rules);
         self
     }
 

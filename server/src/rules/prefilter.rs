@@ -32,9 +32,16 @@ pub struct Prefilter {
 }
 
 impl Prefilter {
-    pub fn for_rules(rules: &[Rule]) -> Self {
+    /// The prefilter of the active `rules`. An active `all-export` rule
+    /// reports `__all__` entries that the imports of any `known` rule bind,
+    /// so it needs their triggers too.
+    pub fn for_rules(rules: &[Rule], known: &[Rule]) -> Self {
+        let exports = rules.iter().any(|rule| rule.kind == RuleKind::AllExport);
+        let binding_rules =
+            known.iter().filter(|rule| exports && matches!(rule.kind, RuleKind::Module | RuleKind::Names));
+        let scanned: Vec<&Rule> = rules.iter().chain(binding_rules).collect();
         let mut triggers = Vec::new();
-        for rule in rules {
+        for rule in scanned.iter().copied() {
             match rule.kind {
                 RuleKind::Module => {
                     let Some(module) = &rule.module else { continue };
@@ -63,7 +70,7 @@ impl Prefilter {
         triggers.sort_by_key(|trigger| format!("{trigger:?}"));
         triggers.dedup();
         let mut words = vec!["import".to_string()];
-        for rule in rules {
+        for rule in scanned.iter().copied() {
             let targets = rule.names.values().filter_map(|mapping| mapping.target.as_ref());
             words.extend(targets.flat_map(|target| [last_part(&target.module), target.name.clone()]));
             words.extend(rule.canonical.iter().chain(&rule.replacement).map(|path| last_part(path)));
@@ -135,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_generic_module_name_needs_its_package() {
-        let prefilter = Prefilter::for_rules(&RuleSet::builtin().rules);
+        let prefilter = Prefilter::for_rules(&RuleSet::builtin().rules, &[]);
         let elsewhere = Path::new("app/services/x.py");
         let inside = Path::new("app/websocket_core/x.py");
         assert!(!prefilter.may_match(Some(elsewhere), b"self.manager = manager"));
