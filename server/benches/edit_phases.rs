@@ -1,14 +1,17 @@
 //! What one single-character edit costs the language server, phase by phase,
 //! on one big file: the rope edit the document applies (with the
 //! tree-sitter points it computes), the copy of the rope into the `String`
-//! the engine reads, the incremental reparse (`Tree::edit` plus the old
-//! tree), a full parse of the same text for comparison (the server has no
-//! switch for it), and `check_tree`, which the server runs on the whole file
-//! after every change (the query captures inside it are timed apart too).
+//! the engine reads and the copy handed to the analysis job, the incremental
+//! reparse (`Tree::edit` plus the old tree), a full parse of the same text
+//! for comparison (the server has no switch for it), and the check the
+//! server runs after every change, `scan_parsed` (prefilter, skeleton parse,
+//! rules on the skeleton; the whole tree when the skeleton does not parse).
+//! For comparison: the skeleton alone, and `check_tree` on the whole tree
+//! (the fallback, and what the server ran before it used skeletons).
 //!
 //! The server's own `Document` is private to `lsp`, so this mirrors
-//! `lsp::documents::Document::apply_changes` and `check` step by step (and
-//! copies `lsp::position::tree_sitter_point`). One thread, no I/O, no LSP:
+//! `lsp::documents::Document::apply_changes` and `AnalysisJob::run` step by
+//! step (and copies `lsp::position::tree_sitter_point`). One thread, no I/O, no LSP:
 //! the protocol round trip is measured by `bench/server.py`, which writes the
 //! file (real code of the corpus plus a few deprecated imports) and runs this
 //! bench on it. Not criterion: it prints one table of percentiles.
@@ -17,14 +20,15 @@
 //!
 //! EDITS (default 1,000) single-character edits at random places (fixed
 //! seed), in pairs that leave the text as it was: insert a character and
-//! delete it again, or delete one and put it back. A full parse is timed on
-//! every FULL_EVERY-th edit (default 5), since it costs far more.
+//! delete it again, or delete one and put it back. A full parse and the
+//! whole-tree `check_tree` are timed on every FULL_EVERY-th edit (default 5),
+//! since they cost far more.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use ropey::Rope;
-use ssot_lsp::analysis::check_tree;
+use ssot_lsp::analysis::{check_tree, scan_parsed, skeleton_tree};
 use ssot_lsp::rules::{FileScope, RuleSet};
 use ssot_lsp::syntax;
 use tree_sitter::{InputEdit, Point, Tree};
@@ -87,14 +91,18 @@ fn edit_rope(rope: &mut Rope, start: usize, old_end: usize, replacement: &str) -
     }
 }
 
-/// The times of one edit; `full_parse` only on sampled edits.
+/// The times of one edit; `full_parse` and `whole_check` only on sampled
+/// edits.
 struct EditTimes {
     rope_edit: Duration,
     to_string: Duration,
+    job_copy: Duration,
     incremental_parse: Duration,
     full_parse: Option<Duration>,
-    captures: Duration,
-    check: Duration,
+    skeleton: Duration,
+    skeleton_parses: bool,
+    scan: Duration,
+    whole_check: Option<Duration>,
 }
 
 /// One document as the server keeps it.
@@ -105,7 +113,8 @@ struct Document {
 }
 
 impl Document {
-    /// Applies one change, reparses and checks, timing each step.
+    /// Applies one change, reparses and checks as the server does, timing
+    /// each step.
     fn change(
         &mut self,
         parser: &mut tree_sitter::Parser,
@@ -124,6 +133,12 @@ impl Document {
         self.text = self.rope.to_string();
         let to_string = started.elapsed();
 
+        // `Document::start_analysis` hands the job its own copy of the text.
+        let started = Instant::now();
+        let job_text = std::hint::black_box(self.text.clone());
+        let job_copy = started.elapsed();
+        drop(job_text);
+
         let started = Instant::now();
         self.tree = syntax::parse(parser, &self.text, Some(&old_tree)).expect("a tree");
         let incremental_parse = started.elapsed();
@@ -137,14 +152,30 @@ impl Document {
         });
 
         let started = Instant::now();
-        let captures = syntax::capture(&self.tree, &self.text);
-        std::hint::black_box(captures.imports.len());
-        let captures = started.elapsed();
+        let skeleton_parses = skeleton_tree(rules, scope, &self.text).is_some();
+        let skeleton = started.elapsed();
 
         let started = Instant::now();
-        let findings = check_tree(rules, scope, &self.text, &self.tree);
-        let check = started.elapsed();
-        (EditTimes { rope_edit, to_string, incremental_parse, full_parse, captures, check }, findings.len())
+        let findings = scan_parsed(rules, scope, &self.text, &self.tree);
+        let scan = started.elapsed();
+
+        let whole_check = time_full_parse.then(|| {
+            let started = Instant::now();
+            std::hint::black_box(check_tree(rules, scope, &self.text, &self.tree).len());
+            started.elapsed()
+        });
+        let times = EditTimes {
+            rope_edit,
+            to_string,
+            job_copy,
+            incremental_parse,
+            full_parse,
+            skeleton,
+            skeleton_parses,
+            scan,
+            whole_check,
+        };
+        (times, findings.len())
     }
 }
 
@@ -192,8 +223,11 @@ fn main() {
     let tree = syntax::parse(&mut parser, &original, None).expect("a tree");
     let open_parse = started.elapsed();
     let started = Instant::now();
-    let base_findings = check_tree(&rules, &scope, &original, &tree).len();
+    let base_findings = scan_parsed(&rules, &scope, &original, &tree).len();
     let open_check = started.elapsed();
+    let started = Instant::now();
+    let whole_findings = check_tree(&rules, &scope, &original, &tree).len();
+    let open_whole_check = started.elapsed();
     let mut document = Document { rope: Rope::from_str(&original), text: original.clone(), tree };
 
     let mut random = Random(0x5eed_0005);
@@ -228,14 +262,17 @@ fn main() {
         original.len()
     );
     println!(
-        "open: full parse {:.1} ms, check_tree {:.1} ms",
+        "open: full parse {:.1} ms, scan_parsed {:.1} ms, check_tree on the whole tree {:.1} ms ({whole_findings} findings)",
         open_parse.as_secs_f64() * 1e3,
-        open_check.as_secs_f64() * 1e3
+        open_check.as_secs_f64() * 1e3,
+        open_whole_check.as_secs_f64() * 1e3
     );
     println!(
-        "{} single-character edits in insert/revert pairs (fixed seed); full parse timed on every {full_every}th edit",
+        "{} single-character edits in insert/revert pairs (fixed seed); full parse and whole-tree check timed on every {full_every}th edit",
         times.len()
     );
+    let fallbacks = times.iter().filter(|t| !t.skeleton_parses).count();
+    println!("the skeleton did not parse (so the whole tree was checked) after {fallbacks} of {} edits", times.len());
     if reverted_with_other_findings > 0 {
         println!("WARNING: {reverted_with_other_findings} reverted texts gave other findings than the original");
     }
@@ -244,16 +281,20 @@ fn main() {
     println!("|---|---:|---:|---:|---:|---:|---:|");
     row("rope edit + `Tree::edit` (3 `tree_sitter_point` scans)", times.iter().map(|t| t.rope_edit));
     row("`rope.to_string()` (the engine's copy)", times.iter().map(|t| t.to_string));
+    row("`text.clone()` (the analysis job's copy)", times.iter().map(|t| t.job_copy));
     row("incremental parse (old tree edited)", times.iter().map(|t| t.incremental_parse));
     row("full parse (no old tree)", times.iter().filter_map(|t| t.full_parse));
-    row("query captures only (also inside `check_tree`)", times.iter().map(|t| t.captures));
-    row("`check_tree` on the whole file", times.iter().map(|t| t.check));
+    row("`skeleton_tree` alone (skeleton found and parsed)", times.iter().map(|t| t.skeleton));
+    row("`scan_parsed`: the server's check (skeleton, else whole tree)", times.iter().map(|t| t.scan));
+    row("— when the skeleton parsed", times.iter().filter(|t| t.skeleton_parses).map(|t| t.scan));
+    row("— when it did not (whole-tree check)", times.iter().filter(|t| !t.skeleton_parses).map(|t| t.scan));
+    row("`check_tree` on the whole tree (for comparison)", times.iter().filter_map(|t| t.whole_check));
     row(
-        "**per edit, as the server: edit + copy + incremental parse + check**",
-        times.iter().map(|t| t.rope_edit + t.to_string + t.incremental_parse + t.check),
+        "**per edit, as the server: edit + copies + incremental parse + scan_parsed**",
+        times.iter().map(|t| t.rope_edit + t.to_string + t.job_copy + t.incremental_parse + t.scan),
     );
     row(
         "same with a full parse instead",
-        times.iter().filter_map(|t| Some(t.rope_edit + t.to_string + t.full_parse? + t.check)),
+        times.iter().filter_map(|t| Some(t.rope_edit + t.to_string + t.job_copy + t.full_parse? + t.scan)),
     );
 }
