@@ -370,6 +370,7 @@ def bench_edits(binary: Path, path: Path, edits: int, full_edits: int, bursts: i
                 continue
             latencies: dict[str, list[float]] = {"insert": [], "delete": []}
             mismatched = 0
+            rss_mb = [proc_status(server.pid)["VmRSS"] / 1024]
             cpu_before, wall_before = cpu_seconds(server.pid), time.perf_counter()
             for index, (kind, change, after) in enumerate(edit_pairs(text, count, seed)):
                 version += 1
@@ -380,13 +381,15 @@ def bench_edits(binary: Path, path: Path, edits: int, full_edits: int, bursts: i
                 latencies[kind].append(arrived - sent)
                 if index % 2 == 1 and len(message["params"]["diagnostics"]) != base:
                     mismatched += 1
+                if (index + 1) % max(1, count // 10) == 0:
+                    rss_mb.append(proc_status(server.pid)["VmRSS"] / 1024)
             cpu = cpu_seconds(server.pid) - cpu_before
             wall = time.perf_counter() - wall_before
             every = latencies["insert"] + latencies["delete"]
             out[mode] = {
                 "all": summary(every), "insert": summary(latencies["insert"]), "delete": summary(latencies["delete"]),
                 "server_cpu_ms_per_edit": cpu * 1e3 / len(every), "wall_s": wall,
-                "reverted_with_other_findings": mismatched,
+                "reverted_with_other_findings": mismatched, "rss_mb": rss_mb,
             }
         if bursts > 0:
             out["bursts"], version = typing_bursts(server, path, text, version, bursts, seed)
@@ -613,7 +616,7 @@ def report(results: dict, binary: Path, commit: str | None) -> str:
             f"{edits['findings']} findings; real Django code plus deprecated imports). Time from sending "
             "`didChange` to receiving the `publishDiagnostics` of that version, one edit at a time; "
             "single characters at random places (fixed seed), in pairs that restore the text. "
-            "The server has no debounce: every change starts a parse and a check of the whole file, then a publish.",
+            "The server has no debounce: every change starts a parse and a check, then a publish.",
             "",
             "| what (ms) | p50 | p90 | p99 | max | mean | edits |",
             "|---|---:|---:|---:|---:|---:|---:|",
@@ -630,7 +633,8 @@ def report(results: dict, binary: Path, commit: str | None) -> str:
                 data = edits[mode]
                 lines.append(f"- {mode}: server CPU {data['server_cpu_ms_per_edit']:.1f} ms per edit (user+system "
                              f"over the run, /proc); {data['reverted_with_other_findings']} restored texts gave a "
-                             "different number of findings than the original.")
+                             "different number of findings than the original; VmRSS before and every tenth of the "
+                             "edits: " + ", ".join(f"{value:.0f}" for value in data["rss_mb"]) + " MB.")
         if "bursts" in edits:
             bursts = edits["bursts"]
             lines.append(
