@@ -5,7 +5,7 @@
 #   bench/run.sh                 # everything below except criterion (~15 min on 2 busy cores)
 #   bench/run.sh --criterion     # also the criterion micro-benchmarks (server/benches/engine.rs)
 #   bench/run.sh --profile       # also `perf record` of one check (hotspots)
-#   bench/run.sh --server        # also the language-server benchmarks (bench/server.py, ~30 min)
+#   bench/run.sh --server        # also the language-server benchmarks (bench/server.py, ~5 min)
 #   RUNS=10 bench/run.sh         # more hyperfine runs (default 5)
 #   GROWTH=0 bench/run.sh        # skip the 2x/4x growth curve
 #

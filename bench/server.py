@@ -32,7 +32,7 @@ figures as Markdown (no timed assertion anywhere):
 
     python3 bench/build_corpus.py --scale 4     # corpus, corpus-x2, corpus-x4
     cargo build --release
-    python3 bench/server.py                      # ~10 min on 2 shared cores
+    python3 bench/server.py                      # ~5 min on 2 shared cores
     python3 bench/server.py --edits 200 --parts edit
 
 Writes results/server.md and results/server.json under target/bench (or
