@@ -54,11 +54,17 @@ pub fn scan_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding>
 /// `scan_text` for a text whose whole tree is at hand (an open document):
 /// the skeleton's findings when it parses, else the whole tree's. Nothing
 /// to do when the prefilter rules the text out.
+///
+/// While the user types, the whole text often has a syntax error in a line
+/// the skeleton keeps: then both trees hold errors, and the skeleton's
+/// findings are used still (checking the whole tree costs a hundred times
+/// more on a long file and recovers no better).
 pub fn scan_parsed(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -> Vec<Finding> {
     if !rules.may_match(text) {
         return Vec::new();
     }
-    match skeleton_tree(rules, scope, text) {
+    let whole_has_errors = tree.root_node().has_error();
+    match skeleton_tree_with_errors(rules, scope, text, whole_has_errors) {
         Some(skeleton) => check_tree(rules, scope, text, &skeleton),
         None => check_tree(rules, scope, text, tree),
     }
@@ -67,23 +73,34 @@ pub fn scan_parsed(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) 
 /// The tree of the skeleton `scan_text` checks, or `None` when the skeleton
 /// does not parse cleanly.
 pub fn skeleton_tree(rules: &RuleSet, scope: &FileScope, text: &str) -> Option<Tree> {
+    skeleton_tree_with_errors(rules, scope, text, false)
+}
+
+/// `skeleton_tree`, also returning a skeleton with syntax errors when
+/// `errors_allowed`.
+fn skeleton_tree_with_errors(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Tree> {
     let structure = skeleton::LineStructure::of(text);
     let (needles, mut words) = rules.skeleton_terms();
     let wanted = structure.lines_holding(text, &needles, &words);
     let keep = structure.closure(&wanted);
-    let tree = parse_skeleton(&structure, text, &keep)?;
+    let tree = parse_skeleton(&structure, text, &keep, errors_allowed)?;
     let bound = bindings_into_rules(rules, scope, text, &tree);
     if structure.lines_holding(text, &[], &bound).into_iter().all(|line| keep[line]) {
         return Some(tree);
     }
     words.extend(bound);
     let wanted = structure.lines_holding(text, &needles, &words);
-    parse_skeleton(&structure, text, &structure.closure(&wanted))
+    parse_skeleton(&structure, text, &structure.closure(&wanted), errors_allowed)
 }
 
-fn parse_skeleton(structure: &skeleton::LineStructure, text: &str, keep: &[bool]) -> Option<Tree> {
+fn parse_skeleton(
+    structure: &skeleton::LineStructure,
+    text: &str,
+    keep: &[bool],
+    errors_allowed: bool,
+) -> Option<Tree> {
     let tree = syntax::parse_ranges(text, &structure.kept_ranges(keep));
-    (!tree.root_node().has_error()).then_some(tree)
+    (errors_allowed || !tree.root_node().has_error()).then_some(tree)
 }
 
 /// Names bound by imports of anything on a rule's path (or of a package

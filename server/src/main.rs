@@ -16,7 +16,10 @@ fn main() -> ExitCode {
 
 /// Runs the language server over stdio until the client says `exit`.
 fn serve() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // Parses and checks run on the blocking pool; a newer change cancels the
+    // one before, so a few threads suffice, and each thread would keep a
+    // glibc malloc arena of its own (RSS grew to ~77 MB while typing).
+    let runtime = match tokio::runtime::Builder::new_multi_thread().max_blocking_threads(4).enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("ssot-lsp: cannot start the async runtime: {error}");

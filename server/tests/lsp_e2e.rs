@@ -873,6 +873,9 @@ async fn workspace_scan_reports_progress_and_diagnoses_closed_files() {
     assert_eq!(begin["params"]["token"], token);
     assert_eq!(begin["params"]["value"]["kind"], "begin");
     assert_eq!(begin["params"]["value"]["percentage"], 0);
+    assert_eq!(begin["params"]["value"]["message"], "listing files", "progress begins before the walk");
+    let listed = client.notification(|message| message["method"] == "$/progress").await;
+    assert_eq!(listed["params"]["value"], json!({ "kind": "report", "message": "0/2 files", "percentage": 0 }));
     let handler_uri = file_uri(&root.join("app/handler.py"));
     let published = client.diagnostics(&handler_uri).await;
     assert_eq!(published["version"], Value::Null);

@@ -122,6 +122,8 @@ pub async fn scan(session: Arc<Session>) {
     }
     let rules = session.rules();
     let root = session.primary_root();
+    // Progress begins before the walk, which takes a while in a large tree.
+    let progress = begin_progress(&session, generation).await;
     let walked = {
         let (rules, roots, root) = (rules.clone(), roots.clone(), root.clone());
         tokio::task::spawn_blocking(move || workspace::walk(&roots, &rules.rules, &root)).await
@@ -129,6 +131,7 @@ pub async fn scan(session: Arc<Session>) {
     let (files, warnings) = match walked {
         Ok(walked) => walked,
         Err(error) => {
+            finish_progress(progress, "failed").await;
             session.log(LogLevel::Error, format!("workspace scan failed: {error}")).await;
             return;
         }
@@ -136,7 +139,9 @@ pub async fn scan(session: Arc<Session>) {
     for warning in warnings {
         session.log(LogLevel::Warn, format!("workspace scan: {}", warning.message)).await;
     }
-    let progress = begin_progress(&session, generation, files.len()).await;
+    if let Some(progress) = &progress {
+        progress.report_with_message(format!("0/{} files", files.len()), 0).await;
+    }
     let chunk_size = (files.len() / 20).clamp(16, 512);
     let mut done = 0;
     for chunk in files.chunks(chunk_size) {
@@ -227,11 +232,7 @@ pub async fn forget_all(session: &Session) {
     }
 }
 
-async fn begin_progress(
-    session: &Session,
-    generation: u64,
-    total: usize,
-) -> Option<OngoingProgress<Bounded, NotCancellable>> {
+async fn begin_progress(session: &Session, generation: u64) -> Option<OngoingProgress<Bounded, NotCancellable>> {
     if !session.support().work_done_progress {
         return None;
     }
@@ -243,7 +244,7 @@ async fn begin_progress(
         .client
         .progress(token, "ssot-lsp: checking the workspace")
         .with_percentage(0)
-        .with_message(format!("0/{total} files"));
+        .with_message("listing files".to_string());
     Some(progress.begin().await)
 }
 
