@@ -9,9 +9,9 @@
 //! For comparison: the skeleton alone, and `check_tree` on the whole tree
 //! (the fallback, and what the server ran before it used skeletons).
 //!
-//! The server's own `Document` is private to `lsp`, so this mirrors
+//! The server's own `Document` is private to `lsp`, so this follows
 //! `lsp::documents::Document::apply_changes` and `AnalysisJob::run` step by
-//! step (and copies `lsp::position::tree_sitter_point`). One thread, no I/O, no LSP:
+//! step, with the server's own `lsp::edit_rope`. One thread, no I/O, no LSP:
 //! the protocol round trip is measured by `bench/server.py`, which writes the
 //! file (real code of the corpus plus a few deprecated imports) and runs this
 //! bench on it. Not criterion: it prints one table of percentiles.
@@ -24,72 +24,20 @@
 //! whole-tree `check_tree` are timed on every FULL_EVERY-th edit (default 5),
 //! since they cost far more.
 
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use ropey::Rope;
 use ssot_lsp::analysis::{check_tree, scan_parsed, skeleton_tree};
+use ssot_lsp::lsp::edit_rope;
 use ssot_lsp::rules::{FileScope, RuleSet};
 use ssot_lsp::syntax;
-use tree_sitter::{InputEdit, Point, Tree};
+use tree_sitter::Tree;
 
 /// Characters inserted by the benchmark: what typing produces.
 const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz_0123456789 ().,:=[]'\"#";
-
-/// A small deterministic generator (xorshift64*), so runs are comparable.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound as u64) as usize
-    }
-}
-
-/// Copy of `lsp::position::tree_sitter_point`: tree-sitter rows split on
-/// `\n` only, so the row is counted from the start of the text.
-fn tree_sitter_point(rope: &Rope, offset: usize) -> Point {
-    let offset = offset.min(rope.len_bytes());
-    let mut row = 0;
-    let mut last_line_start = 0;
-    let mut chunk_start = 0;
-    for chunk in rope.byte_slice(..offset).chunks() {
-        for (index, byte) in chunk.bytes().enumerate() {
-            if byte == b'\n' {
-                row += 1;
-                last_line_start = chunk_start + index + 1;
-            }
-        }
-        chunk_start += chunk.len();
-    }
-    Point { row, column: offset - last_line_start }
-}
-
-/// As `Document::edit_rope`: replaces `start..old_end` and describes the
-/// edit for tree-sitter.
-fn edit_rope(rope: &mut Rope, start: usize, old_end: usize, replacement: &str) -> InputEdit {
-    let start_position = tree_sitter_point(rope, start);
-    let old_end_position = tree_sitter_point(rope, old_end);
-    let start_char = rope.byte_to_char(start);
-    let old_end_char = rope.byte_to_char(old_end);
-    rope.remove(start_char..old_end_char);
-    rope.insert(start_char, replacement);
-    let new_end = start + replacement.len();
-    InputEdit {
-        start_byte: start,
-        old_end_byte: old_end,
-        new_end_byte: new_end,
-        start_position,
-        old_end_position,
-        new_end_position: tree_sitter_point(rope, new_end),
-    }
-}
 
 /// The times of one edit; `full_parse` and `whole_check` only on sampled
 /// edits.
@@ -230,16 +178,16 @@ fn main() {
     let open_whole_check = started.elapsed();
     let mut document = Document { rope: Rope::from_str(&original), text: original.clone(), tree };
 
-    let mut random = Random(0x5eed_0005);
+    let mut random = Xoshiro256PlusPlus::seed_from_u64(0x5eed_0005);
     let mut times = Vec::with_capacity(edits);
     let mut reverted_with_other_findings = 0;
     let chars: Vec<(usize, char)> = original.char_indices().collect();
     while times.len() < edits {
         // A place in the text as it was: each pair leaves it unchanged.
-        let (at, existing) = chars[random.below(chars.len())];
-        let inserted = (ALPHABET[random.below(ALPHABET.len())] as char).to_string();
+        let (at, existing) = chars[random.random_range(0..chars.len())];
+        let inserted = (ALPHABET[random.random_range(0..ALPHABET.len())] as char).to_string();
         let existing = existing.to_string();
-        let pair: [(usize, usize, &str); 2] = if random.below(2) == 0 {
+        let pair: [(usize, usize, &str); 2] = if random.random_range(0..2) == 0 {
             [(at, at, &inserted), (at, at + inserted.len(), "")]
         } else {
             [(at, at + existing.len(), ""), (at, at, &existing)]

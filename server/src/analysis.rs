@@ -80,16 +80,16 @@ pub fn skeleton_tree(rules: &RuleSet, scope: &FileScope, text: &str) -> Option<T
 /// `errors_allowed`.
 fn skeleton_tree_with_errors(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Tree> {
     let structure = skeleton::LineStructure::of(text);
-    let (needles, mut words) = rules.skeleton_terms();
-    let wanted = structure.lines_holding(text, &needles, &words);
+    let (needles, words) = rules.skeleton_terms();
+    let mut wanted = structure.lines_holding(text, &needles, &words);
     let keep = structure.closure(&wanted);
     let tree = parse_skeleton(&structure, text, &keep, errors_allowed)?;
     let bound = bindings_into_rules(rules, scope, text, &tree);
-    if structure.lines_holding(text, &[], &bound).into_iter().all(|line| keep[line]) {
+    let naming_bound = structure.lines_holding(text, &[], &bound);
+    if naming_bound.iter().all(|&line| keep[line]) {
         return Some(tree);
     }
-    words.extend(bound);
-    let wanted = structure.lines_holding(text, &needles, &words);
+    wanted.extend(naming_bound);
     parse_skeleton(&structure, text, &structure.closure(&wanted), errors_allowed)
 }
 

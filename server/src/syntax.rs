@@ -46,14 +46,7 @@ pub fn bom_len(text: &str) -> usize {
 /// fed to the parser as three form feeds, which Python and the grammar treat
 /// as whitespace: byte offsets stay those of the text as read.
 pub fn parse(parser: &mut Parser, text: &str, old_tree: Option<&Tree>) -> Option<Tree> {
-    let bom = bom_len(text);
-    if bom == 0 {
-        return parser.parse(text, old_tree);
-    }
-    let mut blanked = String::with_capacity(text.len());
-    blanked.push_str("\u{c}\u{c}\u{c}");
-    blanked.push_str(&text[bom..]);
-    parser.parse(&blanked, old_tree)
+    parse_cancellable(parser, text, old_tree, &|| false)
 }
 
 /// Like [`parse`], but gives up (returning `None`) as soon as `cancelled`

@@ -8,6 +8,8 @@
 //! Every test runs the built binary in its own folder under the target
 //! folder, with a timeout, so a hang fails the test instead of the suite.
 
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -72,30 +74,14 @@ fn run(dir: &Path, args: &[&str]) -> Run {
     finish(output)
 }
 
-/// Tiny deterministic generator (xorshift64*), so tests need no extra crate
-/// and a failing seed can be replayed.
-struct Random(u64);
-
-impl Random {
-    fn seeded() -> Self {
-        let seed =
-            std::env::var("SSOT_RELIABILITY_SEED").ok().and_then(|seed| seed.parse().ok()).unwrap_or_else(|| {
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
-            });
-        eprintln!("random seed: {seed} (replay with SSOT_RELIABILITY_SEED={seed})");
-        Random(seed | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound.max(1)
-    }
+/// A generator seeded from `SSOT_RELIABILITY_SEED`, else the clock; the
+/// seed is printed so that a failing run can be replayed.
+fn seeded_random() -> Xoshiro256PlusPlus {
+    let seed = std::env::var("SSOT_RELIABILITY_SEED").ok().and_then(|seed| seed.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
+    eprintln!("random seed: {seed} (replay with SSOT_RELIABILITY_SEED={seed})");
+    Xoshiro256PlusPlus::seed_from_u64(seed)
 }
 
 /// Every regular file under `root` (relative path → bytes), hidden ones too.
@@ -184,8 +170,8 @@ fn invalid_utf8_and_binary_files_are_skipped_untouched_with_a_warning_naming_the
     write(dir.path(), "invalid.py", &invalid);
     // Random bytes (almost surely invalid UTF-8) with a deprecated path inside,
     // so the prefilter lets the file through to the decoding.
-    let mut random = Random(0x5eed);
-    let mut binary: Vec<u8> = (0..8192).map(|_| random.next() as u8).collect();
+    let mut random = Xoshiro256PlusPlus::seed_from_u64(0x5eed);
+    let mut binary: Vec<u8> = (0..8192).map(|_| random.random::<u8>()).collect();
     binary.splice(4096..4096, IMPORT.bytes());
     write(dir.path(), "binary.py", &binary);
     // Valid UTF-8 with NUL bytes: CPython refuses it, so it must not be fixed.
@@ -388,7 +374,7 @@ fn sigkill_during_a_large_fix_leaves_every_file_original_or_fully_fixed() {
     assert_eq!(fixed.len(), FILES, "no stray file after a complete run");
     assert!(fixed.iter().all(|(path, bytes)| *bytes != original[path]), "every file has something to fix");
 
-    let mut random = Random::seeded();
+    let mut random = seeded_random();
     let mut partial_rounds = 0;
     for round in 0..5 {
         let work = tempdir();
@@ -401,7 +387,7 @@ fn sigkill_during_a_large_fix_leaves_every_file_original_or_fully_fixed() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let delay = Duration::from_micros(random.below(full_run.as_micros() as u64 * 11 / 10));
+        let delay = Duration::from_micros(random.random_range(0..(full_run.as_micros() as u64 * 11 / 10).max(1)));
         std::thread::sleep(delay);
         child.kill().unwrap(); // SIGKILL on Unix
         let status = child.wait().unwrap();

@@ -13,6 +13,8 @@
 
 mod common;
 use common::read_message;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -264,22 +266,6 @@ fn ranged(start: Value, end: Value, text: &str) -> Value {
 
 /// Lets the memory test run alone in this process; every other test shares.
 static EXCLUSIVE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
-
-/// Tiny deterministic generator (xorshift64*): no extra crate, replayable.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound.max(1) as u64) as usize
-    }
-}
 
 /// What the server must send back for one abusive message.
 #[derive(Debug)]
@@ -658,7 +644,7 @@ async fn out_of_bounds_and_crlf_ranges_are_clamped_like_the_client_expects() {
 /// replacement. Neither the start text nor the pieces hold brackets, quotes,
 /// backslashes or colons, so no edit can open a construct that would swallow
 /// the import the burst ends with; the text never holds a `\r`.
-fn random_edit(random: &mut Random, text: &str) -> (usize, usize, &'static str) {
+fn random_edit(random: &mut Xoshiro256PlusPlus, text: &str) -> (usize, usize, &'static str) {
     const PIECES: &[&str] = &[
         "x",
         "é",
@@ -676,17 +662,17 @@ fn random_edit(random: &mut Random, text: &str) -> (usize, usize, &'static str) 
         "# ssot: ignore\n",
         "\n\n",
     ];
-    let boundary = |random: &mut Random, from: usize, span: usize| {
-        let mut offset = (from + random.below(span + 1)).min(text.len());
+    let boundary = |random: &mut Xoshiro256PlusPlus, from: usize, span: usize| {
+        let mut offset = (from + random.random_range(0..span + 1)).min(text.len());
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
         offset
     };
     let start = boundary(random, 0, text.len());
-    let deleting = text.len() > 800 || random.below(3) == 0;
+    let deleting = text.len() > 800 || random.random_range(0..3) == 0;
     let end = if deleting { boundary(random, start, 40).max(start) } else { start };
-    let insert = if text.len() > 800 { "" } else { PIECES[random.below(PIECES.len())] };
+    let insert = if text.len() > 800 { "" } else { PIECES[random.random_range(0..PIECES.len())] };
     (start, end, insert)
 }
 
@@ -700,7 +686,7 @@ async fn a_burst_of_10000_changes_ends_with_the_client_text() {
     let uri = "file:///reliability/burst.py";
     let mut text = BURST_START.to_string();
     client.open(uri, 1, &text).await;
-    let mut random = Random(0x0ddb_1a5e_5bad_5eed);
+    let mut random = Xoshiro256PlusPlus::seed_from_u64(0x0ddb_1a5e_5bad_5eed);
     let started = Instant::now();
     for version in 2..=10_001 {
         let (start, end, insert) = random_edit(&mut random, &text);

@@ -163,7 +163,7 @@ impl Document {
                 }
                 Some(range) => {
                     let (start, old_end) = range_to_offsets(&self.rope, range, encoding);
-                    let edit = self.edit_rope(start, old_end, &change.text);
+                    let edit = edit_rope(&mut self.rope, start, old_end, &change.text);
                     if let Some(tree) = self.tree.as_mut() {
                         tree.edit(&edit);
                     }
@@ -207,32 +207,32 @@ impl Document {
         true
     }
 
-    /// Replaces the bytes `start..old_end` of the rope and describes the edit
-    /// for tree-sitter.
-    fn edit_rope(&mut self, start: usize, old_end: usize, replacement: &str) -> InputEdit {
-        let start_position = tree_sitter_point(&self.rope, start);
-        let old_end_position = tree_sitter_point(&self.rope, old_end);
-        let start_char = self.rope.byte_to_char(start);
-        let old_end_char = self.rope.byte_to_char(old_end);
-        self.rope.remove(start_char..old_end_char);
-        self.rope.insert(start_char, replacement);
-        let new_end = start + replacement.len();
-        InputEdit {
-            start_byte: start,
-            old_end_byte: old_end,
-            new_end_byte: new_end,
-            start_position,
-            old_end_position,
-            new_end_position: tree_sitter_point(&self.rope, new_end),
-        }
-    }
-
     /// Recomputes the findings of the current text when its parse is done
     /// (else the job in flight checks it, under the rules of its end).
     pub fn check(&mut self, rules: &RuleSet, result_id: String) {
         let Some(tree) = self.current_tree() else { return };
         self.findings = analysis::scan_parsed(rules, &self.scope, &self.text, tree);
         self.result_id = result_id;
+    }
+}
+
+/// Replaces the bytes `start..old_end` of a rope and describes the edit for
+/// tree-sitter (public for the `edit_phases` benchmark).
+pub fn edit_rope(rope: &mut Rope, start: usize, old_end: usize, replacement: &str) -> InputEdit {
+    let start_position = tree_sitter_point(rope, start);
+    let old_end_position = tree_sitter_point(rope, old_end);
+    let start_char = rope.byte_to_char(start);
+    let old_end_char = rope.byte_to_char(old_end);
+    rope.remove(start_char..old_end_char);
+    rope.insert(start_char, replacement);
+    let new_end = start + replacement.len();
+    InputEdit {
+        start_byte: start,
+        old_end_byte: old_end,
+        new_end_byte: new_end,
+        start_position,
+        old_end_position,
+        new_end_position: tree_sitter_point(rope, new_end),
     }
 }
 

@@ -35,6 +35,7 @@ mod workspace_scan;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tower_lsp_server::{ClientSocket, LspService, Server};
 
+pub use documents::edit_rope;
 pub use report::{FileCount, MigrationReport, MigrationReportParams};
 pub use server::SsotLanguageServer;
 
