@@ -47,14 +47,14 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from fixrun import ROOT, copy_files, python_files, run_ssot
+
 DEFAULT_CORPUS = ROOT / "target" / "bench" / "corpus"
 
 # A file whose bytes contain none of these cannot hold a finding of the
@@ -144,10 +144,6 @@ def compile_all(paths: list[Path], jobs: int) -> dict[Path, bool]:
         return dict(zip(paths, pool.map(compiles, names, chunksize=32)))
 
 
-def python_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.py") if p.is_file() and not p.is_symlink())
-
-
 def select(corpus: Path, every: int) -> tuple[list[Path], list[Path]]:
     """(files to copy, relative to corpus; files that could hold a finding)."""
     files = [p.relative_to(corpus) for p in python_files(corpus)]
@@ -168,10 +164,7 @@ def select(corpus: Path, every: int) -> tuple[list[Path], list[Path]]:
 
 
 def copy_corpus(corpus: Path, files: list[Path], candidates: list[Path], dest: Path, variants_every: int) -> int:
-    for rel in files:
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(corpus / rel, target)
+    copy_files(corpus, files, dest)
     made = 0
     if variants_every <= 0:
         return made
@@ -186,20 +179,6 @@ def copy_corpus(corpus: Path, files: list[Path], candidates: list[Path], dest: P
             target.write_bytes(new)
             made += 1
     return made
-
-
-def run_ssot(binary: Path, args: list[str], violations: list[str], warnings: list[str], what: str) -> tuple[str, float]:
-    """Runs `ssot-lsp check ARGS`; an exit code other than 0 is a violation,
-    a warning (a skipped file, say) is listed."""
-    started = time.monotonic()
-    process = subprocess.run([str(binary), "check", *args], capture_output=True)
-    seconds = time.monotonic() - started
-    stderr = process.stderr.decode("utf-8", "replace").strip()
-    if process.returncode != 0:
-        violations.append(f"{what}: ssot-lsp exited with {process.returncode}: {stderr[:2000]}")
-    elif stderr:
-        warnings.extend(f"{what}: {line}" for line in stderr.splitlines())
-    return process.stdout.decode("utf-8", "replace"), seconds
 
 
 def main() -> int:

@@ -1,0 +1,219 @@
+"""Self-test of tests/semantic_check.py (`tests/semantic_check.py --self-test`):
+hand-made before/after pairs of one file in a small package, each of which
+must be flagged in exactly the expected categories, or not at all.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+from fixrun import ROOT
+from semantic_check import Tree, check_file
+
+# The package the cases import from.
+LIBRARY = {
+    "pkg/__init__.py": "",
+    "pkg/canon.py": """
+        from dataclasses import dataclass
+
+        async def get_manager(user_context=None):
+            return user_context
+
+        def sync_make(user_context, user_id=None):
+            return user_context
+
+        async def flexible(*args, **kwargs):
+            return args
+
+        class Manager:
+            def __init__(self, user_context, *, mode="isolated"):
+                self.user_context = user_context
+
+        class Isolated(Manager):
+            pass
+
+        @dataclass
+        class Metrics:
+            user_id: str
+            connections: int = 0
+
+        Alias = Manager
+        __all__ = ["get_manager", "sync_make", "flexible", "Manager", "Metrics", "Alias"]
+    """,
+    "pkg/old.py": """
+        def make(user_context, user_id=None):
+            return user_context
+
+        async def amake(user_context):
+            return user_context
+    """,
+    "pkg/hub.py": """
+        from pkg.canon import *  # noqa: F403
+    """,
+    "pkg/cond.py": """
+        try:
+            from fast_json import loads
+        except ImportError:
+            loads = None
+        if loads is None:
+            def dumps(value):
+                return str(value)
+    """,
+    "app/__init__.py": "",
+}
+
+# (name, before, after, expected categories with counts)
+CASES: list[tuple[str, str, str, dict[str, int]]] = [
+    (
+        "undefined name left by a rename",
+        "from pkg.old import make\nmake(1)\n",
+        "from pkg.canon import sync_make\nmake(1)\n",
+        {"undefined": 1, "unused-import": 1},
+    ),
+    (
+        "two imports of one name",
+        "from pkg.canon import Manager\nfrom pkg.old import make\nprint(Manager, make)\n",
+        "from pkg.canon import Manager\nfrom pkg.canon import Manager\nprint(Manager)\n",
+        {"redefinition": 2},
+    ),
+    (
+        "two imports of one name in a function, used in between",
+        "def f():\n    from pkg.canon import Manager\n    print(Manager)\n",
+        "def f():\n    from pkg.canon import Manager\n    print(Manager)\n    from pkg.canon import Manager\n    print(Manager)\n",
+        {"redefinition": 1},
+    ),
+    (
+        "import left unused",
+        "from pkg.old import make\nmake(1)\n",
+        "from pkg.old import make\nfrom pkg.canon import Manager\nmake(1)\n",
+        {"unused-import": 1},
+    ),
+    (
+        "import of a name the module does not bind",
+        "from pkg.old import make\nprint(make)\n",
+        "from pkg.canon import create_defensive_context\nprint(create_defensive_context)\n",
+        {"import-unbound": 1, "undefined": 0},
+    ),
+    (
+        "import of a module missing from a package in the tree",
+        "from pkg.old import make\nprint(make)\n",
+        "from pkg.metrics import make\nprint(make)\n",
+        {"import-unbound": 1},
+    ),
+    (
+        "renamed call passes a keyword the callee rejects",
+        "from pkg.canon import flexible\nasync def f(ctx):\n    return await flexible(ctx, user_id=1)\n",
+        "from pkg.canon import get_manager\nasync def f(ctx):\n    return await get_manager(ctx, user_id=1)\n",
+        {"call-signature": 1},
+    ),
+    (
+        "renamed call passes too many positionals",
+        "from pkg.canon import flexible\nasync def f(a, b):\n    return await flexible(a, b)\n",
+        "from pkg.canon import get_manager\nasync def f(a, b):\n    return await get_manager(a, b)\n",
+        {"call-signature": 1},
+    ),
+    (
+        "class call checked against __init__ (inherited)",
+        "from pkg.old import make\nx = make(1, user_id=2)\n",
+        "from pkg.canon import Isolated\nx = Isolated(1, user_id=2)\n",
+        {"call-signature": 1},
+    ),
+    (
+        "dataclass call lacks a required field",
+        "from pkg import canon\nx = canon.Metrics(user_id='a')\n",
+        "from pkg import canon\nx = canon.Metrics(connections=1)\n",
+        {"call-signature": 1},
+    ),
+    (
+        "sync call renamed to an async def, not awaited",
+        "from pkg.old import make\ndef f(ctx):\n    return make(ctx)\n",
+        "from pkg.canon import get_manager\ndef f(ctx):\n    return get_manager(ctx)\n",
+        {"async": 1},
+    ),
+    (
+        "awaited call redirected to a plain def",
+        "from pkg.old import amake\nasync def f(ctx):\n    return await amake(ctx)\n",
+        "from pkg.canon import sync_make\nasync def f(ctx):\n    return await sync_make(ctx)\n",
+        {"async": 1},
+    ),
+    (
+        "alias through a module attribute, call through a hub's star import",
+        "import pkg.old as m\ndef f(ctx):\n    return m.make(ctx)\n",
+        "import pkg.hub as m\ndef f(ctx):\n    return m.get_manager(ctx)\n",
+        {"async": 1},
+    ),
+    # Not flagged.
+    (
+        "a correct rename",
+        "from pkg.old import amake\nasync def f(ctx):\n    return await amake(ctx)\n",
+        "from pkg.canon import get_manager\nasync def f(ctx):\n    return await get_manager(ctx)\n",
+        {},
+    ),
+    (
+        "faults the file had before",
+        "import os\nfrom pkg.old import amake\nprint(zzz)\namake(1)\n",
+        "import os\nfrom pkg.canon import get_manager\nprint(zzz)\nget_manager(1)\n",
+        {},
+    ),
+    (
+        "names bound through a star import, try/except and if",
+        "from pkg.old import make\nprint(make)\n",
+        "from pkg.hub import get_manager, Alias\nfrom pkg.cond import loads, dumps\nfrom pkg import canon\nprint(get_manager, Alias, loads, dumps, canon)\n",
+        {},
+    ),
+    (
+        "**kwargs accepts any keyword; a library module is not judged",
+        "from pkg.old import amake\nasync def f():\n    return await amake(user_id=1)\n",
+        "from pkg.canon import flexible\nfrom requests import get\nasync def f():\n    return await flexible(user_id=1), get\n",
+        {},
+    ),
+    (
+        "alternative imports in try/except are not duplicates",
+        "from pkg.old import make\nprint(make)\n",
+        "try:\n    from pkg.canon import sync_make as make\nexcept ImportError:\n    from pkg.old import make\nprint(make)\n",
+        {},
+    ),
+    (
+        "a coroutine handed to another call is not left un-awaited",
+        "import asyncio\nfrom pkg.old import amake\ndef f(ctx):\n    return asyncio.run(amake(ctx))\n",
+        "import asyncio\nfrom pkg.canon import get_manager\ndef f(ctx):\n    return asyncio.run(get_manager(ctx))\n",
+        {},
+    ),
+    (
+        "a function-local import shadows the module one",
+        "from pkg.old import make\nasync def f(ctx):\n    from pkg.old import amake as make\n    return await make(ctx)\n",
+        "from pkg.old import make\nasync def f(ctx):\n    from pkg.canon import get_manager as make\n    return await make(ctx)\n",
+        {"unused-import": 0},
+    ),
+]
+
+
+def run_self_test() -> int:
+    (ROOT / "target").mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="semantic-selftest-", dir=ROOT / "target"))
+    try:
+        for rel, text in LIBRARY.items():
+            path = work / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip())
+        tree = Tree(work)
+        failures = 0
+        for name, before, after, expected in CASES:
+            violations = check_file(tree, tree, Path("app/case.py"), before.encode(), after.encode())
+            got = Counter(v.category for v in violations)
+            want = Counter({c: n for c, n in expected.items() if n})
+            ok = got == want
+            failures += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {name}: {dict(got) or 'nothing'}")
+            if not ok:
+                print(f"     expected {dict(want) or 'nothing'}")
+                for violation in violations:
+                    print(f"     {violation}")
+        print(f"self-test: {len(CASES) - failures} of {len(CASES)} cases as expected")
+        return 1 if failures else 0
+    finally:
+        shutil.rmtree(work)
