@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -67,9 +68,7 @@ MAX_HOPS = 8
 
 def ensure_pyflakes() -> None:
     """Re-runs this script with the venv's Python when pyflakes is missing."""
-    try:
-        import pyflakes  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("pyflakes") is None:
         python = VENV / "bin" / "python"
         if os.environ.get("SEMANTIC_CHECK_REEXEC"):
             sys.exit(f"semantic_check: pyflakes is not importable with {sys.executable}")
