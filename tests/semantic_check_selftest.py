@@ -184,6 +184,12 @@ CASES: list[tuple[str, str, str, dict[str, int]]] = [
         {},
     ),
     (
+        "a partial tree: the module replaced was missing too",
+        "from pkg.gone import make\nprint(make)\n",
+        "from pkg.elsewhere import make\nprint(make)\n",
+        {},
+    ),
+    (
         "a function-local import shadows the module one",
         "from pkg.old import make\nasync def f(ctx):\n    from pkg.old import amake as make\n    return await make(ctx)\n",
         "from pkg.old import make\nasync def f(ctx):\n    from pkg.canon import get_manager as make\n    return await make(ctx)\n",
