@@ -697,15 +697,15 @@ CREATION_SOURCES = {
     "module_alias": 12,
 }
 PRODUCTION_KINDS = {
-    "annotation": 30,
-    "connection_attribute": 14,
+    "annotation": 24,
+    "connection_attribute": 22,
     "create_call": 22,
     "moved_name": 7,
     "factory_call": 3,
     "factory_constructor": 2,
     "shim_import": 4,
     "legacy_import": 3,
-    "comment": 8,
+    "comment": 10,
     "type_checking": 3,
     "all_export": 2,
     "direct_construction": 2,
@@ -750,12 +750,17 @@ class TriggerFile:
     def snippet_annotation(self, i: int, r: float) -> None:
         self.imports.add(f"from {CANONICAL} import UnifiedWebSocketManager")
         verb = VERBS[i % len(VERBS)]
+        # A docstring or a comment names the class too (one of the two).
+        mention = (
+            '"""Send ``payload`` through the user\'s UnifiedWebSocketManager."""'
+            if r < 0.5
+            else "# The UnifiedWebSocketManager is per user: never share it between requests."
+        )
         self.blocks.append(
             dedent(
                 f'''
                 async def {verb}_for_user_{i}(manager: UnifiedWebSocketManager, user_id: str, payload: Dict[str, Any]) -> int:
-                    """Send ``payload`` through the user's UnifiedWebSocketManager."""
-                    # The UnifiedWebSocketManager is per user: never share it between requests.
+                    {mention}
                     if not isinstance(manager, UnifiedWebSocketManager):
                         raise TypeError("expected a UnifiedWebSocketManager")
                     return await manager.send_to_user(user_id, payload)

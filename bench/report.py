@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Summarises a bench/run.sh run: reads target/bench/results/* and the corpus
-manifest, prints Markdown tables and writes them to results/summary.md.
-Standard library only."""
+"""Summarises a bench/run.sh run: reads target/bench/results/* (or the folder
+named first) and the manifest of the corpus (target/bench/corpus, or the
+folder named second: the pip corpus of bench/build_corpus.py or the
+real-density one of bench/build_realistic.py), prints Markdown tables and
+writes them to the results' summary.md. Standard library only."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "target" / "bench"
 RESULTS = Path(sys.argv[1]) if len(sys.argv) > 1 else BENCH / "results"
-MANIFEST = json.loads((BENCH / "corpus" / "MANIFEST.json").read_text())
-MARK = "target/bench/corpus/"
+CORPUS = Path(sys.argv[2]) if len(sys.argv) > 2 else BENCH / "corpus"
+MANIFEST = json.loads((CORPUS / "MANIFEST.json").read_text())
+MARK = f"target/bench/{CORPUS.name}/"
 
 
 def rel(path: str) -> str:
@@ -58,15 +61,20 @@ def seconds(value: float) -> str:
 def main() -> None:
     lines: list[str] = []
     emit = lines.append
-    injected_by_file = {path: form for form, paths in MANIFEST["injected"].items() for path in paths}
-    for item in MANIFEST["pathological"]:
+    injected_by_file = {path: form for form, paths in MANIFEST.get("injected", {}).items() for path in paths}
+    for item in MANIFEST.get("pathological", []):
         injected_by_file[item["path"]] = "pathological"
     expected = set(injected_by_file)
     found = findings()
 
-    emit(f"Corpus: {MANIFEST['files']} files, {MANIFEST['bytes'] / 1e6:.1f} MB; "
-         f"{len(expected)} files hold injected deprecated imports "
-         f"({MANIFEST['injected_files']} injected + {len(MANIFEST['pathological'])} pathological).")
+    if "trigger_files" in MANIFEST:
+        emit(f"Real-density corpus (bench/build_realistic.py, commit {MANIFEST['commit']}): {MANIFEST['files']} files, "
+             f"{MANIFEST['bytes'] / 1e6:.1f} MB; {MANIFEST['trigger_files']} files hold a trigger string, "
+             f"{MANIFEST['trigger_lines']} trigger lines (most of them not findings).")
+    else:
+        emit(f"Corpus: {MANIFEST['files']} files, {MANIFEST['bytes'] / 1e6:.1f} MB; "
+             f"{len(expected)} files hold injected deprecated imports "
+             f"({MANIFEST['injected_files']} injected + {len(MANIFEST['pathological'])} pathological).")
     emit("")
     results = load_hyperfine("check.json")
     floor = next((r["median"] for r in results if r["command"] == "rg"), None)
@@ -99,11 +107,12 @@ def main() -> None:
         emit(f"| {form} | {len(paths)} | " + " | ".join(cells) + " |")
     emit("")
     if "ssot-lsp" in found:
+        expects = MANIFEST.get("expected_ssot_findings_by_code")
         emit("ssot-lsp findings by code: " + ", ".join(f"{c} {n}" for c, n in sorted(found["ssot-lsp"][2].items()))
-             + "; the manifest expects at least " + ", ".join(f"{c} {n}" for c, n in MANIFEST["expected_ssot_findings_by_code"].items()) + ".")
+             + ("; the manifest expects at least " + ", ".join(f"{c} {n}" for c, n in expects.items()) if expects else "") + ".")
         emit("")
     for tool in ("ssot-lsp", "ruff", "ast-grep"):
-        if tool in found:
+        if tool in found and expected:
             extra = sorted(found[tool][1] - expected)
             if extra:
                 emit(f"{tool} flagged files with no injection: " + ", ".join(extra[:10]) + (" …" if len(extra) > 10 else ""))
@@ -122,7 +131,7 @@ def main() -> None:
     if patho:
         emit("Single files (`ssot-lsp check FILE`, pathological files of ~200 KB of commented-out code):")
         emit("")
-        runs = {Path(item["path"]).name: item for item in MANIFEST["pathological"]}
+        runs = {Path(item["path"]).name: item for item in MANIFEST.get("pathological", [])}
         emit("| file | bytes | longest comment run (lines) | min s | median s | max s |")
         emit("|---|---:|---:|---:|---:|---:|")
         for r in patho:

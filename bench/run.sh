@@ -8,6 +8,8 @@
 #   bench/run.sh --server        # also the language-server benchmarks (bench/server.py, ~5 min)
 #   RUNS=10 bench/run.sh         # more hyperfine runs (default 5)
 #   GROWTH=0 bench/run.sh        # skip the 2x/4x growth curve
+#   bench/run.sh --realistic     # on the real-density corpus instead (bench/build_realistic.py:
+#                                # 10,000 files, 10% with a trigger); results in target/bench/results-realistic
 #
 # Installs what it needs: hyperfine, ripgrep and GNU time from Debian (apt-get
 # update only when a package is missing), ruff and ast-grep-cli from PyPI
@@ -20,6 +22,7 @@ ROOT=$PWD
 BENCH=target/bench
 CORPUS=$BENCH/corpus
 RESULTS=$BENCH/results
+REALISTIC=0
 VENV=$BENCH/venv
 RUNS=${RUNS:-5}
 GROWTH=${GROWTH:-1}
@@ -31,11 +34,21 @@ for arg in "$@"; do
         --criterion) CRITERION=1 ;;
         --profile) PROFILE=1 ;;
         --server) SERVER=1 ;;
+        --realistic) REALISTIC=1 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
 
 say() { printf '\n== %s\n' "$*" >&2; }
+
+if [ "$REALISTIC" = 1 ]; then
+    # The generated corpus has no copies for a growth curve, no pathological
+    # files and no injected-file list for the server benchmarks.
+    [ "$SERVER" = 1 ] && { echo "--server runs on the pip corpus only" >&2; exit 2; }
+    CORPUS=$BENCH/realistic-old
+    RESULTS=$BENCH/results-realistic
+    GROWTH=0
+fi
 
 # ---------------------------------------------------------------- tools
 need_apt=()
@@ -63,7 +76,11 @@ say "corpus"
 SCALE=1; [ "$GROWTH" = 1 ] && SCALE=4
 # The server's 10,000-file root and its growth curve need corpus-x2 and corpus-x4.
 [ "$SERVER" = 1 ] && SCALE=4
-python3 bench/build_corpus.py --scale $SCALE >/dev/null
+if [ "$REALISTIC" = 1 ]; then
+    python3 bench/build_realistic.py --size bench --commit old >/dev/null
+else
+    python3 bench/build_corpus.py --scale $SCALE >/dev/null
+fi
 say "cargo build --release"
 cargo build --release -q
 SSOT=$ROOT/target/release/ssot-lsp
@@ -140,9 +157,12 @@ EOF
 say "worst single files"
 patho_args=()
 for file in $CORPUS/pathological/*.py; do
+    [ -f "$file" ] || continue
     patho_args+=(-n "$(basename "$file")" "$SSOT check $file --exit-zero --format concise --no-color")
 done
-hyperfine --warmup 1 --runs 3 --style basic --export-json $RESULTS/pathological.json "${patho_args[@]}"
+if [ ${#patho_args[@]} -gt 0 ]; then
+    hyperfine --warmup 1 --runs 3 --style basic --export-json $RESULTS/pathological.json "${patho_args[@]}"
+fi
 
 # ---------------------------------------------------------------- memory
 say "peak RSS"
@@ -201,4 +221,4 @@ fi
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> $RESULTS/machine.txt
 say "summary"
-python3 bench/report.py $RESULTS
+python3 bench/report.py $RESULTS $CORPUS
