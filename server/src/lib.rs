@@ -3,7 +3,7 @@
 //! server.
 //!
 //! The engine modules (`rules`, `syntax`, `analysis`, `edits`, `fix`,
-//! `suppression`, `workspace`) speak byte offsets, findings and edits. Only
+//! `infer`, `suppression`, `workspace`) speak byte offsets, findings and edits. Only
 //! `cli` knows terminals and output formats, and only `lsp` knows LSP.
 #![deny(clippy::print_stdout)]
 
@@ -12,6 +12,7 @@ pub mod cli;
 pub mod edits;
 pub mod finding;
 pub mod fix;
+pub mod infer;
 pub mod line_index;
 pub mod lsp;
 pub mod rules;

@@ -1,9 +1,10 @@
-//! The command line: `check`, `rules`, `explain`, `schema` and `serve`.
+//! The command line: `check`, `rules`, `explain`, `infer`, `schema` and `serve`.
 //!
 //! Only this module (and `lsp`) prints. Exit codes: 0 clean, 1 findings
 //! remain, 2 an error (bad config, unreadable path, bad arguments).
 
 mod check;
+mod infer;
 mod output;
 
 use std::path::PathBuf;
@@ -32,6 +33,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print a rule's documentation.
     Explain(ExplainArgs),
+    /// Print a draft rule file made from the deprecation shims under PATHS.
+    Infer(InferArgs),
     /// Print the JSON schema of the rule file format.
     Schema,
     /// Run the language server over stdio.
@@ -108,6 +111,15 @@ pub struct ExplainArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct InferArgs {
+    /// Files or folders to read (default: the current folder).
+    pub paths: Vec<PathBuf>,
+    /// Rule file whose import roots and excludes place the files.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// Accepted for clients that pass it; stdio is the only transport.
     #[arg(long)]
@@ -120,6 +132,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => run_check(&args),
         Command::Rules(args) => output::print_rules(&args),
         Command::Explain(args) => output::print_explain(&args),
+        Command::Infer(args) => infer::run_infer(&args),
         Command::Schema => {
             output::write_stdout(&schema_json());
             ExitCode::SUCCESS

@@ -1,4 +1,5 @@
 """Compatibility shim: use ``websocket_manager`` instead."""
+import warnings
 from dataclasses import dataclass
 
 from netra_backend.app.websocket_core.websocket_manager import (  # noqa: F401
@@ -6,6 +7,12 @@ from netra_backend.app.websocket_core.websocket_manager import (  # noqa: F401
     WebSocketConnection,
     WebSocketManager,
     get_websocket_manager,
+)
+
+warnings.warn(
+    "websocket_core.manager is deprecated; import from websocket_core.websocket_manager",
+    DeprecationWarning,
+    stacklevel=2,
 )
 
 WebSocketConnectionManager = WebSocketManager
