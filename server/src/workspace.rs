@@ -34,14 +34,37 @@ pub struct WalkWarning {
     pub message: String,
 }
 
-/// The Python files under `paths` (files given explicitly are always kept),
-/// sorted, without excluded ones. Walks in parallel.
+/// What happens to a file named explicitly (not found by walking a folder)
+/// that the config's `exclude` matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExplicitFiles {
+    /// Dropped like a walked file (ruff's `--force-exclude`): the default,
+    /// because pre-commit and editors pass file names one by one.
+    Excluded,
+    /// Checked anyway.
+    Kept,
+}
+
+/// The Python files under `paths`, sorted, without excluded ones (files
+/// named explicitly too). Walks in parallel.
 pub fn walk(paths: &[PathBuf], rules: &RuleSet, root: &Path) -> (Vec<PathBuf>, Vec<WalkWarning>) {
+    walk_with(paths, rules, root, ExplicitFiles::Excluded)
+}
+
+/// [`walk`], choosing what happens to excluded files named explicitly.
+pub fn walk_with(
+    paths: &[PathBuf],
+    rules: &RuleSet,
+    root: &Path,
+    explicit: ExplicitFiles,
+) -> (Vec<PathBuf>, Vec<WalkWarning>) {
     let found = Mutex::new(Vec::new());
     let warnings = Mutex::new(Vec::new());
     for path in paths {
         if path.is_file() {
-            found.lock().expect("walk lock").push(path.clone());
+            if explicit == ExplicitFiles::Kept || !is_excluded_with_ancestors(rules, root, path) {
+                found.lock().expect("walk lock").push(path.clone());
+            }
             continue;
         }
         if !path.exists() {
@@ -91,6 +114,35 @@ pub fn walk(paths: &[PathBuf], rules: &RuleSet, root: &Path) -> (Vec<PathBuf>, V
     files.sort();
     files.dedup();
     (files, warnings.into_inner().expect("walk lock"))
+}
+
+/// Whether `exclude` matches a file named explicitly or one of its folders
+/// (a walk would have skipped the folder), relative to the config's root.
+fn is_excluded_with_ancestors(rules: &RuleSet, root: &Path, path: &Path) -> bool {
+    if rules.settings.exclude.is_none() {
+        return false;
+    }
+    let base = absolute_dir(rules.settings.root.as_deref().unwrap_or(root));
+    let file = lexically_normal(&absolute(path));
+    let Ok(relative) = file.strip_prefix(&base) else {
+        return rules.is_path_excluded(&relative_to(path, root));
+    };
+    relative.ancestors().filter(|part| !part.as_os_str().is_empty()).any(|part| rules.is_path_excluded(part))
+}
+
+/// `path` with `.` and `..` components resolved without touching the disk.
+fn lexically_normal(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
 }
 
 /// Why an entry that could have been a Python file is not checked: a
@@ -224,5 +276,23 @@ mod tests {
         let names: Vec<_> = files.iter().map(|f| relative_to(f, dir.path())).collect();
         assert_eq!(names, [PathBuf::from("a.py")]);
         assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn excludes_hold_for_files_named_explicitly() {
+        let dir = tempfile::tempdir().unwrap();
+        for file in ["app/a.py", "legacy/deep/b.py", "gen_c.py"] {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        }
+        let raw: crate::rules::raw::RawConfig = toml::from_str("exclude = [\"legacy\", \"gen_*.py\"]").unwrap();
+        let rules = RuleSet::from_config(&raw, Some(dir.path())).unwrap();
+        let named: Vec<PathBuf> =
+            ["app/a.py", "legacy/deep/b.py", "gen_c.py"].iter().map(|file| dir.path().join(file)).collect();
+        let (files, _) = walk(&named, &rules, dir.path());
+        assert_eq!(files, [dir.path().join("app/a.py")]);
+        let (kept, _) = walk_with(&named, &rules, dir.path(), ExplicitFiles::Kept);
+        assert_eq!(kept.len(), 3);
     }
 }
