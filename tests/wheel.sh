@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Installs ssot-lsp the way a Python developer without Rust does, and uses it:
+#   1. builds the wheel (pyproject.toml, maturin from PyPI in a venv under
+#      target/wheel-tools); with the dev profile by default, reusing
+#      target/debug, to keep the test cheap (releases use --release);
+#   2. installs it into a fresh venv with pip, offline (--no-index);
+#   3. with no cargo on PATH, runs `ssot-lsp --version`, `check` on a copy
+#      of demo/ (findings, exit 1), `check --fix` on it, and `serve`
+#      (initialize, shutdown, exit over stdio);
+#   4. runs the hooks of .pre-commit-hooks.yaml with `pre-commit try-repo`
+#      on a temporary git repository, from a mirror repository that holds
+#      this manifest and depends on the wheel (pip reads only the local
+#      wheel folder: no index, no Rust toolchain).
+# Usage: tests/wheel.sh   (SSOT_WHEEL_PROFILE=release for a release wheel)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+profile=${SSOT_WHEEL_PROFILE:-dev}
+tools=$repo/target/wheel-tools
+work=$repo/target/wheel-test
+maturin_version=1.16.0
+pre_commit_version=4.7.0
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# Tools, once: maturin, pre-commit, and the wheels a mirror repository's
+# build needs (setuptools, wheel) to sit in the offline wheel folder.
+if [ ! -x "$tools/bin/maturin" ] || [ "$(cat "$tools/.versions" 2>/dev/null)" != "$maturin_version $pre_commit_version" ]; then
+  rm -rf "$tools"
+  python3 -m venv "$tools"
+  "$tools/bin/pip" install -q "maturin==$maturin_version" "pre-commit==$pre_commit_version"
+  "$tools/bin/pip" download -q --only-binary :all: -d "$tools/offline-wheels" setuptools wheel
+  echo "$maturin_version $pre_commit_version" >"$tools/.versions"
+fi
+
+rm -rf "$work"
+mkdir -p "$work/wheels"
+echo "== build the wheel (profile $profile)"
+"$tools/bin/maturin" build --profile "$profile" --locked --out "$work/wheels" 2>&1 | grep -E 'Built wheel|warning|error' || true
+wheel=$(ls "$work"/wheels/ssot_lsp-*.whl)
+echo "wheel: $(basename "$wheel") ($(du -k "$wheel" | cut -f1) KB)"
+cp "$tools"/offline-wheels/*.whl "$work/wheels/"
+
+echo "== install into a fresh venv, offline"
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install -q --no-index --find-links "$work/wheels" ssot-lsp
+
+# From here on, PATH has the venv and the system, but no cargo or rustc.
+clean_path="$work/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+run() { env -u CARGO_HOME -u RUSTUP_HOME PATH="$clean_path" "$@"; }
+if run bash -c 'command -v cargo || command -v rustc'; then
+  echo "tests/wheel.sh: cargo is still on the clean PATH" >&2
+  exit 1
+fi
+test "$(run bash -c 'command -v ssot-lsp')" = "$work/venv/bin/ssot-lsp"
+
+echo "== ssot-lsp from the venv"
+run ssot-lsp --version
+cp -r demo "$work/demo"
+set +e
+run bash -c "cd '$work' && ssot-lsp check demo --format concise" >"$work/check.out"
+status=$?
+set -e
+test "$status" = 1 || { echo "check exited with $status, expected 1" >&2; cat "$work/check.out"; exit 1; }
+grep -q 'SSOT00' "$work/check.out" || { echo "check found nothing" >&2; exit 1; }
+echo "check: $(grep -c SSOT00 "$work/check.out") findings, exit 1"
+run bash -c "cd '$work' && ssot-lsp check demo --fix" >"$work/fix.out" || true
+grep -E '^Fixed [1-9]' "$work/fix.out" || { echo "check --fix fixed nothing" >&2; cat "$work/fix.out"; exit 1; }
+run python3 tests/wheel/serve_handshake.py "$work/demo"
+
+echo "== pre-commit try-repo, hooks from .pre-commit-hooks.yaml"
+mirror=$work/mirror
+mkdir -p "$mirror"
+cp .pre-commit-hooks.yaml "$mirror/"
+cat >"$mirror/setup.py" <<'PY'
+from setuptools import setup
+setup(name="ssot-lsp-pre-commit", version="0", install_requires=["ssot-lsp"], py_modules=[])
+PY
+git -C "$mirror" init -q && git -C "$mirror" add -A && git -C "$mirror" -c user.name=t -c user.email=t@t commit -qm mirror
+project=$work/project
+mkdir -p "$project/app" "$project/legacy"
+printf 'from netra_backend.app.websocket_core import create_websocket_manager\n' >"$project/app/bad.py"
+cp "$project/app/bad.py" "$project/legacy/old.py"
+printf 'exclude = ["legacy"]\n' >"$project/ssot.toml"
+git -C "$project" init -q && git -C "$project" add -A
+hooks_env() { run env PIP_NO_INDEX=1 PIP_FIND_LINKS="$work/wheels" PRE_COMMIT_HOME="$work/pre-commit-home" "$@"; }
+set +e
+(cd "$project" && hooks_env "$tools/bin/pre-commit" try-repo "$mirror" ssot-lsp --all-files) >"$work/hook.out" 2>&1
+status=$?
+set -e
+cat "$work/hook.out"
+test "$status" = 1 || { echo "the ssot-lsp hook exited with $status, expected 1 (a finding)" >&2; exit 1; }
+grep -q 'app/bad.py:1:.*SSOT002' "$work/hook.out" || { echo "the hook did not report app/bad.py" >&2; exit 1; }
+if grep -q 'legacy/old.py' "$work/hook.out"; then echo "the hook checked an excluded file" >&2; exit 1; fi
+set +e
+(cd "$project" && hooks_env "$tools/bin/pre-commit" try-repo "$mirror" ssot-lsp-fix --all-files) >"$work/hook-fix.out" 2>&1
+set -e
+grep -q 'websocket_manager import get_websocket_manager' "$project/app/bad.py" || { cat "$work/hook-fix.out"; echo "the fix hook did not fix app/bad.py" >&2; exit 1; }
+grep -q 'websocket_core import create_websocket_manager' "$project/legacy/old.py" || { echo "the fix hook touched an excluded file" >&2; exit 1; }
+(cd "$project" && hooks_env "$tools/bin/pre-commit" try-repo "$mirror" ssot-lsp --all-files) >/dev/null 2>&1 || {
+  echo "the ssot-lsp hook still fails after the fix" >&2
+  exit 1
+}
+echo "tests/wheel.sh: all steps passed"
