@@ -311,6 +311,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             canonical: canonical.or_else(|| rule.canonical.clone()),
             url: rule.url.clone(),
             fix,
+            baselined: false,
         }
     }
 

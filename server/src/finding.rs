@@ -109,6 +109,14 @@ pub struct Finding {
     /// Link to the rule's documentation.
     pub url: Option<String>,
     pub fix: Option<Fix>,
+    /// Recorded in the baseline (set by `baseline::Baseline::mark`): `check`
+    /// does not report it and the server shows it as a hint.
+    #[serde(skip_serializing_if = "is_false")]
+    pub baselined: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// Applies edits to a text. The edits must not overlap; they may come in any

@@ -8,6 +8,7 @@
 #![deny(clippy::print_stdout)]
 
 pub mod analysis;
+pub mod baseline;
 pub mod cli;
 pub mod edits;
 pub mod finding;

@@ -62,7 +62,7 @@ pub fn walk_with(
     let warnings = Mutex::new(Vec::new());
     for path in paths {
         if path.is_file() {
-            if explicit == ExplicitFiles::Kept || !is_excluded_with_ancestors(rules, root, path) {
+            if explicit == ExplicitFiles::Kept || !is_excluded_file(rules, root, path) {
                 found.lock().expect("walk lock").push(path.clone());
             }
             continue;
@@ -118,7 +118,7 @@ pub fn walk_with(
 
 /// Whether `exclude` matches a file named explicitly or one of its folders
 /// (a walk would have skipped the folder), relative to the config's root.
-fn is_excluded_with_ancestors(rules: &RuleSet, root: &Path, path: &Path) -> bool {
+pub fn is_excluded_file(rules: &RuleSet, root: &Path, path: &Path) -> bool {
     if rules.settings.exclude.is_none() {
         return false;
     }

@@ -846,6 +846,39 @@ fn workspace_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// A baseline named by the config: the finding it records is a hint (with
+/// its fix), the one it does not keeps the rule's severity, in closed files
+/// and open ones; the migration report counts both.
+#[tokio::test]
+async fn baseline_findings_are_hints_and_new_ones_keep_their_severity() {
+    let baseline = r#"{"ssot-lsp-baseline": 1, "files": {"../app/old.py": {"SSOT001": {"netra_backend.app.websocket_core.websocket_manager_factory.create_websocket_manager": 1}}}}"#;
+    let dir = workspace_with(&[
+        ("ssot.toml", "baseline = \"ci/base.json\"\n"),
+        ("ci/base.json", baseline),
+        ("app/old.py", SNIPPET),
+        ("app/new.py", SNIPPET),
+    ]);
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let (mut client, _) = TestClient::start(json!({}), Value::Null, Some(&root)).await;
+    let old_uri = file_uri(&root.join("app/old.py"));
+    let new_uri = file_uri(&root.join("app/new.py"));
+    let old = client.diagnostics(&old_uri).await;
+    let new = client.diagnostics(&new_uri).await;
+    assert_eq!(old["diagnostics"][0]["severity"], 4, "a baseline finding is a hint: {old}");
+    assert!(old["diagnostics"][0]["data"]["fix"].is_object(), "with its fix: {old}");
+    assert_eq!(new["diagnostics"][0]["severity"], 2, "a new finding keeps the rule's severity: {new}");
+    let report = client.result("ssot/migrationReport", json!({})).await;
+    assert_eq!(
+        (report["total"].clone(), report["baselined"].clone(), report["new"].clone()),
+        (json!(2), json!(1), json!(1))
+    );
+    // Open and edited, the recorded finding stays a hint.
+    client.open(&old_uri, 1, &format!("# moved down\n{SNIPPET}")).await;
+    let opened = client.diagnostics(&old_uri).await;
+    assert_eq!(opened["diagnostics"][0]["severity"], 4, "{opened}");
+    client.shutdown().await;
+}
+
 #[tokio::test]
 async fn workspace_scan_reports_progress_and_diagnoses_closed_files() {
     let dir = workspace_with(&[
@@ -890,6 +923,8 @@ async fn workspace_scan_reports_progress_and_diagnoses_closed_files() {
         report,
         json!({
             "total": 1,
+            "baselined": 0,
+            "new": 1,
             "byRule": { "SSOT001": 1 },
             "byName": { format!("{FACTORY}.create_websocket_manager"): 1 },
             "byFile": [{ "uri": handler_uri, "count": 1 }],

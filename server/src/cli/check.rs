@@ -15,8 +15,15 @@ use crate::rules::{load_rule_set, LoadedRules, RuleSet};
 use crate::{analysis, workspace};
 
 pub fn run_check(args: &CheckArgs) -> ExitCode {
-    if args.no_color || std::env::var_os("NO_COLOR").is_some() {
-        anstream::ColorChoice::Never.write_global();
+    let color = super::color::apply(args);
+    if let Some(path) = &args.output_file {
+        if let Err(error) = super::sink::to_file(path) {
+            output::error(&format!("{error:#}"));
+            return ExitCode::from(2);
+        }
+    }
+    if super::stdin::wants_stdin(args) {
+        return super::stdin::run_stdin(args, color);
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
@@ -28,31 +35,51 @@ pub fn run_check(args: &CheckArgs) -> ExitCode {
         }
     };
     let rules = &loaded.rules;
-    let (files, warnings) = workspace::walk(&paths, rules, &cwd);
+    let explicit =
+        if args.no_force_exclude { workspace::ExplicitFiles::Kept } else { workspace::ExplicitFiles::Excluded };
+    let (files, warnings) = workspace::walk_with(&paths, rules, &cwd, explicit);
     let mut had_error = false;
     for warning in &warnings {
-        let path = warning.path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
-        output::warn(&format!("{path}{}", warning.message));
+        match &warning.path {
+            // A path the user named that is missing or unreadable: an error.
+            Some(path) => output::error(&format!("{}: {}", path.display(), warning.message)),
+            None => output::warn(&warning.message),
+        }
         had_error |= warning.path.is_some();
     }
     let options = FixOptions { unsafe_fixes: args.unsafe_fixes || rules.settings.unsafe_fixes, only_codes: Vec::new() };
     let mode = Mode::of(args);
     let reports: Vec<FileReport> = files.par_iter().map(|path| check_file(rules, &cwd, path, &options, mode)).collect();
-    let report = Report { files: reports, checked: files.len() };
+    let mut report = Report { files: reports, checked: files.len() };
+    if let Some(path) = &args.write_baseline {
+        return super::baseline::write(args, path, &files, &report);
+    }
+    if let Err(error) = super::baseline::apply(args, rules, &files, &mut report) {
+        output::error(&format!("{error:#}"));
+        return ExitCode::from(2);
+    }
     for file in &report.files {
         if let Some(error) = &file.error {
             output::warn(&format!("{}: {error}", file.display));
             had_error |= file.is_error;
         }
     }
-    let color = !args.no_color && std::env::var_os("NO_COLOR").is_none();
     output::print_report(&report, args, rules, color, had_error);
+    exit_status(args, &report, mode, had_error)
+}
+
+/// The exit code of a check: 2 after an error, 1 when findings remain, a
+/// `--diff` would change something or (`--exit-non-zero-on-fix`) `--fix`
+/// changed something, else 0.
+pub(super) fn exit_status(args: &CheckArgs, report: &Report, mode: Mode, had_error: bool) -> ExitCode {
     if had_error {
         return ExitCode::from(2);
     }
     let remaining = report.files.iter().map(|file| file.findings.len()).sum::<usize>();
     let pending = mode == Mode::Diff && report.files.iter().any(|file| file.fixed_text.is_some());
-    if (remaining > 0 || pending) && !args.exit_zero {
+    let fixed =
+        mode == Mode::Fix && args.exit_non_zero_on_fix && report.files.iter().any(|file| file.fixed_text.is_some());
+    if fixed || ((remaining > 0 || pending) && !args.exit_zero) {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
@@ -67,7 +94,7 @@ pub(super) enum Mode {
 }
 
 impl Mode {
-    fn of(args: &CheckArgs) -> Self {
+    pub(super) fn of(args: &CheckArgs) -> Self {
         if args.diff {
             Mode::Diff
         } else if args.fix {
@@ -78,7 +105,7 @@ impl Mode {
     }
 }
 
-fn load_rules(args: &CheckArgs, paths: &[PathBuf], cwd: &Path) -> anyhow::Result<LoadedRules> {
+pub(super) fn load_rules(args: &CheckArgs, paths: &[PathBuf], cwd: &Path) -> anyhow::Result<LoadedRules> {
     let start = paths
         .first()
         .map(|path| if path.is_absolute() { path.clone() } else { cwd.join(path) })

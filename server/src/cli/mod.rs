@@ -3,9 +3,14 @@
 //! Only this module (and `lsp`) prints. Exit codes: 0 clean, 1 findings
 //! remain, 2 an error (bad config, unreadable path, bad arguments).
 
+mod baseline;
 mod check;
+mod color;
+mod git;
 mod infer;
 mod output;
+mod sink;
+mod stdin;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,11 +44,21 @@ pub enum Command {
     Schema,
     /// Run the language server over stdio.
     Serve(ServeArgs),
+    /// Print a shell completion script (e.g. `ssot-lsp completions bash > ~/.local/share/bash-completion/completions/ssot-lsp`).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Files or folders to check (default: the current folder).
+    /// Files or folders to check (default: the current folder); `-` reads
+    /// one file from stdin (with --stdin-filename).
     pub paths: Vec<PathBuf>,
     /// Apply safe fixes and write the files.
     #[arg(long)]
@@ -72,9 +87,49 @@ pub struct CheckArgs {
     /// Exit 0 even when findings remain.
     #[arg(long)]
     pub exit_zero: bool,
-    /// Never colour the output.
+    /// Never colour the output (same as --color never).
     #[arg(long)]
     pub no_color: bool,
+    /// When to colour the output: `auto` (a terminal, unless NO_COLOR is set
+    /// and not empty; FORCE_COLOR forces it), `always` or `never`.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+    /// Write the report to this file instead of stdout (never coloured).
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Report only findings that this baseline file does not record (see
+    /// --write-baseline); overrides `baseline` in the config.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record today's findings in a baseline file. An existing file's entries
+    /// only shrink (fixed findings leave it); new findings are added only with --grow.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["fix", "diff", "baseline", "stdin_filename"])]
+    pub write_baseline: Option<PathBuf>,
+    /// With --write-baseline: also record findings the baseline does not have yet.
+    #[arg(long, requires = "write_baseline")]
+    pub grow: bool,
+    /// The path of the file read from stdin (`-`): used for the config, the
+    /// excludes, per-file-ignores, the module and the report.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+    /// Exit 1 when --fix changed a file, even if nothing remains.
+    #[arg(long)]
+    pub exit_non_zero_on_fix: bool,
+    /// Check files named on the command line even when `exclude` matches
+    /// them (by default the config's excludes hold for them too, as with
+    /// ruff's --force-exclude, since pre-commit names files one by one).
+    #[arg(long, overrides_with = "force_exclude")]
+    pub no_force_exclude: bool,
+    /// The default: `exclude` holds for files named on the command line.
+    #[arg(long, overrides_with = "no_force_exclude")]
+    pub force_exclude: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -137,8 +192,19 @@ pub fn run(cli: Cli) -> ExitCode {
             output::write_stdout(&schema_json());
             ExitCode::SUCCESS
         }
+        Command::Completions(args) => {
+            output::write_stdout(&completions(args.shell));
+            ExitCode::SUCCESS
+        }
         Command::Serve(_) => unreachable!("main runs the server"),
     }
+}
+
+/// The completion script for a shell.
+fn completions(shell: clap_complete::Shell) -> String {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "ssot-lsp", &mut script);
+    String::from_utf8_lossy(&script).into_owned()
 }
 
 /// The JSON schema of the rule file, generated from the raw types.

@@ -84,6 +84,9 @@ fn locate(report: &Report) -> Vec<Located<'_>> {
 }
 
 pub fn write_stdout(text: &str) {
+    if super::sink::redirect(text) {
+        return;
+    }
     let mut stdout = anstream::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
@@ -148,6 +151,9 @@ pub fn print_report(report: &Report, args: &CheckArgs, rules: &RuleSet, color: b
 }
 
 fn write_plain(text: &str) {
+    if super::sink::redirect(&strip_ansi(text)) {
+        return;
+    }
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(strip_ansi(text).as_bytes());
     let _ = stdout.flush();
@@ -247,13 +253,25 @@ fn summary(report: &Report, located: &[Located], mode: Mode, unsafe_fixes: bool)
         let files = report.files.iter().filter(|file| !file.findings.is_empty()).count();
         text.push_str(&format!("Found {remaining} finding{} in {files} file{}.\n", plural(remaining), plural(files)));
         if safe > 0 {
-            text.push_str(&format!("[*] {safe} fixable with `ssot-lsp check --fix`.\n"));
+            text.push_str(&format!("[*] {safe} fixable with `ssot-lsp check --fix`{}.\n", fix_hint_suffix(located)));
         }
         if unsafe_count > 0 && !unsafe_fixes {
             text.push_str(&format!("{unsafe_count} more fixable with `--fix --unsafe-fixes`.\n"));
         }
     }
     text
+}
+
+/// " (commit or copy first …)" when the files with safe fixes have
+/// uncommitted changes in git.
+fn fix_hint_suffix(located: &[Located]) -> &'static str {
+    let mut files: Vec<&str> = located
+        .iter()
+        .filter(|item| item.finding.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Safe))
+        .map(|item| item.file.display.as_str())
+        .collect();
+    files.dedup();
+    super::git::fix_hint_suffix(&files)
 }
 
 fn files_changed(report: &Report) -> usize {

@@ -109,7 +109,9 @@ pub fn to_diagnostic(finding: &Finding, rope: &Rope, encoding: PositionEncoding,
     };
     Diagnostic {
         range: offsets_to_range(rope, finding.start, finding.end, encoding),
-        severity: Some(severity(finding.severity)),
+        // A finding recorded in the baseline stays visible, with its fix,
+        // but quietly: new ones keep the rule's severity.
+        severity: Some(if finding.baselined { DiagnosticSeverity::HINT } else { severity(finding.severity) }),
         code: Some(NumberOrString::String(finding.code.clone())),
         code_description: finding
             .url
@@ -255,6 +257,7 @@ mod tests {
                 applicability: Applicability::Safe,
                 edits: vec![Edit::replace(7, 8, "c")],
             }),
+            baselined: false,
         }
     }
 
@@ -271,5 +274,16 @@ mod tests {
         assert_eq!(data.version, Some(3));
         assert!(data.fix.as_ref().unwrap().is_safe());
         assert_eq!(data.fix.unwrap().edits(), vec![Edit::replace(7, 8, "c")]);
+    }
+
+    #[test]
+    fn a_baselined_finding_is_a_hint_with_its_fix() {
+        let rope = Rope::from_str("x = \"é\"b\n");
+        let baselined = Finding { baselined: true, ..finding() };
+        let diagnostic = to_diagnostic(&baselined, &rope, PositionEncoding::Utf16, Some(3));
+        assert_eq!(diagnostic.severity, Some(DiagnosticSeverity::HINT));
+        assert!(DiagnosticData::of(&diagnostic).unwrap().fix.is_some());
+        let fresh = to_diagnostic(&finding(), &rope, PositionEncoding::Utf16, Some(3));
+        assert_eq!(fresh.severity, Some(DiagnosticSeverity::WARNING));
     }
 }

@@ -87,7 +87,8 @@ impl AnalysisJob {
         if cancelled() {
             return None;
         }
-        let findings = analysis::scan_parsed(rules, &self.scope, &self.text, &tree);
+        let mut findings = analysis::scan_parsed(rules, &self.scope, &self.text, &tree);
+        crate::baseline::mark_in_scope(rules, &self.scope, &mut findings);
         Some(Analysis { version: self.version, tree, findings })
     }
 }
@@ -212,6 +213,7 @@ impl Document {
     pub fn check(&mut self, rules: &RuleSet, result_id: String) {
         let Some(tree) = self.current_tree() else { return };
         self.findings = analysis::scan_parsed(rules, &self.scope, &self.text, tree);
+        crate::baseline::mark_in_scope(rules, &self.scope, &mut self.findings);
         self.result_id = result_id;
     }
 }

@@ -22,7 +22,12 @@ pub struct MigrationReportParams {}
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MigrationReport {
+    /// Every finding, new or recorded in the baseline.
     pub total: usize,
+    /// Of `total`, those the baseline records (shown as hints).
+    pub baselined: usize,
+    /// Of `total`, those the baseline does not record.
+    pub new: usize,
     /// Rule code → findings.
     pub by_rule: BTreeMap<String, usize>,
     /// Deprecated thing, fully qualified → findings.
@@ -46,11 +51,7 @@ fn build(session: &Session) -> MigrationReport {
     let mut open = HashSet::new();
     for entry in session.documents.iter() {
         open.insert(entry.key().clone());
-        let findings = entry
-            .findings
-            .iter()
-            .map(|finding| FindingSummary { code: finding.code.clone(), deprecated: finding.deprecated.clone() })
-            .collect();
+        let findings = entry.findings.iter().map(FindingSummary::of).collect();
         files.push((entry.key().clone(), findings));
     }
     for entry in session.closed_files.iter() {
@@ -62,8 +63,14 @@ fn build(session: &Session) -> MigrationReport {
 }
 
 fn summarize(files: Vec<(Uri, Vec<FindingSummary>)>) -> MigrationReport {
-    let mut report =
-        MigrationReport { total: 0, by_rule: BTreeMap::new(), by_name: BTreeMap::new(), by_file: Vec::new() };
+    let mut report = MigrationReport {
+        total: 0,
+        baselined: 0,
+        new: 0,
+        by_rule: BTreeMap::new(),
+        by_name: BTreeMap::new(),
+        by_file: Vec::new(),
+    };
     for (uri, findings) in files {
         if findings.is_empty() {
             continue;
@@ -73,6 +80,9 @@ fn summarize(files: Vec<(Uri, Vec<FindingSummary>)>) -> MigrationReport {
             *report.by_name.entry(finding.deprecated.clone()).or_default() += 1;
         }
         report.total += findings.len();
+        let baselined = findings.iter().filter(|finding| finding.baselined).count();
+        report.baselined += baselined;
+        report.new += findings.len() - baselined;
         report.by_file.push(FileCount { uri, count: findings.len() });
     }
     report.by_file.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.uri.as_str().cmp(b.uri.as_str())));
@@ -85,7 +95,7 @@ mod tests {
     use std::str::FromStr;
 
     fn summary(code: &str, deprecated: &str) -> FindingSummary {
-        FindingSummary { code: code.into(), deprecated: deprecated.into() }
+        FindingSummary { code: code.into(), deprecated: deprecated.into(), baselined: false }
     }
 
     #[test]
@@ -95,10 +105,14 @@ mod tests {
         let c = Uri::from_str("file:///c.py").unwrap();
         let report = summarize(vec![
             (a.clone(), vec![summary("SSOT001", "m.f")]),
-            (b.clone(), vec![summary("SSOT001", "m.f"), summary("SSOT003", "m.g")]),
+            (
+                b.clone(),
+                vec![summary("SSOT001", "m.f"), FindingSummary { baselined: true, ..summary("SSOT003", "m.g") }],
+            ),
             (c, vec![]),
         ]);
         assert_eq!(report.total, 3);
+        assert_eq!((report.baselined, report.new), (1, 2));
         assert_eq!(report.by_rule, BTreeMap::from([("SSOT001".into(), 2), ("SSOT003".into(), 1)]));
         assert_eq!(report.by_name, BTreeMap::from([("m.f".into(), 2), ("m.g".into(), 1)]));
         assert_eq!(report.by_file, vec![FileCount { uri: b, count: 2 }, FileCount { uri: a, count: 1 }]);

@@ -92,6 +92,18 @@ pub struct ClosedFile {
 pub struct FindingSummary {
     pub code: String,
     pub deprecated: String,
+    /// Recorded in the baseline.
+    pub baselined: bool,
+}
+
+impl FindingSummary {
+    pub fn of(finding: &crate::finding::Finding) -> Self {
+        FindingSummary {
+            code: finding.code.clone(),
+            deprecated: finding.deprecated.clone(),
+            baselined: finding.baselined,
+        }
+    }
 }
 
 /// The whole server state.

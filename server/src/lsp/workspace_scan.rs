@@ -43,17 +43,15 @@ pub fn check_path(rules: &RuleSet, root: &Path, path: &Path, encoding: PositionE
     }
     let text = String::from_utf8(bytes).ok()?;
     let scope = workspace::scope_for(rules, root, path);
-    let findings = analysis::scan_text(rules, &scope, &text);
+    let mut findings = analysis::scan_text(rules, &scope, &text);
+    crate::baseline::mark_in_scope(rules, &scope, &mut findings);
     if findings.is_empty() {
         return Some(DiskCheck::default());
     }
     let rope = Rope::from_str(&text);
     Some(DiskCheck {
         diagnostics: findings.iter().map(|finding| to_diagnostic(finding, &rope, encoding, None)).collect(),
-        findings: findings
-            .iter()
-            .map(|finding| FindingSummary { code: finding.code.clone(), deprecated: finding.deprecated.clone() })
-            .collect(),
+        findings: findings.iter().map(FindingSummary::of).collect(),
     })
 }
 

@@ -257,6 +257,11 @@ pub struct Settings {
     pub exclude_patterns: Vec<String>,
     pub per_file_ignores: Vec<(GlobSet, String, Vec<String>)>,
     pub unsafe_fixes: bool,
+    /// The baseline file the config names (`baseline = "FILE"`), resolved
+    /// against the config's folder.
+    pub baseline_path: Option<PathBuf>,
+    /// That file's contents, when it exists (loaded by `discovery`).
+    pub baseline: Option<std::sync::Arc<crate::baseline::Baseline>>,
 }
 
 /// The active rules and settings.
@@ -597,6 +602,11 @@ fn compile_settings(raw: &RawConfig, root: Option<&Path>) -> Result<Settings, Co
         exclude_patterns,
         per_file_ignores,
         unsafe_fixes: raw.unsafe_fixes.unwrap_or(false),
+        baseline_path: raw.baseline.as_ref().map(|file| match root {
+            Some(root) => root.join(file),
+            None => PathBuf::from(file),
+        }),
+        baseline: None,
     })
 }
 

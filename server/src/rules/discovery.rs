@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::compiled::{ConfigError, RuleSet};
 use super::raw::{RawConfig, RawPyproject};
+use crate::baseline::Baseline;
 
 /// Where the active rules came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +98,26 @@ pub fn parse_config_text(text: &str, source: &ConfigSource) -> Result<RuleSet, C
         ConfigSource::Pyproject(_) => parse_pyproject(text).map_err(|error| error.in_file(path, text))?,
         _ => parse_raw(text).map_err(|error| error.in_file(path, text))?,
     };
-    RuleSet::from_config(&raw, root).map_err(|error| error.in_file(path, text))
+    let mut rules = RuleSet::from_config(&raw, root).map_err(|error| error.in_file(path, text))?;
+    rules.settings.baseline = load_baseline(rules.settings.baseline_path.as_deref())
+        .map_err(|error| error.in_file(path, text))?
+        .map(std::sync::Arc::new);
+    Ok(rules)
+}
+
+/// Reads the baseline a config names; `None` when it names none or the file
+/// does not exist yet (`check --write-baseline` creates it).
+pub fn load_baseline(path: Option<&Path>) -> Result<Option<Baseline>, ConfigError> {
+    let Some(path) = path else { return Ok(None) };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(ConfigError::new(format!("baseline: cannot read {}: {error}", path.display()))),
+    };
+    let folder = path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    Baseline::parse(&text, folder)
+        .map(Some)
+        .map_err(|error| ConfigError::new(format!("baseline: {}: {error}", path.display())))
 }
 
 fn parse_raw(text: &str) -> Result<RawConfig, ConfigError> {

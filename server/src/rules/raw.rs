@@ -42,6 +42,11 @@ pub struct RawConfig {
     /// file), e.g. `"tests/**" = ["SSOT006"]`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub per_file_ignores: BTreeMap<String, Vec<String>>,
+    /// A baseline file (written by `ssot-lsp check --write-baseline`),
+    /// relative to this file: the findings it records are not reported by
+    /// `check` and are shown as hints in editors; only new ones fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
     /// Apply fixes marked `unsafe` too (like `--unsafe-fixes`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsafe_fixes: Option<bool>,

@@ -1,0 +1,98 @@
+//! `ssot-lsp check --stdin-filename PATH -`: one file read from stdin, as
+//! editors and formatters' integrations pass it. The path chooses the
+//! config, the excludes, per-file-ignores and the module; nothing is read
+//! from it or written to it. With `--fix`, stdout carries the fixed text
+//! (the text unchanged when nothing was fixed) and the report goes to stderr.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::check::{exit_status, load_rules, Mode};
+use super::output::{self, FileReport, Report};
+use super::{sink, CheckArgs};
+use crate::fix::{fix_text, FixOptions};
+use crate::{analysis, workspace};
+
+/// Whether the command line asks for stdin.
+pub fn wants_stdin(args: &CheckArgs) -> bool {
+    args.paths.iter().any(|path| path.as_os_str() == "-")
+}
+
+pub fn run_stdin(args: &CheckArgs, color: bool) -> ExitCode {
+    match check_stdin(args, color) {
+        Ok(code) => code,
+        Err(error) => {
+            output::error(&format!("{error:#}"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn check_stdin(args: &CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
+    let Some(path) = &args.stdin_filename else {
+        anyhow::bail!("reading stdin (`-`) needs --stdin-filename PATH (the file's path, for config and excludes)");
+    };
+    if args.paths.len() != 1 {
+        anyhow::bail!("`-` (stdin) cannot be combined with other paths");
+    }
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes).map_err(|error| anyhow::anyhow!("cannot read stdin: {error}"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|error| anyhow::anyhow!("stdin is not valid UTF-8 at byte {}", error.utf8_error().valid_up_to()))?;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let loaded = load_rules(args, std::slice::from_ref(path), &cwd)?;
+    let rules = &loaded.rules;
+    let mode = Mode::of(args);
+    if !args.no_force_exclude && workspace::is_excluded_file(rules, &cwd, path) {
+        // Excluded: nothing to report, and a formatter pipe gets its text back.
+        if mode == Mode::Fix {
+            write_raw_stdout(&text);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let options = FixOptions { unsafe_fixes: args.unsafe_fixes || rules.settings.unsafe_fixes, only_codes: Vec::new() };
+    let file = check_text(rules, &cwd, path, text, &options, mode);
+    if mode == Mode::Fix {
+        write_raw_stdout(file.text.as_deref().unwrap_or_default());
+        sink::to_stderr();
+    }
+    let mut report = Report { files: vec![file], checked: 1 };
+    super::baseline::apply(args, rules, std::slice::from_ref(path), &mut report)?;
+    output::print_report(&report, args, rules, color, false);
+    Ok(exit_status(args, &report, mode, false))
+}
+
+/// Checks (and in `Fix` or `Diff` mode fixes) a text in memory.
+fn check_text(
+    rules: &crate::rules::RuleSet,
+    cwd: &Path,
+    path: &Path,
+    text: String,
+    options: &FixOptions,
+    mode: Mode,
+) -> FileReport {
+    let mut report = FileReport::new(workspace::relative_to(path, cwd).display().to_string());
+    let scope = workspace::scope_for(rules, cwd, path);
+    if mode == Mode::Report {
+        report.findings = analysis::scan_text(rules, &scope, &text);
+        report.text = Some(text);
+        return report;
+    }
+    let outcome = fix_text(rules, &scope, &text, options);
+    report.applied = outcome.applied_count();
+    report.findings = outcome.remaining;
+    if outcome.text != text {
+        report.fixed_text = Some(outcome.text.clone());
+    }
+    report.original_text = Some(text);
+    report.text = Some(outcome.text);
+    report
+}
+
+/// The fixed text, byte for byte (never coloured or redirected).
+fn write_raw_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
