@@ -2,12 +2,18 @@
 
 ;; Load it from your init file:
 ;;   (load "/path/to/ssot-lsp/editors/emacs/ssot-lsp.el")
+;; Loading it changes nothing else: eglot runs one server per major mode,
+;; and your Python server (pyright, pylsp, ...) stays eglot's.  Then either
+;;   (ssot-lsp-eglot-setup)                            ; ssot-lsp as eglot's Python server
 ;;   (add-hook 'python-mode-hook #'eglot-ensure)       ; and python-ts-mode-hook
+;; when it is the only Python server you want, or run it beside yours (a
+;; multiplexer such as rassumfrassum, lsp-mode's add-on clients, or
+;; `M-x ssot-lsp-check' into a compilation buffer): see README.md, "Emacs".
 ;;   (setq ssot-lsp-fix-on-save t)                     ; optional
-;; Needs `ssot-lsp' on PATH (`cargo install --path server' in the ssot-lsp
-;; repository) or `ssot-lsp-program' set to the binary.  Eglot runs one server
-;; per major mode: this makes ssot-lsp the Python server of eglot.
-;; Works with eglot 1.9 (Debian's elpa-eglot, Emacs 28) and later.
+;; Needs `ssot-lsp' on PATH (`pip install' of the wheel, or `cargo install
+;; --locked --path server' in the ssot-lsp repository) or `ssot-lsp-program'
+;; set to the binary.  Works with eglot 1.9 (Debian's elpa-eglot, Emacs 28)
+;; and later.
 
 ;;; Code:
 
@@ -35,7 +41,24 @@ Keys: :configPath, :workspaceScan, :unsafeFixes, :logLevel."
   "How eglot starts ssot-lsp, read when a server starts."
   (list ssot-lsp-program "serve" :initializationOptions ssot-lsp-settings))
 
-(add-to-list 'eglot-server-programs '((python-mode python-ts-mode) . ssot-lsp--contact))
+(defun ssot-lsp-eglot-setup ()
+  "Make ssot-lsp eglot's server for Python buffers.
+Eglot runs one server per major mode, so this replaces the Python server
+eglot would otherwise start (pyright, pylsp, ...): call it only when
+ssot-lsp is the one you want there."
+  (add-to-list 'eglot-server-programs '((python-mode python-ts-mode) . ssot-lsp--contact)))
+
+(defun ssot-lsp-check (&optional fix)
+  "Run `ssot-lsp check' on the project into a compilation buffer.
+With a prefix argument FIX, apply the safe fixes.  Works beside any
+language server: `next-error' walks the findings."
+  (interactive "P")
+  (let ((default-directory (or (and (fboundp 'project-current) (project-current)
+                                    (project-root (project-current)))
+                               default-directory)))
+    (compile (concat (shell-quote-argument ssot-lsp-program)
+                     " check --format concise --color never"
+                     (if fix " --fix" "")))))
 
 (defun ssot-lsp-fix-all ()
   "Apply every ssot-lsp fix to the buffer (`source.fixAll.ssot')."

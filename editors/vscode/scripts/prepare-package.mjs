@@ -1,6 +1,6 @@
 // Copies what the .vsix ships but the repository keeps elsewhere: the rule
 // file's JSON schema and the `# ssot: ignore[...]` grammar from the
-// repository's `syntaxes/`, and, when SSOT_BUNDLE_SERVER names a binary,
+// repository's `syntaxes/`, the repository's LICENSE, and, when SSOT_BUNDLE_SERVER names a binary,
 // that binary as `bin/ssot-lsp` (the extension's fallback before PATH).
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -19,6 +19,8 @@ for (const file of files) {
   }
   copyFileSync(source, join(extension, "syntaxes", file));
 }
+
+copyFileSync(resolve(extension, "../../LICENSE"), join(extension, "LICENSE"));
 
 rmSync(join(extension, "bin"), { recursive: true, force: true });
 const server = process.env.SSOT_BUNDLE_SERVER;

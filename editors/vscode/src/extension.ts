@@ -3,6 +3,7 @@
 // (diagnostics, quick fixes, fix-all, hover, the report) lives in the server.
 // `restart()` is the single way a server gets started.
 
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as vscode from "vscode";
@@ -22,6 +23,7 @@ import {
   serverArgs,
   serverSettings,
   statusText,
+  versionProblem,
 } from "./settings";
 
 const MIGRATION_REPORT = new RequestType<Record<string, never>, MigrationReport, void>("ssot/migrationReport");
@@ -42,6 +44,34 @@ function isExecutable(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `ssot-lsp --version` of a binary; `undefined` when it does not answer. */
+function serverVersion(binary: string): string | undefined {
+  try {
+    return execFileSync(binary, ["--version"], { encoding: "utf8", timeout: 10_000 });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The workspace's Python interpreter: the Python extension's choice, else `python.defaultInterpreterPath`. */
+async function selectedInterpreter(): Promise<string | undefined> {
+  try {
+    const python = vscode.extensions.getExtension("ms-python.python");
+    if (python !== undefined) {
+      const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000));
+      const api = python.isActive ? python.exports : await Promise.race([python.activate(), timeout]);
+      const active = api?.environments?.getActiveEnvironmentPath?.(vscode.workspace.workspaceFolders?.[0]?.uri);
+      if (typeof active?.path === "string" && active.path !== "") {
+        return active.path;
+      }
+    }
+  } catch {
+    // The Python extension is optional; fall back to the setting.
+  }
+  const configured = vscode.workspace.getConfiguration("python").get<string>("defaultInterpreterPath");
+  return configured && configured !== "python" ? configured : undefined;
 }
 
 function currentSettings() {
@@ -91,17 +121,22 @@ async function restart(context: vscode.ExtensionContext): Promise<void> {
     homeDir: os.homedir(),
     platform: process.platform,
     isExecutable,
+    pythonInterpreter: await selectedInterpreter(),
   });
-  if (resolution.kind === "missing") {
-    output.appendLine(resolution.message);
+  const problem = resolution.kind === "missing" ? resolution.message : versionProblem(resolution.path, serverVersion(resolution.path));
+  if (problem !== undefined) {
+    output.appendLine(problem);
     statusItem.text = "SSOT: no server";
     statusItem.show();
-    const choice = await vscode.window.showErrorMessage(resolution.message, "Open Settings", "Show Logs");
+    const choice = await vscode.window.showErrorMessage(problem, "Open Settings", "Show Logs");
     if (choice === "Open Settings") {
       await vscode.commands.executeCommand("workbench.action.openSettings", "ssot.server.path");
     } else if (choice === "Show Logs") {
       output.show(true);
     }
+    return;
+  }
+  if (resolution.kind === "missing") {
     return;
   }
   output.appendLine(`ssot: starting ${resolution.path} (from ${resolution.source})`);

@@ -3,9 +3,14 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { vsceTarget } from "../scripts/vsce-target.mjs";
 import {
   type MigrationReport,
   type ServerLookup,
+  parseServerVersion,
+  pythonScriptFolders,
+  versionAtLeast,
+  versionProblem,
   expandPath,
   reportMarkdown,
   resolveServerPath,
@@ -78,7 +83,8 @@ describe("resolveServerPath", () => {
     assert.equal(found.kind, "missing");
     const message = found.kind === "missing" ? found.message : "";
     assert.match(message, /not found/);
-    assert.match(message, /cargo install --path server/);
+    assert.match(message, /cargo install --locked --path server/);
+    assert.match(message, /pip install ssot_lsp-\*\.whl/);
     assert.match(message, /ssot\.server\.path/);
   });
 
@@ -143,5 +149,75 @@ describe("migration report", () => {
   it("says when nothing is left", () => {
     const text = reportMarkdown({ total: 0, byRule: {}, byName: {}, byFile: [] }, (uri) => uri);
     assert.match(text, /Nothing left to migrate/);
+  });
+});
+
+describe("the workspace's Python environment", () => {
+  it("comes before the bundled binary and PATH", () => {
+    const found = resolveServerPath(
+      lookup({ env: { PATH: "/usr/bin" }, executables: ["/ws/.venv/bin/ssot-lsp", "/ext/bin/ssot-lsp", "/usr/bin/ssot-lsp"] }),
+    );
+    assert.deepEqual(found, { kind: "found", path: "/ws/.venv/bin/ssot-lsp", source: "Python environment" });
+  });
+
+  it("looks in .venv, then venv, then the selected interpreter's folder", () => {
+    assert.deepEqual(pythonScriptFolders(lookup({ pythonInterpreter: "/opt/envs/team/bin/python3" })), [
+      "/ws/.venv/bin",
+      "/ws/venv/bin",
+      "/opt/envs/team/bin",
+    ]);
+    const found = resolveServerPath(
+      lookup({ pythonInterpreter: "/opt/envs/team/bin/python3", executables: ["/opt/envs/team/bin/ssot-lsp", "/ext/bin/ssot-lsp"] }),
+    );
+    assert.deepEqual(found, { kind: "found", path: "/opt/envs/team/bin/ssot-lsp", source: "Python environment" });
+  });
+
+  it("uses Scripts and ssot-lsp.exe on Windows", () => {
+    const found = resolveServerPath(
+      lookup({ platform: "win32", workspaceFolder: "C:\\ws", executables: ["C:\\ws/venv/Scripts/ssot-lsp.exe"] }),
+    );
+    assert.equal(found.kind, "found");
+    assert.match(found.kind === "found" ? found.path : "", /venv.Scripts.ssot-lsp\.exe$/);
+  });
+
+  it("still loses to an explicit setting", () => {
+    const found = resolveServerPath(lookup({ settingPath: "/setting/ssot-lsp", executables: ["/setting/ssot-lsp", "/ws/.venv/bin/ssot-lsp"] }));
+    assert.equal(found.kind === "found" && found.source, "ssot.server.path");
+  });
+});
+
+describe("server version check", () => {
+  it("reads `ssot-lsp --version`", () => {
+    assert.equal(parseServerVersion("ssot-lsp 0.1.0\n"), "0.1.0");
+    assert.equal(parseServerVersion("ruff 0.6.0\n"), undefined);
+  });
+
+  it("compares numerically, part by part", () => {
+    assert.ok(versionAtLeast("0.10.0", "0.9.3"));
+    assert.ok(versionAtLeast("1.0.0", "1.0.0"));
+    assert.ok(!versionAtLeast("0.1.9", "0.2.0"));
+  });
+
+  it("says what is wrong with a found binary", () => {
+    assert.equal(versionProblem("/x/ssot-lsp", "ssot-lsp 0.1.0\n", "0.1.0"), undefined);
+    assert.match(versionProblem("/x/ssot-lsp", "ssot-lsp 0.0.9\n", "0.1.0") ?? "", /version 0\.0\.9; this extension needs 0\.1\.0 or newer/);
+    assert.match(versionProblem("/x/ssot-lsp", undefined) ?? "", /did not answer `--version`/);
+    assert.match(versionProblem("/x/python", "Python 3.11\n") ?? "", /not an ssot-lsp version/);
+  });
+});
+
+describe("bundled packages", () => {
+  it("name VS Code's platforms", () => {
+    assert.equal(vsceTarget("linux", "x64"), "linux-x64");
+    assert.equal(vsceTarget("darwin", "arm64"), "darwin-arm64");
+    assert.equal(vsceTarget("win32", "x64"), "win32-x64");
+    assert.equal(vsceTarget("aix", "ppc64"), undefined);
+  });
+});
+
+describe("report with a baseline", () => {
+  it("says how many are recorded in the baseline", () => {
+    const report: MigrationReport = { total: 3, baselined: 2, byRule: { SSOT001: 3 }, byName: {}, byFile: [] };
+    assert.match(reportMarkdown(report, (uri) => uri), /2 of them are recorded in the baseline \(shown as hints\); 1 are new\./);
   });
 });

@@ -13,6 +13,11 @@
 (defvar ssot-test-failed 0)
 (defvar ssot-test-label (format "emacs %s eglot" emacs-version))
 
+;; Loading ssot-lsp.el must leave eglot's Python server alone.
+(defvar ssot-test-python-server-before-setup (assoc 'python-mode eglot-server-programs
+                                                    (lambda (key mode) (if (listp key) (memq mode key) (eq key mode)))))
+(ssot-lsp-eglot-setup)
+
 (defun ssot-test-wait (seconds predicate)
   "Process server output until PREDICATE holds or SECONDS pass; PREDICATE's value."
   (let ((deadline (+ (float-time) seconds)) value)
@@ -56,6 +61,11 @@
                             (flymake-diagnostic-text diagnostic))))
                 (flymake-diagnostics))
         #'string<))
+
+(ssot-test-case "loading ssot-lsp.el does not replace eglot's Python server"
+  (when (and ssot-test-python-server-before-setup
+             (eq (cdr ssot-test-python-server-before-setup) 'ssot-lsp--contact))
+    (error "ssot-lsp.el registered itself for python-mode on load: %S" ssot-test-python-server-before-setup)))
 
 (ssot-test-case "diagnostics on agent_route.py"
   (ssot-test-open "netra_backend/app/routes/agent_route.py")

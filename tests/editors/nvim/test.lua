@@ -156,6 +156,16 @@ if agent_buf == nil or #plugin.clients() == 0 then
   blocked = 'skipped: ssot-lsp never attached (see the first failure)'
 end
 
+case('findings in files never opened show up in vim.diagnostic', function()
+  local relative = 'netra_backend/app/agents/supervisor.py'
+  local bufnr = vim.fn.bufadd(path(relative))
+  wait_for(15000, 'diagnostics of ' .. relative .. ' (never opened)', function()
+    return #vim.diagnostic.get(bufnr) > 0
+  end)
+  check(not vim.api.nvim_buf_is_loaded(bufnr), '%s was loaded', relative)
+  check(code_of(vim.diagnostic.get(bufnr)[1]) == 'SSOT001', 'code %s', tostring(code_of(vim.diagnostic.get(bufnr)[1])))
+end)
+
 local agent_diagnostics = {}
 case('diagnostics have the right codes, ranges, source and tags', function()
   agent_diagnostics = wait_diagnostics(agent_buf, 'two diagnostics in agent_route.py', function(found)
@@ -318,6 +328,33 @@ if scenario == 'full' then
 end
 
 blocked = nil
+case('the project root: .git first, then the nearest project file', function()
+  local config = require('ssot_lsp.config')
+  local tree = vim.fn.tempname()
+  for _, folder in ipairs({ '/repo/.git', '/repo/pkg/sub', '/plain/pkg' }) do
+    vim.fn.mkdir(tree .. folder, 'p')
+  end
+  for _, file in ipairs({ '/repo/setup.cfg', '/repo/pkg/setup.py', '/plain/ssot.toml', '/plain/pkg/pyproject.toml' }) do
+    vim.fn.writefile({}, tree .. file)
+  end
+  local file = tree .. '/repo/pkg/sub/mod.py'
+  check(config.find_root(file) == tree .. '/repo', 'root of a repository file: %s', tostring(config.find_root(file)))
+  check(config.find_root(tree .. '/plain/pkg/m.py') == tree .. '/plain/pkg', 'nearest project file without .git')
+  check(config.find_root('/') == nil, 'no marker: no root')
+  if vim.fn.has('nvim-0.11.3') == 1 then
+    check(vim.deep_equal(config.lsp_root_markers(), config.root_markers), 'nested markers on 0.11.3+')
+    check(vim.fs.root(file, config.root_markers) == tree .. '/repo', 'vim.fs.root agrees: %s', tostring(vim.fs.root(file, config.root_markers)))
+  end
+  local lsp_config = dofile(vim.api.nvim_get_runtime_file('lsp/ssot_lsp.lua', false)[1])
+  check(lsp_config.root_markers[1] == '.git', 'lsp/ssot_lsp.lua puts .git first: %s', vim.inspect(lsp_config.root_markers))
+end)
+
+case(':help ssot_lsp works with the shipped tags', function()
+  vim.cmd('help ssot_lsp')
+  check(vim.bo.filetype == 'help' and vim.fn.expand('%:t') == 'ssot_lsp.txt', 'help opened %s', vim.fn.expand('%'))
+  vim.cmd('close')
+end)
+
 case('the help file has valid, unique tags', function()
   local folder = vim.fn.tempname()
   vim.fn.mkdir(folder, 'p')
@@ -329,6 +366,15 @@ case('the help file has valid, unique tags', function()
   for _, tag in ipairs({ ':SsotFixAll', ':SsotFixWorkspace', ':SsotReport', ':SsotRestart', 'ssot_lsp-fix-on-save' }) do
     check(tags:find(tag, 1, true), 'tag %s missing', tag)
   end
+  local shipped = vim.api.nvim_get_runtime_file('doc/tags', true)
+  local ours
+  for _, candidate in ipairs(shipped) do
+    if candidate:find('editors/nvim/doc/tags', 1, true) then
+      ours = candidate
+    end
+  end
+  check(ours ~= nil, 'doc/tags is not shipped: %s', vim.inspect(shipped))
+  check(table.concat(vim.fn.readfile(ours), '\n') == tags, 'doc/tags is stale: run :helptags editors/nvim/doc')
 end)
 
 case(':checkhealth ssot_lsp passes', function()
@@ -343,6 +389,18 @@ case(':checkhealth ssot_lsp passes', function()
   check(oks >= 4, 'checkhealth has %d OK lines:\n%s', oks, text)
   check(text:find('valid: ' .. ws .. '/ssot.toml', 1, true) or text:find('valid: ' .. vim.fn.resolve(ws) .. '/ssot.toml', 1, true),
     'checkhealth did not validate the workspace ssot.toml:\n%s', text)
+end)
+
+case(':checkhealth ssot_lsp warns when there is no project root', function()
+  local folder = vim.fn.tempname()
+  vim.fn.mkdir(folder, 'p')
+  vim.fn.writefile({ 'notes' }, folder .. '/notes.txt')
+  vim.cmd('edit ' .. vim.fn.fnameescape(folder .. '/notes.txt'))
+  vim.cmd('cd ' .. vim.fn.fnameescape(folder))
+  vim.cmd('silent checkhealth ssot_lsp')
+  local text = table.concat(buffer_lines(vim.api.nvim_get_current_buf()), '\n')
+  vim.cmd('cd ' .. vim.fn.fnameescape(ws))
+  check(text:find('WARNING', 1, true) and text:find('no project root above', 1, true), 'no warning about the root:\n%s', text)
 end)
 
 out(string.format('%s: %d passed, %d failed', label, passed, failed))

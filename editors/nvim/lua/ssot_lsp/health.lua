@@ -10,6 +10,7 @@ local start = health.start or health.report_start
 local ok = health.ok or health.report_ok
 local error = health.error or health.report_error
 local info = health.info or health.report_info
+local warn = health.warn or health.report_warn
 
 local function run(args)
   local output = vim.fn.system(args)
@@ -22,7 +23,8 @@ function M.check()
   local path = vim.fn.exepath(binary)
   if path == '' then
     error(binary .. ' not found or not executable', {
-      'Install it: `cargo install --path server` in the ssot-lsp repository puts `ssot-lsp` on PATH.',
+      'Install it: `pip install ssot_lsp-*.whl` in the project\'s .venv, or `cargo install --locked --path server` in the ssot-lsp repository.',
+      'Without it `vim.lsp.enable("ssot_lsp")` starts nothing and says nothing.',
       'Or point $SSOT_LSP_PATH (or g:ssot_lsp_path) at the binary.',
     })
     return
@@ -38,6 +40,15 @@ function M.check()
   start('ssot-lsp configuration')
   local file = vim.api.nvim_buf_get_name(0)
   local from = (file ~= '' and vim.fn.filereadable(file) == 1) and file or vim.fn.getcwd()
+  local root = config.find_root(from, require('ssot_lsp').options.root_markers)
+  if root == nil then
+    warn('no project root above ' .. from .. ': none of .git, ' .. table.concat(config.project_markers, ', ') .. ' found', {
+      'Neovim 0.11 then starts the client without a root: no workspace scan, no findings in closed files.',
+      'Open the file from inside a git work tree, or add an ssot.toml at the project root.',
+    })
+  else
+    ok('project root: ' .. root)
+  end
   local config_file = config.find_config(from)
   if config_file == nil then
     ok('no ssot.toml, .ssot.toml or [tool.ssot-lsp] above ' .. from .. ': the built-in rules are active')

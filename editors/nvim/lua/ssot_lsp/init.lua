@@ -228,8 +228,67 @@ function M._start_with(client_config, buffers)
   end
 end
 
+--- Whether this Neovim pulls diagnostics (0.10+): the server then never
+--- pushes, and findings in files that are not open need asking for.
+local function client_pulls()
+  local capabilities = vim.lsp.protocol.make_client_capabilities()
+  return (capabilities.textDocument or {}).diagnostic ~= nil
+end
+
+--- Shows the findings of files that are not loaded: Neovim pulls the
+--- diagnostics of open buffers only and never sends `workspace/diagnostic`,
+--- so this sends it and hands each report to Neovim's own
+--- publishDiagnostics handler (for buffers not loaded; loaded ones are
+--- pulled). Off with `vim.g.ssot_lsp_workspace_diagnostics = false`.
+function M.pull_workspace_diagnostics(client)
+  if vim.g.ssot_lsp_workspace_diagnostics == false or not client_pulls() then
+    return
+  end
+  call(client, 'request', 'workspace/diagnostic', { previousResultIds = {} }, function(err, result)
+    if err ~= nil or result == nil then
+      return
+    end
+    for _, report in ipairs(result.items or {}) do
+      local bufnr = vim.uri_to_bufnr(report.uri)
+      if report.kind == 'full' and not vim.api.nvim_buf_is_loaded(bufnr) then
+        vim.lsp.diagnostic.on_publish_diagnostics(nil, { uri = report.uri, diagnostics = report.items or {} }, {
+          client_id = client.id,
+          method = 'textDocument/publishDiagnostics',
+        })
+      end
+    end
+  end)
+end
+
+--- Pulls workspace diagnostics now and whenever the server's workspace scan
+--- ends (`LspProgress`, Neovim 0.10+); once per client.
+local function watch_workspace_diagnostics(client)
+  M._watched_clients = M._watched_clients or {}
+  if M._watched_clients[client.id] then
+    return
+  end
+  M._watched_clients[client.id] = true
+  M.pull_workspace_diagnostics(client)
+  if vim.fn.exists('##LspProgress') == 1 then
+    vim.api.nvim_create_autocmd('LspProgress', {
+      group = vim.api.nvim_create_augroup('ssot_lsp_workspace_diagnostics_' .. client.id, { clear = true }),
+      pattern = 'end',
+      callback = function(event)
+        if event.data and event.data.client_id == client.id then
+          M.pull_workspace_diagnostics(client)
+        end
+      end,
+    })
+  end
+end
+
 --- Adds the buffer's commands and the fix-on-save hook; `on_attach` of both start paths.
-function M.on_attach(_, bufnr)
+function M.on_attach(client, bufnr)
+  if client ~= nil and client_pulls() and vim.lsp.diagnostic.get_namespace then
+    -- The buffer is pulled from now on: drop what the workspace pull put there.
+    vim.diagnostic.reset(vim.lsp.diagnostic.get_namespace(client.id, false), bufnr)
+    watch_workspace_diagnostics(client)
+  end
   local commands = {
     SsotFixAll = { function() M.fix_all(bufnr) end, 'Apply every ssot-lsp fix to this file' },
     SsotFixWorkspace = { M.fix_workspace, 'Apply every ssot-lsp fix in the workspace' },
