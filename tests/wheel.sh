@@ -10,7 +10,9 @@
 #   4. runs the hooks of .pre-commit-hooks.yaml with `pre-commit try-repo`
 #      on a temporary git repository, from a mirror repository that holds
 #      this manifest and depends on the wheel (pip reads only the local
-#      wheel folder: no index, no Rust toolchain).
+#      wheel folder: no index, no Rust toolchain);
+#   5. runs the shell steps of action.yml (the composite GitHub Action) with
+#      the installed binary: SARIF written, annotations, the baseline.
 # Usage: tests/wheel.sh   (SSOT_WHEEL_PROFILE=release for a release wheel)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -100,4 +102,26 @@ grep -q 'websocket_core import create_websocket_manager' "$project/legacy/old.py
   echo "the ssot-lsp hook still fails after the fix" >&2
   exit 1
 }
+echo "== action.yml's steps, with the installed ssot-lsp"
+ci=$work/ci
+cp -r demo "$ci"
+action_step() { # action_step NAME: prints the `run` script of that step
+  "$tools/bin/python" -c 'import sys, yaml
+steps = yaml.safe_load(open("action.yml"))["runs"]["steps"]
+print(next(step["run"] for step in steps if step.get("name") == sys.argv[1]))' "$1"
+}
+sarif_step=$(action_step "SARIF for code scanning")
+check_step=$(action_step "Check (annotations on the pull request)")
+in_ci() { (cd "$ci" && run env SSOT_PATHS=. SSOT_ARGS= SSOT_BASELINE="$1" bash -euo pipefail -c "$2"); }
+in_ci "" "$sarif_step"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["version"] == "2.1.0" and d["runs"][0]["results"], d' "$ci/ssot.sarif"
+set +e
+in_ci "" "$check_step" >"$work/annotations.out"
+status=$?
+set -e
+test "$status" = 1 || { echo "the action's check step exited with $status, expected 1" >&2; exit 1; }
+grep -q '^::warning file=netra_backend/' "$work/annotations.out" || { echo "no annotations" >&2; cat "$work/annotations.out"; exit 1; }
+(cd "$ci" && run ssot-lsp check . --write-baseline ssot-baseline.json >/dev/null)
+in_ci ssot-baseline.json "$check_step" || { echo "the check step fails despite a baseline of every finding" >&2; exit 1; }
+echo "action.yml: SARIF, $(grep -c '^::' "$work/annotations.out") annotations, baseline"
 echo "tests/wheel.sh: all steps passed"

@@ -6,9 +6,9 @@
 ;; and your Python server (pyright, pylsp, ...) stays eglot's.  Then either
 ;;   (ssot-lsp-eglot-setup)                            ; ssot-lsp as eglot's Python server
 ;;   (add-hook 'python-mode-hook #'eglot-ensure)       ; and python-ts-mode-hook
-;; when it is the only Python server you want, or run it beside yours (a
-;; multiplexer such as rassumfrassum, lsp-mode's add-on clients, or
-;; `M-x ssot-lsp-check' into a compilation buffer): see README.md, "Emacs".
+;; when it is the only Python server you want, or run it beside yours
+;; (`M-x ssot-lsp-check' into a compilation buffer, lsp-mode's add-on
+;; clients, or an LSP multiplexer): see README.md, "Emacs".
 ;;   (setq ssot-lsp-fix-on-save t)                     ; optional
 ;; Needs `ssot-lsp' on PATH (`pip install' of the wheel, or `cargo install
 ;; --locked --path server' in the ssot-lsp repository) or `ssot-lsp-program'

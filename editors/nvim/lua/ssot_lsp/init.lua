@@ -330,7 +330,7 @@ function M.start(bufnr)
   bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
   local client_config = M.client_config(bufnr)
   if vim.fn.executable(client_config.cmd[1]) == 0 then
-    notify(client_config.cmd[1] .. ' not found: install it (cargo install --path server) or set $SSOT_LSP_PATH; see :checkhealth ssot_lsp', vim.log.levels.ERROR)
+    notify(client_config.cmd[1] .. ' not found: install it (pip install the wheel into .venv, or cargo install --locked --path server) or set $SSOT_LSP_PATH; see :checkhealth ssot_lsp', vim.log.levels.ERROR)
     return
   end
   local existing = M._clients_by_root and M._clients_by_root[client_config.root_dir]
