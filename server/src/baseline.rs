@@ -122,8 +122,10 @@ impl Baseline {
 
     /// Marks the findings of the file `key` that its entry covers: per rule
     /// code and deprecated name, the first ones in file order (findings come
-    /// sorted by offset).
-    pub fn mark(&self, key: &str, findings: &mut [Finding]) -> MarkOutcome {
+    /// sorted by offset). `ran(code)` says whether a rule was active: the
+    /// entries of rules that were not (`--select`, `ignore`) count as
+    /// neither fixed nor present.
+    pub fn mark(&self, key: &str, findings: &mut [Finding], ran: &dyn Fn(&str) -> bool) -> MarkOutcome {
         let empty = FileCounts::new();
         let recorded = self.files.get(key).unwrap_or(&empty);
         let mut seen: BTreeMap<(&str, &str), usize> = BTreeMap::new();
@@ -139,7 +141,7 @@ impl Baseline {
                 outcome.new += 1;
             }
         }
-        for (code, names) in recorded {
+        for (code, names) in recorded.iter().filter(|(code, _)| ran(code)) {
             for (name, allowed) in names {
                 let now = seen.get(&(code.as_str(), name.as_str())).copied().unwrap_or(0);
                 outcome.fixed += allowed.saturating_sub(now);
@@ -151,18 +153,29 @@ impl Baseline {
     /// Records a file's findings. Without `grow`, an existing entry never
     /// grows (each count becomes the smaller of the old and the new) and a
     /// file without an entry gets none; with `grow`, the entry becomes the
-    /// current counts. Returns how many findings were left out.
-    pub fn record(&mut self, key: &str, findings: &[Finding], previous: Option<&Baseline>, grow: bool) -> usize {
+    /// current counts. Entries of rules that did not run (`ran`) stay as
+    /// they were. Returns how many findings were left out.
+    pub fn record(
+        &mut self,
+        key: &str,
+        findings: &[Finding],
+        previous: Option<&Baseline>,
+        grow: bool,
+        ran: &dyn Fn(&str) -> bool,
+    ) -> usize {
         let current = counts_of(findings);
-        let (entry, left_out) = match previous {
-            Some(previous) if !grow => {
-                let old = previous.files.get(key).cloned().unwrap_or_default();
+        let old = previous.and_then(|previous| previous.files.get(key)).cloned().unwrap_or_default();
+        let (mut entry, left_out) = match previous {
+            Some(_) if !grow => {
                 let kept = intersect(&old, &current);
                 let left_out = total_of(&current) - total_of(&kept);
                 (kept, left_out)
             }
             _ => (current, 0),
         };
+        for (code, names) in old.into_iter().filter(|(code, _)| !ran(code)) {
+            entry.insert(code, names);
+        }
         if entry.is_empty() {
             self.files.remove(key);
         } else {
@@ -179,7 +192,7 @@ pub fn mark_in_scope(rules: &RuleSet, scope: &FileScope, findings: &mut [Finding
     let Some(baseline) = &rules.settings.baseline else { return };
     let (Some(root), Some(relative)) = (&rules.settings.root, &scope.relative_path) else { return };
     let key = baseline.key_for(&absolute(root).join(relative));
-    baseline.mark(&key, findings);
+    baseline.mark(&key, findings, &|code| rules.rule(code).is_some());
 }
 
 /// A file's findings counted by code and deprecated name.
@@ -271,11 +284,13 @@ mod tests {
         assert_eq!(Baseline::empty(Path::new("/project/ci")).key_for(Path::new("/project/app/a.py")), "../app/a.py");
         let mut findings =
             vec![finding("SSOT001", "m.f", 1), finding("SSOT001", "m.f", 5), finding("SSOT001", "m.f", 9)];
-        let outcome = baseline.mark("app/a.py", &mut findings);
+        let outcome = baseline.mark("app/a.py", &mut findings, &|_| true);
         assert_eq!(outcome, MarkOutcome { known: 2, new: 1, fixed: 1 });
         assert_eq!(findings.iter().map(|f| f.baselined).collect::<Vec<_>>(), [true, true, false]);
         let mut elsewhere = vec![finding("SSOT001", "m.f", 1)];
-        assert_eq!(baseline.mark("app/b.py", &mut elsewhere).new, 1);
+        assert_eq!(baseline.mark("app/b.py", &mut elsewhere, &|_| true).new, 1);
+        let only_other_rules = baseline.mark("app/a.py", &mut [], &|code| code != "SSOT001");
+        assert_eq!(only_other_rules.fixed, 0, "entries of rules that did not run are not fixed");
     }
 
     #[test]
@@ -285,14 +300,21 @@ mod tests {
             Baseline::parse(r#"{"ssot-lsp-baseline": 1, "files": {"a.py": {"X1": {"m.f": 1}}}}"#, folder).unwrap();
         let findings = [finding("X1", "m.f", 1), finding("X1", "m.f", 2), finding("X2", "m.h", 3)];
         let mut next = Baseline::empty(folder);
-        assert_eq!(next.record("a.py", &findings, Some(&old), false), 2);
-        assert_eq!(next.record("b.py", &findings, Some(&old), false), 3, "a file without an entry gets none");
+        assert_eq!(next.record("a.py", &findings, Some(&old), false, &|_| true), 2);
+        assert_eq!(
+            next.record("b.py", &findings, Some(&old), false, &|_| true),
+            3,
+            "a file without an entry gets none"
+        );
         assert_eq!(next.files.len(), 1);
         assert_eq!(next.total(), 1);
-        assert_eq!(next.record("a.py", &findings, Some(&old), true), 0);
+        assert_eq!(next.record("a.py", &findings, Some(&old), true, &|_| true), 0);
         assert_eq!(next.total(), 3);
         let reparsed = Baseline::parse(&next.to_json(), folder).unwrap();
         assert_eq!(reparsed, next);
+        let mut narrowed = Baseline::empty(folder);
+        narrowed.record("a.py", &[], Some(&old), false, &|code| code != "X1");
+        assert_eq!(narrowed.files.get("a.py"), old.files.get("a.py"), "a rule that did not run keeps its entry");
     }
 
     #[test]

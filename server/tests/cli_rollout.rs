@@ -156,6 +156,16 @@ fn write_baseline_never_records_new_findings_without_grow() {
     // Checking one file keeps the other files' entries.
     ssot(root).args(["check", "app/b.py", "--write-baseline", "base.json"]).assert().success();
     assert!(baseline_json(root, "base.json")["files"].get("app/a.py").is_some());
+    // Rules switched off for the run keep their entries, and count as neither fixed nor new.
+    let before = read(root, "base.json");
+    ssot(root).args(["check", ".", "--write-baseline", "base.json", "--select", "SSOT001"]).assert().success();
+    assert_eq!(read(root, "base.json"), before);
+    let narrowed = ssot(root).args(["check", ".", "--baseline", "base.json", "--select", "SSOT001"]).output().unwrap();
+    assert_eq!(narrowed.status.code(), Some(0));
+    assert!(!stderr_of(&narrowed).contains("fixed"), "{}", stderr_of(&narrowed));
+    // A missing path: nothing is written.
+    ssot(root).args(["check", "app", "gone", "--write-baseline", "base.json", "--grow"]).assert().code(2);
+    assert_eq!(read(root, "base.json"), before);
 }
 
 #[test]

@@ -23,7 +23,7 @@ pub fn apply(args: &CheckArgs, rules: &RuleSet, files: &[PathBuf], report: &mut 
     let mut known = 0;
     let mut fixed_notes = Vec::new();
     for (file, path) in report.files.iter_mut().zip(files) {
-        let outcome = baseline.mark(&baseline.key_for(path), &mut file.findings);
+        let outcome = baseline.mark(&baseline.key_for(path), &mut file.findings, &|code| rules.rule(code).is_some());
         file.findings.retain(|finding| !finding.baselined);
         known += outcome.known;
         if outcome.fixed > 0 {
@@ -88,8 +88,8 @@ fn folder_of(path: &Path) -> &Path {
 /// `check --write-baseline FILE`: records the findings of `report` (whose
 /// files are `files`). Entries of files not checked this time stay, unless
 /// the file is gone. Exits 1 when new findings were left out (no --grow).
-pub fn write(args: &CheckArgs, path: &Path, files: &[PathBuf], report: &Report) -> ExitCode {
-    match write_file(args, path, files, report) {
+pub fn write(args: &CheckArgs, rules: &RuleSet, path: &Path, files: &[PathBuf], report: &Report) -> ExitCode {
+    match write_file(args, rules, path, files, report) {
         Ok(left_out) if left_out > 0 => ExitCode::from(1),
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {
@@ -99,7 +99,13 @@ pub fn write(args: &CheckArgs, path: &Path, files: &[PathBuf], report: &Report) 
     }
 }
 
-fn write_file(args: &CheckArgs, path: &Path, files: &[PathBuf], report: &Report) -> anyhow::Result<usize> {
+fn write_file(
+    args: &CheckArgs,
+    rules: &RuleSet,
+    path: &Path,
+    files: &[PathBuf],
+    report: &Report,
+) -> anyhow::Result<usize> {
     let previous = read(path)?;
     let mut next = previous.clone().unwrap_or_else(|| Baseline::empty(folder_of(path)));
     let folder = next.folder.clone();
@@ -109,7 +115,8 @@ fn write_file(args: &CheckArgs, path: &Path, files: &[PathBuf], report: &Report)
         if file.error.is_some() {
             continue;
         }
-        left_out += next.record(&next.key_for(file_path), &file.findings, previous.as_ref(), args.grow);
+        let key = next.key_for(file_path);
+        left_out += next.record(&key, &file.findings, previous.as_ref(), args.grow, &|code| rules.rule(code).is_some());
     }
     write_atomically(path, &next.to_json())?;
     output::write_stdout(&format!(

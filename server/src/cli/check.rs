@@ -51,18 +51,22 @@ pub fn run_check(args: &CheckArgs) -> ExitCode {
     let mode = Mode::of(args);
     let reports: Vec<FileReport> = files.par_iter().map(|path| check_file(rules, &cwd, path, &options, mode)).collect();
     let mut report = Report { files: reports, checked: files.len() };
-    if let Some(path) = &args.write_baseline {
-        return super::baseline::write(args, path, &files, &report);
-    }
-    if let Err(error) = super::baseline::apply(args, rules, &files, &mut report) {
-        output::error(&format!("{error:#}"));
-        return ExitCode::from(2);
-    }
     for file in &report.files {
         if let Some(error) = &file.error {
             output::warn(&format!("{}: {error}", file.display));
             had_error |= file.is_error;
         }
+    }
+    if let Some(path) = &args.write_baseline {
+        if had_error {
+            output::error("the baseline is not written: fix the errors above first");
+            return ExitCode::from(2);
+        }
+        return super::baseline::write(args, rules, path, &files, &report);
+    }
+    if let Err(error) = super::baseline::apply(args, rules, &files, &mut report) {
+        output::error(&format!("{error:#}"));
+        return ExitCode::from(2);
     }
     output::print_report(&report, args, rules, color, had_error);
     exit_status(args, &report, mode, had_error)
