@@ -6,7 +6,8 @@
 #   2. installs it into a fresh venv with pip, offline (--no-index);
 #   3. with no cargo on PATH, runs `ssot-lsp --version`, `check` on a copy
 #      of demo/ (findings, exit 1), `check --fix` on it, and `serve`
-#      (initialize, shutdown, exit over stdio);
+#      (initialize, shutdown, exit over stdio); then `uvx --from WHEEL` and
+#      `pipx run --spec WHEEL` (uv and pipx from PyPI), offline;
 #   4. runs the hooks of .pre-commit-hooks.yaml with `pre-commit try-repo`
 #      on a temporary git repository, from a mirror repository that holds
 #      this manifest and depends on the wheel (pip reads only the local
@@ -22,16 +23,20 @@ tools=$repo/target/wheel-tools
 work=$repo/target/wheel-test
 maturin_version=1.16.0
 pre_commit_version=4.7.0
+uv_version=0.13.9
+pipx_version=1.18.4
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # Tools, once: maturin, pre-commit, and the wheels a mirror repository's
 # build needs (setuptools, wheel) to sit in the offline wheel folder.
-if [ ! -x "$tools/bin/maturin" ] || [ "$(cat "$tools/.versions" 2>/dev/null)" != "$maturin_version $pre_commit_version" ]; then
+versions="$maturin_version $pre_commit_version $uv_version $pipx_version"
+if [ ! -x "$tools/bin/maturin" ] || [ "$(cat "$tools/.versions" 2>/dev/null)" != "$versions" ]; then
   rm -rf "$tools"
   python3 -m venv "$tools"
-  "$tools/bin/pip" install -q "maturin==$maturin_version" "pre-commit==$pre_commit_version"
+  "$tools/bin/pip" install -q "maturin==$maturin_version" "pre-commit==$pre_commit_version" \
+    "uv==$uv_version" "pipx==$pipx_version"
   "$tools/bin/pip" download -q --only-binary :all: -d "$tools/offline-wheels" setuptools wheel
-  echo "$maturin_version $pre_commit_version" >"$tools/.versions"
+  echo "$versions" >"$tools/.versions"
 fi
 
 rm -rf "$work"
@@ -68,6 +73,16 @@ echo "check: $(grep -c SSOT00 "$work/check.out") findings, exit 1"
 run bash -c "cd '$work' && ssot-lsp check demo --fix" >"$work/fix.out" || true
 grep -E '^Fixed [1-9]' "$work/fix.out" || { echo "check --fix fixed nothing" >&2; cat "$work/fix.out"; exit 1; }
 run python3 tests/wheel/serve_handshake.py "$work/demo"
+
+echo "== uvx and pipx run, from the wheel, offline"
+uvx_version=$(run env UV_CACHE_DIR="$work/uv-cache" "$tools/bin/uv" tool run --offline --from "$wheel" ssot-lsp --version)
+pipx_version_out=$(run env PIPX_HOME="$work/pipx" PIP_NO_INDEX=1 "$tools/bin/pipx" run --spec "$wheel" ssot-lsp --version 2>/dev/null)
+installed_version=$(run ssot-lsp --version)
+test "$uvx_version" = "$installed_version" -a "$pipx_version_out" = "$installed_version" || {
+  echo "uvx: '$uvx_version', pipx run: '$pipx_version_out'" >&2
+  exit 1
+}
+echo "uvx and pipx run: $uvx_version"
 
 echo "== pre-commit try-repo, hooks from .pre-commit-hooks.yaml"
 mirror=$work/mirror
