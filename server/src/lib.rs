@@ -16,6 +16,7 @@ pub mod fix;
 pub mod infer;
 pub mod line_index;
 pub mod lsp;
+pub mod path_class;
 pub mod rules;
 pub mod skeleton;
 pub mod suppression;

@@ -15,7 +15,7 @@ use tower_lsp_server::ls_types::{
 use tree_sitter::{Node, Tree};
 
 use super::diagnostics::{to_diagnostic, DiagnosticData};
-use super::documents::{self, Document};
+use super::documents::{self, Snapshot};
 use super::guard;
 use super::position::{offsets_to_range, range_to_offsets, PositionEncoding};
 use super::session::Session;
@@ -70,20 +70,21 @@ pub fn fix_all_edit(rules: &RuleSet, scope: &FileScope, text: &str, unsafe_fixes
 
 pub async fn code_action(session: Arc<Session>, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
     let uri = params.text_document.uri.clone();
-    documents::wait_for_analysis(&session, &uri).await;
-    let Some((mut actions, fix_all_input)) = per_finding_actions(&session, &params) else { return Ok(None) };
-    if let Some((version, rope, text, scope)) = fix_all_input {
+    let Some(snapshot) = documents::analysed_snapshot(&session, &uri).await? else { return Ok(None) };
+    let mut actions = per_finding_actions(&session, &params, &snapshot);
+    if fix_all_wanted(&session, &params, &snapshot) {
         let rules = session.rules();
         let unsafe_fixes = session.settings().unsafe_fixes;
+        let (text, scope) = (Arc::clone(&snapshot.text), snapshot.scope.clone());
         let fixed = tokio::task::spawn_blocking(move || fix_all_edit(&rules.rules, &scope, &text, unsafe_fixes))
             .await
             .map_err(|error| guard::join_error("textDocument/codeAction", error))?;
         if let Some((edit, _)) = fixed {
-            let edits = vec![text_edit(&rope, &edit, session.encoding())];
+            let edits = vec![text_edit(&snapshot.rope, &edit, session.encoding())];
             actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title: "Fix all SSOT migration problems".to_string(),
                 kind: Some(CodeActionKind::new(FIX_ALL_KIND)),
-                edit: Some(workspace_edit(&session, vec![(uri, Some(version), edits)])),
+                edit: Some(workspace_edit(&session, vec![(uri, Some(snapshot.version), edits)])),
                 ..CodeAction::default()
             }));
         }
@@ -91,41 +92,36 @@ pub async fn code_action(session: Arc<Session>, params: CodeActionParams) -> Res
     Ok(Some(actions))
 }
 
-type FixAllInput = (i32, Rope, String, FileScope);
-
-/// The quick fixes and ignore actions (computed under the document guard, no
-/// await), plus what fix-all needs when it was requested and may apply.
-fn per_finding_actions(
-    session: &Session,
-    params: &CodeActionParams,
-) -> Option<(Vec<CodeActionOrCommand>, Option<FixAllInput>)> {
+/// The quick fixes and ignore actions of the findings the request is about.
+fn per_finding_actions(session: &Session, params: &CodeActionParams, snapshot: &Snapshot) -> Vec<CodeActionOrCommand> {
     let uri = &params.text_document.uri;
-    let document = session.documents.get(uri)?;
-    let encoding = session.encoding();
-    let only = params.context.only.as_deref();
-    let diagnostics = relevant_diagnostics(&document, params, encoding);
     let mut actions = Vec::new();
-    if kind_requested(only, CodeActionKind::QUICKFIX.as_str()) {
-        for (diagnostic, data) in &diagnostics {
-            actions.extend(quick_fix(session, uri, &document, diagnostic, data));
-        }
-        for (diagnostic, data) in &diagnostics {
-            actions.extend(ignore_action(session, uri, &document, diagnostic, data));
-        }
+    if !kind_requested(params.context.only.as_deref(), CodeActionKind::QUICKFIX.as_str()) {
+        return actions;
     }
-    let unsafe_fixes = session.settings().unsafe_fixes;
-    let fixable = document.findings.iter().any(|finding| {
-        finding.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Safe || unsafe_fixes)
-    });
-    let fix_all = (fixable && kind_requested(only, FIX_ALL_KIND))
-        .then(|| (document.version, document.rope.clone(), document.text.clone(), document.scope.clone()));
-    Some((actions, fix_all))
+    let diagnostics = relevant_diagnostics(snapshot, params, session.encoding());
+    for (diagnostic, data) in &diagnostics {
+        actions.extend(quick_fix(session, uri, snapshot, diagnostic, data));
+    }
+    for (diagnostic, data) in &diagnostics {
+        actions.extend(ignore_action(session, uri, snapshot, diagnostic, data));
+    }
+    actions
 }
 
-/// The client's diagnostics of ours that match the current version; when it
-/// sent none, the document's own findings in the requested range.
+/// Whether fix-all was requested and has something to fix.
+fn fix_all_wanted(session: &Session, params: &CodeActionParams, snapshot: &Snapshot) -> bool {
+    let unsafe_fixes = session.settings().unsafe_fixes;
+    let fixable = snapshot.findings.iter().any(|finding| {
+        finding.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Safe || unsafe_fixes)
+    });
+    fixable && kind_requested(params.context.only.as_deref(), FIX_ALL_KIND)
+}
+
+/// The client's diagnostics of ours that match the snapshot's version; when
+/// it sent none, the snapshot's own findings in the requested range.
 fn relevant_diagnostics(
-    document: &Document,
+    snapshot: &Snapshot,
     params: &CodeActionParams,
     encoding: PositionEncoding,
 ) -> Vec<(Diagnostic, DiagnosticData)> {
@@ -136,15 +132,15 @@ fn relevant_diagnostics(
         .filter_map(|diagnostic| DiagnosticData::of(diagnostic).map(|data| (diagnostic.clone(), data)))
         .collect();
     if !ours.is_empty() || !params.context.diagnostics.is_empty() {
-        return ours.into_iter().filter(|(_, data)| data.version == Some(document.version)).collect();
+        return ours.into_iter().filter(|(_, data)| data.version == Some(snapshot.version)).collect();
     }
-    let (start, end) = range_to_offsets(&document.rope, params.range, encoding);
-    document
+    let (start, end) = range_to_offsets(&snapshot.rope, params.range, encoding);
+    snapshot
         .findings
         .iter()
         .filter(|finding| finding.start <= end && start <= finding.end)
         .filter_map(|finding| {
-            let diagnostic = to_diagnostic(finding, &document.rope, encoding, Some(document.version));
+            let diagnostic = to_diagnostic(finding, &snapshot.rope, encoding, Some(snapshot.version));
             DiagnosticData::of(&diagnostic).map(|data| (diagnostic, data))
         })
         .collect()
@@ -153,19 +149,19 @@ fn relevant_diagnostics(
 fn quick_fix(
     session: &Session,
     uri: &Uri,
-    document: &Document,
+    snapshot: &Snapshot,
     diagnostic: &Diagnostic,
     data: &DiagnosticData,
 ) -> Option<CodeActionOrCommand> {
     let fix = data.fix.as_ref()?;
     let safe = fix.is_safe();
     let title = if safe { fix.title.clone() } else { format!("{} (unsafe)", fix.title) };
-    let edits = fix.edits().iter().map(|edit| text_edit(&document.rope, edit, session.encoding())).collect();
+    let edits = fix.edits().iter().map(|edit| text_edit(&snapshot.rope, edit, session.encoding())).collect();
     Some(CodeActionOrCommand::CodeAction(CodeAction {
         title,
         kind: Some(CodeActionKind::QUICKFIX),
         diagnostics: Some(vec![diagnostic.clone()]),
-        edit: Some(workspace_edit(session, vec![(uri.clone(), Some(document.version), edits)])),
+        edit: Some(workspace_edit(session, vec![(uri.clone(), Some(snapshot.version), edits)])),
         is_preferred: Some(safe),
         ..CodeAction::default()
     }))
@@ -174,17 +170,17 @@ fn quick_fix(
 fn ignore_action(
     session: &Session,
     uri: &Uri,
-    document: &Document,
+    snapshot: &Snapshot,
     diagnostic: &Diagnostic,
     data: &DiagnosticData,
 ) -> Option<CodeActionOrCommand> {
-    let edit = ignore_edit(&document.text, document.current_tree()?, data.start, data.end, &data.code)?;
-    let edits = vec![text_edit(&document.rope, &edit, session.encoding())];
+    let edit = ignore_edit(&snapshot.text, snapshot.tree.as_ref()?, data.start, data.end, &data.code)?;
+    let edits = vec![text_edit(&snapshot.rope, &edit, session.encoding())];
     Some(CodeActionOrCommand::CodeAction(CodeAction {
         title: format!("Ignore {} for this line", data.code),
         kind: Some(CodeActionKind::QUICKFIX),
         diagnostics: Some(vec![diagnostic.clone()]),
-        edit: Some(workspace_edit(session, vec![(uri.clone(), Some(document.version), edits)])),
+        edit: Some(workspace_edit(session, vec![(uri.clone(), Some(snapshot.version), edits)])),
         is_preferred: Some(false),
         ..CodeAction::default()
     }))

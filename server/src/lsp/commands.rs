@@ -1,26 +1,52 @@
 //! `workspace/executeCommand`: `ssot.fixAll` fixes one open document,
-//! `ssot.fixWorkspace` fixes every Python file of the workspace folders (open
-//! documents from memory, closed files from disk). Both send the result
-//! through `workspace/applyEdit`; the server never writes files itself.
+//! `ssot.fixWorkspace` fixes every Python file the workspace walk checks
+//! (open documents from their editor text, closed files from disk). Both send
+//! the result through `workspace/applyEdit`; the server never writes files.
+//!
+//! The command answers at once (`null`) and the fix runs in a spawned task:
+//! a handler that waited for the client's answer to `applyEdit` would hold
+//! one of tower-lsp's handler slots, and enough of them stop the server from
+//! reading the very answers they wait for. The outcome is logged
+//! (`window/logMessage`, "ssot.fixWorkspace: …"); `ssot.fixWorkspace` reports
+//! `$/progress` with a cancel button.
+//!
+//! An edit never lands on text it was not computed for: the edits of open
+//! documents are computed from the server's current text right before they
+//! are sent, after a check that no change came in between, and carry that
+//! version when the client takes `documentChanges`. A closed file is re-read
+//! before sending and recomputed if it changed on disk; a file opened since
+//! it was read is fixed from its editor text instead. When the client refuses
+//! the edit and a document moved meanwhile, everything is recomputed and sent
+//! again, at most `MAX_ATTEMPTS` times.
 
+use std::collections::HashSet;
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 use ropey::Rope;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tower_lsp_server::jsonrpc::{Error, Result};
-use tower_lsp_server::ls_types::{ExecuteCommandParams, LSPAny, TextEdit, Uri};
+use tower_lsp_server::ls_types::{ExecuteCommandParams, LSPAny, NumberOrString, TextEdit, Uri};
+use tower_lsp_server::{Bounded, Cancellable, OngoingProgress};
 
 use super::code_actions::{fix_all_edit, text_edit, workspace_edit};
-use super::guard;
+use super::documents::{analysed_snapshot, Snapshot};
+use super::memory;
 use super::position::PositionEncoding;
 use super::session::{path_to_uri, Session};
+use super::settings::LogLevel;
 use crate::rules::{FileScope, RuleSet};
 use crate::workspace;
 
 pub const FIX_ALL: &str = "ssot.fixAll";
 pub const FIX_WORKSPACE: &str = "ssot.fixWorkspace";
+
+/// How many times a fix is recomputed and sent again after the client
+/// refused it because a document changed.
+const MAX_ATTEMPTS: usize = 5;
 
 /// The commands the server advertises.
 pub fn all() -> Vec<String> {
@@ -28,10 +54,43 @@ pub fn all() -> Vec<String> {
 }
 
 pub async fn execute_command(session: Arc<Session>, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
-    match params.command.as_str() {
-        FIX_ALL => fix_document(session, &params.arguments).await.map(Some),
-        FIX_WORKSPACE => fix_workspace(session).await.map(Some),
-        other => Err(Error::invalid_params(format!("unknown command `{other}`"))),
+    let target = match params.command.as_str() {
+        FIX_ALL => {
+            let uri =
+                uri_argument(&params.arguments).ok_or_else(|| Error::invalid_params("ssot.fixAll takes a document URI"))?;
+            if !session.documents.contains_key(&uri) {
+                return Err(Error::invalid_params(format!("{} is not open", uri.as_str())));
+            }
+            Target::Document(uri)
+        }
+        FIX_WORKSPACE => Target::Workspace,
+        other => return Err(Error::invalid_params(format!("unknown command `{other}`"))),
+    };
+    if !session.support().apply_edit {
+        let mut error = Error::invalid_request();
+        error.message = "the client does not accept workspace/applyEdit".into();
+        return Err(error);
+    }
+    if target == Target::Workspace && session.fix_workspace_running.swap(true, Ordering::SeqCst) {
+        let mut error = Error::invalid_request();
+        error.message = "ssot.fixWorkspace is already running".into();
+        return Err(error);
+    }
+    tokio::spawn(run(session, target));
+    Ok(None)
+}
+
+/// `window/workDoneProgress/cancel` for a command's progress.
+pub fn cancel_progress(session: &Session, token: &NumberOrString) {
+    if let Some(flag) = session.progress_cancels.get(&token_key(token)) {
+        flag.store(true, Ordering::SeqCst);
+    }
+}
+
+fn token_key(token: &NumberOrString) -> String {
+    match token {
+        NumberOrString::Number(number) => number.to_string(),
+        NumberOrString::String(text) => text.clone(),
     }
 }
 
@@ -46,24 +105,164 @@ fn uri_argument(arguments: &[Value]) -> Option<Uri> {
     Uri::from_str(text).ok()
 }
 
-/// One file's fix: its URI, the version it applies to, the edits, the count.
-type FileFix = (Uri, Option<i32>, Vec<TextEdit>, usize);
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Document(Uri),
+    Workspace,
+}
 
-async fn fix_document(session: Arc<Session>, arguments: &[Value]) -> Result<Value> {
-    let uri = uri_argument(arguments).ok_or_else(|| Error::invalid_params("ssot.fixAll takes a document URI"))?;
-    let snapshot =
-        session.documents.get(&uri).map(|document| (document.version, document.text.clone(), document.scope.clone()));
-    let Some((version, text, scope)) = snapshot else {
-        return Err(Error::invalid_params(format!("{} is not open", uri.as_str())));
+impl Target {
+    fn command(&self) -> &'static str {
+        match self {
+            Target::Document(_) => FIX_ALL,
+            Target::Workspace => FIX_WORKSPACE,
+        }
+    }
+}
+
+/// One file's fix: its URI, the version it applies to (`None`: a closed
+/// file), the edits and how many fixes they hold.
+struct FileFix {
+    uri: Uri,
+    version: Option<i32>,
+    edits: Vec<TextEdit>,
+    count: usize,
+}
+
+/// A closed file's fix and the text it was computed from.
+struct ClosedFix {
+    fix: FileFix,
+    path: PathBuf,
+    original: String,
+}
+
+/// How a fix run ended.
+enum Outcome {
+    Applied { files: usize, fixes: usize },
+    Nothing,
+    Refused(String),
+    Cancelled,
+    GaveUp,
+    Failed(String),
+}
+
+/// The task behind both commands.
+async fn run(session: Arc<Session>, target: Target) {
+    let command = target.command();
+    let progress = begin_progress(&session, &target).await;
+    let outcome = match &target {
+        Target::Document(uri) => send_fixes(&session, Some(&[uri.clone()]), Vec::new(), progress.cancelled()).await,
+        Target::Workspace => {
+            let closed = closed_file_fixes(&session, &progress).await;
+            if progress.cancelled().load(Ordering::SeqCst) {
+                Outcome::Cancelled
+            } else {
+                send_fixes(&session, None, closed, progress.cancelled()).await
+            }
+        }
     };
+    let message = match &outcome {
+        Outcome::Applied { files, fixes } => format!("{command}: applied {fixes} fixes in {files} files"),
+        Outcome::Nothing => format!("{command}: nothing to fix"),
+        Outcome::Refused(reason) => format!("{command}: the client did not apply the edit: {reason}"),
+        Outcome::Cancelled => format!("{command}: cancelled"),
+        Outcome::GaveUp => {
+            format!("{command}: the documents kept changing; gave up after {MAX_ATTEMPTS} attempts (run it again)")
+        }
+        Outcome::Failed(reason) => format!("{command}: failed: {reason}"),
+    };
+    progress.finish(&session, &message).await;
+    let level = if matches!(outcome, Outcome::Applied { .. } | Outcome::Nothing) { LogLevel::Info } else { LogLevel::Warn };
+    session.log(level, message).await;
+    if target == Target::Workspace {
+        session.fix_workspace_running.store(false, Ordering::SeqCst);
+        // The texts, trees and edits of the run are gone: give their memory back.
+        memory::return_freed_memory();
+    }
+}
+
+/// Computes the open documents' fixes right before sending (from the
+/// server's current text), checks that no change came meanwhile, and sends
+/// them with the closed files' fixes; recomputes and sends again when a
+/// document moved before the client applied the edit.
+async fn send_fixes(session: &Arc<Session>, open: Option<&[Uri]>, mut closed: Vec<ClosedFix>, cancelled: &AtomicBool) -> Outcome {
+    for _ in 0..MAX_ATTEMPTS {
+        if cancelled.load(Ordering::SeqCst) {
+            return Outcome::Cancelled;
+        }
+        // A file opened since it was read from disk is fixed from the editor.
+        closed.retain(|fix| !session.documents.contains_key(&fix.fix.uri));
+        closed = match refresh_closed_fixes(session, closed).await {
+            Ok(closed) => closed,
+            Err(error) => return Outcome::Failed(error),
+        };
+        // The workspace fix takes every document open now, including those
+        // opened since it started.
+        let targets: Vec<Uri> = match open {
+            Some(uris) => uris.to_vec(),
+            None => session.documents.iter().map(|entry| entry.key().clone()).collect(),
+        };
+        let Some(open_fixes) = open_document_fixes(session, &targets).await else { continue };
+        // The check right before sending: no change came since the texts
+        // were read. Nothing awaits between this check and the send.
+        let moved = open_fixes.iter().any(|fix| current_version(session, &fix.uri) != fix.version);
+        if moved {
+            continue;
+        }
+        let sent: Vec<&FileFix> = closed.iter().map(|fix| &fix.fix).chain(open_fixes.iter()).collect();
+        if sent.is_empty() {
+            return Outcome::Nothing;
+        }
+        let (files, fixes) = (sent.len(), sent.iter().map(|fix| fix.count).sum());
+        let mut changes: Vec<(Uri, Option<i32>, Vec<TextEdit>)> =
+            sent.iter().map(|fix| (fix.uri.clone(), fix.version, fix.edits.clone())).collect();
+        changes.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        let edit = workspace_edit(session, changes);
+        let response = match session.client.apply_edit(edit).await {
+            Ok(response) => response,
+            Err(error) => return Outcome::Failed(error.to_string()),
+        };
+        if response.applied {
+            return Outcome::Applied { files, fixes };
+        }
+        let moved = open_fixes.iter().any(|fix| current_version(session, &fix.uri) != fix.version);
+        if !moved {
+            return Outcome::Refused(response.failure_reason.unwrap_or_else(|| "no reason given".to_string()));
+        }
+    }
+    Outcome::GaveUp
+}
+
+fn current_version(session: &Session, uri: &Uri) -> Option<i32> {
+    session.documents.get(uri).map(|document| document.version)
+}
+
+/// The fixes of open documents from their current, analysed text; `None`
+/// when one changed while it was being read (the caller starts again).
+async fn open_document_fixes(session: &Arc<Session>, uris: &[Uri]) -> Option<Vec<FileFix>> {
+    let mut snapshots: Vec<(Uri, Snapshot)> = Vec::new();
+    for uri in uris {
+        match analysed_snapshot(session, uri).await {
+            Ok(Some(snapshot)) if snapshot.checked && !snapshot.too_large => snapshots.push((uri.clone(), snapshot)),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
     let rules = session.rules();
     let (unsafe_fixes, encoding) = (session.settings().unsafe_fixes, session.encoding());
-    let fixed = tokio::task::spawn_blocking(move || fix_file(&rules.rules, &scope, &text, unsafe_fixes, encoding))
-        .await
-        .map_err(|error| guard::join_error(FIX_ALL, error))?;
-    let fixes: Vec<FileFix> =
-        fixed.into_iter().map(|(edits, count)| (uri.clone(), Some(version), edits, count)).collect();
-    apply(&session, fixes).await
+    let fixes = tokio::task::spawn_blocking(move || {
+        snapshots
+            .par_iter()
+            .filter_map(|(uri, snapshot)| {
+                let (edit, count) = fix_all_edit(&rules.rules, &snapshot.scope, &snapshot.text, unsafe_fixes)?;
+                let edits = vec![text_edit(&snapshot.rope, &edit, encoding)];
+                Some(FileFix { uri: uri.clone(), version: Some(snapshot.version), edits, count })
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .ok()?;
+    Some(fixes)
 }
 
 /// Fixes one text; the edits (one minimal edit) and how many fixes it holds.
@@ -81,73 +280,138 @@ fn fix_file(
     Some((vec![text_edit(&Rope::from_str(text), &edit, encoding)], count))
 }
 
-async fn fix_workspace(session: Arc<Session>) -> Result<Value> {
-    let open: Vec<(Uri, i32, String, FileScope)> = session
-        .documents
-        .iter()
-        .map(|entry| (entry.key().clone(), entry.version, entry.text.clone(), entry.scope.clone()))
-        .collect();
-    let rules = session.rules();
-    let (roots, root) = (session.roots(), session.primary_root());
-    let (unsafe_fixes, encoding) = (session.settings().unsafe_fixes, session.encoding());
-    let fixes = tokio::task::spawn_blocking(move || {
-        let rules = &rules.rules;
-        let mut fixes: Vec<FileFix> = open
-            .par_iter()
-            .filter_map(|(uri, version, text, scope)| {
-                let (edits, count) = fix_file(rules, scope, text, unsafe_fixes, encoding)?;
-                Some((uri.clone(), Some(*version), edits, count))
-            })
-            .collect();
-        let (files, _) = workspace::walk(&roots, rules, &root);
-        let closed: Vec<FileFix> = files
-            .par_iter()
-            .filter_map(|path| {
-                let uri = path_to_uri(path)?;
-                if open.iter().any(|(open_uri, ..)| *open_uri == uri) {
-                    return None;
-                }
-                let text = std::fs::read_to_string(path).ok()?;
-                if workspace::has_nul_byte(text.as_bytes()) {
-                    return None;
-                }
-                let scope = workspace::scope_for(rules, &root, path);
-                let (edits, count) = fix_file(rules, &scope, &text, unsafe_fixes, encoding)?;
-                Some((uri, None, edits, count))
-            })
-            .collect();
-        fixes.extend(closed);
-        fixes.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-        fixes
-    })
-    .await
-    .map_err(|error| guard::join_error(FIX_WORKSPACE, error))?;
-    apply(&session, fixes).await
+/// Reads and fixes one closed file.
+fn fix_closed_file(
+    rules: &RuleSet,
+    root: &std::path::Path,
+    path: &std::path::Path,
+    unsafe_fixes: bool,
+    encoding: PositionEncoding,
+) -> Option<ClosedFix> {
+    let uri = path_to_uri(path)?;
+    let text = std::fs::read_to_string(path).ok()?;
+    if workspace::has_nul_byte(text.as_bytes()) {
+        return None;
+    }
+    let scope = workspace::scope_for(rules, root, path);
+    let (edits, count) = fix_file(rules, &scope, &text, unsafe_fixes, encoding)?;
+    Some(ClosedFix { fix: FileFix { uri, version: None, edits, count }, path: path.to_path_buf(), original: text })
 }
 
-/// Sends the fixes through `workspace/applyEdit`.
-async fn apply(session: &Session, fixes: Vec<FileFix>) -> Result<Value> {
-    let files = fixes.len();
-    let count: usize = fixes.iter().map(|(.., count)| count).sum();
-    if fixes.is_empty() {
-        return Ok(json!({ "applied": true, "files": 0, "fixes": 0 }));
+/// Re-reads the fixed closed files and recomputes those that changed on disk
+/// since they were read.
+async fn refresh_closed_fixes(session: &Session, closed: Vec<ClosedFix>) -> std::result::Result<Vec<ClosedFix>, String> {
+    if closed.is_empty() {
+        return Ok(closed);
     }
-    if !session.support().apply_edit {
-        return Err(Error::invalid_request());
+    let rules = session.rules();
+    let root = session.primary_root();
+    let (unsafe_fixes, encoding) = (session.settings().unsafe_fixes, session.encoding());
+    tokio::task::spawn_blocking(move || {
+        closed
+            .into_par_iter()
+            .filter_map(|fix| {
+                let unchanged = std::fs::read_to_string(&fix.path).is_ok_and(|now| now == fix.original);
+                if unchanged {
+                    return Some(fix);
+                }
+                fix_closed_file(&rules.rules, &root, &fix.path, unsafe_fixes, encoding)
+            })
+            .collect()
+    })
+    .await
+    .map_err(|error| error.to_string())
+}
+
+/// The fixes of the closed files the workspace walk finds, in chunks on the
+/// blocking pool, with progress; stops early when cancelled.
+async fn closed_file_fixes(session: &Arc<Session>, progress: &Progress) -> Vec<ClosedFix> {
+    let rules = session.rules();
+    let (roots, root) = (session.roots(), session.primary_root());
+    let walked = {
+        let (rules, roots, root) = (Arc::clone(&rules), roots.clone(), root.clone());
+        tokio::task::spawn_blocking(move || workspace::walk(&roots, &rules.rules, &root).0).await
+    };
+    let files = walked.unwrap_or_default();
+    let (unsafe_fixes, encoding) = (session.settings().unsafe_fixes, session.encoding());
+    let chunk_size = (files.len() / 20).clamp(16, 512);
+    let mut fixes = Vec::new();
+    let mut done = 0;
+    for chunk in files.chunks(chunk_size) {
+        if progress.cancelled().load(Ordering::SeqCst) {
+            break;
+        }
+        let open: HashSet<Uri> = session.documents.iter().map(|entry| entry.key().clone()).collect();
+        let (rules, root, chunk) = (Arc::clone(&rules), root.clone(), chunk.to_vec());
+        let count = chunk.len();
+        let fixed = tokio::task::spawn_blocking(move || {
+            chunk
+                .par_iter()
+                .filter(|path| path_to_uri(path).is_some_and(|uri| !open.contains(&uri)))
+                .filter_map(|path| fix_closed_file(&rules.rules, &root, path, unsafe_fixes, encoding))
+                .collect::<Vec<_>>()
+        })
+        .await;
+        fixes.extend(fixed.unwrap_or_default());
+        done += count;
+        progress.report(done, files.len()).await;
     }
-    let edit =
-        workspace_edit(session, fixes.into_iter().map(|(uri, version, edits, _)| (uri, version, edits)).collect());
-    let response = session.client.apply_edit(edit).await?;
-    let mut result = json!({ "applied": response.applied, "files": files, "fixes": count });
-    if let Some(reason) = response.failure_reason {
-        result["failureReason"] = Value::String(reason);
+    fixes
+}
+
+/// The command's `$/progress`, when the client shows progress.
+struct Progress {
+    ongoing: Option<(OngoingProgress<Bounded, Cancellable>, String)>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Progress {
+    fn cancelled(&self) -> &AtomicBool {
+        &self.cancelled
     }
-    Ok(result)
+
+    async fn report(&self, done: usize, total: usize) {
+        if let Some((progress, _)) = &self.ongoing {
+            let percentage = u32::try_from(done * 100 / total.max(1)).unwrap_or(100);
+            progress.report_with_message(format!("{done}/{total} files"), percentage, None).await;
+        }
+    }
+
+    async fn finish(self, session: &Session, message: &str) {
+        if let Some((progress, key)) = self.ongoing {
+            progress.finish_with_message(message.to_string()).await;
+            session.progress_cancels.remove(&key);
+        }
+    }
+}
+
+async fn begin_progress(session: &Session, target: &Target) -> Progress {
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let none = |cancelled| Progress { ongoing: None, cancelled };
+    if !session.support().work_done_progress || *target != Target::Workspace {
+        return none(cancelled);
+    }
+    let key = format!("ssot-lsp/fix-workspace/{}", session.next_result_id());
+    let token = NumberOrString::String(key.clone());
+    if session.client.create_work_done_progress(token.clone()).await.is_err() {
+        return none(cancelled);
+    }
+    session.progress_cancels.insert(key.clone(), Arc::clone(&cancelled));
+    let ongoing = session
+        .client
+        .progress(token, "ssot-lsp: fixing the workspace")
+        .with_percentage(0)
+        .with_cancel_button()
+        .with_message("listing files".to_string())
+        .begin()
+        .await;
+    Progress { ongoing: Some((ongoing, key)), cancelled }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn reads_the_uri_argument_in_all_shapes() {

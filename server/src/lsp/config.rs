@@ -10,13 +10,14 @@ use ropey::Rope;
 use serde_json::Value;
 use tower_lsp_server::ls_types::{
     ConfigurationItem, Diagnostic, DiagnosticSeverity, DidChangeConfigurationParams, DidChangeWatchedFilesParams,
-    DidChangeWatchedFilesRegistrationOptions, DidChangeWorkspaceFoldersParams, FileChangeType, FileSystemWatcher,
+    DidChangeWatchedFilesRegistrationOptions, DidChangeWorkspaceFoldersParams, FileSystemWatcher,
     GlobPattern, MessageType, NumberOrString, Registration, Uri,
 };
 
 use super::diagnostics::{self, SOURCE};
 use super::position::{offsets_to_range, PositionEncoding};
-use super::session::{path_to_uri, uri_to_path, ActiveRules, ClosedFile, Session};
+use super::documents;
+use super::session::{path_to_uri, uri_to_path, ActiveRules, ClosedFile, ReloadState, Session};
 use super::settings::{LogLevel, Settings};
 use super::workspace_scan;
 use crate::rules::{load_rule_set, ConfigError, ConfigSource};
@@ -52,24 +53,93 @@ pub fn load_initial(session: &Session) {
     }
 }
 
-/// Reloads the rules; on success re-checks open documents and rescans.
-pub async fn reload(session: &Arc<Session>) {
-    match load(session) {
+/// Asks for a rules reload (and the rescan that follows): coalesced, so a
+/// burst of triggers (config notifications, watched config files, folder
+/// changes) gives one reload once the burst is over, off the handler that
+/// asked.
+pub fn request_reload(session: &Arc<Session>) {
+    request(session, |state| state.reload_wanted = true);
+}
+
+/// Asks for a workspace rescan, coalesced like `request_reload`.
+pub fn request_rescan(session: &Arc<Session>) {
+    request(session, |state| state.rescan_wanted = true);
+}
+
+fn request(session: &Arc<Session>, want: impl FnOnce(&mut ReloadState)) {
+    let start_worker = {
+        let mut state = session.reload.lock().unwrap_or_else(PoisonError::into_inner);
+        want(&mut state);
+        state.triggers += 1;
+        !std::mem::replace(&mut state.worker_running, true)
+    };
+    if start_worker {
+        tokio::spawn(reload_worker(Arc::clone(session)));
+    }
+}
+
+/// Waits until the triggers stop for `reload_debounce` (at most ten times
+/// that), then reloads or rescans once; again if triggers came meanwhile.
+async fn reload_worker(session: Arc<Session>) {
+    let debounce = session.options.reload_debounce;
+    loop {
+        let mut seen = session.reload.lock().unwrap_or_else(PoisonError::into_inner).triggers;
+        for _ in 0..10 {
+            tokio::time::sleep(debounce).await;
+            let now = session.reload.lock().unwrap_or_else(PoisonError::into_inner).triggers;
+            if now == seen {
+                break;
+            }
+            seen = now;
+        }
+        let (reload_wanted, rescan_wanted) = {
+            let mut state = session.reload.lock().unwrap_or_else(PoisonError::into_inner);
+            let wanted = (state.reload_wanted, state.rescan_wanted);
+            state.reload_wanted = false;
+            state.rescan_wanted = false;
+            if !wanted.0 && !wanted.1 {
+                state.worker_running = false;
+                return;
+            }
+            wanted
+        };
+        if reload_wanted {
+            reload(&session).await;
+        } else if rescan_wanted {
+            workspace_scan::spawn(Arc::clone(&session));
+        }
+    }
+}
+
+/// Reloads the rules (read on the blocking pool); on success re-analyses
+/// open documents and rescans.
+async fn reload(session: &Arc<Session>) {
+    let loader = Arc::clone(session);
+    let loaded = match tokio::task::spawn_blocking(move || load(&loader)).await {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            session.log(LogLevel::Error, format!("internal error while reloading the rules: {error}")).await;
+            return;
+        }
+    };
+    session.reload.lock().unwrap_or_else(PoisonError::into_inner).reloads += 1;
+    match loaded {
         Ok(rules) => {
             let description = rules.source.describe();
             session.set_rules(rules);
             let cleared = clear_config_problem(session);
-            recheck_open_documents(session);
+            reanalyse_open_documents(session);
             session.log(LogLevel::Info, format!("rules reloaded from {description}")).await;
             if let Some(uri) = cleared {
                 diagnostics::publish_closed(session, &uri).await;
             }
-            publish_open_documents(session).await;
+            refresh_pull_client(session).await;
             workspace_scan::spawn(session.clone());
         }
         Err(error) => {
             let message = broken_config_message(session, &error);
-            let uri = record_config_problem(session, &error);
+            let recorder = Arc::clone(session);
+            let uri = tokio::task::spawn_blocking(move || record_config_problem(&recorder, &error)).await.ok().flatten();
             session.log(LogLevel::Error, message.clone()).await;
             session.client.show_message(MessageType::ERROR, message).await;
             if let Some(uri) = uri {
@@ -132,28 +202,24 @@ pub fn config_diagnostic(error: &ConfigError, text: &str, encoding: PositionEnco
     }
 }
 
-/// Re-checks every open document under the current rules (synchronously, so
-/// no change can slip in between).
-fn recheck_open_documents(session: &Session) {
+/// Re-analyses every open document under the current rules, as new jobs:
+/// a job still running under the old rules is superseded, so its findings
+/// are never stored. Scopes and path classes are found again (the rules may
+/// move the root or the excludes).
+fn reanalyse_open_documents(session: &Arc<Session>) {
     let rules = session.rules();
-    for mut entry in session.documents.iter_mut() {
-        let scope = session.scope_for(&rules.rules, entry.key());
-        let result_id = session.next_result_id();
-        let document = entry.value_mut();
-        document.scope = scope;
-        document.check(&rules.rules, result_id);
-    }
-}
-
-async fn publish_open_documents(session: &Session) {
     let uris: Vec<Uri> = session.documents.iter().map(|entry| entry.key().clone()).collect();
     for uri in uris {
-        diagnostics::publish_document(session, &uri).await;
+        let scope = session.scope_for(&rules.rules, &uri);
+        if let Some(mut document) = session.documents.get_mut(&uri) {
+            document.scope = scope;
+            document.class = None;
+        }
+        documents::spawn_analysis(session, &uri, "a rules reload");
     }
-    refresh_pull_client(session).await;
 }
 
-async fn refresh_pull_client(session: &Session) {
+pub async fn refresh_pull_client(session: &Session) {
     if session.support().pull_diagnostics && session.support().diagnostic_refresh {
         let _ = session.client.workspace_diagnostic_refresh().await;
     }
@@ -179,8 +245,10 @@ pub async fn register_watchers(session: &Session) {
     }
 }
 
-/// Handles `workspace/didChangeWatchedFiles`: a config change reloads the
-/// rules (and rescans); a Python file change re-checks that closed file.
+/// Handles `workspace/didChangeWatchedFiles`: a config change asks for a
+/// reload (and rescan); changed or deleted Python files that are not open are
+/// queued for a re-check from disk. Returns at once: the checks run on the
+/// blocking pool, coalesced (see `workspace_scan::queue_disk_checks`).
 pub async fn did_change_watched_files(session: Arc<Session>, params: DidChangeWatchedFilesParams) {
     let mut config_changed = false;
     let mut touched = Vec::new();
@@ -188,28 +256,17 @@ pub async fn did_change_watched_files(session: Arc<Session>, params: DidChangeWa
         let Some(path) = uri_to_path(&change.uri) else { continue };
         if is_config_file(&path) {
             config_changed |= affects_rules(&session, &path);
-        } else if session.documents.contains_key(&change.uri) {
+        } else if !session.documents.contains_key(&change.uri) {
             // The editor's text wins over the disk while the file is open.
-        } else if change.typ == FileChangeType::DELETED {
-            session.closed_files.remove(&change.uri);
-            touched.push((change.uri, true));
-        } else if session.settings().workspace_scan {
-            let stored = workspace_scan::refresh_closed_file(&session, &change.uri);
-            touched.push((change.uri, !stored));
+            touched.push(change.uri);
         }
     }
     if config_changed {
-        reload(&session).await;
-        return;
+        request_reload(&session);
     }
-    for (uri, cleared) in touched {
-        if cleared {
-            diagnostics::clear(&session, &uri).await;
-        } else {
-            diagnostics::publish_closed(&session, &uri).await;
-        }
+    if !touched.is_empty() {
+        workspace_scan::queue_disk_checks(&session, touched);
     }
-    refresh_pull_client(&session).await;
 }
 
 fn is_config_file(path: &Path) -> bool {
@@ -236,14 +293,20 @@ fn affects_rules(session: &Session, path: &Path) -> bool {
     active || explicit || broken || discoverable
 }
 
-/// Handles `workspace/didChangeConfiguration`.
+/// Handles `workspace/didChangeConfiguration`. Settings in the notification
+/// apply at once; otherwise they are asked for (`workspace/configuration`)
+/// in a spawned task, never in the handler: the answer comes through the
+/// reader that a waiting handler could hold up.
 pub async fn did_change_configuration(session: Arc<Session>, params: DidChangeConfigurationParams) {
-    let settings = match Settings::from_json(&params.settings) {
-        Some(settings) => Some(settings),
-        None => fetch_settings(&session).await,
-    };
-    let Some(settings) = settings else { return };
-    apply_settings(&session, settings).await;
+    if let Some(settings) = Settings::from_json(&params.settings) {
+        apply_settings(&session, settings).await;
+        return;
+    }
+    tokio::spawn(async move {
+        if let Some(settings) = fetch_settings(&session).await {
+            apply_settings(&session, settings).await;
+        }
+    });
 }
 
 /// Asks the client for the `ssot` section (pull-style configuration).
@@ -256,17 +319,21 @@ async fn fetch_settings(session: &Session) -> Option<Settings> {
     values.first().and_then(Settings::from_json)
 }
 
-/// Stores new settings and acts on what changed.
+/// Stores new settings and acts on what changed (reloads and rescans are
+/// coalesced).
 pub async fn apply_settings(session: &Arc<Session>, settings: Settings) {
     let previous = session.settings();
     session.set_settings(settings.clone());
     if settings.config_path != previous.config_path {
-        reload(session).await;
+        request_reload(session);
     } else if settings.workspace_scan && !previous.workspace_scan {
-        workspace_scan::spawn(session.clone());
+        request_rescan(session);
     }
     if !settings.workspace_scan && previous.workspace_scan {
         workspace_scan::forget_all(session).await;
+    }
+    if settings.max_document_bytes != previous.max_document_bytes {
+        reanalyse_open_documents(session);
     }
 }
 
@@ -282,7 +349,7 @@ pub async fn did_change_workspace_folders(session: Arc<Session>, params: DidChan
     }
     session.set_roots(roots);
     workspace_scan::forget_all(&session).await;
-    reload(&session).await;
+    request_reload(&session);
 }
 
 /// Settings from `initializationOptions`.

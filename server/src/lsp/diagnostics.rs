@@ -6,9 +6,11 @@
 //! version they refer to), so code actions need no cache of findings.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use ropey::Rope;
 use serde::{Deserialize, Serialize};
+use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{
     CodeDescription, Diagnostic, DiagnosticSeverity, DiagnosticTag, DocumentDiagnosticParams, DocumentDiagnosticReport,
     DocumentDiagnosticReportResult, FullDocumentDiagnosticReport, NumberOrString, RelatedFullDocumentDiagnosticReport,
@@ -17,7 +19,7 @@ use tower_lsp_server::ls_types::{
     WorkspaceFullDocumentDiagnosticReport, WorkspaceUnchangedDocumentDiagnosticReport,
 };
 
-use super::documents::Document;
+use super::documents::{analysed_snapshot, Document};
 use super::position::{offsets_to_range, PositionEncoding};
 use super::session::Session;
 use crate::finding::{Applicability, Edit, Finding, Fix, Severity};
@@ -168,12 +170,22 @@ pub async fn clear(session: &Session, uri: &Uri) {
     }
 }
 
-/// Answers `textDocument/diagnostic`: the open document's findings, else
-/// what is known about the file on disk, else an empty report.
-pub fn pull_document(session: &Session, params: &DocumentDiagnosticParams) -> DocumentDiagnosticReportResult {
+/// Answers `textDocument/diagnostic`: the open document's findings for the
+/// version it had when the request came (waiting for its analysis, or
+/// `ContentModified`), else what is known about the file on disk, else an
+/// empty report.
+pub async fn pull_document(
+    session: Arc<Session>,
+    params: DocumentDiagnosticParams,
+) -> Result<DocumentDiagnosticReportResult> {
     let uri = &params.text_document.uri;
-    let (items, result_id) = if let Some(document) = session.documents.get(uri) {
-        (document_diagnostics(&document, session.encoding()), document.result_id.clone())
+    let (items, result_id) = if let Some(snapshot) = analysed_snapshot(&session, uri).await? {
+        let items = snapshot
+            .findings
+            .iter()
+            .map(|finding| to_diagnostic(finding, &snapshot.rope, session.encoding(), Some(snapshot.version)))
+            .collect();
+        (items, snapshot.result_id)
     } else if let Some(file) = session.closed_files.get(uri) {
         (file.diagnostics.clone(), file.result_id.clone())
     } else {
@@ -190,7 +202,7 @@ pub fn pull_document(session: &Session, params: &DocumentDiagnosticParams) -> Do
             full_document_diagnostic_report: FullDocumentDiagnosticReport { result_id: Some(result_id), items },
         })
     };
-    DocumentDiagnosticReportResult::Report(report)
+    Ok(DocumentDiagnosticReportResult::Report(report))
 }
 
 /// Answers `workspace/diagnostic` with every closed file the server knows

@@ -1,44 +1,56 @@
-//! Open documents: a rope, the same text as one string for the engine, the
-//! tree-sitter tree, and the findings of the current version.
+//! Open documents: a rope (the client's current text), the same text as one
+//! string for the engine, the tree-sitter tree, and the findings.
 //!
 //! Changes are applied incrementally: for each content change the byte range
 //! is taken from the rope as it is before the change, the rope is edited, the
 //! tree is told with `Tree::edit`, and after the last change the text is
 //! parsed once with the edited tree. The handlers here mutate the document
-//! before their first `.await` (notifications must be applied in the order
-//! they were received) and hold no `DashMap` guard across an `.await`.
+//! and return: they never wait for the analysis, so a slow parse holds no
+//! handler slot of tower-lsp's and no message behind it.
 //!
 //! The findings come from `analysis::scan_parsed`: the skeleton of the text
 //! (tiny trees, so a check costs little even in a long file), or the whole
 //! tree when the skeleton does not parse.
 //!
-//! Parsing and checking run on tokio's blocking pool, never on the executor:
-//! a file tree-sitter parses slowly must not stall other requests. Each
-//! change cancels the parse still running for an older version (through the
-//! parse progress callback); only the newest version's result is stored and
-//! published. Until it is, `findings` and the tree describe an older version:
-//! requests that read them wait for `wait_for_analysis`.
+//! Every analysis job (one per change, per open, per rules reload) gets an
+//! epoch, unique in the session. The job runs in a spawned task on tokio's
+//! blocking pool, never on the executor: it turns the rope into a string
+//! (shared with the document afterwards as an `Arc`, never copied again),
+//! parses and checks. A newer job cancels the one before (through the parse
+//! progress callback), and a result is stored only when its epoch is the
+//! document's current one: a superseded version, a document closed and
+//! reopened with the same version, or findings under rules replaced while the
+//! job ran are all dropped. Until the current epoch is stored, `findings`, the
+//! tree and `text` describe an older state: requests wait in `analysed_snapshot`
+//! (on a watch channel per document) and fail with `ContentModified` when the
+//! document moves on or the wait runs out.
+//!
+//! A document larger than the `maxDocumentBytes` setting is kept (the client's
+//! text is the truth) but not analysed: no string, no tree, no findings.
 
 use std::cell::RefCell;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use ropey::Rope;
+use tokio::sync::watch;
+use tower_lsp_server::jsonrpc::Error;
 use tower_lsp_server::ls_types::{
-    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, TextDocumentContentChangeEvent,
-    Uri,
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, MessageType,
+    TextDocumentContentChangeEvent, Uri,
 };
 use tree_sitter::{InputEdit, Parser, Tree};
 
 use super::diagnostics;
 use super::guard;
 use super::position::{range_to_offsets, tree_sitter_point, PositionEncoding};
-use super::session::Session;
+use super::session::{uri_to_path, ActiveRules, Session};
 use super::settings::LogLevel;
 use super::workspace_scan;
 use crate::analysis;
 use crate::finding::Finding;
+use crate::path_class::{classify_path, PathClass};
 use crate::rules::{FileScope, RuleSet};
 use crate::syntax;
 
@@ -53,31 +65,62 @@ fn parse(text: &str, old_tree: Option<&Tree>) -> Tree {
     parsed.unwrap_or_else(|| syntax::parse_text(text))
 }
 
-/// The parse and check of one version of a document, to run off the
-/// executor. Dropped results are harmless: only `Document::finish` stores.
+/// The parse and check of one state of a document, to run off the executor.
+/// Dropped results are harmless: only `Document::finish` stores.
 pub struct AnalysisJob {
+    pub epoch: u64,
     pub version: i32,
-    text: String,
+    rope: Rope,
     old_tree: Option<Tree>,
     scope: FileScope,
+    /// Larger than the size limit: nothing to parse.
+    too_large: bool,
+    /// Where the document's path stands with the walk: known, or to find out.
+    class: ClassOrInput,
     cancelled: Arc<AtomicBool>,
+}
+
+/// A document's `PathClass`, or what classifying it needs (done by the job,
+/// off the executor, since it reads ignore files).
+#[derive(Debug, Clone)]
+pub enum ClassOrInput {
+    Known(PathClass),
+    Find { folders: Vec<PathBuf>, root: PathBuf, path: Option<PathBuf> },
+}
+
+impl ClassOrInput {
+    fn resolve(&self, rules: &RuleSet) -> PathClass {
+        match self {
+            ClassOrInput::Known(class) => *class,
+            ClassOrInput::Find { path: None, .. } => PathClass::Checked,
+            ClassOrInput::Find { folders, root, path: Some(path) } => classify_path(folders, rules, root, path),
+        }
+    }
 }
 
 /// What an analysis job produced.
 pub struct Analysis {
-    pub version: i32,
-    tree: Tree,
+    pub epoch: u64,
+    class: PathClass,
+    text: Arc<String>,
+    tree: Option<Tree>,
     findings: Vec<Finding>,
 }
 
 impl AnalysisJob {
     /// Parses (incrementally when there is an old tree) and checks; `None`
-    /// when a newer change cancelled the job.
+    /// when a newer job cancelled this one.
     pub fn run(self, rules: &RuleSet) -> Option<Analysis> {
+        let class = self.class.resolve(rules);
+        if self.too_large || !class.is_checked() {
+            let epoch = self.epoch;
+            return Some(Analysis { epoch, class, text: Arc::default(), tree: None, findings: Vec::new() });
+        }
         let cancelled = || self.cancelled.load(Ordering::Relaxed);
+        let text = Arc::new(String::from(&self.rope));
         let tree = PARSER.with(|parser| {
             let mut parser = parser.borrow_mut();
-            let tree = syntax::parse_cancellable(&mut parser, &self.text, self.old_tree.as_ref(), &cancelled);
+            let tree = syntax::parse_cancellable(&mut parser, &text, self.old_tree.as_ref(), &cancelled);
             if tree.is_none() {
                 // A cancelled parser would resume this parse next time.
                 parser.reset();
@@ -87,10 +130,18 @@ impl AnalysisJob {
         if cancelled() {
             return None;
         }
-        let mut findings = analysis::scan_parsed(rules, &self.scope, &self.text, &tree);
+        let mut findings = analysis::scan_parsed(rules, &self.scope, &text, &tree);
         crate::baseline::mark_in_scope(rules, &self.scope, &mut findings);
-        Some(Analysis { version: self.version, tree, findings })
+        Some(Analysis { epoch: self.epoch, class, text, tree: Some(tree), findings })
     }
+}
+
+/// What waiting requests watch: the epoch of the job in flight (or last
+/// started) and of the last result stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AnalysisProgress {
+    pub started: u64,
+    pub stored: Option<u64>,
 }
 
 /// One open document.
@@ -99,21 +150,29 @@ pub struct Document {
     /// The client's version of the text; changes with an older or equal
     /// version are dropped.
     pub version: i32,
+    /// The epoch of the open: a document closed and reopened is another one.
+    pub opened: u64,
     pub rope: Rope,
-    /// Always equal to `rope`: the engine reads a `&str`.
-    pub text: String,
+    /// The text of the stored analysis, equal to `rope` while `is_analysed()`;
+    /// shared with the job that made it.
+    pub text: Arc<String>,
     /// The last parse, edited (`Tree::edit`) by every change since, so that
     /// it seeds the next incremental parse; `None` before the first parse
     /// and after a change that replaced the whole text.
     tree: Option<Tree>,
-    /// The version `tree` and `findings` were computed for.
-    analysed_version: Option<i32>,
     pub scope: FileScope,
-    /// The findings of the analysed version under the rules in force when
-    /// they were computed.
+    /// The findings of the stored analysis.
     pub findings: Vec<Finding>,
     /// Changes whenever `findings` are recomputed (for pull clients).
     pub result_id: String,
+    /// Larger than the size limit when last analysed: not parsed nor checked.
+    pub too_large: bool,
+    /// Where the path stands with the workspace walk (`None` until the first
+    /// job found out, and again after a rules reload); only `Checked`
+    /// documents get findings.
+    pub class: Option<PathClass>,
+    /// The epochs of the current job and of the stored result.
+    progress: watch::Sender<AnalysisProgress>,
     /// Set to cancel the analysis job in flight.
     cancelled: Arc<AtomicBool>,
 }
@@ -122,30 +181,41 @@ impl Document {
     /// A document parsed and checked (for tests).
     #[cfg(test)]
     pub fn new(text: String, version: i32, scope: FileScope, rules: &RuleSet, result_id: String) -> Self {
-        let mut document = Document::opened(text, version, scope);
+        let mut document = Document::opened(&text, version, 0, scope);
         document.parse_now();
         document.check(rules, result_id);
         document
     }
 
     /// A document just opened: not parsed nor checked yet.
-    pub fn opened(text: String, version: i32, scope: FileScope) -> Self {
+    pub fn opened(text: &str, version: i32, opened: u64, scope: FileScope) -> Self {
+        let (progress, _) = watch::channel(AnalysisProgress { started: opened, stored: None });
         Document {
             version,
-            rope: Rope::from_str(&text),
-            text,
+            opened,
+            rope: Rope::from_str(text),
+            text: Arc::default(),
             tree: None,
-            analysed_version: None,
             scope,
             findings: Vec::new(),
             result_id: String::new(),
+            too_large: false,
+            class: None,
+            progress,
             cancelled: Arc::new(AtomicBool::new(false)),
         }
     }
 
-    /// Whether `findings` and the tree describe the current text.
+    /// The epoch of the job in flight or last started.
+    pub fn epoch(&self) -> u64 {
+        self.progress.borrow().started
+    }
+
+    /// Whether `findings`, `text` and the tree describe the current text
+    /// under the current rules.
     pub fn is_analysed(&self) -> bool {
-        self.analysed_version == Some(self.version)
+        let progress = *self.progress.borrow();
+        progress.stored == Some(progress.started)
     }
 
     /// The parse of the current text, if it is done.
@@ -153,7 +223,27 @@ impl Document {
         self.tree.as_ref().filter(|_| self.is_analysed())
     }
 
-    /// Applies the changes of one `didChange`, in order, to the text and the
+    /// A receiver told whenever a job starts or a result is stored.
+    pub fn watch(&self) -> watch::Receiver<AnalysisProgress> {
+        self.progress.subscribe()
+    }
+
+    /// What a request reads (meaningful when `is_analysed()`).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            version: self.version,
+            rope: self.rope.clone(),
+            text: Arc::clone(&self.text),
+            tree: self.current_tree().cloned(),
+            scope: self.scope.clone(),
+            findings: self.findings.clone(),
+            result_id: self.result_id.clone(),
+            too_large: self.too_large,
+            checked: self.class.is_some_and(PathClass::is_checked),
+        }
+    }
+
+    /// Applies the changes of one `didChange`, in order, to the rope and the
     /// old tree; the parse comes after (`start_analysis` or `parse_now`).
     pub fn apply_changes(&mut self, changes: &[TextDocumentContentChangeEvent], encoding: PositionEncoding) {
         for change in changes {
@@ -171,45 +261,70 @@ impl Document {
                 }
             }
         }
-        self.text = self.rope.to_string();
-        self.analysed_version = None;
+        // What is stored describes the text before these changes.
+        self.progress.send_if_modified(|progress| progress.stored.take().is_some());
     }
 
-    /// Parses the current text here and now (tests, and nothing slow).
+    /// Parses the current text here and now (tests only).
     #[cfg(test)]
     pub fn parse_now(&mut self) {
+        self.text = Arc::new(String::from(&self.rope));
         self.tree = Some(parse(&self.text, self.tree.as_ref()));
-        self.analysed_version = Some(self.version);
+        let started = self.epoch() + 1;
+        self.progress.send_replace(AnalysisProgress { started, stored: Some(started) });
     }
 
-    /// The job that analyses the current version; cancels the one before.
-    pub fn start_analysis(&mut self) -> AnalysisJob {
+    /// The job that analyses the current text as epoch `epoch`; cancels the
+    /// one before. `max_bytes` is the size limit.
+    pub fn start_analysis(&mut self, epoch: u64, max_bytes: usize, find_class: ClassOrInput) -> AnalysisJob {
         self.cancelled.store(true, Ordering::Relaxed);
         self.cancelled = Arc::new(AtomicBool::new(false));
+        self.progress.send_modify(|progress| progress.started = epoch);
+        let too_large = self.rope.len_bytes() > max_bytes;
         AnalysisJob {
+            epoch,
             version: self.version,
-            text: self.text.clone(),
-            old_tree: self.tree.clone(),
+            rope: self.rope.clone(),
+            old_tree: if too_large { None } else { self.tree.clone() },
             scope: self.scope.clone(),
+            too_large,
+            class: self.class.map_or(find_class, ClassOrInput::Known),
             cancelled: Arc::clone(&self.cancelled),
         }
     }
 
-    /// Stores a job's result when it is for the current version; false when
-    /// the document moved on (a newer job will store its own).
+    /// Stores a job's result when it is the current epoch's; false when the
+    /// document moved on (a newer job will store its own).
     pub fn finish(&mut self, analysis: Analysis, result_id: String) -> bool {
-        if analysis.version != self.version {
+        if analysis.epoch != self.epoch() {
             return false;
         }
-        self.tree = Some(analysis.tree);
-        self.analysed_version = Some(analysis.version);
+        self.too_large = analysis.tree.is_none() && analysis.class.is_checked();
+        self.class = Some(analysis.class);
+        self.tree = analysis.tree;
+        self.text = analysis.text;
         self.findings = analysis.findings;
         self.result_id = result_id;
+        self.progress.send_modify(|progress| progress.stored = Some(analysis.epoch));
+        true
+    }
+
+    /// Marks the current epoch analysed with no findings (its job panicked).
+    fn finish_empty(&mut self, epoch: u64, result_id: String) -> bool {
+        if epoch != self.epoch() {
+            return false;
+        }
+        self.tree = None;
+        self.text = Arc::new(String::from(&self.rope));
+        self.findings.clear();
+        self.result_id = result_id;
+        self.progress.send_modify(|progress| progress.stored = Some(epoch));
         true
     }
 
     /// Recomputes the findings of the current text when its parse is done
-    /// (else the job in flight checks it, under the rules of its end).
+    /// (tests only: the server re-analyses through jobs).
+    #[cfg(test)]
     pub fn check(&mut self, rules: &RuleSet, result_id: String) {
         let Some(tree) = self.current_tree() else { return };
         self.findings = analysis::scan_parsed(rules, &self.scope, &self.text, tree);
@@ -251,13 +366,16 @@ pub async fn did_open(session: Arc<Session>, params: DidOpenTextDocumentParams) 
     let opened = guard::sync("textDocument/didOpen", || {
         let rules = session.rules();
         let scope = session.scope_for(&rules.rules, &uri);
-        session.documents.insert(uri.clone(), Document::opened(document.text, document.version, scope));
+        let epoch = session.next_epoch();
+        session.documents.insert(uri.clone(), Document::opened(&document.text, document.version, epoch, scope));
     });
+    // The didOpen body (possibly megabytes) is freed before anything else.
+    drop(document.text);
     if opened.is_none() {
         session.log(LogLevel::Error, format!("internal error while opening {}", uri.as_str())).await;
         return;
     }
-    analyse(&session, &uri, "textDocument/didOpen").await;
+    spawn_analysis(&session, &uri, "textDocument/didOpen");
 }
 
 pub async fn did_change(session: Arc<Session>, params: DidChangeTextDocumentParams) {
@@ -266,7 +384,7 @@ pub async fn did_change(session: Arc<Session>, params: DidChangeTextDocumentPara
     let outcome =
         guard::sync("textDocument/didChange", || apply_change(&session, &uri, version, &params.content_changes));
     match outcome {
-        Some(ChangeOutcome::Applied) => analyse(&session, &uri, "textDocument/didChange").await,
+        Some(ChangeOutcome::Applied) => spawn_analysis(&session, &uri, "textDocument/didChange"),
         Some(ChangeOutcome::Stale { current }) => {
             let message = format!("dropped a change to {} with version {version}: already at {current}", uri.as_str());
             session.log(LogLevel::Warn, message).await;
@@ -284,55 +402,142 @@ pub async fn did_change(session: Arc<Session>, params: DidChangeTextDocumentPara
     }
 }
 
-/// Parses and checks the current version of an open document on the
-/// blocking pool, stores the result if no newer change came meanwhile, and
-/// publishes it. When the engine panics, the document keeps its text with no
-/// findings, and the error is logged.
+/// Starts the analysis of an open document's current text (cancelling the
+/// one in flight) and returns at once: the job runs in a spawned task, on the
+/// blocking pool, and publishes its result if it is still the current one.
 ///
-/// The job is created before this function's first `.await`, so jobs start
-/// (and cancel each other) in the order the notifications arrived.
-async fn analyse(session: &Arc<Session>, uri: &Uri, method: &'static str) {
-    let Some(job) = session.documents.get_mut(uri).map(|mut document| document.start_analysis()) else { return };
-    let version = job.version;
-    let worker = Arc::clone(session);
-    let outcome = tokio::task::spawn_blocking(move || job.run(&worker.rules().rules)).await;
+/// The job is created here, synchronously, so jobs start (and cancel each
+/// other) in the order the notifications arrived.
+pub fn spawn_analysis(session: &Arc<Session>, uri: &Uri, method: &'static str) {
+    let max_bytes = session.settings().max_document_bytes;
+    let epoch = session.next_epoch();
+    let find_class =
+        ClassOrInput::Find { folders: session.roots(), root: session.primary_root(), path: uri_to_path(uri) };
+    let started = session.documents.get_mut(uri).map(|mut document| document.start_analysis(epoch, max_bytes, find_class));
+    let Some(job) = started else { return };
+    // The rules are taken after the epoch: a reload that replaces them
+    // afterwards starts a newer job, which supersedes this one.
+    let rules = session.rules();
+    tokio::spawn(run_analysis(Arc::clone(session), uri.clone(), job, rules, method));
+}
+
+/// Runs one analysis job and stores and publishes its result. When the
+/// engine panics, the document keeps its text with no findings, and the
+/// error is logged.
+async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: Arc<ActiveRules>, method: &str) {
+    let (epoch, version) = (job.epoch, job.version);
+    let gate = session.options.hooks.analysis.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let analysis = job.run(&rules.rules);
+        gate.pass();
+        analysis
+    })
+    .await;
     let stored = match outcome {
-        Ok(Some(analysis)) => session.documents.get_mut(uri).is_some_and(|mut document| {
+        Ok(Some(analysis)) => session.documents.get_mut(&uri).is_some_and(|mut document| {
             let result_id = session.next_result_id();
             document.finish(analysis, result_id)
         }),
-        // A newer change cancelled this job; its own job publishes.
+        // A newer job cancelled this one; it publishes its own result.
         Ok(None) => false,
         Err(_) => {
-            if let Some(mut document) = session.documents.get_mut(uri).filter(|document| document.version == version) {
-                document.findings.clear();
-                document.analysed_version = Some(version);
-                document.result_id = session.next_result_id();
-            }
+            let stored = session.documents.get_mut(&uri).is_some_and(|mut document| {
+                let result_id = session.next_result_id();
+                document.finish_empty(epoch, result_id)
+            });
             let message = format!("internal error while checking {} after {method}", uri.as_str());
             session.log(LogLevel::Error, message).await;
-            true
+            stored
         }
     };
-    if stored {
-        diagnostics::publish_document(session, uri).await;
+    if !stored {
+        return;
     }
+    let too_large = session.documents.get(&uri).is_some_and(|document| document.too_large && document.epoch() == epoch);
+    if too_large {
+        report_too_large(&session, &uri, version).await;
+    }
+    diagnostics::publish_document(&session, &uri).await;
 }
 
-/// Waits until an open document's findings describe its current text (the
-/// analysis of the last change is done), for requests that read them. Gives
-/// up after a while (a file tree-sitter takes seconds to parse), and returns
-/// whether the findings are current.
-pub async fn wait_for_analysis(session: &Session, uri: &Uri) -> bool {
-    const PATIENCE: Duration = Duration::from_secs(5);
-    let started = Instant::now();
-    loop {
-        match session.documents.get(uri).map(|document| document.is_analysed()) {
-            None | Some(true) => return true,
-            Some(false) if started.elapsed() > PATIENCE => return false,
-            Some(false) => tokio::time::sleep(Duration::from_millis(1)).await,
+/// Says once per version that a document is too large to analyse.
+async fn report_too_large(session: &Session, uri: &Uri, version: i32) {
+    let limit = session.settings().max_document_bytes;
+    let message = format!(
+        "ssot-lsp: {} (version {version}) is larger than maxDocumentBytes ({limit} bytes): it is not checked; raise the setting to check it",
+        uri.as_str()
+    );
+    session.log(LogLevel::Warn, message.clone()).await;
+    session.client.show_message(MessageType::WARNING, message).await;
+}
+
+/// What a request reads from an analysed document.
+pub struct Snapshot {
+    pub version: i32,
+    pub rope: Rope,
+    pub text: Arc<String>,
+    pub tree: Option<Tree>,
+    pub scope: FileScope,
+    pub findings: Vec<Finding>,
+    pub result_id: String,
+    pub too_large: bool,
+    /// Whether the path is one the workspace walk checks (else no findings).
+    pub checked: bool,
+}
+
+/// Waits until the analysis of the document state the request names (the
+/// version the document had when the request arrived) is stored, and returns
+/// what the request reads. `Ok(None)` when the document is not open.
+///
+/// Fails with `ContentModified` when the document changed, was closed or
+/// reopened meanwhile, or when the analysis takes longer than the server's
+/// patience: a request never mixes the findings of one version with the
+/// text of another. A rules reload while waiting only restarts the wait.
+///
+/// Call it before the handler's first `.await`: the version it reads is then
+/// the one the client had when it sent the request.
+pub async fn analysed_snapshot(session: &Session, uri: &Uri) -> Result<Option<Snapshot>, Error> {
+    let Some((version, opened, mut watch)) =
+        session.documents.get(uri).map(|document| (document.version, document.opened, document.watch()))
+    else {
+        return Ok(None);
+    };
+    let patience = session.options.analysis_patience;
+    let waited = tokio::time::timeout(patience, async {
+        loop {
+            let state = session.documents.get(uri).map(|document| {
+                let same = document.version == version && document.opened == opened;
+                (same, document.is_analysed())
+            });
+            match state {
+                Some((true, true)) => return true,
+                Some((true, false)) => {}
+                // Closed, reopened or changed: the request's text is gone.
+                None | Some((false, _)) => return false,
+            }
+            // Wakes on the next started job or stored result; an error means
+            // the document was dropped (closed).
+            if watch.changed().await.is_err() {
+                return false;
+            }
         }
+    })
+    .await;
+    if waited != Ok(true) {
+        return Err(content_modified(uri, version, waited.is_err()));
     }
+    let snapshot = session.documents.get(uri).filter(|document| document.version == version).map(|document| document.snapshot());
+    snapshot.map(Some).ok_or_else(|| content_modified(uri, version, false))
+}
+
+fn content_modified(uri: &Uri, version: i32, timed_out: bool) -> Error {
+    let mut error = Error::content_modified();
+    error.message = if timed_out {
+        format!("{} version {version} is still being analysed; ask again", uri.as_str()).into()
+    } else {
+        format!("{} changed after version {version}", uri.as_str()).into()
+    };
+    error
 }
 
 enum ChangeOutcome {
@@ -341,7 +546,7 @@ enum ChangeOutcome {
     Unknown,
 }
 
-/// Applies a change to the text and tree (the check comes after).
+/// Applies a change to the rope and tree (the check comes after).
 fn apply_change(
     session: &Session,
     uri: &Uri,
@@ -359,17 +564,25 @@ fn apply_change(
 
 pub async fn did_close(session: Arc<Session>, params: DidCloseTextDocumentParams) {
     let uri = params.text_document.uri;
-    session.documents.remove(&uri);
-    // What is on disk counts again: re-check it when the workspace is scanned,
-    // else clear what the editor showed.
-    let scanned = session.settings().workspace_scan && workspace_scan::refresh_closed_file(&session, &uri);
-    if scanned {
-        diagnostics::publish_closed(&session, &uri).await;
+    let closed = session.documents.remove(&uri);
+    let was_large = closed.as_ref().is_some_and(|(_, document)| document.rope.len_bytes() >= RETURN_MEMORY_ABOVE);
+    drop(closed);
+    if was_large {
+        super::memory::return_freed_memory();
+    }
+    // What is on disk counts again: re-check it (off the executor) when the
+    // workspace is scanned, else clear what the editor showed.
+    if session.settings().workspace_scan {
+        workspace_scan::queue_disk_checks(&session, vec![uri]);
     } else {
         session.closed_files.remove(&uri);
         diagnostics::clear(&session, &uri).await;
     }
 }
+
+/// Closing a document at least this large hands freed memory back to the
+/// system (see `memory`).
+const RETURN_MEMORY_ABOVE: usize = 1 << 20;
 
 #[cfg(test)]
 mod tests {
@@ -380,6 +593,41 @@ mod tests {
     use super::super::position::offsets_to_range;
 
     const SNIPPET: &str = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\nasync def handler(ctx):\n    return await create_websocket_manager(ctx)\n";
+
+    fn checked() -> ClassOrInput {
+        ClassOrInput::Known(PathClass::Checked)
+    }
+
+    #[test]
+    fn a_document_closed_and_reopened_with_the_same_version_drops_the_old_job() {
+        let rules = RuleSet::builtin();
+        let mut old = Document::opened(SNIPPET, 1, 1, FileScope::default());
+        let job = old.start_analysis(2, usize::MAX, checked());
+        drop(old);
+        let mut reopened = Document::opened("x = 1\n", 1, 3, FileScope::default());
+        let current = reopened.start_analysis(4, usize::MAX, checked());
+        // The old job was cancelled by the close; even a result it had
+        // finished is not stored: its epoch is not the reopened document's.
+        let finished = Analysis { epoch: job.epoch, class: PathClass::Checked, text: Arc::default(), tree: None, findings: Vec::new() };
+        assert!(!reopened.finish(finished, "x".into()));
+        assert!(!reopened.is_analysed());
+        assert!(reopened.finish(current.run(&rules).unwrap(), "y".into()));
+        assert!(reopened.findings.is_empty());
+    }
+
+    #[test]
+    fn a_document_over_the_size_limit_is_not_parsed() {
+        let rules = RuleSet::builtin();
+        let mut document = Document::opened(SNIPPET, 1, 1, FileScope::default());
+        let job = document.start_analysis(2, 10, checked());
+        assert!(document.finish(job.run(&rules).unwrap(), "1".into()));
+        assert!(document.is_analysed() && document.too_large);
+        assert!(document.findings.is_empty() && document.current_tree().is_none());
+        let job = document.start_analysis(3, usize::MAX, checked());
+        assert!(document.finish(job.run(&rules).unwrap(), "2".into()));
+        assert!(!document.too_large);
+        assert_eq!(document.findings.len(), 1);
+    }
 
     fn change(
         rope: &Rope,
@@ -426,12 +674,12 @@ mod tests {
     #[test]
     fn a_newer_change_cancels_the_analysis_in_flight() {
         let rules = RuleSet::builtin();
-        let mut document = Document::opened(SNIPPET.to_string(), 1, FileScope::default());
-        let stale = document.start_analysis();
+        let mut document = Document::opened(SNIPPET, 1, 1, FileScope::default());
+        let stale = document.start_analysis(2, usize::MAX, checked());
         let rope = document.rope.clone();
         document.apply_changes(&[change(&rope, 0, 0, "# moved\n", PositionEncoding::Utf8)], PositionEncoding::Utf8);
         document.version = 2;
-        let current = document.start_analysis();
+        let current = document.start_analysis(3, usize::MAX, checked());
         assert!(stale.run(&rules).is_none(), "a superseded job stops");
         // The thread's parser was reset: the next job parses its own text.
         let analysis = current.run(&rules).expect("the current job finishes");
@@ -444,14 +692,15 @@ mod tests {
     #[test]
     fn a_result_for_an_older_version_is_not_stored() {
         let rules = RuleSet::builtin();
-        let mut document = Document::opened(SNIPPET.to_string(), 1, FileScope::default());
-        let job = document.start_analysis();
+        let mut document = Document::opened(SNIPPET, 1, 1, FileScope::default());
+        let job = document.start_analysis(2, usize::MAX, checked());
         document.apply_changes(
             &[TextDocumentContentChangeEvent { range: None, range_length: None, text: "x = 1\n".into() }],
             PositionEncoding::Utf8,
         );
         document.version = 2;
-        let analysis = job.run(&rules).expect("not cancelled: no new job started");
+        let analysis = job.run(&rules).expect("a job that ran to its end");
+        let _newer = document.start_analysis(3, usize::MAX, checked());
         assert!(!document.finish(analysis, "1".into()));
         assert!(!document.is_analysed());
         assert!(document.findings.is_empty());
@@ -466,7 +715,7 @@ mod tests {
         document.apply_changes(&[change(&rope, 0, 0, "y = 2\n", PositionEncoding::Utf8), full], PositionEncoding::Utf8);
         document.parse_now();
         document.check(&rules, String::new());
-        assert_eq!(document.text, SNIPPET);
+        assert_eq!(document.text.as_str(), SNIPPET);
         assert_eq!(document.findings.len(), 1);
     }
 
@@ -552,7 +801,7 @@ mod tests {
                 document.parse_now();
             }
             document.check(&rules, String::new());
-            prop_assert_eq!(&document.text, &expected);
+            prop_assert_eq!(document.text.as_str(), expected.as_str());
             let fresh = syntax::parse_text(&expected);
             prop_assert_eq!(document.current_tree().unwrap().root_node().to_sexp(), fresh.root_node().to_sexp());
             let fresh_findings = analysis::scan_parsed(&rules, &FileScope::default(), &expected, &fresh);

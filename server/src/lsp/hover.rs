@@ -9,7 +9,7 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{Hover, HoverContents, HoverParams, MarkupContent, MarkupKind};
 use tree_sitter::Node;
 
-use super::documents::Document;
+use super::documents::Snapshot as Document;
 use super::position::{offsets_to_range, position_to_offset};
 use super::session::Session;
 use crate::finding::Finding;
@@ -18,10 +18,9 @@ use crate::syntax::node_text;
 
 pub async fn hover(session: Arc<Session>, params: HoverParams) -> Result<Option<Hover>> {
     let position = params.text_document_position_params;
-    if !super::documents::wait_for_analysis(&session, &position.text_document.uri).await {
+    let Some(document) = super::documents::analysed_snapshot(&session, &position.text_document.uri).await? else {
         return Ok(None);
-    }
-    let Some(document) = session.documents.get(&position.text_document.uri) else { return Ok(None) };
+    };
     let encoding = session.encoding();
     let offset = position_to_offset(&document.rope, position.position, encoding);
     let rules = session.rules();
@@ -66,7 +65,7 @@ pub fn finding_markdown(rules: &RuleSet, finding: &Finding) -> String {
 
 /// A note when the cursor is on the module of an import of a canonical module.
 fn canonical_hover(rules: &RuleSet, document: &Document, offset: usize) -> Option<(String, usize, usize)> {
-    let root = document.current_tree()?.root_node();
+    let root = document.tree.as_ref()?.root_node();
     let node = root.descendant_for_byte_range(offset, offset)?;
     let statement = import_statement_of(node)?;
     let canonical = canonical_modules(rules);
@@ -145,7 +144,8 @@ mod tests {
     use crate::rules::FileScope;
 
     fn document(text: &str) -> Document {
-        Document::new(text.to_string(), 1, FileScope::default(), &RuleSet::builtin(), String::new())
+        super::super::documents::Document::new(text.to_string(), 1, FileScope::default(), &RuleSet::builtin(), String::new())
+            .snapshot()
     }
 
     #[test]

@@ -89,7 +89,10 @@ pub async fn initialized(session: Arc<Session>, _params: InitializedParams) {
     session
         .log(LogLevel::Info, format!("ssot-lsp {} using {}", env!("CARGO_PKG_VERSION"), rules.source.describe()))
         .await;
-    config::register_watchers(&session).await;
+    // Registering waits for the client's answer: never in a handler (see
+    // `commands` for why).
+    let registering = Arc::clone(&session);
+    tokio::spawn(async move { config::register_watchers(&registering).await });
     workspace_scan::spawn(session);
 }
 

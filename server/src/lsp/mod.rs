@@ -24,6 +24,8 @@ mod documents;
 mod guard;
 mod hover;
 mod lifecycle;
+mod memory;
+pub mod options;
 mod position;
 mod report;
 mod server;
@@ -36,6 +38,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tower_lsp_server::{ClientSocket, LspService, Server};
 
 pub use documents::edit_rope;
+pub use options::ServeOptions;
 pub use report::{FileCount, MigrationReport, MigrationReportParams};
 pub use server::SsotLanguageServer;
 
@@ -43,10 +46,11 @@ pub use server::SsotLanguageServer;
 pub const MIGRATION_REPORT_METHOD: &str = report::METHOD;
 
 /// The service and its client socket, ready for `Server::serve`.
-pub fn build_service() -> (LspService<SsotLanguageServer>, ClientSocket) {
-    LspService::build(SsotLanguageServer::new)
+pub fn build_service(options: ServeOptions) -> (LspService<SsotLanguageServer>, ClientSocket) {
+    LspService::build(move |client| SsotLanguageServer::with_options(client, options))
         .custom_method(report::METHOD, SsotLanguageServer::migration_report)
         .custom_method(transport::INVALID_MESSAGE_METHOD, SsotLanguageServer::invalid_message)
+        .custom_method("window/workDoneProgress/cancel", SsotLanguageServer::work_done_progress_cancel)
         .finish()
 }
 
@@ -57,10 +61,20 @@ where
     I: AsyncRead + Unpin,
     O: AsyncWrite,
 {
-    let (service, socket) = build_service();
+    serve_with(input, output, ServeOptions::default()).await;
+}
+
+/// `serve` with chosen options.
+pub async fn serve_with<I, O>(input: I, output: O, options: ServeOptions)
+where
+    I: AsyncRead + Unpin,
+    O: AsyncWrite,
+{
+    let (service, socket) = build_service(options);
     // tower-lsp reads only checked, re-framed messages (see `transport`).
     let (input, input_ended) = transport::CheckedInput::new(input);
-    let server = Server::new(input, output, socket).serve(service);
+    let server =
+        Server::new(input, output, socket).concurrency_level(options::MAX_CONCURRENT_HANDLERS).serve(service);
     tokio::pin!(server);
     // Once the input has ended (or `exit` stopped the reading), tower-lsp
     // still waits for every running handler, and a handler waiting for the

@@ -8,11 +8,12 @@ use tower_lsp_server::ls_types::{
     CodeActionParams, CodeActionResponse, DidChangeConfigurationParams, DidChangeTextDocumentParams,
     DidChangeWatchedFilesParams, DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams,
     DidOpenTextDocumentParams, DocumentDiagnosticParams, DocumentDiagnosticReportResult, ExecuteCommandParams, Hover,
-    HoverParams, InitializeParams, InitializeResult, InitializedParams, LSPAny, WorkspaceDiagnosticParams,
-    WorkspaceDiagnosticReportResult,
+    HoverParams, InitializeParams, InitializeResult, InitializedParams, LSPAny, WorkDoneProgressCancelParams,
+    WorkspaceDiagnosticParams, WorkspaceDiagnosticReportResult,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
+use super::options::ServeOptions;
 use super::report::{MigrationReport, MigrationReportParams};
 use super::session::Session;
 use super::transport::InvalidMessageParams;
@@ -26,7 +27,11 @@ pub struct SsotLanguageServer {
 
 impl SsotLanguageServer {
     pub fn new(client: Client) -> Self {
-        SsotLanguageServer { session: Arc::new(Session::new(client)) }
+        Self::with_options(client, ServeOptions::default())
+    }
+
+    pub fn with_options(client: Client, options: ServeOptions) -> Self {
+        SsotLanguageServer { session: Arc::new(Session::new(client, options)) }
     }
 
     fn session(&self) -> Arc<Session> {
@@ -36,6 +41,11 @@ impl SsotLanguageServer {
     /// `ssot/migrationReport` (a custom request).
     pub async fn migration_report(&self, params: MigrationReportParams) -> Result<MigrationReport> {
         guard::request(report::METHOD, report::migration_report(self.session(), params)).await
+    }
+
+    /// `window/workDoneProgress/cancel`: the user cancelled a command's progress.
+    pub async fn work_done_progress_cancel(&self, params: WorkDoneProgressCancelParams) {
+        commands::cancel_progress(&self.session, &params.token);
     }
 
     /// `$/ssot/invalidMessage`: stands in for a message the client sent that
@@ -92,11 +102,7 @@ impl LanguageServer for SsotLanguageServer {
     }
 
     async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
-        guard::request("textDocument/diagnostic", async {
-            documents::wait_for_analysis(&self.session, &params.text_document.uri).await;
-            Ok(diagnostics::pull_document(&self.session, &params))
-        })
-        .await
+        guard::request("textDocument/diagnostic", diagnostics::pull_document(self.session(), params)).await
     }
 
     async fn workspace_diagnostic(&self, params: WorkspaceDiagnosticParams) -> Result<WorkspaceDiagnosticReportResult> {

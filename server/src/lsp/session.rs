@@ -15,6 +15,7 @@ use tower_lsp_server::ls_types::{ClientCapabilities, Diagnostic, MessageType, Ur
 use tower_lsp_server::Client;
 
 use super::documents::Document;
+use super::options::ServeOptions;
 use super::position::PositionEncoding;
 use super::settings::{LogLevel, Settings};
 use crate::rules::{ConfigSource, FileScope, RuleSet};
@@ -127,10 +128,44 @@ pub struct Session {
     pending_messages: Mutex<Vec<(MessageType, String)>>,
     /// The config file whose error is shown as a diagnostic, if any.
     pub config_problem: Mutex<Option<Uri>>,
+    /// Limits and test hooks.
+    pub options: ServeOptions,
+    /// The source of analysis epochs (see `documents`).
+    epochs: AtomicU64,
+    /// Closed files waiting for a re-check from disk, and whether a worker
+    /// drains them (see `workspace_scan::queue_disk_checks`).
+    pub disk_queue: Mutex<DiskQueue>,
+    /// Set while a rules reload is wanted or running (see `config::request_reload`).
+    pub reload: Mutex<ReloadState>,
+    /// The cancel flags of the commands' `$/progress`, by token.
+    pub progress_cancels: DashMap<String, Arc<std::sync::atomic::AtomicBool>>,
+    /// Set while `ssot.fixWorkspace` runs (one at a time).
+    pub fix_workspace_running: std::sync::atomic::AtomicBool,
+}
+
+/// Closed files to re-check from disk, coalesced: a file named by many
+/// events is checked once.
+#[derive(Debug, Default)]
+pub struct DiskQueue {
+    pub pending: std::collections::HashSet<Uri>,
+    pub worker_running: bool,
+}
+
+/// The coalescing of rules reloads and rescans: every trigger sets what it
+/// wants and counts; one worker acts once the triggers stop.
+#[derive(Debug, Default)]
+pub struct ReloadState {
+    pub reload_wanted: bool,
+    pub rescan_wanted: bool,
+    pub worker_running: bool,
+    /// Triggers so far (the worker waits until this stops moving).
+    pub triggers: u64,
+    /// Reloads done so far (logged; tests count them).
+    pub reloads: u64,
 }
 
 impl Session {
-    pub fn new(client: Client) -> Self {
+    pub fn new(client: Client, options: ServeOptions) -> Self {
         Session {
             client,
             support: OnceLock::new(),
@@ -143,7 +178,18 @@ impl Session {
             result_ids: AtomicU64::new(0),
             pending_messages: Mutex::new(Vec::new()),
             config_problem: Mutex::new(None),
+            options,
+            epochs: AtomicU64::new(0),
+            disk_queue: Mutex::new(DiskQueue::default()),
+            reload: Mutex::new(ReloadState::default()),
+            progress_cancels: DashMap::new(),
+            fix_workspace_running: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// A fresh analysis epoch.
+    pub fn next_epoch(&self) -> u64 {
+        self.epochs.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// What the client supports (defaults before `initialize`).

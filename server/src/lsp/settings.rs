@@ -36,11 +36,24 @@ pub struct Settings {
     pub unsafe_fixes: bool,
     /// The most verbose level forwarded to `window/logMessage`.
     pub log_level: LogLevel,
+    /// Open documents larger than this (in bytes) are not analysed.
+    pub max_document_bytes: usize,
 }
+
+/// The default of `maxDocumentBytes`: 10 MB. Parsing needs several times a
+/// file's size (a 116 MB document took gigabytes), and no Python source file
+/// of the code bases this tool is for comes near it.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 10_000_000;
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { config_path: None, workspace_scan: true, unsafe_fixes: false, log_level: LogLevel::Info }
+        Settings {
+            config_path: None,
+            workspace_scan: true,
+            unsafe_fixes: false,
+            log_level: LogLevel::Info,
+            max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
+        }
     }
 }
 
@@ -60,6 +73,9 @@ impl Settings {
         }
         if let Some(unsafe_fixes) = section.get("unsafeFixes").and_then(Value::as_bool) {
             settings.unsafe_fixes = unsafe_fixes;
+        }
+        if let Some(limit) = section.get("maxDocumentBytes").and_then(Value::as_u64) {
+            settings.max_document_bytes = usize::try_from(limit).unwrap_or(usize::MAX);
         }
         if let Some(level) = section.get("logLevel").and_then(|level| LogLevel::deserialize(level).ok()) {
             settings.log_level = level;
@@ -88,6 +104,9 @@ mod tests {
         assert!(nested.unsafe_fixes);
         assert_eq!(nested.log_level, LogLevel::Debug);
         assert!(nested.workspace_scan);
+        assert_eq!(nested.max_document_bytes, DEFAULT_MAX_DOCUMENT_BYTES);
+        let limited = Settings::from_json(&json!({"maxDocumentBytes": 1000})).unwrap();
+        assert_eq!(limited.max_document_bytes, 1000);
     }
 
     #[test]

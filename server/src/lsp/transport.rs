@@ -28,6 +28,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use serde::Deserialize;
+use tower_lsp_server::ls_types::FileEvent;
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::oneshot;
@@ -206,25 +207,18 @@ fn resynchronise(buffer: &[u8], from: usize) -> usize {
 }
 
 /// The frame to forward for one body, and whether it is `exit`.
+///
+/// The body is parsed once; a request is forwarded as the client sent it
+/// (no copy of a large `didOpen` or `didChange` text beyond the parse),
+/// except a `workspace/didChangeWatchedFiles` whose events need filtering.
 fn checked_body(body: &[u8]) -> (Vec<u8>, bool) {
     let value: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(error) => return (invalid(PARSE_ERROR, Value::Null, &format!("the body is not JSON: {error}")), false),
     };
     // tower-lsp reads a message as a response first, then as a request.
-    if let Ok(response) = serde_json::from_value::<Response>(value.clone()) {
+    if let Ok(response) = Response::deserialize(&value) {
         return (frame(&serde_json::to_vec(&response).unwrap_or_default()), false);
-    }
-    if let Ok(request) = serde_json::from_value::<Request>(value.clone()) {
-        // LSP: a request whose method starts with `$/` and is not known must
-        // be answered with MethodNotFound; tower-lsp drops it unanswered.
-        let unknown_dollar = request.method().starts_with("$/") && request.method() != INVALID_MESSAGE_METHOD;
-        if let (true, Some(id)) = (unknown_dollar, request.id()) {
-            let id = serde_json::to_value(id).unwrap_or(Value::Null);
-            return (invalid(METHOD_NOT_FOUND, id, &format!("method not found: {}", request.method())), false);
-        }
-        let is_exit = request.method() == "exit";
-        return (frame(&serde_json::to_vec(&request).unwrap_or_default()), is_exit);
     }
     // tower-lsp's ids are 64-bit integers or strings: anything else is `null`.
     let id = match value.get("id") {
@@ -232,7 +226,45 @@ fn checked_body(body: &[u8]) -> (Vec<u8>, bool) {
         Some(Value::Number(number)) if number.is_i64() => Value::Number(number.clone()),
         _ => Value::Null,
     };
-    (invalid(INVALID_REQUEST, id, "not a JSON-RPC 2.0 request, notification or response"), false)
+    let Ok(request) = serde_json::from_value::<Request>(value) else {
+        return (invalid(INVALID_REQUEST, id, "not a JSON-RPC 2.0 request, notification or response"), false);
+    };
+    // LSP: a request whose method starts with `$/` and is not known must
+    // be answered with MethodNotFound; tower-lsp drops it unanswered.
+    let unknown_dollar = request.method().starts_with("$/") && request.method() != INVALID_MESSAGE_METHOD;
+    if let (true, Some(id)) = (unknown_dollar, request.id()) {
+        let id = serde_json::to_value(id).unwrap_or(Value::Null);
+        return (invalid(METHOD_NOT_FOUND, id, &format!("method not found: {}", request.method())), false);
+    }
+    if request.method() == WATCHED_FILES_METHOD {
+        return (frame(&serde_json::to_vec(&readable_file_events(request)).unwrap_or_default()), false);
+    }
+    let is_exit = request.method() == "exit";
+    (frame(body), is_exit)
+}
+
+const WATCHED_FILES_METHOD: &str = "workspace/didChangeWatchedFiles";
+
+/// A `workspace/didChangeWatchedFiles` without the events tower-lsp could
+/// not read (a URI with an unencoded `{`, a bad `type`): one bad event would
+/// make it drop the whole notification. Each dropped event is logged.
+fn readable_file_events(request: Request) -> Request {
+    let (method, id, params) = request.into_parts();
+    let mut params = params.unwrap_or(Value::Null);
+    if let Some(changes) = params.get_mut("changes").and_then(Value::as_array_mut) {
+        changes.retain(|change| {
+            let readable = FileEvent::deserialize(change).is_ok();
+            if !readable {
+                tracing::warn!("skipped a watched-file event that cannot be read: {change}");
+            }
+            readable
+        });
+    }
+    let builder = Request::build(method).params(params);
+    match id {
+        Some(id) => builder.id(id).finish(),
+        None => builder.finish(),
+    }
 }
 
 /// The stand-in request for a message that could not be read.
@@ -319,6 +351,14 @@ mod tests {
         assert_eq!(request[0]["params"]["code"], -32601);
         let notification = frames(&frame(br#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}"#));
         assert_eq!(notification[0]["method"], "$/cancelRequest");
+    }
+
+    #[test]
+    fn unreadable_watched_file_events_are_dropped_one_by_one() {
+        let body = br#"{"jsonrpc":"2.0","method":"workspace/didChangeWatchedFiles","params":{"changes":[{"uri":"file:///a/{b}.py","type":2},{"uri":"file:///a/c.py","type":2},{"uri":"file:///a/d.py","type":"x"}]}}"#;
+        let found = frames(&frame(body));
+        assert_eq!(found[0]["params"]["changes"], json!([{ "uri": "file:///a/c.py", "type": 2 }]));
+        assert!(serde_json::from_value::<tower_lsp_server::ls_types::DidChangeWatchedFilesParams>(found[0]["params"].clone()).is_ok());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use rayon::prelude::*;
 use ropey::Rope;
@@ -21,6 +21,7 @@ use super::position::PositionEncoding;
 use super::session::{uri_to_path, ClosedFile, FindingSummary, Session};
 use super::settings::LogLevel;
 use crate::analysis;
+use crate::path_class::classify_path;
 use crate::rules::RuleSet;
 use crate::workspace;
 
@@ -71,33 +72,103 @@ pub fn store(session: &Session, uri: &Uri, check: DiskCheck) -> bool {
     true
 }
 
-/// Whether a path is one the workspace scan covers: a Python file inside a
-/// workspace folder and not excluded by the rules.
-fn is_scanned_path(session: &Session, rules: &RuleSet, path: &Path) -> bool {
-    if !workspace::is_python_file(path) || !path.is_file() {
-        return false;
-    }
-    let roots = session.roots();
-    let Some(root) = roots.iter().find(|root| path.starts_with(root)) else { return false };
-    let base = rules.settings.root.as_deref().unwrap_or(root);
-    !rules.is_path_excluded(&workspace::relative_to(path, base))
+/// What re-checking one closed file from disk came to.
+enum DiskOutcome {
+    /// Checked and stored: publish what is stored.
+    Checked,
+    /// Not a file the scan covers (any more), unreadable or deleted: its
+    /// entry is gone, clear it in the client.
+    Dropped,
+    /// Open in the editor meanwhile: its text wins, nothing to do.
+    Open,
 }
 
-/// Re-checks one closed file from disk and stores the result. False when the
-/// file is not one the scan covers (its entry, if any, is dropped).
-pub fn refresh_closed_file(session: &Session, uri: &Uri) -> bool {
-    let rules = session.rules();
-    let Some(path) = uri_to_path(uri) else { return false };
-    if !is_scanned_path(session, &rules.rules, &path) {
-        session.closed_files.remove(uri);
-        return false;
+/// Re-checks one closed file from disk and stores the result (blocking: it
+/// reads the file and ignore files).
+fn refresh_closed_file(session: &Session, rules: &RuleSet, uri: &Uri) -> DiskOutcome {
+    if session.documents.contains_key(uri) {
+        return DiskOutcome::Open;
     }
-    match check_path(&rules.rules, &session.primary_root(), &path, session.encoding()) {
+    let checked = uri_to_path(uri).filter(|path| {
+        session.settings().workspace_scan
+            && path.is_file()
+            && classify_path(&session.roots(), rules, &session.primary_root(), path).is_checked()
+    });
+    let check = checked.and_then(|path| check_path(rules, &session.primary_root(), &path, session.encoding()));
+    match check {
         Some(check) => {
             store(session, uri, check);
-            true
+            DiskOutcome::Checked
         }
-        None => false,
+        None => {
+            session.closed_files.remove(uri);
+            DiskOutcome::Dropped
+        }
+    }
+}
+
+/// How many queued files one blocking task checks before it publishes.
+const DISK_BATCH: usize = 256;
+
+/// Queues closed files (closed documents, watched-file events) for a re-check
+/// from disk and makes sure one worker drains the queue: the checks run on
+/// the blocking pool (rayon inside), a file named by many events is checked
+/// once, and the caller returns at once.
+pub fn queue_disk_checks(session: &Arc<Session>, uris: Vec<Uri>) {
+    let start_worker = {
+        let mut queue = session.disk_queue.lock().unwrap_or_else(PoisonError::into_inner);
+        queue.pending.extend(uris);
+        !std::mem::replace(&mut queue.worker_running, true)
+    };
+    if start_worker {
+        tokio::spawn(drain_disk_checks(Arc::clone(session)));
+    }
+}
+
+async fn drain_disk_checks(session: Arc<Session>) {
+    let mut any_published = false;
+    loop {
+        let batch: Vec<Uri> = {
+            let mut queue = session.disk_queue.lock().unwrap_or_else(PoisonError::into_inner);
+            if queue.pending.is_empty() {
+                queue.worker_running = false;
+                break;
+            }
+            let mut batch: Vec<Uri> = queue.pending.iter().take(DISK_BATCH).cloned().collect();
+            for uri in &batch {
+                queue.pending.remove(uri);
+            }
+            batch.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+            batch
+        };
+        let worker = Arc::clone(&session);
+        let checked = tokio::task::spawn_blocking(move || {
+            worker.options.hooks.disk_checks.pass();
+            let rules = worker.rules();
+            batch.into_par_iter().map(|uri| {
+                let outcome = refresh_closed_file(&worker, &rules.rules, &uri);
+                (uri, outcome)
+            }).collect::<Vec<_>>()
+        })
+        .await;
+        let checked = match checked {
+            Ok(checked) => checked,
+            Err(error) => {
+                session.log(LogLevel::Error, format!("internal error while re-checking files: {error}")).await;
+                continue;
+            }
+        };
+        for (uri, outcome) in checked {
+            match outcome {
+                DiskOutcome::Checked => diagnostics::publish_closed(&session, &uri).await,
+                DiskOutcome::Dropped if !session.documents.contains_key(&uri) => diagnostics::clear(&session, &uri).await,
+                DiskOutcome::Dropped | DiskOutcome::Open => continue,
+            }
+            any_published = true;
+        }
+    }
+    if any_published {
+        super::config::refresh_pull_client(&session).await;
     }
 }
 

@@ -1,0 +1,84 @@
+//! How a server instance runs: what the embedding code (the binary, the
+//! tests, the fuzz harness) may choose, with the defaults `ssot-lsp serve`
+//! uses.
+//!
+//! Besides two limits, this holds `TestHooks`: gates that the protocol tests
+//! close to hold an analysis job or a disk check at a known point, so that a
+//! race (a request while the analysis runs, a close and reopen while the old
+//! text is checked) happens every time instead of once in a while. The
+//! binary never closes a gate; an open gate costs one uncontended lock.
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
+
+/// How many message handlers tower-lsp-server polls at once. Every handler of
+/// this server returns quickly (long work runs in spawned tasks or on the
+/// blocking pool), so the bound is never what a client waits for; it is high
+/// so that a `$/cancelRequest` behind slow requests is read and applied at
+/// once instead of after them (tower-lsp's default is 4).
+pub const MAX_CONCURRENT_HANDLERS: usize = 256;
+
+/// How long a request waits for the analysis of the document version it
+/// names before it fails with `ContentModified`.
+pub const DEFAULT_ANALYSIS_PATIENCE: Duration = Duration::from_secs(10);
+
+/// The server's run-time options.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// See `DEFAULT_ANALYSIS_PATIENCE`.
+    pub analysis_patience: Duration,
+    /// How long the server waits for a burst of configuration changes to end
+    /// before it reloads the rules and rescans once.
+    pub reload_debounce: Duration,
+    #[doc(hidden)]
+    pub hooks: TestHooks,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            analysis_patience: DEFAULT_ANALYSIS_PATIENCE,
+            reload_debounce: Duration::from_millis(100),
+            hooks: TestHooks::default(),
+        }
+    }
+}
+
+/// Gates for tests (see the module docs). All open by default.
+#[doc(hidden)]
+#[derive(Debug, Clone, Default)]
+pub struct TestHooks {
+    /// Passed by every analysis job of an open document after it computed
+    /// its result and before the result is stored.
+    pub analysis: Gate,
+    /// Passed by every re-check of closed files from disk (watched files,
+    /// closed documents) before it reads them.
+    pub disk_checks: Gate,
+}
+
+/// A gate that blocking work passes: at once while it is open, else it waits
+/// until it opens. Clones share one gate.
+#[doc(hidden)]
+#[derive(Debug, Clone, Default)]
+pub struct Gate {
+    closed: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl Gate {
+    pub fn close(&self) {
+        *self.closed.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+    }
+
+    pub fn open(&self) {
+        *self.closed.0.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        self.closed.1.notify_all();
+    }
+
+    /// Waits while the gate is closed (blocking: call it off the executor).
+    pub fn pass(&self) {
+        let mut closed = self.closed.0.lock().unwrap_or_else(PoisonError::into_inner);
+        while *closed {
+            closed = self.closed.1.wait(closed).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
