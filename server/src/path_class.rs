@@ -152,7 +152,8 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "").unwrap();
         }
-        let raw: crate::rules::raw::RawConfig = toml::from_str("exclude = [\"excluded\", \"**/excluded_too\"]").unwrap();
+        let raw: crate::rules::raw::RawConfig =
+            toml::from_str("exclude = [\"excluded\", \"**/excluded_too\"]").unwrap();
         let rules = RuleSet::from_config(&raw, Some(&root)).unwrap();
         let folders = vec![root.clone()];
         let class = |file: &str| classify_path(&folders, &rules, &root, &root.join(file));

@@ -183,6 +183,17 @@ impl TestClient {
         message["params"].clone()
     }
 
+    /// The text of the next `window/logMessage` starting with `prefix`.
+    async fn log_message(&mut self, prefix: &str) -> String {
+        let message = self
+            .notification(|message| {
+                message["method"] == "window/logMessage"
+                    && message["params"]["message"].as_str().is_some_and(|text| text.starts_with(prefix))
+            })
+            .await;
+        message["params"]["message"].as_str().unwrap().to_string()
+    }
+
     /// Waits for a request from the server with this method.
     async fn server_request(&mut self, method: &str) -> Value {
         loop {
@@ -354,6 +365,13 @@ fn full_change(text: &str) -> Value {
 
 fn ranged_change(text: &str, start: usize, end: usize, replacement: &str, encoding: Encoding) -> Value {
     json!({ "range": range(text, start, end, encoding), "text": replacement })
+}
+
+/// The version a workspace edit gives for one URI (`documentChanges` only).
+fn edits_version(workspace_edit: &Value, uri: &str) -> Value {
+    let changes = workspace_edit["documentChanges"].as_array().expect("documentChanges");
+    let change = changes.iter().find(|change| change["textDocument"]["uri"] == uri).expect("an edit for the URI");
+    change["textDocument"]["version"].clone()
 }
 
 /// Ranges of the diagnostics of a publish, in order.
@@ -655,10 +673,14 @@ async fn fix_all_source_action_and_command() {
         .await;
     assert_eq!(none, json!([]));
 
+    // The command answers at once; the edit follows, then the outcome is logged.
     let result =
         client.result("workspace/executeCommand", json!({ "command": "ssot.fixAll", "arguments": [URI] })).await;
-    assert_eq!(result, json!({ "applied": true, "files": 1, "fixes": 1 }));
+    assert_eq!(result, Value::Null);
     let request = client.server_request("workspace/applyEdit").await;
+    assert_eq!(edits_version(&request["params"]["edit"], URI), json!(1));
+    let logged = client.log_message("ssot.fixAll:").await;
+    assert_eq!(logged, "ssot.fixAll: applied 1 fixes in 1 files");
     let edits = edits_for(&request["params"]["edit"], URI);
     assert_eq!(apply_text_edits(SNIPPET, &edits, Encoding::Utf16), FIXED_SNIPPET);
     client.shutdown().await;
@@ -961,8 +983,9 @@ async fn fix_workspace_command_edits_closed_files_through_the_client() {
     client.open(&other_uri, 3, &open_text).await;
     let result =
         client.result("workspace/executeCommand", json!({ "command": "ssot.fixWorkspace", "arguments": [] })).await;
-    assert_eq!(result, json!({ "applied": true, "files": 2, "fixes": 2 }));
+    assert_eq!(result, Value::Null);
     let request = client.server_request("workspace/applyEdit").await;
+    assert_eq!(client.log_message("ssot.fixWorkspace:").await, "ssot.fixWorkspace: applied 2 fixes in 2 files");
     let edit = &request["params"]["edit"];
     let handler_uri = file_uri(&root.join("app/handler.py"));
     let changes = edit["documentChanges"].as_array().unwrap();
@@ -996,14 +1019,15 @@ async fn a_broken_config_is_shown_and_a_fixed_one_reloads() {
     );
     assert_eq!(published["diagnostics"][0]["severity"], 1);
     // The last good rules (here: the built-in ones) stay in force.
-    client.open(URI, 1, SNIPPET).await;
-    assert_eq!(client.diagnostics(URI).await["diagnostics"].as_array().unwrap().len(), 1);
+    let uri = file_uri(&root.join("handler.py"));
+    client.open(&uri, 1, SNIPPET).await;
+    assert_eq!(client.diagnostics(&uri).await["diagnostics"].as_array().unwrap().len(), 1);
 
     // Fix the config: it now ignores SSOT001.
     std::fs::write(root.join("ssot.toml"), "ignore = [\"SSOT001\"]\n").unwrap();
     client.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": config_uri, "type": 2 }] })).await;
     assert_eq!(client.diagnostics(&config_uri).await["diagnostics"], json!([]));
-    assert_eq!(client.diagnostics(URI).await["diagnostics"], json!([]));
+    assert_eq!(client.diagnostics(&uri).await["diagnostics"], json!([]));
 
     // Break it again through a settings change pointing at another file.
     std::fs::write(root.join("other.toml"), "[[rules]]\ncode = 1\n").unwrap();

@@ -23,6 +23,7 @@ use tokio::io::{AsyncWriteExt, BufReader, DuplexStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use ssot_lsp::lsp::ServeOptions;
 use ssot_lsp::rules::RuleSet;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -53,13 +54,20 @@ struct Client {
     /// `answer_server_requests` is off).
     server_requests: Vec<Value>,
     answer_server_requests: bool,
+    /// The text of every `window/logMessage` received.
+    logs: Vec<String>,
 }
 
 impl Client {
     fn spawn() -> Self {
+        Self::spawn_with(ServeOptions::default())
+    }
+
+    /// A server with chosen options (test hooks, patience).
+    fn spawn_with(options: ServeOptions) -> Self {
         let (mut writer, server_input) = tokio::io::duplex(1 << 16);
         let (server_output, from_server) = tokio::io::duplex(1 << 16);
-        let server = tokio::spawn(ssot_lsp::lsp::serve(server_input, server_output));
+        let server = tokio::spawn(ssot_lsp::lsp::serve_with(server_input, server_output, options));
         let (sender, incoming) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             let mut reader = BufReader::new(from_server);
@@ -79,16 +87,53 @@ impl Client {
             next_id: 0,
             server_requests: Vec::new(),
             answer_server_requests: true,
+            logs: Vec::new(),
         }
     }
 
     /// Spawns a server and runs initialize/initialized.
     async fn start(capabilities: Value) -> Self {
-        let mut client = Self::spawn();
-        let response = client.request("initialize", json!({ "processId": null, "capabilities": capabilities })).await;
+        Self::start_with(ServeOptions::default(), json!({ "processId": null, "capabilities": capabilities })).await
+    }
+
+    /// Spawns a server with options and runs initialize (with these params)
+    /// and initialized.
+    async fn start_with(options: ServeOptions, initialize: Value) -> Self {
+        let mut client = Self::spawn_with(options);
+        let response = client.request("initialize", initialize).await;
         assert!(response.get("result").is_some(), "initialize failed: {response}");
         client.notify("initialized", json!({})).await;
         client
+    }
+
+    /// The next request from the server with this method (its answer is up
+    /// to the test when `answer_server_requests` is off).
+    async fn server_request(&mut self, method: &str) -> Value {
+        self.receive_matching(|message| message["method"] == method && message.get("id").is_some()).await
+    }
+
+    /// Answers a request of the server's.
+    async fn answer(&mut self, request: &Value, result: Value) {
+        self.send(&json!({ "jsonrpc": "2.0", "id": request["id"], "result": result })).await;
+    }
+
+    /// The text of the next `window/logMessage` starting with `prefix`.
+    async fn log_message(&mut self, prefix: &str) -> String {
+        let message = self
+            .receive_matching(|message| {
+                message["method"] == "window/logMessage"
+                    && message["params"]["message"].as_str().is_some_and(|text| text.starts_with(prefix))
+            })
+            .await;
+        message["params"]["message"].as_str().unwrap().to_string()
+    }
+
+    /// Sends a request without waiting for its answer; returns its id.
+    async fn send_request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = json!(self.next_id);
+        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params })).await;
+        id
     }
 
     async fn send_raw(&mut self, bytes: &[u8]) {
@@ -119,6 +164,9 @@ impl Client {
                 .await
                 .expect("the server answers in time")
                 .expect("the server is still running");
+            if message["method"] == "window/logMessage" {
+                self.logs.push(message["params"]["message"].as_str().unwrap_or_default().to_string());
+            }
             if message.get("method").is_some() && message.get("id").is_some() && self.answer_server_requests {
                 let result = match message["method"].as_str() {
                     Some("workspace/applyEdit") => json!({ "applied": true }),
@@ -796,6 +844,7 @@ async fn fix_workspace_leaves_binary_files_alone() {
     let result =
         client.request("workspace/executeCommand", json!({ "command": "ssot.fixWorkspace", "arguments": [] })).await;
     assert!(result.get("error").is_none(), "{result}");
+    client.log_message("ssot.fixWorkspace: applied").await;
     let edit = client
         .server_requests
         .iter()
@@ -804,5 +853,463 @@ async fn fix_workspace_leaves_binary_files_alone() {
         .clone();
     let changed: Vec<&String> = edit["params"]["edit"]["changes"].as_object().expect("changes by URI").keys().collect();
     assert_eq!(changed, [&format!("file://{}", root.join("ok.py").display())], "{edit}");
+    client.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------
+// Races, hangs and scope (issue 13): held analyses, held answers, bursts
+// ---------------------------------------------------------------------------
+
+/// Options whose analysis gate the test holds; requests wait at most
+/// `patience` for an analysis.
+fn gated(patience: Duration) -> ServeOptions {
+    ServeOptions { analysis_patience: patience, ..ServeOptions::default() }
+}
+
+fn file_uri(path: &std::path::Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// A canonical temporary workspace holding `files`.
+fn workspace_with(files: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    for (name, text) in files {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    (dir, root)
+}
+
+fn initialize_params(capabilities: Value, root: Option<&std::path::Path>, options: Value) -> Value {
+    let folders = root.map(|root| json!([{ "uri": file_uri(root), "name": "root" }])).unwrap_or(Value::Null);
+    json!({ "processId": null, "capabilities": capabilities, "workspaceFolders": folders, "initializationOptions": options })
+}
+
+/// The byte offset of a UTF-16 LSP position in `text`.
+fn offset_of(text: &str, position: &Value) -> usize {
+    let (line, character) =
+        (position["line"].as_u64().unwrap() as usize, position["character"].as_u64().unwrap() as usize);
+    let mut start = 0;
+    for _ in 0..line {
+        let rest = &text[start..];
+        let index = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        start += index + if rest[index..].starts_with("\r\n") { 2 } else { 1 }.min(rest.len() - index);
+    }
+    let mut units = 0;
+    for (index, ch) in text[start..].char_indices() {
+        if units >= character || ch == '\n' || ch == '\r' {
+            return start + index;
+        }
+        units += ch.len_utf16();
+    }
+    text.len()
+}
+
+/// Applies a list of LSP text edits (relative to `text`).
+fn apply_text_edits(text: &str, edits: &[Value]) -> String {
+    let mut spans: Vec<(usize, usize, &str)> = edits
+        .iter()
+        .map(|edit| {
+            let range = &edit["range"];
+            (offset_of(text, &range["start"]), offset_of(text, &range["end"]), edit["newText"].as_str().unwrap())
+        })
+        .collect();
+    spans.sort();
+    let mut out = String::new();
+    let mut cursor = 0;
+    for (start, end, new_text) in spans {
+        assert!(start >= cursor, "overlapping edits");
+        out.push_str(&text[cursor..start]);
+        out.push_str(new_text);
+        cursor = end;
+    }
+    out + &text[cursor..]
+}
+
+/// The text edits a workspace edit makes to `uri`, and the version it names.
+fn edits_of(edit: &Value, uri: &str) -> (Vec<Value>, Option<Value>) {
+    if let Some(changes) = edit.get("documentChanges").and_then(Value::as_array) {
+        let change = changes.iter().find(|change| change["textDocument"]["uri"] == uri);
+        return change.map_or((Vec::new(), None), |change| {
+            (change["edits"].as_array().unwrap().clone(), Some(change["textDocument"]["version"].clone()))
+        });
+    }
+    (edit["changes"][uri].as_array().cloned().unwrap_or_default(), None)
+}
+
+fn parses(text: &str) -> bool {
+    !ssot_lsp::syntax::parse_text(text).root_node().has_error()
+}
+
+const FIXED_SNIPPET: &str = "from netra_backend.app.websocket_core.websocket_manager import get_websocket_manager\n\nasync def handler(ctx):\n    return await get_websocket_manager(ctx)\n";
+
+/// 13.2: a code action or pull asked for while the current version's analysis
+/// still runs answers for that version or fails with ContentModified; it is
+/// never built from the previous version's findings.
+#[tokio::test]
+async fn requests_during_an_analysis_answer_for_their_version_or_content_modified() {
+    let _shared = EXCLUSIVE.read().await;
+    let options = gated(Duration::from_millis(300));
+    let gate = options.hooks.analysis.clone();
+    let mut client = Client::start_with(options, json!({ "capabilities": {} })).await;
+    let uri = "file:///reliability/held.py";
+    client.open(uri, 1, SNIPPET).await;
+    assert_eq!(reported(&client.diagnostics(uri, 1).await), expected_at(uri, SNIPPET));
+    // Version 2 moves every offset; its analysis is held.
+    gate.close();
+    let comments = "# a comment line\n".repeat(50);
+    client.change(uri, 2, json!([ranged(position(SNIPPET, 0), position(SNIPPET, 0), &comments)])).await;
+    let text = format!("{comments}{SNIPPET}");
+    let whole = json!({ "start": position(&text, 0), "end": position(&text, text.len()) });
+    let action = json!({ "textDocument": { "uri": uri }, "range": whole, "context": { "diagnostics": [] } });
+    let answer = client.request("textDocument/codeAction", action.clone()).await;
+    assert_eq!(answer["error"]["code"], -32801, "no stale fix while version 2 is analysed: {answer}");
+    let pulled = client.request("textDocument/diagnostic", json!({ "textDocument": { "uri": uri } })).await;
+    assert_eq!(pulled["error"]["code"], -32801, "{pulled}");
+    // A request waiting when a newer change comes fails at once.
+    let waiting = client.send_request("textDocument/codeAction", action.clone()).await;
+    client.change(uri, 3, json!([ranged(position(&text, 0), position(&text, 0), "\n")])).await;
+    let answer = client.response(waiting).await;
+    assert_eq!(answer["error"]["code"], -32801, "{answer}");
+    let text = format!("\n{text}");
+    // Once the analysis is done, the fix is the current text's.
+    let pending = client.send_request("textDocument/codeAction", action).await;
+    gate.open();
+    let actions = client.response(pending).await;
+    let fix = actions["result"].as_array().unwrap().iter().find(|action| action["kind"] == "quickfix").unwrap().clone();
+    let (edits, _) = edits_of(&fix["edit"], uri);
+    assert_eq!(apply_text_edits(&text, &edits), format!("\n{comments}{FIXED_SNIPPET}"));
+    client.shutdown().await;
+}
+
+/// 13.3: a document closed and reopened with the same version while its old
+/// text is being checked never gets the old text's findings.
+#[tokio::test]
+async fn a_reopened_document_never_gets_the_findings_of_its_old_text() {
+    let _shared = EXCLUSIVE.read().await;
+    let options = ServeOptions::default();
+    let gate = options.hooks.analysis.clone();
+    let mut client = Client::start_with(options, json!({ "capabilities": {} })).await;
+    let uri = "file:///reliability/reopened.py";
+    gate.close();
+    client.open(uri, 1, SNIPPET).await;
+    client.notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } })).await;
+    let new_text = "x = 1\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n";
+    client.open(uri, 1, new_text).await;
+    client.ping().await;
+    gate.open();
+    assert_eq!(client.diagnostics(uri, 1).await, json!([]), "the old text's findings were published");
+    let finding = json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 75 } });
+    assert_eq!(client.request("textDocument/hover", finding).await["result"], Value::Null);
+    client.shutdown().await;
+}
+
+/// 13.16: a document analysed while the rules are reloaded ends with the new
+/// rules' findings, never the old ones'.
+#[tokio::test]
+async fn a_reload_during_an_analysis_leaves_no_findings_of_the_old_rules() {
+    let _shared = EXCLUSIVE.read().await;
+    let (_dir, root) = workspace_with(&[("ssot.toml", "ignore = []\n")]);
+    let options = ServeOptions { reload_debounce: Duration::from_millis(10), ..ServeOptions::default() };
+    let gate = options.hooks.analysis.clone();
+    let capabilities = json!({});
+    let mut client =
+        Client::start_with(options, initialize_params(capabilities, Some(&root), json!({ "workspaceScan": false })))
+            .await;
+    let uri = file_uri(&root.join("app.py"));
+    gate.close();
+    client.open(&uri, 1, SNIPPET).await;
+    client.ping().await;
+    std::fs::write(root.join("ssot.toml"), "ignore = [\"SSOT001\"]\n").unwrap();
+    let config = file_uri(&root.join("ssot.toml"));
+    client.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": config, "type": 2 }] })).await;
+    client.log_message("rules reloaded").await;
+    gate.open();
+    assert_eq!(client.diagnostics(&uri, 1).await, json!([]), "findings of the old rules were published");
+    client.shutdown().await;
+}
+
+/// 13.6: four and more handlers whose flows wait for the client
+/// (`workspace/applyEdit`, `workspace/configuration`,
+/// `workspace/diagnostic/refresh`), the client holding its answers while it
+/// sends 150 more messages: the server keeps reading and answering.
+#[tokio::test]
+async fn held_answers_and_a_burst_do_not_stop_the_server_reading() {
+    let _shared = EXCLUSIVE.read().await;
+    let (_dir, root) = workspace_with(&[("other.py", SNIPPET)]);
+    let capabilities = json!({
+        "workspace": { "applyEdit": true, "configuration": true, "diagnostics": { "refreshSupport": true } },
+        "textDocument": { "diagnostic": {} },
+    });
+    let mut client = Client::start_with(
+        ServeOptions::default(),
+        initialize_params(capabilities, Some(&root), json!({ "workspaceScan": false })),
+    )
+    .await;
+    client.answer_server_requests = false;
+    let uri = file_uri(&root.join("app.py"));
+    client.open(&uri, 1, SNIPPET).await;
+    client.request("textDocument/diagnostic", json!({ "textDocument": { "uri": uri } })).await;
+    for _ in 0..2 {
+        client.send_request("workspace/executeCommand", json!({ "command": "ssot.fixAll", "arguments": [uri] })).await;
+        client.notify("workspace/didChangeConfiguration", json!({ "settings": null })).await;
+    }
+    let other = file_uri(&root.join("other.py"));
+    client.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": other, "type": 2 }] })).await;
+    client.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": other, "type": 1 }] })).await;
+    let mut held = Vec::new();
+    for method in [
+        "workspace/applyEdit",
+        "workspace/applyEdit",
+        "workspace/configuration",
+        "workspace/configuration",
+        "workspace/diagnostic/refresh",
+    ] {
+        held.push(client.server_request(method).await);
+    }
+    let mut text = SNIPPET.to_string();
+    for version in 2..=151 {
+        let end = position(&text, text.len());
+        client.change(&uri, version, json!([ranged(end.clone(), end, "# more\n")])).await;
+        text.push_str("# more\n");
+    }
+    client.ping().await;
+    let pulled = client.request("textDocument/diagnostic", json!({ "textDocument": { "uri": uri } })).await;
+    assert_eq!(reported(&pulled["result"]["items"]), expected_at(&uri, &text), "{pulled}");
+    for request in &held {
+        let result = if request["method"] == "workspace/applyEdit" { json!({ "applied": true }) } else { Value::Null };
+        client.answer(request, result).await;
+    }
+    client.log_message("ssot.fixAll: applied").await;
+    client.shutdown().await;
+}
+
+/// 13.7: `$/cancelRequest` reaches a request queued behind four slow ones
+/// (hovers waiting for an analysis that is held).
+#[tokio::test]
+async fn a_cancel_reaches_a_request_behind_four_slow_ones() {
+    let _shared = EXCLUSIVE.read().await;
+    let options = gated(Duration::from_secs(60));
+    let gate = options.hooks.analysis.clone();
+    let mut client = Client::start_with(options, json!({ "capabilities": {} })).await;
+    let uri = "file:///reliability/slow_hovers.py";
+    gate.close();
+    client.open(uri, 1, SNIPPET).await;
+    let hover = json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 75 } });
+    let mut slow = Vec::new();
+    for _ in 0..4 {
+        slow.push(client.send_request("textDocument/hover", hover.clone()).await);
+    }
+    let queued = client.send_request("textDocument/hover", hover.clone()).await;
+    client.notify("$/cancelRequest", json!({ "id": queued })).await;
+    let answer = client.response(queued).await;
+    assert_eq!(answer["error"]["code"], -32800, "{answer}");
+    assert!(client.backlog.iter().all(|message| !slow.contains(&message["id"])), "the slow ones are still waiting");
+    gate.open();
+    for id in slow {
+        assert!(client.response(id).await["result"]["contents"].is_object());
+    }
+    client.shutdown().await;
+}
+
+/// 13.8: one `didChangeWatchedFiles` with 10,100 events blocks no request
+/// (the re-checks run off the executor, held here at their gate) and checks
+/// each file once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_watched_file_events_block_nothing_and_check_each_file_once() {
+    let _shared = EXCLUSIVE.read().await;
+    let files: Vec<(String, &str)> = (0..101).map(|index| (format!("pkg/m{index}.py"), SNIPPET)).collect();
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(name, text)| (name.as_str(), *text)).collect();
+    let (_dir, root) = workspace_with(&borrowed);
+    let options = ServeOptions::default();
+    let gate = options.hooks.disk_checks.clone();
+    let mut client = Client::start_with(options, initialize_params(json!({}), Some(&root), json!({}))).await;
+    client.log_message("workspace scan: 101 files checked").await;
+    let open = file_uri(&root.join("open.py"));
+    client.open(&open, 1, SNIPPET).await;
+    client.diagnostics(&open, 1).await;
+    client.forget_backlog();
+    gate.close();
+    let uris: Vec<String> = files.iter().map(|(name, _)| file_uri(&root.join(name))).collect();
+    let events: Vec<Value> = (0..10_100).map(|index| json!({ "uri": uris[index % uris.len()], "type": 2 })).collect();
+    client.notify("workspace/didChangeWatchedFiles", json!({ "changes": events })).await;
+    let hover = json!({ "textDocument": { "uri": open }, "position": { "line": 0, "character": 75 } });
+    assert!(client.request("textDocument/hover", hover).await["result"]["contents"].is_object());
+    assert!(
+        !client.backlog.iter().any(|message| message["method"] == "textDocument/publishDiagnostics"),
+        "the re-checks ran before the hover was answered"
+    );
+    gate.open();
+    let mut published = std::collections::HashMap::new();
+    while published.len() < uris.len() {
+        let message = client.receive_matching(|message| message["method"] == "textDocument/publishDiagnostics").await;
+        *published.entry(message["params"]["uri"].as_str().unwrap().to_string()).or_insert(0) += 1;
+        assert_eq!(message["params"]["diagnostics"].as_array().unwrap().len(), 1, "{message}");
+    }
+    client.ping().await;
+    for message in client.backlog.iter().filter(|message| message["method"] == "textDocument/publishDiagnostics") {
+        *published.entry(message["params"]["uri"].as_str().unwrap().to_string()).or_insert(0) += 1;
+    }
+    assert!(published.values().all(|count| *count == 1), "each file once: {published:?}");
+    client.shutdown().await;
+}
+
+/// 13.8: 10,000 configuration notifications give a handful of reloads (one
+/// per burst, more only when the burst outlasts the debounce), not 10,000.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_config_notifications_reload_once_per_burst() {
+    let _shared = EXCLUSIVE.read().await;
+    let (_dir, root) = workspace_with(&[
+        ("a.toml", "ignore = []\n"),
+        ("b.toml", "ignore = []\n"),
+        ("final.toml", "ignore = [\"SSOT001\"]\n"),
+    ]);
+    let mut client = Client::start_with(
+        ServeOptions::default(),
+        initialize_params(json!({}), Some(&root), json!({ "workspaceScan": false })),
+    )
+    .await;
+    let uri = file_uri(&root.join("app.py"));
+    client.open(&uri, 1, SNIPPET).await;
+    client.diagnostics(&uri, 1).await;
+    for index in 0..10_000 {
+        let path = if index % 2 == 0 { "a.toml" } else { "b.toml" };
+        client.notify("workspace/didChangeConfiguration", json!({ "settings": { "configPath": path } })).await;
+    }
+    client.notify("workspace/didChangeConfiguration", json!({ "settings": { "configPath": "final.toml" } })).await;
+    client.log_message(&format!("rules reloaded from {}", root.join("final.toml").display())).await;
+    let reloads = client.logs.iter().filter(|text| text.starts_with("rules reloaded")).count();
+    eprintln!("10,001 configuration notifications: {reloads} reloads");
+    assert!(reloads <= 10, "{reloads} reloads");
+    assert_eq!(client.diagnostics(&uri, 1).await, json!([]), "the final rules apply");
+    client.shutdown().await;
+}
+
+/// 13.16: one unencoded `{` in a watched-file URI skips that event only.
+#[tokio::test]
+async fn an_unreadable_watched_file_uri_skips_only_its_event() {
+    let _shared = EXCLUSIVE.read().await;
+    let (_dir, root) = workspace_with(&[("pkg/changed.py", "x = 1\n")]);
+    let mut client =
+        Client::start_with(ServeOptions::default(), initialize_params(json!({}), Some(&root), json!({}))).await;
+    client.log_message("workspace scan: 1 files checked").await;
+    client.forget_backlog();
+    std::fs::write(root.join("pkg/changed.py"), SNIPPET).unwrap();
+    let changed = file_uri(&root.join("pkg/changed.py"));
+    let bad = format!("file://{}/pkg/{{weird}}.py", root.display());
+    let changes = json!([{ "uri": bad, "type": 2 }, { "uri": changed, "type": 2 }]);
+    client.notify("workspace/didChangeWatchedFiles", json!({ "changes": changes })).await;
+    let published = client.receive_matching(|message| message["method"] == "textDocument/publishDiagnostics").await;
+    assert_eq!(published["params"]["uri"], changed.as_str());
+    assert_eq!(reported(&published["params"]["diagnostics"]), expected_at(&changed, SNIPPET));
+    client.shutdown().await;
+}
+
+/// 13.5: documents outside the workspace folders, in gitignored folders and
+/// in excluded ones get no diagnostics and no edits from `ssot.fixWorkspace`.
+#[tokio::test]
+async fn documents_outside_the_documented_scope_get_no_diagnostics_and_no_edits() {
+    let _shared = EXCLUSIVE.read().await;
+    let (_dir, root) = workspace_with(&[(".gitignore", "ignored/\n"), ("ssot.toml", "exclude = [\"excluded\"]\n")]);
+    let capabilities = json!({ "workspace": { "applyEdit": true } });
+    let mut client = Client::start_with(
+        ServeOptions::default(),
+        initialize_params(capabilities, Some(&root), json!({ "workspaceScan": false })),
+    )
+    .await;
+    let inside = file_uri(&root.join("app.py"));
+    let out_of_scope = [
+        file_uri(&root.join("ignored/a.py")),
+        file_uri(&root.join("excluded/b.py")),
+        "file:///elsewhere/c.py".to_string(),
+    ];
+    client.open(&inside, 1, SNIPPET).await;
+    assert_eq!(client.diagnostics(&inside, 1).await.as_array().unwrap().len(), 1);
+    for uri in &out_of_scope {
+        client.open(uri, 1, SNIPPET).await;
+        assert_eq!(client.diagnostics(uri, 1).await, json!([]), "{uri}");
+    }
+    client.request("workspace/executeCommand", json!({ "command": "ssot.fixWorkspace", "arguments": [] })).await;
+    assert_eq!(client.log_message("ssot.fixWorkspace:").await, "ssot.fixWorkspace: applied 1 fixes in 1 files");
+    let edit = client.server_requests.iter().find(|request| request["method"] == "workspace/applyEdit").unwrap();
+    let changed: Vec<&String> = edit["params"]["edit"]["changes"].as_object().unwrap().keys().collect();
+    assert_eq!(changed, [&inside]);
+    client.shutdown().await;
+}
+
+/// 13.4 / issue 12: a change sent right after `ssot.fixWorkspace`, for a
+/// client with `documentChanges` (which refuses an edit for an older
+/// version: the server recomputes and sends again) and one without (the
+/// server never sends an edit computed for an older version). The file parses
+/// and keeps the user's edit.
+#[tokio::test]
+async fn a_change_right_after_fix_workspace_is_kept_for_both_kinds_of_clients() {
+    let _shared = EXCLUSIVE.read().await;
+    for document_changes in [true, false] {
+        let (_dir, root) = workspace_with(&[("closed.py", SNIPPET)]);
+        let capabilities =
+            json!({ "workspace": { "applyEdit": true, "workspaceEdit": { "documentChanges": document_changes } } });
+        let mut client = Client::start_with(
+            ServeOptions::default(),
+            initialize_params(capabilities, Some(&root), json!({ "workspaceScan": false })),
+        )
+        .await;
+        client.answer_server_requests = false;
+        let uri = file_uri(&root.join("open.py"));
+        client.open(&uri, 1, SNIPPET).await;
+        client.diagnostics(&uri, 1).await;
+        let user_edit = "# the user's edit\n";
+        let text = format!("{user_edit}{SNIPPET}");
+        let command = json!({ "command": "ssot.fixWorkspace", "arguments": [] });
+        let mut request;
+        if document_changes {
+            client.request("workspace/executeCommand", command).await;
+            request = client.server_request("workspace/applyEdit").await;
+            // The user types before the client applies: the client refuses
+            // the edit, whose version is now old.
+            client.change(&uri, 2, json!([ranged(position(SNIPPET, 0), position(SNIPPET, 0), user_edit)])).await;
+            let (_, version) = edits_of(&request["params"]["edit"], &uri);
+            assert_eq!(version, Some(json!(1)));
+            client.answer(&request, json!({ "applied": false, "failureReason": "version mismatch" })).await;
+            request = client.server_request("workspace/applyEdit").await;
+            let (_, version) = edits_of(&request["params"]["edit"], &uri);
+            assert_eq!(version, Some(json!(2)), "the edit was recomputed for the new version");
+        } else {
+            client.send_request("workspace/executeCommand", command).await;
+            client.change(&uri, 2, json!([ranged(position(SNIPPET, 0), position(SNIPPET, 0), user_edit)])).await;
+            request = client.server_request("workspace/applyEdit").await;
+        }
+        let (edits, _) = edits_of(&request["params"]["edit"], &uri);
+        let fixed = apply_text_edits(&text, &edits);
+        assert!(parses(&fixed), "{fixed}");
+        assert_eq!(fixed, format!("{user_edit}{FIXED_SNIPPET}"));
+        let closed = file_uri(&root.join("closed.py"));
+        assert_eq!(apply_text_edits(SNIPPET, &edits_of(&request["params"]["edit"], &closed).0), FIXED_SNIPPET);
+        client.answer(&request, json!({ "applied": true })).await;
+        assert_eq!(client.log_message("ssot.fixWorkspace:").await, "ssot.fixWorkspace: applied 2 fixes in 2 files");
+        client.shutdown().await;
+    }
+}
+
+/// 13.9: a document over `maxDocumentBytes` is not analysed, and says so; a
+/// higher limit analyses it.
+#[tokio::test]
+async fn a_document_over_the_size_limit_is_not_analysed_and_says_so() {
+    let _shared = EXCLUSIVE.read().await;
+    let mut client = Client::start_with(
+        ServeOptions::default(),
+        initialize_params(json!({}), None, json!({ "maxDocumentBytes": 1000 })),
+    )
+    .await;
+    let uri = "file:///reliability/large.py";
+    let text = format!("{SNIPPET}{}", "x = 1\n".repeat(200));
+    client.open(uri, 1, &text).await;
+    let shown = client.receive_matching(|message| message["method"] == "window/showMessage").await;
+    assert!(shown["params"]["message"].as_str().unwrap().contains("maxDocumentBytes"), "{shown}");
+    assert_eq!(client.diagnostics(uri, 1).await, json!([]));
+    client.notify("workspace/didChangeConfiguration", json!({ "settings": { "maxDocumentBytes": 1_000_000 } })).await;
+    assert_eq!(reported(&client.diagnostics(uri, 1).await), expected_at(uri, &text));
     client.shutdown().await;
 }

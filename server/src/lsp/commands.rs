@@ -56,8 +56,8 @@ pub fn all() -> Vec<String> {
 pub async fn execute_command(session: Arc<Session>, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
     let target = match params.command.as_str() {
         FIX_ALL => {
-            let uri =
-                uri_argument(&params.arguments).ok_or_else(|| Error::invalid_params("ssot.fixAll takes a document URI"))?;
+            let uri = uri_argument(&params.arguments)
+                .ok_or_else(|| Error::invalid_params("ssot.fixAll takes a document URI"))?;
             if !session.documents.contains_key(&uri) {
                 return Err(Error::invalid_params(format!("{} is not open", uri.as_str())));
             }
@@ -172,7 +172,8 @@ async fn run(session: Arc<Session>, target: Target) {
         Outcome::Failed(reason) => format!("{command}: failed: {reason}"),
     };
     progress.finish(&session, &message).await;
-    let level = if matches!(outcome, Outcome::Applied { .. } | Outcome::Nothing) { LogLevel::Info } else { LogLevel::Warn };
+    let level =
+        if matches!(outcome, Outcome::Applied { .. } | Outcome::Nothing) { LogLevel::Info } else { LogLevel::Warn };
     session.log(level, message).await;
     if target == Target::Workspace {
         session.fix_workspace_running.store(false, Ordering::SeqCst);
@@ -185,7 +186,12 @@ async fn run(session: Arc<Session>, target: Target) {
 /// server's current text), checks that no change came meanwhile, and sends
 /// them with the closed files' fixes; recomputes and sends again when a
 /// document moved before the client applied the edit.
-async fn send_fixes(session: &Arc<Session>, open: Option<&[Uri]>, mut closed: Vec<ClosedFix>, cancelled: &AtomicBool) -> Outcome {
+async fn send_fixes(
+    session: &Arc<Session>,
+    open: Option<&[Uri]>,
+    mut closed: Vec<ClosedFix>,
+    cancelled: &AtomicBool,
+) -> Outcome {
     for _ in 0..MAX_ATTEMPTS {
         if cancelled.load(Ordering::SeqCst) {
             return Outcome::Cancelled;
@@ -203,10 +209,12 @@ async fn send_fixes(session: &Arc<Session>, open: Option<&[Uri]>, mut closed: Ve
             None => session.documents.iter().map(|entry| entry.key().clone()).collect(),
         };
         let Some(open_fixes) = open_document_fixes(session, &targets).await else { continue };
+
         // The check right before sending: no change came since the texts
-        // were read. Nothing awaits between this check and the send.
-        let moved = open_fixes.iter().any(|fix| current_version(session, &fix.uri) != fix.version);
-        if moved {
+        // were read (handled, or read by the transport and on its way).
+        // Nothing awaits between this check and the send.
+        if open_fixes.iter().any(|fix| is_stale(session, fix)) {
+            catch_up().await;
             continue;
         }
         let sent: Vec<&FileFix> = closed.iter().map(|fix| &fix.fix).chain(open_fixes.iter()).collect();
@@ -225,16 +233,30 @@ async fn send_fixes(session: &Arc<Session>, open: Option<&[Uri]>, mut closed: Ve
         if response.applied {
             return Outcome::Applied { files, fixes };
         }
-        let moved = open_fixes.iter().any(|fix| current_version(session, &fix.uri) != fix.version);
-        if !moved {
+        // A change the client sent before its answer may not be handled yet
+        // (tower-lsp routes answers past the queue of notifications), but it
+        // has been read: `is_stale` asks the transport too.
+        if !open_fixes.iter().any(|fix| is_stale(session, fix)) {
             return Outcome::Refused(response.failure_reason.unwrap_or_else(|| "no reason given".to_string()));
         }
+        catch_up().await;
     }
     Outcome::GaveUp
 }
 
-fn current_version(session: &Session, uri: &Uri) -> Option<i32> {
-    session.documents.get(uri).map(|document| document.version)
+/// Whether an open document's fix was computed for an older version than
+/// the client's: the one the server handled, or a newer one the transport
+/// has already read.
+fn is_stale(session: &Session, fix: &FileFix) -> bool {
+    let current = session.documents.get(&fix.uri).map(|document| document.version);
+    let seen = session.options.seen_versions.version(&fix.uri);
+    current != fix.version || seen.is_some_and(|seen| Some(seen) != fix.version)
+}
+
+/// Gives the handlers of changes already read a moment to apply them before
+/// the fix is computed again.
+async fn catch_up() {
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
 }
 
 /// The fixes of open documents from their current, analysed text; `None`
@@ -300,7 +322,10 @@ fn fix_closed_file(
 
 /// Re-reads the fixed closed files and recomputes those that changed on disk
 /// since they were read.
-async fn refresh_closed_fixes(session: &Session, closed: Vec<ClosedFix>) -> std::result::Result<Vec<ClosedFix>, String> {
+async fn refresh_closed_fixes(
+    session: &Session,
+    closed: Vec<ClosedFix>,
+) -> std::result::Result<Vec<ClosedFix>, String> {
     if closed.is_empty() {
         return Ok(closed);
     }

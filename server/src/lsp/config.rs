@@ -10,13 +10,13 @@ use ropey::Rope;
 use serde_json::Value;
 use tower_lsp_server::ls_types::{
     ConfigurationItem, Diagnostic, DiagnosticSeverity, DidChangeConfigurationParams, DidChangeWatchedFilesParams,
-    DidChangeWatchedFilesRegistrationOptions, DidChangeWorkspaceFoldersParams, FileSystemWatcher,
-    GlobPattern, MessageType, NumberOrString, Registration, Uri,
+    DidChangeWatchedFilesRegistrationOptions, DidChangeWorkspaceFoldersParams, FileSystemWatcher, GlobPattern,
+    MessageType, NumberOrString, Registration, Uri,
 };
 
 use super::diagnostics::{self, SOURCE};
-use super::position::{offsets_to_range, PositionEncoding};
 use super::documents;
+use super::position::{offsets_to_range, PositionEncoding};
 use super::session::{path_to_uri, uri_to_path, ActiveRules, ClosedFile, ReloadState, Session};
 use super::settings::{LogLevel, Settings};
 use super::workspace_scan;
@@ -139,7 +139,8 @@ async fn reload(session: &Arc<Session>) {
         Err(error) => {
             let message = broken_config_message(session, &error);
             let recorder = Arc::clone(session);
-            let uri = tokio::task::spawn_blocking(move || record_config_problem(&recorder, &error)).await.ok().flatten();
+            let uri =
+                tokio::task::spawn_blocking(move || record_config_problem(&recorder, &error)).await.ok().flatten();
             session.log(LogLevel::Error, message.clone()).await;
             session.client.show_message(MessageType::ERROR, message).await;
             if let Some(uri) = uri {

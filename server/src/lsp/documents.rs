@@ -413,7 +413,8 @@ pub fn spawn_analysis(session: &Arc<Session>, uri: &Uri, method: &'static str) {
     let epoch = session.next_epoch();
     let find_class =
         ClassOrInput::Find { folders: session.roots(), root: session.primary_root(), path: uri_to_path(uri) };
-    let started = session.documents.get_mut(uri).map(|mut document| document.start_analysis(epoch, max_bytes, find_class));
+    let started =
+        session.documents.get_mut(uri).map(|mut document| document.start_analysis(epoch, max_bytes, find_class));
     let Some(job) = started else { return };
     // The rules are taken after the epoch: a reload that replaces them
     // afterwards starts a newer job, which supersedes this one.
@@ -526,7 +527,8 @@ pub async fn analysed_snapshot(session: &Session, uri: &Uri) -> Result<Option<Sn
     if waited != Ok(true) {
         return Err(content_modified(uri, version, waited.is_err()));
     }
-    let snapshot = session.documents.get(uri).filter(|document| document.version == version).map(|document| document.snapshot());
+    let snapshot =
+        session.documents.get(uri).filter(|document| document.version == version).map(|document| document.snapshot());
     snapshot.map(Some).ok_or_else(|| content_modified(uri, version, false))
 }
 
@@ -608,7 +610,13 @@ mod tests {
         let current = reopened.start_analysis(4, usize::MAX, checked());
         // The old job was cancelled by the close; even a result it had
         // finished is not stored: its epoch is not the reopened document's.
-        let finished = Analysis { epoch: job.epoch, class: PathClass::Checked, text: Arc::default(), tree: None, findings: Vec::new() };
+        let finished = Analysis {
+            epoch: job.epoch,
+            class: PathClass::Checked,
+            text: Arc::default(),
+            tree: None,
+            findings: Vec::new(),
+        };
         assert!(!reopened.finish(finished, "x".into()));
         assert!(!reopened.is_analysed());
         assert!(reopened.finish(current.run(&rules).unwrap(), "y".into()));

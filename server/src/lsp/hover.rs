@@ -144,8 +144,14 @@ mod tests {
     use crate::rules::FileScope;
 
     fn document(text: &str) -> Document {
-        super::super::documents::Document::new(text.to_string(), 1, FileScope::default(), &RuleSet::builtin(), String::new())
-            .snapshot()
+        super::super::documents::Document::new(
+            text.to_string(),
+            1,
+            FileScope::default(),
+            &RuleSet::builtin(),
+            String::new(),
+        )
+        .snapshot()
     }
 
     #[test]

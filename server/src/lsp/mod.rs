@@ -70,11 +70,11 @@ where
     I: AsyncRead + Unpin,
     O: AsyncWrite,
 {
+    let seen_versions = options.seen_versions.clone();
     let (service, socket) = build_service(options);
     // tower-lsp reads only checked, re-framed messages (see `transport`).
-    let (input, input_ended) = transport::CheckedInput::new(input);
-    let server =
-        Server::new(input, output, socket).concurrency_level(options::MAX_CONCURRENT_HANDLERS).serve(service);
+    let (input, input_ended) = transport::CheckedInput::new(input, seen_versions);
+    let server = Server::new(input, output, socket).concurrency_level(options::MAX_CONCURRENT_HANDLERS).serve(service);
     tokio::pin!(server);
     // Once the input has ended (or `exit` stopped the reading), tower-lsp
     // still waits for every running handler, and a handler waiting for the

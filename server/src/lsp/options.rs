@@ -32,6 +32,33 @@ pub struct ServeOptions {
     pub reload_debounce: Duration,
     #[doc(hidden)]
     pub hooks: TestHooks,
+    /// The document versions the transport has read (shared with it).
+    #[doc(hidden)]
+    pub seen_versions: Arc<SeenVersions>,
+}
+
+/// The newest version of each open document that the client has sent, as the
+/// transport reads it: ahead of the handlers, and in the order the client
+/// wrote, so it tells whether a change came before an answer.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct SeenVersions(dashmap::DashMap<String, i32>);
+
+impl SeenVersions {
+    pub fn record(&self, uri: &str, version: Option<i32>) {
+        match version {
+            Some(version) => {
+                self.0.insert(uri.to_string(), version);
+            }
+            None => {
+                self.0.remove(uri);
+            }
+        }
+    }
+
+    pub fn version(&self, uri: &tower_lsp_server::ls_types::Uri) -> Option<i32> {
+        self.0.get(uri.as_str()).map(|version| *version)
+    }
 }
 
 impl Default for ServeOptions {
@@ -40,6 +67,7 @@ impl Default for ServeOptions {
             analysis_patience: DEFAULT_ANALYSIS_PATIENCE,
             reload_debounce: Duration::from_millis(100),
             hooks: TestHooks::default(),
+            seen_versions: Arc::default(),
         }
     }
 }

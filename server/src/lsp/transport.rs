@@ -28,11 +28,15 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use serde::Deserialize;
-use tower_lsp_server::ls_types::FileEvent;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use tokio::io::{AsyncRead, ReadBuf};
+
 use tokio::sync::oneshot;
 use tower_lsp_server::jsonrpc::{Request, Response};
+
+use super::options::SeenVersions;
+use tower_lsp_server::ls_types::FileEvent;
 
 /// The method standing in for a message that could not be read.
 pub const INVALID_MESSAGE_METHOD: &str = "$/ssot/invalidMessage";
@@ -63,6 +67,8 @@ pub struct CheckedInput<I> {
     inner: I,
     /// Told once when the input ends.
     ended: Option<oneshot::Sender<()>>,
+    /// Where the versions of opened and changed documents are recorded.
+    seen_versions: Arc<SeenVersions>,
     /// Bytes read from the client and not framed yet.
     raw: Vec<u8>,
     /// The frame being handed out, and how much of it was.
@@ -74,11 +80,12 @@ pub struct CheckedInput<I> {
 impl<I> CheckedInput<I> {
     /// The checked input, and a receiver told when the client's input ends
     /// (or the reader is dropped).
-    pub fn new(inner: I) -> (Self, oneshot::Receiver<()>) {
+    pub fn new(inner: I, seen_versions: Arc<SeenVersions>) -> (Self, oneshot::Receiver<()>) {
         let (sender, receiver) = oneshot::channel();
         let input = CheckedInput {
             inner,
             ended: Some(sender),
+            seen_versions,
             raw: Vec::new(),
             ready: Vec::new(),
             ready_position: 0,
@@ -107,7 +114,7 @@ impl<I: AsyncRead + Unpin> AsyncRead for CheckedInput<I> {
                 this.ready_position += count;
                 return Poll::Ready(Ok(()));
             }
-            if let Some((consumed, frame, is_exit)) = next_frame(&this.raw) {
+            if let Some((consumed, frame, is_exit)) = next_frame(&this.raw, &this.seen_versions) {
                 this.raw.drain(..consumed);
                 this.ready = frame;
                 this.ready_position = 0;
@@ -138,7 +145,7 @@ impl<I: AsyncRead + Unpin> AsyncRead for CheckedInput<I> {
 /// The first frame of `buffer`: how many bytes it took, the frame to
 /// forward, and whether it is the `exit` notification. `None` when more bytes
 /// are needed.
-fn next_frame(buffer: &[u8]) -> Option<(usize, Vec<u8>, bool)> {
+fn next_frame(buffer: &[u8], seen: &SeenVersions) -> Option<(usize, Vec<u8>, bool)> {
     if buffer.is_empty() {
         return None;
     }
@@ -163,7 +170,7 @@ fn next_frame(buffer: &[u8]) -> Option<(usize, Vec<u8>, bool)> {
     if buffer.len() < end {
         return None;
     }
-    let (frame, is_exit) = checked_body(&buffer[body_start..end]);
+    let (frame, is_exit) = checked_body(&buffer[body_start..end], seen);
     Some((end, frame, is_exit))
 }
 
@@ -211,7 +218,7 @@ fn resynchronise(buffer: &[u8], from: usize) -> usize {
 /// The body is parsed once; a request is forwarded as the client sent it
 /// (no copy of a large `didOpen` or `didChange` text beyond the parse),
 /// except a `workspace/didChangeWatchedFiles` whose events need filtering.
-fn checked_body(body: &[u8]) -> (Vec<u8>, bool) {
+fn checked_body(body: &[u8], seen: &SeenVersions) -> (Vec<u8>, bool) {
     let value: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(error) => return (invalid(PARSE_ERROR, Value::Null, &format!("the body is not JSON: {error}")), false),
@@ -226,6 +233,7 @@ fn checked_body(body: &[u8]) -> (Vec<u8>, bool) {
         Some(Value::Number(number)) if number.is_i64() => Value::Number(number.clone()),
         _ => Value::Null,
     };
+    record_version(&value, seen);
     let Ok(request) = serde_json::from_value::<Request>(value) else {
         return (invalid(INVALID_REQUEST, id, "not a JSON-RPC 2.0 request, notification or response"), false);
     };
@@ -241,6 +249,20 @@ fn checked_body(body: &[u8]) -> (Vec<u8>, bool) {
     }
     let is_exit = request.method() == "exit";
     (frame(body), is_exit)
+}
+
+/// Records the version a `didOpen` or `didChange` gives its document (a
+/// `didClose` forgets it).
+fn record_version(message: &Value, seen: &SeenVersions) {
+    let method = message.get("method").and_then(Value::as_str);
+    let document = &message["params"]["textDocument"];
+    let Some(uri) = document["uri"].as_str() else { return };
+    let version = document["version"].as_i64().and_then(|version| i32::try_from(version).ok());
+    match method {
+        Some("textDocument/didOpen" | "textDocument/didChange") if version.is_some() => seen.record(uri, version),
+        Some("textDocument/didClose") => seen.record(uri, None),
+        _ => {}
+    }
 }
 
 const WATCHED_FILES_METHOD: &str = "workspace/didChangeWatchedFiles";
@@ -301,7 +323,7 @@ mod tests {
 
     fn frames(mut input: &[u8]) -> Vec<Value> {
         let mut out = Vec::new();
-        while let Some((consumed, frame, _)) = next_frame(input) {
+        while let Some((consumed, frame, _)) = next_frame(input, &SeenVersions::default()) {
             out.push(body_of(&frame));
             input = &input[consumed..];
         }
@@ -321,12 +343,12 @@ mod tests {
     fn waits_for_whole_frames() {
         let whole = frame(br#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#);
         for cut in 0..whole.len() {
-            assert_eq!(next_frame(&whole[..cut]), None, "cut at {cut}");
+            assert_eq!(next_frame(&whole[..cut], &SeenVersions::default()), None, "cut at {cut}");
         }
-        assert_eq!(next_frame(&whole).unwrap().0, whole.len());
+        assert_eq!(next_frame(&whole, &SeenVersions::default()).unwrap().0, whole.len());
         let exit = frame(br#"{"jsonrpc":"2.0","method":"exit"}"#);
-        assert!(next_frame(&exit).unwrap().2, "exit is recognised");
-        assert!(!next_frame(&whole).unwrap().2);
+        assert!(next_frame(&exit, &SeenVersions::default()).unwrap().2, "exit is recognised");
+        assert!(!next_frame(&whole, &SeenVersions::default()).unwrap().2);
     }
 
     #[test]
@@ -358,7 +380,10 @@ mod tests {
         let body = br#"{"jsonrpc":"2.0","method":"workspace/didChangeWatchedFiles","params":{"changes":[{"uri":"file:///a/{b}.py","type":2},{"uri":"file:///a/c.py","type":2},{"uri":"file:///a/d.py","type":"x"}]}}"#;
         let found = frames(&frame(body));
         assert_eq!(found[0]["params"]["changes"], json!([{ "uri": "file:///a/c.py", "type": 2 }]));
-        assert!(serde_json::from_value::<tower_lsp_server::ls_types::DidChangeWatchedFilesParams>(found[0]["params"].clone()).is_ok());
+        assert!(serde_json::from_value::<tower_lsp_server::ls_types::DidChangeWatchedFilesParams>(
+            found[0]["params"].clone()
+        )
+        .is_ok());
     }
 
     #[test]
@@ -372,7 +397,7 @@ mod tests {
         assert_eq!(found[2]["params"]["code"], -32700);
         assert_eq!(found[3]["method"], "shutdown");
         let endless = vec![b'x'; MAX_HEADER_BYTES + 1];
-        let (consumed, frame, _) = next_frame(&endless).unwrap();
+        let (consumed, frame, _) = next_frame(&endless, &SeenVersions::default()).unwrap();
         assert_eq!(consumed, endless.len());
         assert_eq!(body_of(&frame)["params"]["code"], -32700);
     }

@@ -145,10 +145,13 @@ async fn drain_disk_checks(session: Arc<Session>) {
         let checked = tokio::task::spawn_blocking(move || {
             worker.options.hooks.disk_checks.pass();
             let rules = worker.rules();
-            batch.into_par_iter().map(|uri| {
-                let outcome = refresh_closed_file(&worker, &rules.rules, &uri);
-                (uri, outcome)
-            }).collect::<Vec<_>>()
+            batch
+                .into_par_iter()
+                .map(|uri| {
+                    let outcome = refresh_closed_file(&worker, &rules.rules, &uri);
+                    (uri, outcome)
+                })
+                .collect::<Vec<_>>()
         })
         .await;
         let checked = match checked {
@@ -161,7 +164,9 @@ async fn drain_disk_checks(session: Arc<Session>) {
         for (uri, outcome) in checked {
             match outcome {
                 DiskOutcome::Checked => diagnostics::publish_closed(&session, &uri).await,
-                DiskOutcome::Dropped if !session.documents.contains_key(&uri) => diagnostics::clear(&session, &uri).await,
+                DiskOutcome::Dropped if !session.documents.contains_key(&uri) => {
+                    diagnostics::clear(&session, &uri).await
+                }
                 DiskOutcome::Dropped | DiskOutcome::Open => continue,
             }
             any_published = true;
