@@ -860,6 +860,17 @@ async fn fix_workspace_leaves_binary_files_alone() {
 // Races, hangs and scope (issue 13): held analyses, held answers, bursts
 // ---------------------------------------------------------------------------
 
+/// Waits until `count` jobs wait at the gate (they computed their result).
+async fn arrivals(gate: &ssot_lsp::lsp::options::Gate, count: usize) {
+    tokio::time::timeout(TIMEOUT, async {
+        while gate.waiting() < count {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the jobs reach the gate");
+}
+
 /// Options whose analysis gate the test holds; requests wait at most
 /// `patience` for an analysis.
 fn gated(patience: Duration) -> ServeOptions {
@@ -995,9 +1006,14 @@ async fn a_reopened_document_never_gets_the_findings_of_its_old_text() {
     let uri = "file:///reliability/reopened.py";
     gate.close();
     client.open(uri, 1, SNIPPET).await;
+    // The old text's findings are computed and held.
+    arrivals(&gate, 1).await;
     client.notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } })).await;
     let new_text = "x = 1\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n";
     client.open(uri, 1, new_text).await;
+    arrivals(&gate, 2).await;
+    // The old job's result comes first: it must be dropped, not stored.
+    gate.release_one();
     client.ping().await;
     gate.open();
     assert_eq!(client.diagnostics(uri, 1).await, json!([]), "the old text's findings were published");
@@ -1021,11 +1037,13 @@ async fn a_reload_during_an_analysis_leaves_no_findings_of_the_old_rules() {
     let uri = file_uri(&root.join("app.py"));
     gate.close();
     client.open(&uri, 1, SNIPPET).await;
-    client.ping().await;
+    // The findings under the old rules are computed and held.
+    arrivals(&gate, 1).await;
     std::fs::write(root.join("ssot.toml"), "ignore = [\"SSOT001\"]\n").unwrap();
     let config = file_uri(&root.join("ssot.toml"));
     client.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": config, "type": 2 }] })).await;
     client.log_message("rules reloaded").await;
+    arrivals(&gate, 2).await;
     gate.open();
     assert_eq!(client.diagnostics(&uri, 1).await, json!([]), "findings of the old rules were published");
     client.shutdown().await;

@@ -85,28 +85,62 @@ pub struct TestHooks {
 }
 
 /// A gate that blocking work passes: at once while it is open, else it waits
-/// until it opens. Clones share one gate.
+/// until it opens, or until `release_one` lets it through (in the order of
+/// arrival). Clones share one gate.
 #[doc(hidden)]
 #[derive(Debug, Clone, Default)]
 pub struct Gate {
-    closed: Arc<(Mutex<bool>, Condvar)>,
+    state: Arc<(Mutex<GateState>, Condvar)>,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    closed: bool,
+    /// Tickets handed to arrivals while closed, and how many were let through.
+    arrived: usize,
+    released: usize,
 }
 
 impl Gate {
     pub fn close(&self) {
-        *self.closed.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.lock().closed = true;
     }
 
     pub fn open(&self) {
-        *self.closed.0.lock().unwrap_or_else(PoisonError::into_inner) = false;
-        self.closed.1.notify_all();
+        self.lock().closed = false;
+        self.state.1.notify_all();
+    }
+
+    /// Lets the earliest waiting arrival through; the gate stays closed.
+    pub fn release_one(&self) {
+        self.lock().released += 1;
+        self.state.1.notify_all();
+    }
+
+    /// How many are waiting at the gate.
+    pub fn waiting(&self) -> usize {
+        let state = self.lock();
+        state.arrived.saturating_sub(state.released)
     }
 
     /// Waits while the gate is closed (blocking: call it off the executor).
     pub fn pass(&self) {
-        let mut closed = self.closed.0.lock().unwrap_or_else(PoisonError::into_inner);
-        while *closed {
-            closed = self.closed.1.wait(closed).unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.lock();
+        if !state.closed {
+            return;
         }
+        let ticket = state.arrived;
+        state.arrived += 1;
+        while state.closed && ticket >= state.released {
+            state = self.state.1.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+        if !state.closed || ticket >= state.released {
+            // Let through by `open`: count it as released.
+            state.released = state.released.max(ticket + 1);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
