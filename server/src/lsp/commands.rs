@@ -151,7 +151,9 @@ async fn run(session: Arc<Session>, target: Target) {
     let command = target.command();
     let progress = begin_progress(&session, &target).await;
     let outcome = match &target {
-        Target::Document(uri) => send_fixes(&session, Some(&[uri.clone()]), Vec::new(), progress.cancelled()).await,
+        Target::Document(uri) => {
+            send_fixes(&session, Some(std::slice::from_ref(uri)), Vec::new(), progress.cancelled()).await
+        }
         Target::Workspace => {
             let closed = closed_file_fixes(&session, &progress).await;
             if progress.cancelled().load(Ordering::SeqCst) {
