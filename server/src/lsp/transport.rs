@@ -53,6 +53,9 @@ const MAX_HEADER_BYTES: usize = 8 * 1024;
 
 const HEADER_NAME: &[u8] = b"content-length";
 
+/// Buffers grown past this by a large message shrink back once it is read.
+const KEEP_BUFFER_BYTES: usize = 1 << 20;
+
 /// The parameters of `$/ssot/invalidMessage`: the error to answer.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct InvalidMessageParams {
@@ -114,8 +117,16 @@ impl<I: AsyncRead + Unpin> AsyncRead for CheckedInput<I> {
                 this.ready_position += count;
                 return Poll::Ready(Ok(()));
             }
+            if this.ready_position == this.ready.len() && this.ready.capacity() > KEEP_BUFFER_BYTES {
+                // A large message was handed out: give its memory back.
+                this.ready = Vec::new();
+                this.ready_position = 0;
+            }
             if let Some((consumed, frame, is_exit)) = next_frame(&this.raw, &this.seen_versions) {
                 this.raw.drain(..consumed);
+                if this.raw.capacity() > KEEP_BUFFER_BYTES && this.raw.len() < KEEP_BUFFER_BYTES {
+                    this.raw.shrink_to(KEEP_BUFFER_BYTES);
+                }
                 this.ready = frame;
                 this.ready_position = 0;
                 if is_exit {
