@@ -1331,3 +1331,38 @@ async fn a_document_over_the_size_limit_is_not_analysed_and_says_so() {
     assert_eq!(reported(&client.diagnostics(uri, 1).await), expected_at(uri, &text));
     client.shutdown().await;
 }
+
+/// 13.4 / issue 12: `ssot.fixWorkspace` reports `$/progress` with a cancel
+/// button; cancelling it (while its reading of closed files is held) sends
+/// no edit.
+#[tokio::test]
+async fn fix_workspace_reports_progress_and_can_be_cancelled() {
+    let _shared = EXCLUSIVE.read().await;
+    let (_dir, root) = workspace_with(&[("a.py", SNIPPET), ("b.py", SNIPPET)]);
+    let options = ServeOptions::default();
+    let gate = options.hooks.disk_checks.clone();
+    let capabilities = json!({ "workspace": { "applyEdit": true }, "window": { "workDoneProgress": true } });
+    let mut client =
+        Client::start_with(options, initialize_params(capabilities, Some(&root), json!({ "workspaceScan": false })))
+            .await;
+    gate.close();
+    client.request("workspace/executeCommand", json!({ "command": "ssot.fixWorkspace", "arguments": [] })).await;
+    let begin = client
+        .receive_matching(|message| message["method"] == "$/progress" && message["params"]["value"]["kind"] == "begin")
+        .await;
+    assert_eq!(begin["params"]["value"]["cancellable"], true, "{begin}");
+    let token = begin["params"]["token"].clone();
+    client.notify("window/workDoneProgress/cancel", json!({ "token": token })).await;
+    client.ping().await;
+    gate.open();
+    assert_eq!(client.log_message("ssot.fixWorkspace:").await, "ssot.fixWorkspace: cancelled");
+    let end = client
+        .receive_matching(|message| message["method"] == "$/progress" && message["params"]["value"]["kind"] == "end")
+        .await;
+    assert_eq!(end["params"]["token"], token);
+    assert!(!client.server_requests.iter().any(|request| request["method"] == "workspace/applyEdit"));
+    // Not cancelled, it runs to the end.
+    client.request("workspace/executeCommand", json!({ "command": "ssot.fixWorkspace", "arguments": [] })).await;
+    assert_eq!(client.log_message("ssot.fixWorkspace:").await, "ssot.fixWorkspace: applied 2 fixes in 2 files");
+    client.shutdown().await;
+}

@@ -371,7 +371,9 @@ async fn closed_file_fixes(session: &Arc<Session>, progress: &Progress) -> Vec<C
         let open: HashSet<Uri> = session.documents.iter().map(|entry| entry.key().clone()).collect();
         let (rules, root, chunk) = (Arc::clone(&rules), root.clone(), chunk.to_vec());
         let count = chunk.len();
+        let gate = session.options.hooks.disk_checks.clone();
         let fixed = tokio::task::spawn_blocking(move || {
+            gate.pass();
             chunk
                 .par_iter()
                 .filter(|path| path_to_uri(path).is_some_and(|uri| !open.contains(&uri)))

@@ -80,7 +80,8 @@ pub struct TestHooks {
     /// its result and before the result is stored.
     pub analysis: Gate,
     /// Passed by every re-check of closed files from disk (watched files,
-    /// closed documents) before it reads them.
+    /// closed documents) and every chunk of `ssot.fixWorkspace`'s closed
+    /// files before it reads them.
     pub disk_checks: Gate,
 }
 
