@@ -173,15 +173,15 @@ async fn run(session: Arc<Session>, target: Target) {
         }
         Outcome::Failed(reason) => format!("{command}: failed: {reason}"),
     };
-    progress.finish(&session, &message).await;
-    let level =
-        if matches!(outcome, Outcome::Applied { .. } | Outcome::Nothing) { LogLevel::Info } else { LogLevel::Warn };
-    session.log(level, message).await;
     if target == Target::Workspace {
         session.fix_workspace_running.store(false, Ordering::SeqCst);
         // The texts, trees and edits of the run are gone: give their memory back.
         memory::return_freed_memory();
     }
+    progress.finish(&session, &message).await;
+    let level =
+        if matches!(outcome, Outcome::Applied { .. } | Outcome::Nothing) { LogLevel::Info } else { LogLevel::Warn };
+    session.log(level, message).await;
 }
 
 /// Computes the open documents' fixes right before sending (from the
