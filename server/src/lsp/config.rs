@@ -208,12 +208,9 @@ pub fn config_diagnostic(error: &ConfigError, text: &str, encoding: PositionEnco
 /// are never stored. Scopes and path classes are found again (the rules may
 /// move the root or the excludes).
 fn reanalyse_open_documents(session: &Arc<Session>) {
-    let rules = session.rules();
     let uris: Vec<Uri> = session.documents.iter().map(|entry| entry.key().clone()).collect();
     for uri in uris {
-        let scope = session.scope_for(&rules.rules, &uri);
         if let Some(mut document) = session.documents.get_mut(&uri) {
-            document.scope = scope;
             document.class = None;
         }
         documents::spawn_analysis(session, &uri, "a rules reload");

@@ -89,11 +89,16 @@ pub enum ClassOrInput {
 }
 
 impl ClassOrInput {
-    fn resolve(&self, rules: &RuleSet) -> PathClass {
+    /// The class, and the file's scope when it had to be found too (both
+    /// read the disk: ignore files, `__init__.py` files).
+    fn resolve(&self, rules: &RuleSet) -> (PathClass, Option<FileScope>) {
         match self {
-            ClassOrInput::Known(class) => *class,
-            ClassOrInput::Find { path: None, .. } => PathClass::Checked,
-            ClassOrInput::Find { folders, root, path: Some(path) } => classify_path(folders, rules, root, path),
+            ClassOrInput::Known(class) => (*class, None),
+            ClassOrInput::Find { path: None, .. } => (PathClass::Checked, Some(FileScope::default())),
+            ClassOrInput::Find { folders, root, path: Some(path) } => {
+                let scope = crate::workspace::scope_for(rules, root, path);
+                (classify_path(folders, rules, root, path), Some(scope))
+            }
         }
     }
 }
@@ -102,6 +107,8 @@ impl ClassOrInput {
 pub struct Analysis {
     pub epoch: u64,
     class: PathClass,
+    /// The file's scope, when the job found it (after an open or a reload).
+    scope: Option<FileScope>,
     text: Arc<String>,
     tree: Option<Tree>,
     findings: Vec<Finding>,
@@ -111,10 +118,11 @@ impl AnalysisJob {
     /// Parses (incrementally when there is an old tree) and checks; `None`
     /// when a newer job cancelled this one.
     pub fn run(self, rules: &RuleSet) -> Option<Analysis> {
-        let class = self.class.resolve(rules);
+        let (class, found_scope) = self.class.resolve(rules);
+        let scope = found_scope.clone().unwrap_or_else(|| self.scope.clone());
         if self.too_large || !class.is_checked() {
-            let epoch = self.epoch;
-            return Some(Analysis { epoch, class, text: Arc::default(), tree: None, findings: Vec::new() });
+            let (epoch, scope) = (self.epoch, found_scope);
+            return Some(Analysis { epoch, class, scope, text: Arc::default(), tree: None, findings: Vec::new() });
         }
         let cancelled = || self.cancelled.load(Ordering::Relaxed);
         let text = Arc::new(String::from(&self.rope));
@@ -130,9 +138,9 @@ impl AnalysisJob {
         if cancelled() {
             return None;
         }
-        let mut findings = analysis::scan_parsed(rules, &self.scope, &text, &tree);
-        crate::baseline::mark_in_scope(rules, &self.scope, &mut findings);
-        Some(Analysis { epoch: self.epoch, class, text, tree: Some(tree), findings })
+        let mut findings = analysis::scan_parsed(rules, &scope, &text, &tree);
+        crate::baseline::mark_in_scope(rules, &scope, &mut findings);
+        Some(Analysis { epoch: self.epoch, class, scope: found_scope, text, tree: Some(tree), findings })
     }
 }
 
@@ -301,6 +309,9 @@ impl Document {
         }
         self.too_large = analysis.tree.is_none() && analysis.class.is_checked();
         self.class = Some(analysis.class);
+        if let Some(scope) = analysis.scope {
+            self.scope = scope;
+        }
         self.tree = analysis.tree;
         self.text = analysis.text;
         self.findings = analysis.findings;
@@ -364,10 +375,10 @@ pub async fn did_open(session: Arc<Session>, params: DidOpenTextDocumentParams) 
     let document = params.text_document;
     let uri = document.uri;
     let opened = guard::sync("textDocument/didOpen", || {
-        let rules = session.rules();
-        let scope = session.scope_for(&rules.rules, &uri);
+        // The scope and path class are found by the first job, off the executor.
         let epoch = session.next_epoch();
-        session.documents.insert(uri.clone(), Document::opened(&document.text, document.version, epoch, scope));
+        let opened = Document::opened(&document.text, document.version, epoch, FileScope::default());
+        session.documents.insert(uri.clone(), opened);
     });
     // The didOpen body (possibly megabytes) is freed before anything else.
     drop(document.text);
@@ -613,6 +624,7 @@ mod tests {
         let finished = Analysis {
             epoch: job.epoch,
             class: PathClass::Checked,
+            scope: None,
             text: Arc::default(),
             tree: None,
             findings: Vec::new(),

@@ -18,7 +18,7 @@ use super::documents::Document;
 use super::options::ServeOptions;
 use super::position::PositionEncoding;
 use super::settings::{LogLevel, Settings};
-use crate::rules::{ConfigSource, FileScope, RuleSet};
+use crate::rules::{ConfigSource, RuleSet};
 
 /// What the client said it supports, fixed at `initialize`.
 #[derive(Debug, Clone, Default)]
@@ -244,14 +244,6 @@ impl Session {
     /// A fresh result id for pull diagnostics.
     pub fn next_result_id(&self) -> String {
         (self.result_ids.fetch_add(1, Ordering::Relaxed) + 1).to_string()
-    }
-
-    /// Where a file sits in the project, for the given rules.
-    pub fn scope_for(&self, rules: &RuleSet, uri: &Uri) -> FileScope {
-        match uri_to_path(uri) {
-            Some(path) => crate::workspace::scope_for(rules, &self.primary_root(), &path),
-            None => FileScope::default(),
-        }
     }
 
     /// Logs to stderr and, at or below the configured level, to the client.
