@@ -1118,3 +1118,33 @@ async fn a_slow_parse_blocks_no_other_document_and_a_newer_change_supersedes_it(
     assert!(hover["result"]["contents"]["value"].as_str().unwrap().contains("create_websocket_manager"), "{hover}");
     client.shutdown().await;
 }
+
+/// Clients that resolve code actions get fix-all without its edit (the fix
+/// loop does not run for every code action request) and its edit from
+/// `codeAction/resolve`, for the version it was offered for.
+#[tokio::test]
+async fn fix_all_is_computed_on_resolve_for_clients_that_resolve() {
+    let mut capabilities = push_capabilities(&[]);
+    capabilities["textDocument"] = json!({ "codeAction": { "resolveSupport": { "properties": ["edit"] } } });
+    let (mut client, initialized) = TestClient::start(capabilities, Value::Null, None).await;
+    assert_eq!(initialized["capabilities"]["codeActionProvider"]["resolveProvider"], true);
+    client.open(URI, 1, SNIPPET).await;
+    client.diagnostics(URI).await;
+    let request = json!({
+        "textDocument": { "uri": URI },
+        "range": range(SNIPPET, 0, 0, Encoding::Utf16),
+        "context": { "diagnostics": [], "only": ["source.fixAll"] },
+    });
+    let actions = client.result("textDocument/codeAction", request.clone()).await;
+    let action = actions[0].clone();
+    assert_eq!(action["kind"], "source.fixAll.ssot");
+    assert!(action.get("edit").is_none(), "{action}");
+    let resolved = client.result("codeAction/resolve", action.clone()).await;
+    assert_eq!(edits_version(&resolved["edit"], URI), json!(1));
+    assert_eq!(apply_text_edits(SNIPPET, &edits_for(&resolved["edit"], URI), Encoding::Utf16), FIXED_SNIPPET);
+    // Offered for version 1, resolved after a change: ContentModified.
+    client.change(URI, 2, full_change(&format!("# moved\n{SNIPPET}"))).await;
+    let stale = client.request("codeAction/resolve", action).await;
+    assert_eq!(stale["error"]["code"], -32801, "{stale}");
+    client.shutdown().await;
+}

@@ -4,10 +4,13 @@
 //! for fix-on-save.
 
 use std::collections::HashMap;
+use std::str::FromStr;
 use std::sync::Arc;
 
+use serde_json::{json, Value};
+
 use ropey::Rope;
-use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, CodeActionResponse, Diagnostic, DocumentChanges,
     OneOf, OptionalVersionedTextDocumentIdentifier, TextDocumentEdit, TextEdit, Uri, WorkspaceEdit,
@@ -73,23 +76,68 @@ pub async fn code_action(session: Arc<Session>, params: CodeActionParams) -> Res
     let Some(snapshot) = documents::analysed_snapshot(&session, &uri).await? else { return Ok(None) };
     let mut actions = per_finding_actions(&session, &params, &snapshot);
     if fix_all_wanted(&session, &params, &snapshot) {
-        let rules = session.rules();
-        let unsafe_fixes = session.settings().unsafe_fixes;
-        let (text, scope) = (Arc::clone(&snapshot.text), snapshot.scope.clone());
-        let fixed = tokio::task::spawn_blocking(move || fix_all_edit(&rules.rules, &scope, &text, unsafe_fixes))
-            .await
-            .map_err(|error| guard::join_error("textDocument/codeAction", error))?;
-        if let Some((edit, _)) = fixed {
-            let edits = vec![text_edit(&snapshot.rope, &edit, session.encoding())];
-            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
-                title: "Fix all SSOT migration problems".to_string(),
-                kind: Some(CodeActionKind::new(FIX_ALL_KIND)),
-                edit: Some(workspace_edit(&session, vec![(uri, Some(snapshot.version), edits)])),
-                ..CodeAction::default()
-            }));
+        let mut action = CodeAction {
+            title: FIX_ALL_TITLE.to_string(),
+            kind: Some(CodeActionKind::new(FIX_ALL_KIND)),
+            data: Some(json!({ "uri": uri.as_str(), "version": snapshot.version })),
+            ..CodeAction::default()
+        };
+        // The fix loop runs for every request otherwise (each keystroke in
+        // some editors): clients that resolve get it only when they apply it.
+        if !session.support().resolve_code_action_edit {
+            match fix_all_workspace_edit(&session, &uri, &snapshot).await? {
+                Some(edit) => action.edit = Some(edit),
+                None => return Ok(Some(actions)),
+            }
+            action.data = None;
         }
+        actions.push(CodeActionOrCommand::CodeAction(action));
     }
     Ok(Some(actions))
+}
+
+const FIX_ALL_TITLE: &str = "Fix all SSOT migration problems";
+
+/// Fix-all of a snapshot as a workspace edit (the fix loop on the blocking
+/// pool); `None` when nothing changes.
+async fn fix_all_workspace_edit(session: &Session, uri: &Uri, snapshot: &Snapshot) -> Result<Option<WorkspaceEdit>> {
+    let rules = session.rules();
+    let unsafe_fixes = session.settings().unsafe_fixes;
+    let (text, scope) = (Arc::clone(&snapshot.text), snapshot.scope.clone());
+    let fixed = tokio::task::spawn_blocking(move || fix_all_edit(&rules.rules, &scope, &text, unsafe_fixes))
+        .await
+        .map_err(|error| guard::join_error("textDocument/codeAction", error))?;
+    Ok(fixed.map(|(edit, _)| {
+        let edits = vec![text_edit(&snapshot.rope, &edit, session.encoding())];
+        workspace_edit(session, vec![(uri.clone(), Some(snapshot.version), edits)])
+    }))
+}
+
+/// `codeAction/resolve`: fills in the edit of a fix-all action, for the
+/// document version it was offered for (else `ContentModified`). Other
+/// actions come back as they are.
+pub async fn resolve(session: Arc<Session>, mut action: CodeAction) -> Result<CodeAction> {
+    let is_fix_all = action.kind.as_ref().is_some_and(|kind| kind.as_str() == FIX_ALL_KIND);
+    if !is_fix_all || action.edit.is_some() {
+        return Ok(action);
+    }
+    let data = action.data.clone().unwrap_or_default();
+    let uri = data.get("uri").and_then(Value::as_str).and_then(|uri| Uri::from_str(uri).ok());
+    let version = data.get("version").and_then(Value::as_i64);
+    let (Some(uri), Some(version)) = (uri, version) else {
+        return Err(Error::invalid_params("a fix-all action without its document and version"));
+    };
+    let Some(snapshot) = documents::analysed_snapshot(&session, &uri).await? else {
+        return Err(Error::invalid_params(format!("{} is not open", uri.as_str())));
+    };
+    if i64::from(snapshot.version) != version {
+        let mut error = Error::content_modified();
+        error.message = format!("{} changed after version {version}", uri.as_str()).into();
+        return Err(error);
+    }
+    let edit = fix_all_workspace_edit(&session, &uri, &snapshot).await?;
+    action.edit = Some(edit.unwrap_or_default());
+    Ok(action)
 }
 
 /// The quick fixes and ignore actions of the findings the request is about.

@@ -59,7 +59,7 @@ fn capabilities(support: &ClientSupport) -> ServerCapabilities {
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
             code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::new(FIX_ALL_KIND)]),
             work_done_progress_options: WorkDoneProgressOptions::default(),
-            resolve_provider: Some(false),
+            resolve_provider: Some(support.resolve_code_action_edit),
         })),
         execute_command_provider: Some(ExecuteCommandOptions {
             commands: commands::all(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::{
-    CodeActionParams, CodeActionResponse, DidChangeConfigurationParams, DidChangeTextDocumentParams,
+    CodeAction, CodeActionParams, CodeActionResponse, DidChangeConfigurationParams, DidChangeTextDocumentParams,
     DidChangeWatchedFilesParams, DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams,
     DidOpenTextDocumentParams, DocumentDiagnosticParams, DocumentDiagnosticReportResult, ExecuteCommandParams, Hover,
     HoverParams, InitializeParams, InitializeResult, InitializedParams, LSPAny, WorkDoneProgressCancelParams,
@@ -111,6 +111,10 @@ impl LanguageServer for SsotLanguageServer {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         guard::request("textDocument/codeAction", code_actions::code_action(self.session(), params)).await
+    }
+
+    async fn code_action_resolve(&self, params: CodeAction) -> Result<CodeAction> {
+        guard::request("codeAction/resolve", code_actions::resolve(self.session(), params)).await
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {

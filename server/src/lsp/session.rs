@@ -38,6 +38,8 @@ pub struct ClientSupport {
     pub document_changes: bool,
     /// The client answers `workspace/configuration`.
     pub configuration: bool,
+    /// The client resolves a code action's `edit` (`codeAction/resolve`).
+    pub resolve_code_action_edit: bool,
 }
 
 impl ClientSupport {
@@ -66,6 +68,10 @@ impl ClientSupport {
                 .and_then(|edit| edit.document_changes)
                 .unwrap_or(false),
             configuration: workspace.and_then(|workspace| workspace.configuration).unwrap_or(false),
+            resolve_code_action_edit: text_document
+                .and_then(|text| text.code_action.as_ref())
+                .and_then(|code_action| code_action.resolve_support.as_ref())
+                .is_some_and(|resolve| resolve.properties.iter().any(|property| property == "edit")),
         }
     }
 }
