@@ -56,6 +56,8 @@ struct Client {
     answer_server_requests: bool,
     /// The text of every `window/logMessage` received.
     logs: Vec<String>,
+    /// Off: the client stops reading what the server writes.
+    reading: tokio::sync::watch::Sender<bool>,
 }
 
 impl Client {
@@ -69,9 +71,15 @@ impl Client {
         let (server_output, from_server) = tokio::io::duplex(1 << 16);
         let server = tokio::spawn(ssot_lsp::lsp::serve_with(server_input, server_output, options));
         let (sender, incoming) = mpsc::unbounded_channel();
+        let (reading, mut reading_now) = tokio::sync::watch::channel(true);
         tokio::spawn(async move {
             let mut reader = BufReader::new(from_server);
-            while let Some(message) = read_message(&mut reader).await {
+            loop {
+                // While the test stops reading, the server's output backs up.
+                if reading_now.wait_for(|reading| *reading).await.is_err() {
+                    break;
+                }
+                let Some(message) = read_message(&mut reader).await else { break };
                 if sender.send(message).is_err() {
                     break;
                 }
@@ -88,6 +96,7 @@ impl Client {
             server_requests: Vec::new(),
             answer_server_requests: true,
             logs: Vec::new(),
+            reading,
         }
     }
 
@@ -1364,5 +1373,42 @@ async fn fix_workspace_reports_progress_and_can_be_cancelled() {
     // Not cancelled, it runs to the end.
     client.request("workspace/executeCommand", json!({ "command": "ssot.fixWorkspace", "arguments": [] })).await;
     assert_eq!(client.log_message("ssot.fixWorkspace:").await, "ssot.fixWorkspace: applied 2 fixes in 2 files");
+    client.shutdown().await;
+}
+
+/// A client that stops reading while it sends 2,000 changes (each one makes
+/// the server publish): the server's output backs up, then its input; once
+/// the client reads again, everything flows and the last publish is right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_for_a_while_loses_nothing() {
+    let _shared = EXCLUSIVE.read().await;
+    let mut client = Client::start(push_capabilities(&[])).await;
+    let uri = "file:///reliability/not_reading.py";
+    client.open(uri, 1, SNIPPET).await;
+    client.diagnostics(uri, 1).await;
+    client.reading.send_replace(false);
+    let mut text = SNIPPET.to_string();
+    let mut burst = Vec::new();
+    for version in 2..=2_001 {
+        let end = position(&text, text.len());
+        let params = json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [ranged(end.clone(), end, "# x\n")] });
+        burst.extend(frame(
+            json!({ "jsonrpc": "2.0", "method": "textDocument/didChange", "params": params }).to_string().as_bytes(),
+        ));
+        text.push_str("# x\n");
+    }
+    // The writes block once the server stops reading: they go on in a task.
+    let (mut writer, _) = tokio::io::duplex(1);
+    std::mem::swap(&mut writer, &mut client.writer);
+    let writing = tokio::spawn(async move {
+        writer.write_all(&burst).await.expect("the server reads again");
+        writer
+    });
+    // Lets the server's output fill up (a pause, not an assertion).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    client.reading.send_replace(true);
+    client.writer = tokio::time::timeout(TIMEOUT, writing).await.expect("the burst is read").unwrap();
+    assert_eq!(reported(&client.diagnostics(uri, 2_001).await), expected_at(uri, &text));
+    client.ping().await;
     client.shutdown().await;
 }
