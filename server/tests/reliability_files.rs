@@ -11,6 +11,7 @@
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use std::fs;
+use std::io::Write;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -542,4 +543,97 @@ fn a_fifo_named_py_is_skipped_without_blocking() {
     assert_eq!(named.code, Some(0), "{named:?}");
     assert!(named.stderr.contains("x.py: skipped: not a regular file"), "{}", named.stderr);
     assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO is left as it was");
+}
+
+// ---------------------------------------------------------------------------
+// Writes under fault injection: an edit between the read and the rename
+// ---------------------------------------------------------------------------
+
+/// The `strace` binary: fault injection needs it, and a missing one fails the
+/// test (tests/run installs it), never skips it.
+fn strace() -> PathBuf {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|folder| folder.join("strace"))
+        .find(|candidate| candidate.is_file());
+    found.expect("strace is needed for fault injection: `apt-get install -y strace` (tests/run installs it)")
+}
+
+/// Runs `ssot-lsp check --fix FILE` under strace with every rename delayed
+/// by `delay_microseconds`; calls `during_rename` as soon as strace reports
+/// that a rename call has begun (strace prints a call's name when it enters
+/// it, its result when it returns), then returns the run (strace's trace
+/// and the binary's warnings share stderr).
+fn fix_with_delayed_rename(dir: &Path, file: &str, delay_microseconds: u64, during_rename: impl FnOnce()) -> Run {
+    use std::io::Read;
+    let mut child = std::process::Command::new(strace())
+        .current_dir(dir)
+        .args(["-f", "-e", "trace=rename,renameat,renameat2", "-e"])
+        .arg(format!("inject=rename,renameat,renameat2:delay_enter={delay_microseconds}"))
+        .arg(env!("CARGO_BIN_EXE_ssot-lsp"))
+        .args(["check", file, "--fix"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("strace starts");
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !String::from_utf8_lossy(&seen).contains("rename") {
+        match stderr.read(&mut byte) {
+            Ok(1) => seen.push(byte[0]),
+            _ => panic!("the run ended before any rename: {}", String::from_utf8_lossy(&seen)),
+        }
+    }
+    during_rename();
+    stderr.read_to_end(&mut seen).unwrap();
+    let mut output = child.wait_with_output().unwrap();
+    output.stderr = seen;
+    finish(output)
+}
+
+#[test]
+fn an_edit_made_while_fix_is_about_to_rename_is_kept_and_reported() {
+    let dir = tempdir();
+    let path = write(dir.path(), "f.py", SAFE_SRC);
+    // Every rename waits 2 s before it happens: the window between the read
+    // and the replacement, held open while another process appends.
+    let run = fix_with_delayed_rename(dir.path(), "f.py", 2_000_000, || {
+        fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"# EDIT\n").unwrap();
+    });
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        format!("{SAFE_SRC}# EDIT\n"),
+        "the other process's append survives: {run:?}"
+    );
+    assert_eq!(run.code, Some(2), "the file was not fixed, and the exit code says so: {run:?}");
+    assert!(
+        run.stderr.contains("warning: f.py: not fixed: f.py changed on disk while it was being fixed"),
+        "the message names the file: {}",
+        run.stderr
+    );
+    assert_eq!(snapshot(dir.path()).len(), 1, "no temporary file left");
+
+    // The same delay without an edit: the file is fixed (the exchange works
+    // under strace), and so it is when the file system lacks RENAME_EXCHANGE
+    // (renameat2 fails with EINVAL and the fallback renames).
+    for injection in ["delay_enter=200000", "error=EINVAL:when=1"] {
+        fs::write(&path, SAFE_SRC).unwrap();
+        let child = std::process::Command::new(strace())
+            .current_dir(dir.path())
+            .args(["-f", "-o", "/dev/null", "-e", "trace=renameat2", "-e"])
+            .arg(format!("inject=renameat2:{injection}"))
+            .arg(env!("CARGO_BIN_EXE_ssot-lsp"))
+            .args(["check", "f.py", "--fix"])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("strace runs");
+        let run = finish(child);
+        assert_eq!(run.code, Some(0), "{injection}: {run:?}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), SAFE_FIXED, "{injection}");
+        assert!(run.stdout.contains("Fixed 1 finding in 1 file."), "{injection}: {run:?}");
+        assert_eq!(snapshot(dir.path()).len(), 1, "{injection}: no temporary file left");
+    }
 }

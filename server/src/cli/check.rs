@@ -1,7 +1,6 @@
 //! `ssot-lsp check`: walk, prefilter, check (and fix) files in parallel, then
 //! print one report.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,6 +8,7 @@ use anyhow::Context;
 use rayon::prelude::*;
 
 use super::output::{self, FileReport, Report};
+use super::write::{write_atomically, Written};
 use super::CheckArgs;
 use crate::fix::{fix_text, FixOptions};
 use crate::rules::{load_rule_set, LoadedRules, RuleSet};
@@ -173,13 +173,22 @@ fn check_file(rules: &RuleSet, cwd: &Path, path: &Path, options: &FixOptions, mo
     report.findings = outcome.remaining;
     if outcome.text != text {
         if mode == Mode::Fix {
-            if let Err(error) = write_atomically(path, &text, &outcome.text) {
-                report.error = Some(format!("not fixed: {error:#}"));
-                report.is_error = true;
-                report.applied = 0;
-                report.findings = analysis::check_text(rules, &scope, &text);
-                report.text = Some(text);
-                return report;
+            match write_atomically(path, &text, &outcome.text) {
+                Ok(Written::Replaced) => {}
+                Ok(Written::AlreadyFixed) => {
+                    // Another run fixed it meanwhile: nothing is ours to count.
+                    report.applied = 0;
+                    report.text = Some(outcome.text);
+                    return report;
+                }
+                Err(error) => {
+                    report.error = Some(format!("not fixed: {error:#}"));
+                    report.is_error = true;
+                    report.applied = 0;
+                    report.findings = analysis::check_text(rules, &scope, &text);
+                    report.text = Some(text);
+                    return report;
+                }
             }
         }
         report.fixed_text = Some(outcome.text.clone());
@@ -223,27 +232,6 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
         }
     }
     None
-}
-
-/// Writes `new` over `path` through a temporary file in the same folder and a
-/// rename, keeping permissions. Refuses when the file changed since it was
-/// read as `old`.
-pub fn write_atomically(path: &Path, old: &str, new: &str) -> anyhow::Result<()> {
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let metadata = std::fs::metadata(path).with_context(|| format!("cannot stat {}", path.display()))?;
-    let mut temporary = tempfile::Builder::new()
-        .prefix(".ssot-fix-")
-        .tempfile_in(folder)
-        .with_context(|| format!("cannot create a temporary file in {}", folder.display()))?;
-    temporary.write_all(new.as_bytes()).context("cannot write the temporary file")?;
-    temporary.as_file().sync_all().context("cannot flush the temporary file")?;
-    std::fs::set_permissions(temporary.path(), metadata.permissions()).context("cannot copy permissions")?;
-    let current = std::fs::read(path).with_context(|| format!("cannot re-read {}", path.display()))?;
-    if current != old.as_bytes() {
-        anyhow::bail!("the file changed on disk while it was being fixed; run again");
-    }
-    temporary.persist(path).with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
 }
 
 #[cfg(test)]

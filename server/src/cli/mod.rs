@@ -11,13 +11,15 @@ mod infer;
 mod output;
 mod sink;
 mod stdin;
+mod write;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-pub use check::{run_check, write_atomically};
+pub use check::run_check;
+pub use write::{write_atomically, Written};
 
 #[derive(Debug, Parser)]
 #[command(
