@@ -637,3 +637,88 @@ fn an_edit_made_while_fix_is_about_to_rename_is_kept_and_reported() {
         assert_eq!(snapshot(dir.path()).len(), 1, "{injection}: no temporary file left");
     }
 }
+
+// ---------------------------------------------------------------------------
+// What a replaced file keeps: links, owner, attributes, write permission
+// ---------------------------------------------------------------------------
+
+/// A command running the binary as `nobody` (uid and gid 65534).
+fn command_as_nobody(dir: &Path, args: &[&str]) -> assert_cmd::Command {
+    use std::os::unix::process::CommandExt;
+    let mut inner = std::process::Command::new(env!("CARGO_BIN_EXE_ssot-lsp"));
+    inner.current_dir(dir).args(args).env("NO_COLOR", "1").uid(65534).gid(65534);
+    let mut command = assert_cmd::Command::from_std(inner);
+    command.timeout(TIMEOUT);
+    command
+}
+
+#[test]
+fn a_symlink_named_on_the_command_line_has_its_target_fixed_and_stays_a_link() {
+    let dir = tempdir();
+    let target = write(dir.path(), "real/target.py", SAFE_SRC);
+    std::os::unix::fs::symlink("real/target.py", dir.path().join("link.py")).unwrap();
+    let fixed = run(dir.path(), &["check", "link.py", "--fix"]);
+    assert_eq!(fixed.code, Some(0), "{fixed:?}");
+    assert!(fixed.stdout.contains("Fixed 1 finding in 1 file."), "{fixed:?}");
+    assert_eq!(fs::read_to_string(&target).unwrap(), SAFE_FIXED, "the target is fixed");
+    let link = fs::symlink_metadata(dir.path().join("link.py")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link is still a link");
+    assert_eq!(fs::read_link(dir.path().join("link.py")).unwrap(), Path::new("real/target.py"));
+    assert_eq!(snapshot(dir.path()).len(), 1, "no temporary file left: {:?}", snapshot(dir.path()).keys());
+}
+
+#[test]
+fn a_hard_linked_file_is_reported_and_left_whole() {
+    let dir = tempdir();
+    let first = write(dir.path(), "a.py", SAFE_SRC);
+    fs::hard_link(&first, dir.path().join("other_name.txt")).unwrap();
+    let fixed = run(dir.path(), &["check", "a.py", "--fix"]);
+    assert_eq!(fixed.code, Some(2), "{fixed:?}");
+    assert!(fixed.stderr.contains("warning: a.py: not fixed: a.py has 2 hard links"), "{}", fixed.stderr);
+    assert_eq!(fs::metadata(&first).unwrap().nlink(), 2, "the links are not broken");
+    assert_eq!(fs::read_to_string(dir.path().join("other_name.txt")).unwrap(), SAFE_SRC);
+    assert_eq!(fs::read_to_string(&first).unwrap(), SAFE_SRC);
+}
+
+#[test]
+fn fix_keeps_owner_group_and_extended_attributes() {
+    assert!(running_as_root(), "this test gives a file to another user, which takes root");
+    let dir = tempdir();
+    let path = write(dir.path(), "theirs.py", SAFE_SRC);
+    std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    rustix::fs::setxattr(&path, "user.origin", b"kept", rustix::fs::XattrFlags::empty()).unwrap();
+    let fixed = run(dir.path(), &["check", ".", "--fix"]);
+    assert_eq!(fixed.code, Some(0), "{fixed:?}");
+    assert_eq!(fs::read_to_string(&path).unwrap(), SAFE_FIXED);
+    let metadata = fs::metadata(&path).unwrap();
+    assert_eq!((metadata.uid(), metadata.gid()), (65534, 65534), "owner and group kept");
+    assert_eq!(metadata.mode() & 0o7777, 0o640);
+    let mut value = [0u8; 16];
+    let length = rustix::fs::getxattr(&path, "user.origin", &mut value[..]).expect("the attribute is kept");
+    assert_eq!(&value[..length], b"kept");
+}
+
+#[test]
+fn a_file_the_user_cannot_write_is_never_replaced_even_in_a_writable_folder() {
+    assert!(running_as_root(), "the file belongs to root and the run to `nobody`, which takes root to set up");
+    let dir = tempdir();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    let protected = write(dir.path(), "protected.py", SAFE_SRC);
+    fs::set_permissions(&protected, fs::Permissions::from_mode(0o644)).unwrap();
+    // A file of nobody's own in the same folder is fixed, so the folder and
+    // the run work.
+    let own = write(dir.path(), "own.py", SAFE_SRC);
+    std::os::unix::fs::chown(&own, Some(65534), Some(65534)).unwrap();
+    let fixed = finish(command_as_nobody(dir.path(), &["check", ".", "--fix"]).output().unwrap());
+    assert_eq!(fixed.code, Some(2), "{fixed:?}");
+    assert!(
+        fixed.stderr.contains("warning: protected.py: not fixed: cannot open protected.py for writing"),
+        "{}",
+        fixed.stderr
+    );
+    assert_eq!(fs::read_to_string(&protected).unwrap(), SAFE_SRC, "root's file is untouched");
+    assert_eq!(fs::metadata(&protected).unwrap().uid(), 0, "and still root's");
+    assert_eq!(fs::read_to_string(&own).unwrap(), SAFE_FIXED);
+    assert_eq!(fs::metadata(&own).unwrap().uid(), 65534);
+}

@@ -49,7 +49,7 @@ pub enum Written {
 /// since it was read as `old`, when the user could not write it, when it has
 /// hard links, or when its owner or attributes cannot be kept.
 pub fn write_atomically(path: &Path, old: &str, new: &str) -> anyhow::Result<Written> {
-    let target = resolve_link(path)?;
+    let target = resolve_link(&without_dot_components(path))?;
     let original = File::options()
         .write(true)
         .open(&target)
@@ -83,6 +83,11 @@ pub fn write_atomically(path: &Path, old: &str, new: &str) -> anyhow::Result<Wri
         Err(error) if exchange_unsupported(error) => replace_after_recheck(temporary, &target, old, new),
         Err(error) => Err(std::io::Error::from(error)).with_context(|| format!("cannot replace {}", target.display())),
     }
+}
+
+/// `path` without `./` parts, as messages show it.
+fn without_dot_components(path: &Path) -> PathBuf {
+    path.components().filter(|part| !matches!(part, std::path::Component::CurDir)).collect()
 }
 
 /// `path` itself, or the file a symbolic link at `path` finally points at.
