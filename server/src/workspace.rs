@@ -28,10 +28,15 @@ pub fn has_nul_byte(bytes: &[u8]) -> bool {
 /// followed, a FIFO named `x.py`, …).
 #[derive(Debug, Clone)]
 pub struct WalkWarning {
-    /// Set for an error on a path the user named (the CLI then exits 2);
-    /// `None` for what was skipped while walking, whose message names the path.
+    /// Set for an error on a path the user named; `None` for what was met
+    /// while walking, whose message names the path.
     pub path: Option<PathBuf>,
     pub message: String,
+    /// Something that should have been read could not be (a path the user
+    /// named is missing, a folder cannot be listed): the check is incomplete
+    /// and the CLI exits 2. False for what is skipped on purpose (symbolic
+    /// links, FIFOs).
+    pub is_error: bool,
 }
 
 /// What happens to a file named explicitly (not found by walking a folder)
@@ -68,10 +73,11 @@ pub fn walk_with(
             continue;
         }
         if !path.exists() {
-            warnings
-                .lock()
-                .expect("walk lock")
-                .push(WalkWarning { path: Some(path.clone()), message: "no such file or folder".to_string() });
+            warnings.lock().expect("walk lock").push(WalkWarning {
+                path: Some(path.clone()),
+                message: "no such file or folder".to_string(),
+                is_error: true,
+            });
             continue;
         }
         let walker = WalkBuilder::new(path)
@@ -87,10 +93,11 @@ pub fn walk_with(
                 let entry = match entry {
                     Ok(entry) => entry,
                     Err(error) => {
-                        warnings
-                            .lock()
-                            .expect("walk lock")
-                            .push(WalkWarning { path: None, message: error.to_string() });
+                        warnings.lock().expect("walk lock").push(WalkWarning {
+                            path: None,
+                            message: error.to_string(),
+                            is_error: true,
+                        });
                         return WalkState::Continue;
                     }
                 };
@@ -104,7 +111,7 @@ pub fn walk_with(
                     found.lock().expect("walk lock").push(entry_path.to_path_buf());
                 } else if let Some(reason) = skip_reason(&entry) {
                     let message = format!("{}: skipped: {reason}", relative_to(entry_path, root).display());
-                    warnings.lock().expect("walk lock").push(WalkWarning { path: None, message });
+                    warnings.lock().expect("walk lock").push(WalkWarning { path: None, message, is_error: false });
                 }
                 WalkState::Continue
             })

@@ -722,3 +722,26 @@ fn a_file_the_user_cannot_write_is_never_replaced_even_in_a_writable_folder() {
     assert_eq!(fs::read_to_string(&own).unwrap(), SAFE_FIXED);
     assert_eq!(fs::metadata(&own).unwrap().uid(), 65534);
 }
+
+#[test]
+fn an_unreadable_folder_is_an_error_naming_it_never_a_pass() {
+    assert!(running_as_root(), "a mode-000 folder is unreadable only to others than root: the run is `nobody`'s");
+    let dir = tempdir();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    write(dir.path(), "clean.py", "import os\n");
+    write(dir.path(), "locked/inner.py", SAFE_SRC);
+    fs::set_permissions(dir.path().join("locked"), fs::Permissions::from_mode(0o000)).unwrap();
+    for args in [&["check", "."][..], &["check", "locked"][..], &["check", ".", "--fix"][..]] {
+        let checked = finish(command_as_nobody(dir.path(), args).output().unwrap());
+        assert_eq!(checked.code, Some(2), "{args:?}: {checked:?}");
+        assert!(
+            checked.stderr.lines().any(|line| line.starts_with("warning:")
+                && line.contains("locked")
+                && line.contains("Permission denied")),
+            "{args:?}: the folder is named: {}",
+            checked.stderr
+        );
+        assert!(!checked.stdout.contains("All checks passed"), "{args:?}: {}", checked.stdout);
+    }
+    fs::set_permissions(dir.path().join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
+}

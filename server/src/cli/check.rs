@@ -45,7 +45,7 @@ pub fn run_check(args: &CheckArgs) -> ExitCode {
             Some(path) => output::error(&format!("{}: {}", path.display(), warning.message)),
             None => output::warn(&warning.message),
         }
-        had_error |= warning.path.is_some();
+        had_error |= warning.is_error;
     }
     let options = FixOptions { unsafe_fixes: args.unsafe_fixes || rules.settings.unsafe_fixes, only_codes: Vec::new() };
     let mode = Mode::of(args);

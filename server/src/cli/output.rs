@@ -125,7 +125,7 @@ pub fn print_report(report: &Report, args: &CheckArgs, rules: &RuleSet, color: b
                 out.push_str(&text_line(item, color, args.format == OutputFormat::Text));
             }
             if !(had_error && report.files.is_empty()) {
-                out.push_str(&summary(report, &located, mode, args.unsafe_fixes));
+                out.push_str(&summary(report, &located, mode, args.unsafe_fixes, had_error));
             }
         }
         OutputFormat::Json => {
@@ -208,7 +208,7 @@ fn text_line(item: &Located, color: bool, with_source: bool) -> String {
     line
 }
 
-fn summary(report: &Report, located: &[Located], mode: Mode, unsafe_fixes: bool) -> String {
+fn summary(report: &Report, located: &[Located], mode: Mode, unsafe_fixes: bool, had_error: bool) -> String {
     let applied: usize = report.files.iter().map(|file| file.applied).sum();
     let remaining = located.len();
     let safe = located
@@ -244,7 +244,14 @@ fn summary(report: &Report, located: &[Located], mode: Mode, unsafe_fixes: bool)
         Mode::Report => {}
     }
     if remaining == 0 {
-        if mode == Mode::Report {
+        if mode == Mode::Report && had_error {
+            // Never "passed" over a tree that was not wholly read.
+            text.push_str(&format!(
+                "No findings in the {} file{} read, but the check is incomplete: see the errors above.\n",
+                report.checked,
+                plural(report.checked)
+            ));
+        } else if mode == Mode::Report {
             text.push_str(&format!("All checks passed ({} file{} checked).\n", report.checked, plural(report.checked)));
         }
         return text;
