@@ -62,7 +62,8 @@ pub struct LineStructure {
 
 impl LineStructure {
     pub fn of(text: &str) -> Self {
-        let lines = logical_lines(text.as_bytes());
+        // Lone `\r`s end lines, as for CPython and the parser (`syntax`).
+        let lines = logical_lines(&crate::syntax::lone_cr_as_lf(text.as_bytes()));
         let count = lines.len();
         let mut parent = vec![None; count];
         let mut previous_sibling = vec![None; count];
@@ -319,9 +320,8 @@ fn measure_indent(bytes: &[u8], mut at: usize) -> (usize, usize) {
 
 /// The offset just after the line break at or after `at` (or the end).
 ///
-/// Lines end at `\n` (so also at `\r\n`), as tree-sitter-python sees them: a
-/// lone `\r` is whitespace to it, and the skeleton must not find statements
-/// the whole-file parse does not.
+/// Lines end at `\n` (so also at `\r\n`); the bytes were read with lone
+/// `\r`s as `\n` (`LineStructure::of`), as the parser reads them.
 fn next_line_start(bytes: &[u8], at: usize) -> usize {
     match memchr::memchr(b'\n', &bytes[at..]) {
         Some(found) => at + found + 1,
@@ -497,13 +497,14 @@ mod tests {
     }
 
     #[test]
-    fn a_lone_carriage_return_ends_no_line() {
-        // tree-sitter-python reads `\r` alone as whitespace: the comment runs
-        // to the end, as in the whole-file parse.
-        let text = "x = 1\r# c\rfrom a import TARGET\r";
-        assert_eq!(skeleton(text, &["TARGET"]).trim(), "x = 1\r# c\rfrom a import TARGET");
+    fn a_lone_carriage_return_ends_a_line_as_in_cpython() {
+        let text = "x = 1\r# c\rfrom a import TARGET\ry = 2\r";
         let structure = LineStructure::of(text);
-        assert_eq!(structure.len(), 1);
+        assert_eq!(structure.len(), 3, "the comment line is no logical line");
+        let kept = skeleton(text, &["TARGET"]);
+        assert_eq!(kept.len(), text.len(), "offsets kept");
+        assert!(kept.contains("\rfrom a import TARGET\r"), "{kept:?}");
+        assert!(!kept.contains("y = 2"), "{kept:?}");
     }
 
     #[test]

@@ -3,7 +3,14 @@
 //!
 //! This module knows tree-sitter; it knows nothing of rules or fixes. A BOM is
 //! kept in the text, so offsets are offsets into the text as read.
+//!
+//! Line ends are read as CPython reads them: `\n`, `\r\n` and a lone `\r`.
+//! tree-sitter-python knows only the first two (a lone `\r` is whitespace to
+//! it, so a comment would run to the next `\n`), so the parser is given a
+//! copy where each lone `\r` is a `\n`: one byte for one byte, so offsets
+//! stay those of the text, and rows count every line end.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use tree_sitter::{
@@ -42,9 +49,38 @@ pub fn bom_len(text: &str) -> usize {
     }
 }
 
-/// Parses `text` (optionally reusing an edited old tree). A leading BOM is
-/// fed to the parser as three form feeds, which Python and the grammar treat
-/// as whitespace: byte offsets stay those of the text as read.
+/// `bytes` with every lone `\r` (one not followed by `\n`) turned into `\n`:
+/// the line ends CPython sees, in the form tree-sitter-python reads. Borrowed
+/// when there is none (no copy for LF and CRLF files).
+pub fn lone_cr_as_lf(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let is_lone = |at: usize| bytes.get(at + 1) != Some(&b'\n');
+    let Some(first) = memchr::memchr_iter(b'\r', bytes).find(|&at| is_lone(at)) else {
+        return Cow::Borrowed(bytes);
+    };
+    let mut copy = bytes.to_vec();
+    for at in memchr::memchr_iter(b'\r', &bytes[first..]).map(|at| first + at) {
+        if is_lone(at) {
+            copy[at] = b'\n';
+        }
+    }
+    Cow::Owned(copy)
+}
+
+/// The bytes the parser reads for `text`: lone `\r`s as `\n`, a leading BOM
+/// as three form feeds (whitespace to Python and the grammar). Same length,
+/// same offsets.
+fn parser_source(text: &str) -> Cow<'_, [u8]> {
+    let bom = bom_len(text);
+    let mut source = lone_cr_as_lf(text.as_bytes());
+    if bom > 0 {
+        source.to_mut()[..bom].fill(0x0c);
+    }
+    source
+}
+
+/// Parses `text` (optionally reusing an edited old tree), reading line ends
+/// and a leading BOM as [`parser_source`] says: byte offsets stay those of
+/// the text as read.
 pub fn parse(parser: &mut Parser, text: &str, old_tree: Option<&Tree>) -> Option<Tree> {
     parse_cancellable(parser, text, old_tree, &|| false)
 }
@@ -58,14 +94,8 @@ pub fn parse_cancellable(
     old_tree: Option<&Tree>,
     cancelled: &dyn Fn() -> bool,
 ) -> Option<Tree> {
-    let bom = bom_len(text);
-    let blanked;
-    let source = if bom == 0 {
-        text.as_bytes()
-    } else {
-        blanked = format!("\u{c}\u{c}\u{c}{}", &text[bom..]);
-        blanked.as_bytes()
-    };
+    let source = parser_source(text);
+    let source = source.as_ref();
     let mut progress = |_: &ParseState| cancelled();
     let options = ParseOptions::new().progress_callback(&mut progress);
     parser.parse_with_options(&mut |offset, _| source.get(offset..).unwrap_or_default(), old_tree, Some(options))
@@ -78,16 +108,18 @@ pub fn parse_text(text: &str) -> Tree {
 
 /// Parses only the byte ranges `ranges` of `text` (sorted, not overlapping;
 /// each from a line start to just after a line break). Nodes keep the offsets
-/// and rows of `text`. A BOM at the start is skipped.
+/// and rows of `text` (rows counting lone `\r`s, as [`parse`] does). A BOM
+/// at the start is skipped.
 pub fn parse_ranges(text: &str, ranges: &[(usize, usize)]) -> Tree {
     let bom = bom_len(text);
+    let source = lone_cr_as_lf(text.as_bytes());
     let mut included = Vec::with_capacity(ranges.len());
     let mut row = 0;
     let mut counted_to = 0;
     let mut point_at = |offset: usize| {
-        row += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..offset]).count();
+        row += memchr::memchr_iter(b'\n', &source[counted_to..offset]).count();
         counted_to = offset;
-        let line_start = text[..offset].rfind('\n').map_or(0, |at| at + 1);
+        let line_start = memchr::memrchr(b'\n', &source[..offset]).map_or(0, |at| at + 1);
         Point::new(row, offset - line_start)
     };
     for &(start, end) in ranges {
@@ -104,7 +136,7 @@ pub fn parse_ranges(text: &str, ranges: &[(usize, usize)]) -> Tree {
         return parse(&mut parser, "", None).expect("a parser with a language and no cancellation returns a tree");
     }
     parser.set_included_ranges(&included).expect("ranges are sorted and do not overlap");
-    parser.parse(text, None).expect("a parser with a language and no cancellation returns a tree")
+    parser.parse(source.as_ref(), None).expect("a parser with a language and no cancellation returns a tree")
 }
 
 /// Runs of at least this many consecutive comment lines are blanked by
@@ -121,9 +153,14 @@ pub const LONG_COMMENT_RUN: usize = 20;
 /// Not for the server's incremental trees: blanking depends on whole runs, so
 /// it must not be mixed with `Tree::edit` and reuse.
 pub fn parse_for_check(text: &str) -> Tree {
-    match blank_long_comment_runs(text) {
+    let lines = match lone_cr_as_lf(text.as_bytes()) {
+        Cow::Borrowed(_) => Cow::Borrowed(text),
+        // Only ASCII bytes changed: still UTF-8.
+        Cow::Owned(bytes) => Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())),
+    };
+    match blank_long_comment_runs(&lines) {
         Some(blanked) => parse_text(&blanked),
-        None => parse_text(text),
+        None => parse_text(&lines),
     }
 }
 
@@ -306,6 +343,24 @@ mod tests {
         assert_eq!(count_errors(&tree), 0);
         assert_eq!(tree.root_node().named_child(1).map(|n| n.kind()), Some("comment"));
         assert_eq!(blank_long_comment_runs("# one\nx = 1\n"), None);
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line_for_the_parser() {
+        let text = "#!/usr/bin/env python\rfrom a import b\rx = 1\r\ny = 2\r";
+        for tree in [parse_text(text), parse_for_check(text), parse_ranges(text, &[(0, text.len())])] {
+            let root = tree.root_node();
+            assert_eq!(count_errors(&tree), 0, "{}", root.to_sexp());
+            let kinds: Vec<&str> = (0..root.named_child_count())
+                .filter_map(|index| root.named_child(index).map(|node| node.kind()))
+                .collect();
+            assert_eq!(kinds, ["comment", "import_from_statement", "expression_statement", "expression_statement"]);
+            let import = root.named_child(1).unwrap();
+            assert_eq!(node_text(import, text), "from a import b", "offsets are those of the text");
+            assert_eq!(import.start_position().row, 1, "rows count the lone CR");
+        }
+        assert!(matches!(lone_cr_as_lf(b"a\r\nb\n"), Cow::Borrowed(_)), "no copy without a lone CR");
+        assert_eq!(lone_cr_as_lf(b"a\rb\r\nc\r").as_ref(), b"a\nb\r\nc\n");
     }
 
     #[test]

@@ -745,3 +745,21 @@ fn an_unreadable_folder_is_an_error_naming_it_never_a_pass() {
     }
     fs::set_permissions(dir.path().join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[test]
+fn lone_cr_line_ends_are_read_as_cpython_reads_them() {
+    // Everything after the shebang used to be one comment line.
+    let dir = tempdir();
+    let source = format!("#!/usr/bin/env python\n{SAFE_SRC}").replace('\n', "\r");
+    let path = write(dir.path(), "cr.py", &source);
+    let checked = run(dir.path(), &["check", "cr.py", "--format", "concise"]);
+    assert_eq!(checked.code, Some(1), "{checked:?}");
+    assert!(checked.stdout.contains("cr.py:2:72: SSOT001"), "{}", checked.stdout);
+    let fixed = run(dir.path(), &["check", "cr.py", "--fix"]);
+    assert_eq!(fixed.code, Some(0), "{fixed:?}");
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        format!("#!/usr/bin/env python\n{SAFE_FIXED}").replace('\n', "\r"),
+        "fixed, and every line still ends in a lone CR"
+    );
+}

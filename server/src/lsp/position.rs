@@ -4,8 +4,9 @@
 //! where lines end at `\n`, `\r\n` or `\r` and characters count code units of
 //! the negotiated encoding. All conversions go through a `ropey::Rope` built
 //! with `cr_lines` only (no Unicode line breaks), so its lines are LSP's lines.
-//! This module also computes the tree-sitter `Point`s of an edit: tree-sitter
-//! rows split on `\n` only, so points never leave the server.
+//! This module also computes the tree-sitter `Point`s of an edit: rows split
+//! where the parser's copy of the text has `\n` (a `\n`, or a lone `\r`: see
+//! `syntax::lone_cr_as_lf`), columns in bytes; points never leave the server.
 //!
 //! Clamping: a character past the end of a line means the end of the line
 //! (before its line break), a line past the end of the text means the end of
@@ -115,21 +116,33 @@ pub fn range_to_offsets(rope: &Rope, range: Range, encoding: PositionEncoding) -
     (start, end.max(start))
 }
 
-/// The tree-sitter point of a byte offset: rows split on `\n` only, columns in
-/// bytes. Only for `Tree::edit`; never sent to a client.
+/// The tree-sitter point of a byte offset: rows split on `\n` and on a lone
+/// `\r` (one not followed by `\n`), as the parser reads the text (see
+/// `syntax::lone_cr_as_lf`); columns in bytes. Only for `Tree::edit`; never
+/// sent to a client.
 pub fn tree_sitter_point(rope: &Rope, offset: usize) -> Point {
     let offset = offset.min(rope.len_bytes());
     let mut row = 0;
     let mut last_line_start = 0;
-    let mut chunk_start = 0;
+    let mut index = 0;
+    let mut after_cr = false;
     for chunk in rope.byte_slice(..offset).chunks() {
-        for (index, byte) in chunk.bytes().enumerate() {
+        for byte in chunk.bytes() {
+            if after_cr && byte != b'\n' {
+                row += 1;
+                last_line_start = index;
+            }
             if byte == b'\n' {
                 row += 1;
-                last_line_start = chunk_start + index + 1;
+                last_line_start = index + 1;
             }
+            after_cr = byte == b'\r';
+            index += 1;
         }
-        chunk_start += chunk.len();
+    }
+    if after_cr && rope.get_byte(offset) != Some(b'\n') {
+        row += 1;
+        last_line_start = offset;
     }
     Point { row, column: offset - last_line_start }
 }
@@ -207,10 +220,12 @@ mod tests {
     }
 
     #[test]
-    fn tree_sitter_points_split_on_newline_only() {
-        let rope = Rope::from_str("a\rb\r\ncd");
-        assert_eq!(tree_sitter_point(&rope, 2), Point { row: 0, column: 2 });
-        assert_eq!(tree_sitter_point(&rope, 6), Point { row: 1, column: 1 });
+    fn tree_sitter_points_split_where_the_parser_sees_line_ends() {
+        let rope = Rope::from_str("a\rb\r\ncd\r");
+        assert_eq!(tree_sitter_point(&rope, 2), Point { row: 1, column: 0 }, "after a lone CR");
+        assert_eq!(tree_sitter_point(&rope, 4), Point { row: 1, column: 2 }, "between CR and LF");
+        assert_eq!(tree_sitter_point(&rope, 6), Point { row: 2, column: 1 });
+        assert_eq!(tree_sitter_point(&rope, 8), Point { row: 3, column: 0 }, "a CR at the end is lone");
     }
 
     fn text_strategy() -> impl Strategy<Value = String> {
