@@ -1092,3 +1092,50 @@ fn rule_docs_in_the_docs_folder_are_current() {
         );
     }
 }
+
+#[test]
+fn a_rule_cycle_is_refused_when_the_rules_load_naming_the_rules() {
+    let tmp = tempdir();
+    let rule = |code: &str, module: &str, canonical: &str| {
+        format!("[[rules]]\ncode = \"{code}\"\nname = \"r\"\nkind = \"module\"\nmodule = \"{module}\"\ncanonical = \"{canonical}\"\nmessage = \"m\"\n")
+    };
+    write(tmp.path(), "pkg/m.py", "import acme.a\n");
+    for (rules, codes) in [
+        (format!("{}{}", rule("X1", "acme.a", "acme.b"), rule("X2", "acme.b", "acme.a")), "X1, X2"),
+        (
+            format!(
+                "{}{}{}",
+                rule("X1", "acme.a", "acme.b"),
+                rule("X2", "acme.b", "acme.c"),
+                rule("X3", "acme.c", "acme.a")
+            ),
+            "X1, X2, X3",
+        ),
+        (rule("X1", "acme.a", "acme.a"), "X1"),
+    ] {
+        write(tmp.path(), "ssot.toml", &rules);
+        let output = ssot(tmp.path()).args(["check", "--fix"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{rules}");
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains(&format!("ssot.toml:5:")), "the file and line: {stderr}");
+        assert!(stderr.contains(&format!("rules {codes} rewrite in a cycle: `acme.a` → ")), "{stderr}");
+        assert_eq!(read(tmp.path(), "pkg/m.py"), "import acme.a\n", "nothing is fixed");
+    }
+}
+
+#[test]
+fn a_pyproject_tool_entry_that_is_no_table_is_an_error_naming_its_line() {
+    let tmp = tempdir();
+    write(tmp.path(), "pkg/m.py", ACME_SRC);
+    for (text, location) in [
+        ("[project]\nname = \"demo\"\n\n[tool]\nssot-lsp = 5\n", "pyproject.toml:5:12:"),
+        ("[project]\nname = \"demo\"\n\n[[tool.ssot-lsp]]\nselect = [\"SSOT001\"]\n", "pyproject.toml:4:1:"),
+    ] {
+        write(tmp.path(), "pyproject.toml", text);
+        let output = ssot(tmp.path()).arg("check").output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{text}: {}", stdout_of(&output));
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains(location), "{text}: {stderr}");
+        assert!(stderr.contains("tool.ssot-lsp: must be a table"), "{stderr}");
+    }
+}

@@ -320,6 +320,16 @@ impl RuleSet {
             rules.push(compile_rule(raw_rule, &field)?);
         }
         let known_rules = rules.clone();
+        if let Some(cycle) = super::cycles::find_cycle(&known_rules) {
+            let mut codes: Vec<&str> = cycle.iter().map(|step| step.code.as_str()).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            return Err(ConfigError::new(format!(
+                "rules {} rewrite in a cycle: {}; a fix would never settle (point each rule at the final canonical path)",
+                codes.join(", "),
+                super::cycles::describe(&cycle)
+            )));
+        }
         let severity_overrides = &raw.severity;
         for (code, severity) in severity_overrides {
             let mut matched = false;
@@ -643,6 +653,52 @@ mod tests {
         let outside = FileScope { module: Some("netra_backend.app.routes".into()), ..Default::default() };
         assert!(legacy.is_excluded(&inside));
         assert!(!legacy.is_excluded(&outside));
+    }
+
+    fn rule(code: &str, module: &str, canonical: &str, names: &[(&str, &str)]) -> String {
+        let names: String = names.iter().map(|(name, to)| format!("names.{name} = {{ to = \"{to}\" }}\n")).collect();
+        format!(
+            "[[rules]]\ncode = \"{code}\"\nname = \"r\"\nkind = \"module\"\nmodule = \"{module}\"\ncanonical = \"{canonical}\"\nmessage = \"m\"\n{names}"
+        )
+    }
+
+    fn compile_text(text: &str) -> Result<RuleSet, ConfigError> {
+        let raw: RawConfig = toml::from_str(&format!("extend-builtin = false\n{text}")).unwrap();
+        RuleSet::from_config(&raw, None)
+    }
+
+    #[test]
+    fn rule_cycles_are_refused_naming_the_rules() {
+        let cases = [
+            ("a → b → a", format!("{}{}", rule("X1", "p.a", "p.b", &[]), rule("X2", "p.b", "p.a", &[])), "X1, X2"),
+            (
+                "a → b → c → a",
+                format!(
+                    "{}{}{}",
+                    rule("X1", "p.a", "p.b", &[]),
+                    rule("X2", "p.b", "p.c", &[]),
+                    rule("X3", "p.c", "p.a", &[])
+                ),
+                "X1, X2, X3",
+            ),
+            ("a → a", rule("X1", "p.a", "p.a", &[]), "X1"),
+            (
+                "names: a.f → b.g → a.f",
+                format!(
+                    "{}{}",
+                    rule("X1", "p.a", "p.z", &[("f", "p.b.g")]),
+                    rule("X2", "p.b", "p.y", &[("g", "p.a.f")])
+                ),
+                "X1, X2",
+            ),
+            ("a name to itself", rule("X1", "p.a", "p.z", &[("f", "p.a.f")]), "X1"),
+        ];
+        for (what, text, codes) in cases {
+            let error = compile_text(&text).expect_err(what);
+            assert!(error.message.starts_with(&format!("rules {codes} rewrite in a cycle: `")), "{what}: {error}");
+        }
+        let chain = format!("{}{}", rule("X1", "p.a", "p.b", &[]), rule("X2", "p.b", "p.c", &[]));
+        assert!(compile_text(&chain).is_ok(), "a chain that ends is fine");
     }
 
     #[test]

@@ -61,8 +61,21 @@ pub fn discover_config(start: &Path) -> Option<ConfigSource> {
     None
 }
 
+/// Whether a `pyproject.toml` has a `tool.ssot-lsp` key, in any form (a
+/// table, a dotted key, or a wrong value, which loading then reports). A file
+/// that is not TOML counts when it mentions `tool.ssot-lsp`, so that its error
+/// is reported rather than silently passed over.
 fn pyproject_has_section(path: &Path) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|text| text.contains("tool.ssot-lsp"))
+    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    if !text.contains("ssot-lsp") {
+        return false;
+    }
+    match toml::from_str::<toml::Table>(&text) {
+        Ok(table) => {
+            table.get("tool").and_then(toml::Value::as_table).is_some_and(|tool| tool.contains_key("ssot-lsp"))
+        }
+        Err(_) => text.contains("tool.ssot-lsp"),
+    }
 }
 
 /// Loads the rules: from `explicit` when given, else from the config found
@@ -126,9 +139,25 @@ fn parse_raw(text: &str) -> Result<RawConfig, ConfigError> {
 
 fn parse_pyproject(text: &str) -> Result<RawConfig, ConfigError> {
     let pyproject: RawPyproject = toml::from_str(text).map_err(toml_error)?;
-    let Some(section) = pyproject.tool.and_then(|tool| tool.ssot_lsp) else {
+    let Some(spanned) = pyproject.tool.and_then(|tool| tool.ssot_lsp) else {
         return Ok(RawConfig::default());
     };
+    let span = spanned.span();
+    let section = spanned.into_inner();
+    if !section.is_table() {
+        let found = match &section {
+            toml::Value::Array(items) if items.iter().all(toml::Value::is_table) => {
+                "an array of tables (`[[tool.ssot-lsp]]`)"
+            }
+            other => other.type_str(),
+        };
+        return Err(ConfigError {
+            path: None,
+            location: None,
+            message: format!("tool.ssot-lsp: must be a table (`[tool.ssot-lsp]`), found {found}"),
+            span: Some(span),
+        });
+    }
     // Re-parse the section from the original text so errors keep their spans.
     let table_text = toml::to_string(&section).map_err(|error| ConfigError::new(error.to_string()))?;
     match toml::from_str::<RawConfig>(&table_text) {
@@ -183,6 +212,23 @@ mod tests {
         let rules = parse("ignore = [\"SSOT007\"]\n[severity]\nSSOT003 = \"error\"\n").unwrap();
         assert!(rules.rule("SSOT007").is_none());
         assert_eq!(rules.rule("SSOT003").unwrap().severity, crate::finding::Severity::Error);
+    }
+
+    #[test]
+    fn a_pyproject_section_that_is_no_table_is_an_error_naming_its_line() {
+        let source = ConfigSource::Pyproject(PathBuf::from("pyproject.toml"));
+        for (text, line, found) in [
+            ("[project]\nname = \"x\"\n[tool]\nssot-lsp = 5\n", 4, "integer"),
+            ("[project]\nname = \"x\"\n\n[[tool.ssot-lsp]]\nselect = [\"SSOT001\"]\n", 4, "an array of tables"),
+            ("tool.ssot-lsp = \"yes\"\n", 1, "string"),
+        ] {
+            let error = parse_config_text(text, &source).expect_err(text);
+            assert_eq!(error.location.map(|(line, _)| line), Some(line), "{text:?}: {error}");
+            assert!(
+                error.message.contains("tool.ssot-lsp: must be a table") && error.message.contains(found),
+                "{error}"
+            );
+        }
     }
 
     #[test]

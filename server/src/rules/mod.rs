@@ -5,6 +5,7 @@
 //! `RuleSet` which rule, if any, owns a module, a name or a callable.
 
 mod compiled;
+mod cycles;
 mod discovery;
 mod prefilter;
 pub mod raw;

@@ -181,6 +181,8 @@ pub struct RawPyproject {
 
 #[derive(Debug, Deserialize)]
 pub struct RawPyprojectTool {
+    /// Spanned, so a `tool.ssot-lsp` that is no table (`ssot-lsp = 5` under
+    /// `[tool]`, `[[tool.ssot-lsp]]`) is an error naming its line.
     #[serde(rename = "ssot-lsp")]
-    pub ssot_lsp: Option<toml::Value>,
+    pub ssot_lsp: Option<toml::Spanned<toml::Value>>,
 }
