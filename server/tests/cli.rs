@@ -1117,7 +1117,7 @@ fn a_rule_cycle_is_refused_when_the_rules_load_naming_the_rules() {
         let output = ssot(tmp.path()).args(["check", "--fix"]).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{rules}");
         let stderr = stderr_of(&output);
-        assert!(stderr.contains(&format!("ssot.toml:5:")), "the file and line: {stderr}");
+        assert!(stderr.contains("ssot.toml:5:"), "the file and line: {stderr}");
         assert!(stderr.contains(&format!("rules {codes} rewrite in a cycle: `acme.a` → ")), "{stderr}");
         assert_eq!(read(tmp.path(), "pkg/m.py"), "import acme.a\n", "nothing is fixed");
     }
