@@ -763,3 +763,77 @@ fn lone_cr_line_ends_are_read_as_cpython_reads_them() {
         "fixed, and every line still ends in a lone CR"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Output: file names that try to forge lines, drive the terminal or collide
+// ---------------------------------------------------------------------------
+
+#[test]
+fn hostile_file_names_are_escaped_in_every_format() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempdir();
+    let forging = "evil.py\nforged.py:9:9: SSOT999 a forged finding\nx.py";
+    write(dir.path(), forging, IMPORT);
+    write(dir.path(), "\x1b[2J\x1b]0;title\x07clear.py", IMPORT);
+    for bytes in [&b"bad\xff.py"[..], &b"bad\xfe.py"[..]] {
+        fs::write(dir.path().join(OsStr::from_bytes(bytes)), IMPORT).unwrap();
+    }
+    write(dir.path(), "a b#%.py", IMPORT);
+
+    for format in ["text", "concise", "github", "json", "sarif"] {
+        let checked = run(dir.path(), &["check", ".", "--format", format]);
+        assert_eq!(checked.code, Some(1), "{format}: {checked:?}");
+        let out = &checked.stdout;
+        assert!(
+            !out.contains('\x1b') && !out.contains('\x07'),
+            "{format}: a control character reached the output: {out:?}"
+        );
+        assert!(!out.lines().any(|line| line.starts_with("forged.py")), "{format}: a forged line: {out}");
+        assert!(!out.contains('\u{fffd}'), "{format}: bytes lost to replacement characters: {out}");
+        match format {
+            "text" | "concise" => {
+                assert!(
+                    out.contains("evil.py\\nforged.py:9:9: SSOT999 a forged finding\\nx.py:1:72: SSOT001"),
+                    "{out}"
+                );
+                assert!(out.contains("\\u{1b}[2J\\u{1b}]0;title\\u{7}clear.py:1:72:"), "{out}");
+                assert!(out.contains("bad\\xff.py:1:72:") && out.contains("bad\\xfe.py:1:72:"), "{out}");
+            }
+            "github" => {
+                assert!(out.contains("file=bad\\xff.py,") && out.contains("file=bad\\xfe.py,"), "{out}");
+                assert!(out.contains("file=evil.py\\nforged.py%3A9%3A9%3A SSOT999 a forged finding\\nx.py,"), "{out}");
+            }
+            "json" => {
+                let findings: serde_json::Value = serde_json::from_str(out).unwrap();
+                let mut names: Vec<&str> =
+                    findings.as_array().unwrap().iter().map(|item| item["filename"].as_str().unwrap()).collect();
+                names.sort();
+                names.dedup();
+                assert_eq!(names.len(), 5, "every file is named distinctly: {names:?}");
+            }
+            _ => {
+                let sarif: serde_json::Value = serde_json::from_str(out).unwrap();
+                let mut uris: Vec<&str> = sarif["runs"][0]["results"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|result| {
+                        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap()
+                    })
+                    .collect();
+                uris.sort();
+                assert_eq!(
+                    uris,
+                    [
+                        "%1B%5B2J%1B%5D0%3Btitle%07clear.py",
+                        "a%20b%23%25.py",
+                        "bad%FE.py",
+                        "bad%FF.py",
+                        "evil.py%0Aforged.py%3A9%3A9%3A%20SSOT999%20a%20forged%20finding%0Ax.py",
+                    ]
+                );
+            }
+        }
+    }
+}

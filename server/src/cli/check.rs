@@ -42,7 +42,7 @@ pub fn run_check(args: &CheckArgs) -> ExitCode {
     for warning in &warnings {
         match &warning.path {
             // A path the user named that is missing or unreadable: an error.
-            Some(path) => output::error(&format!("{}: {}", path.display(), warning.message)),
+            Some(path) => output::error(&format!("{}: {}", output::display_path(path), warning.message)),
             None => output::warn(&warning.message),
         }
         had_error |= warning.is_error;
@@ -138,8 +138,7 @@ fn narrow(rules: &RuleSet, select: &[String], ignore: &[String]) -> anyhow::Resu
 }
 
 fn check_file(rules: &RuleSet, cwd: &Path, path: &Path, options: &FixOptions, mode: Mode) -> FileReport {
-    let display = workspace::relative_to(path, cwd).display().to_string();
-    let mut report = FileReport::new(display);
+    let mut report = FileReport::new(workspace::relative_to(path, cwd));
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => {

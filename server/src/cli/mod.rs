@@ -6,6 +6,7 @@
 mod baseline;
 mod check;
 mod color;
+mod escape;
 mod git;
 mod infer;
 mod output;

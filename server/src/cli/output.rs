@@ -13,6 +13,7 @@ use owo_colors::OwoColorize;
 use serde_json::{json, Value};
 
 use super::check::Mode;
+use super::escape;
 use super::{CheckArgs, ExplainArgs, OutputFormat, RulesArgs};
 use crate::finding::{Applicability, Finding, Severity};
 use crate::line_index::LineIndex;
@@ -21,8 +22,11 @@ use crate::rules::{load_rule_set, RuleSet};
 /// What `check` learned about one file.
 #[derive(Debug, Clone)]
 pub struct FileReport {
-    /// The path as shown: relative to the current folder.
+    /// The path as shown: relative to the current folder, escaped
+    /// (`escape::display_path`).
     pub display: String,
+    /// The path relative to the current folder, as it is (for URIs).
+    pub relative: PathBuf,
     /// Findings left (after fixing, when fixing).
     pub findings: Vec<Finding>,
     /// The text the findings' offsets refer to.
@@ -38,9 +42,10 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    pub fn new(display: String) -> Self {
+    pub fn new(relative: PathBuf) -> Self {
         FileReport {
-            display,
+            display: escape::display_path(&relative),
+            relative,
             findings: Vec::new(),
             text: None,
             original_text: None,
@@ -83,6 +88,8 @@ fn locate(report: &Report) -> Vec<Located<'_>> {
     located
 }
 
+pub use escape::display_path;
+
 pub fn write_stdout(text: &str) {
     if super::sink::redirect(text) {
         return;
@@ -93,11 +100,14 @@ pub fn write_stdout(text: &str) {
 }
 
 pub fn warn(message: &str) {
-    let _ = writeln!(anstream::stderr(), "{} {message}", "warning:".yellow().bold());
+    let _ = writeln!(anstream::stderr(), "{} {}", "warning:".yellow().bold(), escape::display_message(message));
 }
 
+/// An error: one or more lines (a config error's context chain), each line
+/// escaped.
 pub fn error(message: &str) {
-    let _ = writeln!(anstream::stderr(), "{} {message}", "error:".red().bold());
+    let lines: Vec<String> = message.lines().map(escape::display_message).collect();
+    let _ = writeln!(anstream::stderr(), "{} {}", "error:".red().bold(), lines.join("\n"));
 }
 
 pub fn print_report(report: &Report, args: &CheckArgs, rules: &RuleSet, color: bool, had_error: bool) {
@@ -371,7 +381,7 @@ fn sarif(located: &[Located], rules: &RuleSet) -> Value {
     let results: Vec<Value> = located
         .iter()
         .map(|item| {
-            let uri = item.file.display.replace('\\', "/");
+            let uri = escape::uri_path(&item.file.relative);
             let key = format!("{}:{}:{}", item.finding.code, uri, item.source_line.trim());
             let occurrence = occurrences.entry(key.clone()).or_default();
             *occurrence += 1;
@@ -433,23 +443,13 @@ fn sarif(located: &[Located], rules: &RuleSet) -> Value {
 /// result paths are relative to.
 fn source_root_uri() -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
-    let mut path = cwd.to_string_lossy().replace('\\', "/");
-    if !path.starts_with('/') {
-        path.insert(0, '/');
+    let mut encoded = escape::uri_path(&cwd);
+    if !encoded.starts_with('/') {
+        encoded.insert(0, '/');
     }
-    if !path.ends_with('/') {
-        path.push('/');
+    if !encoded.ends_with('/') {
+        encoded.push('/');
     }
-    let encoded: String = path
-        .chars()
-        .map(|c| match c {
-            ' ' => "%20".to_string(),
-            '%' => "%25".to_string(),
-            '#' => "%23".to_string(),
-            '?' => "%3F".to_string(),
-            _ => c.to_string(),
-        })
-        .collect();
     format!("file://{encoded}")
 }
 
