@@ -34,15 +34,22 @@ impl FixOptions {
 pub struct FixOutcome {
     /// The fixed text (equal to the input when nothing was fixed).
     pub text: String,
-    /// How many fixes were applied, by rule code.
+    /// How many fixes were applied, by rule code (one fix may settle more
+    /// than one finding: see `fixed_findings`).
     pub applied: Vec<(String, usize)>,
     /// Findings left after fixing.
     pub remaining: Vec<Finding>,
+    /// How many findings the fixes settled: the eligible findings of the text
+    /// before, less those left. So the counts add up: fixable before = fixed
+    /// + fixable remaining, even when one fix settles two findings (two names
+    /// of one import statement).
+    pub fixed_findings: usize,
 }
 
 impl FixOutcome {
+    /// How many findings were fixed (see `fixed_findings`).
     pub fn applied_count(&self) -> usize {
-        self.applied.iter().map(|(_, count)| count).sum()
+        self.fixed_findings
     }
 }
 
@@ -52,15 +59,22 @@ pub fn fix_text(rules: &RuleSet, scope: &FileScope, text: &str, options: &FixOpt
     let mut applied: Vec<(String, usize)> = Vec::new();
     let mut tree = syntax::parse_for_check(&current);
     let mut errors = syntax::count_errors(&tree);
+    let mut eligible_before = None;
+    let outcome = |text: String, applied: Vec<(String, usize)>, remaining: Vec<Finding>, before: Option<usize>| {
+        let left = remaining.iter().filter(|finding| options.allows(finding)).count();
+        let fixed_findings = before.unwrap_or(left).saturating_sub(left);
+        FixOutcome { text, applied, remaining, fixed_findings }
+    };
     for _ in 0..MAX_ITERATIONS {
         let findings = analysis::check_tree(rules, scope, &current, &tree);
         let candidates: Vec<&Finding> = findings.iter().filter(|finding| options.allows(finding)).collect();
+        let before = *eligible_before.get_or_insert(candidates.len());
         if candidates.is_empty() {
-            return FixOutcome { text: current, applied, remaining: findings };
+            return outcome(current, applied, findings, Some(before));
         }
         let chosen = choose_non_overlapping(&candidates);
         let Some((next, next_tree, next_errors, used)) = apply_checked(&current, &chosen, errors) else {
-            return FixOutcome { text: current, applied, remaining: findings };
+            return outcome(current, applied, findings, Some(before));
         };
         for finding in used {
             match applied.iter_mut().find(|(code, _)| *code == finding.code) {
@@ -73,7 +87,7 @@ pub fn fix_text(rules: &RuleSet, scope: &FileScope, text: &str, options: &FixOpt
         errors = next_errors;
     }
     let remaining = analysis::check_tree(rules, scope, &current, &tree);
-    FixOutcome { text: current, applied, remaining }
+    outcome(current, applied, remaining, eligible_before)
 }
 
 /// Fixes whose edits do not overlap any edit of an earlier chosen fix.

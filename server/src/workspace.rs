@@ -120,6 +120,14 @@ pub fn walk_with(
     let mut files = found.into_inner().expect("walk lock");
     files.sort();
     files.dedup();
+    if paths.len() > 1 {
+        // `f.py ./f.py .` names one file three times: check (and fix) it once.
+        use std::os::unix::fs::MetadataExt;
+        let mut seen = std::collections::HashSet::new();
+        files.retain(|file| {
+            std::fs::metadata(file).map_or(true, |metadata| seen.insert((metadata.dev(), metadata.ino())))
+        });
+    }
     (files, warnings.into_inner().expect("walk lock"))
 }
 

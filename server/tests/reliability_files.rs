@@ -837,3 +837,48 @@ fn hostile_file_names_are_escaped_in_every_format() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Counts: each file once, each finding once
+// ---------------------------------------------------------------------------
+
+/// Two deprecated names in one import: one fix settles both findings.
+const TWO_NAMES_SRC: &str = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager, create_test_user_context\n\n\nasync def handler(ctx):\n    create_test_user_context()\n    return await create_websocket_manager(ctx)\n";
+
+#[test]
+fn a_file_named_twice_is_checked_and_fixed_once_and_counts_add_up() {
+    let dir = tempdir();
+    let path = write(dir.path(), "pkg/two.py", TWO_NAMES_SRC);
+    let checked = run(dir.path(), &["check", "pkg/two.py", "./pkg/two.py", "pkg"]);
+    assert_eq!(checked.code, Some(1), "{checked:?}");
+    assert!(checked.stdout.contains("Found 2 findings in 1 file."), "{}", checked.stdout);
+    assert!(checked.stdout.contains("[*] 2 fixable"), "{}", checked.stdout);
+    let fixed = run(dir.path(), &["check", "pkg/two.py", "./pkg/two.py", "pkg", "--fix"]);
+    assert_eq!(fixed.code, Some(0), "{fixed:?}");
+    assert!(
+        fixed.stdout.contains("Fixed 2 findings in 1 file."),
+        "fixable before = fixed + remaining: {}",
+        fixed.stdout
+    );
+    assert!(!fs::read_to_string(&path).unwrap().contains("websocket_manager_factory"));
+}
+
+#[test]
+fn a_concurrent_run_that_fixed_the_file_first_leaves_nothing_to_count() {
+    let dir = tempdir();
+    let path = write(dir.path(), "two.py", TWO_NAMES_SRC);
+    // The first run stops just before its rename; a second run fixes the
+    // file meanwhile; the first then finds its own result already on disk.
+    let mut second = None;
+    let first = fix_with_delayed_rename(dir.path(), "two.py", 2_000_000, || {
+        second = Some(run(dir.path(), &["check", "two.py", "--fix"]));
+    });
+    let second = second.unwrap();
+    assert_eq!(second.code, Some(0), "{second:?}");
+    assert!(second.stdout.contains("Fixed 2 findings in 1 file."), "{second:?}");
+    assert_eq!(first.code, Some(0), "{first:?}");
+    assert!(first.stdout.contains("Fixed 0 findings in 0 files."), "not counted twice: {first:?}");
+    let fixed = fs::read_to_string(&path).unwrap();
+    assert!(!fixed.contains("websocket_manager_factory"), "{fixed}");
+    assert_eq!(snapshot(dir.path()).len(), 1, "no temporary file left");
+}
