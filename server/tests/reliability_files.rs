@@ -882,3 +882,30 @@ fn a_concurrent_run_that_fixed_the_file_first_leaves_nothing_to_count() {
     assert!(!fixed.contains("websocket_manager_factory"), "{fixed}");
     assert_eq!(snapshot(dir.path()).len(), 1, "no temporary file left");
 }
+
+#[test]
+fn a_full_disk_is_reported_naming_the_file_not_a_temporary_one() {
+    let dir = tempdir();
+    let path = write(dir.path(), "f.py", SAFE_SRC);
+    // The first write of the run is the fixed text into the temporary file
+    // (the report is printed after every file is done): make it fail as a
+    // full disk does.
+    let output = std::process::Command::new(strace())
+        .current_dir(dir.path())
+        .args(["-f", "-o", "/dev/null", "-e", "trace=write", "-e", "inject=write:error=ENOSPC:when=1"])
+        .arg(env!("CARGO_BIN_EXE_ssot-lsp"))
+        .args(["check", "f.py", "--fix"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("strace runs");
+    let run = finish(output);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr.contains("warning: f.py: not fixed: cannot write the fixed text of f.py: No space left on device"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(".ssot-fix-"), "no temporary file is named: {}", run.stderr);
+    assert_eq!(fs::read_to_string(&path).unwrap(), SAFE_SRC);
+    assert_eq!(snapshot(dir.path()).len(), 1, "no temporary file left");
+}
