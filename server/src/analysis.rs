@@ -12,6 +12,7 @@ use tree_sitter::{Node, Tree};
 
 use crate::edits::ImportEditor;
 use crate::finding::{Applicability, Finding, Fix};
+use crate::identifiers;
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule, RuleKind, RuleSet};
 use crate::skeleton;
 use crate::suppression::Suppressions;
@@ -79,6 +80,11 @@ pub fn skeleton_tree(rules: &RuleSet, scope: &FileScope, text: &str) -> Option<T
 /// `skeleton_tree`, also returning a skeleton with syntax errors when
 /// `errors_allowed`.
 fn skeleton_tree_with_errors(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Tree> {
+    // The skeleton finds lines by their bytes; a name written with letters
+    // NFKC folds to ASCII has other bytes: such (rare) files are read whole.
+    if identifiers::may_hide_ascii_names(text.as_bytes()) {
+        return None;
+    }
     let structure = skeleton::LineStructure::of(text);
     let (needles, words) = rules.skeleton_terms();
     let mut wanted = structure.lines_holding(text, &needles, &words);
@@ -491,18 +497,18 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         loop {
             match current.kind() {
                 "identifier" => {
-                    parts.push(node_text(current, self.text));
+                    parts.push(identifiers::normalize(node_text(current, self.text)));
                     break;
                 }
                 "attribute" => {
-                    parts.push(node_text(current.child_by_field_name("attribute")?, self.text));
+                    parts.push(identifiers::normalize(node_text(current.child_by_field_name("attribute")?, self.text)));
                     current = current.child_by_field_name("object")?;
                 }
                 _ => return None,
             }
         }
         parts.reverse();
-        let targets = self.bindings.get(parts[0])?;
+        let targets = self.bindings.get(parts[0].as_ref())?;
         let target = targets.first()?;
         let mut path = target.clone();
         for part in &parts[1..] {
@@ -572,7 +578,9 @@ pub fn read_import<'tree>(statement: Node<'tree>, text: &str, scope: &FileScope)
                 let (path_node, alias) = match item.kind() {
                     "aliased_import" => {
                         let Some(name) = item.child_by_field_name("name") else { continue };
-                        let alias = item.child_by_field_name("alias").map(|a| node_text(a, text).to_string());
+                        let alias = item
+                            .child_by_field_name("alias")
+                            .map(|a| identifiers::normalize(node_text(a, text)).into_owned());
                         (name, alias)
                     }
                     _ => (item, None),
@@ -605,7 +613,9 @@ pub fn read_import<'tree>(statement: Node<'tree>, text: &str, scope: &FileScope)
                 let (name_node, alias) = match item.kind() {
                     "aliased_import" => {
                         let Some(name) = item.child_by_field_name("name") else { continue };
-                        let alias = item.child_by_field_name("alias").map(|a| node_text(a, text).to_string());
+                        let alias = item
+                            .child_by_field_name("alias")
+                            .map(|a| identifiers::normalize(node_text(a, text)).into_owned());
                         (name, alias)
                     }
                     _ => (item, None),
@@ -630,8 +640,12 @@ pub fn read_import<'tree>(statement: Node<'tree>, text: &str, scope: &FileScope)
 }
 
 /// Dotted names may hold spaces or line continuations (`a . b`); drop them.
+/// Non-ASCII parts are read in NFKC form, as Python reads identifiers.
 fn normalise_dotted(raw: &str) -> String {
-    raw.split('.').map(|part| part.trim_matches(|c: char| c.is_whitespace() || c == '\\')).collect::<Vec<_>>().join(".")
+    raw.split('.')
+        .map(|part| identifiers::normalize(part.trim_matches(|c: char| c.is_whitespace() || c == '\\')))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// The absolute module of `from X import`, resolving relative imports from

@@ -246,8 +246,8 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
                 continue;
             }
             let attr = attribute.child_by_field_name("attribute")?;
-            let attr_name = node_text(attr, self.text);
-            let mapping = rule.mapping_for(attr_name)?;
+            let attr_name = identifier_name(attr, self.text);
+            let mapping = rule.mapping_for(&attr_name)?;
             let target = mapping.target?;
             if target.module != canonical {
                 return None;
@@ -293,7 +293,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             return false;
         }
         descendants_of_kind(scope_node, "identifier").into_iter().any(|identifier| {
-            node_text(identifier, self.text) == binding
+            identifier_name(identifier, self.text) == binding
                 && !within(identifier, record.statement)
                 && classify(identifier) == Occurrence::Reference
                 && !handled.iter().any(|(s, e)| *s == identifier.start_byte() && *e == identifier.end_byte())
@@ -302,7 +302,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
 
     fn rebinds_in(&self, scope_node: Node<'tree>, binding: &str, own: Node<'tree>) -> bool {
         descendants_of_kind(scope_node, "identifier").into_iter().any(|identifier| {
-            node_text(identifier, self.text) == binding
+            identifier_name(identifier, self.text) == binding
                 && !within(identifier, own)
                 && classify(identifier) == Occurrence::Binding
         })
@@ -377,7 +377,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         }
         let mut references = Vec::new();
         for identifier in descendants_of_kind(scope_node, "identifier") {
-            let text = node_text(identifier, self.text);
+            let text = identifier_name(identifier, self.text);
             if text == old {
                 if within(identifier, statement) {
                     continue;
@@ -633,14 +633,19 @@ fn within(node: Node<'_>, container: Node<'_>) -> bool {
     container.start_byte() <= node.start_byte() && node.end_byte() <= container.end_byte()
 }
 
+/// An identifier as Python compares it (NFKC, see `identifiers`).
+fn identifier_name<'a>(node: Node<'_>, text: &'a str) -> std::borrow::Cow<'a, str> {
+    crate::identifiers::normalize(node_text(node, text))
+}
+
 /// `a.b.c` for identifier/attribute chains, `None` for anything else.
 fn dotted_text(node: Node<'_>, text: &str) -> Option<String> {
     match node.kind() {
-        "identifier" => Some(node_text(node, text).to_string()),
+        "identifier" => Some(identifier_name(node, text).into_owned()),
         "attribute" => {
             let object = dotted_text(node.child_by_field_name("object")?, text)?;
-            let attribute = node_text(node.child_by_field_name("attribute")?, text);
-            Some(join_path(&object, attribute))
+            let attribute = identifier_name(node.child_by_field_name("attribute")?, text);
+            Some(join_path(&object, &attribute))
         }
         _ => None,
     }

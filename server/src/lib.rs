@@ -13,6 +13,7 @@ pub mod cli;
 pub mod edits;
 pub mod finding;
 pub mod fix;
+pub mod identifiers;
 pub mod infer;
 pub mod line_index;
 pub mod lsp;

@@ -909,3 +909,40 @@ fn a_full_disk_is_reported_naming_the_file_not_a_temporary_one() {
     assert_eq!(fs::read_to_string(&path).unwrap(), SAFE_SRC);
     assert_eq!(snapshot(dir.path()).len(), 1, "no temporary file left");
 }
+
+#[test]
+fn names_spelt_with_letters_nfkc_folds_are_the_names_python_sees() {
+    // U+FF43 FULLWIDTH LATIN SMALL LETTER C: Python reads `ｃreate_…` as
+    // `create_…` (identifiers are NFKC-normalised).
+    let cases = [
+        (
+            "import_spelt.py",
+            format!("from {FACTORY} import ｃreate_websocket_manager\n\n\nasync def handler(ctx):\n    return await create_websocket_manager(ctx)\n"),
+            SAFE_FIXED.to_string(),
+        ),
+        (
+            "call_spelt.py",
+            format!("{IMPORT}\n\nasync def handler(ctx):\n    return await ｃreate_websocket_manager(ctx)\n"),
+            SAFE_FIXED.to_string(),
+        ),
+        (
+            "attribute_spelt.py",
+            format!("import {FACTORY} as factory\n\n\nasync def handler(ctx):\n    return await factory.ｃreate_websocket_manager(ctx)\n"),
+            "import netra_backend.app.websocket_core.websocket_manager as factory\n\n\nasync def handler(ctx):\n    return await factory.get_websocket_manager(ctx)\n".to_string(),
+        ),
+    ];
+    let dir = tempdir();
+    for (name, source, _) in &cases {
+        write(dir.path(), name, source);
+    }
+    let checked = run(dir.path(), &["check", ".", "--format", "concise"]);
+    assert_eq!(checked.code, Some(1), "{checked:?}");
+    for (name, _, _) in &cases {
+        assert!(checked.stdout.contains(&format!("{name}:1:")), "{name} has a finding: {}", checked.stdout);
+    }
+    let fixed = run(dir.path(), &["check", ".", "--fix"]);
+    assert_eq!(fixed.code, Some(0), "{fixed:?}");
+    for (name, _, expected) in &cases {
+        assert_eq!(&fs::read_to_string(dir.path().join(name)).unwrap(), expected, "{name}: every spelling renamed");
+    }
+}

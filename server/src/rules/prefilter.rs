@@ -103,7 +103,18 @@ impl Prefilter {
 
     /// Whether a file at `path` with these bytes may match. `None` for the
     /// path (an unsaved buffer) counts every package trigger as present.
+    /// Names are compared as Python compares them (NFKC): when no trigger is
+    /// in the bytes but a character there folds to ASCII, the triggers are
+    /// looked for again in the normalised text.
     pub fn may_match(&self, path: Option<&Path>, bytes: &[u8]) -> bool {
+        if self.may_match_bytes(path, bytes) {
+            return true;
+        }
+        crate::identifiers::may_hide_ascii_names(bytes)
+            && self.may_match_bytes(path, crate::identifiers::normalized_text(bytes).as_bytes())
+    }
+
+    fn may_match_bytes(&self, path: Option<&Path>, bytes: &[u8]) -> bool {
         let folder = path.and_then(Path::parent).and_then(Path::file_name).and_then(|name| name.to_str());
         self.triggers.iter().any(|trigger| match trigger {
             Trigger::Any(needle) => contains(bytes, needle),
