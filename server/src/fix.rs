@@ -40,9 +40,9 @@ pub struct FixOutcome {
     /// Findings left after fixing.
     pub remaining: Vec<Finding>,
     /// How many findings the fixes settled: the eligible findings of the text
-    /// before, less those left. So the counts add up: fixable before = fixed
-    /// + fixable remaining, even when one fix settles two findings (two names
-    /// of one import statement).
+    /// before, less those left. So the counts add up (fixable before equals
+    /// fixed plus fixable remaining), even when one fix settles two findings
+    /// (two names of one import statement).
     pub fixed_findings: usize,
 }
 
