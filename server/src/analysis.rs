@@ -86,8 +86,7 @@ fn skeleton_tree_with_errors(rules: &RuleSet, scope: &FileScope, text: &str, err
         return None;
     }
     let structure = skeleton::LineStructure::of(text);
-    let (needles, words) = rules.skeleton_terms();
-    let mut wanted = structure.lines_holding(text, &needles, &words);
+    let mut wanted = structure.lines_holding_terms(text, rules.skeleton_search());
     let keep = structure.closure(&wanted);
     let tree = parse_skeleton(&structure, text, &keep, errors_allowed)?;
     let bound = bindings_into_rules(rules, scope, text, &tree);

@@ -15,9 +15,33 @@
 //! continuations and indentation, never rules. A skeleton that does not parse
 //! cleanly is the caller's cue to parse the whole file (`analysis::scan_text`).
 
-use memchr::memmem;
+use aho_corasick::AhoCorasick;
 
 const BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// Substrings and whole identifiers to find, each set compiled into one
+/// Aho-Corasick automaton: one pass over a text finds every occurrence of
+/// every term, however many rules there are.
+#[derive(Debug, Clone, Default)]
+pub struct Terms {
+    needles: Option<AhoCorasick>,
+    words: Option<AhoCorasick>,
+}
+
+impl Terms {
+    pub fn new(needles: &[String], words: &[String]) -> Self {
+        Terms { needles: automaton(needles), words: automaton(words) }
+    }
+}
+
+/// `None` when there is nothing to find.
+fn automaton(terms: &[String]) -> Option<AhoCorasick> {
+    let terms: Vec<&String> = terms.iter().filter(|term| !term.is_empty()).collect();
+    if terms.is_empty() {
+        return None;
+    }
+    Some(AhoCorasick::new(terms).expect("plain strings build an automaton"))
+}
 
 /// What a logical line starts with, as far as block structure goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,23 +131,29 @@ impl LineStructure {
     }
 
     /// Logical lines holding one of `needles` anywhere (code, string or
-    /// comment), and every import statement.
+    /// comment) or one of `words` as a whole identifier, and every import
+    /// statement.
     pub fn lines_holding(&self, text: &str, needles: &[String], words: &[String]) -> Vec<usize> {
+        self.lines_holding_terms(text, &Terms::new(needles, words))
+    }
+
+    /// [`Self::lines_holding`] with terms compiled once (a rule set's).
+    pub fn lines_holding_terms(&self, text: &str, terms: &Terms) -> Vec<usize> {
         let bytes = text.as_bytes();
         let mut found = Vec::new();
-        for needle in needles.iter().filter(|needle| !needle.is_empty()) {
-            for offset in memmem::find_iter(bytes, needle.as_bytes()) {
-                found.extend(self.line_at(offset));
+        if let Some(needles) = &terms.needles {
+            for found_at in needles.find_overlapping_iter(bytes) {
+                found.extend(self.line_at(found_at.start()));
             }
         }
-        for word in words.iter().filter(|word| !word.is_empty()) {
-            for offset in memmem::find_iter(bytes, word.as_bytes()) {
-                let before = offset.checked_sub(1).map(|at| bytes[at]);
-                let after = bytes.get(offset + word.len()).copied();
+        if let Some(words) = &terms.words {
+            for found_at in words.find_overlapping_iter(bytes) {
+                let before = found_at.start().checked_sub(1).map(|at| bytes[at]);
+                let after = bytes.get(found_at.end()).copied();
                 if before.is_some_and(is_identifier_byte) || after.is_some_and(is_identifier_byte) {
                     continue;
                 }
-                found.extend(self.line_at(offset));
+                found.extend(self.line_at(found_at.start()));
             }
         }
         found.extend((0..self.lines.len()).filter(|&index| self.lines[index].head == Head::Import));

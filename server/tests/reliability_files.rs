@@ -946,3 +946,40 @@ fn names_spelt_with_letters_nfkc_folds_are_the_names_python_sees() {
         assert_eq!(&fs::read_to_string(dir.path().join(name)).unwrap(), expected, "{name}: every spelling renamed");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Scale of the rule set
+// ---------------------------------------------------------------------------
+
+#[test]
+fn ten_thousand_rules_load_check_and_fix() {
+    let dir = tempdir();
+    let mut config = String::new();
+    for index in 0..10_000 {
+        config.push_str(&format!(
+            "[[rules]]\ncode = \"GEN{index:05}\"\nname = \"generated-{index}\"\nkind = \"module\"\nmodule = \"legacy.area{}.old_module_{index}\"\ncanonical = \"modern.area{}.new_module_{index}\"\ncanonical-exports = [\"thing_{index}\"]\nmessage = \"`{{name}}` is deprecated\"\n\n",
+            index % 97,
+            index % 97
+        ));
+    }
+    write(dir.path(), "ssot.toml", config);
+    let filler = "def filler(a, b):\n    return a + b\n\n".repeat(200);
+    write(dir.path(), "first.py", format!("from legacy.area0.old_module_0 import thing_0\n{filler}thing_0()\n"));
+    write(dir.path(), "last.py", format!("import legacy.area8.old_module_9999 as old\n{filler}old.thing_9999()\n"));
+    write(dir.path(), "builtin.py", format!("{IMPORT}{filler}"));
+    write(dir.path(), "near_miss.py", format!("from legacy.area0.old_module_1 import thing_1\n{filler}"));
+    let checked = run(dir.path(), &["check", ".", "--format", "concise"]);
+    assert_eq!(checked.code, Some(1), "{checked:?}");
+    let lines: Vec<&str> = checked.stdout.lines().filter(|line| line.contains(".py:")).collect();
+    assert_eq!(lines.len(), 3, "{}", checked.stdout);
+    assert!(lines.iter().any(|line| line.starts_with("first.py:1:39: GEN00000")), "{lines:?}");
+    assert!(lines.iter().any(|line| line.starts_with("last.py:1:8: GEN09999")), "{lines:?}");
+    assert!(lines.iter().any(|line| line.starts_with("builtin.py:1:72: SSOT001")), "{lines:?}");
+    let fixed = run(dir.path(), &["check", ".", "--fix"]);
+    assert_eq!(fixed.code, Some(0), "{fixed:?}");
+    assert!(fixed.stdout.contains("Fixed 3 findings in 3 files."), "{}", fixed.stdout);
+    let first = fs::read_to_string(dir.path().join("first.py")).unwrap();
+    assert!(first.starts_with("from modern.area0.new_module_0 import thing_0\n"), "{}", &first[..80]);
+    let last = fs::read_to_string(dir.path().join("last.py")).unwrap();
+    assert!(last.starts_with("import modern.area8.new_module_9999 as old\n"), "{}", &last[..80]);
+}

@@ -295,10 +295,15 @@ impl RuleSet {
         } else {
             Vec::new()
         };
+        let mut index_of: std::collections::HashMap<String, usize> =
+            rules.iter().enumerate().map(|(index, rule)| (rule.code.clone(), index)).collect();
         for rule in &raw.rules {
-            match rules.iter_mut().find(|existing| existing.code == rule.code) {
-                Some(existing) => *existing = rule.clone(),
-                None => rules.push(rule.clone()),
+            match index_of.get(&rule.code) {
+                Some(&index) => rules[index] = rule.clone(),
+                None => {
+                    index_of.insert(rule.code.clone(), rules.len());
+                    rules.push(rule.clone());
+                }
             }
         }
         Self::compile(rules, raw, root)
@@ -309,8 +314,14 @@ impl RuleSet {
         let builtin_count = raw_rules.len().saturating_sub(user_rule_count);
         let mut rules = Vec::new();
         let mut seen = BTreeSet::new();
+        // The first position of each code in the user's file (a map: 10,000
+        // rules must not cost 10,000 × 10,000 comparisons).
+        let mut user_index_of = std::collections::HashMap::new();
+        for (user_index, rule) in raw.rules.iter().enumerate() {
+            user_index_of.entry(rule.code.as_str()).or_insert(user_index);
+        }
         for (index, raw_rule) in raw_rules.iter().enumerate() {
-            let field = match raw.rules.iter().position(|r| r.code == raw_rule.code) {
+            let field = match user_index_of.get(raw_rule.code.as_str()) {
                 Some(user_index) => format!("rules[{user_index}]"),
                 None => format!("built-in rule {}", if index < builtin_count { &raw_rule.code } else { "?" }),
             };
@@ -366,6 +377,11 @@ impl RuleSet {
     /// identifiers (see `skeleton`).
     pub fn skeleton_terms(&self) -> (Vec<String>, Vec<String>) {
         self.prefilter.skeleton_terms()
+    }
+
+    /// The same terms compiled into automata, once per rule set.
+    pub fn skeleton_search(&self) -> &crate::skeleton::Terms {
+        self.prefilter.skeleton_search()
     }
 
     /// Cheap check on the text of a buffer with no known path: could any

@@ -8,7 +8,7 @@
 //! `pkg.mod` maps `Name` (its `names` table, or `canonical-exports`). `call`
 //! rules replace a call by free text, which is no path, so they add no edge.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::compiled::{QualifiedName, Rule, RuleKind};
 
@@ -37,14 +37,21 @@ pub fn find_cycle(rules: &[Rule]) -> Option<Vec<Step>> {
     }
     // A name reached as a target is rewritten again by whichever rule owns
     // its module, even one that does not list it among its own names.
-    let targets: Vec<String> = edges.values().flatten().map(|(target, _)| target.clone()).collect();
+    let mut owners: HashMap<&str, Vec<&Rule>> = HashMap::new();
+    for rule in rules {
+        if let Some(module) = &rule.module {
+            owners.entry(module.as_str()).or_default().push(rule);
+        }
+    }
+    let targets: BTreeSet<String> = edges.values().flatten().map(|(target, _)| target.clone()).collect();
     for target in targets {
         let Some(name) = QualifiedName::parse(&target) else { continue };
-        for rule in rules.iter().filter(|rule| rule.module.as_deref() == Some(name.module.as_str())) {
+        for rule in owners.get(name.module.as_str()).into_iter().flatten() {
             if let Some(next) = rule.mapping_for(&name.name).and_then(|mapping| mapping.target) {
+                let edge = (next.full(), rule.code.clone());
                 let entry = edges.entry(target.clone()).or_default();
-                if !entry.iter().any(|(existing, code)| *existing == next.full() && *code == rule.code) {
-                    entry.push((next.full(), rule.code.clone()));
+                if !entry.contains(&edge) {
+                    entry.push(edge);
                 }
             }
         }
