@@ -22,25 +22,59 @@ const BOM: &[u8] = "\u{feff}".as_bytes();
 /// Substrings and whole identifiers to find, each set compiled into one
 /// Aho-Corasick automaton: one pass over a text finds every occurrence of
 /// every term, however many rules there are.
+/// A few terms are searched one by one (`memchr::memmem`, SIMD), which is
+/// faster than an automaton for a handful of them.
 #[derive(Debug, Clone, Default)]
 pub struct Terms {
-    needles: Option<AhoCorasick>,
-    words: Option<AhoCorasick>,
+    needles: Search,
+    words: Search,
 }
 
 impl Terms {
     pub fn new(needles: &[String], words: &[String]) -> Self {
-        Terms { needles: automaton(needles), words: automaton(words) }
+        Terms { needles: Search::new(needles), words: Search::new(words) }
     }
 }
 
-/// `None` when there is nothing to find.
-fn automaton(terms: &[String]) -> Option<AhoCorasick> {
-    let terms: Vec<&String> = terms.iter().filter(|term| !term.is_empty()).collect();
-    if terms.is_empty() {
-        return None;
+/// Up to this many terms, each is searched on its own.
+const SEPARATE_SEARCHES_UP_TO: usize = 64;
+
+#[derive(Debug, Clone, Default)]
+enum Search {
+    #[default]
+    Nothing,
+    Separately(Vec<String>),
+    Automaton(AhoCorasick),
+}
+
+impl Search {
+    fn new(terms: &[String]) -> Self {
+        let terms: Vec<&String> = terms.iter().filter(|term| !term.is_empty()).collect();
+        match terms.len() {
+            0 => Search::Nothing,
+            count if count <= SEPARATE_SEARCHES_UP_TO => Search::Separately(terms.into_iter().cloned().collect()),
+            _ => Search::Automaton(AhoCorasick::new(terms).expect("plain strings build an automaton")),
+        }
     }
-    Some(AhoCorasick::new(terms).expect("plain strings build an automaton"))
+
+    /// Every occurrence of every term, as (start, end) byte offsets.
+    fn for_each_occurrence(&self, bytes: &[u8], mut found: impl FnMut(usize, usize)) {
+        match self {
+            Search::Nothing => {}
+            Search::Separately(terms) => {
+                for term in terms {
+                    for start in memchr::memmem::find_iter(bytes, term.as_bytes()) {
+                        found(start, start + term.len());
+                    }
+                }
+            }
+            Search::Automaton(automaton) => {
+                for occurrence in automaton.find_overlapping_iter(bytes) {
+                    found(occurrence.start(), occurrence.end());
+                }
+            }
+        }
+    }
 }
 
 /// What a logical line starts with, as far as block structure goes.
@@ -141,21 +175,14 @@ impl LineStructure {
     pub fn lines_holding_terms(&self, text: &str, terms: &Terms) -> Vec<usize> {
         let bytes = text.as_bytes();
         let mut found = Vec::new();
-        if let Some(needles) = &terms.needles {
-            for found_at in needles.find_overlapping_iter(bytes) {
-                found.extend(self.line_at(found_at.start()));
+        terms.needles.for_each_occurrence(bytes, |start, _| found.extend(self.line_at(start)));
+        terms.words.for_each_occurrence(bytes, |start, end| {
+            let before = start.checked_sub(1).map(|at| bytes[at]);
+            let after = bytes.get(end).copied();
+            if !before.is_some_and(is_identifier_byte) && !after.is_some_and(is_identifier_byte) {
+                found.extend(self.line_at(start));
             }
-        }
-        if let Some(words) = &terms.words {
-            for found_at in words.find_overlapping_iter(bytes) {
-                let before = found_at.start().checked_sub(1).map(|at| bytes[at]);
-                let after = bytes.get(found_at.end()).copied();
-                if before.is_some_and(is_identifier_byte) || after.is_some_and(is_identifier_byte) {
-                    continue;
-                }
-                found.extend(self.line_at(found_at.start()));
-            }
-        }
+        });
         found.extend((0..self.lines.len()).filter(|&index| self.lines[index].head == Head::Import));
         found.sort_unstable();
         found.dedup();
@@ -559,6 +586,21 @@ mod tests {
         assert_eq!(result.len(), text.len());
         assert_eq!(result.matches("\r\n").count(), 4);
         assert!(result.starts_with("\u{feff}import os\r\n     \r\nif y:\r\n\tTARGET()"));
+    }
+
+    #[test]
+    fn an_automaton_finds_the_lines_separate_searches_find() {
+        let text = "import os\nx = TARGET_1\ny = TARGET_10\nz = other\ns = 'TARGET_2 in a string'\nw = not_TARGET_3\n";
+        let structure = LineStructure::of(text);
+        let few: Vec<String> = ["TARGET_1", "TARGET_3"].map(String::from).to_vec();
+        let mut many = few.clone();
+        many.extend((100..200).map(|index| format!("UNUSED_{index}")));
+        for (needles, words) in [(&few, &few), (&many, &many)] {
+            assert_eq!(structure.lines_holding(text, needles, &[]), [0, 1, 2, 5]);
+            assert_eq!(structure.lines_holding(text, &[], words), [0, 1], "whole identifiers only");
+        }
+        assert!(matches!(Search::new(&many), Search::Automaton(_)));
+        assert!(matches!(Search::new(&few), Search::Separately(_)));
     }
 
     #[test]
