@@ -285,7 +285,7 @@ fn fix_hint_suffix(located: &[Located]) -> &'static str {
     let mut files: Vec<&str> = located
         .iter()
         .filter(|item| item.finding.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Safe))
-        .map(|item| item.file.display.as_str())
+        .filter_map(|item| item.file.relative.to_str())
         .collect();
     files.dedup();
     super::git::fix_hint_suffix(&files)

@@ -72,7 +72,7 @@ fn check_text(
     options: &FixOptions,
     mode: Mode,
 ) -> FileReport {
-    let mut report = FileReport::new(workspace::relative_to(path, cwd).display().to_string());
+    let mut report = FileReport::new(workspace::relative_to(path, cwd));
     let scope = workspace::scope_for(rules, cwd, path);
     if mode == Mode::Report {
         report.findings = analysis::scan_text(rules, &scope, &text);
