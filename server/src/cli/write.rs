@@ -186,8 +186,17 @@ fn exchange_unsupported(error: rustix::io::Errno) -> bool {
 /// After the exchange the temporary path holds the original: keep the new
 /// text when the original is still what was read; else exchange back.
 fn settle_exchange(temporary: tempfile::NamedTempFile, target: &Path, old: &str, new: &str) -> anyhow::Result<Written> {
-    let swapped_out = std::fs::read(temporary.path())
-        .with_context(|| format!("cannot read back the previous text of {}", target.display()))?;
+    let swapped_out = match std::fs::read(temporary.path()) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            // Unverified: put the original back rather than risk dropping
+            // it, and keep it beside the file when even that fails.
+            if rustix::fs::renameat_with(CWD, temporary.path(), CWD, target, RenameFlags::EXCHANGE).is_err() {
+                let _ = temporary.keep();
+            }
+            return Err(error).with_context(|| format!("cannot read back the previous text of {}", target.display()));
+        }
+    };
     if swapped_out == old.as_bytes() {
         // Dropping the temporary file removes the original's old inode.
         return Ok(Written::Replaced);
