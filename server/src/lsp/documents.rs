@@ -617,6 +617,33 @@ mod tests {
     }
 
     #[test]
+    fn an_edit_that_makes_or_unmakes_a_lone_cr_reparses_as_a_fresh_parse() {
+        // (text, start, old end, replacement): a `\n` after a lone `\r`
+        // (which the parser read as a line end) and the reverse.
+        let cases = [
+            ("# c\rfrom a import b\r", 4, 4, "\n"),
+            ("# c\r\nfrom a import b\r\n", 4, 5, ""),
+            ("x = 1\r", 6, 6, "\ny = 2\r\n"),
+            ("x = 1\ry = 2", 5, 6, ""),
+        ];
+        for (before, start, old_end, replacement) in cases {
+            let mut rope = Rope::from_str(before);
+            let mut tree = syntax::parse_text(before);
+            let edit = edit_rope(&mut rope, start, old_end, replacement);
+            tree.edit(&edit);
+            let after = rope.to_string();
+            let incremental = syntax::parse(&mut syntax::new_parser(), &after, Some(&tree)).unwrap();
+            let fresh = syntax::parse_text(&after);
+            assert_eq!(incremental.root_node().to_sexp(), fresh.root_node().to_sexp(), "{before:?} → {after:?}");
+            let rows = |tree: &Tree| {
+                let root = tree.root_node();
+                (0..root.named_child_count()).map(|i| root.named_child(i).unwrap().start_position()).collect::<Vec<_>>()
+            };
+            assert_eq!(rows(&incremental), rows(&fresh), "{before:?} → {after:?}");
+        }
+    }
+
+    #[test]
     fn a_document_closed_and_reopened_with_the_same_version_drops_the_old_job() {
         let rules = RuleSet::builtin();
         let mut old = Document::opened(SNIPPET, 1, 1, FileScope::default());
