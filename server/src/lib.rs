@@ -3,7 +3,8 @@
 //! server.
 //!
 //! The engine modules (`rules`, `syntax`, `analysis`, `edits`, `fix`,
-//! `infer`, `suppression`, `workspace`) speak byte offsets, findings and edits. Only
+//! `infer`, `index`, `verify`, `suppression`, `workspace`) speak byte
+//! offsets, findings and edits. Only
 //! `cli` knows terminals and output formats, and only `lsp` knows LSP.
 #![deny(clippy::print_stdout)]
 
@@ -14,6 +15,7 @@ pub mod edits;
 pub mod finding;
 pub mod fix;
 pub mod identifiers;
+pub mod index;
 pub mod infer;
 pub mod line_index;
 pub mod lsp;

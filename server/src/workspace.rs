@@ -199,7 +199,7 @@ pub fn scope_for(rules: &RuleSet, root: &Path, path: &Path) -> FileScope {
     let absolute = absolute(path);
     let relative_path = Some(relative_to(&absolute, &absolute_dir(base)));
     let (module, is_package) = module_of(rules, &absolute);
-    FileScope { relative_path, module, is_package }
+    FileScope { relative_path, module, is_package, index: None }
 }
 
 fn absolute(path: &Path) -> PathBuf {
@@ -243,7 +243,7 @@ fn module_of(rules: &RuleSet, path: &Path) -> (Option<String>, bool) {
 }
 
 /// The first folder above `folder` (or `folder` itself) that is not a package.
-fn package_root_by_init(folder: &Path) -> PathBuf {
+pub(crate) fn package_root_by_init(folder: &Path) -> PathBuf {
     let mut current = folder.to_path_buf();
     while current.join("__init__.py").is_file() {
         match current.parent() {

@@ -223,7 +223,8 @@ impl Rule {
 }
 
 /// Where a checked file sits: its path relative to the project root (for
-/// globs) and its module path (for relative imports and `allow-in`).
+/// globs), its module path (for relative imports and `allow-in`) and the
+/// index of its workspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileScope {
     pub relative_path: Option<PathBuf>,
@@ -232,6 +233,10 @@ pub struct FileScope {
     pub module: Option<String>,
     /// True for `__init__.py`: relative imports start from the module itself.
     pub is_package: bool,
+    /// The workspace the file belongs to, when one is indexed: fixes check
+    /// the names and signatures they rely on against it. `None`: the rule
+    /// file is trusted as it is.
+    pub index: Option<crate::index::SharedIndex>,
 }
 
 impl FileScope {

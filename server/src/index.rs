@@ -1,0 +1,760 @@
+//! The workspace index: what the modules of the checked code base bind at
+//! their top level, and the signature of each function and class.
+//!
+//! Fixes consult it before trusting the rule file: a name is moved to a
+//! module only when that module binds it here, and a call is renamed only
+//! when it fits the new callee. The index is lazy: a module is read and
+//! parsed (whole) the first time a fix or a re-export asks about it, which
+//! in practice means the few modules the rules name and those that re-export
+//! them. A module that is not under any import root of the workspace is
+//! `Outside` (a library): callers then fall back to the rule file.
+//!
+//! It knows tree-sitter and files, nothing of rules, findings or LSP.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tree_sitter::Node;
+
+use crate::analysis::{read_import, ImportItem};
+use crate::rules::FileScope;
+use crate::syntax::{self, node_text};
+
+/// How deep re-exports are followed before giving up (cycles, long chains).
+const MAX_REEXPORT_DEPTH: usize = 12;
+
+/// Decorators that leave a function's or class's call signature as it is.
+const SIGNATURE_KEEPING_DECORATORS: &[&str] =
+    &["staticmethod", "classmethod", "abstractmethod", "override", "final", "typing.final", "typing.override"];
+
+/// The kind of one parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    PositionalOnly,
+    PositionalOrKeyword,
+    KeywordOnly,
+    /// `*args`
+    VarPositional,
+    /// `**kwargs`
+    VarKeyword,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param {
+    pub name: String,
+    pub kind: ParamKind,
+    pub has_default: bool,
+}
+
+/// How a function (or a class, through its `__init__` without `self`) is
+/// called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    pub is_async: bool,
+    pub params: Vec<Param>,
+}
+
+/// What one top-level name of a module is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Binding {
+    /// `def name(...)`; `None` when a decorator may change how it is called.
+    Function(Option<Signature>),
+    /// `class Name`; the signature of a call `Name(...)`, `None` when unknown
+    /// (inherited `__init__`, a decorator such as `@dataclass`).
+    Class(Option<Signature>),
+    /// `from m import x [as name]` (`m.x`) or `import a.b as name` (`a.b`).
+    Import(String),
+    /// `name = other`, another top-level name of the same module.
+    Alias(String),
+    /// Any other assignment, or a name bound in several different ways.
+    Value,
+}
+
+/// What a module binds at its top level (conditional and `try` bindings
+/// included).
+#[derive(Debug, Clone, Default)]
+pub struct ModuleInfo {
+    pub path: PathBuf,
+    pub is_package: bool,
+    pub bindings: HashMap<String, Binding>,
+    /// The string entries of `__all__`, when it is assigned.
+    pub all: Option<Vec<String>>,
+    /// Absolute modules of `from m import *`.
+    pub star_imports: Vec<String>,
+    /// The module defines `__getattr__`: any name may resolve.
+    pub dynamic: bool,
+}
+
+/// What a fully qualified path refers to in this workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// Not in the workspace (a library, or nothing under the import roots).
+    Outside,
+    /// The workspace holds the module (or its package) but not the name; the
+    /// text says what is missing where.
+    Missing(String),
+    /// A definition in the workspace: its module, name and binding.
+    Defined { module: String, name: String, binding: Binding },
+    /// A module of the workspace.
+    Module(String),
+    /// Bound, but to something the index cannot see (a library's name, a
+    /// star import from outside, a module `__getattr__`).
+    Bound,
+}
+
+impl Resolved {
+    /// The signature of a call of what this resolves to, when known.
+    pub fn signature(&self) -> Option<&Signature> {
+        match self {
+            Resolved::Defined { binding: Binding::Function(signature) | Binding::Class(signature), .. } => {
+                signature.as_ref()
+            }
+            _ => None,
+        }
+    }
+
+    /// `module.name` of a definition.
+    pub fn definition_path(&self) -> Option<String> {
+        match self {
+            Resolved::Defined { module, name, .. } => Some(format!("{module}.{name}")),
+            Resolved::Module(module) => Some(module.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// A shared index, as a checked file's `FileScope` carries it. Two handles
+/// are equal when they share one index.
+#[derive(Debug, Clone)]
+pub struct SharedIndex(pub Arc<WorkspaceIndex>);
+
+impl PartialEq for SharedIndex {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SharedIndex {}
+
+impl std::ops::Deref for SharedIndex {
+    type Target = WorkspaceIndex;
+    fn deref(&self) -> &WorkspaceIndex {
+        &self.0
+    }
+}
+
+/// The lazily built index of one workspace. Shared between threads.
+#[derive(Debug, Default)]
+pub struct WorkspaceIndex {
+    /// Folders where top-level packages live, in the order they are searched.
+    roots: Vec<PathBuf>,
+    /// Module → what it binds (`None`: no such module in the workspace).
+    modules: Mutex<HashMap<String, Option<Arc<ModuleInfo>>>>,
+}
+
+impl WorkspaceIndex {
+    /// An index over the packages found under `roots`.
+    pub fn new(roots: Vec<PathBuf>) -> Self {
+        let mut unique: Vec<PathBuf> = Vec::new();
+        for root in roots {
+            let root = std::fs::canonicalize(&root).unwrap_or(root);
+            if root.is_dir() && !unique.contains(&root) {
+                unique.push(root);
+            }
+        }
+        WorkspaceIndex { roots: unique, modules: Mutex::new(HashMap::new()) }
+    }
+
+    /// The import roots for checking `paths`: the configured ones, then the
+    /// folder above the outermost package of each path (found through
+    /// `__init__.py` files), each path itself and its `src/`, and `cwd`.
+    pub fn roots_for(configured: &[PathBuf], paths: &[PathBuf], cwd: &Path) -> Vec<PathBuf> {
+        let mut roots: Vec<PathBuf> = configured.to_vec();
+        for path in paths {
+            let path = if path.is_absolute() { path.clone() } else { cwd.join(path) };
+            let folder =
+                if path.is_dir() { path.clone() } else { path.parent().map(Path::to_path_buf).unwrap_or_default() };
+            roots.push(crate::workspace::package_root_by_init(&folder));
+            roots.push(folder.join("src"));
+            roots.push(folder);
+        }
+        roots.push(cwd.to_path_buf());
+        roots.push(cwd.join("src"));
+        roots
+    }
+
+    /// Forgets every module read from `path` (the file changed on disk).
+    /// Returns whether anything was forgotten.
+    pub fn invalidate(&self, path: &Path) -> bool {
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut modules = self.modules.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = modules.len();
+        // A file that appears or disappears changes which modules exist:
+        // forget the misses too.
+        modules.retain(|_, info| info.as_ref().is_some_and(|info| info.path != path));
+        modules.len() != before
+    }
+
+    /// What `module` binds, reading and parsing it the first time.
+    pub fn module(&self, module: &str) -> Option<Arc<ModuleInfo>> {
+        if let Some(cached) = self.modules.lock().unwrap_or_else(PoisonError::into_inner).get(module) {
+            return cached.clone();
+        }
+        let info = self.load(module).map(Arc::new);
+        self.modules.lock().unwrap_or_else(PoisonError::into_inner).entry(module.to_string()).or_insert(info).clone()
+    }
+
+    fn load(&self, module: &str) -> Option<ModuleInfo> {
+        if !crate::rules::is_dotted_path(module) {
+            return None;
+        }
+        let relative: PathBuf = module.split('.').collect();
+        for root in &self.roots {
+            let base = root.join(&relative);
+            let file = base.with_extension("py");
+            if file.is_file() {
+                return read_module(module, &file, false);
+            }
+            let init = base.join("__init__.py");
+            if init.is_file() {
+                return read_module(module, &init, true);
+            }
+            if base.is_dir() && module.contains('.') {
+                // A namespace package: it binds its submodules only.
+                return Some(ModuleInfo { path: base, is_package: true, ..ModuleInfo::default() });
+            }
+        }
+        None
+    }
+
+    /// What the dotted path `module.name` (or a module path) refers to.
+    pub fn resolve_path(&self, path: &str) -> Resolved {
+        self.resolve_path_at(path, 0)
+    }
+
+    fn resolve_path_at(&self, path: &str, depth: usize) -> Resolved {
+        let parts: Vec<&str> = path.split('.').collect();
+        if self.module(path).is_some() {
+            return Resolved::Module(path.to_string());
+        }
+        for split in (1..parts.len()).rev() {
+            let module = parts[..split].join(".");
+            if self.module(&module).is_none() {
+                continue;
+            }
+            let rest = &parts[split..];
+            if rest.len() == 1 {
+                return self.resolve_name_at(&module, rest[0], depth);
+            }
+            return match self.resolve_name_at(&module, rest[0], depth) {
+                Resolved::Missing(_) => {
+                    Resolved::Missing(format!("module `{module}.{}` does not exist in this code base", rest[0]))
+                }
+                _ => Resolved::Bound,
+            };
+        }
+        Resolved::Outside
+    }
+
+    /// What `name` is in `module` (a module of the workspace).
+    pub fn resolve_name(&self, module: &str, name: &str) -> Resolved {
+        self.resolve_name_at(module, name, 0)
+    }
+
+    fn resolve_name_at(&self, module: &str, name: &str, depth: usize) -> Resolved {
+        if depth > MAX_REEXPORT_DEPTH {
+            return Resolved::Bound;
+        }
+        let Some(info) = self.module(module) else { return Resolved::Outside };
+        if let Some(binding) = info.bindings.get(name) {
+            return match binding {
+                Binding::Import(target) => match self.resolve_path_at(target, depth + 1) {
+                    Resolved::Outside | Resolved::Missing(_) => Resolved::Bound,
+                    resolved => resolved,
+                },
+                Binding::Alias(other) => match self.resolve_name_at(module, other, depth + 1) {
+                    Resolved::Missing(_) => Resolved::Bound,
+                    resolved => resolved,
+                },
+                binding => {
+                    Resolved::Defined { module: module.to_string(), name: name.to_string(), binding: binding.clone() }
+                }
+            };
+        }
+        let submodule = format!("{module}.{name}");
+        if info.is_package && self.module(&submodule).is_some() {
+            return Resolved::Module(submodule);
+        }
+        for star in &info.star_imports {
+            if self.module(star).is_none() {
+                return Resolved::Bound;
+            }
+            let exported = self.module(star).is_some_and(|source| match &source.all {
+                Some(all) => all.iter().any(|entry| entry == name),
+                None => !name.starts_with('_'),
+            });
+            if exported {
+                match self.resolve_name_at(star, name, depth + 1) {
+                    Resolved::Missing(_) => {}
+                    resolved => return resolved,
+                }
+            }
+        }
+        if info.dynamic {
+            return Resolved::Bound;
+        }
+        Resolved::Missing(format!("`{module}` defines no `{name}`"))
+    }
+}
+
+/// Reads and indexes one module file; `None` when it cannot be read as UTF-8.
+fn read_module(module: &str, path: &Path, is_package: bool) -> Option<ModuleInfo> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let scope = FileScope { relative_path: None, module: Some(module.to_string()), is_package, index: None };
+    Some(index_text(&text, &scope, path.to_path_buf()))
+}
+
+/// Indexes the text of a module.
+pub fn index_text(text: &str, scope: &FileScope, path: PathBuf) -> ModuleInfo {
+    let tree = syntax::parse_for_check(text);
+    let mut info = ModuleInfo { path, is_package: scope.is_package, ..ModuleInfo::default() };
+    collect_block(tree.root_node(), text, scope, &mut info);
+    info
+}
+
+/// Records the bindings of the statements of a block, going into compound
+/// statements (`if`, `try`, `with`, loops) but not into functions or classes.
+fn collect_block(block: Node<'_>, text: &str, scope: &FileScope, info: &mut ModuleInfo) {
+    let mut cursor = block.walk();
+    for statement in block.named_children(&mut cursor) {
+        collect_statement(statement, text, scope, info);
+    }
+}
+
+fn collect_statement(statement: Node<'_>, text: &str, scope: &FileScope, info: &mut ModuleInfo) {
+    match statement.kind() {
+        "function_definition" | "class_definition" => define(statement, &[], text, info),
+        "decorated_definition" => {
+            let decorators: Vec<String> = {
+                let mut cursor = statement.walk();
+                statement
+                    .named_children(&mut cursor)
+                    .filter(|child| child.kind() == "decorator")
+                    .map(|decorator| node_text(decorator, text).trim_start_matches('@').trim().to_string())
+                    .collect()
+            };
+            if let Some(definition) = statement.child_by_field_name("definition") {
+                define(definition, &decorators, text, info);
+            }
+        }
+        "import_statement" | "import_from_statement" => {
+            for record in read_import(statement, text, scope) {
+                match &record.item {
+                    ImportItem::Star { .. } => info.star_imports.push(record.module.clone()),
+                    _ => {
+                        if let (Some(binding), Some(target)) = (record.binding(), record.target()) {
+                            bind(info, binding, Binding::Import(target));
+                        }
+                    }
+                }
+            }
+        }
+        "expression_statement" => {
+            let mut cursor = statement.walk();
+            for child in statement.named_children(&mut cursor) {
+                if matches!(child.kind(), "assignment" | "augmented_assignment") {
+                    collect_assignment(child, text, info);
+                }
+            }
+        }
+        "if_statement" | "try_statement" | "with_statement" | "for_statement" | "while_statement" => {
+            for block in syntax::descendants_of_kind(statement, "block") {
+                // Only the blocks of this statement and of its clauses, not
+                // those of nested definitions.
+                if enclosing_definition(block, statement).is_none() && is_direct_block(block, statement) {
+                    collect_block(block, text, scope, info);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `block` belongs to `statement` or one of its clauses, not to a
+/// compound statement nested inside one of its blocks.
+fn is_direct_block(block: Node<'_>, statement: Node<'_>) -> bool {
+    let mut current = block.parent();
+    while let Some(node) = current {
+        if node.id() == statement.id() {
+            return true;
+        }
+        if node.kind() == "block" {
+            return false;
+        }
+        current = node.parent();
+    }
+    false
+}
+
+/// The function or class between `node` and `top`, if any.
+fn enclosing_definition<'tree>(node: Node<'tree>, top: Node<'tree>) -> Option<Node<'tree>> {
+    let mut current = node.parent();
+    while let Some(parent) = current {
+        if parent.id() == top.id() {
+            return None;
+        }
+        if matches!(parent.kind(), "function_definition" | "class_definition") {
+            return Some(parent);
+        }
+        current = parent.parent();
+    }
+    None
+}
+
+fn collect_assignment(assignment: Node<'_>, text: &str, info: &mut ModuleInfo) {
+    let Some(left) = assignment.child_by_field_name("left") else { return };
+    let right = assignment.child_by_field_name("right");
+    if left.kind() == "identifier" {
+        let name = node_text(left, text).to_string();
+        if name == "__all__" {
+            let entries = right.map(|value| string_entries(value, text)).unwrap_or_default();
+            match (&mut info.all, assignment.kind()) {
+                (Some(all), "augmented_assignment") => all.extend(entries),
+                _ => info.all = Some(entries),
+            }
+            return;
+        }
+        let binding = match right {
+            Some(value) if value.kind() == "identifier" && assignment.kind() == "assignment" => {
+                Binding::Alias(node_text(value, text).to_string())
+            }
+            _ => Binding::Value,
+        };
+        bind(info, name, binding);
+        return;
+    }
+    for identifier in syntax::descendants_of_kind(left, "identifier") {
+        if identifier.parent().is_some_and(|parent| parent.kind() == "attribute" || parent.kind() == "subscript") {
+            continue;
+        }
+        bind(info, node_text(identifier, text).to_string(), Binding::Value);
+    }
+}
+
+/// The plain string elements of a list or tuple literal.
+fn string_entries(value: Node<'_>, text: &str) -> Vec<String> {
+    syntax::descendants_of_kind(value, "string")
+        .into_iter()
+        .filter_map(|string| crate::analysis::string_content_range(string, text))
+        .map(|(start, end)| text[start..end].to_string())
+        .collect()
+}
+
+/// Binds a name; a second, different binding makes it a plain value (its
+/// signature can no longer be known).
+fn bind(info: &mut ModuleInfo, name: String, binding: Binding) {
+    match info.bindings.get(&name) {
+        Some(existing) if *existing != binding => {
+            info.bindings.insert(name, Binding::Value);
+        }
+        Some(_) => {}
+        None => {
+            info.bindings.insert(name, binding);
+        }
+    }
+}
+
+fn define(definition: Node<'_>, decorators: &[String], text: &str, info: &mut ModuleInfo) {
+    let Some(name_node) = definition.child_by_field_name("name") else { return };
+    let name = node_text(name_node, text).to_string();
+    let keeps_signature = decorators.iter().all(|decorator| SIGNATURE_KEEPING_DECORATORS.contains(&decorator.as_str()));
+    let binding = match definition.kind() {
+        "function_definition" => {
+            if name == "__getattr__" {
+                info.dynamic = true;
+            }
+            Binding::Function(function_signature(definition, text).filter(|_| keeps_signature))
+        }
+        _ => Binding::Class(class_signature(definition, text).filter(|_| keeps_signature)),
+    };
+    bind(info, name, binding);
+}
+
+/// The signature of a `function_definition`.
+pub fn function_signature(function: Node<'_>, text: &str) -> Option<Signature> {
+    let is_async = {
+        let mut cursor = function.walk();
+        let is_async = function.children(&mut cursor).any(|child| child.kind() == "async");
+        is_async
+    };
+    let parameters = function.child_by_field_name("parameters")?;
+    let mut params = Vec::new();
+    let mut keyword_only = false;
+    let mut cursor = parameters.walk();
+    for parameter in parameters.named_children(&mut cursor) {
+        let (name, kind, has_default) = match parameter.kind() {
+            "identifier" => (node_text(parameter, text), ParamKind::PositionalOrKeyword, false),
+            "default_parameter" | "typed_default_parameter" => {
+                (node_text(parameter.child_by_field_name("name")?, text), ParamKind::PositionalOrKeyword, true)
+            }
+            "typed_parameter" => {
+                let inner = parameter.named_child(0)?;
+                match inner.kind() {
+                    "list_splat_pattern" => (splat_name(inner, text), ParamKind::VarPositional, false),
+                    "dictionary_splat_pattern" => (splat_name(inner, text), ParamKind::VarKeyword, false),
+                    _ => (node_text(inner, text), ParamKind::PositionalOrKeyword, false),
+                }
+            }
+            "list_splat_pattern" => (splat_name(parameter, text), ParamKind::VarPositional, false),
+            "dictionary_splat_pattern" => (splat_name(parameter, text), ParamKind::VarKeyword, false),
+            "keyword_separator" => {
+                keyword_only = true;
+                continue;
+            }
+            "positional_separator" => {
+                for param in params.iter_mut().filter(|param: &&mut Param| param.kind == ParamKind::PositionalOrKeyword)
+                {
+                    param.kind = ParamKind::PositionalOnly;
+                }
+                continue;
+            }
+            "comment" => continue,
+            _ => return None,
+        };
+        let kind = match kind {
+            ParamKind::PositionalOrKeyword if keyword_only => ParamKind::KeywordOnly,
+            ParamKind::VarPositional => {
+                keyword_only = true;
+                kind
+            }
+            kind => kind,
+        };
+        params.push(Param { name: name.to_string(), kind, has_default });
+    }
+    Some(Signature { is_async, params })
+}
+
+fn splat_name<'a>(splat: Node<'_>, text: &'a str) -> &'a str {
+    splat.named_child(0).map(|name| node_text(name, text)).unwrap_or_default()
+}
+
+/// The signature of `ClassName(...)`: its own `__init__` without `self`, or
+/// no parameters for a class with neither `__init__` nor bases. `None` when
+/// it cannot be known from the class alone.
+fn class_signature(class: Node<'_>, text: &str) -> Option<Signature> {
+    let body = class.child_by_field_name("body")?;
+    let mut cursor = body.walk();
+    let methods: Vec<Node> = body
+        .named_children(&mut cursor)
+        .filter_map(|child| match child.kind() {
+            "function_definition" => Some(child),
+            "decorated_definition" => child.child_by_field_name("definition").map(|_| child),
+            _ => None,
+        })
+        .collect();
+    let named = |node: Node<'_>, wanted: &str| {
+        let definition =
+            if node.kind() == "decorated_definition" { node.child_by_field_name("definition") } else { Some(node) };
+        definition.and_then(|d| d.child_by_field_name("name")).is_some_and(|name| node_text(name, text) == wanted)
+    };
+    if methods.iter().any(|method| named(*method, "__new__")) {
+        return None;
+    }
+    match methods.iter().find(|method| named(**method, "__init__")) {
+        Some(init) if init.kind() == "function_definition" => {
+            let mut signature = function_signature(*init, text)?;
+            if signature.params.first().is_some_and(|first| first.kind != ParamKind::VarPositional) {
+                signature.params.remove(0);
+            }
+            signature.is_async = false;
+            Some(signature)
+        }
+        Some(_) => None,
+        None => {
+            let has_bases = class.child_by_field_name("superclasses").is_some_and(|bases| {
+                let mut cursor = bases.walk();
+                let any = bases.named_children(&mut cursor).any(|base| node_text(base, text) != "object");
+                any
+            });
+            (!has_bases).then_some(Signature { is_async: false, params: Vec::new() })
+        }
+    }
+}
+
+/// The arguments of one call, as far as they can be counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallShape {
+    pub positional: usize,
+    pub keywords: Vec<String>,
+    /// `*args` or `**kwargs` at the call: the shape is unknown.
+    pub has_splat: bool,
+    /// The call is the operand of `await`.
+    pub awaited: bool,
+}
+
+impl CallShape {
+    /// Reads a `call` node.
+    pub fn of(call: Node<'_>, text: &str) -> Self {
+        let mut shape = CallShape { awaited: is_awaited(call), ..CallShape::default() };
+        let Some(arguments) = call.child_by_field_name("arguments") else { return shape };
+        if arguments.kind() == "generator_expression" {
+            shape.positional = 1;
+            return shape;
+        }
+        let mut cursor = arguments.walk();
+        for argument in arguments.named_children(&mut cursor) {
+            match argument.kind() {
+                "comment" => {}
+                "keyword_argument" => {
+                    if let Some(name) = argument.child_by_field_name("name") {
+                        shape.keywords.push(node_text(name, text).to_string());
+                    }
+                }
+                "list_splat" | "dictionary_splat" | "parenthesized_list_splat" => shape.has_splat = true,
+                _ => shape.positional += 1,
+            }
+        }
+        shape
+    }
+}
+
+fn is_awaited(call: Node<'_>) -> bool {
+    let mut node = call;
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            "parenthesized_expression" => node = parent,
+            "await" => return true,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Why a call does not fit a signature, or `None` when it does.
+pub fn call_misfit(signature: &Signature, shape: &CallShape, callee: &str) -> Option<String> {
+    if shape.awaited && !signature.is_async {
+        return Some(format!("`{callee}` is not `async`, and the call is awaited"));
+    }
+    if !shape.awaited && signature.is_async {
+        return Some(format!("`{callee}` is `async def`, and the call is not awaited"));
+    }
+    let positional: Vec<&Param> = signature
+        .params
+        .iter()
+        .filter(|param| matches!(param.kind, ParamKind::PositionalOnly | ParamKind::PositionalOrKeyword))
+        .collect();
+    let var_positional = signature.params.iter().any(|param| param.kind == ParamKind::VarPositional);
+    let var_keyword = signature.params.iter().any(|param| param.kind == ParamKind::VarKeyword);
+    if shape.positional > positional.len() && !var_positional {
+        return Some(format!(
+            "`{callee}` takes at most {} positional argument{}, the call passes {}",
+            positional.len(),
+            if positional.len() == 1 { "" } else { "s" },
+            shape.positional
+        ));
+    }
+    let filled: Vec<&str> = positional.iter().take(shape.positional).map(|param| param.name.as_str()).collect();
+    for keyword in &shape.keywords {
+        let param = signature.params.iter().find(|param| {
+            param.name == *keyword && matches!(param.kind, ParamKind::PositionalOrKeyword | ParamKind::KeywordOnly)
+        });
+        match param {
+            Some(_) if filled.contains(&keyword.as_str()) => {
+                return Some(format!("the call passes `{keyword}` to `{callee}` twice"));
+            }
+            Some(_) => {}
+            None if var_keyword => {}
+            None => return Some(format!("`{callee}` does not accept `{keyword}=`")),
+        }
+    }
+    let missing = signature.params.iter().find(|param| {
+        !param.has_default
+            && matches!(param.kind, ParamKind::PositionalOnly | ParamKind::PositionalOrKeyword | ParamKind::KeywordOnly)
+            && !filled.contains(&param.name.as_str())
+            && !shape.keywords.contains(&param.name)
+    });
+    if shape.has_splat {
+        return None;
+    }
+    missing.map(|param| format!("`{callee}` needs `{}`, which the call does not pass", param.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info_of(text: &str) -> ModuleInfo {
+        let scope = FileScope { module: Some("pkg.mod".into()), ..FileScope::default() };
+        index_text(text, &scope, PathBuf::from("mod.py"))
+    }
+
+    #[test]
+    fn reads_bindings_and_signatures() {
+        let info = info_of(
+            "import os\nfrom .x import y as z\ntry:\n    from a import b\nexcept ImportError:\n    b = None\n\
+             async def f(a, /, b, *, c=1, **kw): pass\n@decorate\ndef g(): pass\n\
+             class C:\n    def __init__(self, x, y=2): pass\nAlias = C\n__all__ = ['f', 'C']\n__all__ += ['g']\n",
+        );
+        assert_eq!(info.bindings["os"], Binding::Import("os".into()));
+        assert_eq!(info.bindings["z"], Binding::Import("pkg.x.y".into()));
+        assert_eq!(info.bindings["b"], Binding::Value, "bound twice, differently");
+        let Binding::Function(Some(f)) = &info.bindings["f"] else { panic!("{:?}", info.bindings["f"]) };
+        assert!(f.is_async);
+        let kinds: Vec<ParamKind> = f.params.iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            [ParamKind::PositionalOnly, ParamKind::PositionalOrKeyword, ParamKind::KeywordOnly, ParamKind::VarKeyword]
+        );
+        assert_eq!(info.bindings["g"], Binding::Function(None), "an unknown decorator hides the signature");
+        let Binding::Class(Some(c)) = &info.bindings["C"] else { panic!() };
+        assert_eq!(c.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["x", "y"]);
+        assert_eq!(info.bindings["Alias"], Binding::Alias("C".into()));
+        assert_eq!(info.all.as_deref(), Some(&["f".to_string(), "C".to_string(), "g".to_string()][..]));
+    }
+
+    #[test]
+    fn calls_fit_or_say_why_not() {
+        let text = "async def f(user_context=None, *, mode=1): pass\n";
+        let info = info_of(text);
+        let Binding::Function(Some(signature)) = &info.bindings["f"] else { panic!() };
+        let shape = |call: &str| {
+            let tree = syntax::parse_text(call);
+            let node = syntax::descendants_of_kind(tree.root_node(), "call")[0];
+            CallShape::of(node, call)
+        };
+        assert_eq!(call_misfit(signature, &shape("await f(ctx)\n"), "f"), None);
+        assert_eq!(call_misfit(signature, &shape("await f(mode=2)\n"), "f"), None);
+        assert_eq!(
+            call_misfit(signature, &shape("await f(user_id='u')\n"), "f").as_deref(),
+            Some("`f` does not accept `user_id=`")
+        );
+        assert_eq!(
+            call_misfit(signature, &shape("f(ctx)\n"), "f").as_deref(),
+            Some("`f` is `async def`, and the call is not awaited")
+        );
+        assert!(call_misfit(signature, &shape("await f(a, b)\n"), "f").is_some());
+    }
+
+    #[test]
+    fn resolves_through_reexports_and_reports_missing_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("pkg/__init__.py", "from .impl import make\nfrom .star import *\n");
+        write("pkg/impl.py", "async def make(ctx=None): pass\n");
+        write("pkg/star.py", "__all__ = ['Thing']\nclass Thing: pass\nclass Hidden: pass\n");
+        let index = WorkspaceIndex::new(vec![dir.path().to_path_buf()]);
+        let make = index.resolve_path("pkg.make");
+        assert_eq!(make.definition_path().as_deref(), Some("pkg.impl.make"));
+        assert!(make.signature().unwrap().is_async);
+        assert_eq!(index.resolve_path("pkg.Thing").definition_path().as_deref(), Some("pkg.star.Thing"));
+        assert_eq!(index.resolve_path("pkg.Hidden"), Resolved::Missing("`pkg` defines no `Hidden`".into()));
+        assert_eq!(index.resolve_path("pkg.impl"), Resolved::Module("pkg.impl".into()));
+        assert!(matches!(index.resolve_path("pkg.nothing.x"), Resolved::Missing(_)));
+        assert_eq!(index.resolve_path("requests.get"), Resolved::Outside);
+    }
+}
