@@ -10,13 +10,14 @@ use std::collections::HashMap;
 
 use tree_sitter::{Node, Tree};
 
-use crate::edits::ImportEditor;
+use crate::edits::{classify, scope_of, within, ImportEditor, Occurrence};
 use crate::finding::{Applicability, Finding, Fix};
 use crate::identifiers;
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule, RuleKind, RuleSet};
 use crate::skeleton;
 use crate::suppression::Suppressions;
 use crate::syntax::{self, field_children, node_text, Captures};
+use crate::verify::{Checked, Verifier};
 
 /// Callees whose string arguments are dotted paths into modules: `patch`,
 /// `mock.patch`, `monkeypatch.setattr`, `importlib.import_module`, …
@@ -153,7 +154,7 @@ pub fn check_tree(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -
         return Vec::new();
     }
     let captures = syntax::capture(tree, text);
-    let file = FileAnalysis::new(text, tree, scope, &captures);
+    let file = FileAnalysis::new(text, tree, scope, &captures, &rules.known_rules);
     let mut findings = Vec::new();
     for rule in &active {
         match rule.kind {
@@ -248,10 +249,18 @@ pub struct FileAnalysis<'a, 'tree> {
     /// Local name → fully qualified targets bound to it by imports.
     pub bindings: HashMap<String, Vec<String>>,
     pub editor: ImportEditor<'a, 'tree>,
+    /// Checks each fix's mapping against the workspace index.
+    pub verifier: Verifier<'a>,
 }
 
 impl<'a, 'tree> FileAnalysis<'a, 'tree> {
-    pub fn new(text: &'a str, tree: &'tree Tree, scope: &'a FileScope, captures: &'a Captures<'tree>) -> Self {
+    pub fn new(
+        text: &'a str,
+        tree: &'tree Tree,
+        scope: &'a FileScope,
+        captures: &'a Captures<'tree>,
+        known_rules: &'a [Rule],
+    ) -> Self {
         let imports: Vec<ImportRecord<'tree>> =
             captures.imports.iter().flat_map(|statement| read_import(*statement, text, scope)).collect();
         let mut bindings: HashMap<String, Vec<String>> = HashMap::new();
@@ -261,7 +270,48 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             }
         }
         let editor = ImportEditor::new(text, tree, scope);
-        FileAnalysis { text, tree, scope, captures, imports, bindings, editor }
+        let verifier = Verifier::new(scope.index.as_deref(), known_rules, text);
+        FileAnalysis { text, tree, scope, captures, imports, bindings, editor, verifier }
+    }
+
+    /// The mapping of the name `record` imports (from `old`, fully
+    /// qualified) as the workspace supports it: `uses` are the references
+    /// of its binding in the import's scope.
+    fn checked_mapping(&self, record: &ImportRecord<'tree>, old: &str, mapping: NameMapping) -> Checked {
+        let uses = match record.binding() {
+            Some(binding) => self.references(record.statement, &binding),
+            None => Vec::new(),
+        };
+        self.verifier.check(old, mapping, &uses)
+    }
+
+    /// The identifiers that read `binding` in the scope of `statement`
+    /// (outside the statement itself).
+    fn references(&self, statement: Node<'tree>, binding: &str) -> Vec<Node<'tree>> {
+        syntax::descendants_of_kind(scope_of(statement), "identifier")
+            .into_iter()
+            .filter(|identifier| node_text(*identifier, self.text) == binding)
+            .filter(|identifier| !within(*identifier, statement))
+            .filter(|identifier| classify(*identifier) == Occurrence::Reference)
+            .collect()
+    }
+
+    /// A name move's finding and fix, after checking it against the workspace.
+    fn name_move_finding(
+        &self,
+        rule: &Rule,
+        record: &ImportRecord<'tree>,
+        old: String,
+        mapping: NameMapping,
+        range: (usize, usize),
+    ) -> Finding {
+        let checked = self.checked_mapping(record, &old, mapping);
+        let siblings = self.statement_mappings(record, rule);
+        let mut fix = self.editor.move_name_fix(record, &checked.mapping, &self.imports, &siblings);
+        if let (Some(fix), Some(unchecked)) = (fix.as_mut(), &checked.unchecked) {
+            fix.title.push_str(&format!(" ({unchecked})"));
+        }
+        self.finding(rule, range, old, Some(&checked.mapping), fix)
     }
 
     fn finding(
@@ -303,6 +353,9 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Some(NameMapping { note: Some(note), applicability: Some(Applicability::Unsafe), .. }) => {
                 message.push_str(&format!(" (fix is unsafe: {note})"));
             }
+            Some(NameMapping { note: Some(note), applicability: None, target: Some(_) }) => {
+                message.push_str(&format!(" (no automatic fix: {note})"));
+            }
             _ => {}
         }
         Finding {
@@ -328,10 +381,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             match &record.item {
                 ImportItem::Name { name, name_node, .. } if record.module == deprecated => {
                     let mapping = rule.mapping_for(name).unwrap_or_else(NameMapping::no_counterpart);
-                    let siblings = self.statement_mappings(record, rule);
-                    let fix = self.editor.move_name_fix(record, &mapping, &self.imports, &siblings);
                     let range = (name_node.start_byte(), name_node.end_byte());
-                    findings.push(self.finding(rule, range, join_path(deprecated, name), Some(&mapping), fix));
+                    findings.push(self.name_move_finding(rule, record, join_path(deprecated, name), mapping, range));
                 }
                 ImportItem::Name { name, .. } if join_path(&record.module, name) == deprecated => {
                     let fix = self.editor.module_binding_fix(rule, record, &self.imports);
@@ -374,10 +425,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 continue;
             }
             let Some(mapping) = rule.mapping_for(name) else { continue };
-            let siblings = self.statement_mappings(record, rule);
-            let fix = self.editor.move_name_fix(record, &mapping, &self.imports, &siblings);
             let range = (name_node.start_byte(), name_node.end_byte());
-            findings.push(self.finding(rule, range, join_path(package, name), Some(&mapping), fix));
+            findings.push(self.name_move_finding(rule, record, join_path(package, name), mapping, range));
         }
         // `import pkg as p; p.old(...)` and `pkg.old(...)`: only an import of
         // the package, or of a package above it, makes such a chain resolve,
@@ -416,7 +465,9 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             .iter()
             .filter(|other| other.statement.id() == record.statement.id())
             .filter_map(|other| match &other.item {
-                ImportItem::Name { name, .. } => rule.mapping_for(name).map(|mapping| (other, mapping)),
+                ImportItem::Name { name, .. } => rule.mapping_for(name).map(|mapping| {
+                    (other, self.checked_mapping(other, &join_path(&other.module, name), mapping).mapping)
+                }),
                 _ => None,
             })
             .collect()
@@ -457,6 +508,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 continue;
             }
             let Some((deprecated, mapping)) = classify(content) else { continue };
+            // A patched path must exist in the target module too.
+            let mapping = mapping.map(|mapping| self.verifier.check(&deprecated, mapping, &[]).mapping);
             let fix = self.editor.string_path_fix(rule, content, (content_start, content_end), mapping.as_ref());
             findings.push(self.finding(rule, (content_start, content_end), deprecated, mapping.as_ref(), fix));
         }

@@ -15,7 +15,7 @@ use crate::syntax::{descendants_of_kind, field_children, node_text};
 
 /// How an identifier occurrence uses its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Occurrence {
+pub(crate) enum Occurrence {
     /// Reads the binding: renaming it follows the import.
     Reference,
     /// Binds the name (assignment, parameter, def, import, global, del…).
@@ -629,7 +629,7 @@ fn only_imports_between(statement: Node<'_>, later: Node<'_>) -> bool {
     false
 }
 
-fn within(node: Node<'_>, container: Node<'_>) -> bool {
+pub(crate) fn within(node: Node<'_>, container: Node<'_>) -> bool {
     container.start_byte() <= node.start_byte() && node.end_byte() <= container.end_byte()
 }
 
@@ -653,7 +653,7 @@ fn dotted_text(node: Node<'_>, text: &str) -> Option<String> {
 
 /// The node whose body a binding belongs to: a function, lambda, class or
 /// the module.
-fn scope_of(node: Node<'_>) -> Node<'_> {
+pub(crate) fn scope_of(node: Node<'_>) -> Node<'_> {
     let mut current = node;
     while let Some(parent) = current.parent() {
         if matches!(parent.kind(), "function_definition" | "lambda" | "class_definition" | "module") {
@@ -665,7 +665,7 @@ fn scope_of(node: Node<'_>) -> Node<'_> {
 }
 
 /// Whether an identifier occurrence reads, binds or is not a variable.
-fn classify(identifier: Node<'_>) -> Occurrence {
+pub(crate) fn classify(identifier: Node<'_>) -> Occurrence {
     let Some(parent) = identifier.parent() else { return Occurrence::Reference };
     let is_field = |field: &str| parent.child_by_field_name(field).is_some_and(|child| child.id() == identifier.id());
     match parent.kind() {

@@ -24,4 +24,5 @@ pub mod rules;
 pub mod skeleton;
 pub mod suppression;
 pub mod syntax;
+pub mod verify;
 pub mod workspace;

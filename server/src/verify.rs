@@ -1,0 +1,185 @@
+//! Checks what a fix assumes against the workspace: that the target module
+//! binds the target name, and that every use of the moved name still works
+//! with the new object (calls fit its signature, `await` matches `async`).
+//!
+//! The rule file's map is a list of candidates; this module turns each
+//! candidate into what the workspace supports: the same fix, a less trusted
+//! one (with the reason), or none (with the reason). When the target module
+//! is not in the workspace (a library), the rule file is trusted, and the
+//! fix says it was not checked. It builds no edits and knows no LSP.
+
+use tree_sitter::Node;
+
+use crate::finding::Applicability;
+use crate::index::{call_misfit, CallShape, Resolved, WorkspaceIndex};
+use crate::rules::{NameMapping, QualifiedName, Rule, RuleKind};
+
+/// A mapping as the workspace supports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// The mapping to build the fix from: its applicability lowered (or
+    /// `None`) and its note set to the reason when the workspace says so;
+    /// its target `None` when the target does not exist in this code base.
+    pub mapping: NameMapping,
+    /// Set when the fix relies on the rule file alone: why it was not checked.
+    pub unchecked: Option<String>,
+}
+
+/// How one occurrence of a moved name is used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Use {
+    Call(CallShape),
+    /// In a type annotation.
+    Annotation,
+    /// Passed, stored, compared, its attributes read: anything else.
+    Value,
+}
+
+/// What the checks need: the index (when there is a workspace), the call
+/// rules, the text.
+pub struct Verifier<'a> {
+    pub index: Option<&'a WorkspaceIndex>,
+    pub call_rules: Vec<&'a Rule>,
+    pub text: &'a str,
+}
+
+impl<'a> Verifier<'a> {
+    pub fn new(index: Option<&'a WorkspaceIndex>, rules: &'a [Rule], text: &'a str) -> Self {
+        let call_rules = rules.iter().filter(|rule| rule.kind == RuleKind::Call).collect();
+        Verifier { index, call_rules, text }
+    }
+
+    /// Checks moving `old` (fully qualified) to `mapping`'s target, where
+    /// `uses` are the occurrences of the name in the code (identifiers, or
+    /// `module.name` attribute nodes) whose meaning the fix changes.
+    pub fn check(&self, old: &str, mapping: NameMapping, uses: &[Node<'_>]) -> Checked {
+        let (Some(target), Some(applicability)) = (mapping.target.clone(), mapping.applicability) else {
+            return Checked { mapping, unchecked: None };
+        };
+        let uses: Vec<Use> = uses.iter().map(|node| self.classify_use(*node)).collect();
+        let has_call = uses.iter().any(|used| matches!(used, Use::Call(_)));
+        let old_name = old.rsplit('.').next().unwrap_or(old);
+        if has_call {
+            if let Some(rule) = self.call_rules.iter().find(|rule| rule.callables.iter().any(|c| c == old)) {
+                let reason = format!("calls of `{old_name}()` are never rewritten ({}: no automatic fix)", rule.code);
+                return Checked { mapping: degrade(mapping, None, reason), unchecked: None };
+            }
+        }
+        let resolved = match self.index {
+            Some(index) => index.resolve_path(&target.full()),
+            None => Resolved::Outside,
+        };
+        match resolved {
+            Resolved::Missing(why) => {
+                let reason = format!("no counterpart in this code base: {why}");
+                let mapping = NameMapping { target: None, applicability: None, note: Some(reason) };
+                Checked { mapping, unchecked: None }
+            }
+            Resolved::Outside => self.trust_rule_file(mapping, &target, old_name, has_call),
+            resolved => self.check_against(old, mapping, &target, applicability, &resolved, &uses),
+        }
+    }
+
+    /// The rule file's mapping, except that an unsafe rename of a called
+    /// name is never made blind (it would rewrite calls it cannot check).
+    fn trust_rule_file(&self, mapping: NameMapping, target: &QualifiedName, old_name: &str, has_call: bool) -> Checked {
+        let unchecked = self.index.map(|_| format!("not checked: `{}` is not in this workspace", target.module));
+        if has_call && target.name != old_name && mapping.applicability == Some(Applicability::Unsafe) {
+            let reason = format!("the calls of `{old_name}` cannot be checked against `{}`", target.name);
+            return Checked { mapping: degrade(mapping, None, reason), unchecked };
+        }
+        Checked { mapping, unchecked }
+    }
+
+    fn check_against(
+        &self,
+        old: &str,
+        mapping: NameMapping,
+        target: &QualifiedName,
+        applicability: Applicability,
+        resolved: &Resolved,
+        uses: &[Use],
+    ) -> Checked {
+        let index = self.index.expect("resolved through the index");
+        let old_resolved = index.resolve_path(old);
+        let same_object = resolved.definition_path().is_some() && resolved.definition_path() == old_resolved.definition_path();
+        if same_object {
+            return Checked { mapping, unchecked: None };
+        }
+        let has_call = uses.iter().any(|used| matches!(used, Use::Call(_)));
+        let direct = resolved.definition_path().unwrap_or_else(|| target.full());
+        if has_call {
+            let forbidden = self.call_rules.iter().find(|rule| {
+                rule.callables.iter().any(|callable| *callable == direct || *callable == target.full())
+            });
+            if let Some(rule) = forbidden {
+                let reason = format!("calls would construct `{}` directly ({})", target.name, rule.code);
+                return Checked { mapping: degrade(mapping, None, reason), unchecked: None };
+            }
+        }
+        let mut result = applicability;
+        let mut reasons = Vec::new();
+        for used in uses {
+            match used {
+                Use::Call(shape) => match resolved.signature() {
+                    Some(signature) => {
+                        if let Some(why) = call_misfit(signature, shape, &target.name) {
+                            return Checked { mapping: degrade(mapping, None, why), unchecked: None };
+                        }
+                    }
+                    None => {
+                        result = Applicability::Unsafe;
+                        push_once(&mut reasons, format!("the signature of `{}` cannot be read", target.name));
+                    }
+                },
+                Use::Annotation => {}
+                Use::Value => {
+                    result = Applicability::Unsafe;
+                    push_once(&mut reasons, format!("`{}` is used as a value, and `{}` is another object", old_short(old), target.name));
+                }
+            }
+        }
+        if result == applicability {
+            return Checked { mapping, unchecked: None };
+        }
+        Checked { mapping: degrade(mapping, Some(result), reasons.join("; ")), unchecked: None }
+    }
+
+    /// How the occurrence `node` is used.
+    fn classify_use(&self, node: Node<'_>) -> Use {
+        let Some(parent) = node.parent() else { return Use::Value };
+        if parent.kind() == "call" && parent.child_by_field_name("function").is_some_and(|f| f.id() == node.id()) {
+            return Use::Call(CallShape::of(parent, self.text));
+        }
+        let mut current = Some(parent);
+        while let Some(ancestor) = current {
+            match ancestor.kind() {
+                "type" => return Use::Annotation,
+                "call" | "argument_list" | "assignment" | "expression_statement" | "block" | "module" => break,
+                _ => current = ancestor.parent(),
+            }
+        }
+        Use::Value
+    }
+}
+
+fn old_short(old: &str) -> &str {
+    old.rsplit('.').next().unwrap_or(old)
+}
+
+fn push_once(reasons: &mut Vec<String>, reason: String) {
+    if !reasons.contains(&reason) {
+        reasons.push(reason);
+    }
+}
+
+/// `mapping` with its applicability lowered to `to` and `reason` added to
+/// its note.
+fn degrade(mapping: NameMapping, to: Option<Applicability>, reason: String) -> NameMapping {
+    let note = match mapping.note {
+        Some(note) if !reason.is_empty() => format!("{note}; {reason}"),
+        Some(note) => note,
+        None => reason,
+    };
+    NameMapping { target: mapping.target, applicability: to, note: Some(note) }
+}
