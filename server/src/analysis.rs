@@ -385,12 +385,12 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                     findings.push(self.name_move_finding(rule, record, join_path(deprecated, name), mapping, range));
                 }
                 ImportItem::Name { name, .. } if join_path(&record.module, name) == deprecated => {
-                    let fix = self.editor.module_binding_fix(rule, record, &self.imports);
+                    let fix = self.editor.module_binding_fix(rule, record, &self.imports, &self.verifier);
                     let range = self.editor.import_item_name_range(record);
                     findings.push(self.finding(rule, range, deprecated.to_string(), None, fix));
                 }
                 ImportItem::Module { path_node, .. } if record.module == deprecated => {
-                    let fix = self.editor.module_binding_fix(rule, record, &self.imports);
+                    let fix = self.editor.module_binding_fix(rule, record, &self.imports, &self.verifier);
                     let range = (path_node.start_byte(), path_node.end_byte());
                     findings.push(self.finding(rule, range, deprecated.to_string(), None, fix));
                 }

@@ -12,6 +12,7 @@ use crate::analysis::{join_path, string_content_range, ImportItem, ImportRecord}
 use crate::finding::{Applicability, Edit, Fix};
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule};
 use crate::syntax::{descendants_of_kind, field_children, node_text};
+use crate::verify::Verifier;
 
 /// How an identifier occurrence uses its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,6 +230,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         rule: &Rule,
         record: &ImportRecord<'tree>,
         imports: &[ImportRecord<'tree>],
+        verifier: &Verifier<'_>,
     ) -> Option<Fix> {
         let canonical = rule.canonical.as_deref()?;
         let deprecated = rule.module.as_deref()?;
@@ -248,6 +250,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             let attr = attribute.child_by_field_name("attribute")?;
             let attr_name = identifier_name(attr, self.text);
             let mapping = rule.mapping_for(&attr_name)?;
+            let mapping = verifier.check(&join_path(deprecated, &attr_name), mapping, &[attribute]).mapping;
             let target = mapping.target?;
             if target.module != canonical {
                 return None;

@@ -184,6 +184,19 @@ impl WorkspaceIndex {
         roots
     }
 
+    /// Reads every module the rules name (deprecated modules, canonical
+    /// modules, name targets, callables) now, so that a later `--fix`
+    /// writing one of them does not change what the index saw.
+    pub fn warm(&self, rules: &[crate::rules::Rule]) {
+        for rule in rules {
+            let targets = rule.names.values().filter_map(|mapping| mapping.target.as_ref()).map(|target| target.full());
+            let paths = rule.module.iter().chain(&rule.canonical).chain(&rule.callables).cloned().chain(targets);
+            for path in paths {
+                let _ = self.resolve_path(&path);
+            }
+        }
+    }
+
     /// Forgets every module read from `path` (the file changed on disk).
     /// Returns whether anything was forgotten.
     pub fn invalidate(&self, path: &Path) -> bool {

@@ -29,7 +29,8 @@ pub struct Checked {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Use {
     Call(CallShape),
-    /// In a type annotation.
+    /// In a type annotation, or only tested (`x is None`, `if x:`): the
+    /// same for any object the name may stand for.
     Annotation,
     /// Passed, stored, compared, its attributes read: anything else.
     Value,
@@ -151,6 +152,9 @@ impl<'a> Verifier<'a> {
         if parent.kind() == "call" && parent.child_by_field_name("function").is_some_and(|f| f.id() == node.id()) {
             return Use::Call(CallShape::of(parent, self.text));
         }
+        if is_truth_test(node, parent) {
+            return Use::Annotation;
+        }
         let mut current = Some(parent);
         while let Some(ancestor) = current {
             match ancestor.kind() {
@@ -160,6 +164,24 @@ impl<'a> Verifier<'a> {
             }
         }
         Use::Value
+    }
+}
+
+/// `x is None`, `x is not None`, `not x`, `if x:`, `x if x else y`: uses
+/// that only test whether the name is set.
+fn is_truth_test(node: Node<'_>, parent: Node<'_>) -> bool {
+    match parent.kind() {
+        "not_operator" | "boolean_operator" => true,
+        "comparison_operator" => {
+            let mut cursor = parent.walk();
+            let operands: Vec<Node> = parent.named_children(&mut cursor).collect();
+            operands.len() == 2 && operands.iter().any(|operand| operand.kind() == "none" && operand.id() != node.id())
+        }
+        "if_statement" | "while_statement" | "elif_clause" | "conditional_expression" => {
+            parent.child_by_field_name("condition").is_some_and(|condition| condition.id() == node.id())
+                || parent.kind() == "conditional_expression"
+        }
+        _ => false,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use rayon::prelude::*;
@@ -11,6 +12,7 @@ use super::output::{self, FileReport, Report};
 use super::write::{write_atomically, Written};
 use super::CheckArgs;
 use crate::fix::{fix_text, FixOptions};
+use crate::index::{SharedIndex, WorkspaceIndex};
 use crate::rules::{load_rule_set, LoadedRules, RuleSet};
 use crate::{analysis, workspace};
 
@@ -47,9 +49,11 @@ pub fn run_check(args: &CheckArgs) -> ExitCode {
         }
         had_error |= warning.is_error;
     }
+    let index = workspace_index(rules, &paths, &cwd);
     let options = FixOptions { unsafe_fixes: args.unsafe_fixes || rules.settings.unsafe_fixes, only_codes: Vec::new() };
     let mode = Mode::of(args);
-    let reports: Vec<FileReport> = files.par_iter().map(|path| check_file(rules, &cwd, path, &options, mode)).collect();
+    let reports: Vec<FileReport> =
+        files.par_iter().map(|path| check_file(rules, &index, &cwd, path, &options, mode)).collect();
     let mut report = Report { files: reports, checked: files.len() };
     for file in &report.files {
         if let Some(error) = &file.error {
@@ -137,7 +141,23 @@ fn narrow(rules: &RuleSet, select: &[String], ignore: &[String]) -> anyhow::Resu
     Ok(narrowed.with_recomputed_triggers())
 }
 
-fn check_file(rules: &RuleSet, cwd: &Path, path: &Path, options: &FixOptions, mode: Mode) -> FileReport {
+/// The index of the workspace the checked paths belong to, with the modules
+/// the rules name already read (before `--fix` writes anything).
+fn workspace_index(rules: &RuleSet, paths: &[PathBuf], cwd: &Path) -> SharedIndex {
+    let roots = WorkspaceIndex::roots_for(&rules.settings.import_roots, paths, cwd);
+    let index = WorkspaceIndex::new(roots);
+    index.warm(&rules.known_rules);
+    SharedIndex(Arc::new(index))
+}
+
+fn check_file(
+    rules: &RuleSet,
+    index: &SharedIndex,
+    cwd: &Path,
+    path: &Path,
+    options: &FixOptions,
+    mode: Mode,
+) -> FileReport {
     let mut report = FileReport::new(workspace::relative_to(path, cwd));
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -161,7 +181,8 @@ fn check_file(rules: &RuleSet, cwd: &Path, path: &Path, options: &FixOptions, mo
             return report;
         }
     };
-    let scope = workspace::scope_for(rules, cwd, path);
+    let mut scope = workspace::scope_for(rules, cwd, path);
+    scope.index = Some(index.clone());
     if mode == Mode::Report {
         report.findings = analysis::scan_text(rules, &scope, &text);
         report.text = Some(text);
