@@ -167,20 +167,20 @@ impl<'a> Verifier<'a> {
     }
 }
 
-/// `x is None`, `x is not None`, `not x`, `if x:`, `x if x else y`: uses
+/// `x is None`, `x is not None`, `not x`, `if x:`, `a if x else b`: uses
 /// that only test whether the name is set.
 fn is_truth_test(node: Node<'_>, parent: Node<'_>) -> bool {
     match parent.kind() {
-        "not_operator" | "boolean_operator" => true,
+        "not_operator" => true,
         "comparison_operator" => {
             let mut cursor = parent.walk();
             let operands: Vec<Node> = parent.named_children(&mut cursor).collect();
             operands.len() == 2 && operands.iter().any(|operand| operand.kind() == "none" && operand.id() != node.id())
         }
-        "if_statement" | "while_statement" | "elif_clause" | "conditional_expression" => {
+        "if_statement" | "while_statement" | "elif_clause" => {
             parent.child_by_field_name("condition").is_some_and(|condition| condition.id() == node.id())
-                || parent.kind() == "conditional_expression"
         }
+        "conditional_expression" => parent.named_child(1).is_some_and(|condition| condition.id() == node.id()),
         _ => false,
     }
 }
