@@ -573,24 +573,35 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// `all-export`: entries of `__all__` naming something a deprecated import
     /// of another active rule binds.
     fn check_all_exports(&self, rule: &Rule, deprecated_imports: &[Finding], findings: &mut Vec<Finding>) {
-        let deprecated_bindings: HashMap<String, String> = deprecated_imports
+        // Binding → (target, the import, whether another fix rewrites it).
+        let deprecated_bindings: HashMap<String, (String, &ImportRecord<'tree>, bool)> = deprecated_imports
             .iter()
             .filter_map(|finding| {
-                self.imports.iter().find(|record| {
+                let record = self.imports.iter().find(|record| {
                     let range = self.editor.import_item_name_range(record);
                     range.0 <= finding.start && finding.end <= range.1 && record.statement.start_byte() <= finding.start
-                })
+                })?;
+                Some((record.binding()?, (record.target()?, record, finding.fix.is_some())))
             })
-            .filter_map(|record| Some((record.binding()?, record.target()?)))
             .collect();
         for value in &self.captures.all_values {
             for string in syntax::descendants_of_kind(*value, "string") {
                 let Some((start, end)) = string_content_range(string, self.text) else { continue };
                 let name = &self.text[start..end];
-                let Some(target) = deprecated_bindings.get(name) else { continue };
-                let fix = self.editor.remove_list_entry_fix(rule, string);
+                let Some((target, record, import_fixed)) = deprecated_bindings.get(name) else { continue };
+                // The entry goes only when the name stays deprecated (no fix
+                // rewrites its import) and the import stays used without it.
+                let used_elsewhere = !self.references(record.statement, name).is_empty();
+                let (fix, reason) = match (import_fixed, used_elsewhere) {
+                    (true, _) => (None, Some("the fix of its import keeps the export valid")),
+                    (false, false) => (None, Some("without the entry, its import would be unused")),
+                    (false, true) => (self.editor.remove_list_entry_fix(rule, string), None),
+                };
                 let mut finding = self.finding(rule, (start, end), target.clone(), None, fix);
                 finding.message = rule.render_message(name, None);
+                if let Some(reason) = reason {
+                    finding.message.push_str(&format!(" (no automatic fix: {reason})"));
+                }
                 finding.canonical = None;
                 findings.push(finding);
             }
@@ -723,4 +734,24 @@ fn resolve_from_module(module_node: Node<'_>, text: &str, scope: &FileScope) -> 
         (false, false) => format!("{base}.{rest}"),
     };
     Some((module, dots))
+}
+
+/// How many imports bind a name that an earlier import in the same scope
+/// already binds (`from a import x` twice in one function): the fix loop
+/// refuses a round that adds one.
+pub fn duplicate_import_bindings(tree: &Tree, text: &str, scope: &FileScope) -> usize {
+    let captures = syntax::capture(tree, text);
+    let mut seen = std::collections::HashSet::new();
+    let mut duplicates = 0;
+    for statement in &captures.imports {
+        let scope_id = scope_of(*statement).id();
+        for record in read_import(*statement, text, scope) {
+            if let Some(binding) = record.binding() {
+                if !seen.insert((scope_id, binding)) {
+                    duplicates += 1;
+                }
+            }
+        }
+    }
+    duplicates
 }

@@ -158,8 +158,10 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         let (item_text, renames) = self.item_rewrite(record, target, imports)?;
         let module_text = self.module_text(record, &target.module);
         let names = field_children(statement, "name");
-        let existing = self.mergeable_import(statement, &target.module, imports);
-        let already_imported = existing.is_some_and(|existing| {
+        let local = item_text.rsplit(' ').next().unwrap_or(&item_text);
+        let bound_earlier = self.earlier_import_binding(statement, local, &target.full(), imports);
+        let existing = bound_earlier.or_else(|| self.mergeable_import(statement, &target.module, imports));
+        let already_imported = bound_earlier.is_some() || existing.is_some_and(|existing| {
             imports.iter().any(|other| {
                 other.statement.id() == existing.id()
                     && matches!(&other.item, ImportItem::Name { name: n, alias: a, .. }
@@ -200,6 +202,26 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         }
         edits.extend(extra);
         normalise(edits).map(|edits| (edits, item_text))
+    }
+
+    /// An earlier import in the same scope that binds `local` to `target`
+    /// wherever `statement` runs (its block holds `statement`): moving the
+    /// name there would import it twice.
+    fn earlier_import_binding(
+        &self,
+        statement: Node<'tree>,
+        local: &str,
+        target: &str,
+        imports: &[ImportRecord<'tree>],
+    ) -> Option<Node<'tree>> {
+        let scope = scope_of(statement).id();
+        imports
+            .iter()
+            .filter(|other| other.statement.start_byte() < statement.start_byte())
+            .filter(|other| other.target().as_deref() == Some(target) && other.binding().as_deref() == Some(local))
+            .filter(|other| scope_of(other.statement).id() == scope)
+            .find(|other| other.statement.parent().is_some_and(|block| within(statement, block)))
+            .map(|other| other.statement)
     }
 
     /// An earlier `from module import ...` in the same block, to merge into.

@@ -59,6 +59,7 @@ pub fn fix_text(rules: &RuleSet, scope: &FileScope, text: &str, options: &FixOpt
     let mut applied: Vec<(String, usize)> = Vec::new();
     let mut tree = syntax::parse_for_check(&current);
     let mut errors = syntax::count_errors(&tree);
+    let mut duplicates = analysis::duplicate_import_bindings(&tree, &current, scope);
     let mut eligible_before = None;
     let outcome = |text: String, applied: Vec<(String, usize)>, remaining: Vec<Finding>, before: Option<usize>| {
         let left = remaining.iter().filter(|finding| options.allows(finding)).count();
@@ -73,7 +74,8 @@ pub fn fix_text(rules: &RuleSet, scope: &FileScope, text: &str, options: &FixOpt
             return outcome(current, applied, findings, Some(before));
         }
         let chosen = choose_non_overlapping(&candidates);
-        let Some((next, next_tree, next_errors, used)) = apply_checked(&current, &chosen, errors) else {
+        let baseline = Baseline { errors, duplicates };
+        let Some((next, next_tree, next_errors, used)) = apply_checked(scope, &current, &chosen, baseline) else {
             return outcome(current, applied, findings, Some(before));
         };
         for finding in used {
@@ -85,6 +87,7 @@ pub fn fix_text(rules: &RuleSet, scope: &FileScope, text: &str, options: &FixOpt
         current = next;
         tree = next_tree;
         errors = next_errors;
+        duplicates = analysis::duplicate_import_bindings(&tree, &current, scope);
     }
     let remaining = analysis::check_tree(rules, scope, &current, &tree);
     outcome(current, applied, remaining, eligible_before)
@@ -105,12 +108,24 @@ fn choose_non_overlapping<'f>(candidates: &[&'f Finding]) -> Vec<&'f Finding> {
     chosen
 }
 
-/// Applies the chosen fixes together; when that adds parse errors, applies
-/// them one at a time and keeps the first that does not.
+/// What a round must not make worse.
+#[derive(Debug, Clone, Copy)]
+struct Baseline {
+    /// Parse errors.
+    errors: usize,
+    /// Names imported twice in one scope (fixes applied together can each
+    /// add the same canonical import).
+    duplicates: usize,
+}
+
+/// Applies the chosen fixes together; when that adds parse errors or
+/// duplicate imports, applies them one at a time and keeps the first that
+/// does not.
 fn apply_checked<'f>(
+    scope: &FileScope,
     text: &str,
     chosen: &[&'f Finding],
-    errors_before: usize,
+    before: Baseline,
 ) -> Option<(String, tree_sitter::Tree, usize, Vec<&'f Finding>)> {
     let try_apply = |fixes: &[&'f Finding]| -> Option<(String, tree_sitter::Tree, usize)> {
         let edits: Vec<Edit> =
@@ -121,7 +136,9 @@ fn apply_checked<'f>(
         }
         let tree = syntax::parse_for_check(&next);
         let errors = syntax::count_errors(&tree);
-        (errors <= errors_before).then_some((next, tree, errors))
+        let no_worse = errors <= before.errors
+            && analysis::duplicate_import_bindings(&tree, &next, scope) <= before.duplicates;
+        no_worse.then_some((next, tree, errors))
     };
     if let Some((next, tree, errors)) = try_apply(chosen) {
         return Some((next, tree, errors, chosen.to_vec()));
