@@ -17,7 +17,7 @@ use crate::rules::{FileScope, NameMapping, QualifiedName, Rule, RuleKind, RuleSe
 use crate::skeleton;
 use crate::suppression::Suppressions;
 use crate::syntax::{self, field_children, node_text, Captures};
-use crate::verify::{Checked, Verifier};
+use crate::verify::{self, Checked, Verifier};
 
 /// Callees whose string arguments are dotted paths into modules: `patch`,
 /// `mock.patch`, `monkeypatch.setattr`, `importlib.import_module`, …
@@ -343,6 +343,10 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 if let Some(cut) = message.find("; use ") {
                     message.truncate(cut);
                 }
+                if let Some(note) = note.as_deref().filter(|note| note.starts_with(verify::NOT_IN_CODE_BASE)) {
+                    message.push_str(&format!(" ({note})"));
+                    return self.finding_with_message(rule, node_range, deprecated, canonical, message, fix);
+                }
                 message.push_str(" (no SSOT counterpart: rewrite by hand");
                 if let Some(note) = note {
                     message.push_str("; ");
@@ -358,6 +362,18 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             }
             _ => {}
         }
+        self.finding_with_message(rule, node_range, deprecated, canonical, message, fix)
+    }
+
+    fn finding_with_message(
+        &self,
+        rule: &Rule,
+        node_range: (usize, usize),
+        deprecated: String,
+        canonical: Option<String>,
+        message: String,
+        fix: Option<Fix>,
+    ) -> Finding {
         Finding {
             code: rule.code.clone(),
             rule_name: rule.name.clone(),

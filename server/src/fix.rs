@@ -136,8 +136,8 @@ fn apply_checked<'f>(
         }
         let tree = syntax::parse_for_check(&next);
         let errors = syntax::count_errors(&tree);
-        let no_worse = errors <= before.errors
-            && analysis::duplicate_import_bindings(&tree, &next, scope) <= before.duplicates;
+        let no_worse =
+            errors <= before.errors && analysis::duplicate_import_bindings(&tree, &next, scope) <= before.duplicates;
         no_worse.then_some((next, tree, errors))
     };
     if let Some((next, tree, errors)) = try_apply(chosen) {

@@ -261,9 +261,7 @@ impl WorkspaceIndex {
                 return self.resolve_name_at(&module, rest[0], depth);
             }
             return match self.resolve_name_at(&module, rest[0], depth) {
-                Resolved::Missing(_) => {
-                    Resolved::Missing(format!("module `{module}.{}` does not exist in this code base", rest[0]))
-                }
+                Resolved::Missing(_) => Resolved::Missing(format!("module `{module}.{}` does not exist", rest[0])),
                 _ => Resolved::Bound,
             };
         }

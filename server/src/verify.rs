@@ -14,6 +14,9 @@ use crate::finding::Applicability;
 use crate::index::{call_misfit, CallShape, Resolved, WorkspaceIndex};
 use crate::rules::{NameMapping, QualifiedName, Rule, RuleKind};
 
+/// How the reason of a fix whose target does not exist begins.
+pub const NOT_IN_CODE_BASE: &str = "no counterpart in this code base";
+
 /// A mapping as the workspace supports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checked {
@@ -72,7 +75,7 @@ impl<'a> Verifier<'a> {
         };
         match resolved {
             Resolved::Missing(why) => {
-                let reason = format!("no counterpart in this code base: {why}");
+                let reason = format!("{NOT_IN_CODE_BASE}: {why}");
                 let mapping = NameMapping { target: None, applicability: None, note: Some(reason) };
                 Checked { mapping, unchecked: None }
             }
@@ -103,16 +106,18 @@ impl<'a> Verifier<'a> {
     ) -> Checked {
         let index = self.index.expect("resolved through the index");
         let old_resolved = index.resolve_path(old);
-        let same_object = resolved.definition_path().is_some() && resolved.definition_path() == old_resolved.definition_path();
+        let same_object =
+            resolved.definition_path().is_some() && resolved.definition_path() == old_resolved.definition_path();
         if same_object {
             return Checked { mapping, unchecked: None };
         }
         let has_call = uses.iter().any(|used| matches!(used, Use::Call(_)));
         let direct = resolved.definition_path().unwrap_or_else(|| target.full());
         if has_call {
-            let forbidden = self.call_rules.iter().find(|rule| {
-                rule.callables.iter().any(|callable| *callable == direct || *callable == target.full())
-            });
+            let forbidden = self
+                .call_rules
+                .iter()
+                .find(|rule| rule.callables.iter().any(|callable| *callable == direct || *callable == target.full()));
             if let Some(rule) = forbidden {
                 let reason = format!("calls would construct `{}` directly ({})", target.name, rule.code);
                 return Checked { mapping: degrade(mapping, None, reason), unchecked: None };
@@ -136,7 +141,10 @@ impl<'a> Verifier<'a> {
                 Use::Annotation => {}
                 Use::Value => {
                     result = Applicability::Unsafe;
-                    push_once(&mut reasons, format!("`{}` is used as a value, and `{}` is another object", old_short(old), target.name));
+                    push_once(
+                        &mut reasons,
+                        format!("`{}` is used as a value, and `{}` is another object", old_short(old), target.name),
+                    );
                 }
             }
         }
