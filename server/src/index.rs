@@ -94,6 +94,10 @@ pub enum Resolved {
     /// The workspace holds the module (or its package) but not the name; the
     /// text says what is missing where.
     Missing(String),
+    /// A package of the workspace holds no such module (nor binds such a
+    /// name). Either the module is missing from this code base, or the
+    /// workspace holds only part of the package.
+    MissingModule(String),
     /// A definition in the workspace: its module, name and binding.
     Defined { module: String, name: String, binding: Binding },
     /// A module of the workspace.
@@ -261,7 +265,9 @@ impl WorkspaceIndex {
                 return self.resolve_name_at(&module, rest[0], depth);
             }
             return match self.resolve_name_at(&module, rest[0], depth) {
-                Resolved::Missing(_) => Resolved::Missing(format!("module `{module}.{}` does not exist", rest[0])),
+                Resolved::Missing(_) => {
+                    Resolved::MissingModule(format!("module `{module}.{}` does not exist", rest[0]))
+                }
                 _ => Resolved::Bound,
             };
         }
@@ -281,7 +287,7 @@ impl WorkspaceIndex {
         if let Some(binding) = info.bindings.get(name) {
             return match binding {
                 Binding::Import(target) => match self.resolve_path_at(target, depth + 1) {
-                    Resolved::Outside | Resolved::Missing(_) => Resolved::Bound,
+                    Resolved::Outside | Resolved::Missing(_) | Resolved::MissingModule(_) => Resolved::Bound,
                     resolved => resolved,
                 },
                 Binding::Alias(other) => match self.resolve_name_at(module, other, depth + 1) {
@@ -765,7 +771,7 @@ mod tests {
         assert_eq!(index.resolve_path("pkg.Thing").definition_path().as_deref(), Some("pkg.star.Thing"));
         assert_eq!(index.resolve_path("pkg.Hidden"), Resolved::Missing("`pkg` defines no `Hidden`".into()));
         assert_eq!(index.resolve_path("pkg.impl"), Resolved::Module("pkg.impl".into()));
-        assert!(matches!(index.resolve_path("pkg.nothing.x"), Resolved::Missing(_)));
+        assert!(matches!(index.resolve_path("pkg.nothing.x"), Resolved::MissingModule(_)));
         assert_eq!(index.resolve_path("requests.get"), Resolved::Outside);
     }
 }

@@ -14,6 +14,35 @@ use crate::finding::Applicability;
 use crate::index::{call_misfit, CallShape, Resolved, WorkspaceIndex};
 use crate::rules::{NameMapping, QualifiedName, Rule, RuleKind};
 
+/// What "safe" means, for `explain` and the docs of every rule with fixes.
+pub const FIX_CHECKS_DOC: &str = "\
+## How a fix is checked
+The name map above lists candidates. Before offering a fix, ssot-lsp checks it
+against the code base it runs in (the modules under the import roots of the
+checked paths):
+
+- the target module must bind the target name (a definition, an assignment,
+  an import or re-export, a star import from a module of the workspace);
+  otherwise there is no fix, and the finding says which name is missing where;
+- every call of the moved name must fit the new callee: each keyword accepted
+  (or `**kwargs`), the positional count within bounds, required parameters
+  passed, `await` exactly when the callee is `async def`; a call that does not
+  fit means no fix (renaming it, or importing `new as old`, would break it);
+- a call the new callee's signature cannot vouch for (a decorated function,
+  `*args`/`**kwargs` at the call) or a use as a value (`Depends(old)`) makes the
+  fix unsafe, with the reason in the message;
+- calls of a callable that a `call` rule flags (`get_websocket_manager_factory()`)
+  are never rewritten, and no fix turns a call into a direct construction of a
+  class a `call` rule flags (`UnifiedWebSocketManager(...)`);
+- when the old and the new name are the same object (a re-export), the fix keeps
+  the rule's applicability.
+
+When the target module is not in the workspace (a library), the rule file is
+trusted and the fix title says it was not checked. Every fix must also leave
+the file parsing as before, import no name twice in one scope, and be
+idempotent.
+";
+
 /// How the reason of a fix whose target does not exist begins.
 pub const NOT_IN_CODE_BASE: &str = "no counterpart in this code base";
 
@@ -79,6 +108,16 @@ impl<'a> Verifier<'a> {
                 let mapping = NameMapping { target: None, applicability: None, note: Some(reason) };
                 Checked { mapping, unchecked: None }
             }
+            Resolved::MissingModule(why) => match self.index.map(|index| index.resolve_path(old)) {
+                // The deprecated module is here: the code base lacks the target.
+                Some(Resolved::Defined { .. } | Resolved::Module(_) | Resolved::Bound) => {
+                    let reason = format!("{NOT_IN_CODE_BASE}: {why}");
+                    let mapping = NameMapping { target: None, applicability: None, note: Some(reason) };
+                    Checked { mapping, unchecked: None }
+                }
+                // Neither is: the workspace holds only part of the package.
+                _ => self.trust_rule_file(mapping, &target, old_name, has_call),
+            },
             Resolved::Outside => self.trust_rule_file(mapping, &target, old_name, has_call),
             resolved => self.check_against(old, mapping, &target, applicability, &resolved, &uses),
         }

@@ -17,7 +17,7 @@ use super::escape;
 use super::{CheckArgs, ExplainArgs, OutputFormat, RulesArgs};
 use crate::finding::{Applicability, Finding, Severity};
 use crate::line_index::LineIndex;
-use crate::rules::{load_rule_set, RuleSet};
+use crate::rules::{load_rule_set, RuleKind, RuleSet};
 
 /// What `check` learned about one file.
 #[derive(Debug, Clone)]
@@ -626,6 +626,17 @@ pub fn print_explain(args: &ExplainArgs) -> ExitCode {
     }
     text.push_str(&rule.docs);
     text.push('\n');
+    if !rule.in_tests {
+        text.push_str(&format!(
+            "\nNot reported in test files (`tests/`, `test/`, `test_*.py`, `*_test.py`, `conftest.py`); \
+             `in-tests = [\"{}\"]` in the config reports them there too.\n",
+            rule.code
+        ));
+    }
+    if matches!(rule.kind, RuleKind::Module | RuleKind::Names) {
+        text.push('\n');
+        text.push_str(crate::verify::FIX_CHECKS_DOC);
+    }
     if let Some(url) = &rule.url {
         text.push_str(&format!("\nMore: {url}\n"));
     }

@@ -179,6 +179,8 @@ pub struct Rule {
     /// Modules allowed to use the deprecated path; a trailing `.*` allows a
     /// whole package.
     pub allow_in: Vec<String>,
+    /// Whether findings are reported in test files.
+    pub in_tests: bool,
 }
 
 impl Rule {
@@ -209,6 +211,9 @@ impl Rule {
                 return true;
             }
         }
+        if !self.in_tests && scope.relative_path.as_deref().is_some_and(is_test_path) {
+            return true;
+        }
         let Some(module) = &scope.module else { return false };
         self.allow_in.iter().any(|allowed| match allowed.strip_suffix(".*") {
             Some(package) => module == package || module.starts_with(&format!("{package}.")),
@@ -220,6 +225,19 @@ impl Rule {
     pub fn render_message(&self, name: &str, canonical: Option<&str>) -> String {
         self.message.replace("{name}", name).replace("{canonical}", canonical.unwrap_or("the canonical module"))
     }
+}
+
+/// Whether a path names a test file: inside a `tests/` or `test/` folder,
+/// or named `test_*.py`, `*_test.py` or `conftest.py`.
+pub fn is_test_path(path: &Path) -> bool {
+    let in_test_folder = path.parent().is_some_and(|folder| {
+        folder.components().any(|part| matches!(part.as_os_str().to_str(), Some("tests" | "test")))
+    });
+    let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+    let stem = name.strip_suffix(".py").or_else(|| name.strip_suffix(".pyi"));
+    in_test_folder
+        || name == "conftest.py"
+        || stem.is_some_and(|stem| stem.starts_with("test_") || stem.ends_with("_test"))
 }
 
 /// Where a checked file sits: its path relative to the project root (for
@@ -360,6 +378,10 @@ impl RuleSet {
         if let Some(select) = &raw.select {
             check_codes_exist(&rules, select, "select")?;
             rules.retain(|rule| select.iter().any(|code| code_matches(&rule.code, code)));
+        }
+        check_codes_exist(&rules, &raw.in_tests, "in-tests")?;
+        for rule in rules.iter_mut().filter(|rule| raw.in_tests.iter().any(|code| code_matches(&rule.code, code))) {
+            rule.in_tests = true;
         }
         check_codes_exist(&rules, &raw.ignore, "ignore")?;
         rules.retain(|rule| !raw.ignore.iter().any(|code| code_matches(&rule.code, code)));
@@ -537,6 +559,7 @@ fn compile_rule(raw: &RawRule, field: &str) -> Result<Rule, ConfigError> {
         exclude,
         exclude_patterns: raw.exclude.clone(),
         allow_in: raw.allow_in.clone(),
+        in_tests: raw.in_tests.unwrap_or(true),
     })
 }
 
@@ -720,6 +743,21 @@ mod tests {
         }
         let chain = format!("{}{}", rule("X1", "p.a", "p.b", &[]), rule("X2", "p.b", "p.c", &[]));
         assert!(compile_text(&chain).is_ok(), "a chain that ends is fine");
+    }
+
+    #[test]
+    fn ssot006_skips_test_files_unless_turned_back_on() {
+        let rules = RuleSet::builtin();
+        let direct = rules.rule("SSOT006").unwrap();
+        let in_file = |path: &str| FileScope { relative_path: Some(PathBuf::from(path)), ..Default::default() };
+        for test_file in ["tests/unit/x.py", "pkg/test/x.py", "pkg/test_x.py", "pkg/x_test.py", "conftest.py"] {
+            assert!(direct.is_excluded(&in_file(test_file)), "{test_file}");
+        }
+        assert!(!direct.is_excluded(&in_file("pkg/testing.py")));
+        assert!(!rules.rule("SSOT001").unwrap().is_excluded(&in_file("tests/x.py")));
+        let raw: RawConfig = toml::from_str("in-tests = [\"SSOT006\"]").unwrap();
+        let back_on = RuleSet::from_config(&raw, None).unwrap();
+        assert!(!back_on.rule("SSOT006").unwrap().is_excluded(&in_file("tests/x.py")));
     }
 
     #[test]

@@ -47,6 +47,10 @@ pub struct RawConfig {
     /// `check` and are shown as hints in editors; only new ones fail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
+    /// Codes (prefixes allowed) of rules reported in test files even though
+    /// the rule says `in-tests = false`, e.g. `["SSOT006"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub in_tests: Vec<String>,
     /// Apply fixes marked `unsafe` too (like `--unsafe-fixes`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsafe_fixes: Option<bool>,
@@ -116,6 +120,13 @@ pub struct RawRule {
     /// itself, compatibility shims). `pkg.*` allows a whole package.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow_in: Vec<String>,
+    /// Whether findings are reported in test files (a `tests/` or `test/`
+    /// folder, `test_*.py`, `*_test.py`, `conftest.py`). Default `true`; the
+    /// built-in SSOT006 says `false` (tests may construct managers directly).
+    /// The top-level `in-tests` list turns it back on without redefining the
+    /// rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_tests: Option<bool>,
 }
 
 /// What a rule matches.
