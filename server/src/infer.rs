@@ -353,6 +353,7 @@ fn draft_rule(index: usize, shim: &Shim) -> Option<RawRule> {
         url: None,
         exclude: Vec::new(),
         allow_in: vec![shim.module.clone()],
+        in_tests: None,
     })
 }
 

@@ -4,8 +4,8 @@
 //!
 //! The engine modules (`rules`, `syntax`, `analysis`, `edits`, `fix`,
 //! `infer`, `index`, `verify`, `suppression`, `workspace`) speak byte
-//! offsets, findings and edits. Only
-//! `cli` knows terminals and output formats, and only `lsp` knows LSP.
+//! offsets, findings and edits. Only `cli` knows terminals and output
+//! formats, and only `lsp` knows LSP.
 #![deny(clippy::print_stdout)]
 
 pub mod analysis;
