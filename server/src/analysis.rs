@@ -576,14 +576,41 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             }
         }
         parts.reverse();
-        let targets = self.bindings.get(parts[0].as_ref())?;
-        let target = targets.first()?;
-        let mut path = target.clone();
+        let mut path = self.binding_at(parts[0].as_ref(), node)?;
         for part in &parts[1..] {
             path.push('.');
             path.push_str(part);
         }
         Some(path)
+    }
+
+    /// What the import binding `name` refers to where `node` stands: the
+    /// import of the innermost enclosing scope that binds it (a function's
+    /// own import shadows the module's), the last one before `node` in that
+    /// scope when there are several. A class body's imports are seen only
+    /// from the class body itself, as in Python.
+    fn binding_at(&self, name: &str, node: Node<'tree>) -> Option<String> {
+        if !self.bindings.contains_key(name) {
+            return None;
+        }
+        let candidates: Vec<&ImportRecord<'tree>> =
+            self.imports.iter().filter(|record| record.binding().as_deref() == Some(name)).collect();
+        let mut scope = scope_of(node);
+        let mut innermost = true;
+        loop {
+            let visible = innermost || scope.kind() != "class_definition";
+            let here: Vec<&&ImportRecord<'tree>> =
+                candidates.iter().filter(|record| scope_of(record.statement).id() == scope.id()).collect();
+            if visible && !here.is_empty() {
+                let before = here.iter().rev().find(|record| record.statement.start_byte() < node.start_byte());
+                return before.or(here.first()).and_then(|record| record.target());
+            }
+            if scope.kind() == "module" || scope.parent().is_none() {
+                return None;
+            }
+            scope = scope_of(scope);
+            innermost = false;
+        }
     }
 
     /// `all-export`: entries of `__all__` naming something a deprecated import
