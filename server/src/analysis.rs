@@ -164,6 +164,7 @@ pub fn check_tree(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -
             RuleKind::AllExport => {}
         }
     }
+    file.check_reexports(&active, &mut findings);
     if let Some(rule) = active.iter().find(|rule| rule.kind == RuleKind::AllExport) {
         if !captures.all_values.is_empty() {
             // Which imports are deprecated does not depend on which rules
@@ -176,6 +177,8 @@ pub fn check_tree(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -
                     _ => {}
                 }
             }
+            let applicable: Vec<&Rule> = rules.known_rules.iter().filter(|known| !known.is_excluded(scope)).collect();
+            file.check_reexports(&applicable, &mut deprecated_imports);
             file.check_all_exports(rule, &deprecated_imports, &mut findings);
         }
     }
@@ -306,7 +309,13 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         range: (usize, usize),
     ) -> Finding {
         let checked = self.checked_mapping(record, &old, mapping);
-        let siblings = self.statement_mappings(record, rule);
+        // Through a re-export hub, the statement's other names are the hub's:
+        // this name moves alone.
+        let siblings = if record.module == old.rsplit_once('.').map_or("", |(module, _)| module) {
+            self.statement_mappings(record, rule)
+        } else {
+            Vec::new()
+        };
         let mut fix = self.editor.move_name_fix(record, &checked.mapping, &self.imports, &siblings);
         if let (Some(fix), Some(unchecked)) = (fix.as_mut(), &checked.unchecked) {
             fix.title.push_str(&format!(" ({unchecked})"));
@@ -429,6 +438,35 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 Some(rule.mapping_for(name).unwrap_or_else(NameMapping::no_counterpart)),
             ))
         });
+    }
+
+    /// Names imported from a workspace module that re-exports a deprecated
+    /// name (a hub such as `pkg.canonical_imports`): the same finding and fix
+    /// as importing the deprecated name itself, through any number of hubs.
+    fn check_reexports(&self, rules: &[&Rule], findings: &mut Vec<Finding>) {
+        let Some(index) = self.scope.index.as_deref() else { return };
+        let watched = |name: &str| rules.iter().any(|rule| rule.names.contains_key(name));
+        for record in &self.imports {
+            let ImportItem::Name { name, name_node, .. } = &record.item else { continue };
+            let is_rule_module = |module: &str| rules.iter().any(|rule| rule.module.as_deref() == Some(module));
+            if !watched(name) || is_rule_module(&record.module) || index.module(&record.module).is_none() {
+                continue;
+            }
+            let found = index.reexport_chain(&record.module, name).into_iter().find_map(|path| {
+                let (module, last) = path.rsplit_once('.')?;
+                let rule = rules.iter().find(|rule| {
+                    rule.module.as_deref() == Some(module)
+                        && (rule.kind == RuleKind::Module || rule.names.contains_key(last))
+                })?;
+                Some((*rule, path.clone(), last.to_string()))
+            });
+            let Some((rule, path, last)) = found else { continue };
+            let mapping = rule.mapping_for(&last).unwrap_or_else(NameMapping::no_counterpart);
+            let range = (name_node.start_byte(), name_node.end_byte());
+            let mut finding = self.name_move_finding(rule, record, path, mapping, range);
+            finding.message.push_str(&format!(" (re-exported by `{}`)", record.module));
+            findings.push(finding);
+        }
     }
 
     /// `names` rules: listed names imported from the module, attribute uses of

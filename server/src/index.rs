@@ -274,6 +274,39 @@ impl WorkspaceIndex {
         Resolved::Outside
     }
 
+    /// The paths `module.name` re-exports, in order: for a workspace module
+    /// that binds `name` by an import (or an alias, or a star import of a
+    /// workspace module), the imported path, then what that path re-exports
+    /// in turn. Empty when `module` is not in the workspace or defines
+    /// `name` itself.
+    pub fn reexport_chain(&self, module: &str, name: &str) -> Vec<String> {
+        let mut chain = Vec::new();
+        let (mut module, mut name) = (module.to_string(), name.to_string());
+        while chain.len() <= MAX_REEXPORT_DEPTH {
+            let Some(info) = self.module(&module) else { break };
+            let next = match info.bindings.get(&name) {
+                Some(Binding::Import(target)) => target.clone(),
+                Some(Binding::Alias(other)) => format!("{module}.{other}"),
+                Some(_) => break,
+                None => match info
+                    .star_imports
+                    .iter()
+                    .find(|star| self.module(star).is_some_and(|source| source.bindings.contains_key(&name)))
+                {
+                    Some(star) => format!("{star}.{name}"),
+                    None => break,
+                },
+            };
+            if chain.contains(&next) {
+                break;
+            }
+            chain.push(next.clone());
+            let Some((next_module, next_name)) = next.rsplit_once('.') else { break };
+            (module, name) = (next_module.to_string(), next_name.to_string());
+        }
+        chain
+    }
+
     /// What `name` is in `module` (a module of the workspace).
     pub fn resolve_name(&self, module: &str, name: &str) -> Resolved {
         self.resolve_name_at(module, name, 0)
@@ -773,5 +806,8 @@ mod tests {
         assert_eq!(index.resolve_path("pkg.impl"), Resolved::Module("pkg.impl".into()));
         assert!(matches!(index.resolve_path("pkg.nothing.x"), Resolved::MissingModule(_)));
         assert_eq!(index.resolve_path("requests.get"), Resolved::Outside);
+        assert_eq!(index.reexport_chain("pkg", "make"), ["pkg.impl.make"]);
+        assert_eq!(index.reexport_chain("pkg", "Thing"), ["pkg.star.Thing"]);
+        assert!(index.reexport_chain("pkg.impl", "make").is_empty());
     }
 }
