@@ -30,11 +30,15 @@ pub struct ImportEditor<'a, 'tree> {
     tree: &'tree Tree,
     scope: &'a FileScope,
     line_ending: &'static str,
+    /// The project's line length: created or merged imports longer than
+    /// this are written parenthesised, one name per line.
+    line_length: usize,
 }
 
 impl<'a, 'tree> ImportEditor<'a, 'tree> {
     pub fn new(text: &'a str, tree: &'tree Tree, scope: &'a FileScope) -> Self {
-        ImportEditor { text, tree, scope, line_ending: detect_line_ending(text) }
+        let line_length = scope.index.as_deref().map_or(DEFAULT_LINE_LENGTH, |index| index.line_length());
+        ImportEditor { text, tree, scope, line_ending: detect_line_ending(text), line_length }
     }
 
     /// The range that names an imported item: the imported name, or the
@@ -173,24 +177,33 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         // in place instead, even next to an import of the same module.
         let existing = existing.filter(|_| names.len() > 1 || !has_comment_inside(statement));
         match (names.len(), existing) {
-            (1, None) => {
-                edits.push(Edit::replace(record.module_node.start_byte(), record.module_node.end_byte(), module_text));
-                edits.push(Edit::replace(node.start_byte(), node.end_byte(), item_text.clone()));
-            }
+            (1, None) => match self.wrapped_rewrite(statement, &module_text, &item_text) {
+                Some(edit) => edits.push(edit),
+                None => {
+                    edits.push(Edit::replace(
+                        record.module_node.start_byte(),
+                        record.module_node.end_byte(),
+                        module_text,
+                    ));
+                    edits.push(Edit::replace(node.start_byte(), node.end_byte(), item_text.clone()));
+                }
+            },
             (1, Some(existing)) => {
                 edits.push(self.delete_statement(statement));
                 if !already_imported {
-                    edits.push(self.append_name(existing, &item_text)?);
+                    edits.extend(self.append_name(existing, &item_text, None)?);
                 }
             }
             (_, existing) => {
+                // A comment on the moved name's own line moves with it.
+                let comment = self.own_line_comment(*node, statement);
                 edits.push(self.remove_name(statement, *node, &names)?);
                 match existing {
                     Some(_) if already_imported => {}
-                    Some(existing) => edits.push(self.append_name(existing, &item_text)?),
-                    None => edits.push(
-                        self.insert_after_statement(statement, &format!("from {module_text} import {item_text}")),
-                    ),
+                    Some(existing) => edits.extend(self.append_name(existing, &item_text, comment.as_deref())?),
+                    None => {
+                        edits.push(self.insert_after_statement(statement, &module_text, &item_text, comment.as_deref()))
+                    }
                 }
             }
         }
@@ -553,15 +566,132 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         Some(Edit::delete(previous.end_byte(), node.end_byte()))
     }
 
-    /// Adds `, item` after the last name of an existing from-import.
-    fn append_name(&self, statement: Node<'tree>, item_text: &str) -> Option<Edit> {
-        let last = field_children(statement, "name").into_iter().last()?;
-        Some(Edit::insert(last.end_byte(), format!(", {item_text}")))
+    /// Adds `item` to an existing from-import: on a line of its own in a
+    /// parenthesised, one-name-per-line import; as `, item` on one line when
+    /// that stays within the line length; else the import is rewritten
+    /// parenthesised, one name per line, with a trailing comma. `comment`
+    /// (the moved name's own comment) goes with the new name.
+    fn append_name(&self, statement: Node<'tree>, item_text: &str, comment: Option<&str>) -> Option<Vec<Edit>> {
+        let names = field_children(statement, "name");
+        let last = *names.last()?;
+        let first = *names.first()?;
+        let (open, close) = self.parentheses(statement);
+        let indent = self.indentation_of(statement);
+        let inner_indent = format!("{indent}    ");
+        let comment_text = comment.map(|comment| format!("  {comment}")).unwrap_or_default();
+        if let (Some(open), Some(close)) = (open, close) {
+            let multi_line = self.text[open..first.start_byte()].contains(['\n', '\r']);
+            if !multi_line {
+                return Some(vec![Edit::insert(last.end_byte(), format!(", {item_text}"))]);
+            }
+            let after_last = &self.text[last.end_byte()..close];
+            let has_comma = after_last.trim_start().starts_with(',');
+            let name_indent = self.indentation_at(last.start_byte());
+            let line_end = self.line_content_end(last.end_byte()).min(close);
+            let mut edits = Vec::new();
+            if !has_comma {
+                edits.push(Edit::insert(last.end_byte(), ","));
+            }
+            let new_line = format!("{}{name_indent}{item_text},{comment_text}", self.line_ending);
+            edits.push(Edit::insert(line_end, new_line));
+            return Some(edits);
+        }
+        let line_start = self.line_start(statement.start_byte());
+        let one_line = !self.text[statement.start_byte()..statement.end_byte()].contains(['\n', '\r']);
+        let new_width = self.line_content_end(statement.end_byte()) - line_start + 2 + item_text.len();
+        if !one_line || (new_width <= self.line_length && comment.is_none()) {
+            return Some(vec![Edit::insert(last.end_byte(), format!(", {item_text}"))]);
+        }
+        let mut lines: Vec<String> =
+            names.iter().map(|name| format!("{inner_indent}{},", node_text(*name, self.text))).collect();
+        lines.push(format!("{inner_indent}{item_text},{comment_text}"));
+        let le = self.line_ending;
+        let replacement = format!("({le}{}{le}{indent})", lines.join(le));
+        Some(vec![Edit::replace(first.start_byte(), last.end_byte(), replacement)])
     }
 
-    /// Inserts a new statement after `statement`: on its own line with the
-    /// same indentation, or after a `;` when the statement shares its line.
-    fn insert_after_statement(&self, statement: Node<'tree>, new_statement: &str) -> Edit {
+    /// The offsets of the `(` and `)` of a parenthesised from-import.
+    fn parentheses(&self, statement: Node<'tree>) -> (Option<usize>, Option<usize>) {
+        let mut cursor = statement.walk();
+        let mut open = None;
+        let mut close = None;
+        for child in statement.children(&mut cursor) {
+            match child.kind() {
+                "(" => open = Some(child.start_byte()),
+                ")" => close = Some(child.start_byte()),
+                _ => {}
+            }
+        }
+        (open, close)
+    }
+
+    /// The whitespace before `node` on its line (when it starts the line).
+    fn indentation_of(&self, node: Node<'tree>) -> String {
+        self.indentation_at(node.start_byte())
+    }
+
+    fn indentation_at(&self, offset: usize) -> String {
+        let line_start = self.line_start(offset);
+        self.text[line_start..offset].chars().take_while(|c| c.is_whitespace()).collect()
+    }
+
+    /// `from module import item`, or its parenthesised form when that line
+    /// would be longer than the project's line length.
+    fn from_import_text(&self, indent: &str, module_text: &str, item_text: &str, comment: Option<&str>) -> String {
+        let comment_text = comment.map(|comment| format!("  {comment}")).unwrap_or_default();
+        let one_line = format!("from {module_text} import {item_text}");
+        if indent.len() + one_line.len() + comment_text.len() <= self.line_length {
+            return format!("{one_line}{comment_text}");
+        }
+        let le = self.line_ending;
+        format!("from {module_text} import ({le}{indent}    {item_text},{comment_text}{le}{indent})")
+    }
+
+    /// A one-name, one-line import rewritten to `module_text`/`item_text`,
+    /// when the new line would be too long: the whole statement, wrapped.
+    fn wrapped_rewrite(&self, statement: Node<'tree>, module_text: &str, item_text: &str) -> Option<Edit> {
+        let text = &self.text[statement.start_byte()..statement.end_byte()];
+        if text.contains(['\n', '\r', '(', '#']) || statement.kind() != "import_from_statement" {
+            return None;
+        }
+        let indent = self.indentation_of(statement);
+        let line_start = self.line_start(statement.start_byte());
+        if !self.text[line_start..statement.start_byte()].trim().is_empty() {
+            return None;
+        }
+        let trailing = self.line_content_end(statement.end_byte()) - statement.end_byte();
+        let width = indent.len() + format!("from {module_text} import {item_text}").len() + trailing;
+        if width <= self.line_length {
+            return None;
+        }
+        let wrapped = self.from_import_text(&indent, module_text, item_text, None);
+        Some(Edit::replace(statement.start_byte(), statement.end_byte(), wrapped))
+    }
+
+    /// The comment after `node` (and its comma) when `node` stands alone on
+    /// its line inside a parenthesised import.
+    fn own_line_comment(&self, node: Node<'tree>, statement: Node<'tree>) -> Option<String> {
+        let (Some(_), Some(_)) = self.parentheses(statement) else { return None };
+        let line_start = self.line_start(node.start_byte());
+        if !self.text[line_start..node.start_byte()].trim().is_empty() {
+            return None;
+        }
+        let content_end = self.line_content_end(node.end_byte());
+        let after = self.text[node.end_byte()..content_end].trim_start();
+        let after = after.strip_prefix(',').unwrap_or(after).trim();
+        after.starts_with('#').then(|| after.to_string())
+    }
+
+    /// Inserts `from module import item` after `statement`: on its own line
+    /// with the same indentation (wrapped when too long), or after a `;` when
+    /// the statement shares its line.
+    fn insert_after_statement(
+        &self,
+        statement: Node<'tree>,
+        module_text: &str,
+        item_text: &str,
+        comment: Option<&str>,
+    ) -> Edit {
         let start = statement.start_byte();
         let end = statement.end_byte();
         let line_start = self.line_start(start);
@@ -570,9 +700,10 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         let rest_is_blank = is_blank_or_comment(&self.text[end..content_end]);
         if first_on_line && rest_is_blank {
             let indent: String = self.text[line_start..start].chars().take_while(|c| c.is_whitespace()).collect();
+            let new_statement = self.from_import_text(&indent, module_text, item_text, comment);
             return Edit::insert(content_end, format!("{}{indent}{new_statement}", self.line_ending));
         }
-        Edit::insert(end, format!("; {new_statement}"))
+        Edit::insert(end, format!("; from {module_text} import {item_text}"))
     }
 
     fn line_start(&self, offset: usize) -> usize {
@@ -597,6 +728,9 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         }
     }
 }
+
+/// The line length when the project sets none (ruff's and black's default).
+pub const DEFAULT_LINE_LENGTH: usize = 88;
 
 /// "`a`, `b`" for a fix title.
 fn describe_items(statement_mappings: &[(&ImportRecord<'_>, NameMapping)]) -> String {

@@ -155,6 +155,9 @@ pub struct WorkspaceIndex {
     roots: Vec<PathBuf>,
     /// Module → what it binds (`None`: no such module in the workspace).
     modules: Mutex<HashMap<String, Option<Arc<ModuleInfo>>>>,
+    /// The project's line length (`[tool.ruff]`, `[tool.black]`,
+    /// `[tool.isort]` of the nearest `pyproject.toml`), for written imports.
+    line_length: Option<usize>,
 }
 
 impl WorkspaceIndex {
@@ -167,7 +170,18 @@ impl WorkspaceIndex {
                 unique.push(root);
             }
         }
-        WorkspaceIndex { roots: unique, modules: Mutex::new(HashMap::new()) }
+        WorkspaceIndex { roots: unique, modules: Mutex::new(HashMap::new()), line_length: None }
+    }
+
+    /// The same index, writing imports to `line_length` columns.
+    pub fn with_line_length(mut self, line_length: Option<usize>) -> Self {
+        self.line_length = line_length;
+        self
+    }
+
+    /// The project's line length, 88 when it sets none.
+    pub fn line_length(&self) -> usize {
+        self.line_length.unwrap_or(crate::edits::DEFAULT_LINE_LENGTH)
     }
 
     /// The import roots for checking `paths`: the configured ones, then the

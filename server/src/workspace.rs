@@ -193,6 +193,29 @@ pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
     stripped.components().filter(|component| !matches!(component, Component::CurDir)).collect()
 }
 
+/// The line length the project's formatter uses: `[tool.ruff] line-length`,
+/// `[tool.black] line-length` or `[tool.isort] line_length` of the nearest
+/// `pyproject.toml` above `start` (the first one found of those, in that
+/// order). `None` when no such file sets one.
+pub fn project_line_length(start: &Path) -> Option<usize> {
+    let start = absolute(start);
+    let mut folder = if start.is_dir() { Some(start.as_path()) } else { start.parent() };
+    while let Some(current) = folder {
+        let pyproject = current.join("pyproject.toml");
+        if let Ok(text) = std::fs::read_to_string(&pyproject) {
+            let value: toml::Value = toml::from_str(&text).ok()?;
+            let tool = value.get("tool")?;
+            let read = |table: &str, key: &str| tool.get(table)?.get(key)?.as_integer();
+            let length = read("ruff", "line-length")
+                .or_else(|| read("black", "line-length"))
+                .or_else(|| read("isort", "line_length"));
+            return length.and_then(|length| usize::try_from(length).ok()).filter(|length| *length > 0);
+        }
+        folder = current.parent();
+    }
+    None
+}
+
 /// Where a file sits: its path relative to the project root and its module.
 pub fn scope_for(rules: &RuleSet, root: &Path, path: &Path) -> FileScope {
     let base = rules.settings.root.as_deref().unwrap_or(root);
@@ -257,6 +280,19 @@ pub(crate) fn package_root_by_init(folder: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_length_comes_from_the_nearest_pyproject() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("pkg/sub")).unwrap();
+        assert_eq!(project_line_length(&dir.path().join("pkg/sub")), None);
+        std::fs::write(dir.path().join("pyproject.toml"), "[tool.black]\nline-length = 100\n").unwrap();
+        assert_eq!(project_line_length(&dir.path().join("pkg/sub")), Some(100));
+        std::fs::write(dir.path().join("pkg/pyproject.toml"), "[tool.ruff]\nline-length = 120\n").unwrap();
+        assert_eq!(project_line_length(&dir.path().join("pkg/sub")), Some(120));
+        std::fs::write(dir.path().join("pkg/pyproject.toml"), "[tool.isort]\nline_length = 79\n").unwrap();
+        assert_eq!(project_line_length(&dir.path().join("pkg/sub")), Some(79));
+    }
 
     #[test]
     fn modules_come_from_init_files() {
