@@ -285,7 +285,19 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Some(binding) => self.references(record.statement, &binding),
             None => Vec::new(),
         };
-        self.verifier.check(old, mapping, &uses)
+        let exported = scope_of(record.statement).kind() == "module"
+            && (self.scope.is_package || record.binding().is_some_and(|binding| self.all_lists(&binding)));
+        self.verifier.check(old, mapping, &uses, exported)
+    }
+
+    /// Whether `__all__` lists `name`.
+    fn all_lists(&self, name: &str) -> bool {
+        self.captures.all_values.iter().any(|value| {
+            syntax::descendants_of_kind(*value, "string")
+                .into_iter()
+                .filter_map(|string| string_content_range(string, self.text))
+                .any(|(start, end)| &self.text[start..end] == name)
+        })
     }
 
     /// The identifiers that read `binding` in the scope of `statement`
@@ -563,7 +575,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             }
             let Some((deprecated, mapping)) = classify(content) else { continue };
             // A patched path must exist in the target module too.
-            let mapping = mapping.map(|mapping| self.verifier.check(&deprecated, mapping, &[]).mapping);
+            let mapping = mapping.map(|mapping| self.verifier.check(&deprecated, mapping, &[], false).mapping);
             let fix = self.editor.string_path_fix(rule, content, (content_start, content_end), mapping.as_ref());
             findings.push(self.finding(rule, (content_start, content_end), deprecated, mapping.as_ref(), fix));
         }

@@ -85,7 +85,12 @@ impl<'a> Verifier<'a> {
     /// Checks moving `old` (fully qualified) to `mapping`'s target, where
     /// `uses` are the occurrences of the name in the code (identifiers, or
     /// `module.name` attribute nodes) whose meaning the fix changes.
-    pub fn check(&self, old: &str, mapping: NameMapping, uses: &[Node<'_>]) -> Checked {
+    ///
+    /// `exported` says other modules may import the name from this one (it
+    /// is listed in `__all__`, or this is a package `__init__`): then the
+    /// uses that matter are theirs, which this file does not show, and only
+    /// a move to the very same object is made.
+    pub fn check(&self, old: &str, mapping: NameMapping, uses: &[Node<'_>], exported: bool) -> Checked {
         let (Some(target), Some(applicability)) = (mapping.target.clone(), mapping.applicability) else {
             return Checked { mapping, unchecked: None };
         };
@@ -119,7 +124,7 @@ impl<'a> Verifier<'a> {
                 _ => self.trust_rule_file(mapping, &target, old_name, has_call),
             },
             Resolved::Outside => self.trust_rule_file(mapping, &target, old_name, has_call),
-            resolved => self.check_against(old, mapping, &target, applicability, &resolved, &uses),
+            resolved => self.check_against(old, mapping, &target, applicability, &resolved, &uses, exported),
         }
     }
 
@@ -142,6 +147,7 @@ impl<'a> Verifier<'a> {
         applicability: Applicability,
         resolved: &Resolved,
         uses: &[Use],
+        exported: bool,
     ) -> Checked {
         let index = self.index.expect("resolved through the index");
         let old_resolved = index.resolve_path(old);
@@ -149,6 +155,14 @@ impl<'a> Verifier<'a> {
             resolved.definition_path().is_some() && resolved.definition_path() == old_resolved.definition_path();
         if same_object {
             return Checked { mapping, unchecked: None };
+        }
+        if exported {
+            let reason = format!(
+                "`{}` is exported by this module, and the calls of its importers are not checked against `{}`",
+                old_short(old),
+                target.name
+            );
+            return Checked { mapping: degrade(mapping, None, reason), unchecked: None };
         }
         let has_call = uses.iter().any(|used| matches!(used, Use::Call(_)));
         let direct = resolved.definition_path().unwrap_or_else(|| target.full());
