@@ -637,7 +637,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
 
     /// `from module import item`, or its parenthesised form when that line
     /// would be longer than the project's line length.
-    fn from_import_text(&self, indent: &str, module_text: &str, item_text: &str, comment: Option<&str>) -> String {
+    fn import_statement_text(&self, indent: &str, module_text: &str, item_text: &str, comment: Option<&str>) -> String {
         let comment_text = comment.map(|comment| format!("  {comment}")).unwrap_or_default();
         let one_line = format!("from {module_text} import {item_text}");
         if indent.len() + one_line.len() + comment_text.len() <= self.line_length {
@@ -664,7 +664,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         if width <= self.line_length {
             return None;
         }
-        let wrapped = self.from_import_text(&indent, module_text, item_text, None);
+        let wrapped = self.import_statement_text(&indent, module_text, item_text, None);
         Some(Edit::replace(statement.start_byte(), statement.end_byte(), wrapped))
     }
 
@@ -700,7 +700,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         let rest_is_blank = is_blank_or_comment(&self.text[end..content_end]);
         if first_on_line && rest_is_blank {
             let indent: String = self.text[line_start..start].chars().take_while(|c| c.is_whitespace()).collect();
-            let new_statement = self.from_import_text(&indent, module_text, item_text, comment);
+            let new_statement = self.import_statement_text(&indent, module_text, item_text, comment);
             return Edit::insert(content_end, format!("{}{indent}{new_statement}", self.line_ending));
         }
         Edit::insert(end, format!("; from {module_text} import {item_text}"))

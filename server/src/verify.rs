@@ -91,7 +91,7 @@ impl<'a> Verifier<'a> {
     /// uses that matter are theirs, which this file does not show, and only
     /// a move to the very same object is made.
     pub fn check(&self, old: &str, mapping: NameMapping, uses: &[Node<'_>], exported: bool) -> Checked {
-        let (Some(target), Some(applicability)) = (mapping.target.clone(), mapping.applicability) else {
+        let (Some(target), Some(_)) = (mapping.target.clone(), mapping.applicability) else {
             return Checked { mapping, unchecked: None };
         };
         let uses: Vec<Use> = uses.iter().map(|node| self.classify_use(*node)).collect();
@@ -124,7 +124,7 @@ impl<'a> Verifier<'a> {
                 _ => self.trust_rule_file(mapping, &target, old_name, has_call),
             },
             Resolved::Outside => self.trust_rule_file(mapping, &target, old_name, has_call),
-            resolved => self.check_against(old, mapping, &target, applicability, &resolved, &uses, exported),
+            resolved => self.check_against(old, mapping, &target, &resolved, &uses, exported),
         }
     }
 
@@ -144,12 +144,12 @@ impl<'a> Verifier<'a> {
         old: &str,
         mapping: NameMapping,
         target: &QualifiedName,
-        applicability: Applicability,
         resolved: &Resolved,
         uses: &[Use],
         exported: bool,
     ) -> Checked {
-        let index = self.index.expect("resolved through the index");
+        let Some(applicability) = mapping.applicability else { return Checked { mapping, unchecked: None } };
+        let Some(index) = self.index else { return Checked { mapping, unchecked: None } };
         let old_resolved = index.resolve_path(old);
         let same_object =
             resolved.definition_path().is_some() && resolved.definition_path() == old_resolved.definition_path();
