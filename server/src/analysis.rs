@@ -329,8 +329,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Vec::new()
         };
         let mut fix = self.editor.move_name_fix(record, &checked.mapping, &self.imports, &siblings);
-        if let (Some(fix), Some(unchecked)) = (fix.as_mut(), &checked.unchecked) {
-            fix.title.push_str(&format!(" ({unchecked})"));
+        if let Some(fix) = fix.as_mut() {
+            fix.note = checked.unchecked.clone();
         }
         self.finding(rule, range, old, Some(&checked.mapping), fix)
     }

@@ -73,12 +73,14 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
                 title: format!("Import {} from `{}`", describe_items(statement_mappings), target.module),
                 applicability,
                 edits,
+                note: None,
             });
         }
         self.move_name_edits(record, target, imports, Vec::new(), &[]).map(|(edits, item_text)| Fix {
             title: format!("Import `{item_text}` from `{}`", target.module),
             applicability,
             edits,
+            note: None,
         })
     }
 
@@ -313,12 +315,12 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
                 let mut edits =
                     vec![Edit::replace(path_node.start_byte(), path_node.end_byte(), canonical.to_string())];
                 edits.extend(attribute_edits);
-                Some(Fix { title, applicability, edits: normalise(edits)? })
+                Some(Fix { title, applicability, edits: normalise(edits)?, note: None })
             }
             ImportItem::Name { .. } => {
                 let target = QualifiedName::parse(canonical)?;
                 let (edits, _) = self.move_name_edits(record, &target, imports, attribute_edits, &[])?;
-                Some(Fix { title, applicability, edits })
+                Some(Fix { title, applicability, edits, note: None })
             }
             ImportItem::Star { .. } => None,
         }
@@ -355,6 +357,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             title: format!("Import `*` from `{canonical}`"),
             applicability,
             edits: vec![Edit::replace(record.module_node.start_byte(), record.module_node.end_byte(), module_text)],
+            note: None,
         })
     }
 
@@ -381,6 +384,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             title: format!("Replace the path with `{replacement}`"),
             applicability,
             edits: vec![Edit::replace(range.0, range.1, replacement)],
+            note: None,
         })
     }
 
@@ -396,6 +400,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             title: format!("Remove `{}` from `__all__`", &self.text[start..end]),
             applicability,
             edits: vec![edit],
+            note: None,
         })
     }
 

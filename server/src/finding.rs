@@ -88,6 +88,11 @@ pub struct Fix {
     pub title: String,
     pub applicability: Applicability,
     pub edits: Vec<Edit>,
+    /// What the fix was not checked against, when it relies on the rule
+    /// file alone (its target module is not in the workspace). Shown by
+    /// hover and the CLI's JSON; not part of the fix's LSP `data`.
+    #[serde(skip)]
+    pub note: Option<String>,
 }
 
 /// One problem found in one file.

@@ -38,7 +38,7 @@ checked paths):
   the rule's applicability.
 
 When the target module is not in the workspace (a library), the rule file is
-trusted and the fix title says it was not checked. Every fix must also leave
+trusted and the fix notes that it was not checked (hover, JSON output). Every fix must also leave
 the file parsing as before, import no name twice in one scope, and be
 idempotent.
 ";

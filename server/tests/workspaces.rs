@@ -62,7 +62,10 @@ fn describe(rules: &RuleSet, scope: &FileScope, text: &str) -> String {
     for finding in check_text(rules, scope, text) {
         let (line, column) = index.line_column(text, finding.start);
         let fix = match &finding.fix {
-            Some(fix) => format!("[{}] {}", fix.applicability.as_str(), fix.title),
+            Some(fix) => match &fix.note {
+                Some(note) => format!("[{}] {} ({note})", fix.applicability.as_str(), fix.title),
+                None => format!("[{}] {}", fix.applicability.as_str(), fix.title),
+            },
             None => "[no fix]".to_string(),
         };
         out.push_str(&format!(

@@ -336,7 +336,11 @@ fn json_finding(item: &Located) -> Value {
                 })
             })
             .collect();
-        json!({"applicability": fix.applicability.as_str(), "message": fix.title, "edits": edits})
+        let mut value = json!({"applicability": fix.applicability.as_str(), "message": fix.title, "edits": edits});
+        if let Some(note) = &fix.note {
+            value["note"] = json!(note);
+        }
+        value
     });
     json!({
         "code": item.finding.code,

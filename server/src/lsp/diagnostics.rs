@@ -268,6 +268,7 @@ mod tests {
                 title: "Use c".into(),
                 applicability: Applicability::Safe,
                 edits: vec![Edit::replace(7, 8, "c")],
+                note: None,
             }),
             baselined: false,
         }

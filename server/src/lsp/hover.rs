@@ -49,6 +49,9 @@ pub fn finding_markdown(rules: &RuleSet, finding: &Finding) -> String {
     }
     if let Some(fix) = &finding.fix {
         markdown.push_str(&format!("\nFix ({}): {}\n", fix.applicability.as_str(), fix.title));
+        if let Some(note) = &fix.note {
+            markdown.push_str(&format!("({note})\n"));
+        }
     }
     if let Some(rule) = rules.rule(&finding.code) {
         if !rule.docs.trim().is_empty() {
