@@ -222,7 +222,7 @@ pub fn scope_for(rules: &RuleSet, root: &Path, path: &Path) -> FileScope {
     let absolute = absolute(path);
     let relative_path = Some(relative_to(&absolute, &absolute_dir(base)));
     let (module, is_package) = module_of(rules, &absolute);
-    FileScope { relative_path, module, is_package, index: None }
+    FileScope { relative_path, module, is_package, index: rules.settings.index.clone() }
 }
 
 fn absolute(path: &Path) -> PathBuf {
@@ -280,6 +280,16 @@ pub(crate) fn package_root_by_init(folder: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scopes_carry_the_index_of_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rules = RuleSet::builtin();
+        assert_eq!(scope_for(&rules, dir.path(), &dir.path().join("a.py")).index, None);
+        let index = crate::index::SharedIndex(std::sync::Arc::new(crate::index::WorkspaceIndex::new(vec![])));
+        rules.settings.index = Some(index.clone());
+        assert_eq!(scope_for(&rules, dir.path(), &dir.path().join("a.py")).index, Some(index));
+    }
 
     #[test]
     fn line_length_comes_from_the_nearest_pyproject() {

@@ -252,6 +252,7 @@ pub async fn did_change_watched_files(session: Arc<Session>, params: DidChangeWa
     let mut touched = Vec::new();
     for change in params.changes {
         let Some(path) = uri_to_path(&change.uri) else { continue };
+        session.refresh_index(&path);
         if is_config_file(&path) {
             config_changed |= affects_rules(&session, &path);
         } else if !session.documents.contains_key(&change.uri) {

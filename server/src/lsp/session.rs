@@ -18,6 +18,7 @@ use super::documents::Document;
 use super::options::ServeOptions;
 use super::position::PositionEncoding;
 use super::settings::{LogLevel, Settings};
+use crate::index::{SharedIndex, WorkspaceIndex};
 use crate::rules::{ConfigSource, RuleSet};
 
 /// What the client said it supports, fixed at `initialize`.
@@ -229,8 +230,25 @@ impl Session {
         self.rules.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    pub fn set_rules(&self, rules: ActiveRules) {
+    /// Sets the rules, with a fresh workspace index for them (built lazily:
+    /// modules are read when a fix asks about them).
+    pub fn set_rules(&self, mut rules: ActiveRules) {
+        rules.rules.settings.index = Some(self.new_index(&rules.rules));
         *self.rules.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(rules);
+    }
+
+    fn new_index(&self, rules: &RuleSet) -> SharedIndex {
+        let roots = WorkspaceIndex::roots_for(&rules.settings.import_roots, &self.roots(), &self.primary_root());
+        let line_length = crate::workspace::project_line_length(&self.primary_root());
+        SharedIndex(Arc::new(WorkspaceIndex::new(roots).with_line_length(line_length)))
+    }
+
+    /// A file changed on disk: the workspace index forgets what it read
+    /// from it.
+    pub fn refresh_index(&self, path: &Path) {
+        if let Some(index) = &self.rules().rules.settings.index {
+            index.invalidate(path);
+        }
     }
 
     pub fn roots(&self) -> Vec<PathBuf> {
@@ -239,6 +257,8 @@ impl Session {
 
     pub fn set_roots(&self, roots: Vec<PathBuf>) {
         *self.roots.write().unwrap_or_else(PoisonError::into_inner) = roots;
+        let current = self.rules();
+        self.set_rules(ActiveRules { rules: current.rules.clone(), source: current.source.clone() });
     }
 
     /// The folder config discovery starts from and relative paths are

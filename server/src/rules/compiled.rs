@@ -280,6 +280,10 @@ pub struct Settings {
     pub exclude_patterns: Vec<String>,
     pub per_file_ignores: Vec<(GlobSet, String, Vec<String>)>,
     pub unsafe_fixes: bool,
+    /// The index of the workspace these settings apply to, when one is
+    /// kept (the language server's session sets it): `workspace::scope_for`
+    /// hands it to every file's scope.
+    pub index: Option<crate::index::SharedIndex>,
     /// The baseline file the config names (`baseline = "FILE"`), resolved
     /// against the config's folder.
     pub baseline_path: Option<PathBuf>,
@@ -656,6 +660,7 @@ fn compile_settings(raw: &RawConfig, root: Option<&Path>) -> Result<Settings, Co
         exclude_patterns,
         per_file_ignores,
         unsafe_fixes: raw.unsafe_fixes.unwrap_or(false),
+        index: None,
         baseline_path: raw.baseline.as_ref().map(|file| match root {
             Some(root) => root.join(file),
             None => PathBuf::from(file),
