@@ -643,24 +643,43 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         if !self.bindings.contains_key(name) {
             return None;
         }
-        let candidates: Vec<&ImportRecord<'tree>> =
-            self.imports.iter().filter(|record| record.binding().as_deref() == Some(name)).collect();
-        let mut scope = scope_of(node);
-        let mut innermost = true;
-        loop {
-            let visible = innermost || scope.kind() != "class_definition";
-            let here: Vec<&&ImportRecord<'tree>> =
-                candidates.iter().filter(|record| scope_of(record.statement).id() == scope.id()).collect();
+        let candidates: Vec<(usize, &ImportRecord<'tree>)> = self
+            .imports
+            .iter()
+            .filter(|record| record.binding().as_deref() == Some(name))
+            .map(|record| (scope_of(record.statement).id(), record))
+            .collect();
+        for (depth, scope) in self.scopes_around(node).iter().enumerate() {
+            let visible = depth == 0 || scope.kind() != "class_definition";
+            let here: Vec<&ImportRecord<'tree>> =
+                candidates.iter().filter(|(id, _)| *id == scope.id()).map(|(_, record)| *record).collect();
             if visible && !here.is_empty() {
                 let before = here.iter().rev().find(|record| record.statement.start_byte() < node.start_byte());
                 return before.or(here.first()).and_then(|record| record.target());
             }
-            if scope.kind() == "module" || scope.parent().is_none() {
-                return None;
-            }
-            scope = scope_of(scope);
-            innermost = false;
         }
+        None
+    }
+
+    /// The scopes that enclose `node` (functions, lambdas, classes, the
+    /// module), innermost first; the same chain `scope_of` climbs. It
+    /// descends from the root once: `Node::parent` searches from the root
+    /// on every call, so climbing with it costs the square of the depth, and
+    /// a thousand nested calls of a deprecated name took minutes.
+    fn scopes_around(&self, node: Node<'tree>) -> Vec<Node<'tree>> {
+        let mut current = self.tree.root_node();
+        let mut scopes = vec![current];
+        while let Some(child) = current.child_with_descendant(node) {
+            if child.id() == node.id() {
+                break;
+            }
+            if matches!(child.kind(), "function_definition" | "lambda" | "class_definition" | "module") {
+                scopes.push(child);
+            }
+            current = child;
+        }
+        scopes.reverse();
+        scopes
     }
 
     /// `all-export`: entries of `__all__` naming something a deprecated import
