@@ -691,10 +691,10 @@ CREATION_SOURCES = {
     "factory_top": 12,
     "factory_local": 30,
     "factory_try": 12,
-    "package_top": 8,
-    "package_local": 8,
-    "hub": 18,
-    "module_alias": 12,
+    "package_top": 3,
+    "package_local": 3,
+    "hub": 26,
+    "module_alias": 14,
 }
 PRODUCTION_KINDS = {
     "annotation": 24,
@@ -739,13 +739,15 @@ class TriggerFile:
         self.source = pick(rng, CREATION_SOURCES)
         self.count = 0
 
-    def add(self, kind: str) -> None:
+    def add(self, kind: str, r: float | None = None) -> None:
+        """Adds a snippet; `r` picks its variant (default: a random draw)."""
         self.count += 1
         self.kinds[kind] += 1
-        getattr(self, f"snippet_{kind}")(self.count, self.rng.random())
+        getattr(self, f"snippet_{kind}")(self.count, self.rng.random() if r is None else r)
 
-    # Each snippet draws exactly one random number (`r`), whatever the
-    # commit, so that both commits of a workspace share every other byte.
+    # Each snippet gets one number in [0, 1) (`r`) that picks its variant,
+    # the same whatever the commit, so that both commits of a workspace
+    # share every other byte. Small `r` picks the rare variants.
 
     def snippet_annotation(self, i: int, r: float) -> None:
         self.imports.add(f"from {CANONICAL} import UnifiedWebSocketManager")
@@ -784,7 +786,8 @@ class TriggerFile:
 
     def creation_call(self, callee: str, r: float) -> tuple[str, bool]:
         """The call expression and whether the enclosing def is async."""
-        by_user_id = r < 0.25
+        # 11 of the real code's creation calls pass `user_id=`.
+        by_user_id = r < 0.04
         args = "user_id=user_context.user_id" if by_user_id else "user_context"
         if self.source.startswith("package") and self.commit == "old":
             return f"{callee}({args})", False  # the sync wrapper of that commit
@@ -831,9 +834,9 @@ class TriggerFile:
     def snippet_moved_name(self, i: int, r: float) -> None:
         if self.is_test:
             name, use = "create_test_user_context", f'create_test_user_context("user-{i}")'
-        elif r < 0.5:
+        elif r < 0.12:
             name, use = "create_defensive_user_execution_context", "create_defensive_user_execution_context(user_id)"
-        elif r < 0.8:
+        elif r < 0.2:
             name, use = "ManagerMetrics", "ManagerMetrics(user_id=user_id)"
         else:
             name, use = "FactoryMetrics", "FactoryMetrics()"
@@ -1014,7 +1017,7 @@ def build(out: Path, size: str, commit: str) -> dict:
         dozens = roll < 0.01 or seen[is_test] == 6
         count = local.randint(10, 16) if dozens else (1 if roll < 0.6 else 2 if roll < 0.9 else 3)
         if seen[is_test] <= len(weights):
-            trigger.add(list(weights)[seen[is_test] - 1])
+            trigger.add(list(weights)[seen[is_test] - 1], r=0.0)
         for _ in range(count):
             trigger.add(pick(local, weights))
         if dozens:

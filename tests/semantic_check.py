@@ -320,14 +320,10 @@ def pyflakes_problems(tree: ast.Module, path: str) -> list[Violation]:
     return out
 
 
-class Scopes(ast.NodeVisitor):
-    """Walks a file with its scopes: which imports bind which names in each
-    module or function scope, the parent of every node, and each node's
-    scope."""
+class Scopes:
+    """The parent of every node of a file, and the scopes around a node."""
 
-    def __init__(self, tree: ast.Module, module: str, is_package: bool):
-        self.module = module
-        self.is_package = is_package
+    def __init__(self, tree: ast.Module):
         self.parents: dict[ast.AST, ast.AST] = {}
         for parent in ast.walk(tree):
             for child in ast.iter_child_nodes(parent):
@@ -407,7 +403,7 @@ class FileCalls:
         self.module = module
         self.is_package = is_package
         self.workspace = workspace
-        self.scopes = Scopes(tree, module, is_package)
+        self.scopes = Scopes(tree)
         self._bindings: dict[ast.AST, ScopeBindings] = {}
 
     def bindings(self, scope: ast.AST) -> ScopeBindings:
@@ -591,9 +587,9 @@ def exclusive(a: list[tuple[int, str]], b: list[tuple[int, str]]) -> bool:
     return False
 
 
-def duplicate_imports(tree: ast.Module, module: str, is_package: bool, path: str) -> list[Violation]:
+def duplicate_imports(tree: ast.Module, path: str) -> list[Violation]:
     """One scope importing the same name twice (not in alternative branches)."""
-    scopes = Scopes(tree, module, is_package)
+    scopes = Scopes(tree)
     by_scope: dict[tuple[int, str], list[tuple[ast.stmt, list]]] = {}
     for node in ast.walk(tree):
         if not isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -692,7 +688,7 @@ def check_file(before_tree: Tree, after_tree: Tree, rel: Path, old: bytes, new: 
     module = module_name(after_tree.root, after_tree.root / rel) or rel.stem
     is_package = rel.name == "__init__.py"
     found = differential(pyflakes_problems(before, path), pyflakes_problems(after, path))
-    found += differential(duplicate_imports(before, module, is_package, path), duplicate_imports(after, module, is_package, path))
+    found += differential(duplicate_imports(before, path), duplicate_imports(after, path))
     found += differential(call_violations(before, module, is_package, before_tree, path), call_violations(after, module, is_package, after_tree, path))
     found += import_violations(before, after, module, is_package, after_tree, path)
     return sorted(found, key=lambda v: (v.path, v.line, v.category, v.text))
