@@ -85,8 +85,9 @@ def main() -> None:
         count, files, _ = found.get(name, (0, set(), Counter()))
         ratio = f"{r['median'] / floor:.1f}×" if floor else "–"
         cpu = r["user"] + r["system"]
+        recall = f"{len(files & expected)} / {len(expected)} | {len(files - expected)}" if expected else "– | –"
         emit(f"| {name} | {seconds(min(r['times']))} | {seconds(r['median'])} | {seconds(max(r['times']))} | {seconds(cpu)} | {ratio} "
-             f"| {count} | {len(files)} | {len(files & expected)} / {len(expected)} | {len(files - expected)} |")
+             f"| {count} | {len(files)} | {recall} |")
     emit("")
     emit("(`rg` lists files, so its findings are files. CPU s is hyperfine's user+system time of one run.)")
     emit("")
@@ -94,18 +95,19 @@ def main() -> None:
     # Per-form recall.
     forms = sorted(set(injected_by_file.values()))
     tools = [t for t in ("ssot-lsp", "ruff", "ast-grep", "rg") if t in found]
-    emit("Injected files found, by form:")
-    emit("")
-    emit("| form | files | " + " | ".join(tools) + " |")
-    emit("|---|---:|" + "---:|" * len(tools))
-    for form in forms:
-        paths = {p for p, f in injected_by_file.items() if f == form}
-        cells = []
-        for tool in tools:
-            hit = len(paths & found[tool][1])
-            cells.append(f"{hit}" if hit == len(paths) else f"**{hit}**")
-        emit(f"| {form} | {len(paths)} | " + " | ".join(cells) + " |")
-    emit("")
+    if forms:
+        emit("Injected files found, by form:")
+        emit("")
+        emit("| form | files | " + " | ".join(tools) + " |")
+        emit("|---|---:|" + "---:|" * len(tools))
+        for form in forms:
+            paths = {p for p, f in injected_by_file.items() if f == form}
+            cells = []
+            for tool in tools:
+                hit = len(paths & found[tool][1])
+                cells.append(f"{hit}" if hit == len(paths) else f"**{hit}**")
+            emit(f"| {form} | {len(paths)} | " + " | ".join(cells) + " |")
+        emit("")
     if "ssot-lsp" in found:
         expects = MANIFEST.get("expected_ssot_findings_by_code")
         emit("ssot-lsp findings by code: " + ", ".join(f"{c} {n}" for c, n in sorted(found["ssot-lsp"][2].items()))
