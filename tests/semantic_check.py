@@ -27,7 +27,11 @@ tree's own faults are not blamed on the fix). Categories:
   fields) rejects a keyword, takes fewer positional arguments or lacks a
   required one (TypeError); `**kwargs` accepts every keyword;
 - `async`: a call of an `async def` that is not awaited (nor handed to
-  another call), or an awaited call of a plain def.
+  another call), or an awaited call of a plain def;
+- `forbidden-call`: a call that ends, through the tree, at a callable of one
+  of the active `call` rules (`ssot-lsp rules --json`: SSOT005's factory
+  getter, SSOT006's direct `UnifiedWebSocketManager(...)`), under whatever
+  name the fix wrote (`WebSocketManager(...)` is the same class).
 
 pyflakes comes from PyPI: when it is not importable, a venv is made at
 target/semcheck-venv (once) and the script re-runs itself with it.
@@ -40,6 +44,7 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -52,7 +57,7 @@ from pathlib import Path
 from fixrun import ROOT, copy_files, python_files, run_ssot
 
 VENV = ROOT / "target" / "semcheck-venv"
-CATEGORIES = ("undefined", "redefinition", "unused-import", "import-unbound", "call-signature", "async")
+CATEGORIES = ("undefined", "redefinition", "unused-import", "import-unbound", "call-signature", "async", "forbidden-call")
 MODES = {"fix": ["--fix"], "unsafe": ["--fix", "--unsafe-fixes"]}
 PYFLAKES_CATEGORY = {
     "UndefinedName": "undefined",
@@ -125,10 +130,13 @@ class ModuleInfo:
 
 
 class Tree:
-    """The modules of a folder, parsed on demand."""
+    """The modules of a folder, parsed on demand; `forbidden` holds the
+    callables of the active `call` rules (dotted paths)."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, forbidden: tuple[str, ...] = ()):
         self.root = root
+        self.forbidden = forbidden
+        self._forbidden_nodes: set[int] | None = None
         self.modules: dict[str, Path] = {}
         for path in python_files(root):
             name = module_name(root, path)
@@ -172,6 +180,17 @@ class Tree:
             if star not in seen and star in self.modules:
                 names |= self.star_names(star, seen | {module})
         return names
+
+    def is_forbidden(self, qualname: str, target: ast.AST) -> bool:
+        """Whether a call ending at `target` calls a forbidden callable."""
+        if self._forbidden_nodes is None:
+            self._forbidden_nodes = set()
+            for callable_path in self.forbidden:
+                module, _, name = callable_path.rpartition(".")
+                found = self.resolve(module, name) if module else None
+                if found:
+                    self._forbidden_nodes.add(id(found[1]))
+        return qualname in self.forbidden or id(target) in self._forbidden_nodes
 
     def resolve(self, module: str, name: str, hops: int = 0) -> tuple[str, ast.AST] | None:
         """The def or class that `module.name` ends at, through re-exports,
@@ -559,6 +578,8 @@ def call_violations(tree: ast.Module, module: str, is_package: bool, workspace: 
             out.append(Violation("async", path, call.lineno, f"`{written}(…)` calls `async def {qualname}` without `await`: the coroutine never runs", (scope, "unawaited", shape)))
         if isinstance(target, ast.FunctionDef) and awaited and not target.decorator_list:
             out.append(Violation("async", path, call.lineno, f"`await {written}(…)` awaits plain `def {qualname}`", (scope, "awaited-sync", shape)))
+        if workspace.is_forbidden(qualname, target):
+            out.append(Violation("forbidden-call", path, call.lineno, f"`{written}(…)` calls `{qualname}`, which a `call` rule forbids", (scope, "forbidden", shape)))
     return out
 
 
@@ -714,9 +735,10 @@ def run_mode(tree_root: Path, binary: Path, mode: str, keep: bool) -> RunResult:
         if (tree_root / extra).is_file():
             shutil.copy2(tree_root / extra, copy / extra)
     before = {rel: (tree_root / rel).read_bytes() for rel in files}
+    forbidden = call_rule_callables(binary, copy, result.errors)
     warnings: list[str] = []
     run_ssot(binary, [*MODES[mode], "--exit-zero", "--no-color", "--format", "concise", str(copy)], result.errors, warnings, f"check {' '.join(MODES[mode])}")
-    before_tree, after_tree = Tree(tree_root), Tree(copy)
+    before_tree, after_tree = Tree(tree_root, forbidden), Tree(copy, forbidden)
     for rel in files:
         new = (copy / rel).read_bytes()
         if new == before[rel]:
@@ -728,6 +750,18 @@ def run_mode(tree_root: Path, binary: Path, mode: str, keep: bool) -> RunResult:
     else:
         shutil.rmtree(work)
     return result
+
+
+def call_rule_callables(binary: Path, tree: Path, errors: list[str]) -> tuple[str, ...]:
+    """The callables of the active `call` rules, as `ssot-lsp rules --json`
+    lists them for `tree` (its config, if any, is discovered from there)."""
+    process = subprocess.run([str(binary), "rules", "--json"], capture_output=True, cwd=tree)
+    try:
+        rules = json.loads(process.stdout)
+    except json.JSONDecodeError:
+        errors.append(f"rules --json: exit {process.returncode}: {process.stderr.decode('utf-8', 'replace')[:500]}")
+        return ()
+    return tuple(c for rule in rules if rule.get("kind") == "call" for c in rule.get("callables") or [])
 
 
 def print_result(tree: Path, mode: str, result: RunResult) -> None:

@@ -146,11 +146,23 @@ CASES: list[tuple[str, str, str, dict[str, int]]] = [
         "import pkg.hub as m\ndef f(ctx):\n    return m.get_manager(ctx)\n",
         {"async": 1},
     ),
+    (
+        "a constructor renamed to a direct construction the rules forbid",
+        "from pkg.canon import Metrics\nx = Metrics(user_id='a')\n",
+        "from pkg.canon import Alias\nx = Alias(1)\n",
+        {"forbidden-call": 1},
+    ),
     # Not flagged.
     (
         "a correct rename",
         "from pkg.old import amake\nasync def f(ctx):\n    return await amake(ctx)\n",
         "from pkg.canon import get_manager\nasync def f(ctx):\n    return await get_manager(ctx)\n",
+        {},
+    ),
+    (
+        "a forbidden call the file made before",
+        "from pkg.canon import Manager\nx = Manager(1)\n",
+        "from pkg.canon import Alias\nx = Alias(1)\n",
         {},
     ),
     (
@@ -206,7 +218,8 @@ def run_self_test() -> int:
             path = work / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(textwrap.dedent(text).lstrip())
-        tree = Tree(work)
+        # As if a `call` rule forbade `Manager(...)`, named through the hub.
+        tree = Tree(work, forbidden=("pkg.hub.Manager",))
         failures = 0
         for name, before, after, expected in CASES:
             violations = check_file(tree, tree, Path("app/case.py"), before.encode(), after.encode())
