@@ -35,8 +35,12 @@ tree's own faults are not blamed on the fix). Categories:
 
 pyflakes comes from PyPI: when it is not importable, a venv is made at
 target/semcheck-venv (once) and the script re-runs itself with it.
-Prints counts per tree, mode and category and each violation with file:line;
-exits 1 when there is any, 2 on a setup error.
+Prints counts per tree, mode and category and each violation with file:line.
+Exits 1 when a run has a failing violation: any category with `--fix`; with
+`--unsafe-fixes` only `undefined`, `redefinition`, `import-unbound` and
+`call-signature` (ImportError, NameError, TypeError, a duplicate binding; the
+others are listed as notes), every category with `--strict`. Exits 2 on a
+setup error.
 """
 
 from __future__ import annotations
@@ -59,6 +63,14 @@ from fixrun import ROOT, copy_files, python_files, run_ssot
 VENV = ROOT / "target" / "semcheck-venv"
 CATEGORIES = ("undefined", "redefinition", "unused-import", "import-unbound", "call-signature", "async", "forbidden-call")
 MODES = {"fix": ["--fix"], "unsafe": ["--fix", "--unsafe-fixes"]}
+# What fails a run, by mode (issue 10's goal): nothing at all with safe fixes;
+# with unsafe ones, no ImportError, NameError, TypeError or duplicate binding
+# (an unsafe fix may change behaviour otherwise: the other categories are
+# counted and listed, and fail only with --strict).
+FAILING = {
+    "fix": set(CATEGORIES),
+    "unsafe": {"undefined", "redefinition", "import-unbound", "call-signature"},
+}
 PYFLAKES_CATEGORY = {
     "UndefinedName": "undefined",
     "UndefinedLocal": "undefined",
@@ -745,7 +757,7 @@ def run_mode(tree_root: Path, binary: Path, mode: str, keep: bool) -> RunResult:
             continue
         result.changed += 1
         result.violations += check_file(before_tree, after_tree, rel, before[rel], new)
-    if keep or result.violations:
+    if keep or result.violations or result.errors:
         print(f"[semantic_check] the fixed copy is in {copy}", flush=True)
     else:
         shutil.rmtree(work)
@@ -764,14 +776,14 @@ def call_rule_callables(binary: Path, tree: Path, errors: list[str]) -> tuple[st
     return tuple(c for rule in rules if rule.get("kind") == "call" for c in rule.get("callables") or [])
 
 
-def print_result(tree: Path, mode: str, result: RunResult) -> None:
+def print_result(tree: Path, mode: str, result: RunResult, failing: set[str]) -> None:
     counts = Counter(v.category for v in result.violations)
     print(f"{tree} --{'fix' if mode == 'fix' else 'fix --unsafe-fixes'}: {result.changed} files changed")
-    print("  " + ", ".join(f"{c} {counts[c]}" for c in CATEGORIES))
+    print("  " + ", ".join(f"{c} {counts[c]}" + ("" if c in failing else " (note)") for c in CATEGORIES))
     for error in result.errors:
         print(f"  ERROR {error}")
     for violation in result.violations:
-        print(f"  {violation}")
+        print(f"  {'' if violation.category in failing else 'note: '}{violation}")
 
 
 def main() -> int:
@@ -780,6 +792,7 @@ def main() -> int:
     parser.add_argument("--bin", type=Path, default=ROOT / "target" / "debug" / "ssot-lsp", help="ssot-lsp binary (default: target/debug/ssot-lsp)")
     parser.add_argument("--mode", choices=[*MODES, "both"], default="both", help="fix: safe fixes; unsafe: with --unsafe-fixes; both (default)")
     parser.add_argument("--keep", action="store_true", help="keep the fixed copies")
+    parser.add_argument("--strict", action="store_true", help="every category fails in both modes")
     parser.add_argument("--self-test", action="store_true", help="check the checker on hand-made before/after pairs")
     args = parser.parse_args()
     ensure_pyflakes()
@@ -803,9 +816,10 @@ def main() -> int:
             return 2
         for mode in modes:
             result = run_mode(tree.resolve(), binary, mode, args.keep)
-            print_result(tree, mode, result)
+            failing = set(CATEGORIES) if args.strict else FAILING[mode]
+            print_result(tree, mode, result, failing)
             totals.update(v.category for v in result.violations)
-            failed |= bool(result.violations or result.errors)
+            failed |= bool(result.errors) or any(v.category in failing for v in result.violations)
     print("total: " + ", ".join(f"{c} {totals[c]}" for c in CATEGORIES))
     return 1 if failed else 0
 
