@@ -167,6 +167,7 @@ fn read_expression(node: Node<'_>, text: &str, top: &mut TopLevel) {
             }
         }
         "assignment" => read_assignment(expression, text, top),
+        "augmented_assignment" => read_all_extension(expression, text, top),
         _ => {}
     }
 }
@@ -213,6 +214,19 @@ fn read_assignment(node: Node<'_>, text: &str, top: &mut TopLevel) {
     } else {
         top.aliases.remove(&name);
         top.defined.insert(name);
+    }
+}
+
+/// `__all__ += [...]`: more entries.
+fn read_all_extension(node: Node<'_>, text: &str, top: &mut TopLevel) {
+    let (Some(left), Some(right)) = (node.child_by_field_name("left"), node.child_by_field_name("right")) else {
+        return;
+    };
+    if node_text(left, text) != "__all__" {
+        return;
+    }
+    if let Some(more) = string_list(right, text) {
+        top.all.get_or_insert_with(Vec::new).extend(more);
     }
 }
 
@@ -412,6 +426,14 @@ mod tests {
         assert_eq!(found.reexports["D"].alias_of.as_deref(), Some("A"));
         assert_eq!(found.own_names, BTreeSet::from(["own".to_string()]));
         assert_eq!(canonical_module(&found).as_deref(), Some("pkg.new"));
+    }
+
+    #[test]
+    fn all_extended_with_plus_equals_counts() {
+        let text = "import warnings\nfrom pkg.new import A, B\n__all__ = ['A']\n__all__ += ['B']\n\
+                    warnings.warn('x', DeprecationWarning)\n";
+        let found = shim("pkg.old", false, text).expect("a shim");
+        assert_eq!(found.reexports.keys().collect::<Vec<_>>(), ["A", "B"]);
     }
 
     #[test]
