@@ -727,6 +727,32 @@ def check_file(before_tree: Tree, after_tree: Tree, rel: Path, old: bytes, new: 
     return sorted(found, key=lambda v: (v.path, v.line, v.category, v.text))
 
 
+def check_dependent(before_tree: Tree, after_tree: Tree, rel: Path, data: bytes, changed_modules: set[str]) -> list[Violation]:
+    """A file the fix left alone that imports a module the fix changed (a
+    re-export hub, say): its calls may now reach another callee, and a name
+    it imports may be gone."""
+    tree = parse(data)
+    if tree is None:
+        return []
+    path = str(rel)
+    module = module_name(after_tree.root, after_tree.root / rel) or rel.stem
+    is_package = rel.name == "__init__.py"
+    imported = written_imports(tree, module, is_package)
+    if not any(source in changed_modules for source, _ in imported):
+        return []
+    found = differential(call_violations(tree, module, is_package, before_tree, path), call_violations(tree, module, is_package, after_tree, path))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        source = absolute_module(node.module, node.level, module, is_package)
+        if source not in changed_modules:
+            continue
+        for alias in node.names:
+            if alias.name != "*" and before_tree.is_bound(source, alias.name) and after_tree.is_bound(source, alias.name) is False:
+                found.append(Violation("import-unbound", path, node.lineno, f"`{source}` no longer binds `{alias.name}` after the fix (ImportError)", (source, alias.name)))
+    return [Violation(v.category, v.path, v.line, v.text + " (in a file the fix did not change)", v.key) for v in found]
+
+
 # ------------------------------------------------------------------ runs
 
 
@@ -751,12 +777,22 @@ def run_mode(tree_root: Path, binary: Path, mode: str, keep: bool) -> RunResult:
     warnings: list[str] = []
     run_ssot(binary, [*MODES[mode], "--exit-zero", "--no-color", "--format", "concise", str(copy)], result.errors, warnings, f"check {' '.join(MODES[mode])}")
     before_tree, after_tree = Tree(tree_root, forbidden), Tree(copy, forbidden)
+    unchanged = []
+    changed_modules = set()
     for rel in files:
         new = (copy / rel).read_bytes()
         if new == before[rel]:
+            unchanged.append(rel)
             continue
         result.changed += 1
+        changed_modules.add(module_name(copy, copy / rel))
         result.violations += check_file(before_tree, after_tree, rel, before[rel], new)
+    changed_modules.discard(None)
+    # Files that name a changed module (by its last part, then by their imports).
+    needles = {m.rsplit(".", 1)[-1].encode() for m in changed_modules}
+    for rel in unchanged:
+        if any(needle in before[rel] for needle in needles):
+            result.violations += check_dependent(before_tree, after_tree, rel, before[rel], changed_modules)
     if keep or result.violations or result.errors:
         print(f"[semantic_check] the fixed copy is in {copy}", flush=True)
     else:

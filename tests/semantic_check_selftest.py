@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from fixrun import ROOT
-from semantic_check import Tree, check_file
+from semantic_check import Tree, check_dependent, check_file
 
 # The package the cases import from.
 LIBRARY = {
@@ -210,6 +210,20 @@ CASES: list[tuple[str, str, str, dict[str, int]]] = [
 ]
 
 
+def dependent_case(work: Path) -> tuple[str, bool]:
+    """A hub the fix rewrote breaks a caller the fix did not touch."""
+    before, after = work / "dep-before", work / "dep-after"
+    for root, hub in ((before, "from pkg.canon import flexible as make\n"), (after, "from pkg.canon import get_manager as make\n")):
+        for rel, text in LIBRARY.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(textwrap.dedent(text).lstrip())
+        (root / "pkg/hub2.py").write_text(hub)
+    caller = b"from pkg.hub2 import make\n\n\nasync def f():\n    return await make(1, user_id=2)\n"
+    found = check_dependent(Tree(before), Tree(after), Path("app/caller.py"), caller, {"pkg.hub2"})
+    got = Counter(v.category for v in found)
+    return f"a hub rewritten under a caller the fix did not change: {dict(got) or 'nothing'}", got == Counter({"call-signature": 1})
+
+
 def run_self_test() -> int:
     (ROOT / "target").mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="semantic-selftest-", dir=ROOT / "target"))
@@ -232,7 +246,11 @@ def run_self_test() -> int:
                 print(f"     expected {dict(want) or 'nothing'}")
                 for violation in violations:
                     print(f"     {violation}")
-        print(f"self-test: {len(CASES) - failures} of {len(CASES)} cases as expected")
+        text, ok = dependent_case(work)
+        failures += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {text}")
+        total = len(CASES) + 1
+        print(f"self-test: {total - failures} of {total} cases as expected")
         return 1 if failures else 0
     finally:
         shutil.rmtree(work)
