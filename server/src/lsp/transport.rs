@@ -27,6 +27,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -259,7 +260,27 @@ fn checked_body(body: &[u8], seen: &SeenVersions) -> (Vec<u8>, bool) {
         return (frame(&serde_json::to_vec(&readable_file_events(request)).unwrap_or_default()), false);
     }
     let is_exit = request.method() == "exit";
+    if serde_json::from_slice::<TopLevelFields>(body).is_err() {
+        // A field given twice: `Value` kept the last one, tower-lsp's own
+        // decoder would refuse the message and stop reading. Forward what
+        // was read instead.
+        return (frame(&serde_json::to_vec(&request).unwrap_or_default()), is_exit);
+    }
     (frame(body), is_exit)
+}
+
+/// The top-level fields tower-lsp's decoder reads, skipped without being
+/// copied: like that decoder (and unlike `serde_json::Value`, which keeps
+/// the last), serde refuses a field that is given twice.
+#[derive(Deserialize)]
+#[allow(dead_code)] // Only whether the body deserializes matters.
+struct TopLevelFields {
+    jsonrpc: Option<IgnoredAny>,
+    id: Option<IgnoredAny>,
+    method: Option<IgnoredAny>,
+    params: Option<IgnoredAny>,
+    result: Option<IgnoredAny>,
+    error: Option<IgnoredAny>,
 }
 
 /// Records the version a `didOpen` or `didChange` gives its document (a
@@ -374,6 +395,18 @@ mod tests {
             assert!(serde_json::from_value::<Request>(request.clone()).is_ok(), "tower-lsp reads {request}");
         }
         assert!(found.iter().all(|request| request["method"] == INVALID_MESSAGE_METHOD));
+    }
+
+    #[test]
+    fn a_field_given_twice_is_forwarded_as_tower_lsp_reads_it() {
+        // Found by the jsonrpc fuzz target: tower-lsp's decoder refused the
+        // raw body and its read loop ended, so the server stopped.
+        let body = br#"{"jsonrpc":"2.0","id":5,"method":"ssot/migrationReport","params":{},"id":3,"method":"textDocument/diagnostic"}"#;
+        let (_, forwarded, _) = next_frame(&frame(body), &SeenVersions::default()).unwrap();
+        let start = header_end(&forwarded).unwrap();
+        let request = serde_json::from_slice::<Request>(&forwarded[start..]);
+        assert!(request.is_ok(), "tower-lsp reads {:?}", String::from_utf8_lossy(&forwarded[start..]));
+        assert_eq!(request.unwrap().method(), "textDocument/diagnostic");
     }
 
     #[test]
