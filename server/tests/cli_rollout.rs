@@ -381,3 +381,22 @@ fn the_fix_hint_says_to_commit_first_when_the_files_to_fix_have_uncommitted_chan
         "{dirty}"
     );
 }
+
+#[test]
+fn stdin_fixes_are_checked_against_the_code_base_of_its_filename() {
+    // At the old commit `monitoring.websocket_metrics` does not exist: a file
+    // named on the command line gets no fix, and stdin under the same name
+    // must not get one either (it once wrote the ImportError).
+    let tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/old_commit");
+    let relative = "netra_backend/app/agents/metrics_user.py";
+    let source = fs::read_to_string(tree.join(relative)).unwrap();
+    let named = ssot(&tree).args(["check", relative, "--diff"]).output().unwrap();
+    let piped = ssot(&tree)
+        .args(["check", "--stdin-filename", relative, "--fix", "-"])
+        .write_stdin(source.clone())
+        .output()
+        .unwrap();
+    assert!(stdout_of(&named).contains("Would fix 0 findings"), "{}", stdout_of(&named));
+    assert_eq!(stdout_of(&piped), source, "stdin --fix leaves the import alone: {}", stderr_of(&piped));
+    assert!(stderr_of(&piped).contains("no counterpart in this code base"), "{}", stderr_of(&piped));
+}

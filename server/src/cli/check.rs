@@ -143,7 +143,7 @@ fn narrow(rules: &RuleSet, select: &[String], ignore: &[String]) -> anyhow::Resu
 
 /// The index of the workspace the checked paths belong to, with the modules
 /// the rules name already read (before `--fix` writes anything).
-fn workspace_index(rules: &RuleSet, paths: &[PathBuf], cwd: &Path) -> SharedIndex {
+pub(super) fn workspace_index(rules: &RuleSet, paths: &[PathBuf], cwd: &Path) -> SharedIndex {
     let roots = WorkspaceIndex::roots_for(&rules.settings.import_roots, paths, cwd);
     let start = paths.first().map(|path| cwd.join(path)).unwrap_or_else(|| cwd.to_path_buf());
     let index = WorkspaceIndex::new(roots).with_line_length(workspace::project_line_length(&start));

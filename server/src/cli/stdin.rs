@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::check::{exit_status, load_rules, Mode};
+use super::check::{exit_status, load_rules, workspace_index, Mode};
 use super::output::{self, FileReport, Report};
 use super::{sink, CheckArgs};
 use crate::fix::{fix_text, FixOptions};
@@ -73,7 +73,10 @@ fn check_text(
     mode: Mode,
 ) -> FileReport {
     let mut report = FileReport::new(workspace::relative_to(path, cwd));
-    let scope = workspace::scope_for(rules, cwd, path);
+    // The fixes are checked against the code base the path belongs to, as
+    // for files named on the command line.
+    let mut scope = workspace::scope_for(rules, cwd, path);
+    scope.index = Some(workspace_index(rules, std::slice::from_ref(&path.to_path_buf()), cwd));
     if mode == Mode::Report {
         report.findings = analysis::scan_text(rules, &scope, &text);
         report.text = Some(text);
