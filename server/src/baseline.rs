@@ -240,18 +240,7 @@ fn intersect(old: &FileCounts, current: &FileCounts) -> FileCounts {
 /// `path` made absolute against the current folder, with `.` and `..`
 /// resolved lexically (without touching the disk).
 fn absolute(path: &Path) -> PathBuf {
-    let joined = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut normal = PathBuf::new();
-    for component in joined.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                normal.pop();
-            }
-            other => normal.push(other),
-        }
-    }
-    normal
+    crate::workspace::lexically_normal(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
 #[cfg(test)]

@@ -146,7 +146,7 @@ pub fn is_excluded_file(rules: &RuleSet, root: &Path, path: &Path) -> bool {
 }
 
 /// `path` with `.` and `..` components resolved without touching the disk.
-fn lexically_normal(path: &Path) -> PathBuf {
+pub(crate) fn lexically_normal(path: &Path) -> PathBuf {
     let mut normal = PathBuf::new();
     for component in path.components() {
         match component {
