@@ -13,10 +13,11 @@ use tree_sitter::{Node, Tree};
 use crate::edits::{classify, scope_of, within, ImportEditor, Occurrence};
 use crate::finding::{Applicability, Finding, Fix};
 use crate::identifiers;
+use crate::imports::{join_path, read_import, ImportItem, ImportRecord};
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule, RuleKind, RuleSet};
 use crate::skeleton;
 use crate::suppression::Suppressions;
-use crate::syntax::{self, field_children, node_text, Captures};
+use crate::syntax::{self, node_text, string_content_range, Captures};
 use crate::verify::{self, Checked, Verifier};
 
 /// Callees whose string arguments are dotted paths into modules: `patch`,
@@ -187,59 +188,6 @@ pub fn check_tree(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -
     findings.sort_by(|a, b| (a.start, a.end, &a.code).cmp(&(b.start, b.end, &b.code)));
     findings.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.code == b.code);
     findings
-}
-
-/// One imported thing: what an import statement binds.
-#[derive(Debug, Clone)]
-pub struct ImportRecord<'tree> {
-    pub statement: Node<'tree>,
-    /// For `from M import ...`: the absolute `M`. For `import a.b`: `a.b`.
-    pub module: String,
-    /// The node holding the module path (`dotted_name` or `relative_import`).
-    pub module_node: Node<'tree>,
-    /// Number of leading dots of a relative import (0 when absolute).
-    pub dots: usize,
-    pub item: ImportItem<'tree>,
-}
-
-#[derive(Debug, Clone)]
-pub enum ImportItem<'tree> {
-    /// `import a.b.c` (binds `a`) or `import a.b.c as x` (binds `x`).
-    Module { alias: Option<String>, node: Node<'tree>, path_node: Node<'tree> },
-    /// `from m import name [as alias]`.
-    Name { name: String, alias: Option<String>, node: Node<'tree>, name_node: Node<'tree> },
-    /// `from m import *`.
-    Star { node: Node<'tree> },
-}
-
-impl<'tree> ImportRecord<'tree> {
-    /// The local name this import binds, if any.
-    pub fn binding(&self) -> Option<String> {
-        match &self.item {
-            ImportItem::Module { alias: Some(alias), .. } => Some(alias.clone()),
-            ImportItem::Module { alias: None, .. } => self.module.split('.').next().map(str::to_string),
-            ImportItem::Name { name, alias, .. } => Some(alias.clone().unwrap_or_else(|| name.clone())),
-            ImportItem::Star { .. } => None,
-        }
-    }
-
-    /// What the binding refers to, fully qualified.
-    pub fn target(&self) -> Option<String> {
-        match &self.item {
-            ImportItem::Module { alias: Some(_), .. } => Some(self.module.clone()),
-            ImportItem::Module { alias: None, .. } => self.module.split('.').next().map(str::to_string),
-            ImportItem::Name { name, .. } => Some(join_path(&self.module, name)),
-            ImportItem::Star { .. } => None,
-        }
-    }
-}
-
-pub(crate) fn join_path(module: &str, name: &str) -> String {
-    if module.is_empty() {
-        name.to_string()
-    } else {
-        format!("{module}.{name}")
-    }
 }
 
 /// Everything about one file that the rules share.
@@ -725,127 +673,6 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
 fn is_path_like(content: &str) -> bool {
     let path = content.replacen(':', ".", 1);
     path.contains('.') && crate::rules::is_dotted_path(&path)
-}
-
-/// The byte range of a plain string literal's content (no f-strings, no
-/// escapes needed for dotted paths).
-pub(crate) fn string_content_range(string: Node<'_>, text: &str) -> Option<(usize, usize)> {
-    let mut cursor = string.walk();
-    let children: Vec<Node> = string.named_children(&mut cursor).collect();
-    if children.iter().any(|child| child.kind() == "interpolation" || child.kind() == "escape_sequence") {
-        return None;
-    }
-    let start_node = children.iter().find(|child| child.kind() == "string_start")?;
-    let end_node = children.iter().find(|child| child.kind() == "string_end")?;
-    let prefix = node_text(*start_node, text);
-    if prefix.chars().any(|c| matches!(c, 'f' | 'F' | 'b' | 'B')) {
-        return None;
-    }
-    Some((start_node.end_byte(), end_node.start_byte()))
-}
-
-/// Reads the imported items of one import statement.
-pub fn read_import<'tree>(statement: Node<'tree>, text: &str, scope: &FileScope) -> Vec<ImportRecord<'tree>> {
-    let mut records = Vec::new();
-    match statement.kind() {
-        "import_statement" => {
-            for item in field_children(statement, "name") {
-                let (path_node, alias) = match item.kind() {
-                    "aliased_import" => {
-                        let Some(name) = item.child_by_field_name("name") else { continue };
-                        let alias = item
-                            .child_by_field_name("alias")
-                            .map(|a| identifiers::normalize(node_text(a, text)).into_owned());
-                        (name, alias)
-                    }
-                    _ => (item, None),
-                };
-                records.push(ImportRecord {
-                    statement,
-                    module: normalise_dotted(node_text(path_node, text)),
-                    module_node: path_node,
-                    dots: 0,
-                    item: ImportItem::Module { alias, node: item, path_node },
-                });
-            }
-        }
-        "import_from_statement" => {
-            let Some(module_node) = statement.child_by_field_name("module_name") else { return records };
-            let Some((module, dots)) = resolve_from_module(module_node, text, scope) else { return records };
-            let mut cursor = statement.walk();
-            let star = statement.named_children(&mut cursor).find(|child| child.kind() == "wildcard_import");
-            if let Some(star) = star {
-                records.push(ImportRecord {
-                    statement,
-                    module,
-                    module_node,
-                    dots,
-                    item: ImportItem::Star { node: star },
-                });
-                return records;
-            }
-            for item in field_children(statement, "name") {
-                let (name_node, alias) = match item.kind() {
-                    "aliased_import" => {
-                        let Some(name) = item.child_by_field_name("name") else { continue };
-                        let alias = item
-                            .child_by_field_name("alias")
-                            .map(|a| identifiers::normalize(node_text(a, text)).into_owned());
-                        (name, alias)
-                    }
-                    _ => (item, None),
-                };
-                records.push(ImportRecord {
-                    statement,
-                    module: module.clone(),
-                    module_node,
-                    dots,
-                    item: ImportItem::Name {
-                        name: normalise_dotted(node_text(name_node, text)),
-                        alias,
-                        node: item,
-                        name_node,
-                    },
-                });
-            }
-        }
-        _ => {}
-    }
-    records
-}
-
-/// Dotted names may hold spaces or line continuations (`a . b`); drop them.
-/// Non-ASCII parts are read in NFKC form, as Python reads identifiers.
-fn normalise_dotted(raw: &str) -> String {
-    raw.split('.')
-        .map(|part| identifiers::normalize(part.trim_matches(|c: char| c.is_whitespace() || c == '\\')))
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
-/// The absolute module of `from X import`, resolving relative imports from
-/// the file's package. Returns the module and the number of leading dots.
-fn resolve_from_module(module_node: Node<'_>, text: &str, scope: &FileScope) -> Option<(String, usize)> {
-    if module_node.kind() != "relative_import" {
-        return Some((normalise_dotted(node_text(module_node, text)), 0));
-    }
-    let raw = node_text(module_node, text);
-    let dots = raw.chars().take_while(|c| *c == '.').count();
-    let rest = normalise_dotted(raw[dots..].trim());
-    let mut base = scope.current_package()?;
-    for _ in 1..dots {
-        base = match base.rsplit_once('.') {
-            Some((parent, _)) => parent.to_string(),
-            None if !base.is_empty() => String::new(),
-            None => return None,
-        };
-    }
-    let module = match (base.is_empty(), rest.is_empty()) {
-        (_, true) => base,
-        (true, false) => rest,
-        (false, false) => format!("{base}.{rest}"),
-    };
-    Some((module, dots))
 }
 
 /// How many imports bind a name that an earlier import in the same scope

@@ -8,10 +8,11 @@
 
 use tree_sitter::{Node, Tree};
 
-use crate::analysis::{join_path, string_content_range, ImportItem, ImportRecord};
 use crate::finding::{Applicability, Edit, Fix};
+use crate::imports::{join_path, ImportItem, ImportRecord};
+use crate::index::DEFAULT_LINE_LENGTH;
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule};
-use crate::syntax::{descendants_of_kind, field_children, node_text};
+use crate::syntax::{descendants_of_kind, field_children, node_text, string_content_range};
 use crate::verify::Verifier;
 
 /// How an identifier occurrence uses its name.
@@ -733,9 +734,6 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         }
     }
 }
-
-/// The line length when the project sets none (ruff's and black's default).
-pub const DEFAULT_LINE_LENGTH: usize = 88;
 
 /// "`a`, `b`" for a fix title.
 fn describe_items(statement_mappings: &[(&ImportRecord<'_>, NameMapping)]) -> String {

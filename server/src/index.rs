@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tree_sitter::Node;
 
-use crate::analysis::{read_import, ImportItem};
+use crate::imports::{read_import, ImportItem};
 use crate::rules::FileScope;
 use crate::syntax::{self, node_text};
 
@@ -148,6 +148,9 @@ impl std::ops::Deref for SharedIndex {
     }
 }
 
+/// The line length when the project sets none (ruff's and black's default).
+pub const DEFAULT_LINE_LENGTH: usize = 88;
+
 /// The lazily built index of one workspace. Shared between threads.
 #[derive(Debug, Default)]
 pub struct WorkspaceIndex {
@@ -181,7 +184,7 @@ impl WorkspaceIndex {
 
     /// The project's line length, 88 when it sets none.
     pub fn line_length(&self) -> usize {
-        self.line_length.unwrap_or(crate::edits::DEFAULT_LINE_LENGTH)
+        self.line_length.unwrap_or(DEFAULT_LINE_LENGTH)
     }
 
     /// The import roots for checking `paths`: the configured ones, then the
@@ -510,7 +513,7 @@ fn collect_assignment(assignment: Node<'_>, text: &str, info: &mut ModuleInfo) {
 fn string_entries(value: Node<'_>, text: &str) -> Vec<String> {
     syntax::descendants_of_kind(value, "string")
         .into_iter()
-        .filter_map(|string| crate::analysis::string_content_range(string, text))
+        .filter_map(|string| syntax::string_content_range(string, text))
         .map(|(start, end)| text[start..end].to_string())
         .collect()
 }

@@ -3,7 +3,7 @@
 //! server.
 //!
 //! The engine modules (`rules`, `syntax`, `analysis`, `edits`, `fix`,
-//! `infer`, `index`, `verify`, `suppression`, `workspace`) speak byte
+//! `imports`, `infer`, `index`, `verify`, `suppression`, `workspace`) speak byte
 //! offsets, findings and edits. Only `cli` knows terminals and output
 //! formats, and only `lsp` knows LSP.
 #![deny(clippy::print_stdout)]
@@ -15,6 +15,7 @@ pub mod edits;
 pub mod finding;
 pub mod fix;
 pub mod identifiers;
+pub mod imports;
 pub mod index;
 pub mod infer;
 pub mod line_index;

@@ -284,6 +284,23 @@ pub fn field_children<'tree>(node: Node<'tree>, field: &str) -> Vec<Node<'tree>>
     node.children_by_field_name(field, &mut cursor).collect()
 }
 
+/// The byte range of a plain string literal's content (no f-strings, no
+/// escapes needed for dotted paths).
+pub(crate) fn string_content_range(string: Node<'_>, text: &str) -> Option<(usize, usize)> {
+    let mut cursor = string.walk();
+    let children: Vec<Node> = string.named_children(&mut cursor).collect();
+    if children.iter().any(|child| child.kind() == "interpolation" || child.kind() == "escape_sequence") {
+        return None;
+    }
+    let start_node = children.iter().find(|child| child.kind() == "string_start")?;
+    let end_node = children.iter().find(|child| child.kind() == "string_end")?;
+    let prefix = node_text(*start_node, text);
+    if prefix.chars().any(|c| matches!(c, 'f' | 'F' | 'b' | 'B')) {
+        return None;
+    }
+    Some((start_node.end_byte(), end_node.start_byte()))
+}
+
 /// Every named descendant of `node` (itself included) of the given kind.
 pub fn descendants_of_kind<'tree>(node: Node<'tree>, kind: &str) -> Vec<Node<'tree>> {
     let mut found = Vec::new();
