@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::output::{self, Report};
+use super::output;
+use super::report::Report;
 use super::CheckArgs;
 use crate::baseline::Baseline;
 use crate::rules::RuleSet;

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use rayon::prelude::*;
 
-use super::output::{self, FileReport, Report};
+use super::output;
+use super::report::{exit_status, FileReport, Mode, Report};
 use super::write::{write_atomically, Written};
 use super::CheckArgs;
 use crate::fix::{fix_text, FixOptions};
@@ -74,43 +75,6 @@ pub fn run_check(args: &CheckArgs) -> ExitCode {
     }
     output::print_report(&report, args, rules, color, had_error);
     exit_status(args, &report, mode, had_error)
-}
-
-/// The exit code of a check: 2 after an error, 1 when findings remain, a
-/// `--diff` would change something or (`--exit-non-zero-on-fix`) `--fix`
-/// changed something, else 0.
-pub(super) fn exit_status(args: &CheckArgs, report: &Report, mode: Mode, had_error: bool) -> ExitCode {
-    if had_error {
-        return ExitCode::from(2);
-    }
-    let remaining = report.files.iter().map(|file| file.findings.len()).sum::<usize>();
-    let pending = mode == Mode::Diff && report.files.iter().any(|file| file.fixed_text.is_some());
-    let fixed =
-        mode == Mode::Fix && args.exit_non_zero_on_fix && report.files.iter().any(|file| file.fixed_text.is_some());
-    if fixed || ((remaining > 0 || pending) && !args.exit_zero) {
-        return ExitCode::from(1);
-    }
-    ExitCode::SUCCESS
-}
-
-/// What `check` does with fixes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Mode {
-    Report,
-    Fix,
-    Diff,
-}
-
-impl Mode {
-    pub(super) fn of(args: &CheckArgs) -> Self {
-        if args.diff {
-            Mode::Diff
-        } else if args.fix {
-            Mode::Fix
-        } else {
-            Mode::Report
-        }
-    }
 }
 
 pub(super) fn load_rules(args: &CheckArgs, paths: &[PathBuf], cwd: &Path) -> anyhow::Result<LoadedRules> {

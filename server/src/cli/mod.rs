@@ -10,6 +10,7 @@ mod escape;
 mod git;
 mod infer;
 mod output;
+mod report;
 mod sink;
 mod stdin;
 mod write;

@@ -12,55 +12,12 @@ use std::process::ExitCode;
 use owo_colors::OwoColorize;
 use serde_json::{json, Value};
 
-use super::check::Mode;
 use super::escape;
+use super::report::{FileReport, Mode, Report};
 use super::{CheckArgs, ExplainArgs, OutputFormat, RulesArgs};
 use crate::finding::{Applicability, Finding, Severity};
 use crate::line_index::LineIndex;
 use crate::rules::{load_rule_set, RuleKind, RuleSet};
-
-/// What `check` learned about one file.
-#[derive(Debug, Clone)]
-pub struct FileReport {
-    /// The path as shown: relative to the current folder, escaped
-    /// (`escape::display_path`).
-    pub display: String,
-    /// The path relative to the current folder, as it is (for URIs).
-    pub relative: PathBuf,
-    /// Findings left (after fixing, when fixing).
-    pub findings: Vec<Finding>,
-    /// The text the findings' offsets refer to.
-    pub text: Option<String>,
-    /// The text before fixing, when fixes were computed.
-    pub original_text: Option<String>,
-    /// The fixed text, when it differs from the original.
-    pub fixed_text: Option<String>,
-    pub applied: usize,
-    pub error: Option<String>,
-    /// An error (exit 2) rather than a skip with a warning.
-    pub is_error: bool,
-}
-
-impl FileReport {
-    pub fn new(relative: PathBuf) -> Self {
-        FileReport {
-            display: escape::display_path(&relative),
-            relative,
-            findings: Vec::new(),
-            text: None,
-            original_text: None,
-            fixed_text: None,
-            applied: 0,
-            error: None,
-            is_error: false,
-        }
-    }
-}
-
-pub struct Report {
-    pub files: Vec<FileReport>,
-    pub checked: usize,
-}
 
 /// A finding with its position for people.
 struct Located<'a> {

@@ -8,8 +8,9 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::check::{exit_status, load_rules, workspace_index, Mode};
-use super::output::{self, FileReport, Report};
+use super::check::{load_rules, workspace_index};
+use super::output;
+use super::report::{exit_status, FileReport, Mode, Report};
 use super::{sink, CheckArgs};
 use crate::fix::{fix_text, FixOptions};
 use crate::{analysis, workspace};

@@ -1,0 +1,91 @@
+//! What `check` learned (one `FileReport` per file, the `Report` of a run),
+//! what it does with fixes (`Mode`) and the exit code that follows.
+//!
+//! Plain data shared by the runner (`check`, `stdin`, `baseline`) and the
+//! printer (`output`); it reads no files and prints nothing.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{escape, CheckArgs};
+use crate::finding::Finding;
+
+/// What `check` learned about one file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// The path as shown: relative to the current folder, escaped
+    /// (`escape::display_path`).
+    pub display: String,
+    /// The path relative to the current folder, as it is (for URIs).
+    pub relative: PathBuf,
+    /// Findings left (after fixing, when fixing).
+    pub findings: Vec<Finding>,
+    /// The text the findings' offsets refer to.
+    pub text: Option<String>,
+    /// The text before fixing, when fixes were computed.
+    pub original_text: Option<String>,
+    /// The fixed text, when it differs from the original.
+    pub fixed_text: Option<String>,
+    pub applied: usize,
+    pub error: Option<String>,
+    /// An error (exit 2) rather than a skip with a warning.
+    pub is_error: bool,
+}
+
+impl FileReport {
+    pub fn new(relative: PathBuf) -> Self {
+        FileReport {
+            display: escape::display_path(&relative),
+            relative,
+            findings: Vec::new(),
+            text: None,
+            original_text: None,
+            fixed_text: None,
+            applied: 0,
+            error: None,
+            is_error: false,
+        }
+    }
+}
+
+pub struct Report {
+    pub files: Vec<FileReport>,
+    pub checked: usize,
+}
+
+/// The exit code of a check: 2 after an error, 1 when findings remain, a
+/// `--diff` would change something or (`--exit-non-zero-on-fix`) `--fix`
+/// changed something, else 0.
+pub(super) fn exit_status(args: &CheckArgs, report: &Report, mode: Mode, had_error: bool) -> ExitCode {
+    if had_error {
+        return ExitCode::from(2);
+    }
+    let remaining = report.files.iter().map(|file| file.findings.len()).sum::<usize>();
+    let pending = mode == Mode::Diff && report.files.iter().any(|file| file.fixed_text.is_some());
+    let fixed =
+        mode == Mode::Fix && args.exit_non_zero_on_fix && report.files.iter().any(|file| file.fixed_text.is_some());
+    if fixed || ((remaining > 0 || pending) && !args.exit_zero) {
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+/// What `check` does with fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    Report,
+    Fix,
+    Diff,
+}
+
+impl Mode {
+    pub(super) fn of(args: &CheckArgs) -> Self {
+        if args.diff {
+            Mode::Diff
+        } else if args.fix {
+            Mode::Fix
+        } else {
+            Mode::Report
+        }
+    }
+}
