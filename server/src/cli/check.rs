@@ -17,17 +17,9 @@ use crate::index::{SharedIndex, WorkspaceIndex};
 use crate::rules::{load_rule_set, LoadedRules, RuleSet};
 use crate::{analysis, workspace};
 
-pub fn run_check(args: &CheckArgs) -> ExitCode {
-    let color = super::color::apply(args);
-    if let Some(path) = &args.output_file {
-        if let Err(error) = super::sink::to_file(path) {
-            output::error(&format!("{error:#}"));
-            return ExitCode::from(2);
-        }
-    }
-    if super::stdin::wants_stdin(args) {
-        return super::stdin::run_stdin(args, color);
-    }
+/// Checks the named paths (`cli::run_check` has set up colour and the output
+/// file, and sent `-` to `stdin`).
+pub(super) fn run_paths(args: &CheckArgs, color: bool) -> ExitCode {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let loaded = match load_rules(args, &paths, &cwd) {

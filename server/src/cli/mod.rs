@@ -20,7 +20,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-pub use check::run_check;
 pub use write::{write_atomically, Written};
 
 #[derive(Debug, Parser)]
@@ -183,6 +182,22 @@ pub struct ServeArgs {
     /// Accepted for clients that pass it; stdio is the only transport.
     #[arg(long)]
     pub stdio: bool,
+}
+
+/// `ssot-lsp check`: colour and the output file first, then stdin (`-`) or
+/// the named paths.
+pub fn run_check(args: &CheckArgs) -> ExitCode {
+    let color = color::apply(args);
+    if let Some(path) = &args.output_file {
+        if let Err(error) = sink::to_file(path) {
+            output::error(&format!("{error:#}"));
+            return ExitCode::from(2);
+        }
+    }
+    if stdin::wants_stdin(args) {
+        return stdin::run_stdin(args, color);
+    }
+    check::run_paths(args, color)
 }
 
 /// Runs a parsed command line (all but `serve`) and returns the exit code.
