@@ -17,8 +17,9 @@ use tower_lsp_server::ls_types::{
 };
 use tree_sitter::{Node, Tree};
 
+use super::analysed::analysed_snapshot;
 use super::diagnostics::{to_diagnostic, DiagnosticData};
-use super::documents::{self, Snapshot};
+use super::documents::Snapshot;
 use super::guard;
 use super::position::{offsets_to_range, range_to_offsets, PositionEncoding};
 use super::session::Session;
@@ -73,7 +74,7 @@ pub fn fix_all_edit(rules: &RuleSet, scope: &FileScope, text: &str, unsafe_fixes
 
 pub async fn code_action(session: Arc<Session>, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
     let uri = params.text_document.uri.clone();
-    let Some(snapshot) = documents::analysed_snapshot(&session, &uri).await? else { return Ok(None) };
+    let Some(snapshot) = analysed_snapshot(&session, &uri).await? else { return Ok(None) };
     let mut actions = per_finding_actions(&session, &params, &snapshot);
     if fix_all_wanted(&session, &params, &snapshot) {
         let mut action = CodeAction {
@@ -127,7 +128,7 @@ pub async fn resolve(session: Arc<Session>, mut action: CodeAction) -> Result<Co
     let (Some(uri), Some(version)) = (uri, version) else {
         return Err(Error::invalid_params("a fix-all action without its document and version"));
     };
-    let Some(snapshot) = documents::analysed_snapshot(&session, &uri).await? else {
+    let Some(snapshot) = analysed_snapshot(&session, &uri).await? else {
         return Err(Error::invalid_params(format!("{} is not open", uri.as_str())));
     };
     if i64::from(snapshot.version) != version {

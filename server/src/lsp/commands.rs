@@ -32,8 +32,9 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{ExecuteCommandParams, LSPAny, NumberOrString, TextEdit, Uri};
 use tower_lsp_server::{Bounded, Cancellable, OngoingProgress};
 
+use super::analysed::analysed_snapshot;
 use super::code_actions::{fix_all_edit, text_edit, workspace_edit};
-use super::documents::{analysed_snapshot, Snapshot};
+use super::documents::Snapshot;
 use super::memory;
 use super::position::PositionEncoding;
 use super::session::{path_to_uri, Session};

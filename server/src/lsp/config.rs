@@ -15,10 +15,10 @@ use tower_lsp_server::ls_types::{
 };
 
 use super::diagnostics::{self, SOURCE};
-use super::documents;
 use super::position::{offsets_to_range, PositionEncoding};
 use super::session::{path_to_uri, uri_to_path, ActiveRules, ClosedFile, ReloadState, Session};
 use super::settings::{LogLevel, Settings};
+use super::text_sync;
 use super::workspace_scan;
 use crate::rules::{load_rule_set, ConfigError, ConfigSource};
 
@@ -133,7 +133,7 @@ async fn reload(session: &Arc<Session>) {
             if let Some(uri) = cleared {
                 diagnostics::publish_closed(session, &uri).await;
             }
-            refresh_pull_client(session).await;
+            diagnostics::refresh_pull_client(session).await;
             workspace_scan::spawn(session.clone());
         }
         Err(error) => {
@@ -146,7 +146,7 @@ async fn reload(session: &Arc<Session>) {
             if let Some(uri) = uri {
                 diagnostics::publish_closed(session, &uri).await;
             }
-            refresh_pull_client(session).await;
+            diagnostics::refresh_pull_client(session).await;
         }
     }
 }
@@ -213,13 +213,7 @@ fn reanalyse_open_documents(session: &Arc<Session>) {
         if let Some(mut document) = session.documents.get_mut(&uri) {
             document.class = None;
         }
-        documents::spawn_analysis(session, &uri, "a rules reload");
-    }
-}
-
-pub async fn refresh_pull_client(session: &Session) {
-    if session.support().pull_diagnostics && session.support().diagnostic_refresh {
-        let _ = session.client.workspace_diagnostic_refresh().await;
+        text_sync::spawn_analysis(session, &uri, "a rules reload");
     }
 }
 

@@ -19,7 +19,8 @@ use tower_lsp_server::ls_types::{
     WorkspaceFullDocumentDiagnosticReport, WorkspaceUnchangedDocumentDiagnosticReport,
 };
 
-use super::documents::{analysed_snapshot, Document};
+use super::analysed::analysed_snapshot;
+use super::documents::Document;
 use super::position::{offsets_to_range, PositionEncoding};
 use super::session::Session;
 use crate::finding::{Applicability, Edit, Finding, Fix, Severity};
@@ -238,6 +239,14 @@ pub fn pull_workspace(session: &Session, params: &WorkspaceDiagnosticParams) -> 
         .collect();
     items.sort_by(|a, b| report_uri(a).cmp(report_uri(b)));
     WorkspaceDiagnosticReportResult::Report(WorkspaceDiagnosticReport { items })
+}
+
+/// Asks a pull client to pull again (`workspace/diagnostic/refresh`), when it
+/// accepts that.
+pub async fn refresh_pull_client(session: &Session) {
+    if session.support().pull_diagnostics && session.support().diagnostic_refresh {
+        let _ = session.client.workspace_diagnostic_refresh().await;
+    }
 }
 
 fn report_uri(report: &WorkspaceDocumentDiagnosticReport) -> &str {

@@ -1,29 +1,27 @@
-//! Open documents: a rope (the client's current text), the same text as one
-//! string for the engine, the tree-sitter tree, and the findings.
+//! Open documents' state: a rope (the client's current text), the same text
+//! as one string for the engine, the tree-sitter tree, and the findings.
 //!
 //! Changes are applied incrementally: for each content change the byte range
 //! is taken from the rope as it is before the change, the rope is edited, the
-//! tree is told with `Tree::edit`, and after the last change the text is
-//! parsed once with the edited tree. The handlers here mutate the document
-//! and return: they never wait for the analysis, so a slow parse holds no
-//! handler slot of tower-lsp's and no message behind it.
+//! tree is told with `Tree::edit`, and the next analysis job parses once with
+//! the edited tree. The text-sync handlers that drive this live in
+//! `text_sync`; this module knows no session and no client.
 //!
 //! The findings come from `analysis::scan_parsed`: the skeleton of the text
 //! (tiny trees, so a check costs little even in a long file), or the whole
 //! tree when the skeleton does not parse.
 //!
 //! Every analysis job (one per change, per open, per rules reload) gets an
-//! epoch, unique in the session. The job runs in a spawned task on tokio's
-//! blocking pool, never on the executor: it turns the rope into a string
+//! epoch, unique in the session. The job runs on tokio's blocking pool, never
+//! on the executor (see `text_sync`): it turns the rope into a string
 //! (shared with the document afterwards as an `Arc`, never copied again),
 //! parses and checks. A newer job cancels the one before (through the parse
 //! progress callback), and a result is stored only when its epoch is the
 //! document's current one: a superseded version, a document closed and
 //! reopened with the same version, or findings under rules replaced while the
 //! job ran are all dropped. Until the current epoch is stored, `findings`, the
-//! tree and `text` describe an older state: requests wait in `analysed_snapshot`
-//! (on a watch channel per document) and fail with `ContentModified` when the
-//! document moves on or the wait runs out.
+//! tree and `text` describe an older state: requests wait in
+//! `analysed::analysed_snapshot` (on a watch channel per document).
 //!
 //! A document larger than the `maxDocumentBytes` setting is kept (the client's
 //! text is the truth) but not analysed: no string, no tree, no findings.
@@ -35,19 +33,10 @@ use std::sync::Arc;
 
 use ropey::Rope;
 use tokio::sync::watch;
-use tower_lsp_server::jsonrpc::Error;
-use tower_lsp_server::ls_types::{
-    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, MessageType,
-    TextDocumentContentChangeEvent, Uri,
-};
+use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
 use tree_sitter::{InputEdit, Parser, Tree};
 
-use super::diagnostics;
-use super::guard;
 use super::position::{range_to_offsets, tree_sitter_point, PositionEncoding};
-use super::session::{uri_to_path, ActiveRules, Session};
-use super::settings::LogLevel;
-use super::workspace_scan;
 use crate::analysis;
 use crate::finding::Finding;
 use crate::path_class::{classify_path, PathClass};
@@ -321,7 +310,7 @@ impl Document {
     }
 
     /// Marks the current epoch analysed with no findings (its job panicked).
-    fn finish_empty(&mut self, epoch: u64, result_id: String) -> bool {
+    pub(super) fn finish_empty(&mut self, epoch: u64, result_id: String) -> bool {
         if epoch != self.epoch() {
             return false;
         }
@@ -376,118 +365,6 @@ impl Drop for Document {
     }
 }
 
-pub async fn did_open(session: Arc<Session>, params: DidOpenTextDocumentParams) {
-    let document = params.text_document;
-    let uri = document.uri;
-    let opened = guard::sync("textDocument/didOpen", || {
-        // The scope and path class are found by the first job, off the executor.
-        let epoch = session.next_epoch();
-        let opened = Document::opened(&document.text, document.version, epoch, FileScope::default());
-        session.documents.insert(uri.clone(), opened);
-    });
-    // The didOpen body (possibly megabytes) is freed before anything else.
-    drop(document.text);
-    if opened.is_none() {
-        session.log(LogLevel::Error, format!("internal error while opening {}", uri.as_str())).await;
-        return;
-    }
-    spawn_analysis(&session, &uri, "textDocument/didOpen");
-}
-
-pub async fn did_change(session: Arc<Session>, params: DidChangeTextDocumentParams) {
-    let uri = params.text_document.uri;
-    let version = params.text_document.version;
-    let outcome =
-        guard::sync("textDocument/didChange", || apply_change(&session, &uri, version, &params.content_changes));
-    match outcome {
-        Some(ChangeOutcome::Applied) => spawn_analysis(&session, &uri, "textDocument/didChange"),
-        Some(ChangeOutcome::Stale { current }) => {
-            let message = format!("dropped a change to {} with version {version}: already at {current}", uri.as_str());
-            session.log(LogLevel::Warn, message).await;
-        }
-        Some(ChangeOutcome::Unknown) => {
-            session.log(LogLevel::Warn, format!("change to a document that is not open: {}", uri.as_str())).await;
-        }
-        None => {
-            // The text may be half updated: forget the document rather than
-            // check text that differs from the client's.
-            session.documents.remove(&uri);
-            let message = format!("internal error while applying a change to {}; reopen the file", uri.as_str());
-            session.log(LogLevel::Error, message).await;
-        }
-    }
-}
-
-/// Starts the analysis of an open document's current text (cancelling the
-/// one in flight) and returns at once: the job runs in a spawned task, on the
-/// blocking pool, and publishes its result if it is still the current one.
-///
-/// The job is created here, synchronously, so jobs start (and cancel each
-/// other) in the order the notifications arrived.
-pub fn spawn_analysis(session: &Arc<Session>, uri: &Uri, method: &'static str) {
-    let max_bytes = session.settings().max_document_bytes;
-    let epoch = session.next_epoch();
-    let find_class =
-        ClassOrInput::Find { folders: session.roots(), root: session.primary_root(), path: uri_to_path(uri) };
-    let started =
-        session.documents.get_mut(uri).map(|mut document| document.start_analysis(epoch, max_bytes, find_class));
-    let Some(job) = started else { return };
-    // The rules are taken after the epoch: a reload that replaces them
-    // afterwards starts a newer job, which supersedes this one.
-    let rules = session.rules();
-    tokio::spawn(run_analysis(Arc::clone(session), uri.clone(), job, rules, method));
-}
-
-/// Runs one analysis job and stores and publishes its result. When the
-/// engine panics, the document keeps its text with no findings, and the
-/// error is logged.
-async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: Arc<ActiveRules>, method: &str) {
-    let (epoch, version) = (job.epoch, job.version);
-    let gate = session.options.hooks.analysis.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let analysis = job.run(&rules.rules);
-        gate.pass();
-        analysis
-    })
-    .await;
-    let stored = match outcome {
-        Ok(Some(analysis)) => session.documents.get_mut(&uri).is_some_and(|mut document| {
-            let result_id = session.next_result_id();
-            document.finish(analysis, result_id)
-        }),
-        // A newer job cancelled this one; it publishes its own result.
-        Ok(None) => false,
-        Err(_) => {
-            let stored = session.documents.get_mut(&uri).is_some_and(|mut document| {
-                let result_id = session.next_result_id();
-                document.finish_empty(epoch, result_id)
-            });
-            let message = format!("internal error while checking {} after {method}", uri.as_str());
-            session.log(LogLevel::Error, message).await;
-            stored
-        }
-    };
-    if !stored {
-        return;
-    }
-    let too_large = session.documents.get(&uri).is_some_and(|document| document.too_large && document.epoch() == epoch);
-    if too_large {
-        report_too_large(&session, &uri, version).await;
-    }
-    diagnostics::publish_document(&session, &uri).await;
-}
-
-/// Says once per version that a document is too large to analyse.
-async fn report_too_large(session: &Session, uri: &Uri, version: i32) {
-    let limit = session.settings().max_document_bytes;
-    let message = format!(
-        "ssot-lsp: {} (version {version}) is larger than maxDocumentBytes ({limit} bytes): it is not checked; raise the setting to check it",
-        uri.as_str()
-    );
-    session.log(LogLevel::Warn, message.clone()).await;
-    session.client.show_message(MessageType::WARNING, message).await;
-}
-
 /// What a request reads from an analysed document.
 pub struct Snapshot {
     pub version: i32,
@@ -501,106 +378,6 @@ pub struct Snapshot {
     /// Whether the path is one the workspace walk checks (else no findings).
     pub checked: bool,
 }
-
-/// Waits until the analysis of the document state the request names (the
-/// version the document had when the request arrived) is stored, and returns
-/// what the request reads. `Ok(None)` when the document is not open.
-///
-/// Fails with `ContentModified` when the document changed, was closed or
-/// reopened meanwhile, or when the analysis takes longer than the server's
-/// patience: a request never mixes the findings of one version with the
-/// text of another. A rules reload while waiting only restarts the wait.
-///
-/// Call it before the handler's first `.await`: the version it reads is then
-/// the one the client had when it sent the request.
-pub async fn analysed_snapshot(session: &Session, uri: &Uri) -> Result<Option<Snapshot>, Error> {
-    let Some((version, opened, mut watch)) =
-        session.documents.get(uri).map(|document| (document.version, document.opened, document.watch()))
-    else {
-        return Ok(None);
-    };
-    let patience = session.options.analysis_patience;
-    let waited = tokio::time::timeout(patience, async {
-        loop {
-            let state = session.documents.get(uri).map(|document| {
-                let same = document.version == version && document.opened == opened;
-                (same, document.is_analysed())
-            });
-            match state {
-                Some((true, true)) => return true,
-                Some((true, false)) => {}
-                // Closed, reopened or changed: the request's text is gone.
-                None | Some((false, _)) => return false,
-            }
-            // Wakes on the next started job or stored result; an error means
-            // the document was dropped (closed).
-            if watch.changed().await.is_err() {
-                return false;
-            }
-        }
-    })
-    .await;
-    if waited != Ok(true) {
-        return Err(content_modified(uri, version, waited.is_err()));
-    }
-    let snapshot =
-        session.documents.get(uri).filter(|document| document.version == version).map(|document| document.snapshot());
-    snapshot.map(Some).ok_or_else(|| content_modified(uri, version, false))
-}
-
-fn content_modified(uri: &Uri, version: i32, timed_out: bool) -> Error {
-    let mut error = Error::content_modified();
-    error.message = if timed_out {
-        format!("{} version {version} is still being analysed; ask again", uri.as_str()).into()
-    } else {
-        format!("{} changed after version {version}", uri.as_str()).into()
-    };
-    error
-}
-
-enum ChangeOutcome {
-    Applied,
-    Stale { current: i32 },
-    Unknown,
-}
-
-/// Applies a change to the rope and tree (the check comes after).
-fn apply_change(
-    session: &Session,
-    uri: &Uri,
-    version: i32,
-    changes: &[TextDocumentContentChangeEvent],
-) -> ChangeOutcome {
-    let Some(mut document) = session.documents.get_mut(uri) else { return ChangeOutcome::Unknown };
-    if version <= document.version {
-        return ChangeOutcome::Stale { current: document.version };
-    }
-    document.apply_changes(changes, session.encoding());
-    document.version = version;
-    ChangeOutcome::Applied
-}
-
-pub async fn did_close(session: Arc<Session>, params: DidCloseTextDocumentParams) {
-    let uri = params.text_document.uri;
-    let closed = session.documents.remove(&uri);
-    let was_large = closed.as_ref().is_some_and(|(_, document)| document.rope.len_bytes() >= RETURN_MEMORY_ABOVE);
-    drop(closed);
-    if was_large {
-        super::memory::return_freed_memory();
-    }
-    // What is on disk counts again: re-check it (off the executor) when the
-    // workspace is scanned, else clear what the editor showed.
-    if session.settings().workspace_scan {
-        workspace_scan::queue_disk_checks(&session, vec![uri]);
-    } else {
-        session.closed_files.remove(&uri);
-        diagnostics::clear(&session, &uri).await;
-    }
-}
-
-/// Closing a document at least this large hands freed memory back to the
-/// system (see `memory`).
-const RETURN_MEMORY_ABOVE: usize = 1 << 20;
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,7 @@ use crate::syntax::node_text;
 
 pub async fn hover(session: Arc<Session>, params: HoverParams) -> Result<Option<Hover>> {
     let position = params.text_document_position_params;
-    let Some(document) = super::documents::analysed_snapshot(&session, &position.text_document.uri).await? else {
+    let Some(document) = super::analysed::analysed_snapshot(&session, &position.text_document.uri).await? else {
         return Ok(None);
     };
     let encoding = session.encoding();

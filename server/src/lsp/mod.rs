@@ -3,7 +3,8 @@
 //! This is the only module that knows LSP. It turns the engine's byte
 //! offsets, findings and fixes into positions, diagnostics, code actions and
 //! workspace edits (all conversions in `position`), keeps one rope and tree
-//! per open document (`documents`), and the findings of closed files from the
+//! per open document (`documents`, driven by the `text_sync` handlers;
+//! requests wait in `analysed`), and the findings of closed files from the
 //! workspace scan (`workspace_scan`). It never writes files: fixes travel to
 //! the client as edits. It never prints to stdout, which is the protocol;
 //! logs go to stderr through `tracing` and to `window/logMessage`.
@@ -11,11 +12,12 @@
 //! Code map: `server` (the `LanguageServer` impl, one line per method),
 //! `lifecycle` (initialize/initialized/shutdown), `session` (state),
 //! `settings`, `config` (rules, settings changes, watched files),
-//! `documents`, `position`, `diagnostics`, `code_actions`, `commands`,
-//! `hover`, `report` (`ssot/migrationReport`), `workspace_scan`, `guard`
-//! (panics become error answers), `transport` (malformed messages become
-//! error answers instead of ending the server).
+//! `documents`, `text_sync`, `analysed`, `position`, `diagnostics`,
+//! `code_actions`, `commands`, `hover`, `report` (`ssot/migrationReport`),
+//! `workspace_scan`, `guard` (panics become error answers), `transport`
+//! (malformed messages become error answers instead of ending the server).
 
+mod analysed;
 mod code_actions;
 mod commands;
 mod config;
@@ -31,6 +33,7 @@ mod report;
 mod server;
 mod session;
 mod settings;
+mod text_sync;
 mod transport;
 mod workspace_scan;
 

@@ -17,7 +17,7 @@ use super::options::ServeOptions;
 use super::report::{MigrationReport, MigrationReportParams};
 use super::session::Session;
 use super::transport::InvalidMessageParams;
-use super::{code_actions, commands, config, diagnostics, documents, guard, hover, lifecycle, report};
+use super::{code_actions, commands, config, diagnostics, guard, hover, lifecycle, report, text_sync};
 
 /// The ssot-lsp language server: a handle on the shared session.
 #[derive(Debug, Clone)]
@@ -69,15 +69,15 @@ impl LanguageServer for SsotLanguageServer {
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
-        guard::notification("textDocument/didOpen", documents::did_open(self.session(), params)).await
+        guard::notification("textDocument/didOpen", text_sync::did_open(self.session(), params)).await
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
-        guard::notification("textDocument/didChange", documents::did_change(self.session(), params)).await
+        guard::notification("textDocument/didChange", text_sync::did_change(self.session(), params)).await
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        guard::notification("textDocument/didClose", documents::did_close(self.session(), params)).await
+        guard::notification("textDocument/didClose", text_sync::did_close(self.session(), params)).await
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {

@@ -173,7 +173,7 @@ async fn drain_disk_checks(session: Arc<Session>) {
         }
     }
     if any_published {
-        super::config::refresh_pull_client(&session).await;
+        diagnostics::refresh_pull_client(&session).await;
     }
 }
 

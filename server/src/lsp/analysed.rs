@@ -1,0 +1,64 @@
+//! Where requests wait for the analysis of the document version they name,
+//! and what they then read (`documents::Snapshot`).
+
+use tower_lsp_server::jsonrpc::Error;
+use tower_lsp_server::ls_types::Uri;
+
+use super::documents::Snapshot;
+use super::session::Session;
+
+/// Waits until the analysis of the document state the request names (the
+/// version the document had when the request arrived) is stored, and returns
+/// what the request reads. `Ok(None)` when the document is not open.
+///
+/// Fails with `ContentModified` when the document changed, was closed or
+/// reopened meanwhile, or when the analysis takes longer than the server's
+/// patience: a request never mixes the findings of one version with the
+/// text of another. A rules reload while waiting only restarts the wait.
+///
+/// Call it before the handler's first `.await`: the version it reads is then
+/// the one the client had when it sent the request.
+pub async fn analysed_snapshot(session: &Session, uri: &Uri) -> Result<Option<Snapshot>, Error> {
+    let Some((version, opened, mut watch)) =
+        session.documents.get(uri).map(|document| (document.version, document.opened, document.watch()))
+    else {
+        return Ok(None);
+    };
+    let patience = session.options.analysis_patience;
+    let waited = tokio::time::timeout(patience, async {
+        loop {
+            let state = session.documents.get(uri).map(|document| {
+                let same = document.version == version && document.opened == opened;
+                (same, document.is_analysed())
+            });
+            match state {
+                Some((true, true)) => return true,
+                Some((true, false)) => {}
+                // Closed, reopened or changed: the request's text is gone.
+                None | Some((false, _)) => return false,
+            }
+            // Wakes on the next started job or stored result; an error means
+            // the document was dropped (closed).
+            if watch.changed().await.is_err() {
+                return false;
+            }
+        }
+    })
+    .await;
+    if waited != Ok(true) {
+        return Err(content_modified(uri, version, waited.is_err()));
+    }
+    let snapshot =
+        session.documents.get(uri).filter(|document| document.version == version).map(|document| document.snapshot());
+    snapshot.map(Some).ok_or_else(|| content_modified(uri, version, false))
+}
+
+fn content_modified(uri: &Uri, version: i32, timed_out: bool) -> Error {
+    let mut error = Error::content_modified();
+    error.message = if timed_out {
+        format!("{} version {version} is still being analysed; ask again", uri.as_str()).into()
+    } else {
+        format!("{} changed after version {version}", uri.as_str()).into()
+    };
+    error
+}

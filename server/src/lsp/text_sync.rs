@@ -1,0 +1,179 @@
+//! The text-sync handlers: `didOpen`, `didChange`, `didClose`, and the
+//! analysis job each change starts.
+//!
+//! The handlers mutate the document (`documents::Document`) and return: they
+//! never wait for the analysis, so a slow parse holds no handler slot of
+//! tower-lsp's and no message behind it. Each job runs in a spawned task on
+//! tokio's blocking pool, never on the executor, and its result is stored
+//! (and published) only when its epoch is still the document's.
+
+use std::sync::Arc;
+
+use tower_lsp_server::ls_types::{
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, MessageType,
+    TextDocumentContentChangeEvent, Uri,
+};
+
+use super::diagnostics;
+use super::documents::{AnalysisJob, ClassOrInput, Document};
+use super::guard;
+use super::session::{uri_to_path, ActiveRules, Session};
+use super::settings::LogLevel;
+use super::workspace_scan;
+use crate::rules::FileScope;
+
+pub async fn did_open(session: Arc<Session>, params: DidOpenTextDocumentParams) {
+    let document = params.text_document;
+    let uri = document.uri;
+    let opened = guard::sync("textDocument/didOpen", || {
+        // The scope and path class are found by the first job, off the executor.
+        let epoch = session.next_epoch();
+        let opened = Document::opened(&document.text, document.version, epoch, FileScope::default());
+        session.documents.insert(uri.clone(), opened);
+    });
+    // The didOpen body (possibly megabytes) is freed before anything else.
+    drop(document.text);
+    if opened.is_none() {
+        session.log(LogLevel::Error, format!("internal error while opening {}", uri.as_str())).await;
+        return;
+    }
+    spawn_analysis(&session, &uri, "textDocument/didOpen");
+}
+
+pub async fn did_change(session: Arc<Session>, params: DidChangeTextDocumentParams) {
+    let uri = params.text_document.uri;
+    let version = params.text_document.version;
+    let outcome =
+        guard::sync("textDocument/didChange", || apply_change(&session, &uri, version, &params.content_changes));
+    match outcome {
+        Some(ChangeOutcome::Applied) => spawn_analysis(&session, &uri, "textDocument/didChange"),
+        Some(ChangeOutcome::Stale { current }) => {
+            let message = format!("dropped a change to {} with version {version}: already at {current}", uri.as_str());
+            session.log(LogLevel::Warn, message).await;
+        }
+        Some(ChangeOutcome::Unknown) => {
+            session.log(LogLevel::Warn, format!("change to a document that is not open: {}", uri.as_str())).await;
+        }
+        None => {
+            // The text may be half updated: forget the document rather than
+            // check text that differs from the client's.
+            session.documents.remove(&uri);
+            let message = format!("internal error while applying a change to {}; reopen the file", uri.as_str());
+            session.log(LogLevel::Error, message).await;
+        }
+    }
+}
+
+/// Starts the analysis of an open document's current text (cancelling the
+/// one in flight) and returns at once: the job runs in a spawned task, on the
+/// blocking pool, and publishes its result if it is still the current one.
+///
+/// The job is created here, synchronously, so jobs start (and cancel each
+/// other) in the order the notifications arrived.
+pub fn spawn_analysis(session: &Arc<Session>, uri: &Uri, method: &'static str) {
+    let max_bytes = session.settings().max_document_bytes;
+    let epoch = session.next_epoch();
+    let find_class =
+        ClassOrInput::Find { folders: session.roots(), root: session.primary_root(), path: uri_to_path(uri) };
+    let started =
+        session.documents.get_mut(uri).map(|mut document| document.start_analysis(epoch, max_bytes, find_class));
+    let Some(job) = started else { return };
+    // The rules are taken after the epoch: a reload that replaces them
+    // afterwards starts a newer job, which supersedes this one.
+    let rules = session.rules();
+    tokio::spawn(run_analysis(Arc::clone(session), uri.clone(), job, rules, method));
+}
+
+/// Runs one analysis job and stores and publishes its result. When the
+/// engine panics, the document keeps its text with no findings, and the
+/// error is logged.
+async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: Arc<ActiveRules>, method: &str) {
+    let (epoch, version) = (job.epoch, job.version);
+    let gate = session.options.hooks.analysis.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let analysis = job.run(&rules.rules);
+        gate.pass();
+        analysis
+    })
+    .await;
+    let stored = match outcome {
+        Ok(Some(analysis)) => session.documents.get_mut(&uri).is_some_and(|mut document| {
+            let result_id = session.next_result_id();
+            document.finish(analysis, result_id)
+        }),
+        // A newer job cancelled this one; it publishes its own result.
+        Ok(None) => false,
+        Err(_) => {
+            let stored = session.documents.get_mut(&uri).is_some_and(|mut document| {
+                let result_id = session.next_result_id();
+                document.finish_empty(epoch, result_id)
+            });
+            let message = format!("internal error while checking {} after {method}", uri.as_str());
+            session.log(LogLevel::Error, message).await;
+            stored
+        }
+    };
+    if !stored {
+        return;
+    }
+    let too_large = session.documents.get(&uri).is_some_and(|document| document.too_large && document.epoch() == epoch);
+    if too_large {
+        report_too_large(&session, &uri, version).await;
+    }
+    diagnostics::publish_document(&session, &uri).await;
+}
+
+/// Says once per version that a document is too large to analyse.
+async fn report_too_large(session: &Session, uri: &Uri, version: i32) {
+    let limit = session.settings().max_document_bytes;
+    let message = format!(
+        "ssot-lsp: {} (version {version}) is larger than maxDocumentBytes ({limit} bytes): it is not checked; raise the setting to check it",
+        uri.as_str()
+    );
+    session.log(LogLevel::Warn, message.clone()).await;
+    session.client.show_message(MessageType::WARNING, message).await;
+}
+
+enum ChangeOutcome {
+    Applied,
+    Stale { current: i32 },
+    Unknown,
+}
+
+/// Applies a change to the rope and tree (the check comes after).
+fn apply_change(
+    session: &Session,
+    uri: &Uri,
+    version: i32,
+    changes: &[TextDocumentContentChangeEvent],
+) -> ChangeOutcome {
+    let Some(mut document) = session.documents.get_mut(uri) else { return ChangeOutcome::Unknown };
+    if version <= document.version {
+        return ChangeOutcome::Stale { current: document.version };
+    }
+    document.apply_changes(changes, session.encoding());
+    document.version = version;
+    ChangeOutcome::Applied
+}
+
+pub async fn did_close(session: Arc<Session>, params: DidCloseTextDocumentParams) {
+    let uri = params.text_document.uri;
+    let closed = session.documents.remove(&uri);
+    let was_large = closed.as_ref().is_some_and(|(_, document)| document.rope.len_bytes() >= RETURN_MEMORY_ABOVE);
+    drop(closed);
+    if was_large {
+        super::memory::return_freed_memory();
+    }
+    // What is on disk counts again: re-check it (off the executor) when the
+    // workspace is scanned, else clear what the editor showed.
+    if session.settings().workspace_scan {
+        workspace_scan::queue_disk_checks(&session, vec![uri]);
+    } else {
+        session.closed_files.remove(&uri);
+        diagnostics::clear(&session, &uri).await;
+    }
+}
+
+/// Closing a document at least this large hands freed memory back to the
+/// system (see `memory`).
+const RETURN_MEMORY_ABOVE: usize = 1 << 20;
