@@ -23,6 +23,7 @@ pub mod lsp;
 pub mod path_class;
 pub mod rules;
 pub mod skeleton;
+pub mod source;
 pub mod suppression;
 pub mod syntax;
 pub mod verify;

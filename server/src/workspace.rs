@@ -2,8 +2,8 @@
 //! respecting `.gitignore`, hidden files and excludes) and where each sits in
 //! the package tree (`scope_for`).
 //!
-//! Reading and writing file contents is the caller's business; this module
-//! only finds files and names their modules.
+//! Reading file contents is `source::read_source`'s business, writing the
+//! CLI's; this module only finds files and names their modules.
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
@@ -15,13 +15,6 @@ use crate::rules::{FileScope, RuleSet};
 /// Whether a path names a Python source file.
 pub fn is_python_file(path: &Path) -> bool {
     path.extension().is_some_and(|ext| ext == "py" || ext == "pyi")
-}
-
-/// Whether file contents hold a NUL byte. CPython refuses such source
-/// ("source code cannot contain null bytes"): it is data (a binary file named
-/// `.py`), never checked nor fixed, even when it happens to be valid UTF-8.
-pub fn has_nul_byte(bytes: &[u8]) -> bool {
-    memchr::memchr(0, bytes).is_some()
 }
 
 /// A problem met while walking (an unreadable folder, a symlink that is not

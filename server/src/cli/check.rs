@@ -15,6 +15,7 @@ use super::CheckArgs;
 use crate::fix::{fix_text, FixOptions};
 use crate::index::{SharedIndex, WorkspaceIndex};
 use crate::rules::{load_rule_set, LoadedRules, RuleSet};
+use crate::source::{read_source, Source};
 use crate::{analysis, workspace};
 
 /// Checks the named paths (`cli::run_check` has set up colour and the output
@@ -116,25 +117,16 @@ fn check_file(
     mode: Mode,
 ) -> FileReport {
     let mut report = FileReport::new(workspace::relative_to(path, cwd));
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    let text = match read_source(rules, path) {
+        Ok(Source::Text(text)) => text,
+        Ok(Source::NoTrigger) => return report,
+        Ok(Source::Skipped(reason)) => {
+            report.error = Some(reason.to_string());
+            return report;
+        }
         Err(error) => {
             report.error = Some(format!("cannot read: {error}"));
             report.is_error = true;
-            return report;
-        }
-    };
-    if !rules.may_match_file(path, &bytes) {
-        return report;
-    }
-    if let Some(offset) = memchr::memchr(0, &bytes) {
-        report.error = Some(format!("skipped: a NUL byte at byte {offset}: not Python source (a binary file?)"));
-        return report;
-    }
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => {
-            report.error = Some(not_utf8_message(error.as_bytes(), error.utf8_error().valid_up_to()));
             return report;
         }
     };
@@ -173,62 +165,4 @@ fn check_file(
     report.original_text = Some(text);
     report.text = Some(outcome.text);
     report
-}
-
-/// Why a file is skipped: where its first byte that is not UTF-8 sits, and the
-/// encoding it declares (PEP 263) if any. Such files are never written.
-fn not_utf8_message(bytes: &[u8], valid_up_to: usize) -> String {
-    let before = &bytes[..valid_up_to];
-    let line = before.iter().filter(|&&byte| byte == b'\n').count() + 1;
-    let column = valid_up_to - before.iter().rposition(|&byte| byte == b'\n').map_or(0, |index| index + 1) + 1;
-    let location = format!("byte {valid_up_to} (line {line}, column {column})");
-    match declared_encoding(bytes) {
-        Some(encoding) => format!(
-            "skipped: not valid UTF-8 at {location}; the file declares `coding: {encoding}`, and only UTF-8 files are checked or fixed"
-        ),
-        None => format!("skipped: not valid UTF-8 at {location}"),
-    }
-}
-
-/// The encoding named by a PEP 263 cookie (`# -*- coding: latin-1 -*-`) on
-/// the first or second line.
-fn declared_encoding(bytes: &[u8]) -> Option<String> {
-    for line in bytes.split(|&byte| byte == b'\n').take(2) {
-        let line = String::from_utf8_lossy(line);
-        let Some(comment) = line.trim_start_matches([' ', '\t', '\x0c']).strip_prefix('#') else { continue };
-        let Some(index) = comment.find("coding") else { continue };
-        let rest = &comment[index + "coding".len()..];
-        let Some(rest) = rest.strip_prefix([':', '=']) else { continue };
-        let name: String = rest
-            .trim_start_matches([' ', '\t'])
-            .chars()
-            .take_while(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'))
-            .collect();
-        if !name.is_empty() {
-            return Some(name);
-        }
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_the_declared_encoding_and_the_first_bad_byte() {
-        let latin = b"# -*- coding: latin-1 -*-\ns = 'caf\xe9'\n";
-        let error = String::from_utf8(latin.to_vec()).unwrap_err();
-        let message = not_utf8_message(latin, error.utf8_error().valid_up_to());
-        assert_eq!(
-            message,
-            "skipped: not valid UTF-8 at byte 34 (line 2, column 9); the file declares `coding: latin-1`, and only UTF-8 files are checked or fixed"
-        );
-        assert_eq!(
-            declared_encoding(b"#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\n"),
-            Some("cp1252".into())
-        );
-        assert_eq!(declared_encoding(b"x = 1\n\n# coding: latin-1\n"), None, "only the first two lines count");
-        assert_eq!(not_utf8_message(b"\xff", 0), "skipped: not valid UTF-8 at byte 0 (line 1, column 1)");
-    }
 }

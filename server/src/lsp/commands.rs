@@ -39,7 +39,8 @@ use super::memory;
 use super::position::PositionEncoding;
 use super::session::{path_to_uri, Session};
 use super::settings::LogLevel;
-use crate::rules::{FileScope, RuleSet};
+use crate::rules::RuleSet;
+use crate::source::{read_source, Source};
 use crate::workspace;
 
 pub const FIX_ALL: &str = "ssot.fixAll";
@@ -290,22 +291,8 @@ async fn open_document_fixes(session: &Arc<Session>, uris: &[Uri]) -> Option<Vec
     Some(fixes)
 }
 
-/// Fixes one text; the edits (one minimal edit) and how many fixes it holds.
-fn fix_file(
-    rules: &RuleSet,
-    scope: &FileScope,
-    text: &str,
-    unsafe_fixes: bool,
-    encoding: PositionEncoding,
-) -> Option<(Vec<TextEdit>, usize)> {
-    if !rules.may_match(text) {
-        return None;
-    }
-    let (edit, count) = fix_all_edit(rules, scope, text, unsafe_fixes)?;
-    Some((vec![text_edit(&Rope::from_str(text), &edit, encoding)], count))
-}
-
-/// Reads and fixes one closed file.
+/// Reads and fixes one closed file (`source::read_source`: only UTF-8 text
+/// in which a rule may match); the edits are one minimal edit.
 fn fix_closed_file(
     rules: &RuleSet,
     root: &std::path::Path,
@@ -314,12 +301,10 @@ fn fix_closed_file(
     encoding: PositionEncoding,
 ) -> Option<ClosedFix> {
     let uri = path_to_uri(path)?;
-    let text = std::fs::read_to_string(path).ok()?;
-    if workspace::has_nul_byte(text.as_bytes()) {
-        return None;
-    }
+    let Ok(Source::Text(text)) = read_source(rules, path) else { return None };
     let scope = workspace::scope_for(rules, root, path);
-    let (edits, count) = fix_file(rules, &scope, &text, unsafe_fixes, encoding)?;
+    let (edit, count) = fix_all_edit(rules, &scope, &text, unsafe_fixes)?;
+    let edits = vec![text_edit(&Rope::from_str(&text), &edit, encoding)];
     Some(ClosedFix { fix: FileFix { uri, version: None, edits, count }, path: path.to_path_buf(), original: text })
 }
 

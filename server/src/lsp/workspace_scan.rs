@@ -23,6 +23,7 @@ use super::settings::LogLevel;
 use crate::analysis;
 use crate::path_class::classify_path;
 use crate::rules::RuleSet;
+use crate::source::{read_source, Source};
 use crate::workspace;
 
 /// What checking one file on disk gave.
@@ -32,17 +33,15 @@ pub struct DiskCheck {
     pub findings: Vec<FindingSummary>,
 }
 
-/// Checks one file from disk; `None` when it cannot be read as UTF-8 or is
-/// binary (holds a NUL byte).
+/// Checks one file from disk (read by `source::read_source`, as the CLI
+/// reads it); `None` when it cannot be read or is skipped (binary, not
+/// UTF-8).
 pub fn check_path(rules: &RuleSet, root: &Path, path: &Path, encoding: PositionEncoding) -> Option<DiskCheck> {
-    let bytes = std::fs::read(path).ok()?;
-    if workspace::has_nul_byte(&bytes) {
-        return None;
-    }
-    if !rules.may_match_file(path, &bytes) {
-        return std::str::from_utf8(&bytes).is_ok().then(DiskCheck::default);
-    }
-    let text = String::from_utf8(bytes).ok()?;
+    let text = match read_source(rules, path).ok()? {
+        Source::Text(text) => text,
+        Source::NoTrigger => return Some(DiskCheck::default()),
+        Source::Skipped(_) => return None,
+    };
     let scope = workspace::scope_for(rules, root, path);
     let mut findings = analysis::scan_text(rules, &scope, &text);
     crate::baseline::mark_in_scope(rules, &scope, &mut findings);

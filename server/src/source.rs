@@ -1,0 +1,140 @@
+//! Reads one Python file from disk for a check and says what it holds: the
+//! one way the CLI (`check`, `--fix`), the server's workspace scan, its
+//! re-check of closed files and its workspace fix read a file.
+//!
+//! The order is fixed: read the bytes, ask the rules' prefilter (on the raw
+//! bytes, with the path for package-scoped triggers), and only for a file
+//! that may match, refuse a NUL byte and then anything that is not UTF-8.
+//! A file no rule can match is never validated further, so a binary file
+//! without a trigger is quietly not checked. Whether the path is one to check
+//! at all (`.gitignore`, `exclude`, hidden) is decided before, by the walk or
+//! `path_class::classify_path`; this module never writes.
+
+use std::path::Path;
+
+use crate::rules::RuleSet;
+
+/// What a file read for a check holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// UTF-8 text in which some rule may match: check it.
+    Text(String),
+    /// No rule's trigger appears in it: nothing to check.
+    NoTrigger,
+    /// Not Python source: skipped, for the reason given.
+    Skipped(SkipReason),
+}
+
+/// Why a file that may match is not checked (nor ever written).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SkipReason {
+    /// CPython refuses such source ("source code cannot contain null bytes"):
+    /// it is data (a binary file named `.py`), even when valid UTF-8.
+    #[error("skipped: a NUL byte at byte {offset}: not Python source (a binary file?)")]
+    NulByte { offset: usize },
+    /// Only UTF-8 files are checked or fixed; `declared` is the PEP 263
+    /// cookie's encoding, if the file has one.
+    #[error("skipped: not valid UTF-8 at byte {offset} (line {line}, column {column}){}", declared_suffix(.declared))]
+    NotUtf8 { offset: usize, line: usize, column: usize, declared: Option<String> },
+}
+
+fn declared_suffix(declared: &Option<String>) -> String {
+    match declared {
+        Some(encoding) => {
+            format!("; the file declares `coding: {encoding}`, and only UTF-8 files are checked or fixed")
+        }
+        None => String::new(),
+    }
+}
+
+/// Reads `path` and says what it holds (see the module header for the order).
+pub fn read_source(rules: &RuleSet, path: &Path) -> std::io::Result<Source> {
+    let bytes = std::fs::read(path)?;
+    Ok(classify_source(rules, path, bytes))
+}
+
+/// What the bytes of the file at `path` hold, in `read_source`'s order.
+pub fn classify_source(rules: &RuleSet, path: &Path, bytes: Vec<u8>) -> Source {
+    if !rules.may_match_file(path, &bytes) {
+        return Source::NoTrigger;
+    }
+    if let Some(offset) = memchr::memchr(0, &bytes) {
+        return Source::Skipped(SkipReason::NulByte { offset });
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Source::Text(text),
+        Err(error) => Source::Skipped(not_utf8(error.as_bytes(), error.utf8_error().valid_up_to())),
+    }
+}
+
+/// Where the first byte that is not UTF-8 sits, and the encoding the file
+/// declares (PEP 263) if any.
+fn not_utf8(bytes: &[u8], offset: usize) -> SkipReason {
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|&&byte| byte == b'\n').count() + 1;
+    let column = offset - before.iter().rposition(|&byte| byte == b'\n').map_or(0, |index| index + 1) + 1;
+    SkipReason::NotUtf8 { offset, line, column, declared: declared_encoding(bytes) }
+}
+
+/// The encoding named by a PEP 263 cookie (`# -*- coding: latin-1 -*-`) on
+/// the first or second line.
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    for line in bytes.split(|&byte| byte == b'\n').take(2) {
+        let line = String::from_utf8_lossy(line);
+        let Some(comment) = line.trim_start_matches([' ', '\t', '\x0c']).strip_prefix('#') else { continue };
+        let Some(index) = comment.find("coding") else { continue };
+        let rest = &comment[index + "coding".len()..];
+        let Some(rest) = rest.strip_prefix([':', '=']) else { continue };
+        let name: String = rest
+            .trim_start_matches([' ', '\t'])
+            .chars()
+            .take_while(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'))
+            .collect();
+        if !name.is_empty() {
+            return Some(name);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IMPORT: &str =
+        "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n";
+
+    fn classify(bytes: &[u8]) -> Source {
+        classify_source(&RuleSet::builtin(), Path::new("pkg/mod.py"), bytes.to_vec())
+    }
+
+    #[test]
+    fn names_the_declared_encoding_and_the_first_bad_byte() {
+        let latin = b"# -*- coding: latin-1 -*-\ns = 'caf\xe9'\n";
+        let error = String::from_utf8(latin.to_vec()).unwrap_err();
+        let message = not_utf8(latin, error.utf8_error().valid_up_to()).to_string();
+        assert_eq!(
+            message,
+            "skipped: not valid UTF-8 at byte 34 (line 2, column 9); the file declares `coding: latin-1`, and only UTF-8 files are checked or fixed"
+        );
+        assert_eq!(
+            declared_encoding(b"#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\n"),
+            Some("cp1252".into())
+        );
+        assert_eq!(declared_encoding(b"x = 1\n\n# coding: latin-1\n"), None, "only the first two lines count");
+        assert_eq!(not_utf8(b"\xff", 0).to_string(), "skipped: not valid UTF-8 at byte 0 (line 1, column 1)");
+    }
+
+    #[test]
+    fn the_prefilter_comes_before_the_nul_and_utf8_checks() {
+        assert_eq!(classify(b"x = 1\0\xff\n"), Source::NoTrigger, "no trigger: not validated");
+        let mut binary = IMPORT.as_bytes().to_vec();
+        binary.extend_from_slice(b"\0\xff");
+        assert_eq!(classify(&binary), Source::Skipped(SkipReason::NulByte { offset: IMPORT.len() }));
+        let mut latin = IMPORT.as_bytes().to_vec();
+        latin.extend_from_slice(b"s = '\xe9'\n");
+        let expected = SkipReason::NotUtf8 { offset: IMPORT.len() + 5, line: 2, column: 6, declared: None };
+        assert_eq!(classify(&latin), Source::Skipped(expected));
+        assert_eq!(classify(IMPORT.as_bytes()), Source::Text(IMPORT.to_string()));
+    }
+}
