@@ -1,7 +1,12 @@
-//! Byte offset → line and column for people: 1-based lines, 1-based columns
-//! counted in characters. Lines end at `\n`, `\r\n` or `\r`, as in LSP.
+//! The one line model of the project: lines end at `\n`, `\r\n` (one line
+//! end) or a lone `\r`, as CPython reads source and as LSP counts lines.
+//! Byte offset → 1-based line and 1-based column counted in characters, for
+//! people: the CLI's outputs, config errors and skipped-file messages.
 //!
-//! Used by the CLI's outputs. The server converts through its rope instead.
+//! The server counts the same lines through its rope (ropey with only
+//! `cr_lines`, see `lsp::position`), and the parser's rows follow them too
+//! (`syntax::lone_cr_as_lf`); a property test in `lsp::position` checks
+//! that all three agree.
 
 /// Line start offsets of a text.
 #[derive(Debug, Clone)]
@@ -55,6 +60,18 @@ impl LineIndex {
     }
 }
 
+/// The byte range of the line holding `offset`, without its line break,
+/// found without building an index (for one lookup).
+pub fn line_bounds(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let start = text.as_bytes()[..offset].iter().rposition(|&byte| matches!(byte, b'\n' | b'\r')).map_or(0, |i| i + 1);
+    let end = text.as_bytes()[offset..]
+        .iter()
+        .position(|&byte| matches!(byte, b'\n' | b'\r'))
+        .map_or(text.len(), |i| offset + i);
+    (start, end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +98,17 @@ mod tests {
         let index = LineIndex::new(text);
         let x = text.find('x').unwrap();
         assert_eq!(index.line_column(text, x), (1, 6));
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line_and_a_crlf_is_one_line_end() {
+        let text = "ab\rçd\r\nx";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_column(text, 5), (2, 2), "after `ç`, on the line a lone CR began");
+        assert_eq!(index.line_column(text, 8), (3, 1), "after CRLF: one line further, not two");
+        assert_eq!(index.line_text(text, 1), "çd");
+        assert_eq!(line_bounds(text, 4), (3, 6));
+        assert_eq!(line_bounds(text, 9), (8, 9));
+        assert_eq!(line_bounds(text, 0), (0, 2));
     }
 }

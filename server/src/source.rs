@@ -12,6 +12,7 @@
 
 use std::path::Path;
 
+use crate::line_index::LineIndex;
 use crate::rules::RuleSet;
 
 /// What a file read for a check holds.
@@ -70,9 +71,9 @@ pub fn classify_source(rules: &RuleSet, path: &Path, bytes: Vec<u8>) -> Source {
 /// Where the first byte that is not UTF-8 sits, and the encoding the file
 /// declares (PEP 263) if any.
 fn not_utf8(bytes: &[u8], offset: usize) -> SkipReason {
-    let before = &bytes[..offset];
-    let line = before.iter().filter(|&&byte| byte == b'\n').count() + 1;
-    let column = offset - before.iter().rposition(|&byte| byte == b'\n').map_or(0, |index| index + 1) + 1;
+    // The bytes before `offset` are UTF-8 (`valid_up_to`).
+    let before = std::str::from_utf8(&bytes[..offset]).unwrap_or_default();
+    let (line, column) = LineIndex::new(before).line_column(before, before.len());
     SkipReason::NotUtf8 { offset, line, column, declared: declared_encoding(bytes) }
 }
 
@@ -123,6 +124,12 @@ mod tests {
         );
         assert_eq!(declared_encoding(b"x = 1\n\n# coding: latin-1\n"), None, "only the first two lines count");
         assert_eq!(not_utf8(b"\xff", 0).to_string(), "skipped: not valid UTF-8 at byte 0 (line 1, column 1)");
+        let lone_cr = not_utf8(b"x = 1\r\xe9", 6);
+        assert_eq!(
+            lone_cr,
+            SkipReason::NotUtf8 { offset: 6, line: 2, column: 1, declared: None },
+            "a lone CR ends a line"
+        );
     }
 
     #[test]

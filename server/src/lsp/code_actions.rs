@@ -25,6 +25,7 @@ use super::position::{offsets_to_range, range_to_offsets, PositionEncoding};
 use super::session::Session;
 use crate::finding::{Applicability, Edit};
 use crate::fix::{fix_text, minimal_edit, FixOptions};
+use crate::line_index::line_bounds;
 use crate::rules::{FileScope, RuleSet};
 use crate::suppression::{parse_ignore_comment, statement_of};
 use crate::syntax::node_text;
@@ -243,8 +244,7 @@ pub fn ignore_edit(text: &str, tree: &Tree, start: usize, end: usize, code: &str
     let root = tree.root_node();
     let node = root.descendant_for_byte_range(start, end)?;
     let statement_start = statement_of(node).start_byte();
-    let line_start = text[..statement_start].rfind(['\n', '\r']).map_or(0, |index| index + 1);
-    let line_end = text[statement_start..].find(['\n', '\r']).map_or(text.len(), |index| statement_start + index);
+    let (line_start, line_end) = line_bounds(text, statement_start);
     let content_end = line_start + text[line_start..line_end].trim_end().len();
     if text[line_start..content_end].ends_with('\\') || content_end == line_start {
         return None;

@@ -252,6 +252,22 @@ mod tests {
         }
 
         #[test]
+        fn the_rope_the_parser_and_the_cli_count_the_same_lines(text in text_strategy()) {
+            let rope = Rope::from_str(&text);
+            let index = crate::line_index::LineIndex::new(&text);
+            for offset in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                if offset > 0 && text.as_bytes()[offset - 1] == b'\r' && text.as_bytes().get(offset) == Some(&b'\n') {
+                    continue;
+                }
+                let line = index.line_of(offset);
+                prop_assert_eq!(offset_to_position(&rope, offset, PositionEncoding::Utf8).line as usize, line);
+                prop_assert_eq!(tree_sitter_point(&rope, offset).row, line);
+                let (start, _) = crate::line_index::line_bounds(&text, offset);
+                prop_assert_eq!(rope.line_to_byte(line), start);
+            }
+        }
+
+        #[test]
         fn any_position_maps_to_a_boundary_outside_crlf(text in text_strategy(), line in 0u32..50, character in 0u32..50) {
             let rope = Rope::from_str(&text);
             for encoding in [PositionEncoding::Utf8, PositionEncoding::Utf16] {

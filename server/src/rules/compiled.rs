@@ -12,6 +12,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use super::prefilter::Prefilter;
 use super::raw::{RawApplicability, RawConfig, RawNameMapping, RawRule, RawRuleKind, RawSeverity};
 use crate::finding::{Applicability, Severity};
+use crate::line_index::LineIndex;
 
 /// A broken rule file: where and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,7 +40,7 @@ impl ConfigError {
             self.span = self.guess_span(text);
         }
         if let Some(span) = &self.span {
-            self.location = Some(line_and_column(text, span.start));
+            self.location = Some(LineIndex::new(text).line_column(text, floor_char_boundary(text, span.start)));
         }
         self
     }
@@ -65,16 +66,8 @@ impl ConfigError {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-pub(crate) fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..floor_char_boundary(text, offset)];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
-}
-
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    offset = offset.min(text.len());
     while offset > 0 && !text.is_char_boundary(offset) {
         offset -= 1;
     }
@@ -766,7 +759,10 @@ mod tests {
     }
 
     #[test]
-    fn line_and_column_count_characters() {
-        assert_eq!(line_and_column("ab\nçd", 5), (2, 2));
+    fn config_error_locations_count_lines_as_the_server_does() {
+        let located = |text: &str| ConfigError::new("bogus: `bogus`").in_file(Path::new("ssot.toml"), text).location;
+        assert_eq!(located("ab\nç = 'bogus'"), Some((2, 5)), "columns count characters");
+        assert_eq!(located("a = 1\rbogus = 2\r"), Some((2, 1)), "a lone CR ends a line");
+        assert_eq!(located("a = 1\r\n\r\nbogus = 2"), Some((3, 1)), "CRLF is one line end");
     }
 }
