@@ -5,7 +5,7 @@
 //! BOM included). Nothing here knows about LSP positions, URIs or JSON-RPC; the
 //! CLI and the server convert at their edges.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How loud a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -32,7 +32,7 @@ impl Severity {
 ///
 /// Ordered from the most to the least trusted, so `a <= b` reads "a is at
 /// least as safe as b".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Applicability {
     /// Keeps the meaning: applied on save, by `--fix` and by fix-all.
@@ -51,7 +51,7 @@ impl Applicability {
 }
 
 /// Replace the bytes `start..end` of the text with `replacement`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Edit {
     pub start: usize,
     pub end: usize,

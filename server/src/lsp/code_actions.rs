@@ -206,7 +206,7 @@ fn quick_fix(
     let fix = data.fix.as_ref()?;
     let safe = fix.is_safe();
     let title = if safe { fix.title.clone() } else { format!("{} (unsafe)", fix.title) };
-    let edits = fix.edits().iter().map(|edit| text_edit(&snapshot.rope, edit, session.encoding())).collect();
+    let edits = fix.edits.iter().map(|edit| text_edit(&snapshot.rope, edit, session.encoding())).collect();
     Some(CodeActionOrCommand::CodeAction(CodeAction {
         title,
         kind: Some(CodeActionKind::QUICKFIX),

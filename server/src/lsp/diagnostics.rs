@@ -42,42 +42,23 @@ pub struct DiagnosticData {
     pub fix: Option<FixData>,
 }
 
+/// A fix as `data` carries it: the engine's own types, serialised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FixData {
     pub title: String,
-    /// `safe` or `unsafe`.
-    pub applicability: String,
-    pub edits: Vec<EditData>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EditData {
-    pub start: usize,
-    pub end: usize,
-    pub replacement: String,
+    /// `"safe"` or `"unsafe"` on the wire.
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
 }
 
 impl FixData {
     fn from_fix(fix: &Fix) -> Self {
-        FixData {
-            title: fix.title.clone(),
-            applicability: fix.applicability.as_str().to_string(),
-            edits: fix
-                .edits
-                .iter()
-                .map(|edit| EditData { start: edit.start, end: edit.end, replacement: edit.replacement.clone() })
-                .collect(),
-        }
+        FixData { title: fix.title.clone(), applicability: fix.applicability, edits: fix.edits.clone() }
     }
 
     pub fn is_safe(&self) -> bool {
-        self.applicability == Applicability::Safe.as_str()
-    }
-
-    pub fn edits(&self) -> Vec<Edit> {
-        self.edits.iter().map(|edit| Edit::replace(edit.start, edit.end, edit.replacement.clone())).collect()
+        self.applicability == Applicability::Safe
     }
 }
 
@@ -295,7 +276,17 @@ mod tests {
         let data: DiagnosticData = serde_json::from_value(diagnostic.data.unwrap()).unwrap();
         assert_eq!(data.version, Some(3));
         assert!(data.fix.as_ref().unwrap().is_safe());
-        assert_eq!(data.fix.unwrap().edits(), vec![Edit::replace(7, 8, "c")]);
+        assert_eq!(data.fix.unwrap().edits, vec![Edit::replace(7, 8, "c")]);
+    }
+
+    #[test]
+    fn data_speaks_applicability_as_a_word_and_refuses_others() {
+        let rope = Rope::from_str("x = \"é\"b\n");
+        let mut diagnostic = to_diagnostic(&finding(), &rope, PositionEncoding::Utf16, Some(3));
+        let data = diagnostic.data.as_mut().unwrap();
+        assert_eq!(data["fix"]["applicability"], "safe");
+        data["fix"]["applicability"] = "maybe".into();
+        assert_eq!(DiagnosticData::of(&diagnostic), None, "an applicability the server never sends");
     }
 
     #[test]
