@@ -77,7 +77,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
                 note: None,
             });
         }
-        self.move_name_edits(record, target, imports, Vec::new(), &[]).map(|(edits, item_text)| Fix {
+        self.move_name_edits(record, target, imports, Vec::new()).map(|(edits, item_text)| Fix {
             title: format!("Import `{item_text}` from `{}`", target.module),
             applicability,
             edits,
@@ -150,15 +150,13 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
     }
 
     /// The edits of a name move, plus `extra` edits (attribute renames), and
-    /// the text of the new import item. `rename_skip` are ranges of
-    /// references that `extra` already rewrites whole.
+    /// the text of the new import item.
     fn move_name_edits(
         &self,
         record: &ImportRecord<'tree>,
         target: &QualifiedName,
         imports: &[ImportRecord<'tree>],
         extra: Vec<Edit>,
-        rename_skip: &[(usize, usize)],
     ) -> Option<(Vec<Edit>, String)> {
         let ImportItem::Name { node, .. } = &record.item else { return None };
         let statement = record.statement;
@@ -211,9 +209,6 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             }
         }
         for (start, end) in renames {
-            if rename_skip.iter().any(|(s, e)| *s <= start && end <= *e) {
-                continue;
-            }
             edits.push(Edit::replace(start, end, target.name.clone()));
         }
         edits.extend(extra);
@@ -320,7 +315,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             }
             ImportItem::Name { .. } => {
                 let target = QualifiedName::parse(canonical)?;
-                let (edits, _) = self.move_name_edits(record, &target, imports, attribute_edits, &[])?;
+                let (edits, _) = self.move_name_edits(record, &target, imports, attribute_edits)?;
                 Some(Fix { title, applicability, edits, note: None })
             }
             ImportItem::Star { .. } => None,

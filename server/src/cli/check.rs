@@ -20,7 +20,7 @@ use crate::{analysis, workspace};
 
 /// Checks the named paths (`cli::run_check` has set up colour and the output
 /// file, and sent `-` to `stdin`).
-pub(super) fn run_paths(args: &CheckArgs, color: bool) -> ExitCode {
+pub(super) fn run_paths(args: &CheckArgs) -> ExitCode {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let loaded = match load_rules(args, &paths, &cwd) {
@@ -66,7 +66,7 @@ pub(super) fn run_paths(args: &CheckArgs, color: bool) -> ExitCode {
         output::error(&format!("{error:#}"));
         return ExitCode::from(2);
     }
-    output::print_report(&report, args, rules, color, had_error);
+    output::print_report(&report, args, rules, had_error);
     exit_status(args, &report, mode, had_error)
 }
 

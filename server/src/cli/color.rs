@@ -4,12 +4,11 @@
 
 use super::{CheckArgs, ColorWhen};
 
-/// Decides the colour choice, installs it for `anstream` and says whether
-/// the report may carry colour at all.
-pub fn apply(args: &CheckArgs) -> bool {
+/// Decides the colour choice and installs it for `anstream`, which strips
+/// colour from everything written when the choice is off.
+pub fn apply(args: &CheckArgs) {
     let choice = choose(args, |name| std::env::var_os(name).is_some_and(|value| !value.is_empty()));
     choice.write_global();
-    choice != anstream::ColorChoice::Never
 }
 
 /// The choice for these arguments; `is_set` says whether an environment

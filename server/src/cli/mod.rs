@@ -187,7 +187,7 @@ pub struct ServeArgs {
 /// `ssot-lsp check`: colour and the output file first, then stdin (`-`) or
 /// the named paths.
 pub fn run_check(args: &CheckArgs) -> ExitCode {
-    let color = color::apply(args);
+    color::apply(args);
     if let Some(path) = &args.output_file {
         if let Err(error) = sink::to_file(path) {
             output::error(&format!("{error:#}"));
@@ -195,9 +195,9 @@ pub fn run_check(args: &CheckArgs) -> ExitCode {
         }
     }
     if stdin::wants_stdin(args) {
-        return stdin::run_stdin(args, color);
+        return stdin::run_stdin(args);
     }
-    check::run_paths(args, color)
+    check::run_paths(args)
 }
 
 /// Runs a parsed command line (all but `serve`) and returns the exit code.

@@ -67,21 +67,15 @@ pub fn error(message: &str) {
     let _ = writeln!(anstream::stderr(), "{} {}", "error:".red().bold(), lines.join("\n"));
 }
 
-pub fn print_report(report: &Report, args: &CheckArgs, rules: &RuleSet, color: bool, had_error: bool) {
+pub fn print_report(report: &Report, args: &CheckArgs, rules: &RuleSet, had_error: bool) {
     let located = locate(report);
-    let mode = if args.diff {
-        Mode::Diff
-    } else if args.fix {
-        Mode::Fix
-    } else {
-        Mode::Report
-    };
+    let mode = Mode::of(args);
     let mut out = String::new();
     if args.statistics {
         // Statistics replace the findings, in every format.
         let as_json = matches!(args.format, OutputFormat::Json | OutputFormat::Sarif);
         out.push_str(&statistics(report, as_json));
-        return if color { write_stdout(&out) } else { write_plain(&out) };
+        return write_stdout(&out);
     }
     match args.format {
         OutputFormat::Text | OutputFormat::Concise => {
@@ -89,7 +83,7 @@ pub fn print_report(report: &Report, args: &CheckArgs, rules: &RuleSet, color: b
                 out.push_str(&diffs(report));
             }
             for item in &located {
-                out.push_str(&text_line(item, color, args.format == OutputFormat::Text));
+                out.push_str(&text_line(item, args.format == OutputFormat::Text));
             }
             if !(had_error && report.files.is_empty()) {
                 out.push_str(&summary(report, &located, mode, args.unsafe_fixes, had_error));
@@ -110,37 +104,7 @@ pub fn print_report(report: &Report, args: &CheckArgs, rules: &RuleSet, color: b
             }
         }
     }
-    if !color {
-        write_plain(&out);
-    } else {
-        write_stdout(&out);
-    }
-}
-
-fn write_plain(text: &str) {
-    if super::sink::redirect(&strip_ansi(text)) {
-        return;
-    }
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(strip_ansi(text).as_bytes());
-    let _ = stdout.flush();
-}
-
-fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' && chars.peek() == Some(&'[') {
-            for next in chars.by_ref() {
-                if next.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-            continue;
-        }
-        out.push(c);
-    }
-    out
+    write_stdout(&out);
 }
 
 fn fix_marker(finding: &Finding) -> &'static str {
@@ -151,8 +115,7 @@ fn fix_marker(finding: &Finding) -> &'static str {
     }
 }
 
-fn text_line(item: &Located, color: bool, with_source: bool) -> String {
-    let _ = color;
+fn text_line(item: &Located, with_source: bool) -> String {
     let location = format!("{}:{}:{}:", item.file.display, item.line, item.column);
     let code = match item.finding.severity {
         Severity::Error => item.finding.code.red().bold().to_string(),

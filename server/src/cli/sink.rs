@@ -37,7 +37,9 @@ pub fn redirect(text: &str) -> bool {
     match sink.as_mut() {
         None => false,
         Some(Sink::File(file)) => {
-            if let Err(error) = file.write_all(text.as_bytes()).and_then(|()| file.flush()) {
+            // A file never gets colour (`--output-file` turns it off).
+            let plain = anstream::adapter::strip_str(text).to_string();
+            if let Err(error) = file.write_all(plain.as_bytes()).and_then(|()| file.flush()) {
                 let _ = writeln!(std::io::stderr(), "error: --output-file: {error}");
             }
             true

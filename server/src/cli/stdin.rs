@@ -20,8 +20,8 @@ pub fn wants_stdin(args: &CheckArgs) -> bool {
     args.paths.iter().any(|path| path.as_os_str() == "-")
 }
 
-pub fn run_stdin(args: &CheckArgs, color: bool) -> ExitCode {
-    match check_stdin(args, color) {
+pub fn run_stdin(args: &CheckArgs) -> ExitCode {
+    match check_stdin(args) {
         Ok(code) => code,
         Err(error) => {
             output::error(&format!("{error:#}"));
@@ -30,7 +30,7 @@ pub fn run_stdin(args: &CheckArgs, color: bool) -> ExitCode {
     }
 }
 
-fn check_stdin(args: &CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
+fn check_stdin(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let Some(path) = &args.stdin_filename else {
         anyhow::bail!("reading stdin (`-`) needs --stdin-filename PATH (the file's path, for config and excludes)");
     };
@@ -60,7 +60,7 @@ fn check_stdin(args: &CheckArgs, color: bool) -> anyhow::Result<ExitCode> {
     }
     let mut report = Report { files: vec![file], checked: 1 };
     super::baseline::apply(args, rules, std::slice::from_ref(path), &mut report)?;
-    output::print_report(&report, args, rules, color, false);
+    output::print_report(&report, args, rules, false);
     Ok(exit_status(args, &report, mode, false))
 }
 

@@ -134,6 +134,17 @@ pub enum RuleKind {
     AllExport,
 }
 
+impl From<RawRuleKind> for RuleKind {
+    fn from(kind: RawRuleKind) -> Self {
+        match kind {
+            RawRuleKind::Module => RuleKind::Module,
+            RawRuleKind::Names => RuleKind::Names,
+            RawRuleKind::Call => RuleKind::Call,
+            RawRuleKind::AllExport => RuleKind::AllExport,
+        }
+    }
+}
+
 impl RuleKind {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -168,7 +179,6 @@ pub struct Rule {
     pub docs: String,
     pub url: Option<String>,
     exclude: Option<GlobSet>,
-    pub exclude_patterns: Vec<String>,
     /// Modules allowed to use the deprecated path; a trailing `.*` allows a
     /// whole package.
     pub allow_in: Vec<String>,
@@ -270,7 +280,6 @@ pub struct Settings {
     /// packages by walking up through `__init__.py`".
     pub import_roots: Vec<PathBuf>,
     pub exclude: Option<GlobSet>,
-    pub exclude_patterns: Vec<String>,
     pub per_file_ignores: Vec<(GlobSet, String, Vec<String>)>,
     pub unsafe_fixes: bool,
     /// The index of the workspace these settings apply to, when one is
@@ -392,11 +401,6 @@ impl RuleSet {
         self.rules.iter().find(|rule| rule.code == code)
     }
 
-    /// The prefilter's trigger strings.
-    pub fn triggers(&self) -> Vec<String> {
-        self.prefilter.describe()
-    }
-
     /// What a skeleton of a file keeps for these rules: substrings and whole
     /// identifiers (see `skeleton`).
     pub fn skeleton_terms(&self) -> (Vec<String>, Vec<String>) {
@@ -492,7 +496,10 @@ fn compile_rule(raw: &RawRule, field: &str) -> Result<Rule, ConfigError> {
     let canonical = check_optional_path(raw.canonical.as_deref(), &format!("{field}.canonical"))?;
     match raw.kind {
         RawRuleKind::Module | RawRuleKind::Names if module.is_none() => {
-            return Err(ConfigError::new(format!("{field}.module: required for kind `{}`", kind_name(raw.kind))));
+            return Err(ConfigError::new(format!(
+                "{field}.module: required for kind `{}`",
+                RuleKind::from(raw.kind).as_str()
+            )));
         }
         RawRuleKind::Names if raw.names.is_empty() => {
             return Err(ConfigError::new(format!("{field}.names: kind `names` needs at least one name")));
@@ -535,12 +542,7 @@ fn compile_rule(raw: &RawRule, field: &str) -> Result<Rule, ConfigError> {
     Ok(Rule {
         code: raw.code.clone(),
         name: raw.name.clone(),
-        kind: match raw.kind {
-            RawRuleKind::Module => RuleKind::Module,
-            RawRuleKind::Names => RuleKind::Names,
-            RawRuleKind::Call => RuleKind::Call,
-            RawRuleKind::AllExport => RuleKind::AllExport,
-        },
+        kind: RuleKind::from(raw.kind),
         module,
         canonical,
         names,
@@ -554,19 +556,9 @@ fn compile_rule(raw: &RawRule, field: &str) -> Result<Rule, ConfigError> {
         docs: raw.docs.trim().to_string(),
         url: raw.url.clone(),
         exclude,
-        exclude_patterns: raw.exclude.clone(),
         allow_in: raw.allow_in.clone(),
         in_tests: raw.in_tests.unwrap_or(true),
     })
-}
-
-fn kind_name(kind: RawRuleKind) -> &'static str {
-    match kind {
-        RawRuleKind::Module => "module",
-        RawRuleKind::Names => "names",
-        RawRuleKind::Call => "call",
-        RawRuleKind::AllExport => "all-export",
-    }
 }
 
 fn check_optional_path(path: Option<&str>, field: &str) -> Result<Option<String>, ConfigError> {
@@ -650,7 +642,6 @@ fn compile_settings(raw: &RawConfig, root: Option<&Path>) -> Result<Settings, Co
         root: root.map(Path::to_path_buf),
         import_roots,
         exclude: build_globs(&exclude_patterns, "exclude")?,
-        exclude_patterns,
         per_file_ignores,
         unsafe_fixes: raw.unsafe_fixes.unwrap_or(false),
         index: None,

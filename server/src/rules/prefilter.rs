@@ -199,18 +199,6 @@ impl Prefilter {
         }
         false
     }
-
-    /// The strings the prefilter looks for, for `rules` output and tests.
-    pub fn describe(&self) -> Vec<String> {
-        self.triggers
-            .iter()
-            .map(|trigger| match trigger {
-                Trigger::Any(needle) => needle.clone(),
-                Trigger::Both(first, second) => format!("{first} + {second}"),
-                Trigger::InPackage { folder, needle } => format!("{needle} (in {folder}/)"),
-            })
-            .collect()
-    }
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
