@@ -7,6 +7,11 @@
 //!
 //! Every test runs the built binary in its own folder under the target
 //! folder, with a timeout, so a hang fails the test instead of the suite.
+//! The heavy ones (50 MB, 10,000-deep nesting, `SIGKILL`, 10,000 rules) run
+//! only with `SSOT_SLOW_TESTS=1`, which `tests/run` sets.
+
+#[path = "common/slow.rs"]
+mod slow;
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -218,6 +223,9 @@ fn invalid_utf8_and_binary_files_are_skipped_untouched_with_a_warning_naming_the
 
 #[test]
 fn a_50_mb_file_is_fixed_without_damage() {
+    if slow::skip_slow_test("a_50_mb_file_is_fixed_without_damage") {
+        return;
+    }
     // Mostly comment lines (one long run: the case tree-sitter-python parses
     // in quadratic time unless `syntax::parse_for_check` blanks it), a
     // docstring, and a deprecated import at each end.
@@ -242,6 +250,9 @@ fn a_50_mb_file_is_fixed_without_damage() {
 
 #[test]
 fn ten_thousand_deep_nesting_neither_crashes_nor_corrupts() {
+    if slow::skip_slow_test("ten_thousand_deep_nesting_neither_crashes_nor_corrupts") {
+        return;
+    }
     let depth = 10_000;
     let cases: Vec<(&str, String)> = vec![
         ("parentheses.py", format!("x = {}1{}\n", "(".repeat(depth), ")".repeat(depth))),
@@ -361,6 +372,9 @@ fn sigkill_source(index: usize) -> String {
 
 #[test]
 fn sigkill_during_a_large_fix_leaves_every_file_original_or_fully_fixed() {
+    if slow::skip_slow_test("sigkill_during_a_large_fix_leaves_every_file_original_or_fully_fixed") {
+        return;
+    }
     const FILES: usize = 300;
     let originals = tempdir();
     for index in 0..FILES {
@@ -957,6 +971,9 @@ fn names_spelt_with_letters_nfkc_folds_are_the_names_python_sees() {
 
 #[test]
 fn ten_thousand_rules_load_check_and_fix() {
+    if slow::skip_slow_test("ten_thousand_rules_load_check_and_fix") {
+        return;
+    }
     let dir = tempdir();
     let mut config = String::new();
     for index in 0..10_000 {
