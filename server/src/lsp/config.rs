@@ -36,8 +36,9 @@ fn load(session: &Session) -> Result<ActiveRules, ConfigError> {
     Ok(ActiveRules { rules: loaded.rules, source: loaded.source })
 }
 
-/// Loads the rules during `initialize`. A broken config keeps the built-in
-/// rules; its message waits for `initialized`.
+/// Loads the rules during `initialize` (on the blocking pool: it reads the
+/// config). A broken config keeps the built-in rules; its message waits for
+/// `initialized`.
 pub fn load_initial(session: &Session) {
     match load(session) {
         Ok(rules) => {
@@ -115,7 +116,8 @@ async fn reload_worker(session: Arc<Session>) {
 /// open documents and rescans.
 async fn reload(session: &Arc<Session>) {
     let loader = Arc::clone(session);
-    let loaded = match tokio::task::spawn_blocking(move || load(&loader)).await {
+    // The config and the package tree (for the index) are read off the executor.
+    let loaded = match tokio::task::spawn_blocking(move || load(&loader).map(|rules| loader.indexed(rules))).await {
         Ok(loaded) => loaded,
         Err(error) => {
             session.log(LogLevel::Error, format!("internal error while reloading the rules: {error}")).await;
@@ -126,7 +128,7 @@ async fn reload(session: &Arc<Session>) {
     match loaded {
         Ok(rules) => {
             let description = rules.source.describe();
-            session.set_rules(rules);
+            session.install_rules(rules);
             let cleared = clear_config_problem(session);
             reanalyse_open_documents(session);
             session.log(LogLevel::Info, format!("rules reloaded from {description}")).await;
@@ -340,7 +342,11 @@ pub async fn did_change_workspace_folders(session: Arc<Session>, params: DidChan
             roots.push(added);
         }
     }
-    session.set_roots(roots);
+    // Re-indexing for the new roots reads the package tree: blocking pool.
+    let indexer = Arc::clone(&session);
+    if let Err(error) = tokio::task::spawn_blocking(move || indexer.set_roots(roots)).await {
+        session.log(LogLevel::Error, format!("internal error while changing workspace folders: {error}")).await;
+    }
     workspace_scan::forget_all(&session).await;
     request_reload(&session);
 }

@@ -16,6 +16,7 @@ use tower_lsp_server::ls_types::{
 use super::code_actions::FIX_ALL_KIND;
 use super::commands;
 use super::config;
+use super::guard;
 use super::session::{ClientSupport, Session};
 use super::settings::LogLevel;
 use super::workspace_scan;
@@ -26,8 +27,14 @@ pub async fn initialize(session: Arc<Session>, params: InitializeParams) -> Resu
     session.set_settings(config::initial_settings(params.initialization_options.as_ref()));
     #[allow(deprecated)]
     let roots = config::roots_from(params.workspace_folders.as_deref(), params.root_uri.as_ref());
-    session.set_roots(roots);
-    config::load_initial(&session);
+    // The package tree and the config are read on the blocking pool.
+    let loader = Arc::clone(&session);
+    tokio::task::spawn_blocking(move || {
+        loader.set_roots(roots);
+        config::load_initial(&loader);
+    })
+    .await
+    .map_err(|error| guard::join_error("initialize", error))?;
     Ok(InitializeResult {
         capabilities: capabilities(&support),
         server_info: Some(server_info()),

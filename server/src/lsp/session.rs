@@ -231,9 +231,21 @@ impl Session {
     }
 
     /// Sets the rules, with a fresh workspace index for them (built lazily:
-    /// modules are read when a fix asks about them).
-    pub fn set_rules(&self, mut rules: ActiveRules) {
+    /// modules are read when a fix asks about them). Reads the disk (the
+    /// package tree, `pyproject.toml` line lengths): blocking pool only.
+    pub fn set_rules(&self, rules: ActiveRules) {
+        self.install_rules(self.indexed(rules));
+    }
+
+    /// The rules with a fresh workspace index for the current roots. Reads
+    /// the disk: blocking pool only.
+    pub fn indexed(&self, mut rules: ActiveRules) -> ActiveRules {
         rules.rules.settings.index = Some(self.new_index(&rules.rules));
+        rules
+    }
+
+    /// Puts rules (indexed by `indexed`) in force; no I/O.
+    pub fn install_rules(&self, rules: ActiveRules) {
         *self.rules.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(rules);
     }
 
@@ -255,6 +267,8 @@ impl Session {
         self.roots.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
+    /// Sets the workspace folders and re-indexes the rules for them. Reads
+    /// the disk: blocking pool only.
     pub fn set_roots(&self, roots: Vec<PathBuf>) {
         *self.roots.write().unwrap_or_else(PoisonError::into_inner) = roots;
         let current = self.rules();
