@@ -238,9 +238,7 @@ pub async fn scan(session: Arc<Session>) {
     let with_findings = session.closed_files.iter().filter(|file| !file.findings.is_empty()).count();
     finish_progress(progress, &format!("{} files, {with_findings} with findings", files.len())).await;
     session.log(LogLevel::Info, format!("workspace scan: {} files checked", files.len())).await;
-    if session.support().pull_diagnostics && session.support().diagnostic_refresh {
-        let _ = session.client.workspace_diagnostic_refresh().await;
-    }
+    diagnostics::refresh_pull_client(&session).await;
 }
 
 async fn check_chunk(session: &Session, rules: &RuleSet, root: &Path, chunk: &[PathBuf]) -> Vec<(Uri, DiskCheck)> {
