@@ -1211,6 +1211,7 @@ async fn ten_thousand_config_notifications_reload_once_per_burst() {
     let uri = file_uri(&root.join("app.py"));
     client.open(&uri, 1, SNIPPET).await;
     client.diagnostics(&uri, 1).await;
+    let burst = std::time::Instant::now();
     for index in 0..10_000 {
         let path = if index % 2 == 0 { "a.toml" } else { "b.toml" };
         client.notify("workspace/didChangeConfiguration", json!({ "settings": { "configPath": path } })).await;
@@ -1222,8 +1223,12 @@ async fn ten_thousand_config_notifications_reload_once_per_burst() {
     // published before the last reload's log is stale.
     client.backlog.retain(|message| message["method"] != "textDocument/publishDiagnostics");
     let reloads = client.logs.iter().filter(|text| text.starts_with("rules reloaded")).count();
-    eprintln!("10,001 configuration notifications: {reloads} reloads");
-    assert!(reloads <= 10, "{reloads} reloads");
+    // One reload per debounce window at most: a loaded machine stretches the
+    // burst over more windows, so the bound follows the burst's length (10,000
+    // reloads, one per notification, stays far above it).
+    let windows = burst.elapsed().as_millis() / ServeOptions::default().reload_debounce.as_millis();
+    eprintln!("10,001 configuration notifications in {windows} debounce windows: {reloads} reloads");
+    assert!(reloads as u128 <= windows + 2, "{reloads} reloads in {windows} windows");
     assert_eq!(client.diagnostics(&uri, 1).await, json!([]), "the final rules apply");
     client.shutdown().await;
 }
