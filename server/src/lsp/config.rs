@@ -382,6 +382,7 @@ mod tests {
             location: Some((2, 1)),
             message: "unknown field `bogus`".into(),
             span: Some(12..17),
+            field: None,
         };
         let diagnostic = config_diagnostic(&error, text, PositionEncoding::Utf16);
         assert_eq!(diagnostic.range, Range::new(Position::new(1, 0), Position::new(1, 5)));

@@ -1,7 +1,8 @@
 //! The validated, compiled rule set built from raw rule files.
 //!
 //! Validation errors name the file, the line and column of the offending
-//! value when it can be found, and the field (`rules[2].names.foo.to`). A
+//! value (found from the typed `FieldPath` by `spans`), and the field
+//! (`rules[2].names.foo.to`). A
 //! `RuleSet` is immutable once built; the server swaps whole rule sets.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,6 +12,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::prefilter::Prefilter;
 use super::raw::{RawApplicability, RawConfig, RawNameMapping, RawRule, RawRuleKind, RawSeverity};
+use super::spans::{span_of, FieldPath};
 use crate::finding::{Applicability, Severity};
 use crate::line_index::LineIndex;
 
@@ -26,43 +28,31 @@ pub struct ConfigError {
     pub message: String,
     /// Byte range of the offending text in the file, when known.
     pub span: Option<std::ops::Range<usize>>,
+    /// The field refused, whose place in the file gives `span`.
+    pub field: Option<Box<FieldPath>>,
 }
 
 impl ConfigError {
     pub fn new(message: impl Into<String>) -> Self {
-        ConfigError { path: None, location: None, message: message.into(), span: None }
+        ConfigError { path: None, location: None, message: message.into(), span: None, field: None }
     }
 
-    /// Attaches the file and, when a span is known, its line and column.
+    /// An error about one field: "`field`: `detail`", placed at the field.
+    pub fn at(field: FieldPath, detail: impl std::fmt::Display) -> Self {
+        ConfigError { message: format!("{field}: {detail}"), field: Some(Box::new(field)), ..ConfigError::new("") }
+    }
+
+    /// Attaches the file and, when the span or the field is known, the span
+    /// and its line and column.
     pub fn in_file(mut self, path: &Path, text: &str) -> Self {
         self.path = Some(path.to_path_buf());
         if self.span.is_none() {
-            self.span = self.guess_span(text);
+            self.span = self.field.as_ref().and_then(|field| span_of(text, field));
         }
         if let Some(span) = &self.span {
             self.location = Some(LineIndex::new(text).line_column(text, floor_char_boundary(text, span.start)));
         }
         self
-    }
-
-    /// Validation errors name the offending value in backticks, or at least
-    /// the field; find where that stands in the file.
-    fn guess_span(&self, text: &str) -> Option<std::ops::Range<usize>> {
-        let mut candidates = Vec::new();
-        if let Some(value) = self.message.split('`').nth(1) {
-            candidates.push(format!("\"{value}\""));
-            candidates.push(format!("'{value}'"));
-            candidates.push(value.to_string());
-        }
-        let field = self.message.split(':').next().unwrap_or_default();
-        if let Some(key) = field.rsplit('.').next() {
-            let key = key.trim_matches('"');
-            let key = key.split('[').next().unwrap_or(key);
-            if !key.is_empty() && !key.contains(' ') {
-                candidates.push(key.to_string());
-            }
-        }
-        candidates.iter().find_map(|needle| text.find(needle.as_str()).map(|start| start..start + needle.len()))
     }
 }
 
@@ -351,11 +341,11 @@ impl RuleSet {
         }
         for (index, raw_rule) in raw_rules.iter().enumerate() {
             let field = match user_index_of.get(raw_rule.code.as_str()) {
-                Some(user_index) => format!("rules[{user_index}]"),
-                None => format!("built-in rule {}", if index < builtin_count { &raw_rule.code } else { "?" }),
+                Some(user_index) => FieldPath::root("rules").index(*user_index),
+                None => FieldPath::builtin_rule(if index < builtin_count { &raw_rule.code } else { "?" }),
             };
             if !seen.insert(raw_rule.code.clone()) {
-                return Err(ConfigError::new(format!("{field}.code: duplicate rule code `{}`", raw_rule.code)));
+                return Err(ConfigError::at(field.key("code"), format!("duplicate rule code `{}`", raw_rule.code)));
             }
             rules.push(compile_rule(raw_rule, &field)?);
         }
@@ -364,11 +354,20 @@ impl RuleSet {
             let mut codes: Vec<&str> = cycle.iter().map(|step| step.code.as_str()).collect();
             codes.sort_unstable();
             codes.dedup();
-            return Err(ConfigError::new(format!(
+            let mut error = ConfigError::new(format!(
                 "rules {} rewrite in a cycle: {}; a fix would never settle (point each rule at the final canonical path)",
                 codes.join(", "),
                 super::cycles::describe(&cycle)
-            )));
+            ));
+            // Placed at the first rewrite: the module of its rule, or the rule.
+            let first = &cycle[0];
+            error.field = user_index_of.get(first.code.as_str()).map(|index| {
+                let rule = FieldPath::root("rules").index(*index);
+                let by_module =
+                    known_rules.iter().any(|r| r.code == first.code && r.module.as_ref() == Some(&first.from));
+                Box::new(if by_module { rule.key("module") } else { rule })
+            });
+            return Err(error);
         }
         let severity_overrides = &raw.severity;
         for (code, severity) in severity_overrides {
@@ -378,7 +377,7 @@ impl RuleSet {
                 matched = true;
             }
             if !matched {
-                return Err(ConfigError::new(format!("severity.{code}: no rule has this code")));
+                return Err(ConfigError::at(FieldPath::root("severity").key(code).the_key(), "no rule has this code"));
             }
         }
         if let Some(select) = &raw.select {
@@ -452,9 +451,12 @@ pub fn code_matches(code: &str, selector: &str) -> bool {
 }
 
 fn check_codes_exist(rules: &[Rule], selectors: &[String], field: &str) -> Result<(), ConfigError> {
-    for selector in selectors {
+    for (index, selector) in selectors.iter().enumerate() {
         if !rules.iter().any(|rule| code_matches(&rule.code, selector)) {
-            return Err(ConfigError::new(format!("{field}: no rule code starts with `{selector}`")));
+            // The message names the list; the span is the entry.
+            let mut error = ConfigError::new(format!("{field}: no rule code starts with `{selector}`"));
+            error.field = Some(Box::new(FieldPath::root(field).index(index)));
+            return Err(error);
         }
     }
     Ok(())
@@ -481,62 +483,66 @@ fn applicability_from_raw(raw: RawApplicability) -> Option<Applicability> {
     }
 }
 
-fn compile_rule(raw: &RawRule, field: &str) -> Result<Rule, ConfigError> {
+fn compile_rule(raw: &RawRule, field: &FieldPath) -> Result<Rule, ConfigError> {
     let code_ok = raw.code.len() >= 2
         && raw.code.chars().take_while(|c| c.is_ascii_uppercase()).count() >= 1
         && raw.code.chars().skip_while(|c| c.is_ascii_uppercase()).all(|c| c.is_ascii_digit())
         && raw.code.chars().last().is_some_and(|c| c.is_ascii_digit());
     if !code_ok {
-        return Err(ConfigError::new(format!(
-            "{field}.code: `{}` is not a rule code (capital letters then digits, e.g. SSOT101)",
-            raw.code
-        )));
+        return Err(ConfigError::at(
+            field.key("code"),
+            format!("`{}` is not a rule code (capital letters then digits, e.g. SSOT101)", raw.code),
+        ));
     }
-    let module = check_optional_path(raw.module.as_deref(), &format!("{field}.module"))?;
-    let canonical = check_optional_path(raw.canonical.as_deref(), &format!("{field}.canonical"))?;
+    let module = check_optional_path(raw.module.as_deref(), field.key("module"))?;
+    let canonical = check_optional_path(raw.canonical.as_deref(), field.key("canonical"))?;
     match raw.kind {
         RawRuleKind::Module | RawRuleKind::Names if module.is_none() => {
-            return Err(ConfigError::new(format!(
-                "{field}.module: required for kind `{}`",
-                RuleKind::from(raw.kind).as_str()
-            )));
+            return Err(ConfigError::at(
+                field.key("module"),
+                format!("required for kind `{}`", RuleKind::from(raw.kind).as_str()),
+            ));
         }
         RawRuleKind::Names if raw.names.is_empty() => {
-            return Err(ConfigError::new(format!("{field}.names: kind `names` needs at least one name")));
+            return Err(ConfigError::at(field.key("names"), "kind `names` needs at least one name"));
         }
         RawRuleKind::Call if raw.callables.is_empty() => {
-            return Err(ConfigError::new(format!("{field}.callables: kind `call` needs at least one callable")));
+            return Err(ConfigError::at(field.key("callables"), "kind `call` needs at least one callable"));
         }
         _ => {}
     }
     for (index, callable) in raw.callables.iter().enumerate() {
         if QualifiedName::parse(callable).is_none() {
-            return Err(ConfigError::new(format!(
-                "{field}.callables[{index}]: `{callable}` is not a dotted path such as `pkg.module.function`"
-            )));
+            return Err(ConfigError::at(
+                field.key("callables").index(index),
+                format!("`{callable}` is not a dotted path such as `pkg.module.function`"),
+            ));
         }
     }
     let mut names = BTreeMap::new();
     for (name, mapping) in &raw.names {
         if !is_identifier(name) {
-            return Err(ConfigError::new(format!("{field}.names.{name}: not a Python identifier")));
+            return Err(ConfigError::at(field.key("names").key(name).the_key(), "not a Python identifier"));
         }
-        names.insert(name.clone(), compile_mapping(mapping, &format!("{field}.names.{name}"))?);
+        names.insert(name.clone(), compile_mapping(mapping, &field.key("names").key(name))?);
     }
-    for name in &raw.canonical_exports {
+    for (index, name) in raw.canonical_exports.iter().enumerate() {
         if !is_identifier(name) {
-            return Err(ConfigError::new(format!("{field}.canonical-exports: `{name}` is not a Python identifier")));
+            let mut error = ConfigError::new(format!("{field}.canonical-exports: `{name}` is not a Python identifier"));
+            error.field = Some(Box::new(field.key("canonical-exports").index(index)));
+            return Err(error);
         }
     }
     if !raw.canonical_exports.is_empty() && canonical.is_none() {
-        return Err(ConfigError::new(format!("{field}.canonical: required when canonical-exports is set")));
+        return Err(ConfigError::at(field.key("canonical"), "required when canonical-exports is set"));
     }
-    let exclude = build_globs(&raw.exclude, &format!("{field}.exclude"))?;
+    let exclude = build_globs(&raw.exclude, &field.key("exclude"))?;
     for (index, allowed) in raw.allow_in.iter().enumerate() {
         if !is_dotted_path(allowed.strip_suffix(".*").unwrap_or(allowed)) {
-            return Err(ConfigError::new(format!(
-                "{field}.allow-in[{index}]: `{allowed}` is not a module path (`pkg.mod` or `pkg.*`)"
-            )));
+            return Err(ConfigError::at(
+                field.key("allow-in").index(index),
+                format!("`{allowed}` is not a module path (`pkg.mod` or `pkg.*`)"),
+            ));
         }
     }
     Ok(Rule {
@@ -561,25 +567,25 @@ fn compile_rule(raw: &RawRule, field: &str) -> Result<Rule, ConfigError> {
     })
 }
 
-fn check_optional_path(path: Option<&str>, field: &str) -> Result<Option<String>, ConfigError> {
+fn check_optional_path(path: Option<&str>, field: FieldPath) -> Result<Option<String>, ConfigError> {
     match path {
         None => Ok(None),
         Some(path) if is_dotted_path(path) => Ok(Some(path.to_string())),
-        Some(path) => Err(ConfigError::new(format!("{field}: `{path}` is not a dotted module path"))),
+        Some(path) => Err(ConfigError::at(field, format!("`{path}` is not a dotted module path"))),
     }
 }
 
-fn compile_mapping(raw: &RawNameMapping, field: &str) -> Result<NameMapping, ConfigError> {
+fn compile_mapping(raw: &RawNameMapping, field: &FieldPath) -> Result<NameMapping, ConfigError> {
     let target = match &raw.to {
         None => None,
         Some(to) => Some(QualifiedName::parse(to).ok_or_else(|| {
-            ConfigError::new(format!("{field}.to: `{to}` is not a dotted path such as `pkg.module.Name`"))
+            ConfigError::at(field.key("to"), format!("`{to}` is not a dotted path such as `pkg.module.Name`"))
         })?),
     };
     let applicability = match (raw.fix, &target) {
         (Some(RawApplicability::None), _) | (None, None) => None,
         (Some(_), None) => {
-            return Err(ConfigError::new(format!("{field}.fix: a fix needs a replacement in `to`")));
+            return Err(ConfigError::at(field.key("fix"), "a fix needs a replacement in `to`"));
         }
         (Some(fix), Some(_)) => applicability_from_raw(fix),
         (None, Some(_)) => Some(Applicability::Safe),
@@ -587,14 +593,14 @@ fn compile_mapping(raw: &RawNameMapping, field: &str) -> Result<NameMapping, Con
     Ok(NameMapping { target, applicability, note: raw.note.clone() })
 }
 
-fn build_globs(patterns: &[String], field: &str) -> Result<Option<GlobSet>, ConfigError> {
+fn build_globs(patterns: &[String], field: &FieldPath) -> Result<Option<GlobSet>, ConfigError> {
     if patterns.is_empty() {
         return Ok(None);
     }
     let mut builder = GlobSetBuilder::new();
     for (index, pattern) in patterns.iter().enumerate() {
         let glob = Glob::new(pattern)
-            .map_err(|error| ConfigError::new(format!("{field}[{index}]: bad glob `{pattern}`: {error}")))?;
+            .map_err(|error| ConfigError::at(field.index(index), format!("bad glob `{pattern}`: {error}")))?;
         builder.add(glob);
         // A folder pattern also covers what is inside it.
         if !pattern.ends_with("**") {
@@ -603,7 +609,7 @@ fn build_globs(patterns: &[String], field: &str) -> Result<Option<GlobSet>, Conf
             }
         }
     }
-    builder.build().map(Some).map_err(|error| ConfigError::new(format!("{field}: {error}")))
+    builder.build().map(Some).map_err(|error| ConfigError::at(field.clone(), error))
 }
 
 /// Folders never worth checking: virtual environments, installed packages and
@@ -631,17 +637,23 @@ fn compile_settings(raw: &RawConfig, root: Option<&Path>) -> Result<Settings, Co
         .collect();
     let mut per_file_ignores = Vec::new();
     for (pattern, codes) in &raw.per_file_ignores {
-        let globs = build_globs(std::slice::from_ref(pattern), &format!("per-file-ignores.\"{pattern}\""))?
+        // The pattern is the key: a bad one is reported there.
+        let field = FieldPath::root("per-file-ignores").key(pattern);
+        let globs = build_globs(std::slice::from_ref(pattern), &field)
+            .map_err(|mut error| {
+                error.field = Some(Box::new(field.clone().the_key()));
+                error
+            })?
             .unwrap_or_else(GlobSet::empty);
         per_file_ignores.push((globs, pattern.clone(), codes.clone()));
     }
     let mut exclude_patterns: Vec<String> = DEFAULT_EXCLUDES.iter().map(|pattern| pattern.to_string()).collect();
     exclude_patterns.extend(raw.exclude.iter().cloned());
-    build_globs(&raw.exclude, "exclude")?;
+    build_globs(&raw.exclude, &FieldPath::root("exclude"))?;
     Ok(Settings {
         root: root.map(Path::to_path_buf),
         import_roots,
-        exclude: build_globs(&exclude_patterns, "exclude")?,
+        exclude: build_globs(&exclude_patterns, &FieldPath::root("exclude"))?,
         per_file_ignores,
         unsafe_fixes: raw.unsafe_fixes.unwrap_or(false),
         index: None,
@@ -751,9 +763,26 @@ mod tests {
 
     #[test]
     fn config_error_locations_count_lines_as_the_server_does() {
-        let located = |text: &str| ConfigError::new("bogus: `bogus`").in_file(Path::new("ssot.toml"), text).location;
-        assert_eq!(located("ab\nç = 'bogus'"), Some((2, 5)), "columns count characters");
-        assert_eq!(located("a = 1\rbogus = 2\r"), Some((2, 1)), "a lone CR ends a line");
-        assert_eq!(located("a = 1\r\n\r\nbogus = 2"), Some((3, 1)), "CRLF is one line end");
+        let located = |text: &str, at: &str| {
+            let start = text.find(at).unwrap();
+            let error = ConfigError { span: Some(start..start + at.len()), ..ConfigError::new("bad") };
+            error.in_file(Path::new("ssot.toml"), text).location
+        };
+        assert_eq!(located("ab\nç = 'bogus'", "'bogus'"), Some((2, 5)), "columns count characters");
+        assert_eq!(located("a = 1\rbogus = 2\r", "bogus"), Some((2, 1)), "a lone CR ends a line");
+        assert_eq!(located("a = 1\r\n\r\nbogus = 2", "bogus"), Some((3, 1)), "CRLF is one line end");
+    }
+
+    #[test]
+    fn a_field_error_points_at_the_field_in_the_file() {
+        let located = |field: FieldPath, text: &str| ConfigError::at(field, "bad").in_file(Path::new("x"), text).span;
+        let text = "[[rules]]\ncode = \"A1\"\n[[rules]]\ncode = \"B1\"\nnames.\"bad name\" = { to = \"a.b\" }\n";
+        let second = FieldPath::root("rules").index(1);
+        let at = |needle: &str| text.find(needle).map(|start| start..start + needle.len());
+        assert_eq!(located(second.key("code"), text), at("\"B1\""), "the value, in the second table");
+        assert_eq!(located(second.key("names").key("bad name").the_key(), text), at("\"bad name\""), "the key");
+        let header = text.rfind("[[rules]]").unwrap();
+        assert_eq!(located(second.key("module"), text), Some(header..header + 9), "a missing key: its table's header");
+        assert_eq!(second.key("names").key("bad name").to_string(), "rules[1].names.\"bad name\"");
     }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::compiled::{ConfigError, RuleSet};
 use super::raw::{RawConfig, RawPyproject};
+use super::spans::{path_at, FieldPath};
 use crate::baseline::Baseline;
 
 /// Where the active rules came from.
@@ -78,6 +79,9 @@ fn pyproject_has_section(path: &Path) -> bool {
     }
 }
 
+/// Where a `pyproject.toml` keeps the config.
+const PYPROJECT_SECTION: [&str; 2] = ["tool", "ssot-lsp"];
+
 /// Loads the rules: from `explicit` when given, else from the config found
 /// upwards from `start`, else the built-in pack.
 pub fn load_rule_set(explicit: Option<&Path>, start: &Path) -> Result<LoadedRules, ConfigError> {
@@ -97,6 +101,7 @@ pub fn load_rule_set(explicit: Option<&Path>, start: &Path) -> Result<LoadedRule
         location: None,
         message: format!("cannot read the config file: {error}"),
         span: None,
+        field: None,
     })?;
     let rules = parse_config_text(&text, &source)?;
     Ok(LoadedRules { rules, source })
@@ -107,14 +112,21 @@ pub fn load_rule_set(explicit: Option<&Path>, start: &Path) -> Result<LoadedRule
 pub fn parse_config_text(text: &str, source: &ConfigSource) -> Result<RuleSet, ConfigError> {
     let path = source.path().unwrap_or(Path::new("ssot.toml"));
     let root = path.parent().map(|parent| if parent.as_os_str().is_empty() { Path::new(".") } else { parent });
+    let in_pyproject = matches!(source, ConfigSource::Pyproject(_));
+    // Fields of a `pyproject.toml` sit under `[tool.ssot-lsp]`.
+    let locate = |mut error: ConfigError| {
+        if in_pyproject {
+            error.field = error.field.map(|field| Box::new(field.under(&PYPROJECT_SECTION)));
+        }
+        error.in_file(path, text)
+    };
     let raw = match source {
         ConfigSource::Pyproject(_) => parse_pyproject(text).map_err(|error| error.in_file(path, text))?,
         _ => parse_raw(text).map_err(|error| error.in_file(path, text))?,
     };
-    let mut rules = RuleSet::from_config(&raw, root).map_err(|error| error.in_file(path, text))?;
-    rules.settings.baseline = load_baseline(rules.settings.baseline_path.as_deref())
-        .map_err(|error| error.in_file(path, text))?
-        .map(std::sync::Arc::new);
+    let mut rules = RuleSet::from_config(&raw, root).map_err(locate)?;
+    rules.settings.baseline =
+        load_baseline(rules.settings.baseline_path.as_deref()).map_err(locate)?.map(std::sync::Arc::new);
     Ok(rules)
 }
 
@@ -125,12 +137,15 @@ pub fn load_baseline(path: Option<&Path>) -> Result<Option<Baseline>, ConfigErro
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(ConfigError::new(format!("baseline: cannot read {}: {error}", path.display()))),
+        Err(error) => return Err(baseline_error(format!("cannot read {}: {error}", path.display()))),
     };
     let folder = path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    Baseline::parse(&text, folder)
-        .map(Some)
-        .map_err(|error| ConfigError::new(format!("baseline: {}: {error}", path.display())))
+    Baseline::parse(&text, folder).map(Some).map_err(|error| baseline_error(format!("{}: {error}", path.display())))
+}
+
+/// An error of the baseline file, placed at the config's `baseline` key.
+fn baseline_error(detail: String) -> ConfigError {
+    ConfigError::at(FieldPath::root("baseline"), detail)
 }
 
 fn parse_raw(text: &str) -> Result<RawConfig, ConfigError> {
@@ -156,6 +171,7 @@ fn parse_pyproject(text: &str) -> Result<RawConfig, ConfigError> {
             location: None,
             message: format!("tool.ssot-lsp: must be a table (`[tool.ssot-lsp]`), found {found}"),
             span: Some(span),
+            field: None,
         });
     }
     // Re-parse the section from the original text so errors keep their spans.
@@ -164,9 +180,10 @@ fn parse_pyproject(text: &str) -> Result<RawConfig, ConfigError> {
         Ok(raw) => Ok(raw),
         Err(error) => {
             let mut converted = toml_error(error);
-            // The span points into the re-serialised table; find the same
-            // text in the real file instead.
-            converted.span = None;
+            // The span points into the re-serialised table: the field there
+            // is looked up in the real file instead.
+            let field = converted.span.take().and_then(|span| path_at(&table_text, span.start));
+            converted.field = field.map(|field| Box::new(field.under(&PYPROJECT_SECTION)));
             converted.message = format!("tool.ssot-lsp: {}", converted.message);
             Err(converted)
         }
@@ -174,7 +191,13 @@ fn parse_pyproject(text: &str) -> Result<RawConfig, ConfigError> {
 }
 
 fn toml_error(error: toml::de::Error) -> ConfigError {
-    ConfigError { path: None, location: None, message: error.message().trim().to_string(), span: error.span() }
+    ConfigError {
+        path: None,
+        location: None,
+        message: error.message().trim().to_string(),
+        span: error.span(),
+        field: None,
+    }
 }
 
 #[cfg(test)]
@@ -229,6 +252,18 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn errors_point_at_the_field_even_when_its_text_appears_earlier() {
+        let source = ConfigSource::Pyproject(PathBuf::from("pyproject.toml"));
+        let unknown = "[project]\nname = \"bogus\"\n[tool.ssot-lsp]\nbogus = 1\n";
+        let error = parse_config_text(unknown, &source).unwrap_err();
+        assert_eq!(error.location, Some((4, 1)), "{error}");
+        let selected = "[project]\nname = \"NOPE\"\n[tool.ssot-lsp]\nselect = [\"SSOT001\", \"NOPE\"]\n";
+        let error = parse_config_text(selected, &source).unwrap_err();
+        assert!(error.message.contains("no rule code starts with `NOPE`"), "{error}");
+        assert_eq!(error.location, Some((4, 22)), "{error}");
     }
 
     #[test]

@@ -9,12 +9,14 @@ mod cycles;
 mod discovery;
 mod prefilter;
 pub mod raw;
+mod spans;
 
 pub use compiled::{
     code_matches, is_dotted_path, is_identifier, ConfigError, FileScope, NameMapping, QualifiedName, Rule, RuleKind,
     RuleSet, Settings,
 };
 pub use discovery::{discover_config, load_rule_set, ConfigSource, LoadedRules};
+pub use spans::FieldPath;
 
 /// The built-in pack, as shipped.
 pub const BUILTIN_RULES_TOML: &str = include_str!("builtin.toml");
