@@ -267,6 +267,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         old: String,
         mapping: NameMapping,
         range: (usize, usize),
+        reexported_by: Option<&str>,
     ) -> Finding {
         let checked = self.checked_mapping(record, &old, mapping);
         // Through a re-export hub, the statement's other names are the hub's:
@@ -280,7 +281,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         if let Some(fix) = fix.as_mut() {
             fix.note = checked.unchecked.clone();
         }
-        self.finding(rule, range, old, Some(&checked.mapping), fix)
+        let via = reexported_by.map(Remark::ReexportedBy);
+        self.finding_remarked(rule, range, old, Some(&checked.mapping), fix, via)
     }
 
     fn finding(
@@ -291,46 +293,26 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         mapping: Option<&NameMapping>,
         fix: Option<Fix>,
     ) -> Finding {
+        self.finding_remarked(rule, node_range, deprecated, mapping, fix, None)
+    }
+
+    /// A finding whose message is the rule's sentence, the remark its mapping
+    /// calls for, then `extra`.
+    fn finding_remarked(
+        &self,
+        rule: &Rule,
+        node_range: (usize, usize),
+        deprecated: String,
+        mapping: Option<&NameMapping>,
+        fix: Option<Fix>,
+        extra: Option<Remark<'_>>,
+    ) -> Finding {
         let canonical = mapping.and_then(|m| m.target.as_ref()).map(QualifiedName::full);
-        let shown_name = deprecated.rsplit('.').next().unwrap_or(&deprecated).to_string();
-        let shown = if rule.kind == RuleKind::Module && Some(&deprecated) == rule.module.as_ref() {
-            deprecated.clone()
-        } else {
-            shown_name
-        };
-        let mut message = if rule.kind == RuleKind::Module && Some(&deprecated) == rule.module.as_ref() {
-            match rule.canonical.as_deref() {
-                Some(canonical) => format!("`{deprecated}` is a deprecated module ({}); use `{canonical}`", rule.name),
-                None => format!("`{deprecated}` is a deprecated module ({})", rule.name),
-            }
-        } else {
-            rule.render_message(&shown, canonical.as_deref().or(rule.canonical.as_deref()))
-        };
-        match mapping {
-            Some(NameMapping { target: None, note, .. }) => {
-                // "…; use `X`" would point at a module that lacks the name.
-                if let Some(cut) = message.find("; use ") {
-                    message.truncate(cut);
-                }
-                if let Some(note) = note.as_deref().filter(|note| note.starts_with(verify::NOT_IN_CODE_BASE)) {
-                    message.push_str(&format!(" ({note})"));
-                    return self.finding_with_message(rule, node_range, deprecated, canonical, message, fix);
-                }
-                message.push_str(" (no SSOT counterpart: rewrite by hand");
-                if let Some(note) = note {
-                    message.push_str("; ");
-                    message.push_str(note);
-                }
-                message.push(')');
-            }
-            Some(NameMapping { note: Some(note), applicability: Some(Applicability::Unsafe), .. }) => {
-                message.push_str(&format!(" (fix is unsafe: {note})"));
-            }
-            Some(NameMapping { note: Some(note), applicability: None, target: Some(_) }) => {
-                message.push_str(&format!(" (no automatic fix: {note})"));
-            }
-            _ => {}
-        }
+        let remark = mapping.and_then(Remark::of_mapping);
+        // "…; use `X`" would point at a module that lacks the name.
+        let with_use = !matches!(remark, Some(Remark::NoCounterpart(_) | Remark::NotInCodeBase(_)));
+        let sentence = rule_sentence(rule, &deprecated, canonical.as_deref().or(rule.canonical.as_deref()), with_use);
+        let message = compose_message(sentence, remark.into_iter().chain(extra));
         self.finding_with_message(rule, node_range, deprecated, canonical, message, fix)
     }
 
@@ -367,7 +349,14 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 ImportItem::Name { name, name_node, .. } if record.module == deprecated => {
                     let mapping = rule.mapping_for(name).unwrap_or_else(NameMapping::no_counterpart);
                     let range = (name_node.start_byte(), name_node.end_byte());
-                    findings.push(self.name_move_finding(rule, record, join_path(deprecated, name), mapping, range));
+                    findings.push(self.name_move_finding(
+                        rule,
+                        record,
+                        join_path(deprecated, name),
+                        mapping,
+                        range,
+                        None,
+                    ));
                 }
                 ImportItem::Name { name, .. } if join_path(&record.module, name) == deprecated => {
                     let fix = self.editor.module_binding_fix(rule, record, &self.imports, &self.verifier);
@@ -423,9 +412,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             let Some((rule, path, last)) = found else { continue };
             let mapping = rule.mapping_for(&last).unwrap_or_else(NameMapping::no_counterpart);
             let range = (name_node.start_byte(), name_node.end_byte());
-            let mut finding = self.name_move_finding(rule, record, path, mapping, range);
-            finding.message.push_str(&format!(" (re-exported by `{}`)", record.module));
-            findings.push(finding);
+            findings.push(self.name_move_finding(rule, record, path, mapping, range, Some(&record.module)));
         }
     }
 
@@ -440,7 +427,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             }
             let Some(mapping) = rule.mapping_for(name) else { continue };
             let range = (name_node.start_byte(), name_node.end_byte());
-            findings.push(self.name_move_finding(rule, record, join_path(package, name), mapping, range));
+            findings.push(self.name_move_finding(rule, record, join_path(package, name), mapping, range, None));
         }
         // `import pkg as p; p.old(...)` and `pkg.old(...)`: only an import of
         // the package, or of a package above it, makes such a chain resolve,
@@ -657,16 +644,88 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                     (false, false) => (None, Some("without the entry, its import would be unused")),
                     (false, true) => (self.editor.remove_list_entry_fix(rule, string), None),
                 };
-                let mut finding = self.finding(rule, (start, end), target.clone(), None, fix);
-                finding.message = rule.render_message(name, None);
-                if let Some(reason) = reason {
-                    finding.message.push_str(&format!(" (no automatic fix: {reason})"));
-                }
+                let message = compose_message(rule.render_message(name, None), reason.map(Remark::NoAutomaticFix));
+                let mut finding = self.finding_with_message(rule, (start, end), target.clone(), None, message, fix);
                 finding.canonical = None;
                 findings.push(finding);
             }
         }
     }
+}
+
+/// What a finding's message adds after the rule's sentence, each in
+/// parentheses: typed, so that each is worded in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Remark<'a> {
+    /// The rule names a target the workspace lacks (the note says so).
+    NotInCodeBase(&'a str),
+    /// The name has no counterpart, with the rule's note if any.
+    NoCounterpart(Option<&'a str>),
+    /// The fix may change behaviour, for this reason.
+    UnsafeFix(&'a str),
+    /// No fix is offered, for this reason.
+    NoAutomaticFix(&'a str),
+    /// The name was imported through this workspace module.
+    ReexportedBy(&'a str),
+}
+
+impl<'a> Remark<'a> {
+    /// The remark a name's mapping calls for, if any.
+    fn of_mapping(mapping: &'a NameMapping) -> Option<Self> {
+        match mapping {
+            NameMapping { target: None, note: Some(note), .. } if note.starts_with(verify::NOT_IN_CODE_BASE) => {
+                Some(Remark::NotInCodeBase(note))
+            }
+            NameMapping { target: None, note, .. } => Some(Remark::NoCounterpart(note.as_deref())),
+            NameMapping { note: Some(note), applicability: Some(Applicability::Unsafe), .. } => {
+                Some(Remark::UnsafeFix(note))
+            }
+            NameMapping { note: Some(note), applicability: None, target: Some(_) } => {
+                Some(Remark::NoAutomaticFix(note))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Remark<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Remark::NotInCodeBase(note) => write!(formatter, "{note}"),
+            Remark::NoCounterpart(None) => write!(formatter, "no SSOT counterpart: rewrite by hand"),
+            Remark::NoCounterpart(Some(note)) => write!(formatter, "no SSOT counterpart: rewrite by hand; {note}"),
+            Remark::UnsafeFix(note) => write!(formatter, "fix is unsafe: {note}"),
+            Remark::NoAutomaticFix(reason) => write!(formatter, "no automatic fix: {reason}"),
+            Remark::ReexportedBy(module) => write!(formatter, "re-exported by `{module}`"),
+        }
+    }
+}
+
+/// The rule's sentence about `deprecated`, naming `canonical` unless
+/// `with_use` is false (then without its "; use …" clause).
+fn rule_sentence(rule: &Rule, deprecated: &str, canonical: Option<&str>, with_use: bool) -> String {
+    let whole_module = rule.kind == RuleKind::Module && Some(deprecated) == rule.module.as_deref();
+    if whole_module {
+        return match rule.canonical.as_deref().filter(|_| with_use) {
+            Some(canonical) => format!("`{deprecated}` is a deprecated module ({}); use `{canonical}`", rule.name),
+            None => format!("`{deprecated}` is a deprecated module ({})", rule.name),
+        };
+    }
+    let shown = deprecated.rsplit('.').next().unwrap_or(deprecated);
+    if with_use {
+        rule.render_message(shown, canonical)
+    } else {
+        rule.render_message_without_use(shown)
+    }
+}
+
+/// The sentence followed by each remark in parentheses.
+fn compose_message<'a>(sentence: String, remarks: impl IntoIterator<Item = Remark<'a>>) -> String {
+    let mut message = sentence;
+    for remark in remarks {
+        message.push_str(&format!(" ({remark})"));
+    }
+    message
 }
 
 /// `a.b.c` or `a.b:c`, the shapes of a module path in a string.
@@ -693,4 +752,31 @@ pub fn duplicate_import_bindings(tree: &Tree, text: &str, scope: &FileScope) -> 
         }
     }
     duplicates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remarks_follow_the_sentence_in_parentheses_in_order() {
+        let remarks = [Remark::NoCounterpart(Some("see the guide")), Remark::ReexportedBy("app.hub")];
+        assert_eq!(
+            compose_message("`x` is deprecated".to_string(), remarks),
+            "`x` is deprecated (no SSOT counterpart: rewrite by hand; see the guide) (re-exported by `app.hub`)"
+        );
+        let no_target = NameMapping { target: None, applicability: None, note: None };
+        assert_eq!(Remark::of_mapping(&no_target), Some(Remark::NoCounterpart(None)));
+    }
+
+    #[test]
+    fn a_sentence_without_a_counterpart_drops_its_use_clause() {
+        let rules = RuleSet::builtin();
+        let factory = rules.rule("SSOT001").unwrap();
+        let deprecated = format!("{}.create_websocket_manager", factory.module.as_deref().unwrap());
+        let with = rule_sentence(factory, &deprecated, Some("a.b.c"), true);
+        let without = rule_sentence(factory, &deprecated, Some("a.b.c"), false);
+        assert!(with.ends_with("; use `a.b.c`"), "{with}");
+        assert!(with.starts_with(&without) && !without.contains("; use"), "{without}");
+    }
 }

@@ -218,6 +218,13 @@ impl Rule {
     pub fn render_message(&self, name: &str, canonical: Option<&str>) -> String {
         self.message.replace("{name}", name).replace("{canonical}", canonical.unwrap_or("the canonical module"))
     }
+
+    /// The message without its "; use …" clause, for a name with no
+    /// counterpart (the clause would point at a module that lacks it).
+    pub fn render_message_without_use(&self, name: &str) -> String {
+        let template = self.message.find("; use ").map_or(self.message.as_str(), |cut| &self.message[..cut]);
+        template.replace("{name}", name).replace("{canonical}", "the canonical module")
+    }
 }
 
 /// Whether a path names a test file: inside a `tests/` or `test/` folder,
