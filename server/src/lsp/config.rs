@@ -180,21 +180,13 @@ fn clear_config_problem(session: &Session) -> Option<Uri> {
     Some(uri)
 }
 
-/// The diagnostic for a broken config file, placed at the error's span, else
-/// its line and column, else the start of the file.
+/// The diagnostic for a broken config file, placed at the error's span (the
+/// line and column the CLI prints come from the same span), else at the
+/// start of the file.
 pub fn config_diagnostic(error: &ConfigError, text: &str, encoding: PositionEncoding) -> Diagnostic {
     let rope = Rope::from_str(text);
-    let (start, end) = match (&error.span, error.location) {
-        (Some(span), _) => (span.start.min(text.len()), span.end.min(text.len())),
-        (None, Some((line, column))) => {
-            let line = line.saturating_sub(1).min(rope.len_lines().saturating_sub(1));
-            let line_char = rope.line_to_char(line);
-            let line_chars = rope.line(line).len_chars();
-            let offset = rope.char_to_byte(line_char + column.saturating_sub(1).min(line_chars));
-            (offset, offset)
-        }
-        (None, None) => (0, 0),
-    };
+    let (start, end) =
+        error.span.as_ref().map_or((0, 0), |span| (span.start.min(text.len()), span.end.min(text.len())));
     Diagnostic {
         range: offsets_to_range(&rope, start, end, encoding),
         severity: Some(DiagnosticSeverity::ERROR),
@@ -386,9 +378,9 @@ mod tests {
         };
         let diagnostic = config_diagnostic(&error, text, PositionEncoding::Utf16);
         assert_eq!(diagnostic.range, Range::new(Position::new(1, 0), Position::new(1, 5)));
-        let without_span = ConfigError { span: None, ..error };
+        let without_span = ConfigError { span: None, location: None, ..error };
         let diagnostic = config_diagnostic(&without_span, text, PositionEncoding::Utf16);
-        assert_eq!(diagnostic.range, Range::new(Position::new(1, 0), Position::new(1, 0)));
+        assert_eq!(diagnostic.range, Range::new(Position::new(0, 0), Position::new(0, 0)));
     }
 
     #[test]
