@@ -21,7 +21,9 @@ attributes; a few files with dozens of mentions; tests that construct
   shims (both warn with `DeprecationWarning`), the legacy
   `websocket/connection_manager.py`, the package `websocket_core/__init__.py`
   and the hub `websocket_core/canonical_imports.py` that re-export deprecated
-  names, `services/user_execution_context.py`, `monitoring/websocket_metrics.py`;
+  names (through `__all__`), the plain-binding hub `websocket_core/ws_imports.py`
+  (no `__all__`: its importers alone make it a re-export),
+  `services/user_execution_context.py`, `monitoring/websocket_metrics.py`;
 - caller modules (production code and tests) with the trigger forms;
 - filler modules: generated Python without a trigger string.
 
@@ -484,6 +486,16 @@ def canonical_imports() -> str:
     )
 
 
+def plain_hub() -> str:
+    return dedent(
+        '''
+        """Short imports for the WebSocket layer (a re-export hub without ``__all__``)."""
+        from .websocket_manager import WebSocketManager, get_websocket_manager
+        from .websocket_manager_factory import create_websocket_manager
+        '''
+    )
+
+
 def shim_manager() -> str:
     return dedent(
         f'''
@@ -568,6 +580,7 @@ def fixed_modules(commit: str) -> dict[str, str]:
         f"{app}/websocket_core/websocket_manager_factory.py": factory_module(commit),
         f"{app}/websocket_core/manager.py": shim_manager(),
         f"{app}/websocket_core/canonical_imports.py": canonical_imports(),
+        f"{app}/websocket_core/ws_imports.py": plain_hub(),
         f"{app}/websocket/__init__.py": '"""Legacy WebSocket package (pre-SSOT)."""\n',
         f"{app}/websocket/connection_manager.py": legacy_connection_manager(),
         f"{app}/services/__init__.py": '"""Services."""\n',
@@ -737,6 +750,7 @@ class TriggerFile:
         self.exports: list[str] = []
         self.kinds: Counter = Counter()
         self.source = pick(rng, CREATION_SOURCES)
+        self.hub: str | None = None
         self.count = 0
 
     def add(self, kind: str, r: float | None = None) -> None:
@@ -817,7 +831,12 @@ class TriggerFile:
         elif source == "package_local":
             local = f"    from {CORE} import create_websocket_manager\n\n"
         elif source == "hub":
-            self.imports.add(f"from {CORE}.canonical_imports import create_websocket_manager")
+            # Six in ten of these files import from the plain hub (the real
+            # code's most imported hub has no `__all__`); the choice is the
+            # file's first, and takes no random draw of its own.
+            if self.hub is None:
+                self.hub = "ws_imports" if (r * 1000) % 10 < 6 else "canonical_imports"
+            self.imports.add(f"from {CORE}.{self.hub} import create_websocket_manager")
         elif source == "module_alias":
             self.imports.add(f"import {FACTORY} as wmf")
         call, asynchronous = self.creation_call(callee, r)

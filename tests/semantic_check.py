@@ -741,6 +741,15 @@ def check_dependent(before_tree: Tree, after_tree: Tree, rel: Path, data: bytes,
     if not any(source in changed_modules for source, _ in imported):
         return []
     found = differential(call_violations(tree, module, is_package, before_tree, path), call_violations(tree, module, is_package, after_tree, path))
+    found += lost_imports(tree, module, is_package, before_tree, after_tree, changed_modules, path, Counter())
+    return [Violation(v.category, v.path, v.line, v.text + " (in a file the fix did not change)", v.key) for v in found]
+
+
+def lost_imports(tree: ast.Module, module: str, is_package: bool, before_tree: Tree, after_tree: Tree, changed_modules: set[str], path: str, skip: Counter) -> list[Violation]:
+    """`from M import X` in `tree` where the fix changed M and M no longer
+    binds X (a hub that lost a name its importers still import), except the
+    (M, X) pairs in `skip`."""
+    found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.ImportFrom):
             continue
@@ -748,9 +757,11 @@ def check_dependent(before_tree: Tree, after_tree: Tree, rel: Path, data: bytes,
         if source not in changed_modules:
             continue
         for alias in node.names:
-            if alias.name != "*" and before_tree.is_bound(source, alias.name) and after_tree.is_bound(source, alias.name) is False:
+            if (source, alias.name) in skip or alias.name == "*":
+                continue
+            if before_tree.is_bound(source, alias.name) and after_tree.is_bound(source, alias.name) is False:
                 found.append(Violation("import-unbound", path, node.lineno, f"`{source}` no longer binds `{alias.name}` after the fix (ImportError)", (source, alias.name)))
-    return [Violation(v.category, v.path, v.line, v.text + " (in a file the fix did not change)", v.key) for v in found]
+    return found
 
 
 # ------------------------------------------------------------------ runs
@@ -788,6 +799,17 @@ def run_mode(tree_root: Path, binary: Path, mode: str, keep: bool) -> RunResult:
         changed_modules.add(module_name(copy, copy / rel))
         result.violations += check_file(before_tree, after_tree, rel, before[rel], new)
     changed_modules.discard(None)
+    # A file the fix changed may still import a name from a hub the fix
+    # changed too (a caller whose own finding had no fix): that name must
+    # still be bound there. The imports the fix wrote are judged above.
+    for rel in files:
+        new = (copy / rel).read_bytes()
+        tree, old_tree = parse(new), parse(before[rel])
+        if new == before[rel] or tree is None or old_tree is None:
+            continue
+        module = module_name(copy, copy / rel) or rel.stem
+        written = written_imports(tree, module, rel.name == "__init__.py") - written_imports(old_tree, module, rel.name == "__init__.py")
+        result.violations += lost_imports(tree, module, rel.name == "__init__.py", before_tree, after_tree, changed_modules, str(rel), written)
     # Files that name a changed module (by its last part, then by their imports).
     needles = {m.rsplit(".", 1)[-1].encode() for m in changed_modules}
     for rel in unchanged:

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from fixrun import ROOT
-from semantic_check import Tree, check_dependent, check_file
+from semantic_check import Tree, check_dependent, check_file, lost_imports, parse
 
 # The package the cases import from.
 LIBRARY = {
@@ -224,6 +224,23 @@ def dependent_case(work: Path) -> tuple[str, bool]:
     return f"a hub rewritten under a caller the fix did not change: {dict(got) or 'nothing'}", got == Counter({"call-signature": 1})
 
 
+def lost_import_case(work: Path) -> tuple[str, bool]:
+    """A hub the fix rewrote loses a name that a caller the fix changed
+    (another of its imports) still imports from it; the caller's other
+    import, which the fix wrote, is not judged here."""
+    before, after = work / "lost-before", work / "lost-after"
+    for root, hub in ((before, "from pkg.canon import flexible as make\n"), (after, "from pkg.canon import get_manager\n")):
+        for rel, text in LIBRARY.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(textwrap.dedent(text).lstrip())
+        (root / "pkg/hub3.py").write_text(hub)
+    caller = parse(b"from pkg.hub3 import make\nfrom pkg.canon import get_manager\n")
+    found = lost_imports(caller, "app.caller", False, Tree(before), Tree(after), {"pkg.hub3"}, "app/caller.py", Counter())
+    skipped = lost_imports(caller, "app.caller", False, Tree(before), Tree(after), {"pkg.hub3"}, "app/caller.py", Counter({("pkg.hub3", "make"): 1}))
+    got = Counter(v.category for v in found)
+    return f"a changed caller still imports a name its hub lost: {dict(got) or 'nothing'}", got == Counter({"import-unbound": 1}) and not skipped
+
+
 def run_self_test() -> int:
     (ROOT / "target").mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="semantic-selftest-", dir=ROOT / "target"))
@@ -246,10 +263,11 @@ def run_self_test() -> int:
                 print(f"     expected {dict(want) or 'nothing'}")
                 for violation in violations:
                     print(f"     {violation}")
-        text, ok = dependent_case(work)
-        failures += not ok
-        print(f"{'ok  ' if ok else 'FAIL'} {text}")
-        total = len(CASES) + 1
+        for case in (dependent_case, lost_import_case):
+            text, ok = case(work)
+            failures += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {text}")
+        total = len(CASES) + 2
         print(f"self-test: {total - failures} of {total} cases as expected")
         return 1 if failures else 0
     finally:

@@ -14,6 +14,7 @@ use crate::edits::{classify, scope_of, within, ImportEditor, Occurrence};
 use crate::finding::{Applicability, Finding, Fix};
 use crate::identifiers;
 use crate::imports::{join_path, read_import, ImportItem, ImportRecord};
+use crate::index::WorkspaceIndex;
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule, RuleKind, RuleSet};
 use crate::skeleton;
 use crate::suppression::Suppressions;
@@ -234,8 +235,20 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             None => Vec::new(),
         };
         let exported = scope_of(record.statement).kind() == "module"
-            && (self.scope.is_package || record.binding().is_some_and(|binding| self.all_lists(&binding)));
+            && (self.scope.is_package
+                || record
+                    .binding()
+                    .is_some_and(|binding| self.all_lists(&binding) || self.imported_by_others(&binding)));
         self.verifier.check(old, mapping, &uses, exported)
+    }
+
+    /// Whether another module of the workspace imports `name` from this one
+    /// (its check recorded so in the index): a plain-binding re-export hub.
+    fn imported_by_others(&self, name: &str) -> bool {
+        let (Some(index), Some(module)) = (self.scope.index.as_deref(), self.scope.module.as_deref()) else {
+            return false;
+        };
+        index.is_reexported(module, name)
     }
 
     /// Whether `__all__` lists `name`.
@@ -410,9 +423,27 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 Some((*rule, path.clone(), last.to_string()))
             });
             let Some((rule, path, last)) = found else { continue };
+            self.record_reexports(index, record, name, &path);
             let mapping = rule.mapping_for(&last).unwrap_or_else(NameMapping::no_counterpart);
             let range = (name_node.start_byte(), name_node.end_byte());
             findings.push(self.name_move_finding(rule, record, path, mapping, range, Some(&record.module)));
+        }
+    }
+
+    /// Records in the index that this file imports `name` from the hub
+    /// `record.module`, and the hubs the name passes through on its way to
+    /// the deprecated `deprecated` (all but the last step of its chain): each
+    /// of them re-exports the name in practice, so its own fix must keep it.
+    fn record_reexports(&self, index: &WorkspaceIndex, record: &ImportRecord<'tree>, name: &str, deprecated: &str) {
+        let importer = importer_key(self.scope);
+        index.record_reexport(&record.module, name, &importer);
+        for step in index.reexport_chain(&record.module, name) {
+            if step == deprecated {
+                break;
+            }
+            if let Some((hub, hub_name)) = step.rsplit_once('.') {
+                index.record_reexport(hub, hub_name, &importer);
+            }
         }
     }
 
@@ -726,6 +757,16 @@ fn compose_message<'a>(sentence: String, remarks: impl IntoIterator<Item = Remar
         message.push_str(&format!(" ({remark})"));
     }
     message
+}
+
+/// How the index names a checked file among the importers of a hub: its
+/// module path, else its path.
+pub fn importer_key(scope: &FileScope) -> String {
+    match (&scope.module, &scope.relative_path) {
+        (Some(module), _) => module.clone(),
+        (None, Some(path)) => path.display().to_string(),
+        (None, None) => String::new(),
+    }
 }
 
 /// `a.b.c` or `a.b:c`, the shapes of a module path in a string.

@@ -22,7 +22,8 @@ pub struct FixOptions {
 }
 
 impl FixOptions {
-    fn allows(&self, finding: &Finding) -> bool {
+    /// Whether this run may apply `finding`'s fix.
+    pub fn allows(&self, finding: &Finding) -> bool {
         let Some(fix) = &finding.fix else { return false };
         let applicable = fix.applicability == Applicability::Safe || self.unsafe_fixes;
         applicable && (self.only_codes.is_empty() || self.only_codes.contains(&finding.code))

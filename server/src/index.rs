@@ -11,7 +11,7 @@
 //!
 //! It knows tree-sitter and files, nothing of rules, findings or LSP.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -161,6 +161,12 @@ pub struct WorkspaceIndex {
     /// The project's line length (`[tool.ruff]`, `[tool.black]`,
     /// `[tool.isort]` of the nearest `pyproject.toml`), for written imports.
     line_length: Option<usize>,
+    /// Re-exports used in practice: (hub module, name) → the modules that
+    /// import that name from the hub, where the name leads to a deprecated
+    /// one. Filled by the checks of those importers (`record_reexport`); a
+    /// hub whose name is listed here keeps it (its fix may only move it to
+    /// the very same object).
+    reexports: Mutex<HashMap<(String, String), BTreeSet<String>>>,
 }
 
 impl WorkspaceIndex {
@@ -173,7 +179,7 @@ impl WorkspaceIndex {
                 unique.push(root);
             }
         }
-        WorkspaceIndex { roots: unique, modules: Mutex::new(HashMap::new()), line_length: None }
+        WorkspaceIndex { roots: unique, line_length: None, ..WorkspaceIndex::default() }
     }
 
     /// The same index, writing imports to `line_length` columns.
@@ -228,6 +234,60 @@ impl WorkspaceIndex {
         // forget the misses too.
         modules.retain(|_, info| info.as_ref().is_some_and(|info| info.path != path));
         modules.len() != before
+    }
+
+    /// Records that `importer` imports `name` from the workspace module
+    /// `hub`, and that the name leads to a deprecated one there. Returns
+    /// whether this is new.
+    pub fn record_reexport(&self, hub: &str, name: &str, importer: &str) -> bool {
+        let mut reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
+        reexports.entry((hub.to_string(), name.to_string())).or_default().insert(importer.to_string())
+    }
+
+    /// Whether another module of the workspace imports `name` from `module`
+    /// (as its check recorded), so `module` re-exports it in practice.
+    pub fn is_reexported(&self, module: &str, name: &str) -> bool {
+        let reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
+        reexports.get(&(module.to_string(), name.to_string())).is_some_and(|importers| !importers.is_empty())
+    }
+
+    /// The hubs whose names `importer` was recorded importing.
+    pub fn hubs_imported_by(&self, importer: &str) -> Vec<String> {
+        let reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut hubs: Vec<String> = reexports
+            .iter()
+            .filter(|(_, importers)| importers.contains(importer))
+            .map(|((hub, _), _)| hub.clone())
+            .collect();
+        hubs.sort();
+        hubs.dedup();
+        hubs
+    }
+
+    /// Forgets what `importer` was recorded importing (its text changed and
+    /// is checked again). Returns the hubs whose names it imported.
+    pub fn forget_importer(&self, importer: &str) -> Vec<String> {
+        let mut reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut hubs = Vec::new();
+        reexports.retain(|(hub, _), importers| {
+            if importers.remove(importer) {
+                hubs.push(hub.clone());
+            }
+            !importers.is_empty()
+        });
+        hubs.sort();
+        hubs.dedup();
+        hubs
+    }
+
+    /// The modules some other module was recorded importing a deprecated
+    /// name from: the hubs in practice.
+    pub fn reexporting_modules(&self) -> Vec<String> {
+        let reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut hubs: Vec<String> = reexports.keys().map(|(hub, _)| hub.clone()).collect();
+        hubs.sort();
+        hubs.dedup();
+        hubs
     }
 
     /// What `module` binds, reading and parsing it the first time.
@@ -778,6 +838,25 @@ mod tests {
         assert_eq!(c.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["x", "y"]);
         assert_eq!(info.bindings["Alias"], Binding::Alias("C".into()));
         assert_eq!(info.all.as_deref(), Some(&["f".to_string(), "C".to_string(), "g".to_string()][..]));
+    }
+
+    #[test]
+    fn remembers_which_modules_import_a_name_from_a_hub() {
+        let index = WorkspaceIndex::default();
+        assert!(!index.is_reexported("pkg.hub", "make"));
+        assert!(index.record_reexport("pkg.hub", "make", "app.a"));
+        assert!(!index.record_reexport("pkg.hub", "make", "app.a"), "recorded once");
+        index.record_reexport("pkg.hub", "make", "app.b");
+        index.record_reexport("pkg.other", "make", "app.b");
+        assert!(index.is_reexported("pkg.hub", "make"));
+        assert!(!index.is_reexported("pkg.hub", "other"));
+        assert_eq!(index.reexporting_modules(), ["pkg.hub", "pkg.other"]);
+        assert_eq!(index.hubs_imported_by("app.b"), ["pkg.hub", "pkg.other"]);
+        assert_eq!(index.forget_importer("app.b"), ["pkg.hub", "pkg.other"]);
+        assert!(index.is_reexported("pkg.hub", "make"), "app.a still imports it");
+        assert!(!index.is_reexported("pkg.other", "make"));
+        index.forget_importer("app.a");
+        assert!(index.reexporting_modules().is_empty());
     }
 
     #[test]

@@ -82,6 +82,14 @@ fn case_snapshot(root: &Path) -> String {
     let rules = RuleSet::builtin();
     let index = SharedIndex(Arc::new(WorkspaceIndex::new(vec![root.to_path_buf()])));
     let mut snapshot = String::new();
+    // As `check` does: every file is checked once before any is fixed, so
+    // the index knows which names other modules import from a hub.
+    for path in python_files(root) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut scope = workspace::scope_for(&rules, root, &path);
+        scope.index = Some(index.clone());
+        scan_text(&rules, &scope, &text);
+    }
     for path in python_files(root) {
         let text = std::fs::read_to_string(&path).unwrap();
         let mut scope = workspace::scope_for(&rules, root, &path);

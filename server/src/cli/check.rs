@@ -46,8 +46,7 @@ pub(super) fn run_paths(args: &CheckArgs) -> ExitCode {
     let index = workspace_index(rules, &paths, &cwd);
     let options = FixOptions { unsafe_fixes: args.unsafe_fixes || rules.settings.unsafe_fixes, only_codes: Vec::new() };
     let mode = Mode::of(args);
-    let reports: Vec<FileReport> =
-        files.par_iter().map(|path| check_file(rules, &index, &cwd, path, &options, mode)).collect();
+    let reports = check_files(rules, &index, &cwd, &files, &options, mode);
     let mut report = Report { files: reports, checked: files.len() };
     for file in &report.files {
         if let Some(error) = &file.error {
@@ -106,6 +105,39 @@ pub(super) fn workspace_index(rules: &RuleSet, paths: &[PathBuf], cwd: &Path) ->
     let index = WorkspaceIndex::new(roots).with_line_length(workspace::project_line_length(&start));
     index.warm(&rules.known_rules);
     SharedIndex(Arc::new(index))
+}
+
+/// Checks every file, then fixes those with a fix to apply.
+///
+/// Every file is checked before any is fixed: the checks of the files that
+/// import a deprecated name from a re-export hub record so in the index,
+/// and the hub's own fix must then keep that name (`analysis`). The hubs are
+/// checked again once all is recorded, so the result does not depend on the
+/// order the files were checked in; a file with nothing to fix is not read
+/// again.
+fn check_files(
+    rules: &RuleSet,
+    index: &SharedIndex,
+    cwd: &Path,
+    files: &[PathBuf],
+    options: &FixOptions,
+    mode: Mode,
+) -> Vec<FileReport> {
+    let mut reports: Vec<FileReport> =
+        files.par_iter().map(|path| check_file(rules, index, cwd, path, options, Mode::Report)).collect();
+    let hubs = index.reexporting_modules();
+    reports.par_iter_mut().zip(files).for_each(|(report, path)| {
+        if report.error.is_some() || report.findings.is_empty() {
+            return;
+        }
+        let to_fix = mode != Mode::Report && report.findings.iter().any(|finding| options.allows(finding));
+        let is_hub =
+            || workspace::scope_for(rules, cwd, path).module.is_some_and(|module| hubs.binary_search(&module).is_ok());
+        if to_fix || is_hub() {
+            *report = check_file(rules, index, cwd, path, options, mode);
+        }
+    });
+    reports
 }
 
 fn check_file(
