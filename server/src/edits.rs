@@ -114,20 +114,54 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         if !all_move_together || target_names.len() != statement_mappings.len() {
             return None;
         }
-        let mut edits = vec![Edit::replace(
-            record.module_node.start_byte(),
-            record.module_node.end_byte(),
-            self.module_text(record, &target.module),
-        )];
+        let module_text = self.module_text(record, &target.module);
+        let mut edits =
+            vec![Edit::replace(record.module_node.start_byte(), record.module_node.end_byte(), module_text.clone())];
+        let mut items = Vec::new();
+        let mut renames = Vec::new();
         for (sibling, mapping) in statement_mappings {
             let sibling_target = mapping.target.as_ref()?;
             let ImportItem::Name { node, .. } = &sibling.item else { return None };
-            let (item_text, renames) = self.item_rewrite(sibling, sibling_target, imports)?;
-            edits.push(Edit::replace(node.start_byte(), node.end_byte(), item_text));
-            edits
-                .extend(renames.into_iter().map(|(start, end)| Edit::replace(start, end, sibling_target.name.clone())));
+            let (item_text, sibling_renames) = self.item_rewrite(sibling, sibling_target, imports)?;
+            edits.push(Edit::replace(node.start_byte(), node.end_byte(), item_text.clone()));
+            items.push(item_text);
+            renames.extend(
+                sibling_renames.into_iter().map(|(start, end)| Edit::replace(start, end, sibling_target.name.clone())),
+            );
         }
+        if let Some(wrapped) = self.wrapped_in_place(record.statement, &module_text, &items) {
+            edits = vec![wrapped];
+        }
+        edits.extend(renames);
         normalise(edits)
+    }
+
+    /// A one-line `from … import a, b` rewritten in place to `module_text`
+    /// and `items`, when the rewritten line would be longer than the line
+    /// length: the whole statement, parenthesised, one name per line.
+    fn wrapped_in_place(&self, statement: Node<'tree>, module_text: &str, items: &[String]) -> Option<Edit> {
+        let text = &self.text[statement.start_byte()..statement.end_byte()];
+        if text.contains(['\n', '\r', '#', '\\']) || statement.kind() != "import_from_statement" {
+            return None;
+        }
+        let indent = self.indentation_of(statement);
+        let line_start = self.line_start(statement.start_byte());
+        if !self.text[line_start..statement.start_byte()].trim().is_empty() {
+            return None;
+        }
+        let parentheses = if text.contains('(') { 2 } else { 0 };
+        let trailing = self.line_content_end(statement.end_byte()) - statement.end_byte();
+        let one_line = format!("from {module_text} import {}", items.join(", "));
+        if indent.len() + one_line.len() + parentheses + trailing <= self.line_length {
+            return None;
+        }
+        let le = self.line_ending;
+        let lines: String = items.iter().map(|item| format!("{le}{indent}    {item},")).collect();
+        Some(Edit::replace(
+            statement.start_byte(),
+            statement.end_byte(),
+            format!("from {module_text} import ({lines}{le}{indent})"),
+        ))
     }
 
     /// The new text of one imported item and the references to rename with it.
