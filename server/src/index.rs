@@ -151,8 +151,27 @@ impl std::ops::Deref for SharedIndex {
 /// The line length when the project sets none (ruff's and black's default).
 pub const DEFAULT_LINE_LENGTH: usize = 88;
 
+/// Where the index reads a module's text: the text of an open editor buffer
+/// for that path when there is one (the server gives its documents), else
+/// the file on disk.
+pub type TextOverlay = Arc<dyn Fn(&Path) -> Option<String> + Send + Sync>;
+
+/// What a change to one file did to the index (`WorkspaceIndex::refresh`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexChange {
+    /// The index had not read the file: nothing that was checked used it.
+    NotRead,
+    /// The file's module binds the same names with the same signatures.
+    Unchanged,
+    /// Definitions or signatures changed (what fixes check against).
+    Definitions,
+    /// What the module imports or re-exports changed (what findings
+    /// through hubs depend on), or the file appeared or went away.
+    Reexports,
+}
+
 /// The lazily built index of one workspace. Shared between threads.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct WorkspaceIndex {
     /// Folders where top-level packages live, in the order they are searched.
     roots: Vec<PathBuf>,
@@ -167,6 +186,17 @@ pub struct WorkspaceIndex {
     /// hub whose name is listed here keeps it (its fix may only move it to
     /// the very same object).
     reexports: Mutex<HashMap<(String, String), BTreeSet<String>>>,
+    /// Open editor buffers, read instead of the disk.
+    overlay: Option<TextOverlay>,
+    /// Moves whenever a new re-export is recorded (the server then checks
+    /// the hubs again).
+    reexport_generation: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for WorkspaceIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkspaceIndex").field("roots", &self.roots).field("line_length", &self.line_length).finish()
+    }
 }
 
 impl WorkspaceIndex {
@@ -185,6 +215,12 @@ impl WorkspaceIndex {
     /// The same index, writing imports to `line_length` columns.
     pub fn with_line_length(mut self, line_length: Option<usize>) -> Self {
         self.line_length = line_length;
+        self
+    }
+
+    /// The same index, reading open editor buffers through `overlay`.
+    pub fn with_overlay(mut self, overlay: TextOverlay) -> Self {
+        self.overlay = Some(overlay);
         self
     }
 
@@ -241,7 +277,26 @@ impl WorkspaceIndex {
     /// whether this is new.
     pub fn record_reexport(&self, hub: &str, name: &str, importer: &str) -> bool {
         let mut reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
-        reexports.entry((hub.to_string(), name.to_string())).or_default().insert(importer.to_string())
+        let new = reexports.entry((hub.to_string(), name.to_string())).or_default().insert(importer.to_string());
+        if new {
+            self.reexport_generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        new
+    }
+
+    /// A number that moves whenever `record_reexport` records something new.
+    pub fn reexport_generation(&self) -> u64 {
+        self.reexport_generation.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether a change to `path` can matter to the index: it read a module
+    /// from that file, or looked for one there and found none.
+    pub fn concerns(&self, path: &Path) -> bool {
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let names = self.module_names_of(&path);
+        let modules = self.modules.lock().unwrap_or_else(PoisonError::into_inner);
+        names.iter().any(|name| modules.get(name).is_some_and(Option::is_none))
+            || modules.values().any(|info| info.as_ref().is_some_and(|info| info.path == path))
     }
 
     /// Whether another module of the workspace imports `name` from `module`
@@ -290,6 +345,63 @@ impl WorkspaceIndex {
         hubs
     }
 
+    /// The file or buffer at `path` changed (on disk, or in the editor):
+    /// the modules read from it are read again and compared with what the
+    /// index held, and the misses are forgotten (a file may have appeared).
+    /// Says what changed, so that the server re-checks only when a finding
+    /// or a fix can depend on it.
+    pub fn refresh(&self, path: &Path) -> IndexChange {
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let names = self.module_names_of(&path);
+        let appeared;
+        let read: Vec<(String, Arc<ModuleInfo>)> = {
+            let mut modules = self.modules.lock().unwrap_or_else(PoisonError::into_inner);
+            appeared = names.iter().any(|name| modules.get(name).is_some_and(Option::is_none));
+            modules.retain(|_, info| info.is_some());
+            modules
+                .iter()
+                .filter_map(|(name, info)| {
+                    info.as_ref().filter(|info| info.path == path).map(|info| (name.clone(), info.clone()))
+                })
+                .collect()
+        };
+        // A module the index looked for and did not find: its absence
+        // may have decided a fix.
+        let mut change = if appeared { IndexChange::Reexports } else { IndexChange::NotRead };
+        for (module, before) in read {
+            let after = self.load(&module).map(Arc::new);
+            let this = match &after {
+                None => IndexChange::Reexports,
+                Some(after) => compare_modules(&before, after),
+            };
+            change = change.max_with(this);
+            self.modules.lock().unwrap_or_else(PoisonError::into_inner).insert(module, after);
+        }
+        change
+    }
+
+    /// The modules a file would be under the import roots.
+    fn module_names_of(&self, path: &Path) -> Vec<String> {
+        self.roots
+            .iter()
+            .filter_map(|root| path.strip_prefix(root).ok())
+            .filter_map(|relative| {
+                let mut parts: Vec<&str> = relative.iter().map(|part| part.to_str()).collect::<Option<_>>()?;
+                let last = parts.pop()?.strip_suffix(".py")?;
+                if last != "__init__" {
+                    parts.push(last);
+                }
+                (!parts.is_empty()).then(|| parts.join("."))
+            })
+            .collect()
+    }
+
+    /// The file a module of the index was read from, when it was read.
+    pub fn module_path(&self, module: &str) -> Option<PathBuf> {
+        let modules = self.modules.lock().unwrap_or_else(PoisonError::into_inner);
+        modules.get(module).and_then(|info| info.as_ref().map(|info| info.path.clone()))
+    }
+
     /// What `module` binds, reading and parsing it the first time.
     pub fn module(&self, module: &str) -> Option<Arc<ModuleInfo>> {
         if let Some(cached) = self.modules.lock().unwrap_or_else(PoisonError::into_inner).get(module) {
@@ -308,11 +420,11 @@ impl WorkspaceIndex {
             let base = root.join(&relative);
             let file = base.with_extension("py");
             if file.is_file() {
-                return read_module(module, &file, false);
+                return self.read_module(module, &file, false);
             }
             let init = base.join("__init__.py");
             if init.is_file() {
-                return read_module(module, &init, true);
+                return self.read_module(module, &init, true);
             }
             if base.is_dir() && module.contains('.') {
                 // A namespace package: it binds its submodules only.
@@ -435,11 +547,61 @@ impl WorkspaceIndex {
     }
 }
 
-/// Reads and indexes one module file; `None` when it cannot be read as UTF-8.
-fn read_module(module: &str, path: &Path, is_package: bool) -> Option<ModuleInfo> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let scope = FileScope { relative_path: None, module: Some(module.to_string()), is_package, index: None };
-    Some(index_text(&text, &scope, path.to_path_buf()))
+impl WorkspaceIndex {
+    /// Reads and indexes one module file (its open buffer, when the overlay
+    /// has one); `None` when it cannot be read as UTF-8.
+    fn read_module(&self, module: &str, path: &Path, is_package: bool) -> Option<ModuleInfo> {
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let text = match self.overlay.as_ref().and_then(|overlay| overlay(&path)) {
+            Some(text) => text,
+            None => std::fs::read_to_string(&path).ok()?,
+        };
+        let scope = FileScope { relative_path: None, module: Some(module.to_string()), is_package, index: None };
+        Some(index_text(&text, &scope, path))
+    }
+}
+
+impl IndexChange {
+    /// The larger of two changes (`Reexports` above `Definitions` above
+    /// `Unchanged` above `NotRead`).
+    pub fn max_with(self, other: IndexChange) -> IndexChange {
+        let rank = |change: IndexChange| match change {
+            IndexChange::NotRead => 0,
+            IndexChange::Unchanged => 1,
+            IndexChange::Definitions => 2,
+            IndexChange::Reexports => 3,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+/// What differs between two readings of one module.
+fn compare_modules(before: &ModuleInfo, after: &ModuleInfo) -> IndexChange {
+    fn imports(info: &ModuleInfo) -> Vec<(&String, &Binding)> {
+        let mut imports: Vec<(&String, &Binding)> = info
+            .bindings
+            .iter()
+            .filter(|(_, binding)| matches!(binding, Binding::Import(_) | Binding::Alias(_)))
+            .collect();
+        imports.sort_by(|a, b| a.0.cmp(b.0));
+        imports
+    }
+    let same_reexports = imports(before) == imports(after)
+        && before.all == after.all
+        && before.star_imports == after.star_imports
+        && before.dynamic == after.dynamic
+        && before.is_package == after.is_package;
+    if !same_reexports {
+        IndexChange::Reexports
+    } else if before.bindings != after.bindings {
+        IndexChange::Definitions
+    } else {
+        IndexChange::Unchanged
+    }
 }
 
 /// Indexes the text of a module.

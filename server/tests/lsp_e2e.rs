@@ -1148,3 +1148,106 @@ async fn fix_all_is_computed_on_resolve_for_clients_that_resolve() {
     assert_eq!(stale["error"]["code"], -32801, "{stale}");
     client.shutdown().await;
 }
+
+/// The workspace index follows the code base while it is edited: a finding
+/// whose fix the canonical module did not support gets one, without the
+/// document being reopened, once the canonical module (an open buffer, or a
+/// file on disk) supports it.
+#[tokio::test]
+async fn an_open_document_is_checked_again_when_a_module_its_fix_depends_on_changes() {
+    let canonical = "async def get_websocket_manager(user_context=None):\n    return None\n";
+    let caller = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\nfrom netra_backend.app.websocket_core.websocket_manager_factory import create_defensive_user_execution_context\n\n\nasync def handler(uid):\n    create_defensive_user_execution_context(uid)\n    return await create_websocket_manager(user_id=uid)\n";
+    let dir = workspace_with(&[
+        ("netra_backend/__init__.py", ""),
+        ("netra_backend/app/__init__.py", ""),
+        ("netra_backend/app/services/__init__.py", ""),
+        ("netra_backend/app/services/user_execution_context.py", "class UserExecutionContext:\n    pass\n"),
+        ("netra_backend/app/websocket_core/__init__.py", ""),
+        ("netra_backend/app/websocket_core/websocket_manager.py", canonical),
+        (
+            "netra_backend/app/websocket_core/websocket_manager_factory.py",
+            "async def create_websocket_manager(user_context=None, user_id=None):\n    return None\n\n\ndef create_defensive_user_execution_context(user_id):\n    return None\n",
+        ),
+        ("netra_backend/app/routes/__init__.py", ""),
+        ("netra_backend/app/routes/caller.py", caller),
+    ]);
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let options = json!({ "workspaceScan": false });
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), options, Some(&root)).await;
+    let caller_uri = file_uri(&root.join("netra_backend/app/routes/caller.py"));
+    client.open(&caller_uri, 1, caller).await;
+    // Whether the findings of `create_websocket_manager` and of
+    // `create_defensive_user_execution_context` have a fix.
+    let fixes = |published: &Value| -> [bool; 2] {
+        let diagnostics = published["diagnostics"].as_array().unwrap();
+        let has_fix = |name: &str| {
+            let found = diagnostics.iter().find(|d| d["message"].as_str().unwrap().starts_with(&format!("`{name}`")));
+            found.unwrap_or_else(|| panic!("no finding of {name}: {published}"))["data"]["fix"].is_object()
+        };
+        [has_fix("create_websocket_manager"), has_fix("create_defensive_user_execution_context")]
+    };
+    let before = client.diagnostics(&caller_uri).await;
+    assert_eq!(fixes(&before), [false, false], "neither target fits yet: {before}");
+    assert!(before.to_string().contains("does not accept `user_id=`"), "{before}");
+
+    // The canonical function learns `user_id=` in the editor (not saved).
+    let canonical_uri = file_uri(&root.join("netra_backend/app/websocket_core/websocket_manager.py"));
+    client.open(&canonical_uri, 1, canonical).await;
+    let with_user_id = "async def get_websocket_manager(user_context=None, user_id=None):\n    return None\n";
+    client.change(&canonical_uri, 2, json!([{ "text": with_user_id }])).await;
+    let after = client.diagnostics(&caller_uri).await;
+    assert_eq!(after["version"], 1, "the same version of the caller, checked again: {after}");
+    assert_eq!(fixes(&after), [true, false], "the call fits now: {after}");
+
+    // The missing name is defined on disk; the watcher says so.
+    let context = root.join("netra_backend/app/services/user_execution_context.py");
+    std::fs::write(&context, "class UserExecutionContext:\n    pass\n\n\ndef create_defensive_user_execution_context(user_id):\n    return UserExecutionContext()\n").unwrap();
+    client
+        .notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": file_uri(&context), "type": 2 }] }))
+        .await;
+    let defined = client.diagnostics(&caller_uri).await;
+    assert_eq!(fixes(&defined), [true, true], "the target module defines the name now: {defined}");
+    client.shutdown().await;
+}
+
+/// A module without `__all__` that others import a deprecated name from (a
+/// plain-binding hub) keeps that name: once the workspace scan has seen its
+/// callers (checked after it here: it sorts first, in an earlier chunk), its
+/// own finding is checked again and loses the fix that would unbind it.
+#[tokio::test]
+async fn a_hub_checked_before_its_callers_is_checked_again_after_the_scan() {
+    let hub = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n";
+    let caller = "from netra_backend.app.a_hub import create_websocket_manager\n\n\nasync def handler(uid):\n    return await create_websocket_manager(user_id=uid)\n";
+    let mut files: Vec<(String, String)> = vec![
+        ("netra_backend/__init__.py".into(), String::new()),
+        ("netra_backend/app/__init__.py".into(), String::new()),
+        ("netra_backend/app/a_hub.py".into(), hub.into()),
+        ("netra_backend/app/websocket_core/__init__.py".into(), String::new()),
+        (
+            "netra_backend/app/websocket_core/websocket_manager.py".into(),
+            "async def get_websocket_manager(user_context=None):\n    return None\n".into(),
+        ),
+        (
+            "netra_backend/app/websocket_core/websocket_manager_factory.py".into(),
+            "async def create_websocket_manager(user_context=None, user_id=None):\n    return None\n".into(),
+        ),
+        ("netra_backend/app/z_routes/__init__.py".into(), String::new()),
+        ("netra_backend/app/z_routes/caller.py".into(), caller.into()),
+    ];
+    // Enough files for the scan to check them in more than one chunk.
+    files.extend((0..24).map(|i| (format!("netra_backend/app/b_filler_{i:02}.py"), "import os\n".to_string())));
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(name, text)| (name.as_str(), text.as_str())).collect();
+    let dir = workspace_with(&borrowed);
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
+    let hub_uri = file_uri(&root.join("netra_backend/app/a_hub.py"));
+    let caller_uri = file_uri(&root.join("netra_backend/app/z_routes/caller.py"));
+    let first = client.diagnostics(&hub_uri).await;
+    assert!(first["diagnostics"][0]["data"]["fix"].is_object(), "checked before its callers: {first}");
+    let called = client.diagnostics(&caller_uri).await;
+    assert!(called["diagnostics"][0]["message"].as_str().unwrap().contains("re-exported by `netra_backend.app.a_hub`"));
+    let again = client.diagnostics(&hub_uri).await;
+    assert!(again["diagnostics"][0]["data"]["fix"].is_null(), "the hub keeps the name its callers import: {again}");
+    assert!(again["diagnostics"][0]["message"].as_str().unwrap().contains("is exported by this module"), "{again}");
+    client.shutdown().await;
+}

@@ -238,9 +238,10 @@ pub async fn register_watchers(session: &Session) {
 pub async fn did_change_watched_files(session: Arc<Session>, params: DidChangeWatchedFilesParams) {
     let mut config_changed = false;
     let mut touched = Vec::new();
+    let mut changed_paths = Vec::new();
     for change in params.changes {
         let Some(path) = uri_to_path(&change.uri) else { continue };
-        session.refresh_index(&path);
+        changed_paths.push(path.clone());
         if is_config_file(&path) {
             config_changed |= affects_rules(&session, &path);
         } else if !session.documents.contains_key(&change.uri) {
@@ -254,6 +255,7 @@ pub async fn did_change_watched_files(session: Arc<Session>, params: DidChangeWa
     if !touched.is_empty() {
         workspace_scan::queue_disk_checks(&session, touched);
     }
+    super::dependents::files_changed(&session, changed_paths);
 }
 
 fn is_config_file(path: &Path) -> bool {

@@ -21,6 +21,7 @@ mod analysed;
 mod code_actions;
 mod commands;
 mod config;
+mod dependents;
 mod diagnostics;
 mod documents;
 mod guard;

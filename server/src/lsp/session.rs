@@ -122,8 +122,9 @@ pub struct Session {
     settings: RwLock<Settings>,
     rules: RwLock<Arc<ActiveRules>>,
     roots: RwLock<Vec<PathBuf>>,
-    /// Open documents by URI.
-    pub documents: DashMap<Uri, Document>,
+    /// Open documents by URI (shared with the workspace index, which reads
+    /// an open module's buffer instead of its file).
+    pub documents: Arc<DashMap<Uri, Document>>,
     /// Findings of files that are not open (workspace scan, watched files,
     /// the config file's own error). Entries whose diagnostics became empty
     /// stay until they have been cleared in the client.
@@ -148,6 +149,19 @@ pub struct Session {
     pub progress_cancels: DashMap<String, Arc<std::sync::atomic::AtomicBool>>,
     /// Set while `ssot.fixWorkspace` runs (one at a time).
     pub fix_workspace_running: std::sync::atomic::AtomicBool,
+    /// Files whose change the workspace index must take in, and whether a
+    /// worker does (see `dependents`).
+    pub index_queue: Mutex<IndexQueue>,
+    /// The index's re-export generation when the hubs were last checked
+    /// again (see `dependents::recheck_hubs_if_new`).
+    pub seen_reexport_generation: AtomicU64,
+}
+
+/// Changed files waiting to be compared with what the index read.
+#[derive(Debug, Default)]
+pub struct IndexQueue {
+    pub pending: std::collections::HashSet<PathBuf>,
+    pub worker_running: bool,
 }
 
 /// Closed files to re-check from disk, coalesced: a file named by many
@@ -179,7 +193,7 @@ impl Session {
             settings: RwLock::new(Settings::default()),
             rules: RwLock::new(Arc::new(ActiveRules { rules: RuleSet::builtin(), source: ConfigSource::Builtin })),
             roots: RwLock::new(Vec::new()),
-            documents: DashMap::new(),
+            documents: Arc::new(DashMap::new()),
             closed_files: DashMap::new(),
             scan_generation: AtomicU64::new(0),
             result_ids: AtomicU64::new(0),
@@ -191,6 +205,8 @@ impl Session {
             reload: Mutex::new(ReloadState::default()),
             progress_cancels: DashMap::new(),
             fix_workspace_running: std::sync::atomic::AtomicBool::new(false),
+            index_queue: Mutex::new(IndexQueue::default()),
+            seen_reexport_generation: AtomicU64::new(0),
         }
     }
 
@@ -252,15 +268,15 @@ impl Session {
     fn new_index(&self, rules: &RuleSet) -> SharedIndex {
         let roots = WorkspaceIndex::roots_for(&rules.settings.import_roots, &self.roots(), &self.primary_root());
         let line_length = crate::workspace::project_line_length(&self.primary_root());
-        SharedIndex(Arc::new(WorkspaceIndex::new(roots).with_line_length(line_length)))
-    }
-
-    /// A file changed on disk: the workspace index forgets what it read
-    /// from it.
-    pub fn refresh_index(&self, path: &Path) {
-        if let Some(index) = &self.rules().rules.settings.index {
-            index.invalidate(path);
-        }
+        let documents = Arc::clone(&self.documents);
+        let overlay: crate::index::TextOverlay = Arc::new(move |path: &Path| {
+            let uri = path_to_uri(path)?;
+            // Never waits: a document being written is read from disk.
+            let document = documents.try_get(&uri).try_unwrap()?;
+            Some(String::from(&document.rope))
+        });
+        let index = WorkspaceIndex::new(roots).with_line_length(line_length).with_overlay(overlay);
+        SharedIndex(Arc::new(index))
     }
 
     pub fn roots(&self) -> Vec<PathBuf> {

@@ -38,6 +38,7 @@ pub async fn did_open(session: Arc<Session>, params: DidOpenTextDocumentParams) 
         return;
     }
     spawn_analysis(&session, &uri, "textDocument/didOpen");
+    super::dependents::buffer_changed(&session, &uri);
 }
 
 pub async fn did_change(session: Arc<Session>, params: DidChangeTextDocumentParams) {
@@ -46,7 +47,10 @@ pub async fn did_change(session: Arc<Session>, params: DidChangeTextDocumentPara
     let outcome =
         guard::sync("textDocument/didChange", || apply_change(&session, &uri, version, &params.content_changes));
     match outcome {
-        Some(ChangeOutcome::Applied) => spawn_analysis(&session, &uri, "textDocument/didChange"),
+        Some(ChangeOutcome::Applied) => {
+            spawn_analysis(&session, &uri, "textDocument/didChange");
+            super::dependents::buffer_changed(&session, &uri);
+        }
         Some(ChangeOutcome::Stale { current }) => {
             let message = format!("dropped a change to {} with version {version}: already at {current}", uri.as_str());
             session.log(LogLevel::Warn, message).await;
@@ -121,6 +125,7 @@ async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: 
         report_too_large(&session, &uri, version).await;
     }
     diagnostics::publish_document(&session, &uri).await;
+    super::dependents::recheck_hubs_if_new(&session);
 }
 
 /// Says once per version that a document is too large to analyse.
@@ -164,6 +169,8 @@ pub async fn did_close(session: Arc<Session>, params: DidCloseTextDocumentParams
     if was_large {
         super::memory::return_freed_memory();
     }
+    // The index reads the file from disk again.
+    super::dependents::buffer_changed(&session, &uri);
     // What is on disk counts again: re-check it (off the executor) when the
     // workspace is scanned, else clear what the editor showed.
     if session.settings().workspace_scan {

@@ -174,6 +174,7 @@ async fn drain_disk_checks(session: Arc<Session>) {
     if any_published {
         diagnostics::refresh_pull_client(&session).await;
     }
+    super::dependents::recheck_hubs_if_new(&session);
 }
 
 /// Starts a scan in the background (cancelling any running one).
@@ -235,6 +236,7 @@ pub async fn scan(session: Arc<Session>) {
         }
     }
     forget_vanished_files(&session, &roots, &files).await;
+    super::dependents::recheck_hubs_if_new(&session);
     let with_findings = session.closed_files.iter().filter(|file| !file.findings.is_empty()).count();
     finish_progress(progress, &format!("{} files, {with_findings} with findings", files.len())).await;
     session.log(LogLevel::Info, format!("workspace scan: {} files checked", files.len())).await;

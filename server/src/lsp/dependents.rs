@@ -1,0 +1,130 @@
+//! Keeps the workspace index current and re-checks what depends on it.
+//!
+//! Findings and fixes consult the index (`index.rs`): which names the
+//! canonical module binds and with which signatures, which modules re-export
+//! a deprecated name. When a file the index read changes, on disk or in an
+//! editor buffer, it is read again and compared with what the index held:
+//! when its definitions or signatures changed, every open document and every
+//! closed file with findings is checked again (a fix may have appeared or
+//! gone); when what it imports or re-exports changed (or a module the index
+//! looked for appeared or vanished), the workspace is rescanned too, since a
+//! file without findings may now import a deprecated name through a hub.
+//!
+//! Changes are queued and coalesced: one worker takes them in on the
+//! blocking pool, so a burst of keystrokes in a canonical module gives one
+//! re-check per round, and handlers return at once. After a workspace scan,
+//! the hubs in practice (modules others import a deprecated name from) are
+//! checked again, since their callers were checked after them.
+
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError};
+
+use tower_lsp_server::ls_types::Uri;
+
+use super::session::{path_to_uri, uri_to_path, Session};
+use super::settings::LogLevel;
+use crate::index::IndexChange;
+
+/// An open document's buffer changed (opened, edited, closed): the index
+/// takes it in when it read that file.
+pub fn buffer_changed(session: &Arc<Session>, uri: &Uri) {
+    let Some(path) = uri_to_path(uri) else { return };
+    let Some(index) = session.rules().rules.settings.index.clone() else { return };
+    if index.concerns(&path) {
+        queue(session, vec![path]);
+    }
+}
+
+/// Files changed on disk (watched-file events).
+pub fn files_changed(session: &Arc<Session>, paths: Vec<PathBuf>) {
+    if !paths.is_empty() {
+        queue(session, paths);
+    }
+}
+
+fn queue(session: &Arc<Session>, paths: Vec<PathBuf>) {
+    let start_worker = {
+        let mut queue = session.index_queue.lock().unwrap_or_else(PoisonError::into_inner);
+        queue.pending.extend(paths);
+        !std::mem::replace(&mut queue.worker_running, true)
+    };
+    if start_worker {
+        tokio::spawn(drain(Arc::clone(session)));
+    }
+}
+
+async fn drain(session: Arc<Session>) {
+    loop {
+        let paths: Vec<PathBuf> = {
+            let mut queue = session.index_queue.lock().unwrap_or_else(PoisonError::into_inner);
+            if queue.pending.is_empty() {
+                queue.worker_running = false;
+                return;
+            }
+            queue.pending.drain().collect()
+        };
+        let worker = Arc::clone(&session);
+        let refreshed = tokio::task::spawn_blocking(move || {
+            let Some(index) = worker.rules().rules.settings.index.clone() else { return IndexChange::NotRead };
+            paths.iter().map(|path| index.refresh(path)).fold(IndexChange::NotRead, IndexChange::max_with)
+        })
+        .await;
+        let change = match refreshed {
+            Ok(change) => change,
+            Err(error) => {
+                session.log(LogLevel::Error, format!("internal error while refreshing the index: {error}")).await;
+                continue;
+            }
+        };
+        if matches!(change, IndexChange::Definitions | IndexChange::Reexports) {
+            recheck_dependents(&session, change == IndexChange::Reexports);
+        }
+    }
+}
+
+/// Checks every open document again, and every closed file with findings;
+/// with `rescan`, the whole workspace.
+fn recheck_dependents(session: &Arc<Session>, rescan: bool) {
+    let open: Vec<Uri> = session.documents.iter().map(|entry| entry.key().clone()).collect();
+    for uri in &open {
+        super::text_sync::spawn_analysis(session, uri, "workspace index change");
+    }
+    if rescan {
+        super::config::request_rescan(session);
+        return;
+    }
+    let closed: Vec<Uri> = session
+        .closed_files
+        .iter()
+        .filter(|entry| !entry.findings.is_empty() && !open.contains(entry.key()))
+        .map(|entry| entry.key().clone())
+        .collect();
+    if !closed.is_empty() {
+        super::workspace_scan::queue_disk_checks(session, closed);
+    }
+}
+
+/// After checks (an open document, closed files, a workspace scan): when
+/// they recorded that some file imports a name from a hub that was not
+/// known to, the hubs are checked again (their own check may have run
+/// before their callers', when their fix did not yet have to keep it).
+pub fn recheck_hubs_if_new(session: &Arc<Session>) {
+    let Some(index) = session.rules().rules.settings.index.clone() else { return };
+    let generation = index.reexport_generation();
+    if session.seen_reexport_generation.swap(generation, std::sync::atomic::Ordering::Relaxed) == generation {
+        return;
+    }
+    let hubs: Vec<Uri> = index
+        .reexporting_modules()
+        .iter()
+        .filter_map(|module| index.module_path(module))
+        .filter_map(|path| path_to_uri(&path))
+        .collect();
+    let (open, closed): (Vec<Uri>, Vec<Uri>) = hubs.into_iter().partition(|uri| session.documents.contains_key(uri));
+    for uri in &open {
+        super::text_sync::spawn_analysis(session, uri, "workspace scan");
+    }
+    if !closed.is_empty() {
+        super::workspace_scan::queue_disk_checks(session, closed);
+    }
+}
