@@ -1139,3 +1139,27 @@ fn a_pyproject_tool_entry_that_is_no_table_is_an_error_naming_its_line() {
         assert!(stderr.contains("tool.ssot-lsp: must be a table"), "{stderr}");
     }
 }
+
+/// A plain-binding re-export hub fixed on its own (as a pre-commit run on
+/// the staged hub would): the rest of its package tree is read for the
+/// files that import from it, so the name they import stays bound; the
+/// whole tree fixed at once gives the hub the same text.
+#[test]
+fn a_hub_fixed_alone_keeps_the_names_its_importers_import() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
+    let hub = "netra_backend/app/websocket_core/canonical_imports.py";
+    let kept = "from .websocket_manager_factory import create_websocket_manager\n";
+    let (alone, whole) = (tempdir(), tempdir());
+    copy_dir(&fixture, alone.path());
+    copy_dir(&fixture, whole.path());
+    let output = ssot(alone.path()).args(["check", "--fix", hub]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    assert!(read(alone.path(), hub).contains(kept), "{}", read(alone.path(), hub));
+    assert!(stdout_of(&output).contains("is exported by this module"), "{}", stdout_of(&output));
+    assert_eq!(
+        read(alone.path(), "netra_backend/app/routes/by_user_id.py"),
+        read(&fixture, "netra_backend/app/routes/by_user_id.py")
+    );
+    ssot(whole.path()).args(["check", "--fix", "."]).output().unwrap();
+    assert_eq!(read(alone.path(), hub), read(whole.path(), hub));
+}

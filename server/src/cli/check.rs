@@ -46,7 +46,7 @@ pub(super) fn run_paths(args: &CheckArgs) -> ExitCode {
     let index = workspace_index(rules, &paths, &cwd);
     let options = FixOptions { unsafe_fixes: args.unsafe_fixes || rules.settings.unsafe_fixes, only_codes: Vec::new() };
     let mode = Mode::of(args);
-    let reports = check_files(rules, &index, &cwd, &files, &options, mode);
+    let reports = check_files(rules, &index, &cwd, (&paths, &files), &options, mode);
     let mut report = Report { files: reports, checked: files.len() };
     for file in &report.files {
         if let Some(error) = &file.error {
@@ -119,12 +119,21 @@ fn check_files(
     rules: &RuleSet,
     index: &SharedIndex,
     cwd: &Path,
-    files: &[PathBuf],
+    (paths, files): (&[PathBuf], &[PathBuf]),
     options: &FixOptions,
     mode: Mode,
 ) -> Vec<FileReport> {
     let mut reports: Vec<FileReport> =
         files.par_iter().map(|path| check_file(rules, index, cwd, path, options, Mode::Report)).collect();
+    if mode != Mode::Report {
+        let fixable: Vec<&PathBuf> = files
+            .iter()
+            .zip(&reports)
+            .filter(|(_, report)| report.findings.iter().any(|finding| options.allows(finding)))
+            .map(|(path, _)| path)
+            .collect();
+        record_importers_elsewhere(rules, index, cwd, paths, files, &fixable);
+    }
     let hubs = index.reexporting_modules();
     reports.par_iter_mut().zip(files).for_each(|(report, path)| {
         if report.error.is_some() || report.findings.is_empty() {
@@ -138,6 +147,57 @@ fn check_files(
         }
     });
     reports
+}
+
+/// When only part of a package tree is checked (`check hub.py`, a
+/// pre-commit run on the staged files), the rest of the tree may import
+/// from a checked module that is about to be fixed: the other files of the
+/// tree that name such a module (its last part, as any import of it must)
+/// and could hold a finding are checked too, for the index only (their
+/// findings are not reported), so that a hub among the checked files knows
+/// its importers. Nothing to do when every such tree is checked whole.
+fn record_importers_elsewhere(
+    rules: &RuleSet,
+    index: &SharedIndex,
+    cwd: &Path,
+    paths: &[PathBuf],
+    files: &[PathBuf],
+    fixable: &[&PathBuf],
+) {
+    let needles: Vec<String> = fixable
+        .iter()
+        .filter_map(|path| workspace::scope_for(rules, cwd, path).module)
+        .filter_map(|module| module.rsplit('.').next().map(str::to_string))
+        .collect();
+    if needles.is_empty() {
+        return;
+    }
+    let absolute = |path: &Path| std::fs::canonicalize(cwd.join(path)).unwrap_or_else(|_| cwd.join(path));
+    let checked_folders: Vec<PathBuf> = paths.iter().map(|path| absolute(path)).filter(|path| path.is_dir()).collect();
+    let mut trees: Vec<PathBuf> = rules.settings.import_roots.iter().map(|root| absolute(root)).collect();
+    for path in fixable {
+        let folder = absolute(path).parent().map(Path::to_path_buf).unwrap_or_default();
+        trees.push(workspace::package_root_by_init(&folder));
+    }
+    trees.retain(|tree| tree.is_dir() && !checked_folders.iter().any(|folder| tree.starts_with(folder)));
+    trees.sort();
+    trees.dedup();
+    if trees.is_empty() {
+        return;
+    }
+    let Ok(names) = aho_corasick::AhoCorasick::new(&needles) else { return };
+    let checked: std::collections::HashSet<PathBuf> = files.iter().map(|path| absolute(path)).collect();
+    let (others, _) = workspace::walk(&trees, rules, cwd);
+    others.par_iter().filter(|path| !checked.contains(&absolute(path))).for_each(|path| {
+        let Ok(bytes) = std::fs::read(path) else { return };
+        if !names.is_match(&bytes) || !rules.may_match_file(path, &bytes) {
+            return;
+        }
+        let Ok(text) = String::from_utf8(bytes) else { return };
+        let mut scope = workspace::scope_for(rules, cwd, path);
+        scope.index = Some(index.clone());
+        analysis::scan_text(rules, &scope, &text);
+    });
 }
 
 fn check_file(
