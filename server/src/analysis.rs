@@ -282,6 +282,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         range: (usize, usize),
         reexported_by: Option<&str>,
     ) -> Finding {
+        self.record_hub_alias(record);
         let checked = self.checked_mapping(record, &old, mapping);
         // Through a re-export hub, the statement's other names are the hub's:
         // this name moves alone.
@@ -411,7 +412,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         for record in &self.imports {
             let ImportItem::Name { name, name_node, .. } = &record.item else { continue };
             let is_rule_module = |module: &str| rules.iter().any(|rule| rule.module.as_deref() == Some(module));
-            if !watched(name) || is_rule_module(&record.module) || index.module(&record.module).is_none() {
+            let followed = watched(name) || index.is_hub_alias(&record.module, name);
+            if !followed || is_rule_module(&record.module) || index.module(&record.module).is_none() {
                 continue;
             }
             let found = index.reexport_chain(&record.module, name).into_iter().find_map(|path| {
@@ -427,6 +429,17 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             let mapping = rule.mapping_for(&last).unwrap_or_else(NameMapping::no_counterpart);
             let range = (name_node.start_byte(), name_node.end_byte());
             findings.push(self.name_move_finding(rule, record, path, mapping, range, Some(&record.module)));
+        }
+    }
+
+    /// Records in the index that this module binds a deprecated name at its
+    /// top level under another name (`import old as alias`): files that
+    /// import the alias from here are to be followed too.
+    fn record_hub_alias(&self, record: &ImportRecord<'tree>) {
+        let (Some(index), Some(module)) = (self.scope.index.as_deref(), self.scope.module.as_deref()) else { return };
+        let ImportItem::Name { name, alias: Some(alias), .. } = &record.item else { return };
+        if alias != name && !self.scope.is_package && scope_of(record.statement).kind() == "module" {
+            index.record_hub_alias(module, alias);
         }
     }
 

@@ -22,7 +22,7 @@ use crate::rules::FileScope;
 use crate::syntax::{self, node_text};
 
 /// How deep re-exports are followed before giving up (cycles, long chains).
-const MAX_REEXPORT_DEPTH: usize = 12;
+pub const MAX_REEXPORT_DEPTH: usize = 12;
 
 /// Decorators that leave a function's or class's call signature as it is.
 const SIGNATURE_KEEPING_DECORATORS: &[&str] =
@@ -188,6 +188,11 @@ pub struct WorkspaceIndex {
     reexports: Mutex<HashMap<(String, String), BTreeSet<String>>>,
     /// Open editor buffers, read instead of the disk.
     overlay: Option<TextOverlay>,
+    /// (module, alias): a module binds a deprecated name at its top level
+    /// under another name (`import create_websocket_manager as make`); the
+    /// files that import the alias from it are followed like those that
+    /// import a name of the rules' maps (`check` reads them for it).
+    hub_aliases: Mutex<BTreeSet<(String, String)>>,
     /// Moves whenever a new re-export is recorded (the server then checks
     /// the hubs again).
     reexport_generation: std::sync::atomic::AtomicU64,
@@ -282,6 +287,25 @@ impl WorkspaceIndex {
             self.reexport_generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         new
+    }
+
+    /// Records that `module` binds a deprecated name at its top level as
+    /// `alias`. Returns whether this is new.
+    pub fn record_hub_alias(&self, module: &str, alias: &str) -> bool {
+        let mut aliases = self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner);
+        aliases.insert((module.to_string(), alias.to_string()))
+    }
+
+    /// Whether `module` binds a deprecated name as `name` (see
+    /// `record_hub_alias`).
+    pub fn is_hub_alias(&self, module: &str, name: &str) -> bool {
+        let aliases = self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner);
+        aliases.contains(&(module.to_string(), name.to_string()))
+    }
+
+    /// Every (module, alias) recorded so far, sorted.
+    pub fn hub_aliases(&self) -> Vec<(String, String)> {
+        self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
     }
 
     /// A number that moves whenever `record_reexport` records something new.

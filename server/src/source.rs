@@ -54,9 +54,21 @@ pub fn read_source(rules: &RuleSet, path: &Path) -> std::io::Result<Source> {
     Ok(classify_source(rules, path, bytes))
 }
 
+/// `read_source`, where a file that `also` accepts counts as one some rule
+/// may match (a file naming a re-export hub's alias of a deprecated name,
+/// which no trigger string matches).
+pub fn read_source_also(rules: &RuleSet, path: &Path, also: &dyn Fn(&[u8]) -> bool) -> std::io::Result<Source> {
+    let bytes = std::fs::read(path)?;
+    Ok(classify_source_also(rules, path, bytes, also))
+}
+
 /// What the bytes of the file at `path` hold, in `read_source`'s order.
 pub fn classify_source(rules: &RuleSet, path: &Path, bytes: Vec<u8>) -> Source {
-    if !rules.may_match_file(path, &bytes) {
+    classify_source_also(rules, path, bytes, &|_| false)
+}
+
+fn classify_source_also(rules: &RuleSet, path: &Path, bytes: Vec<u8>, also: &dyn Fn(&[u8]) -> bool) -> Source {
+    if !rules.may_match_file(path, &bytes) && !also(&bytes) {
         return Source::NoTrigger;
     }
     if let Some(offset) = memchr::memchr(0, &bytes) {

@@ -1160,6 +1160,18 @@ fn a_hub_fixed_alone_keeps_the_names_its_importers_import() {
         read(alone.path(), "netra_backend/app/routes/by_user_id.py"),
         read(&fixture, "netra_backend/app/routes/by_user_id.py")
     );
+    // The hub binds the factory's function as `make_websocket_manager` too:
+    // the file importing that name holds no trigger string and is read
+    // for it, reported and fixed, and the hub keeps the alias.
+    let renamed = "netra_backend/app/routes/renamed.py";
+    let report = ssot(whole.path()).args(["check", "--format", "concise", "."]).output().unwrap();
+    assert!(stdout_of(&report).contains(&format!("{renamed}:")), "{}", stdout_of(&report));
     ssot(whole.path()).args(["check", "--fix", "."]).output().unwrap();
     assert_eq!(read(alone.path(), hub), read(whole.path(), hub));
+    assert!(read(whole.path(), hub).contains("create_websocket_manager as make_websocket_manager"));
+    assert!(
+        read(whole.path(), renamed).contains("return await get_websocket_manager(ctx)"),
+        "{}",
+        read(whole.path(), renamed)
+    );
 }

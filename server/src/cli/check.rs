@@ -15,7 +15,7 @@ use super::CheckArgs;
 use crate::fix::{fix_text, FixOptions};
 use crate::index::{SharedIndex, WorkspaceIndex};
 use crate::rules::{load_rule_set, LoadedRules, RuleSet};
-use crate::source::{read_source, Source};
+use crate::source::{read_source, read_source_also, Source};
 use crate::{analysis, workspace};
 
 /// Checks the named paths (`cli::run_check` has set up colour and the output
@@ -123,8 +123,11 @@ fn check_files(
     options: &FixOptions,
     mode: Mode,
 ) -> Vec<FileReport> {
-    let mut reports: Vec<FileReport> =
-        files.par_iter().map(|path| check_file(rules, index, cwd, path, options, Mode::Report)).collect();
+    let mut reports: Vec<FileReport> = files
+        .par_iter()
+        .map(|path| check_file(rules, index, cwd, path, options, Mode::Report, Gate::Prefilter))
+        .collect();
+    let gates = check_hub_alias_importers(rules, index, cwd, files, options, &mut reports);
     if mode != Mode::Report {
         let fixable: Vec<&PathBuf> = files
             .iter()
@@ -135,7 +138,7 @@ fn check_files(
         record_importers_elsewhere(rules, index, cwd, paths, files, &fixable);
     }
     let hubs = index.reexporting_modules();
-    reports.par_iter_mut().zip(files).for_each(|(report, path)| {
+    reports.par_iter_mut().zip(files).zip(gates).for_each(|((report, path), gate)| {
         if report.error.is_some() || report.findings.is_empty() {
             return;
         }
@@ -143,17 +146,62 @@ fn check_files(
         let is_hub =
             || workspace::scope_for(rules, cwd, path).module.is_some_and(|module| hubs.binary_search(&module).is_ok());
         if to_fix || is_hub() {
-            *report = check_file(rules, index, cwd, path, options, mode);
+            *report = check_file(rules, index, cwd, path, options, mode, gate);
         }
     });
     reports
+}
+
+/// How `check_file` decides to read a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    /// Only when the rules' trigger strings occur in it (the skeleton check).
+    Prefilter,
+    /// Always, whole: it names what a re-export hub binds a deprecated name
+    /// to under another name (`… import create_websocket_manager as
+    /// make_manager`), which no trigger string matches.
+    HubAlias,
+}
+
+/// The files that name a hub's alias of a deprecated name (the checks so
+/// far recorded the aliases in the index) are checked again, whole, so that
+/// their imports of the alias from the hub are findings and the hub keeps
+/// it; again while new aliases turn up (a hub of a hub renaming it once
+/// more). Nothing to do, and no file read again, when no hub renames one.
+fn check_hub_alias_importers(
+    rules: &RuleSet,
+    index: &SharedIndex,
+    cwd: &Path,
+    files: &[PathBuf],
+    options: &FixOptions,
+    reports: &mut [FileReport],
+) -> Vec<Gate> {
+    let mut gates = vec![Gate::Prefilter; files.len()];
+    let mut known = 0;
+    for _ in 0..crate::index::MAX_REEXPORT_DEPTH {
+        let aliases = index.hub_aliases();
+        if aliases.len() == known {
+            break;
+        }
+        known = aliases.len();
+        let Ok(names) = aho_corasick::AhoCorasick::new(aliases.iter().map(|(_, alias)| alias)) else { break };
+        reports.par_iter_mut().zip(files).zip(gates.par_iter_mut()).for_each(|((report, path), gate)| {
+            if report.error.is_some() || !std::fs::read(path).is_ok_and(|bytes| names.is_match(&bytes)) {
+                return;
+            }
+            *gate = Gate::HubAlias;
+            *report = check_file(rules, index, cwd, path, options, Mode::Report, Gate::HubAlias);
+        });
+    }
+    gates
 }
 
 /// When only part of a package tree is checked (`check hub.py`, a
 /// pre-commit run on the staged files), the rest of the tree may import
 /// from a checked module that is about to be fixed: the other files of the
 /// tree that name such a module (its last part, as any import of it must)
-/// and could hold a finding are checked too, for the index only (their
+/// and could hold a finding (a trigger string, or a hub's alias of a
+/// deprecated name) are checked too, for the index only (their
 /// findings are not reported), so that a hub among the checked files knows
 /// its importers. Nothing to do when every such tree is checked whole.
 fn record_importers_elsewhere(
@@ -186,17 +234,30 @@ fn record_importers_elsewhere(
         return;
     }
     let Ok(names) = aho_corasick::AhoCorasick::new(&needles) else { return };
+    let Ok(aliases) = aho_corasick::AhoCorasick::new(index.hub_aliases().iter().map(|(_, alias)| alias)) else {
+        return;
+    };
     let checked: std::collections::HashSet<PathBuf> = files.iter().map(|path| absolute(path)).collect();
     let (others, _) = workspace::walk(&trees, rules, cwd);
     others.par_iter().filter(|path| !checked.contains(&absolute(path))).for_each(|path| {
         let Ok(bytes) = std::fs::read(path) else { return };
-        if !names.is_match(&bytes) || !rules.may_match_file(path, &bytes) {
+        if !names.is_match(&bytes) {
             return;
         }
+        let gate = if rules.may_match_file(path, &bytes) {
+            Gate::Prefilter
+        } else if aliases.is_match(&bytes) {
+            Gate::HubAlias
+        } else {
+            return;
+        };
         let Ok(text) = String::from_utf8(bytes) else { return };
         let mut scope = workspace::scope_for(rules, cwd, path);
         scope.index = Some(index.clone());
-        analysis::scan_text(rules, &scope, &text);
+        match gate {
+            Gate::Prefilter => analysis::scan_text(rules, &scope, &text),
+            Gate::HubAlias => analysis::check_text(rules, &scope, &text),
+        };
     });
 }
 
@@ -207,9 +268,15 @@ fn check_file(
     path: &Path,
     options: &FixOptions,
     mode: Mode,
+    gate: Gate,
 ) -> FileReport {
     let mut report = FileReport::new(workspace::relative_to(path, cwd));
-    let text = match read_source(rules, path) {
+    // A file read for a hub's alias has no trigger string: it is read anyway.
+    let read = match gate {
+        Gate::Prefilter => read_source(rules, path),
+        Gate::HubAlias => read_source_also(rules, path, &|_| true),
+    };
+    let text = match read {
         Ok(Source::Text(text)) => text,
         Ok(Source::NoTrigger) => return report,
         Ok(Source::Skipped(reason)) => {
@@ -225,7 +292,10 @@ fn check_file(
     let mut scope = workspace::scope_for(rules, cwd, path);
     scope.index = Some(index.clone());
     if mode == Mode::Report {
-        report.findings = analysis::scan_text(rules, &scope, &text);
+        report.findings = match gate {
+            Gate::Prefilter => analysis::scan_text(rules, &scope, &text),
+            Gate::HubAlias => analysis::check_text(rules, &scope, &text),
+        };
         report.text = Some(text);
         return report;
     }
