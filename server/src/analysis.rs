@@ -65,6 +65,11 @@ pub fn scan_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding>
 /// more on a long file and recovers no better).
 pub fn scan_parsed(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -> Vec<Finding> {
     if !rules.may_match(text) {
+        // A file that names a hub's alias of a deprecated name holds no
+        // trigger string: its uses of the alias are checked on the whole tree.
+        if names_a_hub_alias(scope, text.as_bytes()) {
+            return check_tree(rules, scope, text, tree);
+        }
         return Vec::new();
     }
     let whole_has_errors = tree.root_node().has_error();
@@ -72,6 +77,14 @@ pub fn scan_parsed(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) 
         Some(skeleton) => check_tree(rules, scope, text, &skeleton),
         None => check_tree(rules, scope, text, tree),
     }
+}
+
+/// Whether the text names an alias a re-export hub of the workspace gives a
+/// deprecated name (`… import create_websocket_manager as make_manager`):
+/// such a file may import it with no trigger string in sight, and is read
+/// whole (the skeleton keeps only lines with trigger strings).
+pub fn names_a_hub_alias(scope: &FileScope, bytes: &[u8]) -> bool {
+    scope.index.as_deref().is_some_and(|index| index.names_a_hub_alias(bytes))
 }
 
 /// The tree of the skeleton `scan_text` checks, or `None` when the skeleton
@@ -122,12 +135,19 @@ fn bindings_into_rules(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tr
         .collect();
     let on_path =
         |target: &str| paths.iter().any(|path| is_dotted_prefix(target, path) || is_dotted_prefix(path, target));
+    // A hub's alias of a deprecated name, imported from the hub.
+    let hub_alias = |record: &ImportRecord<'_>| match (&record.item, scope.index.as_deref()) {
+        (ImportItem::Name { name, .. }, Some(index)) => index.is_hub_alias(&record.module, name),
+        _ => false,
+    };
     let captures = syntax::capture(tree, text);
     let mut bound: Vec<String> = captures
         .imports
         .iter()
         .flat_map(|statement| read_import(*statement, text, scope))
-        .filter(|record| record.target().is_some_and(|target| on_path(&target)) || on_path(&record.module))
+        .filter(|record| {
+            record.target().is_some_and(|target| on_path(&target)) || on_path(&record.module) || hub_alias(record)
+        })
         .filter_map(|record| record.binding())
         .collect();
     bound.sort();

@@ -303,6 +303,13 @@ impl WorkspaceIndex {
         aliases.contains(&(module.to_string(), name.to_string()))
     }
 
+    /// Whether `bytes` hold an alias some hub gives a deprecated name (see
+    /// `record_hub_alias`): a file without a trigger string may import it.
+    pub fn names_a_hub_alias(&self, bytes: &[u8]) -> bool {
+        let aliases = self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner);
+        aliases.iter().any(|(_, alias)| memchr::memmem::find(bytes, alias.as_bytes()).is_some())
+    }
+
     /// Every (module, alias) recorded so far, sorted.
     pub fn hub_aliases(&self) -> Vec<(String, String)> {
         self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()

@@ -1251,3 +1251,45 @@ async fn a_hub_checked_before_its_callers_is_checked_again_after_the_scan() {
     assert!(again["diagnostics"][0]["message"].as_str().unwrap().contains("is exported by this module"), "{again}");
     client.shutdown().await;
 }
+
+/// A hub that binds a deprecated name under another name: the file that
+/// imports that name from it holds no trigger string, and the workspace
+/// scan still reports it (and the hub keeps the alias).
+#[tokio::test]
+async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
+    let hub = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager as make_manager\n";
+    let caller = "from netra_backend.app.a_hub import make_manager\n\n\nasync def handler(ctx):\n    return await make_manager(ctx)\n";
+    let dir = workspace_with(&[
+        ("netra_backend/__init__.py", ""),
+        ("netra_backend/app/__init__.py", ""),
+        ("netra_backend/app/a_hub.py", hub),
+        ("netra_backend/app/websocket_core/__init__.py", ""),
+        (
+            "netra_backend/app/websocket_core/websocket_manager.py",
+            "async def get_websocket_manager(user_context=None):\n    return None\n",
+        ),
+        (
+            "netra_backend/app/websocket_core/websocket_manager_factory.py",
+            "async def create_websocket_manager(user_context=None, user_id=None):\n    return None\n",
+        ),
+        ("netra_backend/app/routes/__init__.py", ""),
+        ("netra_backend/app/routes/caller.py", caller),
+    ]);
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
+    let caller_uri = file_uri(&root.join("netra_backend/app/routes/caller.py"));
+    let published = client.diagnostics(&caller_uri).await;
+    let message = published["diagnostics"][0]["message"].as_str().unwrap_or_default().to_string();
+    assert!(message.contains("re-exported by `netra_backend.app.a_hub`"), "{published}");
+    assert!(published["diagnostics"][0]["data"]["fix"].is_object(), "{published}");
+    let hub_uri = file_uri(&root.join("netra_backend/app/a_hub.py"));
+    let hub_published = client
+        .notification(|message| {
+            message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == hub_uri
+                && message["params"]["diagnostics"][0]["data"]["fix"].is_null()
+        })
+        .await;
+    assert!(hub_published["params"]["diagnostics"][0]["message"].as_str().unwrap().contains("exported by this module"));
+    client.shutdown().await;
+}

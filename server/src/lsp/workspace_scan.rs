@@ -23,7 +23,7 @@ use super::settings::LogLevel;
 use crate::analysis;
 use crate::path_class::classify_path;
 use crate::rules::RuleSet;
-use crate::source::{read_source, Source};
+use crate::source::{read_source_also, Source};
 use crate::workspace;
 
 /// What checking one file on disk gave.
@@ -37,7 +37,11 @@ pub struct DiskCheck {
 /// reads it); `None` when it cannot be read or is skipped (binary, not
 /// UTF-8).
 pub fn check_path(rules: &RuleSet, root: &Path, path: &Path, encoding: PositionEncoding) -> Option<DiskCheck> {
-    let text = match read_source(rules, path).ok()? {
+    // A file naming a hub's alias of a deprecated name is checked too (no
+    // trigger string needed: the skeleton keeps the alias's uses).
+    let index = rules.settings.index.clone();
+    let names_alias = |bytes: &[u8]| index.as_deref().is_some_and(|index| index.names_a_hub_alias(bytes));
+    let text = match read_source_also(rules, path, &names_alias).ok()? {
         Source::Text(text) => text,
         Source::NoTrigger => return Some(DiskCheck::default()),
         Source::Skipped(_) => return None,
@@ -236,11 +240,35 @@ pub async fn scan(session: Arc<Session>) {
         }
     }
     forget_vanished_files(&session, &roots, &files).await;
+    queue_hub_alias_importers(&session, &rules.rules, files.clone()).await;
     super::dependents::recheck_hubs_if_new(&session);
     let with_findings = session.closed_files.iter().filter(|file| !file.findings.is_empty()).count();
     finish_progress(progress, &format!("{} files, {with_findings} with findings", files.len())).await;
     session.log(LogLevel::Info, format!("workspace scan: {} files checked", files.len())).await;
     diagnostics::refresh_pull_client(&session).await;
+}
+
+/// After a scan that found hubs giving deprecated names aliases: the files
+/// that name an alias (the scan's prefilter dropped them, or checked them
+/// before the hub) are checked again, whole (`check_path`).
+async fn queue_hub_alias_importers(session: &Arc<Session>, rules: &RuleSet, files: Vec<PathBuf>) {
+    let Some(index) = rules.settings.index.clone() else { return };
+    if index.hub_aliases().is_empty() {
+        return;
+    }
+    let found = tokio::task::spawn_blocking(move || {
+        files
+            .par_iter()
+            .filter(|path| std::fs::read(path).is_ok_and(|bytes| index.names_a_hub_alias(&bytes)))
+            .filter_map(|path| super::session::path_to_uri(path))
+            .collect::<Vec<Uri>>()
+    })
+    .await;
+    match found {
+        Ok(uris) if !uris.is_empty() => queue_disk_checks(session, uris),
+        Ok(_) => {}
+        Err(error) => session.log(LogLevel::Error, format!("workspace scan: {error}")).await,
+    }
 }
 
 async fn check_chunk(session: &Session, rules: &RuleSet, root: &Path, chunk: &[PathBuf]) -> Vec<(Uri, DiskCheck)> {
