@@ -1160,6 +1160,14 @@ fn a_hub_fixed_alone_keeps_the_names_its_importers_import() {
         read(alone.path(), "netra_backend/app/routes/by_user_id.py"),
         read(&fixture, "netra_backend/app/routes/by_user_id.py")
     );
+    // The same hub through stdin, as an editor's formatter pipe sends it:
+    // every name it binds from the factory is imported by another module.
+    let piped = ssot(whole.path())
+        .args(["check", "--fix", "--stdin-filename", hub, "-"])
+        .write_stdin(read(&fixture, hub))
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&piped), read(&fixture, hub), "{}", stderr_of(&piped));
     // The hub binds the factory's function as `make_websocket_manager` too:
     // the file importing that name holds no trigger string and is read
     // for it, reported and fixed, and the hub keeps the alias.

@@ -204,7 +204,7 @@ fn check_hub_alias_importers(
 /// deprecated name) are checked too, for the index only (their
 /// findings are not reported), so that a hub among the checked files knows
 /// its importers. Nothing to do when every such tree is checked whole.
-fn record_importers_elsewhere(
+pub(super) fn record_importers_elsewhere(
     rules: &RuleSet,
     index: &SharedIndex,
     cwd: &Path,

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::check::{load_rules, workspace_index};
+use super::check::{load_rules, record_importers_elsewhere, workspace_index};
 use super::output;
 use super::report::{exit_status, FileReport, Mode, Report};
 use super::{sink, CheckArgs};
@@ -77,7 +77,16 @@ fn check_text(
     // The fixes are checked against the code base the path belongs to, as
     // for files named on the command line.
     let mut scope = workspace::scope_for(rules, cwd, path);
-    scope.index = Some(workspace_index(rules, std::slice::from_ref(&path.to_path_buf()), cwd));
+    let path_buf = path.to_path_buf();
+    let index = workspace_index(rules, std::slice::from_ref(&path_buf), cwd);
+    scope.index = Some(index.clone());
+    if mode != Mode::Report {
+        // As for a file named alone: the files of its package tree that
+        // import from it tell whether it is a re-export hub to keep.
+        analysis::scan_text(rules, &scope, &text);
+        let paths = std::slice::from_ref(&path_buf);
+        record_importers_elsewhere(rules, &index, cwd, paths, paths, &[&path_buf]);
+    }
     if mode == Mode::Report {
         report.findings = analysis::scan_text(rules, &scope, &text);
         report.text = Some(text);
