@@ -1053,6 +1053,35 @@ mod tests {
     }
 
     #[test]
+    fn a_refresh_says_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pkg/canon.py");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(dir.path().join("pkg/__init__.py"), "").unwrap();
+        std::fs::write(&path, "import os\nasync def make(ctx=None): pass\n").unwrap();
+        let index = WorkspaceIndex::new(vec![dir.path().to_path_buf()]);
+        assert_eq!(index.refresh(&path), IndexChange::NotRead);
+        assert!(!index.concerns(&path));
+        assert!(index.resolve_path("pkg.canon.make").signature().is_some());
+        assert!(index.concerns(&path));
+        std::fs::write(&path, "import os\nasync def make(ctx=None):\n    return 1\n").unwrap();
+        assert_eq!(index.refresh(&path), IndexChange::Unchanged, "a body changed");
+        std::fs::write(&path, "import os\nasync def make(ctx=None, user_id=None): pass\n").unwrap();
+        assert_eq!(index.refresh(&path), IndexChange::Definitions);
+        let make = index.resolve_path("pkg.canon.make");
+        assert_eq!(make.signature().unwrap().params.len(), 2, "read again");
+        std::fs::write(&path, "import sys\nasync def make(ctx=None, user_id=None): pass\n").unwrap();
+        assert_eq!(index.refresh(&path), IndexChange::Reexports);
+        // A module looked for and missing, then written.
+        let missing = dir.path().join("pkg/metrics.py");
+        assert!(matches!(index.resolve_path("pkg.metrics.ManagerMetrics"), Resolved::MissingModule(_)));
+        assert!(index.concerns(&missing));
+        std::fs::write(&missing, "class ManagerMetrics: pass\n").unwrap();
+        assert_eq!(index.refresh(&missing), IndexChange::Reexports);
+        assert!(index.resolve_path("pkg.metrics.ManagerMetrics").definition_path().is_some());
+    }
+
+    #[test]
     fn calls_fit_or_say_why_not() {
         let text = "async def f(user_context=None, *, mode=1): pass\n";
         let info = info_of(text);
