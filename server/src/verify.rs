@@ -35,7 +35,12 @@ checked paths):
   are never rewritten, and no fix turns a call into a direct construction of a
   class a `call` rule flags (`UnifiedWebSocketManager(...)`);
 - when the old and the new name are the same object (a re-export), the fix keeps
-  the rule's applicability.
+  the rule's applicability;
+- a name that other modules import from this one (listed in `__all__`, bound
+  by a package `__init__`, or imported from this module by another file of the
+  workspace: a re-export hub) is moved only to the very same object; each of
+  those importers gets the finding and the fix of importing the deprecated name
+  itself, through any number of hubs.
 
 When the target module is not in the workspace (a library), the rule file is
 trusted and the fix notes that it was not checked (hover, JSON output). Every fix must also leave
