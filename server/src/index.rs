@@ -323,7 +323,13 @@ impl WorkspaceIndex {
     /// Whether a change to `path` can matter to the index: it read a module
     /// from that file, or looked for one there and found none.
     pub fn concerns(&self, path: &Path) -> bool {
-        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        // Asked on every keystroke: a path already under a root (the roots
+        // are canonical) is taken as it is, without a system call.
+        let path = if self.roots.iter().any(|root| path.starts_with(root)) {
+            path.to_path_buf()
+        } else {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        };
         let names = self.module_names_of(&path);
         let modules = self.modules.lock().unwrap_or_else(PoisonError::into_inner);
         names.iter().any(|name| modules.get(name).is_some_and(Option::is_none))
