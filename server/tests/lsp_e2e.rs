@@ -1293,3 +1293,51 @@ async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
     assert!(hub_published["params"]["diagnostics"][0]["message"].as_str().unwrap().contains("exported by this module"));
     client.shutdown().await;
 }
+
+/// A module starts re-exporting the deprecated factory function on disk: the
+/// closed file that imports that name from it, clean until then, gets the
+/// finding (the index saw the module's imports change and the workspace was
+/// checked again).
+#[tokio::test]
+async fn a_module_that_becomes_a_hub_on_disk_gives_its_closed_importers_findings() {
+    let own = "async def create_websocket_manager(user_context=None):\n    return None\n";
+    let caller = "from netra_backend.app.helpers import create_websocket_manager\n\n\nasync def handler(ctx):\n    return await create_websocket_manager(ctx)\n";
+    let dir = workspace_with(&[
+        ("netra_backend/__init__.py", ""),
+        ("netra_backend/app/__init__.py", ""),
+        ("netra_backend/app/helpers.py", own),
+        ("netra_backend/app/websocket_core/__init__.py", ""),
+        (
+            "netra_backend/app/websocket_core/websocket_manager.py",
+            "async def get_websocket_manager(user_context=None):\n    return None\n",
+        ),
+        (
+            "netra_backend/app/websocket_core/websocket_manager_factory.py",
+            "async def create_websocket_manager(user_context=None, user_id=None):\n    return None\n",
+        ),
+        ("netra_backend/app/routes/__init__.py", ""),
+        ("netra_backend/app/routes/caller.py", caller),
+    ]);
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
+    // Wait for the end of the first scan: nothing was published for the caller.
+    client.log_message("workspace scan:").await;
+    let caller_uri = file_uri(&root.join("netra_backend/app/routes/caller.py"));
+    assert!(
+        client.notifications.iter().all(|message| message["params"]["uri"] != caller_uri),
+        "clean while the helper defines the function itself"
+    );
+    let helpers = root.join("netra_backend/app/helpers.py");
+    std::fs::write(
+        &helpers,
+        "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n",
+    )
+    .unwrap();
+    client
+        .notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": file_uri(&helpers), "type": 2 }] }))
+        .await;
+    let published = client.diagnostics(&caller_uri).await;
+    let message = published["diagnostics"][0]["message"].as_str().unwrap_or_default().to_string();
+    assert!(message.contains("re-exported by `netra_backend.app.helpers`"), "{published}");
+    client.shutdown().await;
+}
