@@ -129,10 +129,11 @@ class Server:
     message on arrival, answers the server's requests, and keeps the
     progress notifications and the last diagnostics of each file."""
 
-    def __init__(self, binary: Path, name: str):
+    def __init__(self, binary: Path, name: str, command: list[str] | None = None):
+        """Starts `binary serve`, or `command` when given (another server)."""
         WORK.mkdir(parents=True, exist_ok=True)
         self.stderr = open(WORK / f"stderr-{name}.log", "wb")
-        self.proc = subprocess.Popen([str(binary), "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(command or [str(binary), "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.stderr, env={**os.environ, "SSOT_LSP_LOG": "warn"})
         self.pid = self.proc.pid
         self.inbox: queue.Queue = queue.Queue()
