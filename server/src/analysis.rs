@@ -6,6 +6,7 @@
 //! never applies edits; `fix.rs` runs the fix loop and `cli`/`lsp` convert
 //! offsets for their users.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use tree_sitter::{Node, Tree};
@@ -223,6 +224,10 @@ pub struct FileAnalysis<'a, 'tree> {
     pub editor: ImportEditor<'a, 'tree>,
     /// Checks each fix's mapping against the workspace index.
     pub verifier: Verifier<'a>,
+    /// Every identifier of the tree by its text, in document order; built
+    /// on the first `references` (one walk of the tree instead of one walk
+    /// of a scope per finding).
+    identifiers: OnceCell<HashMap<&'a str, Vec<Node<'tree>>>>,
 }
 
 impl<'a, 'tree> FileAnalysis<'a, 'tree> {
@@ -243,7 +248,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         }
         let editor = ImportEditor::new(text, tree, scope);
         let verifier = Verifier::new(scope.index.as_deref(), known_rules, text);
-        FileAnalysis { text, tree, scope, captures, imports, bindings, editor, verifier }
+        let identifiers = OnceCell::new();
+        FileAnalysis { text, tree, scope, captures, imports, bindings, editor, verifier, identifiers }
     }
 
     /// The mapping of the name `record` imports (from `old`, fully
@@ -284,9 +290,22 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// The identifiers that read `binding` in the scope of `statement`
     /// (outside the statement itself).
     fn references(&self, statement: Node<'tree>, binding: &str) -> Vec<Node<'tree>> {
-        syntax::descendants_of_kind(scope_of(statement), "identifier")
+        let identifiers = self.identifiers.get_or_init(|| {
+            let mut by_name: HashMap<&'a str, Vec<Node<'tree>>> = HashMap::new();
+            for identifier in syntax::descendants_of_kind(self.tree.root_node(), "identifier") {
+                by_name.entry(node_text(identifier, self.text)).or_default().push(identifier);
+            }
+            by_name
+        });
+        // Nodes nest: an identifier inside the scope's byte range is one of
+        // its descendants.
+        let scope = scope_of(statement);
+        identifiers
+            .get(binding)
             .into_iter()
-            .filter(|identifier| node_text(*identifier, self.text) == binding)
+            .flatten()
+            .copied()
+            .filter(|identifier| within(*identifier, scope))
             .filter(|identifier| !within(*identifier, statement))
             .filter(|identifier| classify(*identifier) == Occurrence::Reference)
             .collect()

@@ -30,12 +30,14 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ropey::Rope;
 use tokio::sync::watch;
 use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
 use tree_sitter::{InputEdit, Parser, Tree};
 
+use super::options::AnalysisPacing;
 use super::position::{range_to_offsets, tree_sitter_point, PositionEncoding};
 use crate::analysis;
 use crate::finding::Finding;
@@ -172,6 +174,19 @@ pub struct Document {
     progress: watch::Sender<AnalysisProgress>,
     /// Set to cancel the analysis job in flight.
     cancelled: Arc<AtomicBool>,
+    /// When the first change no analysis has started for came, and when the
+    /// last analysis started (see `AnalysisPacing`).
+    pending_since: Option<Instant>,
+    last_start: Option<Instant>,
+}
+
+/// What to do about the analysis after a change (see `AnalysisPacing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// Start it now.
+    Now,
+    /// Ask `due` again after this long.
+    Later(Duration),
 }
 
 impl Document {
@@ -200,6 +215,8 @@ impl Document {
             class: None,
             progress,
             cancelled: Arc::new(AtomicBool::new(false)),
+            pending_since: None,
+            last_start: None,
         }
     }
 
@@ -271,9 +288,36 @@ impl Document {
         self.progress.send_replace(AnalysisProgress { started, stored: Some(started) });
     }
 
+    /// After a change that came at `now`: start the analysis now (after a
+    /// quiet spell, or when the first change waiting has waited `max_wait`),
+    /// or look again later (`due`).
+    pub fn pace_change(&mut self, now: Instant, pacing: AnalysisPacing) -> Pace {
+        let first_waiting = *self.pending_since.get_or_insert(now) == now;
+        let quiet = self.last_start.is_none_or(|start| now.duration_since(start) >= pacing.debounce);
+        if first_waiting && quiet {
+            return Pace::Now;
+        }
+        let waited = now.duration_since(self.pending_since.unwrap_or(now));
+        match pacing.max_wait.checked_sub(waited) {
+            Some(left) if !left.is_zero() => Pace::Later(pacing.debounce.min(left)),
+            _ => Pace::Now,
+        }
+    }
+
+    /// Whether the analysis put off after the change to `version` is due at
+    /// `now`: no analysis has started since, and either no change came after
+    /// that one (the document was quiet for `debounce`) or the first change
+    /// waiting has waited `max_wait`.
+    pub fn due(&self, version: i32, now: Instant, pacing: AnalysisPacing) -> bool {
+        let Some(since) = self.pending_since else { return false };
+        self.version == version || now.duration_since(since) >= pacing.max_wait
+    }
+
     /// The job that analyses the current text as epoch `epoch`; cancels the
     /// one before. `max_bytes` is the size limit.
     pub fn start_analysis(&mut self, epoch: u64, max_bytes: usize, find_class: ClassOrInput) -> AnalysisJob {
+        self.pending_since = None;
+        self.last_start = Some(Instant::now());
         self.cancelled.store(true, Ordering::Relaxed);
         self.cancelled = Arc::new(AtomicBool::new(false));
         self.progress.send_modify(|progress| progress.started = epoch);
@@ -442,6 +486,47 @@ mod tests {
         assert!(!reopened.is_analysed());
         assert!(reopened.finish(current.run(&rules).unwrap(), "y".into()));
         assert!(reopened.findings.is_empty());
+    }
+
+    #[test]
+    fn changes_that_stream_in_are_analysed_every_max_wait_and_after_the_last() {
+        let pacing = AnalysisPacing { debounce: Duration::from_millis(50), max_wait: Duration::from_millis(150) };
+        let mut document = Document::opened(SNIPPET, 1, 1, FileScope::default());
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        // The first change after a quiet spell starts at once.
+        assert_eq!(document.pace_change(at(0), pacing), Pace::Now);
+        let _ = document.start_analysis(2, usize::MAX, checked());
+        document.last_start = Some(at(0)); // the test's clock
+                                           // A keystroke every 30 ms: put off, and not due while others follow.
+        let mut starts = Vec::new();
+        for (index, ms) in (30..=300).step_by(30).enumerate() {
+            let version = index as i32 + 2;
+            document.version = version;
+            match document.pace_change(at(ms), pacing) {
+                Pace::Now => {
+                    starts.push(ms);
+                    let _ = document.start_analysis(ms, usize::MAX, checked());
+                    document.last_start = Some(at(ms));
+                }
+                Pace::Later(delay) => {
+                    assert!(delay <= pacing.debounce);
+                    assert!(!document.due(version - 1, at(ms), pacing) || ms - 30 >= 150);
+                }
+            }
+        }
+        // Started when the first waiting change had waited 150 ms, not per key.
+        assert_eq!(starts, [180]);
+        // After the last keystroke (300 ms), its timer finds the document quiet.
+        assert!(document.due(document.version, at(350), pacing));
+        assert!(
+            !document.due(document.version - 1, at(350), pacing),
+            "an older change's timer waits for the newer one"
+        );
+        let _ = document.start_analysis(400, usize::MAX, checked());
+        assert!(!document.due(document.version, at(400), pacing), "nothing is due once the analysis started");
+        // IMMEDIATE analyses every change at once.
+        assert_eq!(document.pace_change(at(401), AnalysisPacing::IMMEDIATE), Pace::Now);
     }
 
     #[test]

@@ -22,11 +22,37 @@ pub const MAX_CONCURRENT_HANDLERS: usize = 256;
 /// names before it fails with `ContentModified`.
 pub const DEFAULT_ANALYSIS_PATIENCE: Duration = Duration::from_secs(10);
 
+/// How the analysis of a document follows a stream of changes (keystrokes):
+/// a change after a quiet spell is analysed at once; a change that follows
+/// another within `debounce` waits until the document has been quiet for
+/// `debounce`, but never longer than `max_wait` after the first change the
+/// analysis has not started for. Only the analysis waits: every change is
+/// applied to the text as it arrives, and requests wait for the analysis of
+/// the version they name as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnalysisPacing {
+    pub debounce: Duration,
+    pub max_wait: Duration,
+}
+
+impl AnalysisPacing {
+    /// Every change analysed at once (what the server did before pacing).
+    pub const IMMEDIATE: AnalysisPacing = AnalysisPacing { debounce: Duration::ZERO, max_wait: Duration::ZERO };
+}
+
+/// What `ssot-lsp serve` uses: at typing speed (a keystroke every 30 ms or
+/// so) the document is analysed about every `max_wait`, instead of once per
+/// keystroke (see docs/performance.md, "Typing cost").
+pub const DEFAULT_ANALYSIS_PACING: AnalysisPacing =
+    AnalysisPacing { debounce: Duration::from_millis(50), max_wait: Duration::from_millis(150) };
+
 /// The server's run-time options.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// See `DEFAULT_ANALYSIS_PATIENCE`.
     pub analysis_patience: Duration,
+    /// See `AnalysisPacing`.
+    pub analysis_pacing: AnalysisPacing,
     /// How long the server waits for a burst of configuration changes to end
     /// before it reloads the rules and rescans once.
     pub reload_debounce: Duration,
@@ -65,6 +91,7 @@ impl Default for ServeOptions {
     fn default() -> Self {
         ServeOptions {
             analysis_patience: DEFAULT_ANALYSIS_PATIENCE,
+            analysis_pacing: DEFAULT_ANALYSIS_PACING,
             reload_debounce: Duration::from_millis(100),
             hooks: TestHooks::default(),
             seen_versions: Arc::default(),

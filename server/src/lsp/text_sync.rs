@@ -8,6 +8,7 @@
 //! (and published) only when its epoch is still the document's.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use tower_lsp_server::ls_types::{
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, MessageType,
@@ -15,7 +16,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use super::diagnostics;
-use super::documents::{AnalysisJob, ClassOrInput, Document};
+use super::documents::{AnalysisJob, ClassOrInput, Document, Pace};
 use super::guard;
 use super::session::{uri_to_path, ActiveRules, Session};
 use super::settings::LogLevel;
@@ -48,7 +49,7 @@ pub async fn did_change(session: Arc<Session>, params: DidChangeTextDocumentPara
         guard::sync("textDocument/didChange", || apply_change(&session, &uri, version, &params.content_changes));
     match outcome {
         Some(ChangeOutcome::Applied) => {
-            spawn_analysis(&session, &uri, "textDocument/didChange");
+            pace_analysis(&session, &uri, version);
             super::dependents::buffer_changed(&session, &uri);
         }
         Some(ChangeOutcome::Stale { current }) => {
@@ -65,6 +66,30 @@ pub async fn did_change(session: Arc<Session>, params: DidChangeTextDocumentPara
             let message = format!("internal error while applying a change to {}; reopen the file", uri.as_str());
             session.log(LogLevel::Error, message).await;
         }
+    }
+}
+
+/// Starts the analysis after a change now or later, as the server's
+/// `AnalysisPacing` says: while changes stream in (typing), the document is
+/// analysed every so often instead of once per keystroke. A put-off
+/// analysis waits in a spawned task (a timer, no thread).
+fn pace_analysis(session: &Arc<Session>, uri: &Uri, version: i32) {
+    let pacing = session.options.analysis_pacing;
+    let pace = session.documents.get_mut(uri).map(|mut document| document.pace_change(Instant::now(), pacing));
+    match pace {
+        Some(Pace::Now) => spawn_analysis(session, uri, "textDocument/didChange"),
+        Some(Pace::Later(delay)) => {
+            let (session, uri) = (Arc::clone(session), uri.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                let due =
+                    session.documents.get(&uri).is_some_and(|document| document.due(version, Instant::now(), pacing));
+                if due {
+                    spawn_analysis(&session, &uri, "textDocument/didChange");
+                }
+            });
+        }
+        None => {}
     }
 }
 
