@@ -61,6 +61,8 @@ fn parse(text: &str, old_tree: Option<&Tree>) -> Tree {
 pub struct AnalysisJob {
     pub epoch: u64,
     pub version: i32,
+    /// The document's `revision` the job's text is.
+    revision: u64,
     rope: Rope,
     old_tree: Option<Tree>,
     scope: FileScope,
@@ -97,6 +99,7 @@ impl ClassOrInput {
 /// What an analysis job produced.
 pub struct Analysis {
     pub epoch: u64,
+    revision: u64,
     class: PathClass,
     /// The file's scope, when the job found it (after an open or a reload).
     scope: Option<FileScope>,
@@ -112,8 +115,16 @@ impl AnalysisJob {
         let (class, found_scope) = self.class.resolve(rules);
         let scope = found_scope.clone().unwrap_or_else(|| self.scope.clone());
         if self.too_large || !class.is_checked() {
-            let (epoch, scope) = (self.epoch, found_scope);
-            return Some(Analysis { epoch, class, scope, text: Arc::default(), tree: None, findings: Vec::new() });
+            let (epoch, revision, scope) = (self.epoch, self.revision, found_scope);
+            return Some(Analysis {
+                epoch,
+                revision,
+                class,
+                scope,
+                text: Arc::default(),
+                tree: None,
+                findings: Vec::new(),
+            });
         }
         let cancelled = || self.cancelled.load(Ordering::Relaxed);
         let text = Arc::new(String::from(&self.rope));
@@ -131,7 +142,8 @@ impl AnalysisJob {
         }
         let mut findings = analysis::scan_parsed(rules, &scope, &text, &tree);
         crate::baseline::mark_in_scope(rules, &scope, &mut findings);
-        Some(Analysis { epoch: self.epoch, class, scope: found_scope, text, tree: Some(tree), findings })
+        let revision = self.revision;
+        Some(Analysis { epoch: self.epoch, revision, class, scope: found_scope, text, tree: Some(tree), findings })
     }
 }
 
@@ -174,6 +186,10 @@ pub struct Document {
     progress: watch::Sender<AnalysisProgress>,
     /// Set to cancel the analysis job in flight.
     cancelled: Arc<AtomicBool>,
+    /// Counts the `didChange`s applied: a job's result is stored only for
+    /// the text it was started on (with pacing, a change does not always
+    /// start a newer job at once).
+    revision: u64,
     /// When the first change no analysis has started for came, and when the
     /// last analysis started (see `AnalysisPacing`).
     pending_since: Option<Instant>,
@@ -215,6 +231,7 @@ impl Document {
             class: None,
             progress,
             cancelled: Arc::new(AtomicBool::new(false)),
+            revision: 0,
             pending_since: None,
             last_start: None,
         }
@@ -275,7 +292,10 @@ impl Document {
                 }
             }
         }
-        // What is stored describes the text before these changes.
+        // What is stored describes the text before these changes, and so will
+        // what the job in flight finds: stop it, and never store it.
+        self.revision += 1;
+        self.cancelled.store(true, Ordering::Relaxed);
         self.progress.send_if_modified(|progress| progress.stored.take().is_some());
     }
 
@@ -325,6 +345,7 @@ impl Document {
         AnalysisJob {
             epoch,
             version: self.version,
+            revision: self.revision,
             rope: self.rope.clone(),
             old_tree: if too_large { None } else { self.tree.clone() },
             scope: self.scope.clone(),
@@ -337,7 +358,7 @@ impl Document {
     /// Stores a job's result when it is the current epoch's; false when the
     /// document moved on (a newer job will store its own).
     pub fn finish(&mut self, analysis: Analysis, result_id: String) -> bool {
-        if analysis.epoch != self.epoch() {
+        if analysis.epoch != self.epoch() || analysis.revision != self.revision {
             return false;
         }
         self.too_large = analysis.tree.is_none() && analysis.class.is_checked();
@@ -476,6 +497,7 @@ mod tests {
         // finished is not stored: its epoch is not the reopened document's.
         let finished = Analysis {
             epoch: job.epoch,
+            revision: job.revision,
             class: PathClass::Checked,
             scope: None,
             text: Arc::default(),
@@ -527,6 +549,25 @@ mod tests {
         assert!(!document.due(document.version, at(400), pacing), "nothing is due once the analysis started");
         // IMMEDIATE analyses every change at once.
         assert_eq!(document.pace_change(at(401), AnalysisPacing::IMMEDIATE), Pace::Now);
+    }
+
+    #[test]
+    fn a_change_while_the_job_runs_keeps_its_result_out_even_before_the_next_job() {
+        // With pacing, the change's own analysis may start later: the job in
+        // flight has the same epoch, but its text is not the document's.
+        let rules = RuleSet::builtin();
+        let mut document = Document::opened(SNIPPET, 1, 1, FileScope::default());
+        let job = document.start_analysis(2, usize::MAX, checked());
+        let uncancelled = AnalysisJob { cancelled: Arc::new(AtomicBool::new(false)), ..job };
+        let rope = document.rope.clone();
+        document.apply_changes(&[change(&rope, 0, 0, "# moved\n", PositionEncoding::Utf8)], PositionEncoding::Utf8);
+        document.version = 2;
+        let analysis = uncancelled.run(&rules).expect("a job that ran to its end");
+        assert!(!document.finish(analysis, "1".into()));
+        assert!(!document.is_analysed());
+        let current = document.start_analysis(3, usize::MAX, checked());
+        assert!(document.finish(current.run(&rules).unwrap(), "2".into()));
+        assert_eq!(document.findings[0].start, SNIPPET.find("create_websocket_manager").unwrap() + "# moved\n".len());
     }
 
     #[test]
@@ -608,11 +649,15 @@ mod tests {
         let rules = RuleSet::builtin();
         let mut document = Document::opened(SNIPPET, 1, 1, FileScope::default());
         let job = document.start_analysis(2, usize::MAX, checked());
+        let cancelled = Arc::clone(&job.cancelled);
         document.apply_changes(
             &[TextDocumentContentChangeEvent { range: None, range_length: None, text: "x = 1\n".into() }],
             PositionEncoding::Utf8,
         );
         document.version = 2;
+        assert!(cancelled.load(Ordering::Relaxed), "the change stops the job in flight");
+        // Had it finished all the same, its result would not be stored.
+        let job = AnalysisJob { cancelled: Arc::new(AtomicBool::new(false)), ..job };
         let analysis = job.run(&rules).expect("a job that ran to its end");
         let _newer = document.start_analysis(3, usize::MAX, checked());
         assert!(!document.finish(analysis, "1".into()));
