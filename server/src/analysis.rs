@@ -88,6 +88,40 @@ pub fn names_a_hub_alias(scope: &FileScope, bytes: &[u8]) -> bool {
     scope.index.as_deref().is_some_and(|index| index.names_a_hub_alias(bytes))
 }
 
+/// `scan_parsed` for a caller that has not parsed the whole text: `parse_whole`
+/// is called only when the skeleton has syntax errors (to tell whether the
+/// whole text has some too) or cannot be used, so a keystroke whose
+/// skeleton parses cleanly costs no parse of the whole file. The findings
+/// are those `scan_parsed` gives with the whole tree; the whole tree comes
+/// back when it was parsed. `None` when `parse_whole` gives up (cancelled).
+pub fn scan_lazily(
+    rules: &RuleSet,
+    scope: &FileScope,
+    text: &str,
+    parse_whole: impl FnOnce() -> Option<Tree>,
+) -> Option<(Vec<Finding>, Option<Tree>)> {
+    if !rules.may_match(text) {
+        if names_a_hub_alias(scope, text.as_bytes()) {
+            let whole = parse_whole()?;
+            return Some((check_tree(rules, scope, text, &whole), Some(whole)));
+        }
+        return Some((Vec::new(), None));
+    }
+    match skeleton_parse(rules, scope, text, false) {
+        Some((skeleton, false)) => Some((check_tree(rules, scope, text, &skeleton), None)),
+        // With errors, the skeleton stands only when the whole text has some too.
+        Some((skeleton, true)) => {
+            let whole = parse_whole()?;
+            let checked = if whole.root_node().has_error() { &skeleton } else { &whole };
+            Some((check_tree(rules, scope, text, checked), Some(whole)))
+        }
+        None => {
+            let whole = parse_whole()?;
+            Some((check_tree(rules, scope, text, &whole), Some(whole)))
+        }
+    }
+}
+
 /// The tree of the skeleton `scan_text` checks, or `None` when the skeleton
 /// does not parse cleanly.
 pub fn skeleton_tree(rules: &RuleSet, scope: &FileScope, text: &str) -> Option<Tree> {
@@ -97,6 +131,13 @@ pub fn skeleton_tree(rules: &RuleSet, scope: &FileScope, text: &str) -> Option<T
 /// `skeleton_tree`, also returning a skeleton with syntax errors when
 /// `errors_allowed`.
 fn skeleton_tree_with_errors(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Tree> {
+    skeleton_parse(rules, scope, text, !errors_allowed).map(|(tree, _)| tree)
+}
+
+/// The skeleton's tree and whether a parse on the way had syntax errors;
+/// `None` when the text is read whole, or at the first parse with errors
+/// when `stop_at_errors`.
+fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors: bool) -> Option<(Tree, bool)> {
     // The skeleton finds lines by their bytes; a name written with letters
     // NFKC folds to ASCII has other bytes: such (rare) files are read whole.
     if identifiers::may_hide_ascii_names(text.as_bytes()) {
@@ -105,24 +146,27 @@ fn skeleton_tree_with_errors(rules: &RuleSet, scope: &FileScope, text: &str, err
     let structure = skeleton::LineStructure::of(text);
     let mut wanted = structure.lines_holding_terms(text, rules.skeleton_search());
     let keep = structure.closure(&wanted);
-    let tree = parse_skeleton(&structure, text, &keep, errors_allowed)?;
+    let tree = parse_skeleton(&structure, text, &keep, stop_at_errors)?;
+    let first_has_errors = tree.root_node().has_error();
     let bound = bindings_into_rules(rules, scope, text, &tree);
     let naming_bound = structure.lines_holding(text, &[], &bound);
     if naming_bound.iter().all(|&line| keep[line]) {
-        return Some(tree);
+        return Some((tree, first_has_errors));
     }
     wanted.extend(naming_bound);
-    parse_skeleton(&structure, text, &structure.closure(&wanted), errors_allowed)
+    let tree = parse_skeleton(&structure, text, &structure.closure(&wanted), stop_at_errors)?;
+    let has_errors = first_has_errors || tree.root_node().has_error();
+    Some((tree, has_errors))
 }
 
 fn parse_skeleton(
     structure: &skeleton::LineStructure,
     text: &str,
     keep: &[bool],
-    errors_allowed: bool,
+    stop_at_errors: bool,
 ) -> Option<Tree> {
     let tree = syntax::parse_ranges(text, &structure.kept_ranges(keep));
-    (errors_allowed || !tree.root_node().has_error()).then_some(tree)
+    (!stop_at_errors || !tree.root_node().has_error()).then_some(tree)
 }
 
 /// Names bound by imports of anything on a rule's path (or of a package

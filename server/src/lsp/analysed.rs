@@ -1,6 +1,8 @@
 //! Where requests wait for the analysis of the document version they name,
 //! and what they then read (`documents::Snapshot`).
 
+use std::sync::Arc;
+
 use tower_lsp_server::jsonrpc::Error;
 use tower_lsp_server::ls_types::Uri;
 
@@ -61,4 +63,18 @@ fn content_modified(uri: &Uri, version: i32, timed_out: bool) -> Error {
         format!("{} changed after version {version}", uri.as_str()).into()
     };
     error
+}
+
+/// `analysed_snapshot` with the tree of the text parsed (hover and the
+/// ignore quick fix read it; the analysis parses the whole text only when its
+/// check needs to). The parse is kept for the document.
+pub async fn analysed_snapshot_with_tree(session: &Arc<Session>, uri: &Uri) -> Result<Option<Snapshot>, Error> {
+    let Some(snapshot) = analysed_snapshot(session, uri).await? else { return Ok(None) };
+    let (session, uri) = (Arc::clone(session), uri.clone());
+    let keep = move |tree: &tree_sitter::Tree, revision: u64| {
+        if let Some(mut document) = session.documents.get_mut(&uri) {
+            document.keep_tree(tree, revision);
+        }
+    };
+    Ok(Some(snapshot.with_tree(keep).await))
 }

@@ -17,7 +17,7 @@ use tower_lsp_server::ls_types::{
 };
 use tree_sitter::{Node, Tree};
 
-use super::analysed::analysed_snapshot;
+use super::analysed::{analysed_snapshot, analysed_snapshot_with_tree};
 use super::diagnostics::{to_diagnostic, DiagnosticData};
 use super::documents::Snapshot;
 use super::guard;
@@ -75,7 +75,13 @@ pub fn fix_all_edit(rules: &RuleSet, scope: &FileScope, text: &str, unsafe_fixes
 
 pub async fn code_action(session: Arc<Session>, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
     let uri = params.text_document.uri.clone();
-    let Some(snapshot) = analysed_snapshot(&session, &uri).await? else { return Ok(None) };
+    // The ignore quick fix of a diagnostic reads the tree.
+    let snapshot = if params.context.diagnostics.is_empty() {
+        analysed_snapshot(&session, &uri).await?
+    } else {
+        analysed_snapshot_with_tree(&session, &uri).await?
+    };
+    let Some(snapshot) = snapshot else { return Ok(None) };
     let mut actions = per_finding_actions(&session, &params, &snapshot);
     if fix_all_wanted(&session, &params, &snapshot) {
         let mut action = CodeAction {

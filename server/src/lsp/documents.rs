@@ -104,13 +104,18 @@ pub struct Analysis {
     /// The file's scope, when the job found it (after an open or a reload).
     scope: Option<FileScope>,
     text: Arc<String>,
+    /// The whole text's tree; when `tree_pending`, the last parse edited to
+    /// the text instead (the check did not need the whole text parsed).
     tree: Option<Tree>,
+    tree_pending: bool,
+    too_large: bool,
     findings: Vec<Finding>,
 }
 
 impl AnalysisJob {
-    /// Parses (incrementally when there is an old tree) and checks; `None`
-    /// when a newer job cancelled this one.
+    /// Checks the text, parsing the whole of it (incrementally when there
+    /// is an old tree) only when the check needs it (`analysis::scan_lazily`);
+    /// `None` when a newer change cancelled this job.
     pub fn run(self, rules: &RuleSet) -> Option<Analysis> {
         let (class, found_scope) = self.class.resolve(rules);
         let scope = found_scope.clone().unwrap_or_else(|| self.scope.clone());
@@ -123,28 +128,48 @@ impl AnalysisJob {
                 scope,
                 text: Arc::default(),
                 tree: None,
+                tree_pending: false,
+                too_large: self.too_large,
                 findings: Vec::new(),
             });
         }
         let cancelled = || self.cancelled.load(Ordering::Relaxed);
         let text = Arc::new(String::from(&self.rope));
-        let tree = PARSER.with(|parser| {
-            let mut parser = parser.borrow_mut();
-            let tree = syntax::parse_cancellable(&mut parser, &text, self.old_tree.as_ref(), &cancelled);
-            if tree.is_none() {
-                // A cancelled parser would resume this parse next time.
-                parser.reset();
-            }
-            tree
-        })?;
+        let parse_whole = || parse_cancellable(&text, self.old_tree.as_ref(), &cancelled);
+        let (mut findings, tree) = analysis::scan_lazily(rules, &scope, &text, parse_whole)?;
         if cancelled() {
             return None;
         }
-        let mut findings = analysis::scan_parsed(rules, &scope, &text, &tree);
         crate::baseline::mark_in_scope(rules, &scope, &mut findings);
-        let revision = self.revision;
-        Some(Analysis { epoch: self.epoch, revision, class, scope: found_scope, text, tree: Some(tree), findings })
+        let tree_pending = tree.is_none();
+        let tree = tree.or(self.old_tree);
+        let (epoch, revision) = (self.epoch, self.revision);
+        Some(Analysis {
+            epoch,
+            revision,
+            class,
+            scope: found_scope,
+            text,
+            tree,
+            tree_pending,
+            too_large: false,
+            findings,
+        })
     }
+}
+
+/// Parses with this thread's parser (incrementally when there is an old
+/// tree); `None` when `cancelled` said so on the way.
+fn parse_cancellable(text: &str, old_tree: Option<&Tree>, cancelled: &dyn Fn() -> bool) -> Option<Tree> {
+    PARSER.with(|parser| {
+        let mut parser = parser.borrow_mut();
+        let tree = syntax::parse_cancellable(&mut parser, text, old_tree, cancelled);
+        if tree.is_none() {
+            // A cancelled parser would resume this parse next time.
+            parser.reset();
+        }
+        tree
+    })
 }
 
 /// What waiting requests watch: the epoch of the job in flight (or last
@@ -171,6 +196,9 @@ pub struct Document {
     /// it seeds the next incremental parse; `None` before the first parse
     /// and after a change that replaced the whole text.
     tree: Option<Tree>,
+    /// The stored analysis did not parse its text whole: `tree` is an older
+    /// parse edited to it (parsed when a request needs it, `Snapshot::with_tree`).
+    tree_pending: bool,
     pub scope: FileScope,
     /// The findings of the stored analysis.
     pub findings: Vec<Finding>,
@@ -224,6 +252,7 @@ impl Document {
             rope: Rope::from_str(text),
             text: Arc::default(),
             tree: None,
+            tree_pending: false,
             scope,
             findings: Vec::new(),
             result_id: String::new(),
@@ -251,7 +280,7 @@ impl Document {
 
     /// The parse of the current text, if it is done.
     pub fn current_tree(&self) -> Option<&Tree> {
-        self.tree.as_ref().filter(|_| self.is_analysed())
+        self.tree.as_ref().filter(|_| self.is_analysed() && !self.tree_pending)
     }
 
     /// A receiver told whenever a job starts or a result is stored.
@@ -266,6 +295,8 @@ impl Document {
             rope: self.rope.clone(),
             text: Arc::clone(&self.text),
             tree: self.current_tree().cloned(),
+            pending_tree: (self.is_analysed() && self.tree_pending).then(|| self.tree.clone()),
+            revision: self.revision,
             scope: self.scope.clone(),
             findings: self.findings.clone(),
             result_id: self.result_id.clone(),
@@ -304,6 +335,7 @@ impl Document {
     pub fn parse_now(&mut self) {
         self.text = Arc::new(String::from(&self.rope));
         self.tree = Some(parse(&self.text, self.tree.as_ref()));
+        self.tree_pending = false;
         let started = self.epoch() + 1;
         self.progress.send_replace(AnalysisProgress { started, stored: Some(started) });
     }
@@ -361,17 +393,27 @@ impl Document {
         if analysis.epoch != self.epoch() || analysis.revision != self.revision {
             return false;
         }
-        self.too_large = analysis.tree.is_none() && analysis.class.is_checked();
+        self.too_large = analysis.too_large && analysis.class.is_checked();
         self.class = Some(analysis.class);
         if let Some(scope) = analysis.scope {
             self.scope = scope;
         }
         self.tree = analysis.tree;
+        self.tree_pending = analysis.tree_pending;
         self.text = analysis.text;
         self.findings = analysis.findings;
         self.result_id = result_id;
         self.progress.send_modify(|progress| progress.stored = Some(analysis.epoch));
         true
+    }
+
+    /// Keeps a tree parsed for a request (`Snapshot::with_tree`) when the
+    /// document is still at the text it was parsed from.
+    pub fn keep_tree(&mut self, tree: &Tree, revision: u64) {
+        if self.tree_pending && self.revision == revision && self.is_analysed() {
+            self.tree = Some(tree.clone());
+            self.tree_pending = false;
+        }
     }
 
     /// Marks the current epoch analysed with no findings (its job panicked).
@@ -380,6 +422,7 @@ impl Document {
             return false;
         }
         self.tree = None;
+        self.tree_pending = false;
         self.text = Arc::new(String::from(&self.rope));
         self.findings.clear();
         self.result_id = result_id;
@@ -435,13 +478,40 @@ pub struct Snapshot {
     pub version: i32,
     pub rope: Rope,
     pub text: Arc<String>,
+    /// The tree of `text`; see `with_tree` when the analysis did not parse it.
     pub tree: Option<Tree>,
+    /// When the analysis did not parse `text` whole: the older parse to
+    /// seed its parse with (`None`: parse from scratch).
+    pending_tree: Option<Option<Tree>>,
+    revision: u64,
     pub scope: FileScope,
     pub findings: Vec<Finding>,
     pub result_id: String,
     pub too_large: bool,
     /// Whether the path is one the workspace walk checks (else no findings).
     pub checked: bool,
+}
+
+impl Snapshot {
+    /// The snapshot with `tree` parsed, for requests that read the tree
+    /// (hover, the ignore quick fix): the analysis parses the whole text only
+    /// when its check needs it. The parse runs on the blocking pool and is
+    /// kept for the document (`keep`) while it is still at this text.
+    pub async fn with_tree(mut self, keep: impl FnOnce(&Tree, u64) + Send + 'static) -> Self {
+        let Some(old_tree) = self.pending_tree.take() else { return self };
+        let text = Arc::clone(&self.text);
+        let revision = self.revision;
+        let parsed = tokio::task::spawn_blocking(move || {
+            let tree = parse_cancellable(&text, old_tree.as_ref(), &|| false);
+            if let Some(tree) = &tree {
+                keep(tree, revision);
+            }
+            tree
+        })
+        .await;
+        self.tree = parsed.ok().flatten();
+        self
+    }
 }
 
 #[cfg(test)]
@@ -502,6 +572,8 @@ mod tests {
             scope: None,
             text: Arc::default(),
             tree: None,
+            tree_pending: false,
+            too_large: false,
             findings: Vec::new(),
         };
         assert!(!reopened.finish(finished, "x".into()));
@@ -568,6 +640,31 @@ mod tests {
         let current = document.start_analysis(3, usize::MAX, checked());
         assert!(document.finish(current.run(&rules).unwrap(), "2".into()));
         assert_eq!(document.findings[0].start, SNIPPET.find("create_websocket_manager").unwrap() + "# moved\n".len());
+    }
+
+    #[tokio::test]
+    async fn a_job_parses_the_whole_text_only_when_the_check_needs_it() {
+        let rules = RuleSet::builtin();
+        let unclosed = SNIPPET.replace("create_websocket_manager(ctx)", "create_websocket_manager(ctx");
+        let broken_elsewhere = format!("{SNIPPET}\ndef other(:\n    pass\n");
+        // (text, whether the job must parse the whole text)
+        let cases =
+            [(SNIPPET.to_string(), false), ("x = 1\n".to_string(), false), (unclosed, true), (broken_elsewhere, false)];
+        for (text, parses) in cases {
+            let mut document = Document::opened(&text, 1, 1, FileScope::default());
+            let job = document.start_analysis(2, usize::MAX, checked());
+            assert!(document.finish(job.run(&rules).unwrap(), "1".into()));
+            let fresh = syntax::parse_text(&text);
+            assert_eq!(
+                document.findings,
+                analysis::scan_parsed(&rules, &FileScope::default(), &text, &fresh),
+                "{text}"
+            );
+            assert_eq!(document.current_tree().is_some(), parses, "{text}");
+            // A request that reads the tree gets the whole text's.
+            let snapshot = document.snapshot().with_tree(|_, _| {}).await;
+            assert_eq!(snapshot.tree.unwrap().root_node().to_sexp(), fresh.root_node().to_sexp(), "{text}");
+        }
     }
 
     #[test]

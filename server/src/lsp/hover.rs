@@ -18,7 +18,8 @@ use crate::syntax::node_text;
 
 pub async fn hover(session: Arc<Session>, params: HoverParams) -> Result<Option<Hover>> {
     let position = params.text_document_position_params;
-    let Some(document) = super::analysed::analysed_snapshot(&session, &position.text_document.uri).await? else {
+    let uri = &position.text_document.uri;
+    let Some(document) = super::analysed::analysed_snapshot_with_tree(&session, uri).await? else {
         return Ok(None);
     };
     let encoding = session.encoding();
