@@ -135,6 +135,19 @@ pub async fn publish_document(session: &Session, uri: &Uri) {
     session.client.publish_diagnostics(uri.clone(), diagnostics, Some(version)).await;
 }
 
+/// Pushes the findings of a version the user has already typed past (push
+/// clients only), tagged with that version: while changes stream in, the
+/// pacing may start the next analysis only later, and the editor shows these
+/// meanwhile instead of nothing newer.
+pub async fn publish_stale(session: &Session, uri: &Uri, version: i32, rope: &Rope, findings: &[Finding]) {
+    if !session.pushes_diagnostics() {
+        return;
+    }
+    let encoding = session.encoding();
+    let diagnostics = findings.iter().map(|finding| to_diagnostic(finding, rope, encoding, Some(version))).collect();
+    session.client.publish_diagnostics(uri.clone(), diagnostics, Some(version)).await;
+}
+
 /// Pushes the diagnostics of a closed file (push clients only; skipped when
 /// the file is open, whose in-memory findings win).
 pub async fn publish_closed(session: &Session, uri: &Uri) {

@@ -100,6 +100,9 @@ impl ClassOrInput {
 pub struct Analysis {
     pub epoch: u64,
     revision: u64,
+    /// The document version and text the job analysed.
+    version: i32,
+    rope: Rope,
     class: PathClass,
     /// The file's scope, when the job found it (after an open or a reload).
     scope: Option<FileScope>,
@@ -110,6 +113,13 @@ pub struct Analysis {
     tree_pending: bool,
     too_large: bool,
     findings: Vec<Finding>,
+}
+
+impl Analysis {
+    /// The version, text and findings, for publishing a stale result.
+    pub fn into_findings(self) -> (i32, Rope, Vec<Finding>) {
+        (self.version, self.rope, self.findings)
+    }
 }
 
 impl AnalysisJob {
@@ -124,6 +134,8 @@ impl AnalysisJob {
             return Some(Analysis {
                 epoch,
                 revision,
+                version: self.version,
+                rope: self.rope,
                 class,
                 scope,
                 text: Arc::default(),
@@ -143,10 +155,12 @@ impl AnalysisJob {
         crate::baseline::mark_in_scope(rules, &scope, &mut findings);
         let tree_pending = tree.is_none();
         let tree = tree.or(self.old_tree);
-        let (epoch, revision) = (self.epoch, self.revision);
+        let (epoch, revision, version, rope) = (self.epoch, self.revision, self.version, self.rope);
         Some(Analysis {
             epoch,
             revision,
+            version,
+            rope,
             class,
             scope: found_scope,
             text,
@@ -324,9 +338,9 @@ impl Document {
             }
         }
         // What is stored describes the text before these changes, and so will
-        // what the job in flight finds: stop it, and never store it.
+        // what the job in flight finds: it is never stored (`finish`), only
+        // published for its own version (`stale_result`).
         self.revision += 1;
-        self.cancelled.store(true, Ordering::Relaxed);
         self.progress.send_if_modified(|progress| progress.stored.take().is_some());
     }
 
@@ -405,6 +419,16 @@ impl Document {
         self.result_id = result_id;
         self.progress.send_modify(|progress| progress.stored = Some(analysis.epoch));
         true
+    }
+
+    /// Whether a result came after a change
+    /// to the text it analysed while no newer job had started (the pacing put
+    /// it off): not stored, but worth showing a push client for its own
+    /// version while the user keeps typing.
+    /// No newer job has started, so nothing newer was published either.
+    pub fn is_stale(&self, analysis: &Analysis) -> bool {
+        let stale = analysis.epoch == self.epoch() && analysis.revision != self.revision;
+        stale && analysis.class.is_checked() && !analysis.too_large
     }
 
     /// Keeps a tree parsed for a request (`Snapshot::with_tree`) when the
@@ -568,6 +592,8 @@ mod tests {
         let finished = Analysis {
             epoch: job.epoch,
             revision: job.revision,
+            version: job.version,
+            rope: Rope::new(),
             class: PathClass::Checked,
             scope: None,
             text: Arc::default(),
@@ -635,9 +661,15 @@ mod tests {
         document.apply_changes(&[change(&rope, 0, 0, "# moved\n", PositionEncoding::Utf8)], PositionEncoding::Utf8);
         document.version = 2;
         let analysis = uncancelled.run(&rules).expect("a job that ran to its end");
+        // Not stored, but published for its own version (push clients).
+        assert!(document.is_stale(&analysis));
+        let (version, rope, findings) = analysis.into_findings();
+        assert_eq!((version, rope.to_string(), findings.len()), (1, SNIPPET.to_string(), 1));
+        let job = document.start_analysis(3, usize::MAX, checked());
+        let analysis = AnalysisJob { revision: 0, ..job }.run(&rules).unwrap();
         assert!(!document.finish(analysis, "1".into()));
         assert!(!document.is_analysed());
-        let current = document.start_analysis(3, usize::MAX, checked());
+        let current = document.start_analysis(4, usize::MAX, checked());
         assert!(document.finish(current.run(&rules).unwrap(), "2".into()));
         assert_eq!(document.findings[0].start, SNIPPET.find("create_websocket_manager").unwrap() + "# moved\n".len());
     }
@@ -746,15 +778,11 @@ mod tests {
         let rules = RuleSet::builtin();
         let mut document = Document::opened(SNIPPET, 1, 1, FileScope::default());
         let job = document.start_analysis(2, usize::MAX, checked());
-        let cancelled = Arc::clone(&job.cancelled);
         document.apply_changes(
             &[TextDocumentContentChangeEvent { range: None, range_length: None, text: "x = 1\n".into() }],
             PositionEncoding::Utf8,
         );
         document.version = 2;
-        assert!(cancelled.load(Ordering::Relaxed), "the change stops the job in flight");
-        // Had it finished all the same, its result would not be stored.
-        let job = AnalysisJob { cancelled: Arc::new(AtomicBool::new(false)), ..job };
         let analysis = job.run(&rules).expect("a job that ran to its end");
         let _newer = document.start_analysis(3, usize::MAX, checked());
         assert!(!document.finish(analysis, "1".into()));

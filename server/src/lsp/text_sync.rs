@@ -126,10 +126,17 @@ async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: 
     })
     .await;
     let stored = match outcome {
-        Ok(Some(analysis)) => session.documents.get_mut(&uri).is_some_and(|mut document| {
+        Ok(Some(analysis)) => {
+            let Some(mut document) = session.documents.get_mut(&uri) else { return };
+            if document.is_stale(&analysis) {
+                drop(document);
+                let (version, rope, findings) = analysis.into_findings();
+                diagnostics::publish_stale(&session, &uri, version, &rope, &findings).await;
+                return;
+            }
             let result_id = session.next_result_id();
             document.finish(analysis, result_id)
-        }),
+        }
         // A newer job cancelled this one; it publishes its own result.
         Ok(None) => false,
         Err(_) => {
