@@ -44,7 +44,7 @@ impl AnalysisPacing {
 /// so) the document is analysed about every `max_wait`, instead of once per
 /// keystroke (see docs/performance.md, "Typing cost").
 pub const DEFAULT_ANALYSIS_PACING: AnalysisPacing =
-    AnalysisPacing { debounce: Duration::from_millis(50), max_wait: Duration::from_millis(250) };
+    AnalysisPacing { debounce: Duration::from_millis(50), max_wait: Duration::from_millis(350) };
 
 /// The server's run-time options.
 #[derive(Debug, Clone)]

@@ -121,6 +121,17 @@ pub fn range_to_offsets(rope: &Rope, range: Range, encoding: PositionEncoding) -
 /// `syntax::lone_cr_as_lf`); columns in bytes. Only for `Tree::edit`; never
 /// sent to a client.
 pub fn tree_sitter_point(rope: &Rope, offset: usize) -> Point {
+    // The rope's line index (built with `cr_lines`: `\n`, `\r\n` and a lone
+    // `\r` end a line, nothing else) counts the same rows, without a scan
+    // from the start of the text.
+    let offset = offset.min(rope.len_bytes());
+    let row = rope.byte_to_line(offset);
+    Point { row, column: offset - rope.line_to_byte(row) }
+}
+
+/// `tree_sitter_point` by a scan of the bytes (the test oracle).
+#[cfg(test)]
+fn tree_sitter_point_by_scan(rope: &Rope, offset: usize) -> Point {
     let offset = offset.min(rope.len_bytes());
     let mut row = 0;
     let mut last_line_start = 0;
@@ -237,6 +248,20 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn tree_sitter_points_from_the_line_index_equal_a_scan(
+            parts in proptest::collection::vec(
+                prop_oneof![Just("a"), Just("é"), Just("\n"), Just("\r\n"), Just("\r"), Just("\u{2028}"), Just("\u{85}"), Just("\u{b}"), Just("\u{c}")],
+                0..40,
+            ),
+        ) {
+            let text = parts.concat();
+            let rope = Rope::from_str(&text);
+            for offset in (0..=text.len() + 1).filter(|&i| i > text.len() || text.is_char_boundary(i)) {
+                prop_assert_eq!(tree_sitter_point(&rope, offset), tree_sitter_point_by_scan(&rope, offset), "{:?} at {}", text, offset);
+            }
+        }
+
         #[test]
         fn offsets_round_trip_at_character_boundaries(text in text_strategy(), pick in any::<prop::sample::Index>()) {
             let rope = Rope::from_str(&text);
