@@ -7,17 +7,19 @@
 //! the edited tree. The text-sync handlers that drive this live in
 //! `text_sync`; this module knows no session and no client.
 //!
-//! The findings come from `analysis::scan_parsed`: the skeleton of the text
+//! The findings come from `analysis::scan_lazily`: the skeleton of the text
 //! (tiny trees, so a check costs little even in a long file), or the whole
-//! tree when the skeleton does not parse.
+//! tree when the skeleton does not parse; the whole text is parsed only then
+//! (else later, for a request that reads the tree: `Snapshot::with_tree`).
 //!
-//! Every analysis job (one per change, per open, per rules reload) gets an
-//! epoch, unique in the session. The job runs on tokio's blocking pool, never
+//! Every analysis job (one per open, per rules reload, and per change as the
+//! pacing allows: `pace_change`, `due`) gets an epoch, unique in the session. The job runs on tokio's blocking pool, never
 //! on the executor (see `text_sync`): it turns the rope into a string
 //! (shared with the document afterwards as an `Arc`, never copied again),
 //! parses and checks. A newer job cancels the one before (through the parse
-//! progress callback), and a result is stored only when its epoch is the
-//! document's current one: a superseded version, a document closed and
+//! progress callback), and a result is stored only when its epoch and the
+//! revision of its text are the document's current ones (a result for a text
+//! typed past is only published, for its own version): a superseded version, a document closed and
 //! reopened with the same version, or findings under rules replaced while the
 //! job ran are all dropped. Until the current epoch is stored, `findings`, the
 //! tree and `text` describe an older state: requests wait in
