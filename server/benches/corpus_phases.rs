@@ -3,21 +3,31 @@
 //! different core counts). Not a criterion benchmark: it prints one table.
 //!
 //!     cargo bench -p ssot-lsp --bench corpus_phases -- target/bench/corpus
+//!     cargo bench -p ssot-lsp --bench corpus_phases -- target/bench/realistic-old --skeleton-only
 //!
 //! Phases: walk; read every file; prefilter (`RuleSet::may_match_file`);
 //! for the files that pass: scope (`workspace::scope_for`), tree-sitter parse
 //! of the whole file, query captures, rules (`check_tree`); then the skeleton
 //! path `check` takes (`analysis::skeleton_tree` and `check_tree` on it), with
 //! the files whose skeleton fell back to a full parse and any file whose
-//! findings differ from the full check. Then the
+//! findings differ from the full check, and how much of the candidates'
+//! bytes the skeletons keep. Then the
 //! parse rate on a 1-in-20 sample of the files the prefilter skipped, to show
 //! what parsing everything would cost, and the slowest files to parse.
+//! Files are checked with the workspace index `check` builds for the corpus
+//! (re-export hubs, fixability), warmed before the timings start.
+//! `--skeleton-only` skips the whole-file parse and check (and so the
+//! comparison): the phases `check` runs, in a few seconds.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use ssot_lsp::analysis::{check_tree, skeleton_tree};
+use ssot_lsp::index::{SharedIndex, WorkspaceIndex};
 use ssot_lsp::rules::RuleSet;
+use ssot_lsp::skeleton::LineStructure;
 use ssot_lsp::{syntax, workspace};
 
 fn secs(duration: Duration) -> String {
@@ -25,6 +35,7 @@ fn secs(duration: Duration) -> String {
 }
 
 fn main() {
+    let skeleton_only = std::env::args().any(|arg| arg == "--skeleton-only");
     // `cargo bench` passes `--bench`; the first other argument is the corpus.
     let corpus = std::env::args()
         .skip(1)
@@ -37,6 +48,11 @@ fn main() {
     }
     let corpus = std::fs::canonicalize(&corpus).expect("canonical corpus path");
     let rules = RuleSet::builtin();
+    // The index `check` builds: import roots from the corpus, rule modules read.
+    let roots = WorkspaceIndex::roots_for(&rules.settings.import_roots, std::slice::from_ref(&corpus), &corpus);
+    let index = WorkspaceIndex::new(roots).with_line_length(workspace::project_line_length(&corpus));
+    index.warm(&rules.known_rules);
+    let index = SharedIndex(Arc::new(index));
 
     let started = Instant::now();
     let (files, _warnings) = workspace::walk(std::slice::from_ref(&corpus), &rules, &corpus);
@@ -63,6 +79,7 @@ fn main() {
     let mut skeleton_check_time = Duration::ZERO;
     let mut skeleton_fallbacks = Vec::new();
     let mut skeleton_mismatches = Vec::new();
+    let mut kept_bytes = 0;
     let mut findings = 0;
     let mut files_with_findings = 0;
     let mut slowest: Vec<(Duration, usize, PathBuf)> = Vec::new();
@@ -70,22 +87,27 @@ fn main() {
     for (path, bytes) in &candidates {
         let Ok(text) = std::str::from_utf8(bytes) else { continue };
         let t = Instant::now();
-        let scope = workspace::scope_for(&rules, &corpus, path);
+        let mut scope = workspace::scope_for(&rules, &corpus, path);
+        scope.index = Some(index.clone());
         scope_time += t.elapsed();
-        let t = Instant::now();
-        let tree = syntax::parse_for_check(text);
-        let parsed = t.elapsed();
-        parse_time += parsed;
-        slowest.push((parsed, bytes.len(), (*path).clone()));
-        let t = Instant::now();
-        let captures = syntax::capture(&tree, text);
-        std::hint::black_box(captures.imports.len());
-        capture_time += t.elapsed();
-        let t = Instant::now();
-        let found = check_tree(&rules, &scope, text, &tree);
-        check_time += t.elapsed();
-        findings += found.len();
-        files_with_findings += usize::from(!found.is_empty());
+        let found = if skeleton_only {
+            None
+        } else {
+            let t = Instant::now();
+            let tree = syntax::parse_for_check(text);
+            let parsed = t.elapsed();
+            parse_time += parsed;
+            slowest.push((parsed, bytes.len(), (*path).clone()));
+            let t = Instant::now();
+            let captures = syntax::capture(&tree, text);
+            std::hint::black_box(captures.imports.len());
+            capture_time += t.elapsed();
+            let t = Instant::now();
+            let found = check_tree(&rules, &scope, text, &tree);
+            check_time += t.elapsed();
+            Some(found)
+        };
+        kept_bytes += kept_by_skeleton(&rules, text);
 
         let t = Instant::now();
         let skeleton = skeleton_tree(&rules, &scope, text);
@@ -97,7 +119,9 @@ fn main() {
         let t = Instant::now();
         let from_skeleton = check_tree(&rules, &scope, text, &skeleton);
         skeleton_check_time += t.elapsed();
-        if from_skeleton != found {
+        findings += from_skeleton.len();
+        files_with_findings += usize::from(!from_skeleton.is_empty());
+        if found.is_some_and(|found| from_skeleton != found) {
             skeleton_mismatches.push((*path).clone());
         }
     }
@@ -106,7 +130,7 @@ fn main() {
     let mut sample_bytes = 0;
     let mut sample_time = Duration::ZERO;
     for ((path, bytes), pass) in contents.iter().zip(&passing).step_by(20) {
-        if *pass {
+        if *pass || skeleton_only {
             continue;
         }
         let Ok(text) = std::str::from_utf8(bytes) else { continue };
@@ -131,7 +155,13 @@ fn main() {
         mb(total_bytes),
         100.0 * candidate_bytes as f64 / total_bytes.max(1) as f64
     );
-    println!("findings: {findings} in {files_with_findings} files");
+    println!("findings (from the skeletons): {findings} in {files_with_findings} files");
+    println!(
+        "skeletons keep {:.1} MB of the candidates' {:.1} MB ({:.1}%; first look, before the names imports bind)",
+        mb(kept_bytes),
+        mb(candidate_bytes),
+        100.0 * kept_bytes as f64 / candidate_bytes.max(1) as f64
+    );
     println!();
     println!("| phase (one thread) | seconds | note |");
     println!("|---|---:|---|");
@@ -148,9 +178,13 @@ fn main() {
         skeleton_fallbacks.len()
     );
     println!(
-        "| check_tree on skeletons | {} | {} files differ from the full check |",
+        "| check_tree on skeletons | {} | {} |",
         secs(skeleton_check_time),
-        skeleton_mismatches.len()
+        if skeleton_only {
+            "not compared (`--skeleton-only`)".to_string()
+        } else {
+            format!("{} files differ from the full check", skeleton_mismatches.len())
+        }
     );
     println!(
         "| parse, 1-in-20 sample of skipped files | {} | {:.1} MB/s on {:.1} MB; all skipped files would take ~{:.1} s |",
@@ -170,4 +204,12 @@ fn main() {
         let shown = path.strip_prefix(&corpus).unwrap_or(path);
         println!("  {} s  {:>8} bytes  {:.2} MB/s  {}", secs(*time), bytes, rate(*bytes, *time), shown.display());
     }
+}
+
+/// The bytes of the lines a first skeleton of `text` keeps (the lines
+/// holding a rule's terms and what Python needs around them).
+fn kept_by_skeleton(rules: &RuleSet, text: &str) -> usize {
+    let structure = LineStructure::of(text);
+    let wanted = structure.lines_holding_terms(text, rules.skeleton_search());
+    structure.kept_ranges(&structure.closure(&wanted)).iter().map(|(start, end)| end - start).sum()
 }

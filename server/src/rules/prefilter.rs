@@ -48,6 +48,16 @@ pub struct Prefilter {
     users: Vec<Vec<usize>>,
     /// For each trigger, the indices in `strings` of what it needs.
     needs: Vec<Vec<usize>>,
+    /// One prebuilt substring searcher per string (separate searches only).
+    finders: Vec<memchr::memmem::Finder<'static>>,
+    /// For each string, the bit set of the other strings it contains
+    /// (`websocket_core.manager` contains `websocket_core`): when one of
+    /// those is absent from a file, so is the string, without a search.
+    contains_strings: Vec<u64>,
+    /// The order separate searches try the triggers in: those whose first
+    /// string is shortest first, so that an absent short string (`websocket`)
+    /// rules out the longer ones holding it before they are searched.
+    trigger_order: Vec<usize>,
     /// The skeleton's terms, compiled once for every file.
     skeleton: Terms,
 }
@@ -126,9 +136,34 @@ impl Prefilter {
         }
         if self.strings.len() > SEPARATE_SEARCHES_UP_TO {
             self.automaton = Some(AhoCorasick::new(&self.strings).expect("plain strings build an automaton"));
+        } else {
+            self.compile_separate_searches();
         }
         let (needles, words) = self.skeleton_terms();
         self.skeleton = Terms::new(&needles, &words);
+    }
+
+    /// The searchers, the substring relation between the strings and the
+    /// order of the triggers, for separate searches.
+    fn compile_separate_searches(&mut self) {
+        self.finders =
+            self.strings.iter().map(|string| memchr::memmem::Finder::new(string.as_bytes()).into_owned()).collect();
+        self.contains_strings = self
+            .strings
+            .iter()
+            .enumerate()
+            .map(|(outer, string)| {
+                self.strings
+                    .iter()
+                    .enumerate()
+                    .filter(|(inner, other)| *inner != outer && string.contains(other.as_str()))
+                    .fold(0u64, |set, (inner, _)| set | 1 << inner)
+            })
+            .collect();
+        let first_length = |trigger: &usize| self.needs[*trigger].first().map_or(0, |&first| self.strings[first].len());
+        let mut order: Vec<usize> = (0..self.triggers.len()).collect();
+        order.sort_by_key(first_length);
+        self.trigger_order = order;
     }
 
     /// The skeleton's terms, compiled (see [`Self::skeleton_terms`]).
@@ -174,13 +209,7 @@ impl Prefilter {
     fn may_match_bytes(&self, path: Option<&Path>, bytes: &[u8]) -> bool {
         let folder = path.and_then(Path::parent).and_then(Path::file_name).and_then(|name| name.to_str());
         let Some(automaton) = &self.automaton else {
-            return self.triggers.iter().any(|trigger| match trigger {
-                Trigger::Any(needle) => contains(bytes, needle),
-                Trigger::Both(first, second) => contains(bytes, first) && contains(bytes, second),
-                Trigger::InPackage { folder: package, needle } => {
-                    (path.is_none() || folder == Some(package.as_str())) && contains(bytes, needle)
-                }
-            });
+            return self.separate_searches(folder, path.is_none(), bytes, &mut 0);
         };
         let mut seen = vec![false; self.strings.len()];
         for found in automaton.find_overlapping_iter(bytes) {
@@ -199,10 +228,40 @@ impl Prefilter {
         }
         false
     }
-}
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    memchr::memmem::find(haystack, needle.as_bytes()).is_some()
+    /// Whether a trigger holds, one substring search per string at most:
+    /// each string is searched once, and not at all when a string it contains
+    /// is known to be absent (or present when a string holding it was found).
+    /// `searches` counts the searches made.
+    fn separate_searches(&self, folder: Option<&str>, any_folder: bool, bytes: &[u8], searches: &mut usize) -> bool {
+        let mut present = 0u64;
+        let mut absent = 0u64;
+        let mut holds = |string: usize| -> bool {
+            let bit = 1u64 << string;
+            if present & bit != 0 {
+                return true;
+            }
+            if absent & (bit | self.contains_strings[string]) != 0 {
+                absent |= bit;
+                return false;
+            }
+            *searches += 1;
+            if self.finders[string].find(bytes).is_some() {
+                present |= bit | self.contains_strings[string];
+                true
+            } else {
+                absent |= bit;
+                false
+            }
+        };
+        self.trigger_order.iter().any(|&trigger| {
+            let in_folder = match &self.triggers[trigger] {
+                Trigger::InPackage { folder: package, .. } => any_folder || folder == Some(package.as_str()),
+                Trigger::Any(_) | Trigger::Both(..) => true,
+            };
+            in_folder && self.needs[trigger].iter().all(|&string| holds(string))
+        })
+    }
 }
 
 fn last_part(path: &str) -> String {
@@ -251,6 +310,34 @@ mod tests {
         }
         assert!(automaton.may_match(Some(Path::new("x.py")), b"from legacy.area import old_99"));
         assert!(!automaton.may_match(Some(Path::new("x.py")), b"from legacy.area import old_"));
+    }
+
+    #[test]
+    fn a_string_holding_an_absent_string_is_not_searched() {
+        let prefilter = Prefilter::for_rules(&RuleSet::builtin().rules, &[]);
+        let elsewhere = Path::new("app/services/x.py");
+        let search = |text: &[u8]| {
+            let mut searches = 0;
+            let found = prefilter.separate_searches(Some("services"), false, text, &mut searches);
+            (found, searches)
+        };
+        // `websocket` is absent, which rules out the eight strings holding it
+        // (of thirteen): only the three `…WebSocketManager…` names are
+        // searched besides.
+        assert_eq!(search(b"import os\nself.manager = manager\n"), (false, 4));
+        assert_eq!(search(b"x = UnifiedWebSocketManager()\n"), (true, 2));
+        for text in [&b"from netra_backend.app.websocket_core import manager"[..], b"websocket and manager"] {
+            let mut searches = 0;
+            let expected = prefilter.triggers.iter().any(|trigger| match trigger {
+                Trigger::Any(needle) => text.windows(needle.len()).any(|window| window == needle.as_bytes()),
+                Trigger::Both(first, second) => [first, second]
+                    .iter()
+                    .all(|needle| text.windows(needle.len()).any(|window| window == needle.as_bytes())),
+                Trigger::InPackage { .. } => false,
+            });
+            assert_eq!(prefilter.separate_searches(Some("services"), false, text, &mut searches), expected);
+            assert_eq!(prefilter.may_match(Some(elsewhere), text), expected);
+        }
     }
 
     #[test]
