@@ -50,10 +50,7 @@ pub fn check_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding
 /// are the same because every statement a fix reads is in the skeleton.
 /// When a skeleton does not parse cleanly, the whole text is parsed.
 pub fn scan_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding> {
-    match skeleton_tree(rules, scope, text) {
-        Some(tree) => check_tree(rules, scope, text, &tree),
-        None => check_text(rules, scope, text),
-    }
+    skeleton_findings(rules, scope, text, false).unwrap_or_else(|| check_text(rules, scope, text))
 }
 
 /// `scan_text` for a text whose whole tree is at hand (an open document):
@@ -74,10 +71,7 @@ pub fn scan_parsed(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) 
         return Vec::new();
     }
     let whole_has_errors = tree.root_node().has_error();
-    match skeleton_tree_with_errors(rules, scope, text, whole_has_errors) {
-        Some(skeleton) => check_tree(rules, scope, text, &skeleton),
-        None => check_tree(rules, scope, text, tree),
-    }
+    skeleton_findings(rules, scope, text, whole_has_errors).unwrap_or_else(|| check_tree(rules, scope, text, tree))
 }
 
 /// Whether the text names an alias a re-export hub of the workspace gives a
@@ -125,38 +119,78 @@ pub fn scan_lazily(
 /// The tree of the skeleton `scan_text` checks, or `None` when the skeleton
 /// does not parse cleanly.
 pub fn skeleton_tree(rules: &RuleSet, scope: &FileScope, text: &str) -> Option<Tree> {
-    skeleton_tree_with_errors(rules, scope, text, false)
-}
-
-/// `skeleton_tree`, also returning a skeleton with syntax errors when
-/// `errors_allowed`.
-fn skeleton_tree_with_errors(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Tree> {
-    skeleton_parse(rules, scope, text, !errors_allowed).map(|(tree, _)| tree)
+    skeleton_parse(rules, scope, text, true).map(|(tree, _)| tree)
 }
 
 /// The skeleton's tree and whether a parse on the way had syntax errors;
 /// `None` when the text is read whole, or at the first parse with errors
 /// when `stop_at_errors`.
 fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors: bool) -> Option<(Tree, bool)> {
-    // The skeleton finds lines by their bytes; a name written with letters
-    // NFKC folds to ASCII has other bytes: such (rare) files are read whole.
-    if identifiers::may_hide_ascii_names(text.as_bytes()) {
-        return None;
+    let first = FirstSkeleton::parse(rules, text, stop_at_errors)?;
+    let first_has_errors = first.tree.root_node().has_error();
+    let captures = syntax::capture(&first.tree, text);
+    let bound = bindings_into_rules(rules, scope, text, &captures);
+    drop(captures);
+    if !first.misses_lines_naming(text, &bound) {
+        return Some((first.tree, first_has_errors));
     }
-    let structure = skeleton::LineStructure::of(text);
-    let mut wanted = structure.lines_holding_terms(text, rules.skeleton_search());
-    let keep = structure.closure(&wanted);
-    let tree = parse_skeleton(&structure, text, &keep, stop_at_errors)?;
-    let first_has_errors = tree.root_node().has_error();
-    let bound = bindings_into_rules(rules, scope, text, &tree);
-    let naming_bound = structure.lines_holding(text, &[], &bound);
-    if naming_bound.iter().all(|&line| keep[line]) {
-        return Some((tree, first_has_errors));
-    }
-    wanted.extend(naming_bound);
-    let tree = parse_skeleton(&structure, text, &structure.closure(&wanted), stop_at_errors)?;
+    let tree = first.with_lines_naming(text, &bound, stop_at_errors)?;
     let has_errors = first_has_errors || tree.root_node().has_error();
     Some((tree, has_errors))
+}
+
+/// The findings of the skeleton's tree, or `None` when the skeleton does not
+/// parse (cleanly, unless `errors_allowed`). The query runs once on the first
+/// tree: its captures give the names the imports bind and, when no line
+/// naming them is missing (most files), the findings.
+fn skeleton_findings(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Vec<Finding>> {
+    let first = FirstSkeleton::parse(rules, text, !errors_allowed)?;
+    let captures = syntax::capture(&first.tree, text);
+    let bound = bindings_into_rules(rules, scope, text, &captures);
+    if !first.misses_lines_naming(text, &bound) {
+        return Some(check_captured(rules, scope, text, &first.tree, &captures));
+    }
+    let tree = first.with_lines_naming(text, &bound, !errors_allowed)?;
+    Some(check_tree(rules, scope, text, &tree))
+}
+
+/// The first look of a skeleton: the lines holding a rule's terms, and what
+/// Python needs around them, parsed.
+struct FirstSkeleton {
+    structure: skeleton::LineStructure,
+    wanted: Vec<usize>,
+    keep: Vec<bool>,
+    tree: Tree,
+}
+
+impl FirstSkeleton {
+    /// `None` when the text is read whole, or when the skeleton has syntax
+    /// errors and `stop_at_errors`.
+    fn parse(rules: &RuleSet, text: &str, stop_at_errors: bool) -> Option<Self> {
+        // The skeleton finds lines by their bytes; a name written with letters
+        // NFKC folds to ASCII has other bytes: such (rare) files are read whole.
+        if identifiers::may_hide_ascii_names(text.as_bytes()) {
+            return None;
+        }
+        let structure = skeleton::LineStructure::of(text);
+        let wanted = structure.lines_holding_terms(text, rules.skeleton_search());
+        let keep = structure.closure(&wanted);
+        let tree = parse_skeleton(&structure, text, &keep, stop_at_errors)?;
+        Some(FirstSkeleton { structure, wanted, keep, tree })
+    }
+
+    /// Whether a line naming one of `bound` was left out.
+    fn misses_lines_naming(&self, text: &str, bound: &[String]) -> bool {
+        !self.structure.lines_holding(text, &[], bound).iter().all(|&line| self.keep[line])
+    }
+
+    /// The second look: the skeleton with every line naming one of `bound`,
+    /// parsed (`None` when it has syntax errors and `stop_at_errors`).
+    fn with_lines_naming(&self, text: &str, bound: &[String], stop_at_errors: bool) -> Option<Tree> {
+        let mut wanted = self.wanted.clone();
+        wanted.extend(self.structure.lines_holding(text, &[], bound));
+        parse_skeleton(&self.structure, text, &self.structure.closure(&wanted), stop_at_errors)
+    }
 }
 
 fn parse_skeleton(
@@ -171,7 +205,7 @@ fn parse_skeleton(
 
 /// Names bound by imports of anything on a rule's path (or of a package
 /// above one): the names whose uses the rules resolve and the fixes rename.
-fn bindings_into_rules(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -> Vec<String> {
+fn bindings_into_rules(rules: &RuleSet, scope: &FileScope, text: &str, captures: &Captures<'_>) -> Vec<String> {
     let paths: Vec<&str> = rules
         .rules
         .iter()
@@ -185,7 +219,6 @@ fn bindings_into_rules(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tr
         (ImportItem::Name { name, .. }, Some(index)) => index.is_hub_alias(&record.module, name),
         _ => false,
     };
-    let captures = syntax::capture(tree, text);
     let mut bound: Vec<String> = captures
         .imports
         .iter()
@@ -208,7 +241,33 @@ fn is_dotted_prefix(prefix: &str, path: &str) -> bool {
 /// Checks a text whose tree is already parsed (the server keeps one per
 /// document).
 pub fn check_tree(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -> Vec<Finding> {
-    let active: Vec<&Rule> = rules
+    let active = active_rules(rules, scope);
+    if active.is_empty() {
+        return Vec::new();
+    }
+    let captures = syntax::capture(tree, text);
+    check_active(rules, &active, scope, text, tree, &captures)
+}
+
+/// `check_tree` with the query's captures of `tree` at hand.
+fn check_captured(
+    rules: &RuleSet,
+    scope: &FileScope,
+    text: &str,
+    tree: &Tree,
+    captures: &Captures<'_>,
+) -> Vec<Finding> {
+    let active = active_rules(rules, scope);
+    if active.is_empty() {
+        return Vec::new();
+    }
+    check_active(rules, &active, scope, text, tree, captures)
+}
+
+/// The rules that apply to the file `scope` names (not excluded, not
+/// switched off by `per-file-ignores`).
+fn active_rules<'r>(rules: &'r RuleSet, scope: &FileScope) -> Vec<&'r Rule> {
+    rules
         .rules
         .iter()
         .filter(|rule| !rule.is_excluded(scope))
@@ -216,14 +275,21 @@ pub fn check_tree(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -
             let ignored = scope.relative_path.as_deref().map(|path| rules.ignored_codes_for(path)).unwrap_or_default();
             !ignored.iter().any(|code| crate::rules::code_matches(&rule.code, code))
         })
-        .collect();
-    if active.is_empty() {
-        return Vec::new();
-    }
-    let captures = syntax::capture(tree, text);
-    let file = FileAnalysis::new(text, tree, scope, &captures, &rules.known_rules);
+        .collect()
+}
+
+/// Runs the `active` rules over a tree and its captures.
+fn check_active(
+    rules: &RuleSet,
+    active: &[&Rule],
+    scope: &FileScope,
+    text: &str,
+    tree: &Tree,
+    captures: &Captures<'_>,
+) -> Vec<Finding> {
+    let file = FileAnalysis::new(text, tree, scope, captures, &rules.known_rules);
     let mut findings = Vec::new();
-    for rule in &active {
+    for rule in active {
         match rule.kind {
             RuleKind::Module => file.check_module_rule(rule, &mut findings),
             RuleKind::Names => file.check_names_rule(rule, &mut findings),

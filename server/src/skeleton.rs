@@ -391,14 +391,57 @@ struct ScannedLine {
     last_significant: Option<u8>,
 }
 
+/// What a byte means to [`scan_logical_line`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ByteClass {
+    /// Part of a token that is no bracket, quote, comment or backslash.
+    Plain,
+    /// Space, tab, carriage return, form feed.
+    Blank,
+    /// A byte the scanner must look at: `#`, quotes, `\\`, `\n`, brackets.
+    Special,
+}
+
+const fn byte_classes() -> [ByteClass; 256] {
+    let mut classes = [ByteClass::Plain; 256];
+    let blanks = b" \t\r\x0c";
+    let mut index = 0;
+    while index < blanks.len() {
+        classes[blanks[index] as usize] = ByteClass::Blank;
+        index += 1;
+    }
+    let specials = b"#'\"\\\n([{)]}";
+    let mut index = 0;
+    while index < specials.len() {
+        classes[specials[index] as usize] = ByteClass::Special;
+        index += 1;
+    }
+    classes
+}
+
+static BYTE_CLASSES: [ByteClass; 256] = byte_classes();
+
+fn class_of(byte: u8) -> ByteClass {
+    BYTE_CLASSES[usize::from(byte)]
+}
+
 /// Reads one logical line from its first token to just after the line break
 /// that ends it: brackets, strings and backslash continuations carry it over
 /// line breaks. Unterminated strings and brackets end where Python would give
 /// up; the skeleton then fails to parse and the caller parses everything.
+///
+/// Runs of plain and blank bytes (most of a file) are skipped in one tight
+/// loop; only the special bytes are looked at one by one.
 fn scan_logical_line(bytes: &[u8], mut at: usize) -> ScannedLine {
     let mut depth = 0usize;
     let mut last_significant = None;
-    while let Some(&byte) = bytes.get(at) {
+    while at < bytes.len() {
+        let run_start = at;
+        at += bytes[at..].iter().position(|&byte| class_of(byte) == ByteClass::Special).unwrap_or(bytes.len() - at);
+        if let Some(&last) = bytes[run_start..at].iter().rev().find(|&&byte| class_of(byte) == ByteClass::Plain) {
+            last_significant = Some(last);
+        }
+        let Some(&byte) = bytes.get(at) else { break };
         match byte {
             b'#' => {
                 at += memchr::memchr(b'\n', &bytes[at..]).unwrap_or(bytes.len() - at);
@@ -425,7 +468,7 @@ fn scan_logical_line(bytes: &[u8], mut at: usize) -> ScannedLine {
                 last_significant = Some(byte);
                 at += 1;
             }
-            b' ' | b'\t' | b'\r' | 0x0c => at += 1,
+            // A backslash that continues nothing.
             _ => {
                 last_significant = Some(byte);
                 at += 1;
@@ -438,17 +481,23 @@ fn scan_logical_line(bytes: &[u8], mut at: usize) -> ScannedLine {
 /// Given a quote at `at`, the offset just after the string it opens. Prefixes
 /// (`r`, `b`, `f`, …) were already read as identifier bytes; a backslash
 /// always skips the next byte, which is right for raw strings too as far as
-/// finding the end goes.
+/// finding the end goes. The bytes between the quote, backslashes and line
+/// breaks are skipped with `memchr`.
 fn skip_string(bytes: &[u8], at: usize) -> usize {
     let quote = bytes[at];
     let triple = bytes.get(at + 1) == Some(&quote) && bytes.get(at + 2) == Some(&quote);
     let mut current = if triple { at + 3 } else { at + 1 };
-    while let Some(&byte) = bytes.get(current) {
-        match byte {
+    loop {
+        let rest = bytes.get(current..).unwrap_or_default();
+        let next =
+            if triple { memchr::memchr2(quote, b'\\', rest) } else { memchr::memchr3(quote, b'\\', b'\n', rest) };
+        let Some(offset) = next else { return bytes.len() };
+        current += offset;
+        match bytes[current] {
             b'\\' if bytes.get(current + 1) == Some(&b'\r') && bytes.get(current + 2) == Some(&b'\n') => current += 3,
             b'\\' => current += 2,
-            b'\n' if !triple => return current,
-            _ if byte == quote => {
+            b'\n' => return current,
+            _ => {
                 if !triple {
                     return current + 1;
                 }
@@ -457,10 +506,8 @@ fn skip_string(bytes: &[u8], at: usize) -> usize {
                 }
                 current += 1;
             }
-            _ => current += 1,
         }
     }
-    bytes.len()
 }
 
 fn head_of(line: &[u8]) -> Head {
@@ -601,6 +648,95 @@ mod tests {
         }
         assert!(matches!(Search::new(&many), Search::Automaton(_)));
         assert!(matches!(Search::new(&few), Search::Separately(_)));
+    }
+
+    /// The scanner as it was before runs of plain bytes were skipped in
+    /// bulk: one byte at a time. The fast one must agree with it.
+    fn reference_scan(bytes: &[u8], mut at: usize) -> (usize, Option<u8>) {
+        let mut depth = 0usize;
+        let mut last_significant = None;
+        while let Some(&byte) = bytes.get(at) {
+            match byte {
+                b'#' => at += memchr::memchr(b'\n', &bytes[at..]).unwrap_or(bytes.len() - at),
+                b'\'' | b'"' => {
+                    at = reference_skip_string(bytes, at);
+                    last_significant = Some(byte);
+                }
+                b'\\' if bytes.get(at + 1) == Some(&b'\n') => at += 2,
+                b'\\' if bytes.get(at + 1) == Some(&b'\r') && bytes.get(at + 2) == Some(&b'\n') => at += 3,
+                b'\n' => {
+                    at += 1;
+                    if depth == 0 {
+                        return (at, last_significant);
+                    }
+                }
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    last_significant = Some(byte);
+                    at += 1;
+                }
+                b')' | b']' | b'}' => {
+                    depth = depth.saturating_sub(1);
+                    last_significant = Some(byte);
+                    at += 1;
+                }
+                b' ' | b'\t' | b'\r' | 0x0c => at += 1,
+                _ => {
+                    last_significant = Some(byte);
+                    at += 1;
+                }
+            }
+        }
+        (bytes.len(), last_significant)
+    }
+
+    fn reference_skip_string(bytes: &[u8], at: usize) -> usize {
+        let quote = bytes[at];
+        let triple = bytes.get(at + 1) == Some(&quote) && bytes.get(at + 2) == Some(&quote);
+        let mut current = if triple { at + 3 } else { at + 1 };
+        while let Some(&byte) = bytes.get(current) {
+            match byte {
+                b'\\' if bytes.get(current + 1) == Some(&b'\r') && bytes.get(current + 2) == Some(&b'\n') => {
+                    current += 3
+                }
+                b'\\' => current += 2,
+                b'\n' if !triple => return current,
+                _ if byte == quote => {
+                    if !triple {
+                        return current + 1;
+                    }
+                    if bytes.get(current + 1) == Some(&quote) && bytes.get(current + 2) == Some(&quote) {
+                        return current + 3;
+                    }
+                    current += 1;
+                }
+                _ => current += 1,
+            }
+        }
+        bytes.len()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_bulk_scanner_agrees_with_the_byte_by_byte_one(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "x", "ab_1", " ", "\t", "\r", "\x0c", "\n", "\r\n", "#", "# c\n", "'", "\"", "'''", "\"\"\"",
+                    "\\", "\\\n", "\\\r\n", "(", ")", "[", "]", "{", "}", ":", "=", ".", ",", "é",
+                ]),
+                0..40,
+            ),
+            start in 0usize..8,
+        ) {
+            let text: String = pieces.concat();
+            let bytes = text.as_bytes();
+            let start = start.min(bytes.len());
+            let fast = scan_logical_line(bytes, start);
+            proptest::prop_assert_eq!((fast.end, fast.last_significant), reference_scan(bytes, start), "{:?}", text);
+            for (at, _) in text.match_indices(['\'', '"']) {
+                proptest::prop_assert_eq!(skip_string(bytes, at), reference_skip_string(bytes, at), "{:?} at {}", text, at);
+            }
+        }
     }
 
     #[test]

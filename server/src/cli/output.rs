@@ -32,7 +32,8 @@ struct Located<'a> {
 
 fn locate(report: &Report) -> Vec<Located<'_>> {
     let mut located = Vec::new();
-    for file in &report.files {
+    // Most checked files have no findings: no line index for them.
+    for file in report.files.iter().filter(|file| !file.findings.is_empty()) {
         let Some(text) = &file.text else { continue };
         let index = LineIndex::new(text);
         for finding in &file.findings {
