@@ -110,8 +110,7 @@ pub fn walk_with(
             })
         });
     }
-    let mut files = found.into_inner().expect("walk lock");
-    files.sort();
+    let mut files = sorted_paths(found.into_inner().expect("walk lock"));
     files.dedup();
     if paths.len() > 1 {
         // `f.py ./f.py .` names one file three times: check (and fix) it once.
@@ -122,6 +121,19 @@ pub fn walk_with(
         });
     }
     (files, warnings.into_inner().expect("walk lock"))
+}
+
+/// `paths` in `Path` order. Comparing two `Path`s splits both into
+/// components again on every comparison (3 % of the instructions of a
+/// `check` of 10,000 files); here each path is split once.
+fn sorted_paths(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let order = {
+        let keys: Vec<Vec<Component<'_>>> = paths.iter().map(|path| path.components().collect()).collect();
+        let mut order: Vec<usize> = (0..paths.len()).collect();
+        order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+        order
+    };
+    order.into_iter().map(|index| std::mem::take(&mut paths[index])).collect()
 }
 
 /// Whether `exclude` matches a file named explicitly or one of its folders
@@ -273,6 +285,18 @@ pub(crate) fn package_root_by_init(folder: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_sort_in_path_order() {
+        let paths: Vec<PathBuf> =
+            ["b/a.py", "a-b/c.py", "a/b.py", "a/b/c.py", "/root/x.py", "a.py", "a/b.pyi", "ab/c.py", "a/B.py"]
+                .iter()
+                .map(PathBuf::from)
+                .collect();
+        let mut expected = paths.clone();
+        expected.sort();
+        assert_eq!(sorted_paths(paths), expected);
+    }
 
     #[test]
     fn scopes_carry_the_index_of_the_settings() {
