@@ -18,18 +18,14 @@ impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
         let bytes = text.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => starts.push(i + 1),
-                b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
-                    starts.push(i + 2);
-                    i += 1;
-                }
-                b'\r' => starts.push(i + 1),
-                _ => {}
+        for at in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            // The `\n` of a `\r\n` ends the line the `\r` began to end.
+            let crlf_tail = bytes[at] == b'\n' && at > 0 && bytes[at - 1] == b'\r';
+            if crlf_tail {
+                *starts.last_mut().expect("starts holds 0") = at + 1;
+            } else {
+                starts.push(at + 1);
             }
-            i += 1;
         }
         LineIndex { starts }
     }

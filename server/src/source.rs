@@ -10,6 +10,8 @@
 //! at all (`.gitignore`, `exclude`, hidden) is decided before, by the walk or
 //! `path_class::classify_path`; this module never writes.
 
+use std::cell::RefCell;
+use std::io::Read;
 use std::path::Path;
 
 use crate::line_index::LineIndex;
@@ -50,33 +52,50 @@ fn declared_suffix(declared: &Option<String>) -> String {
 
 /// Reads `path` and says what it holds (see the module header for the order).
 pub fn read_source(rules: &RuleSet, path: &Path) -> std::io::Result<Source> {
-    let bytes = std::fs::read(path)?;
-    Ok(classify_source(rules, path, bytes))
+    read_source_also(rules, path, &|_| false)
 }
 
 /// `read_source`, where a file that `also` accepts counts as one some rule
 /// may match (a file naming a re-export hub's alias of a deprecated name,
 /// which no trigger string matches).
+///
+/// The bytes go into a buffer kept per thread: most files hold no trigger,
+/// and for them nothing is allocated (only a file that may match is copied,
+/// into its `String`).
 pub fn read_source_also(rules: &RuleSet, path: &Path, also: &dyn Fn(&[u8]) -> bool) -> std::io::Result<Source> {
-    let bytes = std::fs::read(path)?;
-    Ok(classify_source_also(rules, path, bytes, also))
+    thread_local! {
+        static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        let read = std::fs::File::open(path).and_then(|mut file| file.read_to_end(buffer));
+        let source = read.map(|_| classify_bytes(rules, path, buffer, also));
+        if buffer.capacity() > KEPT_BUFFER_BYTES {
+            // A buffer grown for one huge file is not kept.
+            *buffer = Vec::new();
+        }
+        source
+    })
 }
+
+/// The largest read buffer a thread keeps between files.
+const KEPT_BUFFER_BYTES: usize = 4 << 20;
 
 /// What the bytes of the file at `path` hold, in `read_source`'s order.
 pub fn classify_source(rules: &RuleSet, path: &Path, bytes: Vec<u8>) -> Source {
-    classify_source_also(rules, path, bytes, &|_| false)
+    classify_bytes(rules, path, &bytes, &|_| false)
 }
 
-fn classify_source_also(rules: &RuleSet, path: &Path, bytes: Vec<u8>, also: &dyn Fn(&[u8]) -> bool) -> Source {
-    if !rules.may_match_file(path, &bytes) && !also(&bytes) {
+fn classify_bytes(rules: &RuleSet, path: &Path, bytes: &[u8], also: &dyn Fn(&[u8]) -> bool) -> Source {
+    if !rules.may_match_file(path, bytes) && !also(bytes) {
         return Source::NoTrigger;
     }
-    if let Some(offset) = memchr::memchr(0, &bytes) {
+    if let Some(offset) = memchr::memchr(0, bytes) {
         return Source::Skipped(SkipReason::NulByte { offset });
     }
-    match String::from_utf8(bytes) {
-        Ok(text) => Source::Text(text),
-        Err(error) => Source::Skipped(not_utf8(error.as_bytes(), error.utf8_error().valid_up_to())),
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Source::Text(text.to_owned()),
+        Err(error) => Source::Skipped(not_utf8(bytes, error.valid_up_to())),
     }
 }
 
@@ -142,6 +161,26 @@ mod tests {
             SkipReason::NotUtf8 { offset: 6, line: 2, column: 1, declared: None },
             "a lone CR ends a line"
         );
+    }
+
+    #[test]
+    fn a_reused_read_buffer_never_leaks_an_earlier_file() {
+        let folder = tempfile::tempdir().unwrap();
+        let rules = RuleSet::builtin();
+        let long = folder.path().join("long.py");
+        std::fs::write(&long, format!("{IMPORT}{}", "x = 1\n".repeat(10_000))).unwrap();
+        let short = folder.path().join("short.py");
+        std::fs::write(&short, IMPORT).unwrap();
+        let plain = folder.path().join("plain.py");
+        std::fs::write(&plain, "y = 2\n").unwrap();
+        let huge = folder.path().join("huge.py");
+        std::fs::write(&huge, format!("{IMPORT}{}", "z = 3\n".repeat(KEPT_BUFFER_BYTES / 6 + 1))).unwrap();
+        for path in [&long, &short, &plain, &huge, &short] {
+            let expected = classify_source(&rules, path, std::fs::read(path).unwrap());
+            assert_eq!(read_source(&rules, path).unwrap(), expected, "{path:?}");
+        }
+        assert_eq!(read_source(&rules, &short).unwrap(), Source::Text(IMPORT.to_string()));
+        assert!(read_source(&rules, &folder.path().join("missing.py")).is_err());
     }
 
     #[test]
