@@ -181,14 +181,14 @@ impl FirstSkeleton {
 
     /// Whether a line naming one of `bound` was left out.
     fn misses_lines_naming(&self, text: &str, bound: &[String]) -> bool {
-        !self.structure.lines_holding(text, &[], bound).iter().all(|&line| self.keep[line])
+        !self.structure.lines_naming(text, bound).iter().all(|&line| self.keep[line])
     }
 
     /// The second look: the skeleton with every line naming one of `bound`,
     /// parsed (`None` when it has syntax errors and `stop_at_errors`).
     fn with_lines_naming(&self, text: &str, bound: &[String], stop_at_errors: bool) -> Option<Tree> {
         let mut wanted = self.wanted.clone();
-        wanted.extend(self.structure.lines_holding(text, &[], bound));
+        wanted.extend(self.structure.lines_naming(text, bound));
         parse_skeleton(&self.structure, text, &self.structure.closure(&wanted), stop_at_errors)
     }
 }

@@ -28,11 +28,44 @@ const BOM: &[u8] = "\u{feff}".as_bytes();
 pub struct Terms {
     needles: Search,
     words: Search,
+    imports: ImportLines,
+}
+
+/// Which import statements a skeleton keeps besides those holding a term.
+#[derive(Debug, Clone, Default)]
+enum ImportLines {
+    /// Every one.
+    #[default]
+    All,
+    /// None.
+    Nothing,
+    /// Relative ones, and those naming one of these whole identifiers (the
+    /// first parts of the rules' paths). `import` is among them: a line
+    /// that holds it without starting with it (`try: import x`) is kept.
+    Relevant(Search),
 }
 
 impl Terms {
+    /// Terms whose skeleton keeps every import statement.
     pub fn new(needles: &[String], words: &[String]) -> Self {
-        Terms { needles: Search::new(needles), words: Search::new(words) }
+        Terms { needles: Search::new(needles), words: Search::new(words), imports: ImportLines::All }
+    }
+
+    /// Terms whose skeleton keeps only the import statements that can bind
+    /// a name on a rule's path: relative ones and those naming one of
+    /// `roots` (the first part of every rule's paths), besides those holding
+    /// a needle or a word. An import of anything else (`import os`) can
+    /// neither be deprecated nor bind a name a rule resolves.
+    pub fn with_import_roots(needles: &[String], words: &[String], roots: &[String]) -> Self {
+        let mut roots = roots.to_vec();
+        roots.push("import".to_string());
+        let imports = ImportLines::Relevant(Search::new(&roots));
+        Terms { needles: Search::new(needles), words: Search::new(words), imports }
+    }
+
+    /// Terms of whole identifiers only, keeping no import for itself.
+    fn words_only(words: &[String]) -> Self {
+        Terms { needles: Search::Nothing, words: Search::new(words), imports: ImportLines::Nothing }
     }
 }
 
@@ -171,22 +204,64 @@ impl LineStructure {
         self.lines_holding_terms(text, &Terms::new(needles, words))
     }
 
-    /// [`Self::lines_holding`] with terms compiled once (a rule set's).
+    /// Logical lines naming one of `words` as a whole identifier.
+    pub fn lines_naming(&self, text: &str, words: &[String]) -> Vec<usize> {
+        self.lines_holding_terms(text, &Terms::words_only(words))
+    }
+
+    /// [`Self::lines_holding`] with terms compiled once (a rule set's), the
+    /// import statements kept as `terms` say.
     pub fn lines_holding_terms(&self, text: &str, terms: &Terms) -> Vec<usize> {
         let bytes = text.as_bytes();
         let mut found = Vec::new();
         terms.needles.for_each_occurrence(bytes, |start, _| found.extend(self.line_at(start)));
         terms.words.for_each_occurrence(bytes, |start, end| {
-            let before = start.checked_sub(1).map(|at| bytes[at]);
-            let after = bytes.get(end).copied();
-            if !before.is_some_and(is_identifier_byte) && !after.is_some_and(is_identifier_byte) {
+            if is_whole_identifier(bytes, start, end) {
                 found.extend(self.line_at(start));
             }
         });
-        found.extend((0..self.lines.len()).filter(|&index| self.lines[index].head == Head::Import));
+        match &terms.imports {
+            ImportLines::All => {
+                found.extend((0..self.lines.len()).filter(|&index| self.lines[index].head == Head::Import));
+            }
+            ImportLines::Nothing => {}
+            ImportLines::Relevant(roots) => {
+                roots.for_each_occurrence(bytes, |start, end| {
+                    let Some(line) = self.line_at(start).filter(|_| is_whole_identifier(bytes, start, end)) else {
+                        return;
+                    };
+                    // `import` keeps a line whose head is no import; a root,
+                    // an import statement.
+                    let is_import = self.lines[line].head == Head::Import;
+                    if (&bytes[start..end] == b"import") != is_import {
+                        found.push(line);
+                    }
+                });
+                found.extend((0..self.lines.len()).filter(|&index| self.is_relative_import(bytes, index)));
+            }
+        }
         found.sort_unstable();
         found.dedup();
         found
+    }
+
+    /// Whether logical line `index` is `from .… import …`.
+    fn is_relative_import(&self, bytes: &[u8], index: usize) -> bool {
+        let line = &self.lines[index];
+        if line.head != Head::Import {
+            return false;
+        }
+        let mut rest = &bytes[line.start..line.end.min(bytes.len())];
+        rest = rest.strip_prefix(BOM).unwrap_or(rest);
+        rest = rest.trim_ascii_start();
+        let Some(mut rest) = rest.strip_prefix(b"from") else { return false };
+        loop {
+            rest = rest.trim_ascii_start();
+            match rest {
+                [b'\\', b'\r', b'\n', tail @ ..] | [b'\\', b'\n' | b'\r', tail @ ..] => rest = tail,
+                _ => return rest.first() == Some(&b'.'),
+            }
+        }
     }
 
     /// Which lines a skeleton of `wanted` keeps: `wanted` and everything
@@ -323,6 +398,13 @@ fn blank_range(bytes: &mut [u8], start: usize, end: usize) {
             *byte = b' ';
         }
     }
+}
+
+/// Whether `start..end` of `bytes` is not part of a longer identifier.
+fn is_whole_identifier(bytes: &[u8], start: usize, end: usize) -> bool {
+    let before = start.checked_sub(1).map(|at| bytes[at]);
+    let after = bytes.get(end).copied();
+    !before.is_some_and(is_identifier_byte) && !after.is_some_and(is_identifier_byte)
 }
 
 fn is_identifier_byte(byte: u8) -> bool {
@@ -737,6 +819,43 @@ mod tests {
                 proptest::prop_assert_eq!(skip_string(bytes, at), reference_skip_string(bytes, at), "{:?} at {}", text, at);
             }
         }
+    }
+
+    #[test]
+    fn a_rule_sets_skeleton_keeps_only_the_imports_that_can_matter() {
+        let rules = crate::rules::RuleSet::builtin();
+        let text = "\u{feff}import os\n\
+                    from typing import Any\n\
+                    import netra_backend\n\
+                    from netra_backend.app import services\n\
+                    from . import manager\n\
+                    from \\\n    .sibling import x\n\
+                    from.other import y\n\
+                    from json import loads as create_websocket_manager\n\
+                    try: import yaml\n\
+                    except ImportError: pass\n\
+                    value = os.getcwd()\n";
+        let structure = LineStructure::of(text);
+        let wanted = structure.lines_holding_terms(text, rules.skeleton_search());
+        let skeleton = structure.blank(text, &structure.closure(&wanted));
+        let kept = kept_lines(&skeleton);
+        assert_eq!(
+            kept,
+            [
+                "import netra_backend",
+                "from netra_backend.app import services",
+                "from . import manager",
+                "from \\",
+                "    .sibling import x",
+                "from.other import y",
+                "from json import loads as create_websocket_manager",
+                "try: import yaml",
+                "except ImportError: pass",
+            ]
+        );
+        // Without the rule set's roots, every import is kept.
+        let every = structure.lines_holding(text, &[], &[]);
+        assert_eq!(every, [0, 1, 2, 3, 4, 5, 6, 7]);
     }
 
     #[test]

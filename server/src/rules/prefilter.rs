@@ -36,6 +36,9 @@ pub struct Prefilter {
     /// Identifiers whose lines a skeleton keeps besides the triggers' lines:
     /// the names the rules map to (a rename must see every use of them).
     words: Vec<String>,
+    /// The first part of every path the rules name: the import statements
+    /// a skeleton keeps besides relative ones and those holding a term.
+    import_roots: Vec<String>,
     /// Every string the triggers look for, once each.
     strings: Vec<String>,
     /// All of `strings` in one automaton: one pass over a file tells which
@@ -100,7 +103,16 @@ impl Prefilter {
         }
         triggers.sort_by_key(|trigger| format!("{trigger:?}"));
         triggers.dedup();
-        let mut words = vec!["import".to_string()];
+        let mut words = Vec::new();
+        let mut import_roots = Vec::new();
+        for rule in scanned.iter().copied() {
+            let targets = rule.names.values().filter_map(|mapping| mapping.target.as_ref());
+            let paths = rule.module.iter().chain(&rule.callables).chain(&rule.canonical).chain(&rule.replacement);
+            let modules = paths.map(String::as_str).chain(targets.map(|target| target.module.as_str()));
+            import_roots.extend(modules.map(|path| path.split('.').next().unwrap_or(path).to_string()));
+        }
+        import_roots.sort();
+        import_roots.dedup();
         for rule in scanned.iter().copied() {
             let targets = rule.names.values().filter_map(|mapping| mapping.target.as_ref());
             words.extend(targets.flat_map(|target| [last_part(&target.module), target.name.clone()]));
@@ -109,7 +121,7 @@ impl Prefilter {
         }
         words.sort();
         words.dedup();
-        let mut prefilter = Prefilter { triggers, words, ..Prefilter::default() };
+        let mut prefilter = Prefilter { triggers, words, import_roots, ..Prefilter::default() };
         prefilter.compile();
         prefilter
     }
@@ -140,7 +152,7 @@ impl Prefilter {
             self.compile_separate_searches();
         }
         let (needles, words) = self.skeleton_terms();
-        self.skeleton = Terms::new(&needles, &words);
+        self.skeleton = Terms::with_import_roots(&needles, &words, &self.import_roots);
     }
 
     /// The searchers, the substring relation between the strings and the
@@ -172,9 +184,9 @@ impl Prefilter {
     }
 
     /// Substrings whose logical lines a skeleton keeps, and identifiers whose
-    /// lines it keeps. Skeletons keep every import anyway, so a module
-    /// `a.b.c.d` needs only `c`: every string path and attribute chain into
-    /// it holds `c.d` or `c:d`.
+    /// lines it keeps. Skeletons keep every import that names a root of a
+    /// rule's path (or is relative) anyway, so a module `a.b.c.d` needs only
+    /// `c`: every string path and attribute chain into it holds `c.d` or `c:d`.
     pub fn skeleton_terms(&self) -> (Vec<String>, Vec<String>) {
         let mut needles: Vec<String> = self
             .triggers
