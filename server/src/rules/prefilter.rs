@@ -53,6 +53,8 @@ pub struct Prefilter {
     needs: Vec<Vec<usize>>,
     /// One prebuilt substring searcher per string (separate searches only).
     finders: Vec<memchr::memmem::Finder<'static>>,
+    /// The strings added only to rule others out (see [`gates`]).
+    gate_mask: u64,
     /// For each string, the bit set of the other strings it contains
     /// (`websocket_core.manager` contains `websocket_core`): when one of
     /// those is absent from a file, so is the string, without a search.
@@ -158,6 +160,13 @@ impl Prefilter {
     /// The searchers, the substring relation between the strings and the
     /// order of the triggers, for separate searches.
     fn compile_separate_searches(&mut self) {
+        for gate in gates(&self.strings) {
+            if self.strings.len() == SEPARATE_SEARCHES_UP_TO {
+                break;
+            }
+            self.gate_mask |= 1 << self.strings.len();
+            self.strings.push(gate);
+        }
         self.finders =
             self.strings.iter().map(|string| memchr::memmem::Finder::new(string.as_bytes()).into_owned()).collect();
         self.contains_strings = self
@@ -246,34 +255,103 @@ impl Prefilter {
     /// is known to be absent (or present when a string holding it was found).
     /// `searches` counts the searches made.
     fn separate_searches(&self, folder: Option<&str>, any_folder: bool, bytes: &[u8], searches: &mut usize) -> bool {
-        let mut present = 0u64;
-        let mut absent = 0u64;
-        let mut holds = |string: usize| -> bool {
-            let bit = 1u64 << string;
-            if present & bit != 0 {
-                return true;
-            }
-            if absent & (bit | self.contains_strings[string]) != 0 {
-                absent |= bit;
-                return false;
-            }
-            *searches += 1;
-            if self.finders[string].find(bytes).is_some() {
-                present |= bit | self.contains_strings[string];
-                true
-            } else {
-                absent |= bit;
-                false
-            }
-        };
-        self.trigger_order.iter().any(|&trigger| {
+        let mut state = SearchState { bytes, present: 0, absent: 0, searches: 0 };
+        let found = self.trigger_order.iter().any(|&trigger| {
             let in_folder = match &self.triggers[trigger] {
                 Trigger::InPackage { folder: package, .. } => any_folder || folder == Some(package.as_str()),
                 Trigger::Any(_) | Trigger::Both(..) => true,
             };
-            in_folder && self.needs[trigger].iter().all(|&string| holds(string))
-        })
+            in_folder && self.needs[trigger].iter().all(|&string| state.holds(self, string))
+        });
+        *searches += state.searches;
+        found
     }
+}
+
+/// What one file's separate searches know so far, as bit sets over the
+/// prefilter's strings.
+struct SearchState<'a> {
+    bytes: &'a [u8],
+    present: u64,
+    absent: u64,
+    searches: usize,
+}
+
+impl SearchState<'_> {
+    /// Whether the file holds string `string`: known, implied by a string it
+    /// holds being absent, or searched (after the gates it holds, which may
+    /// rule it out for several strings at once).
+    fn holds(&mut self, prefilter: &Prefilter, string: usize) -> bool {
+        let bit = 1u64 << string;
+        if self.present & bit != 0 {
+            return true;
+        }
+        let contained = prefilter.contains_strings[string];
+        if self.absent & (bit | contained) != 0 {
+            self.absent |= bit;
+            return false;
+        }
+        let mut unknown_gates = contained & prefilter.gate_mask & !(self.present | self.absent);
+        while unknown_gates != 0 {
+            let gate = unknown_gates.trailing_zeros() as usize;
+            unknown_gates &= unknown_gates - 1;
+            self.holds(prefilter, gate);
+        }
+        if self.absent & (bit | contained) != 0 {
+            self.absent |= bit;
+            return false;
+        }
+        self.searches += 1;
+        if prefilter.finders[string].find(self.bytes).is_some() {
+            self.present |= bit | contained;
+            true
+        } else {
+            self.absent |= bit;
+            false
+        }
+    }
+}
+
+/// The longest substrings (of at least [`GATE_LENGTH`] bytes) that two of
+/// `strings` share and that are none of them: `WebSocketManager` for
+/// `UnifiedWebSocketManager` and `IsolatedWebSocketManager`. A file without a
+/// gate holds neither string, and one search tells.
+fn gates(strings: &[String]) -> Vec<String> {
+    let mut gates = Vec::new();
+    for (index, first) in strings.iter().enumerate() {
+        for second in &strings[index + 1..] {
+            let common = longest_common_substring(first.as_bytes(), second.as_bytes());
+            let Ok(common) = std::str::from_utf8(common) else { continue };
+            if common.len() >= GATE_LENGTH && !strings.iter().any(|string| string == common) {
+                gates.push(common.to_string());
+            }
+        }
+    }
+    gates.sort();
+    gates.dedup();
+    // `edWebSocketManager` (Unified, Isolated) adds nothing to `WebSocketManager`.
+    let shortest: Vec<String> = gates
+        .iter()
+        .filter(|gate| !gates.iter().any(|other| other != *gate && gate.contains(other.as_str())))
+        .cloned()
+        .collect();
+    shortest
+}
+
+/// Shorter shared substrings (`manager`) are in most files: no gate.
+const GATE_LENGTH: usize = 8;
+
+fn longest_common_substring<'a>(first: &'a [u8], second: &[u8]) -> &'a [u8] {
+    let mut best = (0, 0);
+    for start in 0..first.len() {
+        for other in 0..second.len() {
+            let length = first[start..].iter().zip(&second[other..]).take_while(|(a, b)| a == b).count();
+            if length > best.1 - best.0 {
+                best = (start, start + length);
+            }
+        }
+    }
+    &first[best.0..best.1]
 }
 
 fn last_part(path: &str) -> String {
@@ -334,10 +412,10 @@ mod tests {
             (found, searches)
         };
         // `websocket` is absent, which rules out the eight strings holding it
-        // (of thirteen): only the three `…WebSocketManager…` names are
-        // searched besides.
-        assert_eq!(search(b"import os\nself.manager = manager\n"), (false, 4));
-        assert_eq!(search(b"x = UnifiedWebSocketManager()\n"), (true, 2));
+        // (of thirteen), and the gate `WebSocketManager` the three others.
+        assert_eq!(search(b"import os\nself.manager = manager\n"), (false, 2));
+        assert_eq!(search(b"x = UnifiedWebSocketManager()\n"), (true, 3));
+        assert!(prefilter.strings.contains(&"WebSocketManager".to_string()));
         for text in [&b"from netra_backend.app.websocket_core import manager"[..], b"websocket and manager"] {
             let mut searches = 0;
             let expected = prefilter.triggers.iter().any(|trigger| match trigger {
