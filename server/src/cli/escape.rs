@@ -22,6 +22,14 @@ const URI_PATH: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b
 /// backslash escaped (`\n`, `\u{1b}`, `\\`), bytes that are not UTF-8 as
 /// `\xff`. Two different paths never print alike.
 pub fn display_path(path: &Path) -> String {
+    let bytes = path.as_os_str().as_bytes();
+    // Most names are printable ASCII: nothing to escape (and `check` makes
+    // one name per walked file).
+    if let Some(plain) = std::str::from_utf8(bytes).ok().filter(|name| {
+        name.bytes().all(|byte| (byte.is_ascii_graphic() || byte == b' ') && byte != b'\\')
+    }) {
+        return plain.to_string();
+    }
     let mut out = String::new();
     for chunk in path.as_os_str().as_bytes().utf8_chunks() {
         escape_into(&mut out, chunk.valid(), true);
