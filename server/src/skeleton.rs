@@ -48,7 +48,8 @@ enum ImportLines {
 impl Terms {
     /// Terms whose skeleton keeps every import statement.
     pub fn new(needles: &[String], words: &[String]) -> Self {
-        Terms { needles: Search::new(needles), words: Search::new(words), imports: ImportLines::All }
+        let (needles, words) = without_redundant_terms(needles, words);
+        Terms { needles: Search::new(&needles), words: Search::new(&words), imports: ImportLines::All }
     }
 
     /// Terms whose skeleton keeps only the import statements that can bind
@@ -60,13 +61,28 @@ impl Terms {
         let mut roots = roots.to_vec();
         roots.push("import".to_string());
         let imports = ImportLines::Relevant(Search::new(&roots));
-        Terms { needles: Search::new(needles), words: Search::new(words), imports }
+        let (needles, words) = without_redundant_terms(needles, words);
+        Terms { needles: Search::new(&needles), words: Search::new(&words), imports }
     }
 
     /// Terms of whole identifiers only, keeping no import for itself.
     fn words_only(words: &[String]) -> Self {
         Terms { needles: Search::Nothing, words: Search::new(words), imports: ImportLines::Nothing }
     }
+}
+
+/// `needles` and `words` without those that find no line the others do not:
+/// a needle holding another needle (every line with `websocket_core.manager`
+/// holds `websocket`), a word holding a needle. One search less each.
+fn without_redundant_terms(needles: &[String], words: &[String]) -> (Vec<String>, Vec<String>) {
+    let needles: Vec<&String> = needles.iter().filter(|needle| !needle.is_empty()).collect();
+    let holds_needle = |term: &str, except: &str| {
+        needles.iter().any(|needle| needle.as_str() != except && term.contains(needle.as_str()))
+    };
+    let kept_needles: Vec<String> =
+        needles.iter().filter(|needle| !holds_needle(needle, needle)).map(|needle| needle.to_string()).collect();
+    let kept_words: Vec<String> = words.iter().filter(|word| !holds_needle(word, "")).cloned().collect();
+    (kept_needles, kept_words)
 }
 
 /// Up to this many terms, each is searched on its own.
@@ -856,6 +872,21 @@ mod tests {
         // Without the rule set's roots, every import is kept.
         let every = structure.lines_holding(text, &[], &[]);
         assert_eq!(every, [0, 1, 2, 3, 4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn terms_that_find_no_other_line_are_not_searched() {
+        let needles: Vec<String> =
+            ["websocket", "websocket_core.manager", "Unified", "", "websocket"].map(String::from).to_vec();
+        let words: Vec<String> = ["create_websocket_manager", "WebSocketManager", "Other"].map(String::from).to_vec();
+        let (needles, words) = without_redundant_terms(&needles, &words);
+        assert_eq!(needles, ["websocket", "Unified", "websocket"], "a duplicate is no needle holding another");
+        assert_eq!(words, ["WebSocketManager", "Other"]);
+        let text = "import os\nx = websocket_core.manager\ny = create_websocket_manager()\nz = Other\nw = Others\n";
+        let structure = LineStructure::of(text);
+        let all: Vec<String> =
+            ["websocket_core.manager", "create_websocket_manager", "websocket"].map(String::from).to_vec();
+        assert_eq!(structure.lines_holding(text, &all, &["Other".to_string()]), [0, 1, 2, 3]);
     }
 
     #[test]

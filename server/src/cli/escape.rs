@@ -25,9 +25,10 @@ pub fn display_path(path: &Path) -> String {
     let bytes = path.as_os_str().as_bytes();
     // Most names are printable ASCII: nothing to escape (and `check` makes
     // one name per walked file).
-    if let Some(plain) = std::str::from_utf8(bytes).ok().filter(|name| {
-        name.bytes().all(|byte| (byte.is_ascii_graphic() || byte == b' ') && byte != b'\\')
-    }) {
+    if let Some(plain) = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|name| name.bytes().all(|byte| (byte.is_ascii_graphic() || byte == b' ') && byte != b'\\'))
+    {
         return plain.to_string();
     }
     let mut out = String::new();
