@@ -297,7 +297,7 @@ fn check_active(
             RuleKind::AllExport => {}
         }
     }
-    file.check_reexports(&active, &mut findings);
+    file.check_reexports(active, &mut findings);
     if let Some(rule) = active.iter().find(|rule| rule.kind == RuleKind::AllExport) {
         if !captures.all_values.is_empty() {
             // Which imports are deprecated does not depend on which rules
