@@ -126,7 +126,7 @@ pub fn skeleton_tree(rules: &RuleSet, scope: &FileScope, text: &str) -> Option<T
 /// `None` when the text is read whole, or at the first parse with errors
 /// when `stop_at_errors`.
 fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors: bool) -> Option<(Tree, bool)> {
-    let first = FirstSkeleton::parse(rules, text, stop_at_errors)?;
+    let first = FirstSkeleton::parse(rules, scope, text, stop_at_errors)?;
     let first_has_errors = first.tree.root_node().has_error();
     let captures = syntax::capture(&first.tree, text);
     let bound = bindings_into_rules(rules, scope, text, &captures);
@@ -144,7 +144,7 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
 /// tree: its captures give the names the imports bind and, when no line
 /// naming them is missing (most files), the findings.
 fn skeleton_findings(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Vec<Finding>> {
-    let first = FirstSkeleton::parse(rules, text, !errors_allowed)?;
+    let first = FirstSkeleton::parse(rules, scope, text, !errors_allowed)?;
     let captures = syntax::capture(&first.tree, text);
     let bound = bindings_into_rules(rules, scope, text, &captures);
     if !first.misses_lines_naming(text, &bound) {
@@ -166,14 +166,20 @@ struct FirstSkeleton {
 impl FirstSkeleton {
     /// `None` when the text is read whole, or when the skeleton has syntax
     /// errors and `stop_at_errors`.
-    fn parse(rules: &RuleSet, text: &str, stop_at_errors: bool) -> Option<Self> {
+    fn parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors: bool) -> Option<Self> {
         // The skeleton finds lines by their bytes; a name written with letters
         // NFKC folds to ASCII has other bytes: such (rare) files are read whole.
         if identifiers::may_hide_ascii_names(text.as_bytes()) {
             return None;
         }
         let structure = skeleton::LineStructure::of(text);
-        let wanted = structure.lines_holding_terms(text, rules.skeleton_search());
+        let mut wanted = structure.lines_holding_terms(text, rules.skeleton_search());
+        // The skeleton keeps only the imports that name a rule's path; an
+        // import of a hub's alias of a deprecated name names none of them.
+        if let Some(index) = scope.index.as_deref().filter(|index| index.names_a_hub_alias(text.as_bytes())) {
+            let aliases: Vec<String> = index.hub_aliases().into_iter().map(|(_, alias)| alias).collect();
+            wanted.extend(structure.lines_naming(text, &aliases));
+        }
         let keep = structure.closure(&wanted);
         let tree = parse_skeleton(&structure, text, &keep, stop_at_errors)?;
         Some(FirstSkeleton { structure, wanted, keep, tree })
@@ -970,6 +976,35 @@ mod tests {
         );
         let no_target = NameMapping { target: None, applicability: None, note: None };
         assert_eq!(Remark::of_mapping(&no_target), Some(Remark::NoCounterpart(None)));
+    }
+
+    #[test]
+    fn a_skeleton_keeps_the_import_of_a_hubs_alias() {
+        let folder = tempfile::tempdir().unwrap();
+        let root = folder.path();
+        std::fs::create_dir_all(root.join("utils")).unwrap();
+        std::fs::write(root.join("utils/__init__.py"), "").unwrap();
+        let hub = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager as make_manager\n";
+        std::fs::write(root.join("utils/hub.py"), hub).unwrap();
+        // A trigger string in a docstring makes the file a candidate; the
+        // import of the alias names no rule's path.
+        let caller = "\"\"\"Hands out a UnifiedWebSocketManager.\"\"\"\nimport os\nfrom utils.hub import make_manager\n\n\ndef handler(ctx):\n    return make_manager(ctx)\n";
+        std::fs::write(root.join("caller.py"), caller).unwrap();
+        let rules = RuleSet::builtin();
+        let index = crate::index::WorkspaceIndex::new(vec![root.to_path_buf()]);
+        let index = crate::index::SharedIndex(std::sync::Arc::new(index));
+        let scope_of_file = |name: &str| {
+            let mut scope = crate::workspace::scope_for(&rules, root, &root.join(name));
+            scope.index = Some(index.clone());
+            scope
+        };
+        // Checking the hub records its alias.
+        let hub_scope = scope_of_file("utils/hub.py");
+        assert!(!scan_text(&rules, &hub_scope, hub).is_empty());
+        let scope = scope_of_file("caller.py");
+        let whole = check_text(&rules, &scope, caller);
+        assert!(whole.iter().any(|finding| finding.deprecated.ends_with("create_websocket_manager")), "{whole:?}");
+        assert_eq!(scan_text(&rules, &scope, caller), whole);
     }
 
     #[test]
