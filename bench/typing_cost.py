@@ -14,8 +14,10 @@ stdin/stdout (the client of `bench/server.py`):
   deprecated `create_websocket_manager` inside the function), then 50
   backspaces and the same 50 characters typed again; every keystroke is one
   incremental `textDocument/didChange` (a range and the character);
-- two paces: `human` (one keystroke every 30 ms, on a fixed schedule) and
-  `flood` (no pause at all);
+- three paces: `human` (one keystroke every 30 ms, on a fixed schedule: a
+  fast burst), `typist` (every 150 ms, about 80 words a minute, so the
+  server's 50 ms pacing never coalesces two keystrokes; not in the default
+  run) and `flood` (no pause at all);
 - two ways of getting diagnostics, the same for both servers: `pull` (the
   client advertises `textDocument.diagnostic` and sends a
   `textDocument/diagnostic` request after every change, as Neovim 0.11 does)
@@ -71,7 +73,7 @@ WORK = BENCH / "typing"
 VENV = BENCH / "typing-venv"
 RUFF_VERSION = "0.17.6"
 LINES = 4_170
-PACES = {"human": 0.030, "flood": 0.0}
+PACES = {"human": 0.030, "typist": 0.150, "flood": 0.0}
 # Seconds to wait, after the last answer, for answers still owed.
 GRACE = 5.0
 TIMEOUT = 120.0
@@ -384,7 +386,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", type=Path, default=ROOT / "target" / "release" / "ssot-lsp")
     parser.add_argument("--servers", default="ssot,ruff", help="comma-separated: ssot, ruff, ruff-tid251")
-    parser.add_argument("--paces", default="human,flood", help="comma-separated: human, flood")
+    parser.add_argument("--paces", default="human,flood", help="comma-separated: human, typist, flood")
     parser.add_argument("--modes", default="pull,push", help="comma-separated: pull, push")
     parser.add_argument("--rounds", type=int, default=1, help="sessions per combination (figures of each)")
     parser.add_argument("--results", type=Path, default=BENCH / "results")
