@@ -65,22 +65,24 @@ pub(crate) fn join_path(module: &str, name: &str) -> String {
     }
 }
 
+/// The imported name of one item of an import statement and its `as` alias
+/// (`None` for an `aliased_import` without a name, which a parse error left).
+fn name_and_alias<'tree>(item: Node<'tree>, text: &str) -> Option<(Node<'tree>, Option<String>)> {
+    if item.kind() != "aliased_import" {
+        return Some((item, None));
+    }
+    let name = item.child_by_field_name("name")?;
+    let alias = item.child_by_field_name("alias").map(|a| identifiers::normalize(node_text(a, text)).into_owned());
+    Some((name, alias))
+}
+
 /// Reads the imported items of one import statement.
 pub fn read_import<'tree>(statement: Node<'tree>, text: &str, scope: &FileScope) -> Vec<ImportRecord<'tree>> {
     let mut records = Vec::new();
     match statement.kind() {
         "import_statement" => {
             for item in field_children(statement, "name") {
-                let (path_node, alias) = match item.kind() {
-                    "aliased_import" => {
-                        let Some(name) = item.child_by_field_name("name") else { continue };
-                        let alias = item
-                            .child_by_field_name("alias")
-                            .map(|a| identifiers::normalize(node_text(a, text)).into_owned());
-                        (name, alias)
-                    }
-                    _ => (item, None),
-                };
+                let Some((path_node, alias)) = name_and_alias(item, text) else { continue };
                 records.push(ImportRecord {
                     statement,
                     module: normalise_dotted(node_text(path_node, text)),
@@ -106,16 +108,7 @@ pub fn read_import<'tree>(statement: Node<'tree>, text: &str, scope: &FileScope)
                 return records;
             }
             for item in field_children(statement, "name") {
-                let (name_node, alias) = match item.kind() {
-                    "aliased_import" => {
-                        let Some(name) = item.child_by_field_name("name") else { continue };
-                        let alias = item
-                            .child_by_field_name("alias")
-                            .map(|a| identifiers::normalize(node_text(a, text)).into_owned());
-                        (name, alias)
-                    }
-                    _ => (item, None),
-                };
+                let Some((name_node, alias)) = name_and_alias(item, text) else { continue };
                 records.push(ImportRecord {
                     statement,
                     module: module.clone(),
