@@ -19,6 +19,7 @@ const STARTS: &[&str] = &[
     "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\r\n\r\nasync def handler(ctx):\r\n    return await create_websocket_manager(ctx)\r\n",
     "\u{feff}from netra_backend.app.websocket_core import create_websocket_manager\nx = create_websocket_manager(1)\n",
     "# 😀 ünï\nimport netra_backend.app.websocket_core.websocket_manager_factory as wmf\nm = wmf.create_websocket_manager('中文')\n",
+    "\"\"\"Module doc.\"\"\"\nfrom netra_backend.app.websocket_core import create_websocket_manager\n\ndef g():\n    \"\"\"Doc.\n\n    More.\n    \"\"\"\n    return create_websocket_manager(1)\n",
     "",
 ];
 
@@ -36,7 +37,9 @@ const PIECES: &[&str] = &[
     ")",
     ",",
     "\"",
+    "\"\"\"",
     "'''",
+    "#",
     "\\\n",
     "import ",
     "from ",

@@ -821,6 +821,10 @@ mod tests {
                 Just(")"),
                 Just(","),
                 Just("\""),
+                Just("\"\"\""),
+                Just("'"),
+                Just("'''"),
+                Just("#"),
                 Just("import "),
                 Just("from "),
                 Just("create_websocket_manager"),
@@ -844,7 +848,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
 
         #[test]
         fn incremental_edits_equal_a_fresh_parse(
@@ -856,6 +860,9 @@ mod tests {
                 Just(format!("\u{feff}{SNIPPET}")),
                 Just(SNIPPET.replace('\n', "\r\n")),
                 Just(format!("# 😀 ünï\n{SNIPPET}    x = '中文'\n")),
+                Just(include_str!("../../tests/fixtures/forms/string_paths.py").to_string()),
+                Just(include_str!("../../tests/fixtures/forms/ignore_comment.py").to_string()),
+                Just(format!("\"\"\"Module doc.\"\"\"\n{SNIPPET}\ndef g():\n    \"\"\"Doc of g.\n\n    More.\n    \"\"\"\n    s = '''a\nb'''\n    return 1\n\nclass C:\n    \"\"\"Doc.\"\"\"\n    x = \"y\"\n")),
             ],
         ) {
             let encoding = if utf8 { PositionEncoding::Utf8 } else { PositionEncoding::Utf16 };
