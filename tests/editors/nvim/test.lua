@@ -325,6 +325,39 @@ if scenario == 'full' then
       return #found == 1 and code_of(found[1]) == 'SSOT004'
     end)
   end)
+
+  case(':SsotRestart replaces a server that no longer answers', function()
+    vim.cmd('buffer ' .. agent_buf)
+    local old = client_of(agent_buf)
+    local servers = {}
+    for _, pid in ipairs(vim.api.nvim_get_proc_children(vim.fn.getpid())) do
+      local proc = vim.api.nvim_get_proc(pid)
+      if proc and proc.name and proc.name:find('ssot') then
+        table.insert(servers, pid)
+      end
+    end
+    check(#servers == 1, 'expected one ssot-lsp child of Neovim, found %d', #servers)
+    -- A server that does not answer `shutdown` within the restart's wait
+    -- (5 s) must be killed, not handed the buffer again. Stopped now, it is
+    -- let go on after 6 s, when only a signal sent meanwhile ends it.
+    local uv = vim.uv or vim.loop
+    uv.kill(servers[1], 'sigstop')
+    vim.defer_fn(function()
+      uv.kill(servers[1], 'sigcont')
+    end, 6000)
+    local ok, err = pcall(function()
+      vim.cmd('SsotRestart')
+      wait_for(20000, 'a new client', function()
+        local new = client_of(agent_buf)
+        return new ~= nil and new.id ~= old.id
+      end)
+      wait_diagnostics(agent_buf, 'diagnostics from the new server', function(found)
+        return #found == 1 and code_of(found[1]) == 'SSOT004'
+      end)
+    end)
+    uv.kill(servers[1], 'sigcont')
+    check(ok, '%s', tostring(err))
+  end)
 end
 
 blocked = nil

@@ -197,10 +197,20 @@ function M.restart()
   for _, client in ipairs(M.clients()) do
     local buffers = vim.tbl_keys(client.attached_buffers or {})
     local client_config = client.config
+    -- Gone, not only stopped: Neovim detaches an exited client from its
+    -- buffers in a scheduled callback, and one that runs after the new
+    -- client attached leaves the old client's pulled diagnostics behind.
+    local function stopped()
+      return vim.lsp.get_client_by_id(client.id) == nil
+    end
     call(client, 'stop')
-    vim.wait(5000, function()
-      return call(client, 'is_stopped')
-    end, 20)
+    -- A server too busy to answer `shutdown` in time (a long workspace fix,
+    -- a loaded machine) is killed: a restart must never hand the buffers
+    -- back to the old process.
+    if not vim.wait(5000, stopped, 20) then
+      call(client, 'stop', true)
+      vim.wait(5000, stopped, 20)
+    end
     M._start_with(client_config, buffers)
   end
 end
