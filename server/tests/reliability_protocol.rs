@@ -10,22 +10,21 @@
 //! The 10,000-change burst and the 10,000 documents run only with
 //! `SSOT_SLOW_TESTS=1`, which `tests/run` sets.
 //!
-//! A reader task drains everything the server writes into a channel, so the
+//! The client is the one the end-to-end tests use (`common/client.rs`): its
+//! reader task drains everything the server writes into a channel, so the
 //! server never blocks on a full pipe however many notifications it sends.
 
 mod common;
 #[path = "common/slow.rs"]
 mod slow;
-use common::read_message;
+use common::client::{file_uri, frame, initialize_params, TestClient};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncWriteExt, BufReader, DuplexStream};
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::io::AsyncWriteExt;
 
 use ssot_lsp::lsp::ServeOptions;
 use ssot_lsp::rules::RuleSet;
@@ -38,70 +37,13 @@ const IMPORT: &str =
 const SNIPPET: &str = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\nasync def handler(ctx):\n    return await create_websocket_manager(ctx)\n";
 
 // ---------------------------------------------------------------------------
-// Framing and the test client
+// The test client (server/tests/common/client.rs), as these tests start it
 // ---------------------------------------------------------------------------
 
-fn frame(body: &[u8]) -> Vec<u8> {
-    let mut framed = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    framed.extend_from_slice(body);
-    framed
-}
-
-struct Client {
-    writer: DuplexStream,
-    incoming: mpsc::UnboundedReceiver<Value>,
-    /// Messages received and not yet taken by a test.
-    backlog: VecDeque<Value>,
-    server: JoinHandle<()>,
-    next_id: i64,
-    /// Requests the server sent (answered automatically unless
-    /// `answer_server_requests` is off).
-    server_requests: Vec<Value>,
-    answer_server_requests: bool,
-    /// The text of every `window/logMessage` received.
-    logs: Vec<String>,
-    /// Off: the client stops reading what the server writes.
-    reading: tokio::sync::watch::Sender<bool>,
-}
-
-impl Client {
+impl TestClient {
+    /// A server in process, not initialized yet.
     fn spawn() -> Self {
-        Self::spawn_with(ServeOptions::default())
-    }
-
-    /// A server with chosen options (test hooks, patience).
-    fn spawn_with(options: ServeOptions) -> Self {
-        let (mut writer, server_input) = tokio::io::duplex(1 << 16);
-        let (server_output, from_server) = tokio::io::duplex(1 << 16);
-        let server = tokio::spawn(ssot_lsp::lsp::serve_with(server_input, server_output, options));
-        let (sender, incoming) = mpsc::unbounded_channel();
-        let (reading, mut reading_now) = tokio::sync::watch::channel(true);
-        tokio::spawn(async move {
-            let mut reader = BufReader::new(from_server);
-            loop {
-                // While the test stops reading, the server's output backs up.
-                if reading_now.wait_for(|reading| *reading).await.is_err() {
-                    break;
-                }
-                let Some(message) = read_message(&mut reader).await else { break };
-                if sender.send(message).is_err() {
-                    break;
-                }
-            }
-        });
-        // Nothing is written before a test does.
-        let _ = &mut writer;
-        Client {
-            writer,
-            incoming,
-            backlog: VecDeque::new(),
-            server,
-            next_id: 0,
-            server_requests: Vec::new(),
-            answer_server_requests: true,
-            logs: Vec::new(),
-            reading,
-        }
+        Self::in_process(ServeOptions::default(), TIMEOUT)
     }
 
     /// Spawns a server and runs initialize/initialized.
@@ -109,171 +51,16 @@ impl Client {
         Self::start_with(ServeOptions::default(), json!({ "processId": null, "capabilities": capabilities })).await
     }
 
-    /// Spawns a server with options and runs initialize (with these params)
-    /// and initialized.
+    /// Spawns a server with options (test hooks, patience) and runs
+    /// initialize (with these params) and initialized.
     async fn start_with(options: ServeOptions, initialize: Value) -> Self {
-        let mut client = Self::spawn_with(options);
-        let response = client.request("initialize", initialize).await;
-        assert!(response.get("result").is_some(), "initialize failed: {response}");
-        client.notify("initialized", json!({})).await;
-        client
+        Self::start_in_process(options, TIMEOUT, initialize).await.0
     }
 
-    /// The next request from the server with this method (its answer is up
-    /// to the test when `answer_server_requests` is off).
-    async fn server_request(&mut self, method: &str) -> Value {
-        self.receive_matching(|message| message["method"] == method && message.get("id").is_some()).await
-    }
-
-    /// Answers a request of the server's.
-    async fn answer(&mut self, request: &Value, result: Value) {
-        self.send(&json!({ "jsonrpc": "2.0", "id": request["id"], "result": result })).await;
-    }
-
-    /// The text of the next `window/logMessage` starting with `prefix`.
-    async fn log_message(&mut self, prefix: &str) -> String {
-        let message = self
-            .receive_matching(|message| {
-                message["method"] == "window/logMessage"
-                    && message["params"]["message"].as_str().is_some_and(|text| text.starts_with(prefix))
-            })
-            .await;
-        message["params"]["message"].as_str().unwrap().to_string()
-    }
-
-    /// Sends a request without waiting for its answer; returns its id.
-    async fn send_request(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = json!(self.next_id);
-        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params })).await;
-        id
-    }
-
-    async fn send_raw(&mut self, bytes: &[u8]) {
-        tokio::time::timeout(TIMEOUT, async {
-            self.writer.write_all(bytes).await.expect("the server reads its input");
-            self.writer.flush().await.unwrap();
-        })
-        .await
-        .expect("the server keeps reading its input");
-    }
-
-    async fn send(&mut self, message: &Value) {
-        self.send_raw(&frame(message.to_string().as_bytes())).await;
-    }
-
-    async fn notify(&mut self, method: &str, params: Value) {
-        self.send(&json!({ "jsonrpc": "2.0", "method": method, "params": params })).await;
-    }
-
-    /// The next message from the server; requests from the server are
-    /// answered and recorded on the way.
-    async fn receive(&mut self) -> Value {
-        if let Some(message) = self.backlog.pop_front() {
-            return message;
-        }
-        loop {
-            let message = tokio::time::timeout(TIMEOUT, self.incoming.recv())
-                .await
-                .expect("the server answers in time")
-                .expect("the server is still running");
-            if message["method"] == "window/logMessage" {
-                self.logs.push(message["params"]["message"].as_str().unwrap_or_default().to_string());
-            }
-            if message.get("method").is_some() && message.get("id").is_some() && self.answer_server_requests {
-                let result = match message["method"].as_str() {
-                    Some("workspace/applyEdit") => json!({ "applied": true }),
-                    _ => Value::Null,
-                };
-                let id = message["id"].clone();
-                self.server_requests.push(message);
-                self.send(&json!({ "jsonrpc": "2.0", "id": id, "result": result })).await;
-                continue;
-            }
-            return message;
-        }
-    }
-
-    /// The first message (kept or new) matching `filter`; others stay queued.
-    async fn receive_matching(&mut self, filter: impl Fn(&Value) -> bool) -> Value {
-        if let Some(index) = self.backlog.iter().position(&filter) {
-            return self.backlog.remove(index).unwrap();
-        }
-        let mut skipped = Vec::new();
-        let found = loop {
-            let message = self.receive().await;
-            if filter(&message) {
-                break message;
-            }
-            skipped.push(message);
-        };
-        self.backlog.extend(skipped);
-        found
-    }
-
-    /// The response to the request with this id.
-    async fn response(&mut self, id: Value) -> Value {
-        self.receive_matching(|message| message.get("id") == Some(&id) && message.get("method").is_none()).await
-    }
-
-    /// Sends a request and returns the whole response message.
-    async fn request(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = json!(self.next_id);
-        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params })).await;
-        self.response(id).await
-    }
-
-    /// A request the server must answer (hover on an unknown document): proves
-    /// it is alive and has handled everything sent before.
-    async fn ping(&mut self) {
-        let response = self
-            .request(
-                "textDocument/hover",
-                json!({ "textDocument": { "uri": "file:///ping.py" }, "position": { "line": 0, "character": 0 } }),
-            )
-            .await;
-        assert_eq!(response["result"], Value::Null, "the server answers: {response}");
-    }
-
-    /// Drops every queued message (after a `ping`, nothing older is pending).
-    fn forget_backlog(&mut self) {
-        self.backlog.clear();
-        while self.incoming.try_recv().is_ok() {}
-    }
-
-    async fn open(&mut self, uri: &str, version: i32, text: &str) {
-        let document = json!({ "uri": uri, "languageId": "python", "version": version, "text": text });
-        self.notify("textDocument/didOpen", json!({ "textDocument": document })).await;
-    }
-
-    async fn change(&mut self, uri: &str, version: i32, changes: Value) {
-        let params = json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": changes });
-        self.notify("textDocument/didChange", params).await;
-    }
-
-    /// The next `publishDiagnostics` for `uri` with this version.
+    /// The diagnostics of the next `publishDiagnostics` for `uri` with this
+    /// version.
     async fn diagnostics(&mut self, uri: &str, version: i32) -> Value {
-        let message = self
-            .receive_matching(|message| {
-                message["method"] == "textDocument/publishDiagnostics"
-                    && message["params"]["uri"] == uri
-                    && message["params"]["version"] == version
-            })
-            .await;
-        message["params"]["diagnostics"].clone()
-    }
-
-    /// shutdown, exit, and the server task ends cleanly.
-    async fn shutdown(mut self) {
-        let response = self.request("shutdown", Value::Null).await;
-        assert_eq!(response["result"], Value::Null, "{response}");
-        assert!(response.get("error").is_none(), "{response}");
-        self.notify("exit", Value::Null).await;
-        tokio::time::timeout(TIMEOUT, self.server)
-            .await
-            .expect("the server exits")
-            .expect("the server task ends without a panic");
+        self.published(uri, Some(version)).await["diagnostics"].clone()
     }
 }
 
@@ -362,7 +149,7 @@ fn assert_answer(what: &str, backlog: &VecDeque<Value>, answer: &Answer) {
 #[tokio::test]
 async fn malformed_frames_and_bodies_are_answered_and_the_server_lives() {
     let _shared = EXCLUSIVE.read().await;
-    let mut client = Client::start(push_capabilities(&[])).await;
+    let mut client = TestClient::start(push_capabilities(&[])).await;
     let hover = br#"{"jsonrpc":"2.0","id":90,"method":"textDocument/hover","params":{"textDocument":{"uri":"file:///r/x.py"},"position":{"line":0,"character":0}}}"#;
     let cases: Vec<(&str, Vec<u8>, Answer)> = vec![
         ("a body that is not JSON", frame(b"{not json"), Answer::Error(-32700, Value::Null)),
@@ -427,7 +214,7 @@ async fn malformed_frames_and_bodies_are_answered_and_the_server_lives() {
 #[tokio::test]
 async fn wrong_parameter_types_are_invalid_params_for_requests_and_dropped_notifications() {
     let _shared = EXCLUSIVE.read().await;
-    let mut client = Client::start(push_capabilities(&[])).await;
+    let mut client = TestClient::start(push_capabilities(&[])).await;
     let uri = "file:///reliability/wrong_params.py";
     for (method, params) in [
         ("textDocument/hover", json!({ "textDocument": 5, "position": { "line": 0, "character": 0 } })),
@@ -484,7 +271,7 @@ async fn wrong_parameter_types_are_invalid_params_for_requests_and_dropped_notif
 #[tokio::test]
 async fn unknown_methods_are_method_not_found_for_requests_and_ignored_as_notifications() {
     let _shared = EXCLUSIVE.read().await;
-    let mut client = Client::start(push_capabilities(&[])).await;
+    let mut client = TestClient::start(push_capabilities(&[])).await;
     for method in ["nope/nope", "textDocument/nope", "$/nope", "$/ssot/unknown"] {
         let response = client.request(method, json!({})).await;
         assert_eq!(response["error"]["code"], -32601, "{method}: {response}");
@@ -502,7 +289,7 @@ async fn unknown_methods_are_method_not_found_for_requests_and_ignored_as_notifi
 #[tokio::test]
 async fn requests_before_initialize_and_after_shutdown_get_the_protocol_errors() {
     let _shared = EXCLUSIVE.read().await;
-    let mut client = Client::spawn();
+    let mut client = TestClient::spawn();
     let uri = "file:///reliability/lifecycle.py";
     let finding = json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 75 } });
     let early = client.request("textDocument/hover", finding.clone()).await;
@@ -543,16 +330,16 @@ async fn requests_before_initialize_and_after_shutdown_get_the_protocol_errors()
     let response = client.receive_matching(|message| message.get("method").is_none()).await;
     assert_eq!(response["error"]["code"], -32600, "{response}");
     client.notify("exit", Value::Null).await;
-    tokio::time::timeout(TIMEOUT, client.server).await.expect("exit stops the server").expect("no panic");
+    client.exits().await;
 }
 
 #[tokio::test]
 async fn the_server_stops_at_the_end_of_its_input_even_mid_frame() {
     let _shared = EXCLUSIVE.read().await;
-    let mut client = Client::start(push_capabilities(&[])).await;
+    let mut client = TestClient::start(push_capabilities(&[])).await;
     client.send_raw(b"Content-Length: 100\r\n\r\n{\"jsonrpc\"").await;
-    drop(client.writer);
-    tokio::time::timeout(TIMEOUT, client.server).await.expect("the server stops").expect("no panic");
+    client.close_input();
+    client.exits().await;
 }
 
 /// A handler waiting for the client's answer to a request of the server's
@@ -563,7 +350,7 @@ async fn the_server_stops_at_the_end_of_its_input_even_mid_frame() {
 async fn the_server_stops_when_the_client_leaves_a_request_of_the_server_unanswered() {
     let _shared = EXCLUSIVE.read().await;
     for leave_by_exit in [false, true] {
-        let mut client = Client::start(json!({ "workspace": { "applyEdit": true } })).await;
+        let mut client = TestClient::start(json!({ "workspace": { "applyEdit": true } })).await;
         client.answer_server_requests = false;
         let uri = "file:///reliability/unanswered.py";
         client.open(uri, 1, SNIPPET).await;
@@ -573,18 +360,16 @@ async fn the_server_stops_when_the_client_leaves_a_request_of_the_server_unanswe
         let request =
             json!({ "jsonrpc": "2.0", "id": client.next_id, "method": "workspace/executeCommand", "params": command });
         client.send(&request).await;
-        let apply = client.receive_matching(|message| message["method"] == "workspace/applyEdit").await;
+        let apply = client.server_request("workspace/applyEdit").await;
         assert!(apply.get("id").is_some(), "{apply}");
         let started = Instant::now();
         if leave_by_exit {
             client.notify("exit", Value::Null).await;
         } else {
-            drop(client.writer);
+            client.close_input();
         }
-        tokio::time::timeout(Duration::from_secs(10), client.server)
-            .await
-            .unwrap_or_else(|_| panic!("the server is still waiting (left by exit: {leave_by_exit})"))
-            .expect("no panic");
+        let stopped = client.stops_within(Duration::from_secs(10)).await;
+        assert!(stopped, "the server is still waiting (left by exit: {leave_by_exit})");
         eprintln!("left by exit: {leave_by_exit}: the server stopped {:?} after the client left", started.elapsed());
     }
 }
@@ -596,7 +381,7 @@ async fn the_server_stops_when_the_client_leaves_a_request_of_the_server_unanswe
 #[tokio::test]
 async fn changes_to_unopened_documents_and_stale_versions_are_dropped() {
     let _shared = EXCLUSIVE.read().await;
-    let mut client = Client::start(push_capabilities(&[])).await;
+    let mut client = TestClient::start(push_capabilities(&[])).await;
     let unopened = "file:///reliability/unopened.py";
     client.change(unopened, 2, json!([{ "text": SNIPPET }])).await;
     client
@@ -652,7 +437,7 @@ async fn changes_to_unopened_documents_and_stale_versions_are_dropped() {
 #[tokio::test]
 async fn out_of_bounds_and_crlf_ranges_are_clamped_like_the_client_expects() {
     let _shared = EXCLUSIVE.read().await;
-    let mut client = Client::start(push_capabilities(&[])).await;
+    let mut client = TestClient::start(push_capabilities(&[])).await;
     let uri = "file:///reliability/ranges.py";
     let import_crlf = IMPORT.replace('\n', "\r\n");
     let mut text = format!("a = 1\r\n{import_crlf}");
@@ -746,7 +531,7 @@ async fn a_burst_of_10000_changes_ends_with_the_client_text() {
         return;
     }
     let _shared = EXCLUSIVE.read().await;
-    let mut client = Client::start(push_capabilities(&[])).await;
+    let mut client = TestClient::start(push_capabilities(&[])).await;
     let uri = "file:///reliability/burst.py";
     let mut text = BURST_START.to_string();
     client.open(uri, 1, &text).await;
@@ -781,7 +566,7 @@ fn resident_bytes() -> u64 {
 
 /// Opens `uris` (each with one finding), waits for every publish, then
 /// closes them all and waits for every clearing publish.
-async fn open_and_close_all(client: &mut Client, uris: &[String]) -> (u64, u64) {
+async fn open_and_close_all(client: &mut TestClient, uris: &[String]) -> (u64, u64) {
     for (index, uri) in uris.iter().enumerate() {
         client.open(uri, 1, &format!("{SNIPPET}value_{index} = {index}\n")).await;
     }
@@ -816,7 +601,7 @@ async fn ten_thousand_open_documents_then_all_closed() {
     }
     let _exclusive = EXCLUSIVE.write().await;
     const DOCUMENTS: usize = 10_000;
-    let mut client = Client::start(push_capabilities(&[])).await;
+    let mut client = TestClient::start(push_capabilities(&[])).await;
     let uris: Vec<String> = (0..DOCUMENTS).map(|index| format!("file:///reliability/many/doc_{index}.py")).collect();
     let before = resident_bytes();
     let started = Instant::now();
@@ -853,7 +638,7 @@ async fn fix_workspace_leaves_binary_files_alone() {
     let root = std::fs::canonicalize(dir.path()).unwrap();
     std::fs::write(root.join("ok.py"), SNIPPET).unwrap();
     std::fs::write(root.join("nul.py"), format!("\0{SNIPPET}\0")).unwrap();
-    let mut client = Client::spawn();
+    let mut client = TestClient::spawn();
     let capabilities = json!({ "workspace": { "applyEdit": true } });
     let folders = json!([{ "uri": format!("file://{}", root.display()), "name": "root" }]);
     let params = json!({ "capabilities": capabilities, "workspaceFolders": folders, "initializationOptions": { "workspaceScan": false } });
@@ -896,10 +681,6 @@ fn gated(patience: Duration) -> ServeOptions {
     ServeOptions { analysis_patience: patience, ..ServeOptions::default() }
 }
 
-fn file_uri(path: &std::path::Path) -> String {
-    format!("file://{}", path.display())
-}
-
 /// A canonical temporary workspace holding `files`.
 fn workspace_with(files: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
@@ -910,11 +691,6 @@ fn workspace_with(files: &[(&str, &str)]) -> (tempfile::TempDir, std::path::Path
         std::fs::write(path, text).unwrap();
     }
     (dir, root)
-}
-
-fn initialize_params(capabilities: Value, root: Option<&std::path::Path>, options: Value) -> Value {
-    let folders = root.map(|root| json!([{ "uri": file_uri(root), "name": "root" }])).unwrap_or(Value::Null);
-    json!({ "processId": null, "capabilities": capabilities, "workspaceFolders": folders, "initializationOptions": options })
 }
 
 /// The byte offset of a UTF-16 LSP position in `text`.
@@ -983,7 +759,7 @@ async fn requests_during_an_analysis_answer_for_their_version_or_content_modifie
     let _shared = EXCLUSIVE.read().await;
     let options = gated(Duration::from_millis(300));
     let gate = options.hooks.analysis.clone();
-    let mut client = Client::start_with(options, json!({ "capabilities": {} })).await;
+    let mut client = TestClient::start_with(options, json!({ "capabilities": {} })).await;
     let uri = "file:///reliability/held.py";
     client.open(uri, 1, SNIPPET).await;
     assert_eq!(reported(&client.diagnostics(uri, 1).await), expected_at(uri, SNIPPET));
@@ -1021,7 +797,7 @@ async fn a_reopened_document_never_gets_the_findings_of_its_old_text() {
     let _shared = EXCLUSIVE.read().await;
     let options = ServeOptions::default();
     let gate = options.hooks.analysis.clone();
-    let mut client = Client::start_with(options, json!({ "capabilities": {} })).await;
+    let mut client = TestClient::start_with(options, json!({ "capabilities": {} })).await;
     let uri = "file:///reliability/reopened.py";
     gate.close();
     client.open(uri, 1, SNIPPET).await;
@@ -1050,9 +826,11 @@ async fn a_reload_during_an_analysis_leaves_no_findings_of_the_old_rules() {
     let options = ServeOptions { reload_debounce: Duration::from_millis(10), ..ServeOptions::default() };
     let gate = options.hooks.analysis.clone();
     let capabilities = json!({});
-    let mut client =
-        Client::start_with(options, initialize_params(capabilities, Some(&root), json!({ "workspaceScan": false })))
-            .await;
+    let mut client = TestClient::start_with(
+        options,
+        initialize_params(capabilities, Some(&root), json!({ "workspaceScan": false })),
+    )
+    .await;
     let uri = file_uri(&root.join("app.py"));
     gate.close();
     client.open(&uri, 1, SNIPPET).await;
@@ -1080,7 +858,7 @@ async fn held_answers_and_a_burst_do_not_stop_the_server_reading() {
         "workspace": { "applyEdit": true, "configuration": true, "diagnostics": { "refreshSupport": true } },
         "textDocument": { "diagnostic": {} },
     });
-    let mut client = Client::start_with(
+    let mut client = TestClient::start_with(
         ServeOptions::default(),
         initialize_params(capabilities, Some(&root), json!({ "workspaceScan": false })),
     )
@@ -1130,7 +908,7 @@ async fn a_cancel_reaches_a_request_behind_four_slow_ones() {
     let _shared = EXCLUSIVE.read().await;
     let options = gated(Duration::from_secs(60));
     let gate = options.hooks.analysis.clone();
-    let mut client = Client::start_with(options, json!({ "capabilities": {} })).await;
+    let mut client = TestClient::start_with(options, json!({ "capabilities": {} })).await;
     let uri = "file:///reliability/slow_hovers.py";
     gate.close();
     client.open(uri, 1, SNIPPET).await;
@@ -1162,7 +940,7 @@ async fn ten_thousand_watched_file_events_block_nothing_and_check_each_file_once
     let (_dir, root) = workspace_with(&borrowed);
     let options = ServeOptions::default();
     let gate = options.hooks.disk_checks.clone();
-    let mut client = Client::start_with(options, initialize_params(json!({}), Some(&root), json!({}))).await;
+    let mut client = TestClient::start_with(options, initialize_params(json!({}), Some(&root), json!({}))).await;
     client.log_message("workspace scan: 101 files checked").await;
     let open = file_uri(&root.join("open.py"));
     client.open(&open, 1, SNIPPET).await;
@@ -1203,7 +981,7 @@ async fn ten_thousand_config_notifications_reload_once_per_burst() {
         ("b.toml", "ignore = []\n"),
         ("final.toml", "ignore = [\"SSOT001\"]\n"),
     ]);
-    let mut client = Client::start_with(
+    let mut client = TestClient::start_with(
         ServeOptions::default(),
         initialize_params(json!({}), Some(&root), json!({ "workspaceScan": false })),
     )
@@ -1239,7 +1017,7 @@ async fn an_unreadable_watched_file_uri_skips_only_its_event() {
     let _shared = EXCLUSIVE.read().await;
     let (_dir, root) = workspace_with(&[("pkg/changed.py", "x = 1\n")]);
     let mut client =
-        Client::start_with(ServeOptions::default(), initialize_params(json!({}), Some(&root), json!({}))).await;
+        TestClient::start_with(ServeOptions::default(), initialize_params(json!({}), Some(&root), json!({}))).await;
     client.log_message("workspace scan: 1 files checked").await;
     client.forget_backlog();
     std::fs::write(root.join("pkg/changed.py"), SNIPPET).unwrap();
@@ -1260,7 +1038,7 @@ async fn documents_outside_the_documented_scope_get_no_diagnostics_and_no_edits(
     let _shared = EXCLUSIVE.read().await;
     let (_dir, root) = workspace_with(&[(".gitignore", "ignored/\n"), ("ssot.toml", "exclude = [\"excluded\"]\n")]);
     let capabilities = json!({ "workspace": { "applyEdit": true } });
-    let mut client = Client::start_with(
+    let mut client = TestClient::start_with(
         ServeOptions::default(),
         initialize_params(capabilities, Some(&root), json!({ "workspaceScan": false })),
     )
@@ -1297,7 +1075,7 @@ async fn a_change_right_after_fix_workspace_is_kept_for_both_kinds_of_clients() 
         let (_dir, root) = workspace_with(&[("closed.py", SNIPPET)]);
         let capabilities =
             json!({ "workspace": { "applyEdit": true, "workspaceEdit": { "documentChanges": document_changes } } });
-        let mut client = Client::start_with(
+        let mut client = TestClient::start_with(
             ServeOptions::default(),
             initialize_params(capabilities, Some(&root), json!({ "workspaceScan": false })),
         )
@@ -1344,7 +1122,7 @@ async fn a_change_right_after_fix_workspace_is_kept_for_both_kinds_of_clients() 
 #[tokio::test]
 async fn a_document_over_the_size_limit_is_not_analysed_and_says_so() {
     let _shared = EXCLUSIVE.read().await;
-    let mut client = Client::start_with(
+    let mut client = TestClient::start_with(
         ServeOptions::default(),
         initialize_params(json!({}), None, json!({ "maxDocumentBytes": 1000 })),
     )
@@ -1370,9 +1148,11 @@ async fn fix_workspace_reports_progress_and_can_be_cancelled() {
     let options = ServeOptions::default();
     let gate = options.hooks.disk_checks.clone();
     let capabilities = json!({ "workspace": { "applyEdit": true }, "window": { "workDoneProgress": true } });
-    let mut client =
-        Client::start_with(options, initialize_params(capabilities, Some(&root), json!({ "workspaceScan": false })))
-            .await;
+    let mut client = TestClient::start_with(
+        options,
+        initialize_params(capabilities, Some(&root), json!({ "workspaceScan": false })),
+    )
+    .await;
     gate.close();
     client.request("workspace/executeCommand", json!({ "command": "ssot.fixWorkspace", "arguments": [] })).await;
     let begin = client
@@ -1401,11 +1181,11 @@ async fn fix_workspace_reports_progress_and_can_be_cancelled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_for_a_while_loses_nothing() {
     let _shared = EXCLUSIVE.read().await;
-    let mut client = Client::start(push_capabilities(&[])).await;
+    let mut client = TestClient::start(push_capabilities(&[])).await;
     let uri = "file:///reliability/not_reading.py";
     client.open(uri, 1, SNIPPET).await;
     client.diagnostics(uri, 1).await;
-    client.reading.send_replace(false);
+    client.set_reading(false);
     let mut text = SNIPPET.to_string();
     let mut burst = Vec::new();
     for version in 2..=2_001 {
@@ -1417,16 +1197,15 @@ async fn a_client_that_stops_reading_for_a_while_loses_nothing() {
         text.push_str("# x\n");
     }
     // The writes block once the server stops reading: they go on in a task.
-    let (mut writer, _) = tokio::io::duplex(1);
-    std::mem::swap(&mut writer, &mut client.writer);
+    let mut writer = client.take_writer();
     let writing = tokio::spawn(async move {
         writer.write_all(&burst).await.expect("the server reads again");
         writer
     });
     // Lets the server's output fill up (a pause, not an assertion).
     tokio::time::sleep(Duration::from_millis(200)).await;
-    client.reading.send_replace(true);
-    client.writer = tokio::time::timeout(TIMEOUT, writing).await.expect("the burst is read").unwrap();
+    client.set_reading(true);
+    client.restore_writer(tokio::time::timeout(TIMEOUT, writing).await.expect("the burst is read").unwrap());
     assert_eq!(reported(&client.diagnostics(uri, 2_001).await), expected_at(uri, &text));
     client.ping().await;
     client.shutdown().await;
