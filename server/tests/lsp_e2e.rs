@@ -1,17 +1,17 @@
-//! End-to-end tests of the language server: a test client drives the real
-//! server (`ssot_lsp::lsp::serve`) over an in-memory duplex with LSP's
-//! Content-Length framing, compares whole messages where practical, answers
-//! the server's own requests, and ends every test with shutdown/exit.
+//! End-to-end tests of the language server: the shared test client
+//! (`common/client.rs`) drives the real server (`ssot_lsp::lsp::serve_with`
+//! in process over in-memory duplexes, or the binary over its stdio) with
+//! LSP's Content-Length framing; the tests compare whole messages where
+//! practical, the client answers the server's own requests, and every test
+//! ends with shutdown/exit.
 
 mod common;
-use common::read_message;
-use std::collections::VecDeque;
+use common::client::{file_uri, initialize_params, TestClient};
 use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::task::JoinHandle;
+use ssot_lsp::lsp::ServeOptions;
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -22,243 +22,21 @@ const SNIPPET: &str = "from netra_backend.app.websocket_core.websocket_manager_f
 const FIXED_SNIPPET: &str = "from netra_backend.app.websocket_core.websocket_manager import get_websocket_manager\n\nasync def handler(ctx):\n    return await get_websocket_manager(ctx)\n";
 
 // ---------------------------------------------------------------------------
-// Framing
+// The test client (server/tests/common/client.rs), as these tests start it
 // ---------------------------------------------------------------------------
-
-async fn write_message<W: tokio::io::AsyncWrite + Unpin>(writer: &mut W, message: &Value) {
-    let body = serde_json::to_string(message).unwrap();
-    let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-    writer.write_all(frame.as_bytes()).await.unwrap();
-    writer.flush().await.unwrap();
-}
-
-// ---------------------------------------------------------------------------
-// Test client
-// ---------------------------------------------------------------------------
-
-/// The server under test: an in-process task or the real binary.
-enum ServerUnderTest {
-    Task(JoinHandle<()>),
-    Process(tokio::process::Child),
-}
-
-struct TestClient {
-    reader: BufReader<Box<dyn AsyncRead + Unpin + Send>>,
-    writer: Box<dyn AsyncWrite + Unpin + Send>,
-    server: ServerUnderTest,
-    next_id: i64,
-    /// Notifications received and not yet taken by a test.
-    notifications: VecDeque<Value>,
-    /// Every request the server sent to the client (answered automatically).
-    server_requests: Vec<Value>,
-    /// What `workspace/configuration` answers.
-    configuration: Value,
-}
 
 impl TestClient {
-    fn new(
-        reader: Box<dyn AsyncRead + Unpin + Send>,
-        writer: Box<dyn AsyncWrite + Unpin + Send>,
-        server: ServerUnderTest,
-    ) -> Self {
-        TestClient {
-            reader: BufReader::new(reader),
-            writer,
-            server,
-            next_id: 0,
-            notifications: VecDeque::new(),
-            server_requests: Vec::new(),
-            configuration: Value::Null,
-        }
-    }
-
-    /// The server in process, over an in-memory duplex.
-    fn spawn() -> Self {
-        let (client_to_server, server_input) = tokio::io::duplex(1 << 20);
-        let (server_output, server_to_client) = tokio::io::duplex(1 << 20);
-        let server = tokio::spawn(ssot_lsp::lsp::serve(server_input, server_output));
-        Self::new(Box::new(server_to_client), Box::new(client_to_server), ServerUnderTest::Task(server))
-    }
-
-    /// The real binary (`ssot-lsp serve --stdio`), over its stdin and stdout.
-    fn spawn_binary() -> Self {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ssot-lsp"))
-            .args(["serve", "--stdio"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the binary starts");
-        let stdout = child.stdout.take().unwrap();
-        let stdin = child.stdin.take().unwrap();
-        Self::new(Box::new(stdout), Box::new(stdin), ServerUnderTest::Process(child))
-    }
-
-    /// Spawns a server and runs initialize/initialized.
+    /// Spawns a server in process and runs initialize/initialized; also
+    /// returns initialize's result.
     async fn start(capabilities: Value, options: Value, root: Option<&Path>) -> (Self, Value) {
-        Self::initialize(Self::spawn(), capabilities, options, root).await
-    }
-
-    async fn initialize(mut client: Self, capabilities: Value, options: Value, root: Option<&Path>) -> (Self, Value) {
-        let folders = root.map(|root| json!([{ "uri": file_uri(root), "name": "root" }])).unwrap_or(Value::Null);
-        let result = client
-            .request(
-                "initialize",
-                json!({
-                    "processId": null,
-                    "capabilities": capabilities,
-                    "initializationOptions": options,
-                    "workspaceFolders": folders,
-                }),
-            )
-            .await;
-        let result = result.get("result").cloned().unwrap_or_else(|| panic!("initialize failed: {result}"));
-        client.notify("initialized", json!({})).await;
-        (client, result)
-    }
-
-    async fn notify(&mut self, method: &str, params: Value) {
-        write_message(&mut self.writer, &json!({ "jsonrpc": "2.0", "method": method, "params": params })).await;
-    }
-
-    /// Sends a request and returns the whole response message.
-    async fn request(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        write_message(&mut self.writer, &json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }))
-            .await;
-        loop {
-            let message = self.receive().await.unwrap_or_else(|| panic!("no response to {method}"));
-            if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
-                return message;
-            }
-            self.dispatch(message).await;
-        }
-    }
-
-    async fn result(&mut self, method: &str, params: Value) -> Value {
-        let response = self.request(method, params).await;
-        response.get("result").cloned().unwrap_or_else(|| panic!("{method} failed: {response}"))
-    }
-
-    async fn receive(&mut self) -> Option<Value> {
-        tokio::time::timeout(TIMEOUT, read_message(&mut self.reader)).await.expect("the server answers in time")
-    }
-
-    /// Files a notification or answers a request from the server.
-    async fn dispatch(&mut self, message: Value) {
-        let Some(method) = message.get("method").and_then(Value::as_str).map(str::to_string) else { return };
-        let Some(id) = message.get("id").cloned() else {
-            self.notifications.push_back(message);
-            return;
-        };
-        let result = match method.as_str() {
-            "workspace/applyEdit" => json!({ "applied": true }),
-            "workspace/configuration" => json!([self.configuration]),
-            _ => Value::Null,
-        };
-        self.server_requests.push(message);
-        write_message(&mut self.writer, &json!({ "jsonrpc": "2.0", "id": id, "result": result })).await;
-    }
-
-    /// The next notification matching `filter` (earlier ones stay queued).
-    async fn notification(&mut self, filter: impl Fn(&Value) -> bool) -> Value {
-        loop {
-            if let Some(index) = self.notifications.iter().position(&filter) {
-                return self.notifications.remove(index).unwrap();
-            }
-            let message = self.receive().await.expect("a notification before the stream ends");
-            self.dispatch(message).await;
-        }
+        let params = initialize_params(capabilities, root, options);
+        Self::start_in_process(ServeOptions::default(), TIMEOUT, params).await
     }
 
     /// The next `publishDiagnostics` for a URI (its params).
     async fn diagnostics(&mut self, uri: &str) -> Value {
-        let message = self
-            .notification(|message| {
-                message["method"] == "textDocument/publishDiagnostics" && message["params"]["uri"] == uri
-            })
-            .await;
-        message["params"].clone()
+        self.published(uri, None).await
     }
-
-    /// The text of the next `window/logMessage` starting with `prefix`.
-    async fn log_message(&mut self, prefix: &str) -> String {
-        let message = self
-            .notification(|message| {
-                message["method"] == "window/logMessage"
-                    && message["params"]["message"].as_str().is_some_and(|text| text.starts_with(prefix))
-            })
-            .await;
-        message["params"]["message"].as_str().unwrap().to_string()
-    }
-
-    /// Waits for a request from the server with this method.
-    async fn server_request(&mut self, method: &str) -> Value {
-        loop {
-            if let Some(request) = self.server_requests.iter().find(|request| request["method"] == method) {
-                return request.clone();
-            }
-            let message = self.receive().await.expect("a server request before the stream ends");
-            self.dispatch(message).await;
-        }
-    }
-
-    /// A round trip that flushes everything the server sent before it.
-    async fn sync(&mut self) {
-        let _ = self
-            .request(
-                "textDocument/hover",
-                json!({
-                    "textDocument": { "uri": "file:///sync.py" },
-                    "position": { "line": 0, "character": 0 },
-                }),
-            )
-            .await;
-    }
-
-    async fn open(&mut self, uri: &str, version: i32, text: &str) {
-        self.notify(
-            "textDocument/didOpen",
-            json!({
-                "textDocument": { "uri": uri, "languageId": "python", "version": version, "text": text },
-            }),
-        )
-        .await;
-    }
-
-    async fn change(&mut self, uri: &str, version: i32, changes: Value) {
-        self.notify(
-            "textDocument/didChange",
-            json!({
-                "textDocument": { "uri": uri, "version": version },
-                "contentChanges": changes,
-            }),
-        )
-        .await;
-    }
-
-    /// shutdown, exit, and the server stops.
-    async fn shutdown(mut self) {
-        let response = self.request("shutdown", Value::Null).await;
-        assert_eq!(response, json!({ "jsonrpc": "2.0", "id": self.next_id, "result": null }));
-        self.notify("exit", Value::Null).await;
-        match self.server {
-            ServerUnderTest::Task(task) => tokio::time::timeout(TIMEOUT, task)
-                .await
-                .expect("the server exits")
-                .expect("the server task ends cleanly"),
-            ServerUnderTest::Process(mut child) => {
-                let status = tokio::time::timeout(TIMEOUT, child.wait()).await.expect("the server exits").unwrap();
-                assert!(status.success(), "exit status {status}");
-            }
-        }
-    }
-}
-
-fn file_uri(path: &Path) -> String {
-    format!("file://{}", path.display())
 }
 
 fn push_capabilities(encodings: &[&str]) -> Value {
@@ -453,11 +231,11 @@ async fn pull_client_gets_no_push_but_answers_pulls() {
     assert_eq!(again, json!({ "kind": "unchanged", "resultId": result_id }));
     let workspace = client.result("workspace/diagnostic", json!({ "previousResultIds": [] })).await;
     assert_eq!(workspace, json!({ "items": [] }), "open documents are pulled one by one");
-    client.sync().await;
+    client.ping().await;
     assert!(
-        client.notifications.iter().all(|message| message["method"] != "textDocument/publishDiagnostics"),
+        client.notifications().all(|message| message["method"] != "textDocument/publishDiagnostics"),
         "a pull client never gets pushes: {:?}",
-        client.notifications
+        client.backlog
     );
     client.shutdown().await;
 }
@@ -769,9 +547,9 @@ async fn unknown_uris_get_proper_answers() {
 
 #[tokio::test]
 async fn the_binary_serves_lsp_over_stdio() {
-    let mut client = TestClient::spawn_binary();
+    let mut client = TestClient::binary(TIMEOUT);
     refuses_requests_before_initialize(&mut client).await;
-    let (mut client, init) = TestClient::initialize(client, push_capabilities(&["utf-8"]), Value::Null, None).await;
+    let init = client.initialize(initialize_params(push_capabilities(&["utf-8"]), None, Value::Null)).await;
     assert_eq!(init["serverInfo"]["name"], "ssot-lsp");
     assert_eq!(init["capabilities"]["positionEncoding"], "utf-8");
     client.open(URI, 1, SNIPPET).await;
@@ -783,31 +561,24 @@ async fn the_binary_serves_lsp_over_stdio() {
 /// The binary's `serve` runs the server: it refuses a request sent before
 /// `initialize` with the protocol's error, and survives a closed stderr.
 async fn refuses_requests_before_initialize(client: &mut TestClient) {
-    let ServerUnderTest::Process(child) = &mut client.server else { unreachable!("a binary client") };
-    let stderr = child.stderr.take().unwrap();
     let probe = json!({
         "jsonrpc": "2.0",
         "id": 0,
         "method": "textDocument/hover",
         "params": { "textDocument": { "uri": URI }, "position": { "line": 0, "character": 0 } },
     });
-    let _ = tokio::time::timeout(TIMEOUT, async {
-        let body = probe.to_string();
-        client.writer.write_all(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes()).await?;
-        client.writer.flush().await
-    })
-    .await;
-    let answer = client.receive().await.expect("the server answers over stdout");
+    client.send(&probe).await;
+    let answer = client.receive().await;
     assert_eq!(answer["id"], 0, "{answer}");
     assert_eq!(answer["error"]["code"], -32002, "not initialized yet: {answer}");
     // Close the server's stderr: a client may do that, and logging must never
     // break the server.
-    drop(stderr);
+    client.close_stderr().await;
 }
 
 #[tokio::test]
 async fn requests_before_initialize_are_refused() {
-    let mut client = TestClient::spawn();
+    let mut client = TestClient::in_process(ServeOptions::default(), TIMEOUT);
     let response = client
         .request(
             "textDocument/hover",
@@ -827,8 +598,7 @@ async fn requests_before_initialize_are_refused() {
         .await;
     assert_eq!(after["error"]["code"], -32600, "requests after shutdown are invalid: {after}");
     client.notify("exit", Value::Null).await;
-    let ServerUnderTest::Task(task) = client.server else { unreachable!("an in-process server") };
-    tokio::time::timeout(TIMEOUT, task).await.expect("the server exits").unwrap();
+    client.exits().await;
 }
 
 #[tokio::test]
@@ -853,8 +623,8 @@ async fn pull_client_gets_closed_files_through_workspace_diagnostic() {
         again,
         json!({ "items": [{ "kind": "unchanged", "uri": handler_uri, "version": null, "resultId": result_id }] })
     );
-    client.sync().await;
-    assert!(client.notifications.iter().all(|message| message["method"] != "textDocument/publishDiagnostics"));
+    client.ping().await;
+    assert!(client.notifications().all(|message| message["method"] != "textDocument/publishDiagnostics"));
     client.shutdown().await;
 }
 
@@ -1331,7 +1101,7 @@ async fn a_module_that_becomes_a_hub_on_disk_gives_its_closed_importers_findings
     client.log_message("workspace scan:").await;
     let caller_uri = file_uri(&root.join("netra_backend/app/routes/caller.py"));
     assert!(
-        client.notifications.iter().all(|message| message["params"]["uri"] != caller_uri),
+        client.notifications().all(|message| message["params"]["uri"] != caller_uri),
         "clean while the helper defines the function itself"
     );
     let helpers = root.join("netra_backend/app/helpers.py");
