@@ -17,7 +17,7 @@
 //! checked again, since their callers were checked after them.
 
 use std::path::PathBuf;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 use tower_lsp_server::ls_types::Uri;
 
@@ -43,26 +43,12 @@ pub fn files_changed(session: &Arc<Session>, paths: Vec<PathBuf>) {
 }
 
 fn queue(session: &Arc<Session>, paths: Vec<PathBuf>) {
-    let start_worker = {
-        let mut queue = session.index_queue.lock().unwrap_or_else(PoisonError::into_inner);
-        queue.pending.extend(paths);
-        !std::mem::replace(&mut queue.worker_running, true)
-    };
-    if start_worker {
-        tokio::spawn(drain(Arc::clone(session)));
-    }
+    session.index_queue.push(paths, || drain(Arc::clone(session)));
 }
 
+/// The queue's worker: takes every pending path each round.
 async fn drain(session: Arc<Session>) {
-    loop {
-        let paths: Vec<PathBuf> = {
-            let mut queue = session.index_queue.lock().unwrap_or_else(PoisonError::into_inner);
-            if queue.pending.is_empty() {
-                queue.worker_running = false;
-                return;
-            }
-            queue.pending.drain().collect()
-        };
+    while let Some(paths) = session.index_queue.next_batch(usize::MAX) {
         let worker = Arc::clone(&session);
         let refreshed = tokio::task::spawn_blocking(move || {
             let Some(index) = worker.rules().rules.settings.index.clone() else { return IndexChange::NotRead };

@@ -14,8 +14,10 @@
 //! `settings`, `config` (rules, settings changes, watched files),
 //! `documents`, `text_sync`, `analysed`, `position`, `diagnostics`,
 //! `code_actions`, `commands`, `hover`, `report` (`ssot/migrationReport`),
-//! `workspace_scan`, `guard` (panics become error answers), `transport`
-//! (malformed messages become error answers instead of ending the server).
+//! `workspace_scan`, `dependents`, `work_queue` (the coalescing queue with
+//! one worker behind closed-file re-checks and index refreshes), `guard`
+//! (panics become error answers), `transport` (malformed messages become
+//! error answers instead of ending the server).
 
 mod analysed;
 mod code_actions;
@@ -36,6 +38,7 @@ mod session;
 mod settings;
 mod text_sync;
 mod transport;
+mod work_queue;
 mod workspace_scan;
 
 use tokio::io::{AsyncRead, AsyncWrite};

@@ -18,6 +18,7 @@ use super::documents::Document;
 use super::options::ServeOptions;
 use super::position::PositionEncoding;
 use super::settings::{LogLevel, Settings};
+use super::work_queue::WorkQueue;
 use crate::index::{SharedIndex, WorkspaceIndex};
 use crate::rules::{ConfigSource, RuleSet};
 
@@ -140,36 +141,22 @@ pub struct Session {
     pub options: ServeOptions,
     /// The source of analysis epochs (see `documents`).
     epochs: AtomicU64,
-    /// Closed files waiting for a re-check from disk, and whether a worker
-    /// drains them (see `workspace_scan::queue_disk_checks`).
-    pub disk_queue: Mutex<DiskQueue>,
+    /// Closed files waiting for a re-check from disk, coalesced: a file
+    /// named by many events is checked once (see
+    /// `workspace_scan::queue_disk_checks`).
+    pub disk_queue: WorkQueue<Uri>,
     /// Set while a rules reload is wanted or running (see `config::request_reload`).
     pub reload: Mutex<ReloadState>,
     /// The cancel flags of the commands' `$/progress`, by token.
     pub progress_cancels: DashMap<String, Arc<std::sync::atomic::AtomicBool>>,
     /// Set while `ssot.fixWorkspace` runs (one at a time).
     pub fix_workspace_running: std::sync::atomic::AtomicBool,
-    /// Files whose change the workspace index must take in, and whether a
-    /// worker does (see `dependents`).
-    pub index_queue: Mutex<IndexQueue>,
+    /// Changed files the workspace index must take in, compared with what
+    /// it read (see `dependents`).
+    pub index_queue: WorkQueue<PathBuf>,
     /// The index's re-export generation when the hubs were last checked
     /// again (see `dependents::recheck_hubs_if_new`).
     pub seen_reexport_generation: AtomicU64,
-}
-
-/// Changed files waiting to be compared with what the index read.
-#[derive(Debug, Default)]
-pub struct IndexQueue {
-    pub pending: std::collections::HashSet<PathBuf>,
-    pub worker_running: bool,
-}
-
-/// Closed files to re-check from disk, coalesced: a file named by many
-/// events is checked once.
-#[derive(Debug, Default)]
-pub struct DiskQueue {
-    pub pending: std::collections::HashSet<Uri>,
-    pub worker_running: bool,
 }
 
 /// The coalescing of rules reloads and rescans: every trigger sets what it
@@ -201,11 +188,11 @@ impl Session {
             config_problem: Mutex::new(None),
             options,
             epochs: AtomicU64::new(0),
-            disk_queue: Mutex::new(DiskQueue::default()),
+            disk_queue: WorkQueue::default(),
             reload: Mutex::new(ReloadState::default()),
             progress_cancels: DashMap::new(),
             fix_workspace_running: std::sync::atomic::AtomicBool::new(false),
-            index_queue: Mutex::new(IndexQueue::default()),
+            index_queue: WorkQueue::default(),
             seen_reexport_generation: AtomicU64::new(0),
         }
     }

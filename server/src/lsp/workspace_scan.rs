@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use ropey::Rope;
@@ -118,32 +118,15 @@ const DISK_BATCH: usize = 256;
 /// the blocking pool (rayon inside), a file named by many events is checked
 /// once, and the caller returns at once.
 pub fn queue_disk_checks(session: &Arc<Session>, uris: Vec<Uri>) {
-    let start_worker = {
-        let mut queue = session.disk_queue.lock().unwrap_or_else(PoisonError::into_inner);
-        queue.pending.extend(uris);
-        !std::mem::replace(&mut queue.worker_running, true)
-    };
-    if start_worker {
-        tokio::spawn(drain_disk_checks(Arc::clone(session)));
-    }
+    session.disk_queue.push(uris, || drain_disk_checks(Arc::clone(session)));
 }
 
+/// The queue's worker: checks batches of `DISK_BATCH` files (in URI order
+/// within a batch) and publishes after each.
 async fn drain_disk_checks(session: Arc<Session>) {
     let mut any_published = false;
-    loop {
-        let batch: Vec<Uri> = {
-            let mut queue = session.disk_queue.lock().unwrap_or_else(PoisonError::into_inner);
-            if queue.pending.is_empty() {
-                queue.worker_running = false;
-                break;
-            }
-            let mut batch: Vec<Uri> = queue.pending.iter().take(DISK_BATCH).cloned().collect();
-            for uri in &batch {
-                queue.pending.remove(uri);
-            }
-            batch.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-            batch
-        };
+    while let Some(mut batch) = session.disk_queue.next_batch(DISK_BATCH) {
+        batch.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         let worker = Arc::clone(&session);
         let checked = tokio::task::spawn_blocking(move || {
             worker.options.hooks.disk_checks.pass();
