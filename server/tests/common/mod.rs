@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests that speak LSP framing.
 
 pub mod client;
+pub mod positions;
 
 use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
