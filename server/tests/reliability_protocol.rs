@@ -18,6 +18,7 @@ mod common;
 #[path = "common/slow.rs"]
 mod slow;
 use common::client::{file_uri, frame, initialize_params, TestClient};
+use common::positions::{self, apply_text_edits, edits_for, edits_version, Encoding};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use std::collections::VecDeque;
@@ -98,14 +99,9 @@ fn expected_at(uri: &str, text: &str) -> Vec<(String, u64, u64)> {
     found
 }
 
-/// The LSP position (UTF-16) of a byte offset, computed independently of the
-/// server: lines end at `\n`, `\r\n` or `\r`.
+/// The LSP position (UTF-16, as these tests' clients take) of a byte offset.
 fn position(text: &str, offset: usize) -> Value {
-    let before = &text[..offset];
-    let line_start = before.rfind(['\n', '\r']).map_or(0, |index| index + 1);
-    let line = before.matches('\n').count() + before.replace("\r\n", "\n").matches('\r').count();
-    let character: usize = before[line_start..].chars().map(char::len_utf16).sum();
-    json!({ "line": line, "character": character })
+    positions::position(text, offset, Encoding::Utf16)
 }
 
 fn ranged(start: Value, end: Value, text: &str) -> Value {
@@ -693,58 +689,6 @@ fn workspace_with(files: &[(&str, &str)]) -> (tempfile::TempDir, std::path::Path
     (dir, root)
 }
 
-/// The byte offset of a UTF-16 LSP position in `text`.
-fn offset_of(text: &str, position: &Value) -> usize {
-    let (line, character) =
-        (position["line"].as_u64().unwrap() as usize, position["character"].as_u64().unwrap() as usize);
-    let mut start = 0;
-    for _ in 0..line {
-        let rest = &text[start..];
-        let index = rest.find(['\n', '\r']).unwrap_or(rest.len());
-        start += index + if rest[index..].starts_with("\r\n") { 2 } else { 1 }.min(rest.len() - index);
-    }
-    let mut units = 0;
-    for (index, ch) in text[start..].char_indices() {
-        if units >= character || ch == '\n' || ch == '\r' {
-            return start + index;
-        }
-        units += ch.len_utf16();
-    }
-    text.len()
-}
-
-/// Applies a list of LSP text edits (relative to `text`).
-fn apply_text_edits(text: &str, edits: &[Value]) -> String {
-    let mut spans: Vec<(usize, usize, &str)> = edits
-        .iter()
-        .map(|edit| {
-            let range = &edit["range"];
-            (offset_of(text, &range["start"]), offset_of(text, &range["end"]), edit["newText"].as_str().unwrap())
-        })
-        .collect();
-    spans.sort();
-    let mut out = String::new();
-    let mut cursor = 0;
-    for (start, end, new_text) in spans {
-        assert!(start >= cursor, "overlapping edits");
-        out.push_str(&text[cursor..start]);
-        out.push_str(new_text);
-        cursor = end;
-    }
-    out + &text[cursor..]
-}
-
-/// The text edits a workspace edit makes to `uri`, and the version it names.
-fn edits_of(edit: &Value, uri: &str) -> (Vec<Value>, Option<Value>) {
-    if let Some(changes) = edit.get("documentChanges").and_then(Value::as_array) {
-        let change = changes.iter().find(|change| change["textDocument"]["uri"] == uri);
-        return change.map_or((Vec::new(), None), |change| {
-            (change["edits"].as_array().unwrap().clone(), Some(change["textDocument"]["version"].clone()))
-        });
-    }
-    (edit["changes"][uri].as_array().cloned().unwrap_or_default(), None)
-}
-
 fn parses(text: &str) -> bool {
     !ssot_lsp::syntax::parse_text(text).root_node().has_error()
 }
@@ -785,8 +729,8 @@ async fn requests_during_an_analysis_answer_for_their_version_or_content_modifie
     gate.open();
     let actions = client.response(pending).await;
     let fix = actions["result"].as_array().unwrap().iter().find(|action| action["kind"] == "quickfix").unwrap().clone();
-    let (edits, _) = edits_of(&fix["edit"], uri);
-    assert_eq!(apply_text_edits(&text, &edits), format!("\n{comments}{FIXED_SNIPPET}"));
+    let edits = edits_for(&fix["edit"], uri);
+    assert_eq!(apply_text_edits(&text, &edits, Encoding::Utf16), format!("\n{comments}{FIXED_SNIPPET}"));
     client.shutdown().await;
 }
 
@@ -1094,23 +1038,23 @@ async fn a_change_right_after_fix_workspace_is_kept_for_both_kinds_of_clients() 
             // The user types before the client applies: the client refuses
             // the edit, whose version is now old.
             client.change(&uri, 2, json!([ranged(position(SNIPPET, 0), position(SNIPPET, 0), user_edit)])).await;
-            let (_, version) = edits_of(&request["params"]["edit"], &uri);
-            assert_eq!(version, Some(json!(1)));
+            assert_eq!(edits_version(&request["params"]["edit"], &uri), json!(1));
             client.answer(&request, json!({ "applied": false, "failureReason": "version mismatch" })).await;
             request = client.server_request("workspace/applyEdit").await;
-            let (_, version) = edits_of(&request["params"]["edit"], &uri);
-            assert_eq!(version, Some(json!(2)), "the edit was recomputed for the new version");
+            let version = edits_version(&request["params"]["edit"], &uri);
+            assert_eq!(version, json!(2), "the edit was recomputed for the new version");
         } else {
             client.send_request("workspace/executeCommand", command).await;
             client.change(&uri, 2, json!([ranged(position(SNIPPET, 0), position(SNIPPET, 0), user_edit)])).await;
             request = client.server_request("workspace/applyEdit").await;
         }
-        let (edits, _) = edits_of(&request["params"]["edit"], &uri);
-        let fixed = apply_text_edits(&text, &edits);
+        let edits = edits_for(&request["params"]["edit"], &uri);
+        let fixed = apply_text_edits(&text, &edits, Encoding::Utf16);
         assert!(parses(&fixed), "{fixed}");
         assert_eq!(fixed, format!("{user_edit}{FIXED_SNIPPET}"));
         let closed = file_uri(&root.join("closed.py"));
-        assert_eq!(apply_text_edits(SNIPPET, &edits_of(&request["params"]["edit"], &closed).0), FIXED_SNIPPET);
+        let closed_edits = edits_for(&request["params"]["edit"], &closed);
+        assert_eq!(apply_text_edits(SNIPPET, &closed_edits, Encoding::Utf16), FIXED_SNIPPET);
         client.answer(&request, json!({ "applied": true })).await;
         assert_eq!(client.log_message("ssot.fixWorkspace:").await, "ssot.fixWorkspace: applied 2 fixes in 2 files");
         client.shutdown().await;
