@@ -6,7 +6,7 @@
 //! ends with shutdown/exit.
 
 mod common;
-use common::client::{file_uri, initialize_params, TestClient};
+use common::client::{file_uri, initialize_params, workspace_with, TestClient};
 use common::positions::{apply_text_edits, edits_for, edits_version, position, range, Encoding};
 use std::path::Path;
 use std::time::Duration;
@@ -513,8 +513,7 @@ async fn requests_before_initialize_are_refused() {
 
 #[tokio::test]
 async fn pull_client_gets_closed_files_through_workspace_diagnostic() {
-    let dir = workspace_with(&[("app/handler.py", SNIPPET), ("app/clean.py", "import os\n")]);
-    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let (_dir, root) = workspace_with(&[("app/handler.py", SNIPPET), ("app/clean.py", "import os\n")]);
     let (mut client, _) = TestClient::start(pull_capabilities(), Value::Null, Some(&root)).await;
     client.server_request("workspace/diagnostic/refresh").await;
     let handler_uri = file_uri(&root.join("app/handler.py"));
@@ -538,29 +537,18 @@ async fn pull_client_gets_closed_files_through_workspace_diagnostic() {
     client.shutdown().await;
 }
 
-fn workspace_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new().prefix("ssot-e2e").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
-}
-
 /// A baseline named by the config: the finding it records is a hint (with
 /// its fix), the one it does not keeps the rule's severity, in closed files
 /// and open ones; the migration report counts both.
 #[tokio::test]
 async fn baseline_findings_are_hints_and_new_ones_keep_their_severity() {
     let baseline = r#"{"ssot-lsp-baseline": 1, "files": {"../app/old.py": {"SSOT001": {"netra_backend.app.websocket_core.websocket_manager_factory.create_websocket_manager": 1}}}}"#;
-    let dir = workspace_with(&[
+    let (_dir, root) = workspace_with(&[
         ("ssot.toml", "baseline = \"ci/base.json\"\n"),
         ("ci/base.json", baseline),
         ("app/old.py", SNIPPET),
         ("app/new.py", SNIPPET),
     ]);
-    let root = std::fs::canonicalize(dir.path()).unwrap();
     let (mut client, _) = TestClient::start(json!({}), Value::Null, Some(&root)).await;
     let old_uri = file_uri(&root.join("app/old.py"));
     let new_uri = file_uri(&root.join("app/new.py"));
@@ -583,13 +571,12 @@ async fn baseline_findings_are_hints_and_new_ones_keep_their_severity() {
 
 #[tokio::test]
 async fn workspace_scan_reports_progress_and_diagnoses_closed_files() {
-    let dir = workspace_with(&[
+    let (_dir, root) = workspace_with(&[
         ("app/handler.py", SNIPPET),
         ("app/clean.py", "import os\n"),
         ("ignored/old.py", SNIPPET),
         (".gitignore", "ignored/\n"),
     ]);
-    let root = std::fs::canonicalize(dir.path()).unwrap();
     let capabilities = json!({
         "window": { "workDoneProgress": true },
         "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } },
@@ -654,8 +641,7 @@ async fn workspace_scan_reports_progress_and_diagnoses_closed_files() {
 
 #[tokio::test]
 async fn fix_workspace_command_edits_closed_files_through_the_client() {
-    let dir = workspace_with(&[("app/handler.py", SNIPPET), ("app/other.py", SNIPPET)]);
-    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let (_dir, root) = workspace_with(&[("app/handler.py", SNIPPET), ("app/other.py", SNIPPET)]);
     let options = json!({ "workspaceScan": false });
     let (mut client, _) = TestClient::start(push_capabilities(&[]), options, Some(&root)).await;
     let other_uri = file_uri(&root.join("app/other.py"));
@@ -682,8 +668,7 @@ async fn fix_workspace_command_edits_closed_files_through_the_client() {
 
 #[tokio::test]
 async fn a_broken_config_is_shown_and_a_fixed_one_reloads() {
-    let dir = workspace_with(&[("ssot.toml", "ignore = []\nbogus = 1\n")]);
-    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let (_dir, root) = workspace_with(&[("ssot.toml", "ignore = []\nbogus = 1\n")]);
     let (mut client, _) =
         TestClient::start(push_capabilities(&[]), json!({ "workspaceScan": false }), Some(&root)).await;
     let shown = client.notification(|message| message["method"] == "window/showMessage").await;
@@ -844,7 +829,7 @@ async fn fix_all_is_computed_on_resolve_for_clients_that_resolve() {
 async fn an_open_document_is_checked_again_when_a_module_its_fix_depends_on_changes() {
     let canonical = "async def get_websocket_manager(user_context=None):\n    return None\n";
     let caller = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\nfrom netra_backend.app.websocket_core.websocket_manager_factory import create_defensive_user_execution_context\n\n\nasync def handler(uid):\n    create_defensive_user_execution_context(uid)\n    return await create_websocket_manager(user_id=uid)\n";
-    let dir = workspace_with(&[
+    let (_dir, root) = workspace_with(&[
         ("netra_backend/__init__.py", ""),
         ("netra_backend/app/__init__.py", ""),
         ("netra_backend/app/services/__init__.py", ""),
@@ -858,7 +843,6 @@ async fn an_open_document_is_checked_again_when_a_module_its_fix_depends_on_chan
         ("netra_backend/app/routes/__init__.py", ""),
         ("netra_backend/app/routes/caller.py", caller),
     ]);
-    let root = std::fs::canonicalize(dir.path()).unwrap();
     let options = json!({ "workspaceScan": false });
     let (mut client, _) = TestClient::start(push_capabilities(&[]), options, Some(&root)).await;
     let caller_uri = file_uri(&root.join("netra_backend/app/routes/caller.py"));
@@ -924,8 +908,7 @@ async fn a_hub_checked_before_its_callers_is_checked_again_after_the_scan() {
     // Enough files for the scan to check them in more than one chunk.
     files.extend((0..24).map(|i| (format!("netra_backend/app/b_filler_{i:02}.py"), "import os\n".to_string())));
     let borrowed: Vec<(&str, &str)> = files.iter().map(|(name, text)| (name.as_str(), text.as_str())).collect();
-    let dir = workspace_with(&borrowed);
-    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let (_dir, root) = workspace_with(&borrowed);
     let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
     let hub_uri = file_uri(&root.join("netra_backend/app/a_hub.py"));
     let caller_uri = file_uri(&root.join("netra_backend/app/z_routes/caller.py"));
@@ -946,7 +929,7 @@ async fn a_hub_checked_before_its_callers_is_checked_again_after_the_scan() {
 async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
     let hub = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager as make_manager\n";
     let caller = "from netra_backend.app.a_hub import make_manager\n\n\nasync def handler(ctx):\n    return await make_manager(ctx)\n";
-    let dir = workspace_with(&[
+    let (_dir, root) = workspace_with(&[
         ("netra_backend/__init__.py", ""),
         ("netra_backend/app/__init__.py", ""),
         ("netra_backend/app/a_hub.py", hub),
@@ -962,7 +945,6 @@ async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
         ("netra_backend/app/routes/__init__.py", ""),
         ("netra_backend/app/routes/caller.py", caller),
     ]);
-    let root = std::fs::canonicalize(dir.path()).unwrap();
     let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
     let caller_uri = file_uri(&root.join("netra_backend/app/routes/caller.py"));
     let published = client.diagnostics(&caller_uri).await;
@@ -989,7 +971,7 @@ async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
 async fn a_module_that_becomes_a_hub_on_disk_gives_its_closed_importers_findings() {
     let own = "async def create_websocket_manager(user_context=None):\n    return None\n";
     let caller = "from netra_backend.app.helpers import create_websocket_manager\n\n\nasync def handler(ctx):\n    return await create_websocket_manager(ctx)\n";
-    let dir = workspace_with(&[
+    let (_dir, root) = workspace_with(&[
         ("netra_backend/__init__.py", ""),
         ("netra_backend/app/__init__.py", ""),
         ("netra_backend/app/helpers.py", own),
@@ -1005,7 +987,6 @@ async fn a_module_that_becomes_a_hub_on_disk_gives_its_closed_importers_findings
         ("netra_backend/app/routes/__init__.py", ""),
         ("netra_backend/app/routes/caller.py", caller),
     ]);
-    let root = std::fs::canonicalize(dir.path()).unwrap();
     let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
     // Wait for the end of the first scan: nothing was published for the caller.
     client.log_message("workspace scan:").await;

@@ -17,7 +17,7 @@
 mod common;
 #[path = "common/slow.rs"]
 mod slow;
-use common::client::{file_uri, frame, initialize_params, TestClient};
+use common::client::{file_uri, frame, initialize_params, workspace_with, TestClient};
 use common::positions::{self, apply_text_edits, edits_for, edits_version, Encoding};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -675,18 +675,6 @@ async fn arrivals(gate: &ssot_lsp::lsp::options::Gate, count: usize) {
 /// `patience` for an analysis.
 fn gated(patience: Duration) -> ServeOptions {
     ServeOptions { analysis_patience: patience, ..ServeOptions::default() }
-}
-
-/// A canonical temporary workspace holding `files`.
-fn workspace_with(files: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let root = std::fs::canonicalize(dir.path()).unwrap();
-    for (name, text) in files {
-        let path = root.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    (dir, root)
 }
 
 fn parses(text: &str) -> bool {

@@ -18,7 +18,7 @@
 #![allow(dead_code)]
 
 use std::collections::{HashSet, VecDeque};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -499,4 +499,18 @@ pub fn file_uri(path: &Path) -> String {
 pub fn initialize_params(capabilities: Value, root: Option<&Path>, options: Value) -> Value {
     let folders = root.map(|root| json!([{ "uri": file_uri(root), "name": "root" }])).unwrap_or(Value::Null);
     json!({ "processId": null, "capabilities": capabilities, "workspaceFolders": folders, "initializationOptions": options })
+}
+
+/// A temporary workspace under the target folder holding `files`, and its
+/// canonical path (the one the server's URIs name); the folder goes away
+/// with the `TempDir`. Its name is not hidden, as a user's folder is not.
+pub fn workspace_with(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new().prefix("ssot-lsp-test").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    for (name, text) in files {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    (dir, root)
 }
