@@ -481,6 +481,9 @@ async fn refuses_requests_before_initialize(client: &mut TestClient) {
     let answer = client.receive().await;
     assert_eq!(answer["id"], 0, "{answer}");
     assert_eq!(answer["error"]["code"], -32002, "not initialized yet: {answer}");
+    // It logs to stderr (which the client keeps for failure messages).
+    let started = client.stderr_line("serving LSP on stdio").await;
+    assert!(started.contains("INFO"), "{started}");
     // Close the server's stderr: a client may do that, and logging must never
     // break the server.
     client.close_stderr().await;

@@ -19,7 +19,6 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -42,7 +41,7 @@ pub enum ServerUnderTest {
 /// What the binary writes on stderr, kept for failure messages until the
 /// test closes the pipe.
 struct StderrCapture {
-    text: Arc<Mutex<String>>,
+    text: watch::Receiver<String>,
     close: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -446,27 +445,36 @@ impl TestClient {
     /// What the binary wrote on stderr so far, for a failure message.
     fn stderr_note(&self) -> String {
         let Some(capture) = &self.stderr else { return String::new() };
-        let text = capture.text.lock().unwrap_or_else(PoisonError::into_inner);
-        format!("; the server's stderr:\n{text}")
+        format!("; the server's stderr:\n{}", *capture.text.borrow())
+    }
+
+    /// Waits until the binary has written a stderr line containing `needle`;
+    /// returns that line.
+    pub async fn stderr_line(&mut self, needle: &str) -> String {
+        let timeout = self.timeout;
+        let capture = self.stderr.as_mut().expect("a binary whose stderr is captured");
+        let has_line = |text: &String| text.lines().any(|line| line.contains(needle));
+        let found = tokio::time::timeout(timeout, capture.text.wait_for(has_line)).await.is_ok_and(|seen| seen.is_ok());
+        let text = capture.text.borrow().clone();
+        assert!(found, "no stderr line with {needle:?} in time; the server's stderr:\n{text}");
+        text.lines().find(|line| line.contains(needle)).unwrap_or_default().to_string()
     }
 }
 
 /// Reads the binary's stderr into a buffer until the test closes it.
 fn capture_stderr(stderr: tokio::process::ChildStderr) -> StderrCapture {
-    let text = Arc::new(Mutex::new(String::new()));
+    let (kept, text) = watch::channel(String::new());
     let (close, mut closed) = oneshot::channel();
-    let kept = Arc::clone(&text);
     let task = tokio::spawn(async move {
         let mut lines = BufReader::new(stderr).lines();
         loop {
             tokio::select! {
                 _ = &mut closed => return,
                 line = lines.next_line() => match line {
-                    Ok(Some(line)) => {
-                        let mut text = kept.lock().unwrap_or_else(PoisonError::into_inner);
+                    Ok(Some(line)) => kept.send_modify(|text| {
                         text.push_str(&line);
                         text.push('\n');
-                    }
+                    }),
                     // At the end, wait for the close (or the client's end).
                     _ => {
                         let _ = closed.await;
