@@ -99,7 +99,7 @@ fn scope() -> FileScope {
         relative_path: Some(PathBuf::from("netra_backend/app/services/generated.py")),
         module: Some("netra_backend.app.services.generated".to_string()),
         is_package: false,
-        index: None,
+        ..FileScope::default()
     }
 }
 

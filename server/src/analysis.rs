@@ -602,15 +602,23 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// `record.module`, and the hubs the name passes through on its way to
     /// the deprecated `deprecated` (all but the last step of its chain): each
     /// of them re-exports the name in practice, so its own fix must keep it.
+    /// With a `ReexportLog` in the scope, they are noted there for the
+    /// caller to commit instead.
     fn record_reexports(&self, index: &WorkspaceIndex, record: &ImportRecord<'tree>, name: &str, deprecated: &str) {
         let importer = importer_key(self.scope);
-        index.record_reexport(&record.module, name, &importer);
+        let record_one = |hub: &str, hub_name: &str| match &self.scope.reexport_log {
+            Some(log) => log.add(hub, hub_name),
+            None => {
+                index.record_reexport(hub, hub_name, &importer);
+            }
+        };
+        record_one(&record.module, name);
         for step in index.reexport_chain(&record.module, name) {
             if step == deprecated {
                 break;
             }
             if let Some((hub, hub_name)) = step.rsplit_once('.') {
-                index.record_reexport(hub, hub_name, &importer);
+                record_one(hub, hub_name);
             }
         }
     }

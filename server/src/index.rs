@@ -180,12 +180,15 @@ pub struct WorkspaceIndex {
     /// The project's line length (`[tool.ruff]`, `[tool.black]`,
     /// `[tool.isort]` of the nearest `pyproject.toml`), for written imports.
     line_length: Option<usize>,
-    /// Re-exports used in practice: (hub module, name) → the modules that
-    /// import that name from the hub, where the name leads to a deprecated
-    /// one. Filled by the checks of those importers (`record_reexport`); a
-    /// hub whose name is listed here keeps it (its fix may only move it to
-    /// the very same object).
-    reexports: Mutex<HashMap<(String, String), BTreeSet<String>>>,
+    /// Re-exports used in practice (see `Reexports`); a hub whose name is
+    /// listed here keeps it (its fix may only move it to the very same
+    /// object).
+    reexports: Mutex<Reexports>,
+    /// Re-exports are recorded only when a check's `ReexportLog` is
+    /// committed (the server), never by `record_reexport`.
+    committed_reexports: bool,
+    /// The last stamp given to a `ReexportLog`.
+    log_stamps: std::sync::atomic::AtomicU64,
     /// Open editor buffers, read instead of the disk.
     overlay: Option<TextOverlay>,
     /// (module, alias): a module binds a deprecated name at its top level
@@ -196,6 +199,77 @@ pub struct WorkspaceIndex {
     /// Moves whenever a new re-export is recorded (the server then checks
     /// the hubs again).
     reexport_generation: std::sync::atomic::AtomicU64,
+}
+
+/// Re-exports used in practice: which modules import a name from a hub,
+/// where the name leads to a deprecated one. Filled by the checks of those
+/// importers: at once (`record_reexport`, the CLI, whose files do not change
+/// during a run), or per importer, replaced by what its latest check found
+/// (`ReexportLog::commit`, the server).
+#[derive(Debug, Default)]
+struct Reexports {
+    /// (hub module, name) → the importers; never an empty set.
+    importers: HashMap<(String, String), BTreeSet<String>>,
+    /// Importer → the stamp of its last committed check and the (hub, name)
+    /// pairs that check found.
+    committed: HashMap<String, (u64, BTreeSet<(String, String)>)>,
+}
+
+/// The (hub, name) pairs one check of an importer found it importing
+/// through hubs (what `record_reexport` would record), collected for the
+/// caller to commit in one step once it keeps the check's result: the
+/// server's files change while it runs, so an importer's pairs are replaced
+/// by those of its latest check, never forgotten before it. Made by
+/// `SharedIndex::reexport_log` before the check reads its text; its stamp
+/// orders the checks of one importer.
+#[derive(Clone)]
+pub struct ReexportLog(Arc<LogState>);
+
+struct LogState {
+    index: SharedIndex,
+    stamp: u64,
+    pairs: Mutex<BTreeSet<(String, String)>>,
+}
+
+impl ReexportLog {
+    /// Notes that the check found its file importing `name` from `hub`.
+    pub fn add(&self, hub: &str, name: &str) {
+        let mut pairs = self.0.pairs.lock().unwrap_or_else(PoisonError::into_inner);
+        pairs.insert((hub.to_string(), name.to_string()));
+    }
+
+    /// Makes the pairs found the whole record of `importer` in the index it
+    /// came from, in one step under the index's lock. Returns the hubs that
+    /// lost their last importer of a name (their own fix may keep the name
+    /// no longer), or `None`, replacing nothing, when a check of `importer`
+    /// that started later was committed first.
+    pub fn commit(&self, importer: &str) -> Option<Vec<String>> {
+        let found = self.0.pairs.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        self.0.index.commit_reexports(importer, self.0.stamp, found)
+    }
+}
+
+impl PartialEq for ReexportLog {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ReexportLog {}
+
+impl std::fmt::Debug for ReexportLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pairs = self.0.pairs.lock().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("ReexportLog").field("stamp", &self.0.stamp).field("pairs", &*pairs).finish()
+    }
+}
+
+impl SharedIndex {
+    /// A new, empty log for one check of an importer (see `ReexportLog`).
+    pub fn reexport_log(&self) -> ReexportLog {
+        let stamp = self.log_stamps.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        ReexportLog(Arc::new(LogState { index: self.clone(), stamp, pairs: Mutex::default() }))
+    }
 }
 
 impl std::fmt::Debug for WorkspaceIndex {
@@ -226,6 +300,14 @@ impl WorkspaceIndex {
     /// The same index, reading open editor buffers through `overlay`.
     pub fn with_overlay(mut self, overlay: TextOverlay) -> Self {
         self.overlay = Some(overlay);
+        self
+    }
+
+    /// The same index, recording re-exports only when a check's
+    /// `ReexportLog` is committed (the server: a check of a text it does not
+    /// keep, a code action's or a fix round's, leaves nothing behind).
+    pub fn with_committed_reexports(mut self) -> Self {
+        self.committed_reexports = true;
         self
     }
 
@@ -279,14 +361,55 @@ impl WorkspaceIndex {
 
     /// Records that `importer` imports `name` from the workspace module
     /// `hub`, and that the name leads to a deprecated one there. Returns
-    /// whether this is new.
+    /// whether this is new. Records nothing in an index whose re-exports
+    /// are committed (`with_committed_reexports`).
     pub fn record_reexport(&self, hub: &str, name: &str, importer: &str) -> bool {
+        if self.committed_reexports {
+            return false;
+        }
         let mut reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
-        let new = reexports.entry((hub.to_string(), name.to_string())).or_default().insert(importer.to_string());
+        let importers = &mut reexports.importers;
+        let new = importers.entry((hub.to_string(), name.to_string())).or_default().insert(importer.to_string());
         if new {
             self.reexport_generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         new
+    }
+
+    /// Replaces what `importer` was recorded importing through hubs by
+    /// `found`, unless a check with a later stamp was committed first (see
+    /// `ReexportLog::commit`). A name that gains its first importer moves
+    /// the generation (the server then checks the hubs again).
+    fn commit_reexports(&self, importer: &str, stamp: u64, found: BTreeSet<(String, String)>) -> Option<Vec<String>> {
+        let mut guard = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
+        let Reexports { importers, committed } = &mut *guard;
+        let last = committed.entry(importer.to_string()).or_default();
+        if last.0 >= stamp {
+            return None;
+        }
+        let before = std::mem::replace(last, (stamp, found));
+        let found = &last.1;
+        let mut lost = Vec::new();
+        for pair in before.1.difference(found) {
+            let Some(set) = importers.get_mut(pair) else { continue };
+            set.remove(importer);
+            if set.is_empty() {
+                importers.remove(pair);
+                lost.push(pair.0.clone());
+            }
+        }
+        let mut gained = false;
+        for pair in found.difference(&before.1) {
+            let set = importers.entry(pair.clone()).or_default();
+            gained |= set.is_empty();
+            set.insert(importer.to_string());
+        }
+        if gained {
+            self.reexport_generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        lost.sort();
+        lost.dedup();
+        Some(lost)
     }
 
     /// Records that `module` binds a deprecated name at its top level as
@@ -315,7 +438,8 @@ impl WorkspaceIndex {
         self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
     }
 
-    /// A number that moves whenever `record_reexport` records something new.
+    /// A number that moves whenever `record_reexport` records something new,
+    /// or a commit gives a hub's name its first importer.
     pub fn reexport_generation(&self) -> u64 {
         self.reexport_generation.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -340,43 +464,14 @@ impl WorkspaceIndex {
     /// (as its check recorded), so `module` re-exports it in practice.
     pub fn is_reexported(&self, module: &str, name: &str) -> bool {
         let reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
-        reexports.get(&(module.to_string(), name.to_string())).is_some_and(|importers| !importers.is_empty())
-    }
-
-    /// The hubs whose names `importer` was recorded importing.
-    pub fn hubs_imported_by(&self, importer: &str) -> Vec<String> {
-        let reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut hubs: Vec<String> = reexports
-            .iter()
-            .filter(|(_, importers)| importers.contains(importer))
-            .map(|((hub, _), _)| hub.clone())
-            .collect();
-        hubs.sort();
-        hubs.dedup();
-        hubs
-    }
-
-    /// Forgets what `importer` was recorded importing (its text changed and
-    /// is checked again). Returns the hubs whose names it imported.
-    pub fn forget_importer(&self, importer: &str) -> Vec<String> {
-        let mut reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut hubs = Vec::new();
-        reexports.retain(|(hub, _), importers| {
-            if importers.remove(importer) {
-                hubs.push(hub.clone());
-            }
-            !importers.is_empty()
-        });
-        hubs.sort();
-        hubs.dedup();
-        hubs
+        reexports.importers.get(&(module.to_string(), name.to_string())).is_some_and(|importers| !importers.is_empty())
     }
 
     /// The modules some other module was recorded importing a deprecated
     /// name from: the hubs in practice.
     pub fn reexporting_modules(&self) -> Vec<String> {
         let reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut hubs: Vec<String> = reexports.keys().map(|(hub, _)| hub.clone()).collect();
+        let mut hubs: Vec<String> = reexports.importers.keys().map(|(hub, _)| hub.clone()).collect();
         hubs.sort();
         hubs.dedup();
         hubs
@@ -593,7 +688,7 @@ impl WorkspaceIndex {
             Some(text) => text,
             None => std::fs::read_to_string(&path).ok()?,
         };
-        let scope = FileScope { relative_path: None, module: Some(module.to_string()), is_package, index: None };
+        let scope = FileScope { module: Some(module.to_string()), is_package, ..FileScope::default() };
         Some(index_text(&text, &scope, path))
     }
 }
@@ -1050,12 +1145,90 @@ mod tests {
         assert!(index.is_reexported("pkg.hub", "make"));
         assert!(!index.is_reexported("pkg.hub", "other"));
         assert_eq!(index.reexporting_modules(), ["pkg.hub", "pkg.other"]);
-        assert_eq!(index.hubs_imported_by("app.b"), ["pkg.hub", "pkg.other"]);
-        assert_eq!(index.forget_importer("app.b"), ["pkg.hub", "pkg.other"]);
-        assert!(index.is_reexported("pkg.hub", "make"), "app.a still imports it");
+    }
+
+    fn shared() -> SharedIndex {
+        SharedIndex(Arc::new(WorkspaceIndex::default().with_committed_reexports()))
+    }
+
+    fn commit(index: &SharedIndex, importer: &str, pairs: &[(&str, &str)]) -> Option<Vec<String>> {
+        let log = index.reexport_log();
+        for (hub, name) in pairs {
+            log.add(hub, name);
+        }
+        log.commit(importer)
+    }
+
+    #[test]
+    fn a_commit_replaces_what_an_importer_imports_through_hubs() {
+        let index = shared();
+        assert_eq!(commit(&index, "app/a.py", &[("pkg.hub", "make")]), Some(vec![]));
+        assert_eq!(commit(&index, "app/b.py", &[("pkg.hub", "make"), ("pkg.other", "make")]), Some(vec![]));
+        assert_eq!(index.reexporting_modules(), ["pkg.hub", "pkg.other"]);
+        // b drops its import from pkg.other and keeps the one from pkg.hub.
+        assert_eq!(commit(&index, "app/b.py", &[("pkg.hub", "make")]), Some(vec!["pkg.other".to_string()]));
         assert!(!index.is_reexported("pkg.other", "make"));
-        index.forget_importer("app.a");
+        assert!(index.is_reexported("pkg.hub", "make"));
+        // a drops it: b still imports it.
+        assert_eq!(commit(&index, "app/a.py", &[]), Some(vec![]));
+        assert!(index.is_reexported("pkg.hub", "make"), "app/b.py still imports it");
+        // b is deleted: the hub loses its last importer of the name.
+        assert_eq!(commit(&index, "app/b.py", &[]), Some(vec!["pkg.hub".to_string()]));
         assert!(index.reexporting_modules().is_empty());
+    }
+
+    #[test]
+    fn a_commit_of_an_older_check_replaces_nothing() {
+        let index = shared();
+        let older = index.reexport_log();
+        older.add("pkg.hub", "make");
+        let newer = index.reexport_log();
+        assert_eq!(newer.commit("app/a.py"), Some(vec![]));
+        assert_eq!(older.commit("app/a.py"), None, "a check that started later was committed");
+        assert!(!index.is_reexported("pkg.hub", "make"));
+        assert_eq!(older.commit("app/other.py"), Some(vec![]), "stamps order the checks of one importer");
+        assert!(index.is_reexported("pkg.hub", "make"));
+    }
+
+    #[test]
+    fn only_a_names_first_importer_moves_the_generation() {
+        let index = shared();
+        let start = index.reexport_generation();
+        commit(&index, "app/a.py", &[("pkg.hub", "make")]);
+        let first = index.reexport_generation();
+        assert_ne!(first, start);
+        commit(&index, "app/b.py", &[("pkg.hub", "make")]);
+        commit(&index, "app/a.py", &[("pkg.hub", "make")]);
+        assert_eq!(index.reexport_generation(), first, "the hub kept the name already");
+    }
+
+    #[test]
+    fn an_index_with_committed_reexports_takes_no_direct_records() {
+        let index = shared();
+        assert!(!index.record_reexport("pkg.hub", "make", "app.a"));
+        assert!(!index.is_reexported("pkg.hub", "make"));
+    }
+
+    /// An importer checked again and again, finding the same import each
+    /// time: its hub never looks unimported in between (a check of the hub
+    /// then would offer a fix that breaks the importer).
+    #[test]
+    fn a_recommitted_name_never_looks_unimported() {
+        let index = shared();
+        commit(&index, "app/a.py", &[("pkg.hub", "make")]);
+        let committer = {
+            let index = index.clone();
+            std::thread::spawn(move || {
+                for _ in 0..2000 {
+                    commit(&index, "app/a.py", &[("pkg.hub", "make")]);
+                }
+            })
+        };
+        while !committer.is_finished() {
+            assert!(index.is_reexported("pkg.hub", "make"));
+        }
+        committer.join().unwrap();
+        assert!(index.is_reexported("pkg.hub", "make"));
     }
 
     #[test]

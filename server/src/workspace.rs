@@ -227,7 +227,7 @@ pub fn scope_for(rules: &RuleSet, root: &Path, path: &Path) -> FileScope {
     let absolute = absolute(path);
     let relative_path = Some(relative_to(&absolute, &absolute_dir(base)));
     let (module, is_package) = module_of(rules, &absolute);
-    FileScope { relative_path, module, is_package, index: rules.settings.index.clone() }
+    FileScope { relative_path, module, is_package, index: rules.settings.index.clone(), reexport_log: None }
 }
 
 fn absolute(path: &Path) -> PathBuf {

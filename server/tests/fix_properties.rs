@@ -88,7 +88,7 @@ fn scope() -> FileScope {
         relative_path: Some("mod.py".into()),
         module: Some("netra_backend.app.some_pkg.mod".into()),
         is_package: false,
-        index: None,
+        ..FileScope::default()
     }
 }
 

@@ -23,7 +23,7 @@ fn scope_for_fixture(path: &Path) -> FileScope {
         relative_path: Some(path.file_name().unwrap().into()),
         module: Some(format!("{package}.{stem}")),
         is_package: false,
-        index: None,
+        ..FileScope::default()
     }
 }
 

@@ -21,7 +21,7 @@ fn scope(package: bool) -> FileScope {
     } else {
         ("netra_backend/app/routes/handler.py", "netra_backend.app.routes.handler")
     };
-    FileScope { relative_path: Some(PathBuf::from(path)), module: Some(module.to_string()), is_package: package, index: None }
+    FileScope { relative_path: Some(PathBuf::from(path)), module: Some(module.to_string()), is_package: package, ..FileScope::default() }
 }
 
 fuzz_target!(|data: &[u8]| {

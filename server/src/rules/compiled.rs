@@ -255,6 +255,10 @@ pub struct FileScope {
     /// the names and signatures they rely on against it. `None`: the rule
     /// file is trusted as it is.
     pub index: Option<crate::index::SharedIndex>,
+    /// Where the check notes the names it finds the file importing through
+    /// re-export hubs, for its caller to commit (the server). `None`: they
+    /// are recorded in `index` at once (the CLI).
+    pub reexport_log: Option<crate::index::ReexportLog>,
 }
 
 impl FileScope {
