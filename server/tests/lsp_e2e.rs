@@ -6,7 +6,7 @@
 //! ends with shutdown/exit.
 
 mod common;
-use common::client::{file_uri, initialize_params, workspace_with, TestClient};
+use common::client::{file_uri, initialize_params, workspace_from_fixture, workspace_with, TestClient};
 use common::positions::{apply_text_edits, edits_for, edits_version, position, range, Encoding};
 use std::path::Path;
 use std::time::Duration;
@@ -963,6 +963,92 @@ async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
         })
         .await;
     assert!(hub_published["params"]["diagnostics"][0]["message"].as_str().unwrap().contains("exported by this module"));
+    client.shutdown().await;
+}
+
+/// In the `plain_hub` fixture, `core/ws.py` passes on the deprecated
+/// function it imports from another hub, and `routes/through_two_plain_hubs.py`
+/// is the only file that imports it from there.
+const WS_HUB: &str = "netra_backend/app/core/ws.py";
+const WS_IMPORTER: &str = "netra_backend/app/routes/through_two_plain_hubs.py";
+const WS_IMPORTER_WITHOUT_IT: &str =
+    "\"\"\"Imports nothing through the hub any more.\"\"\"\n\n\nasync def connect(ctx):\n    return ctx\n";
+
+/// Whether a publish of the hub's diagnostics offers a fix for its finding.
+fn hub_fix_is(fixable: bool) -> impl Fn(&Value) -> bool {
+    move |message: &Value| {
+        let finding = &message["params"]["diagnostics"][0];
+        message["method"] == "textDocument/publishDiagnostics"
+            && finding["message"].as_str().is_some_and(|text| text.contains("create_websocket_manager"))
+            && finding["data"]["fix"].is_object() == fixable
+    }
+}
+
+/// Waits for the end of the workspace scan and until the open hub is
+/// published without a fix (its importer's check was committed), then drops
+/// what came before: every later publish of it has no fix until the
+/// importer changes.
+async fn hub_kept_for_its_importer(client: &mut TestClient, hub_uri: &str) {
+    client.log_message("workspace scan:").await;
+    let kept = client.notification(|message| message["params"]["uri"] == hub_uri && hub_fix_is(false)(message)).await;
+    let message = kept["params"]["diagnostics"][0]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("is exported by this module"), "{kept}");
+    client.ping().await;
+    client.forget_backlog();
+}
+
+/// The hub and its only importer are open; the importer drops the import in
+/// the editor: the hub's finding gets its fix, and loses it again when the
+/// import comes back.
+#[tokio::test]
+async fn a_hub_whose_only_importer_drops_the_import_in_the_editor_gets_its_fix() {
+    let (_dir, root) = workspace_from_fixture("plain_hub");
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
+    let hub_uri = file_uri(&root.join(WS_HUB));
+    let importer_uri = file_uri(&root.join(WS_IMPORTER));
+    let importer = std::fs::read_to_string(root.join(WS_IMPORTER)).unwrap();
+    client.open(&hub_uri, 1, &std::fs::read_to_string(root.join(WS_HUB)).unwrap()).await;
+    client.open(&importer_uri, 1, &importer).await;
+    hub_kept_for_its_importer(&mut client, &hub_uri).await;
+
+    client.change(&importer_uri, 2, full_change(WS_IMPORTER_WITHOUT_IT)).await;
+    let freed = client.notification(|message| message["params"]["uri"] == hub_uri && hub_fix_is(true)(message)).await;
+    assert_eq!(freed["params"]["version"], 1, "the same version of the hub, checked again: {freed}");
+
+    client.change(&importer_uri, 3, full_change(&importer)).await;
+    client.notification(|message| message["params"]["uri"] == hub_uri && hub_fix_is(false)(message)).await;
+    client.shutdown().await;
+}
+
+/// The hub is open, its only importer closed: the importer drops the import
+/// on disk, then takes it back, then is deleted; the watcher says so each
+/// time, and the hub's finding follows.
+#[tokio::test]
+async fn a_hub_whose_only_importer_drops_the_import_on_disk_or_is_deleted_gets_its_fix() {
+    let (_dir, root) = workspace_from_fixture("plain_hub");
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
+    let hub_uri = file_uri(&root.join(WS_HUB));
+    let importer_path = root.join(WS_IMPORTER);
+    let importer = std::fs::read_to_string(&importer_path).unwrap();
+    client.open(&hub_uri, 1, &std::fs::read_to_string(root.join(WS_HUB)).unwrap()).await;
+    hub_kept_for_its_importer(&mut client, &hub_uri).await;
+    let watched = |kind: u32| json!({ "changes": [{ "uri": file_uri(&importer_path), "type": kind }] });
+    let hub_published = |fixable: bool| {
+        let hub_uri = hub_uri.clone();
+        move |message: &Value| message["params"]["uri"] == hub_uri && hub_fix_is(fixable)(message)
+    };
+
+    std::fs::write(&importer_path, WS_IMPORTER_WITHOUT_IT).unwrap();
+    client.notify("workspace/didChangeWatchedFiles", watched(2)).await;
+    client.notification(hub_published(true)).await;
+
+    std::fs::write(&importer_path, &importer).unwrap();
+    client.notify("workspace/didChangeWatchedFiles", watched(2)).await;
+    client.notification(hub_published(false)).await;
+
+    std::fs::remove_file(&importer_path).unwrap();
+    client.notify("workspace/didChangeWatchedFiles", watched(3)).await;
+    client.notification(hub_published(true)).await;
     client.shutdown().await;
 }
 

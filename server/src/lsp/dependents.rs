@@ -15,15 +15,24 @@
 //! re-check per round, and handlers return at once. After a workspace scan,
 //! the hubs in practice (modules others import a deprecated name from) are
 //! checked again, since their callers were checked after them.
+//!
+//! Which names each file imports through hubs is committed to the index
+//! after each check the session keeps (`commit_reexports`): an open
+//! document's stored analysis, a closed file checked from disk (a deleted
+//! one imports nothing). A commit replaces the file's record in one step,
+//! and a check that started before the last committed one of the same file
+//! replaces nothing; a hub whose name lost its last importer is checked
+//! again, since its fix need not keep the name any more.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use dashmap::Entry;
 use tower_lsp_server::ls_types::Uri;
 
 use super::session::{path_to_uri, uri_to_path, Session};
 use super::settings::LogLevel;
-use crate::index::IndexChange;
+use crate::index::{IndexChange, ReexportLog};
 
 /// An open document's buffer changed (opened, edited, closed): the index
 /// takes it in when it read that file.
@@ -100,17 +109,46 @@ pub fn recheck_hubs_if_new(session: &Arc<Session>) {
     if session.seen_reexport_generation.swap(generation, std::sync::atomic::Ordering::Relaxed) == generation {
         return;
     }
-    let hubs: Vec<Uri> = index
-        .reexporting_modules()
-        .iter()
-        .filter_map(|module| index.module_path(module))
-        .filter_map(|path| path_to_uri(&path))
-        .collect();
-    let (open, closed): (Vec<Uri>, Vec<Uri>) = hubs.into_iter().partition(|uri| session.documents.contains_key(uri));
+    recheck_hubs(session, &index.reexporting_modules());
+}
+
+/// Checks the hub modules `hubs` again: open ones in the editor, closed
+/// ones from disk.
+pub fn recheck_hubs(session: &Arc<Session>, hubs: &[String]) {
+    let Some(index) = session.rules().rules.settings.index.clone() else { return };
+    let uris: Vec<Uri> =
+        hubs.iter().filter_map(|module| index.module_path(module)).filter_map(|path| path_to_uri(&path)).collect();
+    let (open, closed): (Vec<Uri>, Vec<Uri>) = uris.into_iter().partition(|uri| session.documents.contains_key(uri));
     for uri in &open {
-        super::text_sync::spawn_analysis(session, uri, "workspace scan");
+        super::text_sync::spawn_analysis(session, uri, "a change of a hub's importers");
     }
     if !closed.is_empty() {
         super::workspace_scan::queue_disk_checks(session, closed);
+    }
+}
+
+/// The name a file's re-exports are committed under: its path, or the URI
+/// of a buffer that has none.
+fn importer_key(uri: &Uri) -> String {
+    uri_to_path(uri).map_or_else(|| uri.as_str().to_string(), |path| path.display().to_string())
+}
+
+/// Commits what the stored analysis of an open document found it importing
+/// through hubs. The caller holds the document's entry, so no newer
+/// analysis of it is stored (and committed) meanwhile. Returns the hubs to
+/// check again.
+pub fn commit_reexports(uri: &Uri, log: &ReexportLog) -> Vec<String> {
+    log.commit(&importer_key(uri)).unwrap_or_default()
+}
+
+/// Commits what a check of a closed file from disk found it importing
+/// through hubs, unless the file is open (its buffer's checks own its
+/// record); the documents map's entry is held meanwhile, so a `didOpen`
+/// waits for the commit. Returns the hubs to check again.
+pub fn commit_disk_reexports(session: &Session, uri: &Uri, log: Option<ReexportLog>) -> Vec<String> {
+    let Some(log) = log else { return Vec::new() };
+    match session.documents.entry(uri.clone()) {
+        Entry::Vacant(_held) => commit_reexports(uri, &log),
+        Entry::Occupied(_) => Vec::new(),
     }
 }

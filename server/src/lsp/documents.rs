@@ -43,6 +43,7 @@ use super::options::AnalysisPacing;
 use super::position::{range_to_offsets, tree_sitter_point, PositionEncoding};
 use crate::analysis;
 use crate::finding::Finding;
+use crate::index::{ReexportLog, SharedIndex};
 use crate::path_class::{classify_path, PathClass};
 use crate::rules::{FileScope, RuleSet};
 use crate::syntax;
@@ -115,6 +116,9 @@ pub struct Analysis {
     tree_pending: bool,
     too_large: bool,
     findings: Vec<Finding>,
+    /// What the check found the text importing through re-export hubs, when
+    /// it ran: the session commits it if it stores the result (`text_sync`).
+    pub reexports: Option<ReexportLog>,
 }
 
 impl Analysis {
@@ -145,8 +149,11 @@ impl AnalysisJob {
                 tree_pending: false,
                 too_large: self.too_large,
                 findings: Vec::new(),
+                reexports: None,
             });
         }
+        let reexports = scope.index.as_ref().map(SharedIndex::reexport_log);
+        let scope = FileScope { reexport_log: reexports.clone(), ..scope };
         let cancelled = || self.cancelled.load(Ordering::Relaxed);
         let text = Arc::new(String::from(&self.rope));
         let parse_whole = || parse_cancellable(&text, self.old_tree.as_ref(), &cancelled);
@@ -170,6 +177,7 @@ impl AnalysisJob {
             tree_pending,
             too_large: false,
             findings,
+            reexports,
         })
     }
 }
@@ -603,6 +611,7 @@ mod tests {
             tree_pending: false,
             too_large: false,
             findings: Vec::new(),
+            reexports: None,
         };
         assert!(!reopened.finish(finished, "x".into()));
         assert!(!reopened.is_analysed());

@@ -262,7 +262,10 @@ impl Session {
             let document = documents.try_get(&uri).try_unwrap()?;
             Some(String::from(&document.rope))
         });
-        let index = WorkspaceIndex::new(roots).with_line_length(line_length).with_overlay(overlay);
+        // Files change while the server runs: each check's re-exports are
+        // committed per importer (`dependents::commit_reexports`).
+        let index =
+            WorkspaceIndex::new(roots).with_line_length(line_length).with_overlay(overlay).with_committed_reexports();
         SharedIndex(Arc::new(index))
     }
 

@@ -125,8 +125,9 @@ async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: 
         analysis
     })
     .await;
+    let mut unimported_hubs = Vec::new();
     let stored = match outcome {
-        Ok(Some(analysis)) => {
+        Ok(Some(mut analysis)) => {
             let Some(mut document) = session.documents.get_mut(&uri) else { return };
             if document.is_stale(&analysis) {
                 drop(document);
@@ -135,7 +136,14 @@ async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: 
                 return;
             }
             let result_id = session.next_result_id();
-            document.finish(analysis, result_id)
+            let reexports = analysis.reexports.take();
+            let stored = document.finish(analysis, result_id);
+            // Committed under the document's entry: a newer analysis cannot
+            // store (and commit) in between.
+            if let Some(log) = reexports.filter(|_| stored) {
+                unimported_hubs = super::dependents::commit_reexports(&uri, &log);
+            }
+            stored
         }
         // A newer job cancelled this one; it publishes its own result.
         Ok(None) => false,
@@ -157,6 +165,7 @@ async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: 
         report_too_large(&session, &uri, version).await;
     }
     diagnostics::publish_document(&session, &uri).await;
+    super::dependents::recheck_hubs(&session, &unimported_hubs);
     super::dependents::recheck_hubs_if_new(&session);
 }
 

@@ -21,8 +21,9 @@ use super::position::PositionEncoding;
 use super::session::{uri_to_path, ClosedFile, FindingSummary, Session};
 use super::settings::LogLevel;
 use crate::analysis;
+use crate::index::{ReexportLog, SharedIndex};
 use crate::path_class::classify_path;
-use crate::rules::RuleSet;
+use crate::rules::{FileScope, RuleSet};
 use crate::source::{read_source_also, Source};
 use crate::workspace;
 
@@ -35,8 +36,14 @@ pub struct DiskCheck {
 
 /// Checks one file from disk (read by `source::read_source`, as the CLI
 /// reads it); `None` when it cannot be read or is skipped (binary, not
-/// UTF-8).
-pub fn check_path(rules: &RuleSet, root: &Path, path: &Path, encoding: PositionEncoding) -> Option<DiskCheck> {
+/// UTF-8). What it imports through re-export hubs goes to `reexports`.
+pub fn check_path(
+    rules: &RuleSet,
+    root: &Path,
+    path: &Path,
+    encoding: PositionEncoding,
+    reexports: Option<&ReexportLog>,
+) -> Option<DiskCheck> {
     // A file naming a hub's alias of a deprecated name is checked too (no
     // trigger string needed: the skeleton keeps the alias's uses).
     let index = rules.settings.index.clone();
@@ -46,7 +53,7 @@ pub fn check_path(rules: &RuleSet, root: &Path, path: &Path, encoding: PositionE
         Source::NoTrigger => return Some(DiskCheck::default()),
         Source::Skipped(_) => return None,
     };
-    let scope = workspace::scope_for(rules, root, path);
+    let scope = FileScope { reexport_log: reexports.cloned(), ..workspace::scope_for(rules, root, path) };
     let mut findings = analysis::scan_text(rules, &scope, &text);
     crate::baseline::mark_in_scope(rules, &scope, &mut findings);
     if findings.is_empty() {
@@ -86,19 +93,32 @@ enum DiskOutcome {
     Open,
 }
 
+/// A new log for what one check finds a file importing through re-export
+/// hubs (`None` without a workspace index). Made before the file is read.
+fn new_log(rules: &RuleSet) -> Option<ReexportLog> {
+    rules.settings.index.as_ref().map(SharedIndex::reexport_log)
+}
+
 /// Re-checks one closed file from disk and stores the result (blocking: it
-/// reads the file and ignore files).
-fn refresh_closed_file(session: &Session, rules: &RuleSet, uri: &Uri) -> DiskOutcome {
+/// reads the file and ignore files). Also returns the hubs that lost their
+/// last importer of a name: a file deleted, no longer checked or checked
+/// without its import imports nothing through them any more.
+fn refresh_closed_file(session: &Session, rules: &RuleSet, uri: &Uri) -> (DiskOutcome, Vec<String>) {
+    let reexports = new_log(rules);
     if session.documents.contains_key(uri) {
-        return DiskOutcome::Open;
+        return (DiskOutcome::Open, Vec::new());
+    }
+    if !session.settings().workspace_scan {
+        session.closed_files.remove(uri);
+        return (DiskOutcome::Dropped, Vec::new());
     }
     let checked = uri_to_path(uri).filter(|path| {
-        session.settings().workspace_scan
-            && path.is_file()
-            && classify_path(&session.roots(), rules, &session.primary_root(), path).is_checked()
+        path.is_file() && classify_path(&session.roots(), rules, &session.primary_root(), path).is_checked()
     });
-    let check = checked.and_then(|path| check_path(rules, &session.primary_root(), &path, session.encoding()));
-    match check {
+    let check = checked
+        .and_then(|path| check_path(rules, &session.primary_root(), &path, session.encoding(), reexports.as_ref()));
+    let unimported_hubs = super::dependents::commit_disk_reexports(session, uri, reexports);
+    let outcome = match check {
         Some(check) => {
             store(session, uri, check);
             DiskOutcome::Checked
@@ -107,7 +127,8 @@ fn refresh_closed_file(session: &Session, rules: &RuleSet, uri: &Uri) -> DiskOut
             session.closed_files.remove(uri);
             DiskOutcome::Dropped
         }
-    }
+    };
+    (outcome, unimported_hubs)
 }
 
 /// How many queued files one blocking task checks before it publishes.
@@ -125,6 +146,7 @@ pub fn queue_disk_checks(session: &Arc<Session>, uris: Vec<Uri>) {
 /// within a batch) and publishes after each.
 async fn drain_disk_checks(session: Arc<Session>) {
     let mut any_published = false;
+    let mut unimported_hubs = Vec::new();
     while let Some(mut batch) = session.disk_queue.next_batch(DISK_BATCH) {
         batch.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         let worker = Arc::clone(&session);
@@ -134,8 +156,8 @@ async fn drain_disk_checks(session: Arc<Session>) {
             batch
                 .into_par_iter()
                 .map(|uri| {
-                    let outcome = refresh_closed_file(&worker, &rules.rules, &uri);
-                    (uri, outcome)
+                    let (outcome, hubs) = refresh_closed_file(&worker, &rules.rules, &uri);
+                    (uri, outcome, hubs)
                 })
                 .collect::<Vec<_>>()
         })
@@ -147,7 +169,8 @@ async fn drain_disk_checks(session: Arc<Session>) {
                 continue;
             }
         };
-        for (uri, outcome) in checked {
+        for (uri, outcome, hubs) in checked {
+            unimported_hubs.extend(hubs);
             match outcome {
                 DiskOutcome::Checked => diagnostics::publish_closed(&session, &uri).await,
                 DiskOutcome::Dropped if !session.documents.contains_key(&uri) => {
@@ -161,6 +184,7 @@ async fn drain_disk_checks(session: Arc<Session>) {
     if any_published {
         diagnostics::refresh_pull_client(&session).await;
     }
+    super::dependents::recheck_hubs(&session, &unimported_hubs);
     super::dependents::recheck_hubs_if_new(&session);
 }
 
@@ -205,12 +229,14 @@ pub async fn scan(session: Arc<Session>) {
     }
     let chunk_size = (files.len() / 20).clamp(16, 512);
     let mut done = 0;
+    let mut unimported_hubs = Vec::new();
     for chunk in files.chunks(chunk_size) {
         if session.scan_generation.load(Ordering::SeqCst) != generation {
             finish_progress(progress, "cancelled").await;
             return;
         }
-        let checked = check_chunk(&session, &rules.rules, &root, chunk).await;
+        let (checked, hubs) = check_chunk(&session, &rules.rules, &root, chunk).await;
+        unimported_hubs.extend(hubs);
         for (uri, check) in checked {
             if store(&session, &uri, check) {
                 diagnostics::publish_closed(&session, &uri).await;
@@ -224,6 +250,7 @@ pub async fn scan(session: Arc<Session>) {
     }
     forget_vanished_files(&session, &roots, &files).await;
     queue_hub_alias_importers(&session, &rules.rules, files.clone()).await;
+    super::dependents::recheck_hubs(&session, &unimported_hubs);
     super::dependents::recheck_hubs_if_new(&session);
     let with_findings = session.closed_files.iter().filter(|file| !file.findings.is_empty()).count();
     finish_progress(progress, &format!("{} files, {with_findings} with findings", files.len())).await;
@@ -254,23 +281,44 @@ async fn queue_hub_alias_importers(session: &Arc<Session>, rules: &RuleSet, file
     }
 }
 
-async fn check_chunk(session: &Session, rules: &RuleSet, root: &Path, chunk: &[PathBuf]) -> Vec<(Uri, DiskCheck)> {
+/// Checks a chunk of the scan's files and commits what each imports
+/// through re-export hubs; also returns the hubs that lost their last
+/// importer of a name.
+async fn check_chunk(
+    session: &Arc<Session>,
+    rules: &RuleSet,
+    root: &Path,
+    chunk: &[PathBuf],
+) -> (Vec<(Uri, DiskCheck)>, Vec<String>) {
     let (rules, root, chunk, encoding) = (rules.clone(), root.to_path_buf(), chunk.to_vec(), session.encoding());
+    let worker = Arc::clone(session);
     let checked = tokio::task::spawn_blocking(move || {
-        chunk
+        let checked: Vec<(Uri, Option<DiskCheck>, Vec<String>)> = chunk
             .par_iter()
             .filter_map(|path| {
                 let uri = super::session::path_to_uri(path)?;
-                Some((uri, check_path(&rules, &root, path, encoding)?))
+                let reexports = new_log(&rules);
+                let check = check_path(&rules, &root, path, encoding, reexports.as_ref());
+                let hubs = super::dependents::commit_disk_reexports(&worker, &uri, reexports);
+                Some((uri, check, hubs))
             })
-            .collect::<Vec<_>>()
+            .collect();
+        let mut unimported_hubs = Vec::new();
+        let checked = checked
+            .into_iter()
+            .filter_map(|(uri, check, hubs)| {
+                unimported_hubs.extend(hubs);
+                Some((uri, check?))
+            })
+            .collect();
+        (checked, unimported_hubs)
     })
     .await;
     match checked {
         Ok(checked) => checked,
         Err(error) => {
             session.log(LogLevel::Error, format!("workspace scan: a chunk failed: {error}")).await;
-            Vec::new()
+            (Vec::new(), Vec::new())
         }
     }
 }
