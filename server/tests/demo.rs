@@ -2,35 +2,12 @@
 //! leaves no fixable finding, every fixed file still parses with CPython, and
 //! a second `--fix` changes nothing.
 
+mod common {
+    pub mod tree;
+}
+use common::tree::{copy_tree, python_files};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-fn python_files(root: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(root).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(python_files(&path));
-        } else if path.extension().is_some_and(|ext| ext == "py") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
-}
 
 fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     python_files(root)

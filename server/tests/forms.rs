@@ -3,13 +3,14 @@
 //! parse with CPython when the original did, a second fix run must change
 //! nothing, and line endings and a BOM must survive.
 
-use std::io::Write;
+mod common {
+    pub mod snapshot;
+}
+use common::snapshot::{cpython_parses, describe_findings, unified, Shown};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use ssot_lsp::analysis::{check_text, scan_text, skeleton_tree};
 use ssot_lsp::fix::{fix_text, FixOptions};
-use ssot_lsp::line_index::LineIndex;
 use ssot_lsp::rules::{FileScope, RuleSet};
 
 fn scope_for_fixture(path: &Path) -> FileScope {
@@ -27,47 +28,13 @@ fn scope_for_fixture(path: &Path) -> FileScope {
     }
 }
 
-fn describe_findings(text: &str, scope: &FileScope, rules: &RuleSet) -> String {
-    let index = LineIndex::new(text);
-    let mut out = String::new();
-    for finding in check_text(rules, scope, text) {
-        let (line, column) = index.line_column(text, finding.start);
-        let (end_line, end_column) = index.line_column(text, finding.end);
-        let fix = match &finding.fix {
-            Some(fix) => format!("[{}] {}", fix.applicability.as_str(), fix.title),
-            None => "[no fix]".to_string(),
-        };
-        out.push_str(&format!(
-            "{line}:{column}-{end_line}:{end_column} {} `{}` {fix}\n    {}\n",
-            finding.code,
-            &text[finding.start..finding.end],
-            finding.message
-        ));
-    }
-    out
-}
-
-/// Whether CPython parses the text (as bytes, so a BOM and CRLF are handled
-/// the way the interpreter handles files).
-fn cpython_parses(text: &str) -> bool {
-    let mut child = Command::new("python3")
-        .args(["-c", "import ast,sys; ast.parse(sys.stdin.buffer.read())"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 runs");
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    child.wait().unwrap().success()
-}
-
 #[test]
 fn forms() {
     let rules = RuleSet::builtin();
     insta::glob!("fixtures/forms/**/*.py", |path| {
         let text = std::fs::read_to_string(path).unwrap();
         let scope = scope_for_fixture(path);
-        let findings = describe_findings(&text, &scope, &rules);
+        let findings = describe_findings(&rules, &scope, &text, Shown { end: true, note: false });
         // The skeleton scan of `check` gives the same findings and fixes.
         if !path.ends_with("syntax_error.py") {
             assert!(skeleton_tree(&rules, &scope, &text).is_some(), "{}: the skeleton does not parse", path.display());
@@ -98,20 +65,13 @@ fn forms() {
         snapshot.push_str("## findings\n");
         snapshot.push_str(&findings);
         snapshot.push_str("\n## after safe fixes\n");
-        snapshot.push_str(&unified(&text, &safe.text));
+        snapshot.push_str(&unified(&text, &safe.text, 2));
         snapshot.push_str("\n## after safe and unsafe fixes\n");
-        snapshot.push_str(&unified(&text, &outcome.text));
+        snapshot.push_str(&unified(&text, &outcome.text, 2));
         snapshot.push_str("\n## remaining\n");
         for finding in &outcome.remaining {
             snapshot.push_str(&format!("{} `{}`\n", finding.code, &outcome.text[finding.start..finding.end]));
         }
         insta::assert_snapshot!(snapshot.replace('\r', "␍").replace('\u{feff}', "<BOM>"));
     });
-}
-
-fn unified(before: &str, after: &str) -> String {
-    if before == after {
-        return "(unchanged)\n".to_string();
-    }
-    similar::TextDiff::from_lines(before, after).unified_diff().context_radius(2).to_string()
 }

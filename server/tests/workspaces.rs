@@ -11,72 +11,20 @@
 //! safe and unsafe, fixes do to it. Fixed files must still parse with
 //! CPython, and a second fix run must change nothing.
 
-use std::io::Write;
+mod common {
+    pub mod snapshot;
+    pub mod tree;
+}
+use common::snapshot::{cpython_parses, describe_findings, unified, Shown};
+use common::tree::python_files;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use ssot_lsp::analysis::{check_text, scan_text};
 use ssot_lsp::fix::{fix_text, FixOptions};
 use ssot_lsp::index::{SharedIndex, WorkspaceIndex};
-use ssot_lsp::line_index::LineIndex;
-use ssot_lsp::rules::{FileScope, RuleSet};
+use ssot_lsp::rules::RuleSet;
 use ssot_lsp::workspace;
-
-fn python_files(root: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(root).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(python_files(&path));
-        } else if path.extension().is_some_and(|ext| ext == "py") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
-}
-
-fn cpython_parses(text: &str) -> bool {
-    let mut child = Command::new("python3")
-        .args(["-c", "import ast,sys; ast.parse(sys.stdin.buffer.read())"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 runs");
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    child.wait().unwrap().success()
-}
-
-fn unified(before: &str, after: &str) -> String {
-    if before == after {
-        return "(unchanged)\n".to_string();
-    }
-    similar::TextDiff::from_lines(before, after).unified_diff().context_radius(1).to_string()
-}
-
-fn describe(rules: &RuleSet, scope: &FileScope, text: &str) -> String {
-    let index = LineIndex::new(text);
-    let mut out = String::new();
-    for finding in check_text(rules, scope, text) {
-        let (line, column) = index.line_column(text, finding.start);
-        let fix = match &finding.fix {
-            Some(fix) => match &fix.note {
-                Some(note) => format!("[{}] {} ({note})", fix.applicability.as_str(), fix.title),
-                None => format!("[{}] {}", fix.applicability.as_str(), fix.title),
-            },
-            None => "[no fix]".to_string(),
-        };
-        out.push_str(&format!(
-            "{line}:{column} {} `{}` {fix}\n    {}\n",
-            finding.code,
-            &text[finding.start..finding.end],
-            finding.message
-        ));
-    }
-    out
-}
 
 fn case_snapshot(root: &Path) -> String {
     let rules = RuleSet::builtin();
@@ -95,7 +43,7 @@ fn case_snapshot(root: &Path) -> String {
         let mut scope = workspace::scope_for(&rules, root, &path);
         scope.index = Some(index.clone());
         assert_eq!(scan_text(&rules, &scope, &text), check_text(&rules, &scope, &text), "{}", path.display());
-        let findings = describe(&rules, &scope, &text);
+        let findings = describe_findings(&rules, &scope, &text, Shown { end: false, note: true });
         if findings.is_empty() {
             continue;
         }
@@ -117,9 +65,9 @@ fn case_snapshot(root: &Path) -> String {
         let relative = path.strip_prefix(root).unwrap().display().to_string();
         snapshot.push_str(&format!(
             "### {relative}\n{findings}-- safe fixes\n{}-- safe and unsafe fixes\n",
-            unified(&text, &safe.text)
+            unified(&text, &safe.text, 1)
         ));
-        snapshot.push_str(&unified(&text, &all.text));
+        snapshot.push_str(&unified(&text, &all.text, 1));
         snapshot.push('\n');
     }
     snapshot

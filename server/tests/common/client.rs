@@ -527,20 +527,8 @@ pub fn workspace_with(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
 /// `fixtures/workspaces/<name>` (see `workspace_with`), for tests that
 /// change its files.
 pub fn workspace_from_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let (dir, root) = workspace_with(&[]);
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces").join(name);
-    let mut files = Vec::new();
-    let mut folders = vec![fixture.clone()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else {
-                let name = path.strip_prefix(&fixture).unwrap().to_str().unwrap().to_string();
-                files.push((name, std::fs::read_to_string(&path).unwrap()));
-            }
-        }
-    }
-    let borrowed: Vec<(&str, &str)> = files.iter().map(|(name, text)| (name.as_str(), text.as_str())).collect();
-    workspace_with(&borrowed)
+    super::tree::copy_tree(&fixture, &root);
+    (dir, root)
 }

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod positions;
+pub mod tree;
 
 use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
