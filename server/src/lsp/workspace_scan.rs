@@ -232,6 +232,8 @@ pub async fn scan(session: Arc<Session>) {
     let mut unimported_hubs = Vec::new();
     for chunk in files.chunks(chunk_size) {
         if session.scan_generation.load(Ordering::SeqCst) != generation {
+            // What the checked chunks committed stands: their hubs are due.
+            super::dependents::recheck_hubs(&session, &unimported_hubs);
             finish_progress(progress, "cancelled").await;
             return;
         }
