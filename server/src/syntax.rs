@@ -33,6 +33,13 @@ fn query() -> &'static Query {
     })
 }
 
+/// Compiles the query now (it is compiled once per process, on first use):
+/// `check` does it while the walk runs, so that no checking thread waits
+/// for it.
+pub fn warm_query() {
+    query();
+}
+
 /// A new parser for Python.
 pub fn new_parser() -> Parser {
     let mut parser = Parser::new();

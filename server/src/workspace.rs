@@ -56,12 +56,30 @@ pub fn walk_with(
     root: &Path,
     explicit: ExplicitFiles,
 ) -> (Vec<PathBuf>, Vec<WalkWarning>) {
+    let (visited, warnings) = walk_visiting(paths, rules, root, explicit, &|_| ());
+    (visited.into_iter().map(|(path, ())| path).collect(), warnings)
+}
+
+/// [`walk_with`], where `visit` is called on each file as soon as it is
+/// found, on the walking thread, and its result kept beside the path: the
+/// walk and the work on the files it finds overlap (`check` reads and
+/// prefilters each file as it is walked). A file found twice (named twice)
+/// may be visited twice; it is listed once, with one of its results.
+pub fn walk_visiting<T: Send>(
+    paths: &[PathBuf],
+    rules: &RuleSet,
+    root: &Path,
+    explicit: ExplicitFiles,
+    visit: &(dyn Fn(&Path) -> T + Sync),
+) -> (Vec<(PathBuf, T)>, Vec<WalkWarning>) {
     let found = Mutex::new(Vec::new());
     let warnings = Mutex::new(Vec::new());
+    let exclude_root = rules.settings.root.as_deref().unwrap_or(root);
     for path in paths {
         if path.is_file() {
             if explicit == ExplicitFiles::Kept || !is_excluded_file(rules, root, path) {
-                found.lock().expect("walk lock").push(path.clone());
+                let result = visit(path);
+                found.lock().expect("walk lock").push((path.clone(), result));
             }
             continue;
         }
@@ -95,13 +113,14 @@ pub fn walk_with(
                     }
                 };
                 let entry_path = entry.path();
-                let relative = relative_to(entry_path, rules.settings.root.as_deref().unwrap_or(root));
-                if rules.is_path_excluded(&relative) {
+                // Without `exclude` no path is excluded: no relative path to build.
+                if rules.settings.exclude.is_some() && rules.is_path_excluded(&relative_to(entry_path, exclude_root)) {
                     return WalkState::Skip;
                 }
                 let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
                 if is_file && is_python_file(entry_path) {
-                    found.lock().expect("walk lock").push(entry_path.to_path_buf());
+                    let result = visit(entry_path);
+                    found.lock().expect("walk lock").push((entry_path.to_path_buf(), result));
                 } else if let Some(reason) = skip_reason(&entry) {
                     let message = format!("{}: skipped: {reason}", relative_to(entry_path, root).display());
                     warnings.lock().expect("walk lock").push(WalkWarning { path: None, message, is_error: false });
@@ -111,12 +130,12 @@ pub fn walk_with(
         });
     }
     let mut files = sorted_paths(found.into_inner().expect("walk lock"));
-    files.dedup();
+    files.dedup_by(|later, earlier| later.0 == earlier.0);
     if paths.len() > 1 {
         // `f.py ./f.py .` names one file three times: check (and fix) it once.
         use std::os::unix::fs::MetadataExt;
         let mut seen = std::collections::HashSet::new();
-        files.retain(|file| {
+        files.retain(|(file, _)| {
             std::fs::metadata(file).map_or(true, |metadata| seen.insert((metadata.dev(), metadata.ino())))
         });
     }
@@ -126,14 +145,15 @@ pub fn walk_with(
 /// `paths` in `Path` order. Comparing two `Path`s splits both into
 /// components again on every comparison (3 % of the instructions of a
 /// `check` of 10,000 files); here each path is split once.
-fn sorted_paths(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
+fn sorted_paths<T>(paths: Vec<(PathBuf, T)>) -> Vec<(PathBuf, T)> {
     let order = {
-        let keys: Vec<Vec<Component<'_>>> = paths.iter().map(|path| path.components().collect()).collect();
+        let keys: Vec<Vec<Component<'_>>> = paths.iter().map(|(path, _)| path.components().collect()).collect();
         let mut order: Vec<usize> = (0..paths.len()).collect();
         order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
         order
     };
-    order.into_iter().map(|index| std::mem::take(&mut paths[index])).collect()
+    let mut slots: Vec<Option<(PathBuf, T)>> = paths.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|index| slots[index].take()).collect()
 }
 
 /// Whether `exclude` matches a file named explicitly or one of its folders
@@ -295,7 +315,11 @@ mod tests {
                 .collect();
         let mut expected = paths.clone();
         expected.sort();
-        assert_eq!(sorted_paths(paths), expected);
+        let sorted: Vec<PathBuf> = sorted_paths(paths.into_iter().map(|path| (path, ())).collect())
+            .into_iter()
+            .map(|(path, ())| path)
+            .collect();
+        assert_eq!(sorted, expected);
     }
 
     #[test]

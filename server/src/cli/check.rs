@@ -33,7 +33,7 @@ pub(super) fn run_paths(args: &CheckArgs) -> ExitCode {
     let rules = &loaded.rules;
     let explicit =
         if args.no_force_exclude { workspace::ExplicitFiles::Kept } else { workspace::ExplicitFiles::Excluded };
-    let (files, warnings) = workspace::walk_with(&paths, rules, &cwd, explicit);
+    let (index, (walked, warnings)) = walk_and_read(rules, &paths, &cwd, explicit);
     let mut had_error = false;
     for warning in &warnings {
         match &warning.path {
@@ -43,10 +43,10 @@ pub(super) fn run_paths(args: &CheckArgs) -> ExitCode {
         }
         had_error |= warning.is_error;
     }
-    let index = workspace_index(rules, &paths, &cwd);
     let options = FixOptions { unsafe_fixes: args.unsafe_fixes || rules.settings.unsafe_fixes, only_codes: Vec::new() };
     let mode = Mode::of(args);
-    let reports = check_files(rules, &index, &cwd, (&paths, &files), &options, mode);
+    let (files, sources): (Vec<PathBuf>, Vec<std::io::Result<Source>>) = walked.into_iter().unzip();
+    let reports = check_files(rules, &index, &cwd, (&paths, &files), sources, &options, mode);
     let mut report = Report { files: reports, checked: files.len() };
     for file in &report.files {
         if let Some(error) = &file.error {
@@ -97,6 +97,30 @@ fn narrow(rules: &RuleSet, select: &[String], ignore: &[String]) -> anyhow::Resu
     Ok(narrowed.with_recomputed_triggers())
 }
 
+/// The walk, each file read and prefiltered as it is found
+/// (`read_source`), while another thread builds the workspace index and
+/// compiles the query: the start of a check overlaps instead of running
+/// one step after another on one thread.
+fn walk_and_read(
+    rules: &RuleSet,
+    paths: &[PathBuf],
+    cwd: &Path,
+    explicit: workspace::ExplicitFiles,
+) -> (SharedIndex, WalkedSources) {
+    std::thread::scope(|scope| {
+        let warming = scope.spawn(|| {
+            crate::syntax::warm_query();
+            workspace_index(rules, paths, cwd)
+        });
+        let walked = workspace::walk_visiting(paths, rules, cwd, explicit, &|path| read_source(rules, path));
+        let index = warming.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (index, walked)
+    })
+}
+
+/// Each walked file with what reading it gave, and the walk's warnings.
+type WalkedSources = (Vec<(PathBuf, std::io::Result<Source>)>, Vec<workspace::WalkWarning>);
+
 /// The index of the workspace the checked paths belong to, with the modules
 /// the rules name already read (before `--fix` writes anything).
 pub(super) fn workspace_index(rules: &RuleSet, paths: &[PathBuf], cwd: &Path) -> SharedIndex {
@@ -107,7 +131,8 @@ pub(super) fn workspace_index(rules: &RuleSet, paths: &[PathBuf], cwd: &Path) ->
     SharedIndex(Arc::new(index))
 }
 
-/// Checks every file, then fixes those with a fix to apply.
+/// Checks every file (`sources`: what the walk read of each), then fixes
+/// those with a fix to apply.
 ///
 /// Every file is checked before any is fixed: the checks of the files that
 /// import a deprecated name from a re-export hub record so in the index,
@@ -120,12 +145,14 @@ fn check_files(
     index: &SharedIndex,
     cwd: &Path,
     (paths, files): (&[PathBuf], &[PathBuf]),
+    sources: Vec<std::io::Result<Source>>,
     options: &FixOptions,
     mode: Mode,
 ) -> Vec<FileReport> {
     let mut reports: Vec<FileReport> = files
         .par_iter()
-        .map(|path| check_file(rules, index, cwd, path, options, Mode::Report, Gate::Prefilter))
+        .zip(sources)
+        .map(|(path, source)| check_source(rules, index, cwd, path, source, options, Mode::Report, Gate::Prefilter))
         .collect();
     let gates = check_hub_alias_importers(rules, index, cwd, files, options, &mut reports);
     if mode != Mode::Report {
@@ -270,12 +297,27 @@ fn check_file(
     mode: Mode,
     gate: Gate,
 ) -> FileReport {
-    let mut report = FileReport::new(workspace::relative_to(path, cwd));
     // A file read for a hub's alias has no trigger string: it is read anyway.
     let read = match gate {
         Gate::Prefilter => read_source(rules, path),
         Gate::HubAlias => read_source_also(rules, path, &|_| true),
     };
+    check_source(rules, index, cwd, path, read, options, mode, gate)
+}
+
+/// `check_file` for a file already read.
+#[allow(clippy::too_many_arguments)]
+fn check_source(
+    rules: &RuleSet,
+    index: &SharedIndex,
+    cwd: &Path,
+    path: &Path,
+    read: std::io::Result<Source>,
+    options: &FixOptions,
+    mode: Mode,
+    gate: Gate,
+) -> FileReport {
+    let mut report = FileReport::new(workspace::relative_to(path, cwd));
     let text = match read {
         Ok(Source::Text(text)) => text,
         Ok(Source::NoTrigger) => return report,
