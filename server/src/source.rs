@@ -67,16 +67,41 @@ pub fn read_source_also(rules: &RuleSet, path: &Path, also: &dyn Fn(&[u8]) -> bo
         static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     }
     BUFFER.with_borrow_mut(|buffer| {
-        buffer.clear();
-        let read = std::fs::File::open(path).and_then(|mut file| file.read_to_end(buffer));
-        let source = read.map(|_| classify_bytes(rules, path, buffer, also));
-        if buffer.capacity() > KEPT_BUFFER_BYTES {
+        let read = std::fs::File::open(path).and_then(|mut file| read_into(&mut file, buffer));
+        let source = read.map(|length| classify_bytes(rules, path, &buffer[..length], also));
+        if buffer.len() > KEPT_BUFFER_BYTES {
             // A buffer grown for one huge file is not kept.
             *buffer = Vec::new();
         }
         source
     })
 }
+
+/// Reads all of `reader` into the start of `buffer` and returns how many
+/// bytes it holds. The buffer's bytes are all initialised and kept between
+/// files (it only grows), so a file costs its `read` calls and nothing
+/// else: `Read::read_to_end` on a `File` first asks the file's size and
+/// position (`statx` and `lseek`: two system calls per file).
+fn read_into(reader: &mut impl Read, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
+    if buffer.is_empty() {
+        buffer.resize(FIRST_BUFFER_BYTES, 0);
+    }
+    let mut filled = 0;
+    loop {
+        if filled == buffer.len() {
+            buffer.resize(buffer.len() * 2, 0);
+        }
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) => return Ok(filled),
+            Ok(count) => filled += count,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// The size a thread's read buffer starts at (most source files are smaller).
+const FIRST_BUFFER_BYTES: usize = 256 << 10;
 
 /// The largest read buffer a thread keeps between files.
 const KEPT_BUFFER_BYTES: usize = 4 << 20;
@@ -161,6 +186,17 @@ mod tests {
             SkipReason::NotUtf8 { offset: 6, line: 2, column: 1, declared: None },
             "a lone CR ends a line"
         );
+    }
+
+    #[test]
+    fn reading_into_the_kept_buffer_grows_it_and_reports_the_length() {
+        let mut buffer = Vec::new();
+        let long: Vec<u8> = (0..FIRST_BUFFER_BYTES * 3 + 7).map(|at| (at % 251) as u8).collect();
+        assert_eq!(read_into(&mut long.as_slice(), &mut buffer).unwrap(), long.len());
+        assert_eq!(&buffer[..long.len()], long.as_slice());
+        assert_eq!(read_into(&mut &b"short"[..], &mut buffer).unwrap(), 5);
+        assert_eq!(&buffer[..5], b"short");
+        assert_eq!(read_into(&mut &b""[..], &mut buffer).unwrap(), 0);
     }
 
     #[test]
