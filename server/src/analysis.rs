@@ -344,6 +344,9 @@ pub struct FileAnalysis<'a, 'tree> {
     /// on the first `references` (one walk of the tree instead of one walk
     /// of a scope per finding).
     identifiers: OnceCell<HashMap<&'a str, Vec<Node<'tree>>>>,
+    /// Every attribute of the tree, in document order; built on the first
+    /// `names` rule that needs them (one walk per file, not one per rule).
+    attributes: OnceCell<Vec<Node<'tree>>>,
 }
 
 impl<'a, 'tree> FileAnalysis<'a, 'tree> {
@@ -364,8 +367,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         }
         let editor = ImportEditor::new(text, tree, scope);
         let verifier = Verifier::new(scope.index.as_deref(), known_rules, text);
-        let identifiers = OnceCell::new();
-        FileAnalysis { text, tree, scope, captures, imports, bindings, editor, verifier, identifiers }
+        let (identifiers, attributes) = (OnceCell::new(), OnceCell::new());
+        FileAnalysis { text, tree, scope, captures, imports, bindings, editor, verifier, identifiers, attributes }
     }
 
     /// The mapping of the name `record` imports (from `old`, fully
@@ -644,9 +647,12 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             .values()
             .flatten()
             .any(|target| is_dotted_prefix(target, package) || is_dotted_prefix(package, target));
-        let attributes =
-            if reachable { syntax::descendants_of_kind(self.tree.root_node(), "attribute") } else { Vec::new() };
-        for attribute in attributes {
+        let attributes: &[Node<'tree>] = if reachable {
+            self.attributes.get_or_init(|| syntax::descendants_of_kind(self.tree.root_node(), "attribute"))
+        } else {
+            &[]
+        };
+        for &attribute in attributes {
             let Some(path) = self.resolve_expression(attribute) else { continue };
             let Some(name) = path.strip_prefix(package).and_then(|rest| rest.strip_prefix('.')) else { continue };
             let Some(mapping) = rule.mapping_for(name) else { continue };
