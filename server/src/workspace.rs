@@ -5,6 +5,7 @@
 //! Reading file contents is `source::read_source`'s business, writing the
 //! CLI's; this module only finds files and names their modules.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
@@ -270,11 +271,87 @@ pub fn project_line_length(start: &Path) -> Option<usize> {
 
 /// Where a file sits: its path relative to the project root and its module.
 pub fn scope_for(rules: &RuleSet, root: &Path, path: &Path) -> FileScope {
-    let base = rules.settings.root.as_deref().unwrap_or(root);
-    let absolute = absolute(path);
-    let relative_path = Some(relative_to(&absolute, &absolute_dir(base)));
-    let (module, is_package) = module_of(rules, &absolute);
-    FileScope { relative_path, module, is_package, index: rules.settings.index.clone(), reexport_log: None }
+    ScopeFinder::new(rules, root).scope_for(path)
+}
+
+/// [`scope_for`] for the many files of one run: the current folder, the
+/// project root's and import roots' real paths, and each folder's real path
+/// and package root are found once (for 900 files of one tree, `scope_for`
+/// alone made about 18,000 system calls finding them again and again). For
+/// a run over files that do not change meanwhile (a check): a folder's
+/// package root is not looked up again when an `__init__.py` appears.
+pub struct ScopeFinder<'r> {
+    rules: &'r RuleSet,
+    cwd: Option<PathBuf>,
+    /// The real path of the folder paths are made relative to.
+    base: PathBuf,
+    /// The real paths of the configured import roots.
+    import_roots: Vec<PathBuf>,
+    /// By absolute folder: its real path and its package root.
+    folders: Mutex<HashMap<PathBuf, (PathBuf, PathBuf)>>,
+}
+
+impl<'r> ScopeFinder<'r> {
+    pub fn new(rules: &'r RuleSet, root: &Path) -> Self {
+        let base = absolute_dir(rules.settings.root.as_deref().unwrap_or(root));
+        let import_roots = rules.settings.import_roots.iter().map(|root| absolute_dir(root)).collect();
+        let cwd = std::env::current_dir().ok();
+        ScopeFinder { rules, cwd, base, import_roots, folders: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn scope_for(&self, path: &Path) -> FileScope {
+        let absolute = self.absolute(path);
+        let relative_path = Some(relative_to(&absolute, &self.base));
+        let (module, is_package) = self.module_of(&absolute);
+        FileScope { relative_path, module, is_package, index: self.rules.settings.index.clone(), reexport_log: None }
+    }
+
+    fn absolute(&self, path: &Path) -> PathBuf {
+        match &self.cwd {
+            Some(cwd) if !path.is_absolute() => cwd.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+
+    /// The dotted module of a file and whether it is a package `__init__`.
+    fn module_of(&self, path: &Path) -> (Option<String>, bool) {
+        let stem = match path.file_stem().and_then(|stem| stem.to_str()) {
+            Some(stem) => stem,
+            None => return (None, false),
+        };
+        let is_package = stem == "__init__";
+        let Some(folder) = path.parent() else { return (None, is_package) };
+        let (folder, package_root) = self.folder(folder);
+        let Ok(inside) = folder.strip_prefix(&package_root) else { return (None, is_package) };
+        let mut parts: Vec<String> =
+            inside.components().filter_map(|c| c.as_os_str().to_str().map(str::to_string)).collect();
+        if !is_package {
+            parts.push(stem.to_string());
+        }
+        if parts.is_empty() {
+            return (None, is_package);
+        }
+        (Some(parts.join(".")), is_package)
+    }
+
+    /// A folder's real path and its package root: the deepest import root
+    /// holding it, else the first folder above it that is not a package.
+    fn folder(&self, folder: &Path) -> (PathBuf, PathBuf) {
+        if let Some(known) = self.folders.lock().expect("scope lock").get(folder) {
+            return known.clone();
+        }
+        let real = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+        let package_root = self
+            .import_roots
+            .iter()
+            .filter(|root| real.starts_with(root))
+            .max_by_key(|root| root.components().count())
+            .cloned()
+            .unwrap_or_else(|| package_root_by_init(&real));
+        let found = (real, package_root);
+        self.folders.lock().expect("scope lock").insert(folder.to_path_buf(), found.clone());
+        found
+    }
 }
 
 fn absolute(path: &Path) -> PathBuf {
@@ -286,35 +363,6 @@ fn absolute(path: &Path) -> PathBuf {
 
 fn absolute_dir(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| absolute(path))
-}
-
-/// The dotted module of a file and whether it is a package `__init__`.
-fn module_of(rules: &RuleSet, path: &Path) -> (Option<String>, bool) {
-    let stem = match path.file_stem().and_then(|stem| stem.to_str()) {
-        Some(stem) => stem,
-        None => return (None, false),
-    };
-    let is_package = stem == "__init__";
-    let Some(folder) = path.parent() else { return (None, is_package) };
-    let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
-    let package_root = rules
-        .settings
-        .import_roots
-        .iter()
-        .map(|root| absolute_dir(root))
-        .filter(|root| folder.starts_with(root))
-        .max_by_key(|root| root.components().count())
-        .unwrap_or_else(|| package_root_by_init(&folder));
-    let Ok(inside) = folder.strip_prefix(&package_root) else { return (None, is_package) };
-    let mut parts: Vec<String> =
-        inside.components().filter_map(|c| c.as_os_str().to_str().map(str::to_string)).collect();
-    if !is_package {
-        parts.push(stem.to_string());
-    }
-    if parts.is_empty() {
-        return (None, is_package);
-    }
-    (Some(parts.join(".")), is_package)
 }
 
 /// The first folder above `folder` (or `folder` itself) that is not a package.
@@ -403,6 +451,35 @@ mod tests {
         assert_eq!(project_line_length(&dir.path().join("pkg/sub")), Some(120));
         std::fs::write(dir.path().join("pkg/pyproject.toml"), "[tool.isort]\nline_length = 79\n").unwrap();
         assert_eq!(project_line_length(&dir.path().join("pkg/sub")), Some(79));
+    }
+
+    #[test]
+    fn one_scope_finder_for_many_files_gives_what_scope_for_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        for file in ["pkg/__init__.py", "pkg/sub/__init__.py", "pkg/sub/a.py", "pkg/b.py", "src/lib/c.py", "loose.py"] {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        }
+        let raw: crate::rules::raw::RawConfig = toml::from_str("import-roots = [\"src\"]").unwrap();
+        let rules = RuleSet::from_config(&raw, Some(dir.path())).unwrap();
+        let finder = ScopeFinder::new(&rules, dir.path());
+        for _ in 0..2 {
+            for file in
+                ["pkg/__init__.py", "pkg/sub/a.py", "pkg/sub/__init__.py", "pkg/b.py", "src/lib/c.py", "loose.py"]
+            {
+                let path = dir.path().join(file);
+                let expected = scope_for(&rules, dir.path(), &path);
+                let found = finder.scope_for(&path);
+                assert_eq!(
+                    (&found.relative_path, &found.module, found.is_package),
+                    (&expected.relative_path, &expected.module, expected.is_package),
+                    "{file}"
+                );
+            }
+        }
+        assert_eq!(finder.scope_for(&dir.path().join("src/lib/c.py")).module.as_deref(), Some("lib.c"));
+        assert_eq!(finder.scope_for(&dir.path().join("pkg/sub/a.py")).module.as_deref(), Some("pkg.sub.a"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::fix::{fix_text, FixOptions};
 use crate::index::{SharedIndex, WorkspaceIndex};
 use crate::rules::{load_rule_set, LoadedRules, RuleSet};
 use crate::source::{read_source, read_source_also, Source};
+use crate::workspace::ScopeFinder;
 use crate::{analysis, workspace};
 
 /// Checks the named paths (`cli::run_check` has set up colour and the output
@@ -46,7 +47,8 @@ pub(super) fn run_paths(args: &CheckArgs) -> ExitCode {
     let options = FixOptions { unsafe_fixes: args.unsafe_fixes || rules.settings.unsafe_fixes, only_codes: Vec::new() };
     let mode = Mode::of(args);
     let (files, sources): (Vec<PathBuf>, Vec<std::io::Result<Source>>) = walked.into_iter().unzip();
-    let reports = check_files(rules, &index, &cwd, (&paths, &files), sources, &options, mode);
+    let scopes = workspace::ScopeFinder::new(rules, &cwd);
+    let reports = check_files(rules, &index, (&cwd, &scopes), (&paths, &files), sources, &options, mode);
     let mut report = Report { files: reports, checked: files.len() };
     for file in &report.files {
         if let Some(error) = &file.error {
@@ -143,7 +145,7 @@ pub(super) fn workspace_index(rules: &RuleSet, paths: &[PathBuf], cwd: &Path) ->
 fn check_files(
     rules: &RuleSet,
     index: &SharedIndex,
-    cwd: &Path,
+    (cwd, scopes): (&Path, &ScopeFinder),
     (paths, files): (&[PathBuf], &[PathBuf]),
     sources: Vec<std::io::Result<Source>>,
     options: &FixOptions,
@@ -152,9 +154,11 @@ fn check_files(
     let mut reports: Vec<FileReport> = files
         .par_iter()
         .zip(sources)
-        .map(|(path, source)| check_source(rules, index, cwd, path, source, options, Mode::Report, Gate::Prefilter))
+        .map(|(path, source)| {
+            check_source(rules, index, (cwd, scopes), path, source, options, Mode::Report, Gate::Prefilter)
+        })
         .collect();
-    let gates = check_hub_alias_importers(rules, index, cwd, files, options, &mut reports);
+    let gates = check_hub_alias_importers(rules, index, (cwd, scopes), files, options, &mut reports);
     if mode != Mode::Report {
         let fixable: Vec<&PathBuf> = files
             .iter()
@@ -162,7 +166,7 @@ fn check_files(
             .filter(|(_, report)| report.findings.iter().any(|finding| options.allows(finding)))
             .map(|(path, _)| path)
             .collect();
-        record_importers_elsewhere(rules, index, cwd, paths, files, &fixable);
+        record_importers_elsewhere(rules, index, (cwd, scopes), paths, files, &fixable);
     }
     let hubs = index.reexporting_modules();
     reports.par_iter_mut().zip(files).zip(gates).for_each(|((report, path), gate)| {
@@ -170,10 +174,9 @@ fn check_files(
             return;
         }
         let to_fix = mode != Mode::Report && report.findings.iter().any(|finding| options.allows(finding));
-        let is_hub =
-            || workspace::scope_for(rules, cwd, path).module.is_some_and(|module| hubs.binary_search(&module).is_ok());
+        let is_hub = || scopes.scope_for(path).module.is_some_and(|module| hubs.binary_search(&module).is_ok());
         if to_fix || is_hub() {
-            *report = check_file(rules, index, cwd, path, options, mode, gate);
+            *report = check_file(rules, index, (cwd, scopes), path, options, mode, gate);
         }
     });
     reports
@@ -198,7 +201,7 @@ enum Gate {
 fn check_hub_alias_importers(
     rules: &RuleSet,
     index: &SharedIndex,
-    cwd: &Path,
+    (cwd, scopes): (&Path, &ScopeFinder),
     files: &[PathBuf],
     options: &FixOptions,
     reports: &mut [FileReport],
@@ -217,7 +220,7 @@ fn check_hub_alias_importers(
                 return;
             }
             *gate = Gate::HubAlias;
-            *report = check_file(rules, index, cwd, path, options, Mode::Report, Gate::HubAlias);
+            *report = check_file(rules, index, (cwd, scopes), path, options, Mode::Report, Gate::HubAlias);
         });
     }
     gates
@@ -234,14 +237,14 @@ fn check_hub_alias_importers(
 pub(super) fn record_importers_elsewhere(
     rules: &RuleSet,
     index: &SharedIndex,
-    cwd: &Path,
+    (cwd, scopes): (&Path, &ScopeFinder),
     paths: &[PathBuf],
     files: &[PathBuf],
     fixable: &[&PathBuf],
 ) {
     let needles: Vec<String> = fixable
         .iter()
-        .filter_map(|path| workspace::scope_for(rules, cwd, path).module)
+        .filter_map(|path| scopes.scope_for(path).module)
         .filter_map(|module| module.rsplit('.').next().map(str::to_string))
         .collect();
     if needles.is_empty() {
@@ -279,7 +282,7 @@ pub(super) fn record_importers_elsewhere(
             return;
         };
         let Ok(text) = String::from_utf8(bytes) else { return };
-        let mut scope = workspace::scope_for(rules, cwd, path);
+        let mut scope = scopes.scope_for(path);
         scope.index = Some(index.clone());
         match gate {
             Gate::Prefilter => analysis::scan_text(rules, &scope, &text),
@@ -291,7 +294,7 @@ pub(super) fn record_importers_elsewhere(
 fn check_file(
     rules: &RuleSet,
     index: &SharedIndex,
-    cwd: &Path,
+    (cwd, scopes): (&Path, &ScopeFinder),
     path: &Path,
     options: &FixOptions,
     mode: Mode,
@@ -302,7 +305,7 @@ fn check_file(
         Gate::Prefilter => read_source(rules, path),
         Gate::HubAlias => read_source_also(rules, path, &|_| true),
     };
-    check_source(rules, index, cwd, path, read, options, mode, gate)
+    check_source(rules, index, (cwd, scopes), path, read, options, mode, gate)
 }
 
 /// `check_file` for a file already read.
@@ -310,7 +313,7 @@ fn check_file(
 fn check_source(
     rules: &RuleSet,
     index: &SharedIndex,
-    cwd: &Path,
+    (cwd, scopes): (&Path, &ScopeFinder),
     path: &Path,
     read: std::io::Result<Source>,
     options: &FixOptions,
@@ -331,7 +334,7 @@ fn check_source(
             return report;
         }
     };
-    let mut scope = workspace::scope_for(rules, cwd, path);
+    let mut scope = scopes.scope_for(path);
     scope.index = Some(index.clone());
     if mode == Mode::Report {
         report.findings = match gate {

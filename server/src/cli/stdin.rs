@@ -85,7 +85,8 @@ fn check_text(
         // import from it tell whether it is a re-export hub to keep.
         analysis::scan_text(rules, &scope, &text);
         let paths = std::slice::from_ref(&path_buf);
-        record_importers_elsewhere(rules, &index, cwd, paths, paths, &[&path_buf]);
+        let scopes = crate::workspace::ScopeFinder::new(rules, cwd);
+        record_importers_elsewhere(rules, &index, (cwd, &scopes), paths, paths, &[&path_buf]);
     }
     if mode == Mode::Report {
         report.findings = analysis::scan_text(rules, &scope, &text);
