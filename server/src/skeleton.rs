@@ -49,7 +49,7 @@ impl Terms {
     /// Terms whose skeleton keeps every import statement.
     pub fn new(needles: &[String], words: &[String]) -> Self {
         let (needles, words) = without_redundant_terms(needles, words);
-        Terms { needles: Search::new(&needles), words: Search::new(&words), imports: ImportLines::All }
+        Terms { needles: Search::compiled(&needles), words: Search::compiled(&words), imports: ImportLines::All }
     }
 
     /// Terms whose skeleton keeps only the import statements that can bind
@@ -60,9 +60,9 @@ impl Terms {
     pub fn with_import_roots(needles: &[String], words: &[String], roots: &[String]) -> Self {
         let mut roots = roots.to_vec();
         roots.push("import".to_string());
-        let imports = ImportLines::Relevant(Search::new(&roots));
+        let imports = ImportLines::Relevant(Search::compiled(&roots));
         let (needles, words) = without_redundant_terms(needles, words);
-        Terms { needles: Search::new(&needles), words: Search::new(&words), imports }
+        Terms { needles: Search::compiled(&needles), words: Search::compiled(&words), imports }
     }
 
     /// Terms of whole identifiers only, keeping no import for itself.
@@ -85,18 +85,43 @@ fn without_redundant_terms(needles: &[String], words: &[String]) -> (Vec<String>
     (kept_needles, kept_words)
 }
 
-/// Up to this many terms, each is searched on its own.
+/// Up to this many terms, each is searched on its own (or through shared
+/// anchors, when compiled).
 const SEPARATE_SEARCHES_UP_TO: usize = 64;
+
+/// The shortest anchor two terms can share ([`Search::compiled`]).
+const SHORTEST_SHARED_ANCHOR: usize = 6;
+
+/// The longest substring of a term tried as a shared anchor.
+const LONGEST_SHARED_ANCHOR: usize = 24;
 
 #[derive(Debug, Clone, Default)]
 enum Search {
     #[default]
     Nothing,
     Separately(Vec<String>),
+    /// One search per anchor, a substring several terms share (`Manager`
+    /// for `WebSocketManager`, `ConnectionManager`, …): each of its
+    /// occurrences is checked for the terms around it. Finds every
+    /// occurrence `Separately` finds, and those overlapping one of the same
+    /// term (on the same line, and never a whole identifier).
+    Anchored {
+        terms: Vec<String>,
+        anchors: Vec<Anchor>,
+    },
     Automaton(AhoCorasick),
 }
 
+/// A substring searched for on behalf of terms that hold it.
+#[derive(Debug, Clone)]
+struct Anchor {
+    finder: memchr::memmem::Finder<'static>,
+    /// Each term found through it, with where the anchor first sits in it.
+    uses: Vec<(usize, usize)>,
+}
+
 impl Search {
+    /// A search for terms looked for once (the names a file's imports bind).
     fn new(terms: &[String]) -> Self {
         let terms: Vec<&String> = terms.iter().filter(|term| !term.is_empty()).collect();
         match terms.len() {
@@ -104,6 +129,20 @@ impl Search {
             count if count <= SEPARATE_SEARCHES_UP_TO => Search::Separately(terms.into_iter().cloned().collect()),
             _ => Search::Automaton(AhoCorasick::new(terms).expect("plain strings build an automaton")),
         }
+    }
+
+    /// A search compiled once for many texts (a rule set's terms): terms
+    /// that share a substring are found through one search of it.
+    fn compiled(terms: &[String]) -> Self {
+        let terms: Vec<String> = terms.iter().filter(|term| !term.is_empty()).cloned().collect();
+        if terms.is_empty() || terms.len() > SEPARATE_SEARCHES_UP_TO {
+            return Search::new(&terms);
+        }
+        let anchors = shared_anchors(&terms)
+            .into_iter()
+            .map(|(anchor, uses)| Anchor { finder: memchr::memmem::Finder::new(anchor.as_bytes()).into_owned(), uses })
+            .collect();
+        Search::Anchored { terms, anchors }
     }
 
     /// Every occurrence of every term, as (start, end) byte offsets.
@@ -117,6 +156,24 @@ impl Search {
                     }
                 }
             }
+            Search::Anchored { terms, anchors } => {
+                for anchor in anchors {
+                    let mut from = 0;
+                    // Overlapping occurrences: a term may need the second
+                    // of two overlapping anchors.
+                    while let Some(offset) = anchor.finder.find(&bytes[from..]) {
+                        let at = from + offset;
+                        for &(term, within) in &anchor.uses {
+                            let term = terms[term].as_bytes();
+                            let Some(start) = at.checked_sub(within) else { continue };
+                            if bytes.get(start..start + term.len()) == Some(term) {
+                                found(start, start + term.len());
+                            }
+                        }
+                        from = at + 1;
+                    }
+                }
+            }
             Search::Automaton(automaton) => {
                 for occurrence in automaton.find_overlapping_iter(bytes) {
                     found(occurrence.start(), occurrence.end());
@@ -124,6 +181,51 @@ impl Search {
             }
         }
     }
+}
+
+/// Anchors for `terms`, each with the terms found through it and where it
+/// first sits in each: greedily the substring (of at least
+/// [`SHORTEST_SHARED_ANCHOR`] bytes) held by the most terms not yet
+/// covered, the longest among equals; a term sharing none is its own.
+fn shared_anchors(terms: &[String]) -> Vec<(String, Vec<(usize, usize)>)> {
+    let mut holders: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
+    for (index, term) in terms.iter().enumerate() {
+        let mut substrings: Vec<&str> = Vec::new();
+        for start in 0..term.len() {
+            let longest = (term.len() - start).min(LONGEST_SHARED_ANCHOR);
+            for length in SHORTEST_SHARED_ANCHOR..=longest {
+                substrings.extend(term.get(start..start + length));
+            }
+        }
+        substrings.push(term);
+        substrings.sort_unstable();
+        substrings.dedup();
+        for substring in substrings {
+            holders.entry(substring).or_default().push(index);
+        }
+    }
+    let mut covered = vec![false; terms.len()];
+    let mut anchors = Vec::new();
+    while covered.iter().any(|done| !done) {
+        let best = holders
+            .iter()
+            .map(|(substring, holding)| {
+                (holding.iter().filter(|&&term| !covered[term]).count(), substring.len(), *substring)
+            })
+            .max_by_key(|&(count, length, _)| (count, length))
+            .map(|(_, _, substring)| substring);
+        let Some(anchor) = best else { break };
+        let uses: Vec<(usize, usize)> = holders[anchor]
+            .iter()
+            .filter(|&&term| !covered[term])
+            .filter_map(|&term| terms[term].find(anchor).map(|within| (term, within)))
+            .collect();
+        for &(term, _) in &uses {
+            covered[term] = true;
+        }
+        anchors.push((anchor.to_string(), uses));
+    }
+    anchors
 }
 
 /// What a logical line starts with, as far as block structure goes.
@@ -789,6 +891,64 @@ mod tests {
         }
         assert!(matches!(Search::new(&many), Search::Automaton(_)));
         assert!(matches!(Search::new(&few), Search::Separately(_)));
+        assert!(matches!(Search::compiled(&few), Search::Anchored { .. }));
+        assert!(matches!(Search::compiled(&many), Search::Automaton(_)));
+    }
+
+    #[test]
+    fn terms_that_share_a_substring_are_searched_through_it() {
+        let terms: Vec<String> = [
+            "WebSocketManager",
+            "ConnectionManager",
+            "ManagerMetrics",
+            "user_execution_context",
+            "create_test_user_context",
+            "x",
+        ]
+        .map(String::from)
+        .to_vec();
+        let anchors: Vec<String> = shared_anchors(&terms).into_iter().map(|(anchor, _)| anchor).collect();
+        assert_eq!(anchors, ["Manager", "_context", "x"]);
+    }
+
+    proptest::proptest! {
+        /// Terms found through shared anchors give the lines one search per
+        /// term gives, for needles, identifiers and import roots, with terms
+        /// that hold, overlap and extend each other.
+        #[test]
+        fn anchored_terms_find_the_lines_of_one_search_per_term(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "abcdef", "abcdefgh", "cdefgh", "xcdefgh_y", "efgh", "aaaaaa", "aaaaaaa", "_", " ", "\n", "x",
+                    "(", "'", "#", "é", ".", "import ", "from ", "pkg_root", "pkg_root_x", ": ",
+                ]),
+                0..40,
+            ),
+        ) {
+            let text: String = pieces.concat();
+            let structure = LineStructure::of(&text);
+            let terms: Vec<String> =
+                ["abcdefgh", "cdefgh", "xcdefgh_y", "efgh", "aaaaaaa", "aaaaaaaa", "pkg_root"].map(String::from).to_vec();
+            let roots: Vec<String> = ["import", "pkg_root", "pkg_root_x"].map(String::from).to_vec();
+            let sets = [(terms.clone(), Vec::new()), (Vec::new(), terms.clone()), (terms[..3].to_vec(), terms[3..].to_vec())];
+            for (needles, words) in &sets {
+                let separately = Terms {
+                    needles: Search::new(needles),
+                    words: Search::new(words),
+                    imports: ImportLines::Relevant(Search::new(&roots)),
+                };
+                let anchored = Terms {
+                    needles: Search::compiled(needles),
+                    words: Search::compiled(words),
+                    imports: ImportLines::Relevant(Search::compiled(&roots)),
+                };
+                proptest::prop_assert_eq!(
+                    structure.lines_holding_terms(&text, &anchored),
+                    structure.lines_holding_terms(&text, &separately),
+                    "{:?} {:?} {:?}", text, needles, words
+                );
+            }
+        }
     }
 
     /// The scanner as it was before runs of plain bytes were skipped in
