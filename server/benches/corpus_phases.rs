@@ -209,7 +209,7 @@ fn main() {
 /// The bytes of the lines a first skeleton of `text` keeps (the lines
 /// holding a rule's terms and what Python needs around them).
 fn kept_by_skeleton(rules: &RuleSet, text: &str) -> usize {
-    let structure = LineStructure::of(text);
+    let mut structure = LineStructure::of(text);
     let wanted = structure.lines_holding_terms(text, rules.skeleton_search());
     structure.kept_ranges(&structure.closure(&wanted)).iter().map(|(start, end)| end - start).sum()
 }

@@ -126,12 +126,12 @@ pub fn skeleton_tree(rules: &RuleSet, scope: &FileScope, text: &str) -> Option<T
 /// `None` when the text is read whole, or at the first parse with errors
 /// when `stop_at_errors`.
 fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors: bool) -> Option<(Tree, bool)> {
-    let first = FirstSkeleton::parse(rules, scope, text, stop_at_errors)?;
+    let mut first = FirstSkeleton::parse(rules, scope, text, stop_at_errors)?;
     let first_has_errors = first.tree.root_node().has_error();
     let captures = syntax::capture(&first.tree, text);
     let bound = bindings_into_rules(rules, scope, text, &captures);
     drop(captures);
-    if !first.misses_lines_naming(text, &bound) {
+    if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some((first.tree, first_has_errors));
     }
     let tree = first.with_lines_naming(text, &bound, stop_at_errors)?;
@@ -144,10 +144,10 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
 /// tree: its captures give the names the imports bind and, when no line
 /// naming them is missing (most files), the findings.
 fn skeleton_findings(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Vec<Finding>> {
-    let first = FirstSkeleton::parse(rules, scope, text, !errors_allowed)?;
+    let mut first = FirstSkeleton::parse(rules, scope, text, !errors_allowed)?;
     let captures = syntax::capture(&first.tree, text);
     let bound = bindings_into_rules(rules, scope, text, &captures);
-    if !first.misses_lines_naming(text, &bound) {
+    if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some(check_captured(rules, scope, text, &first.tree, &captures));
     }
     let tree = first.with_lines_naming(text, &bound, !errors_allowed)?;
@@ -172,7 +172,7 @@ impl FirstSkeleton {
         if identifiers::may_hide_ascii_names(text.as_bytes()) {
             return None;
         }
-        let structure = skeleton::LineStructure::of(text);
+        let mut structure = skeleton::LineStructure::lazy(text);
         let mut wanted = structure.lines_holding_terms(text, rules.skeleton_search());
         // The skeleton keeps only the imports that name a rule's path; an
         // import of a hub's alias of a deprecated name names none of them.
@@ -185,14 +185,22 @@ impl FirstSkeleton {
         Some(FirstSkeleton { structure, wanted, keep, tree })
     }
 
-    /// Whether a line naming one of `bound` was left out.
-    fn misses_lines_naming(&self, text: &str, bound: &[String]) -> bool {
-        !self.structure.lines_naming(text, bound).iter().all(|&line| self.keep[line])
+    /// Whether a line naming one of `bound` was left out (lexing on as far
+    /// as such lines go). Borrows only the structure and what it keeps, so
+    /// the tree's captures may be held meanwhile.
+    fn misses_lines_naming(
+        structure: &mut skeleton::LineStructure,
+        keep: &[bool],
+        text: &str,
+        bound: &[String],
+    ) -> bool {
+        let lines = structure.lines_naming(text, bound);
+        !lines.iter().all(|&line| keep.get(line).copied().unwrap_or(false))
     }
 
     /// The second look: the skeleton with every line naming one of `bound`,
     /// parsed (`None` when it has syntax errors and `stop_at_errors`).
-    fn with_lines_naming(&self, text: &str, bound: &[String], stop_at_errors: bool) -> Option<Tree> {
+    fn with_lines_naming(&mut self, text: &str, bound: &[String], stop_at_errors: bool) -> Option<Tree> {
         let mut wanted = self.wanted.clone();
         wanted.extend(self.structure.lines_naming(text, bound));
         parse_skeleton(&self.structure, text, &self.structure.closure(&wanted), stop_at_errors)

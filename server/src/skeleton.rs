@@ -260,6 +260,13 @@ struct LogicalLine {
 }
 
 /// The logical lines of a text and how they nest.
+///
+/// Lexing costs more than anything else a skeleton does, and the lines a
+/// skeleton keeps often end well before the text does: a structure made by
+/// [`Self::lazy`] lexes only as far as its questions need
+/// ([`Self::lex_through`]), up to a boundary past which no line is needed
+/// by the closure of the lines before it. Its answers are those of the
+/// structure of the whole text ([`Self::of`]).
 #[derive(Debug)]
 pub struct LineStructure {
     lines: Vec<LogicalLine>,
@@ -267,37 +274,100 @@ pub struct LineStructure {
     previous_sibling: Vec<Option<usize>>,
     next_sibling: Vec<Option<usize>>,
     first_child: Vec<Option<usize>>,
+    /// The lines whose blocks the next line may still be in.
+    open: Vec<usize>,
+    /// Where lexing goes on: the next line's first byte to read, and where
+    /// that line starts (0 before a BOM).
+    next_at: usize,
+    next_start: usize,
+    /// Every line is lexed.
+    complete: bool,
 }
 
 impl LineStructure {
+    /// The structure of the whole text.
     pub fn of(text: &str) -> Self {
-        // Lone `\r`s end lines, as for CPython and the parser (`syntax`).
-        let lines = logical_lines(&crate::syntax::lone_cr_as_lf(text.as_bytes()));
-        let count = lines.len();
-        let mut parent = vec![None; count];
-        let mut previous_sibling = vec![None; count];
-        let mut next_sibling = vec![None; count];
-        let mut first_child = vec![None; count];
-        let mut open: Vec<usize> = Vec::new();
-        for index in 0..count {
-            let indent = lines[index].indent;
-            while open.last().is_some_and(|&top| lines[top].indent > indent) {
-                open.pop();
-            }
-            if let Some(&top) = open.last() {
-                if lines[top].indent == indent {
-                    previous_sibling[index] = Some(top);
-                    next_sibling[top] = Some(index);
-                    open.pop();
-                }
-            }
-            parent[index] = open.last().copied();
-            if let Some(owner) = parent[index] {
-                first_child[owner].get_or_insert(index);
-            }
-            open.push(index);
+        let mut structure = Self::lazy(text);
+        structure.lex_through(text, usize::MAX);
+        structure
+    }
+
+    /// A structure of `text` that lexes as its questions need.
+    pub fn lazy(text: &str) -> Self {
+        LineStructure {
+            lines: Vec::new(),
+            parent: Vec::new(),
+            previous_sibling: Vec::new(),
+            next_sibling: Vec::new(),
+            first_child: Vec::new(),
+            open: Vec::new(),
+            next_at: if text.as_bytes().starts_with(BOM) { BOM.len() } else { 0 },
+            next_start: 0,
+            complete: false,
         }
-        LineStructure { lines, parent, previous_sibling, next_sibling, first_child }
+    }
+
+    /// Lexes every logical line holding a byte at or before `offset`, and
+    /// on up to the next line at indentation 0 that is no clause
+    /// (`else:`, `except`, …) and whose previous sibling is no decorator.
+    /// Such a line closes every block, so no line before it has a child, a
+    /// clause or a decorated definition after it; the only link across is
+    /// the next sibling of the last line at indentation 0, which a closure
+    /// follows only through clauses, decorators and kept imports. The
+    /// callers lex through every line they want kept (every kept import
+    /// among them), so the closure of a skeleton is the same as on the
+    /// whole text.
+    pub fn lex_through(&mut self, text: &str, offset: usize) {
+        if self.complete {
+            return;
+        }
+        // Lone `\r`s end lines, as for CPython and the parser (`syntax`).
+        let bytes = crate::syntax::lone_cr_as_lf(text.as_bytes());
+        loop {
+            let Some((line, next)) = next_logical_line(&bytes, self.next_at, self.next_start, &scan_logical_line)
+            else {
+                self.complete = true;
+                return;
+            };
+            // The last line at indentation 0 so far (the bottom of the
+            // open blocks), whose next sibling this line would be.
+            let follows_decorator = self
+                .open
+                .first()
+                .is_some_and(|&top| self.lines[top].indent == 0 && self.lines[top].head == Head::Decorator);
+            if line.start > offset && line.indent == 0 && line.head != Head::Clause && !follows_decorator {
+                return;
+            }
+            self.push(line);
+            self.next_at = next;
+            self.next_start = next;
+        }
+    }
+
+    /// Adds the next logical line and links it to those before.
+    fn push(&mut self, line: LogicalLine) {
+        let index = self.lines.len();
+        let indent = line.indent;
+        self.lines.push(line);
+        self.parent.push(None);
+        self.previous_sibling.push(None);
+        self.next_sibling.push(None);
+        self.first_child.push(None);
+        while self.open.last().is_some_and(|&top| self.lines[top].indent > indent) {
+            self.open.pop();
+        }
+        if let Some(&top) = self.open.last() {
+            if self.lines[top].indent == indent {
+                self.previous_sibling[index] = Some(top);
+                self.next_sibling[top] = Some(index);
+                self.open.pop();
+            }
+        }
+        self.parent[index] = self.open.last().copied();
+        if let Some(owner) = self.parent[index] {
+            self.first_child[owner].get_or_insert(index);
+        }
+        self.open.push(index);
     }
 
     pub fn len(&self) -> usize {
@@ -318,43 +388,62 @@ impl LineStructure {
     /// Logical lines holding one of `needles` anywhere (code, string or
     /// comment) or one of `words` as a whole identifier, and every import
     /// statement.
-    pub fn lines_holding(&self, text: &str, needles: &[String], words: &[String]) -> Vec<usize> {
+    pub fn lines_holding(&mut self, text: &str, needles: &[String], words: &[String]) -> Vec<usize> {
         self.lines_holding_terms(text, &Terms::new(needles, words))
     }
 
     /// Logical lines naming one of `words` as a whole identifier.
-    pub fn lines_naming(&self, text: &str, words: &[String]) -> Vec<usize> {
+    pub fn lines_naming(&mut self, text: &str, words: &[String]) -> Vec<usize> {
         self.lines_holding_terms(text, &Terms::words_only(words))
     }
 
     /// [`Self::lines_holding`] with terms compiled once (a rule set's), the
-    /// import statements kept as `terms` say.
-    pub fn lines_holding_terms(&self, text: &str, terms: &Terms) -> Vec<usize> {
+    /// import statements kept as `terms` say. Lexes as far as the last
+    /// line it can find.
+    pub fn lines_holding_terms(&mut self, text: &str, terms: &Terms) -> Vec<usize> {
         let bytes = text.as_bytes();
-        let mut found = Vec::new();
-        terms.needles.for_each_occurrence(bytes, |start, _| found.extend(self.line_at(start)));
+        let mut needles = Vec::new();
+        terms.needles.for_each_occurrence(bytes, |start, _| needles.push(start));
+        let mut words = Vec::new();
         terms.words.for_each_occurrence(bytes, |start, end| {
             if is_whole_identifier(bytes, start, end) {
-                found.extend(self.line_at(start));
+                words.push(start);
             }
         });
+        let mut roots = Vec::new();
+        let mut last = needles.iter().chain(&words).copied().max();
+        match &terms.imports {
+            ImportLines::All => last = Some(usize::MAX),
+            ImportLines::Nothing => {}
+            ImportLines::Relevant(search) => {
+                search.for_each_occurrence(bytes, |start, end| {
+                    if is_whole_identifier(bytes, start, end) {
+                        roots.push((start, end));
+                    }
+                });
+                let last_root = roots.iter().map(|&(start, _)| start).max();
+                last = last.max(last_root).max(last_relative_import(bytes));
+            }
+        }
+        if let Some(last) = last {
+            self.lex_through(text, last);
+        }
+        let mut found: Vec<usize> = needles.iter().chain(&words).filter_map(|&start| self.line_at(start)).collect();
         match &terms.imports {
             ImportLines::All => {
                 found.extend((0..self.lines.len()).filter(|&index| self.lines[index].head == Head::Import));
             }
             ImportLines::Nothing => {}
-            ImportLines::Relevant(roots) => {
-                roots.for_each_occurrence(bytes, |start, end| {
-                    let Some(line) = self.line_at(start).filter(|_| is_whole_identifier(bytes, start, end)) else {
-                        return;
-                    };
+            ImportLines::Relevant(_) => {
+                for (start, end) in roots {
+                    let Some(line) = self.line_at(start) else { continue };
                     // `import` keeps a line whose head is no import; a root,
                     // an import statement.
                     let is_import = self.lines[line].head == Head::Import;
                     if (&bytes[start..end] == b"import") != is_import {
                         found.push(line);
                     }
-                });
+                }
                 found.extend((0..self.lines.len()).filter(|&index| self.is_relative_import(bytes, index)));
             }
         }
@@ -529,22 +618,35 @@ fn is_identifier_byte(byte: u8) -> bool {
     byte == b'_' || byte.is_ascii_alphanumeric() || byte >= 0x80
 }
 
-/// Splits `bytes` into logical lines; blank and comment-only lines are left
-/// out.
-fn logical_lines(bytes: &[u8]) -> Vec<LogicalLine> {
-    logical_lines_scanned_by(bytes, scan_logical_line)
-}
-
-/// [`logical_lines`] with the scanner of one logical line given (tests
-/// compare scanners).
+/// Splits `bytes` into logical lines with the scanner of one logical line
+/// given (tests compare scanners); blank and comment-only lines are left out.
+#[cfg(test)]
 fn logical_lines_scanned_by(bytes: &[u8], scan_line: impl Fn(&[u8], usize, usize) -> ScannedLine) -> Vec<LogicalLine> {
     let mut lines = Vec::new();
     let mut at = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
     let mut line_start = 0;
+    while let Some((line, next)) = next_logical_line(bytes, at, line_start, &scan_line) {
+        lines.push(line);
+        at = next;
+        line_start = next;
+    }
+    lines
+}
+
+/// The first logical line at or after `at` (blank and comment-only lines
+/// are skipped), starting at `line_start` or after the lines skipped, read
+/// by `scan_line` ([`scan_logical_line`]), and where the next one is looked
+/// for; `None` when only blank and comment lines are left.
+fn next_logical_line(
+    bytes: &[u8],
+    mut at: usize,
+    mut line_start: usize,
+    scan_line: &impl Fn(&[u8], usize, usize) -> ScannedLine,
+) -> Option<(LogicalLine, usize)> {
     while at < bytes.len() {
         let (indent, first) = measure_indent(bytes, at);
         match bytes.get(first) {
-            None => break,
+            None => return None,
             Some(b'\n' | b'#') => {
                 at = next_line_start(bytes, first);
                 line_start = at;
@@ -553,17 +655,29 @@ fn logical_lines_scanned_by(bytes: &[u8], scan_line: impl Fn(&[u8], usize, usize
             Some(_) => {}
         }
         let scan = scan_line(bytes, first, indent);
-        lines.push(LogicalLine {
+        let line = LogicalLine {
             start: line_start,
             end: scan.end,
             indent,
             head: head_of(&bytes[first..scan.end]),
             opens_block: scan.last_significant == Some(b':'),
-        });
-        at = scan.end;
-        line_start = at;
+        };
+        return Some((line, scan.end));
     }
-    lines
+    None
+}
+
+/// Where the last `from` that may start a relative import (`from .x`, or
+/// with a backslash continuation before the dot) sits: `from` followed by
+/// blanks, line breaks and backslashes, then a dot, wherever it is (in a
+/// string, a comment: more than the relative imports, never fewer).
+fn last_relative_import(bytes: &[u8]) -> Option<usize> {
+    memchr::memmem::rfind_iter(bytes, b"from").find(|&at| {
+        let rest = &bytes[at + 4..];
+        let blanks =
+            rest.iter().take_while(|&&byte| matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'\\')).count();
+        rest.get(blanks) == Some(&b'.')
+    })
 }
 
 /// Columns of indentation at `at` and where the first other byte is.
@@ -778,7 +892,7 @@ mod tests {
     use super::*;
 
     fn skeleton(text: &str, needles: &[&str]) -> String {
-        let structure = LineStructure::of(text);
+        let mut structure = LineStructure::of(text);
         let needles: Vec<String> = needles.iter().map(|needle| needle.to_string()).collect();
         let wanted = structure.lines_holding(text, &needles, &[]);
         structure.blank(text, &structure.closure(&wanted))
@@ -881,7 +995,7 @@ mod tests {
     #[test]
     fn an_automaton_finds_the_lines_separate_searches_find() {
         let text = "import os\nx = TARGET_1\ny = TARGET_10\nz = other\ns = 'TARGET_2 in a string'\nw = not_TARGET_3\n";
-        let structure = LineStructure::of(text);
+        let mut structure = LineStructure::of(text);
         let few: Vec<String> = ["TARGET_1", "TARGET_3"].map(String::from).to_vec();
         let mut many = few.clone();
         many.extend((100..200).map(|index| format!("UNUSED_{index}")));
@@ -926,7 +1040,7 @@ mod tests {
             ),
         ) {
             let text: String = pieces.concat();
-            let structure = LineStructure::of(&text);
+            let mut structure = LineStructure::of(&text);
             let terms: Vec<String> =
                 ["abcdefgh", "cdefgh", "xcdefgh_y", "efgh", "aaaaaaa", "aaaaaaaa", "pkg_root"].map(String::from).to_vec();
             let roots: Vec<String> = ["import", "pkg_root", "pkg_root_x"].map(String::from).to_vec();
@@ -946,6 +1060,64 @@ mod tests {
                     structure.lines_holding_terms(&text, &anchored),
                     structure.lines_holding_terms(&text, &separately),
                     "{:?} {:?} {:?}", text, needles, words
+                );
+            }
+        }
+    }
+
+    /// The kept byte ranges of a skeleton of `text` holding `terms`, then
+    /// with the lines naming `bound` too, from `structure`.
+    fn kept_ranges_with(
+        mut structure: LineStructure,
+        text: &str,
+        terms: &Terms,
+        bound: &[String],
+    ) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
+        let mut wanted = structure.lines_holding_terms(text, terms);
+        let first = structure.kept_ranges(&structure.closure(&wanted));
+        wanted.extend(structure.lines_naming(text, bound));
+        (first, structure.kept_ranges(&structure.closure(&wanted)))
+    }
+
+    #[test]
+    fn a_lazy_structure_lexes_only_up_to_a_line_that_closes_every_block() {
+        let text = "import os\nif TARGET:\n    x = 1\nelse:\n    y = 2\n@d\ndef f():\n    pass\nz = 3\nw = (\n  4)\n";
+        let terms = Terms::with_import_roots(&["TARGET".to_string()], &[], &[]);
+        let mut lazy = LineStructure::lazy(text);
+        assert_eq!(lazy.lines_holding_terms(text, &terms), [1]);
+        assert_eq!(lazy.len(), 5, "lexed through the else clause, up to the decorator");
+        assert_eq!(lazy.lines_naming(text, &["w".to_string()]), [9]);
+        assert_eq!(lazy.len(), 10, "lexed on for a later line");
+        assert_eq!(LineStructure::of(text).len(), 10);
+        assert_eq!(
+            kept_ranges_with(LineStructure::lazy(text), text, &terms, &["f".to_string()]),
+            kept_ranges_with(LineStructure::of(text), text, &terms, &["f".to_string()])
+        );
+    }
+
+    proptest::proptest! {
+        /// A lazy structure keeps the lines the structure of the whole text
+        /// keeps, on the first look and the second.
+        #[test]
+        fn a_lazy_structure_keeps_what_the_whole_one_keeps(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "if a:\n", "    x = T\n", "    y = 1\n", "else:\n", "elif b:\n", "@d\n", "@T\n", "def f():\n",
+                    "class C:\n", "import p\n", "from . import q\n", "from p import T\n", "try:\n", "except E:\n",
+                    "finally:\n", "T = 1\n", "    pass\n", "        q()\n", "# c\n", "\n", "'''\n", "(\n", ")\n",
+                    "    import p\n", "z = q\n", "from \\\n .r import s\n", "\t", "\r\n", "x = 'from .'\n", "\u{feff}",
+                ]),
+                0..30,
+            ),
+        ) {
+            let text: String = pieces.concat();
+            let needles = vec!["T".to_string()];
+            let bound = vec!["q".to_string(), "s".to_string()];
+            for terms in [Terms::with_import_roots(&needles, &[], &["p".to_string()]), Terms::new(&needles, &[])] {
+                proptest::prop_assert_eq!(
+                    kept_ranges_with(LineStructure::lazy(&text), &text, &terms, &bound),
+                    kept_ranges_with(LineStructure::of(&text), &text, &terms, &bound),
+                    "{:?}", text
                 );
             }
         }
@@ -1215,7 +1387,7 @@ mod tests {
                     try: import yaml\n\
                     except ImportError: pass\n\
                     value = os.getcwd()\n";
-        let structure = LineStructure::of(text);
+        let mut structure = LineStructure::of(text);
         let wanted = structure.lines_holding_terms(text, rules.skeleton_search());
         let skeleton = structure.blank(text, &structure.closure(&wanted));
         let kept = kept_lines(&skeleton);
@@ -1247,7 +1419,7 @@ mod tests {
         assert_eq!(needles, ["websocket", "Unified", "websocket"], "a duplicate is no needle holding another");
         assert_eq!(words, ["WebSocketManager", "Other"]);
         let text = "import os\nx = websocket_core.manager\ny = create_websocket_manager()\nz = Other\nw = Others\n";
-        let structure = LineStructure::of(text);
+        let mut structure = LineStructure::of(text);
         let all: Vec<String> =
             ["websocket_core.manager", "create_websocket_manager", "websocket"].map(String::from).to_vec();
         assert_eq!(structure.lines_holding(text, &all, &["Other".to_string()]), [0, 1, 2, 3]);
@@ -1256,7 +1428,7 @@ mod tests {
     #[test]
     fn words_match_whole_identifiers_only() {
         let text = "import m\nm.f()\nmm.g()\nx = m_2\n";
-        let structure = LineStructure::of(text);
+        let mut structure = LineStructure::of(text);
         let wanted = structure.lines_holding(text, &[], &["m".to_string()]);
         assert_eq!(wanted, [0, 1]);
     }
