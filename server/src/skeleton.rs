@@ -673,13 +673,14 @@ fn next_logical_line(
 /// string, a comment: more than the relative imports, never fewer).
 fn last_relative_import(bytes: &[u8]) -> Option<usize> {
     // Forwards: the reverse search has no SIMD and costs several forward ones.
-    memchr::memmem::find_iter(bytes, b"from").filter(|&at| {
-        let rest = &bytes[at + 4..];
-        let blanks =
-            rest.iter().take_while(|&&byte| matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'\\')).count();
-        rest.get(blanks) == Some(&b'.')
-    })
-    .last()
+    memchr::memmem::find_iter(bytes, b"from")
+        .filter(|&at| {
+            let rest = &bytes[at + 4..];
+            let blanks =
+                rest.iter().take_while(|&&byte| matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'\\')).count();
+            rest.get(blanks) == Some(&b'.')
+        })
+        .last()
 }
 
 /// Columns of indentation at `at` and where the first other byte is.
