@@ -1068,14 +1068,12 @@ mod tests {
         }
     }
 
+    /// Byte ranges a skeleton keeps.
+    type Ranges = Vec<(usize, usize)>;
+
     /// The kept byte ranges of a skeleton of `text` holding `terms`, then
     /// with the lines naming `bound` too, from `structure`.
-    fn kept_ranges_with(
-        mut structure: LineStructure,
-        text: &str,
-        terms: &Terms,
-        bound: &[String],
-    ) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
+    fn kept_ranges_with(mut structure: LineStructure, text: &str, terms: &Terms, bound: &[String]) -> (Ranges, Ranges) {
         let mut wanted = structure.lines_holding_terms(text, terms);
         let first = structure.kept_ranges(&structure.closure(&wanted));
         wanted.extend(structure.lines_naming(text, bound));
