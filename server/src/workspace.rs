@@ -170,14 +170,25 @@ fn sorted_paths<T>(paths: Vec<(PathBuf, T)>) -> Vec<(PathBuf, T)> {
 /// bytes 0 and 1. Then `components().collect()` gives the same path back.
 fn is_plain(path: &Path) -> bool {
     let Some(text) = path.to_str() else { return false };
-    !text.is_empty()
-        && !text.bytes().any(|byte| byte < 2)
-        && text != "."
-        && !text.starts_with("./")
-        && !text.ends_with('/')
-        && !text.ends_with("/.")
-        && !text.contains("//")
-        && !text.contains("/./")
+    let bytes = text.as_bytes();
+    if bytes.is_empty() || bytes.last() == Some(&b'/') {
+        return false;
+    }
+    // One pass: no byte below 2, no empty component but a leading root, no `.`.
+    let mut component_start = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        if byte < 2 {
+            return false;
+        }
+        if byte == b'/' {
+            let component = &bytes[component_start..at];
+            if (component.is_empty() && at > 0) || component == b"." {
+                return false;
+            }
+            component_start = at + 1;
+        }
+    }
+    &bytes[component_start..] != b"."
 }
 
 /// Whether `exclude` matches a file named explicitly or one of its folders
@@ -414,6 +425,31 @@ mod tests {
                 .map(|(path, ())| path)
                 .collect();
             assert_eq!(sorted, expected);
+        }
+    }
+
+    #[test]
+    fn plain_paths_are_those_whose_components_are_their_bytes() {
+        for (path, plain) in [
+            ("a/b.py", true),
+            ("/r/a.py", true),
+            ("a", true),
+            ("a.b/.c/d.", true),
+            ("", false),
+            (".", false),
+            ("./a", false),
+            ("a/./b", false),
+            ("a/.", false),
+            ("a//b", false),
+            ("//a", false),
+            ("a/", false),
+            ("a\u{1}b", false),
+        ] {
+            assert_eq!(is_plain(Path::new(path)), plain, "{path:?}");
+            if plain {
+                let rebuilt: PathBuf = Path::new(path).components().collect();
+                assert_eq!(rebuilt, PathBuf::from(path), "{path:?}");
+            }
         }
     }
 
