@@ -30,6 +30,28 @@ impl LineIndex {
         LineIndex { starts }
     }
 
+    /// [`Self::new`] for the lines up to the one holding `last` (and the
+    /// start of the next): what it answers for offsets up to `last` is what
+    /// the index of the whole text answers, for less when `last` is far
+    /// from the end (the CLI's output: up to a file's last finding).
+    pub fn through(text: &str, last: usize) -> Self {
+        let bytes = text.as_bytes();
+        let last = last.min(bytes.len());
+        let limit = match memchr::memchr2(b'\n', b'\r', &bytes[last..]) {
+            Some(found) => {
+                let at = last + found;
+                if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+                    at + 2
+                } else {
+                    at + 1
+                }
+            }
+            None => bytes.len(),
+        };
+        // `limit` follows an ASCII byte (or is the end): a char boundary.
+        Self::new(text.get(..limit).unwrap_or(text))
+    }
+
     /// 0-based line holding `offset`.
     pub fn line_of(&self, offset: usize) -> usize {
         self.starts.partition_point(|start| *start <= offset).saturating_sub(1)
@@ -71,6 +93,29 @@ pub fn line_bounds(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_index_through_an_offset_answers_as_the_whole_one_up_to_it() {
+        for text in ["a\r\nb\rc\nd", "\u{feff}é\r\n\r\nx\ry", "one line", "\n\n\r\r\n", "a\r", ""] {
+            let whole = LineIndex::new(text);
+            for last in 0..=text.len() {
+                let part = LineIndex::through(text, last);
+                for offset in (0..=last).filter(|&offset| text.is_char_boundary(offset)) {
+                    let (line, _) = whole.line_column(text, offset);
+                    assert_eq!(
+                        part.line_column(text, offset),
+                        whole.line_column(text, offset),
+                        "{text:?} {last} {offset}"
+                    );
+                    assert_eq!(
+                        part.line_text(text, line - 1),
+                        whole.line_text(text, line - 1),
+                        "{text:?} {last} {offset}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn lines_end_at_every_kind_of_break() {

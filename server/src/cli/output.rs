@@ -42,7 +42,8 @@ fn locate(report: &Report) -> Vec<Located<'_>> {
 
 fn locate_file(file: &FileReport) -> Vec<Located<'_>> {
     let Some(text) = &file.text else { return Vec::new() };
-    let index = LineIndex::new(text);
+    let last = file.findings.iter().map(|finding| finding.end).max().unwrap_or(0);
+    let index = LineIndex::through(text, last);
     let mut located = Vec::with_capacity(file.findings.len());
     for finding in &file.findings {
         let (line, column) = index.line_column(text, finding.start);
