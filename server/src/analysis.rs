@@ -9,7 +9,7 @@
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
-use tree_sitter::{Node, Tree};
+use tree_sitter::{InputEdit, Node, Tree};
 
 use crate::edits::{classify, scope_of, within, ImportEditor, Occurrence};
 use crate::finding::{Applicability, Finding, Fix};
@@ -53,6 +53,31 @@ pub fn scan_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding>
     skeleton_findings(rules, scope, text, false).unwrap_or_else(|| check_text(rules, scope, text))
 }
 
+/// The skeleton trees of a text's last analysis, kept by a caller that
+/// analyses the text again after each edit (an open document): edited with
+/// the same `InputEdit`s as the text, they seed incremental parses of the
+/// next skeletons ([`syntax::parse_ranges_reusing`]), which then re-parse
+/// only what the edits and the change of kept lines touched.
+///
+/// Both looks are kept (the first skeleton and the one with the lines naming
+/// what the imports bind), each seeding its own kind: their kept lines
+/// differ, and a tree of the other kind would make tree-sitter re-parse
+/// every line in which they differ.
+#[derive(Debug, Clone, Default)]
+pub struct SkeletonTrees {
+    first: Option<Tree>,
+    second: Option<Tree>,
+}
+
+impl SkeletonTrees {
+    /// Tells the trees of one edit of the text (as `Tree::edit`).
+    pub fn edit(&mut self, edit: &InputEdit) {
+        for tree in [&mut self.first, &mut self.second].into_iter().flatten() {
+            tree.edit(edit);
+        }
+    }
+}
+
 /// `scan_text` for a text whose whole tree is at hand (an open document):
 /// the skeleton's findings when it parses, else the whole tree's. Nothing
 /// to do when the prefilter rules the text out.
@@ -88,10 +113,14 @@ pub fn names_a_hub_alias(scope: &FileScope, bytes: &[u8]) -> bool {
 /// skeleton parses cleanly costs no parse of the whole file. The findings
 /// are those `scan_parsed` gives with the whole tree; the whole tree comes
 /// back when it was parsed. `None` when `parse_whole` gives up (cancelled).
+///
+/// `skeletons` seed the skeleton parses and are replaced by this text's
+/// (see [`SkeletonTrees`]); the findings are those of a fresh parse.
 pub fn scan_lazily(
     rules: &RuleSet,
     scope: &FileScope,
     text: &str,
+    skeletons: &mut SkeletonTrees,
     parse_whole: impl FnOnce() -> Option<Tree>,
 ) -> Option<(Vec<Finding>, Option<Tree>)> {
     if !rules.may_match(text) {
@@ -101,7 +130,7 @@ pub fn scan_lazily(
         }
         return Some((Vec::new(), None));
     }
-    match skeleton_parse(rules, scope, text, false) {
+    match skeleton_parse(rules, scope, text, false, skeletons) {
         Some((skeleton, false)) => Some((check_tree(rules, scope, text, &skeleton), None)),
         // With errors, the skeleton stands only when the whole text has some too.
         Some((skeleton, true)) => {
@@ -119,14 +148,22 @@ pub fn scan_lazily(
 /// The tree of the skeleton `scan_text` checks, or `None` when the skeleton
 /// does not parse cleanly.
 pub fn skeleton_tree(rules: &RuleSet, scope: &FileScope, text: &str) -> Option<Tree> {
-    skeleton_parse(rules, scope, text, true).map(|(tree, _)| tree)
+    skeleton_parse(rules, scope, text, true, &mut SkeletonTrees::default()).map(|(tree, _)| tree)
 }
 
 /// The skeleton's tree and whether a parse on the way had syntax errors;
 /// `None` when the text is read whole, or at the first parse with errors
-/// when `stop_at_errors`.
-fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors: bool) -> Option<(Tree, bool)> {
-    let mut first = FirstSkeleton::parse(rules, scope, text, stop_at_errors)?;
+/// when `stop_at_errors`. The parses reuse `skeletons`, and the trees
+/// parsed replace them.
+fn skeleton_parse(
+    rules: &RuleSet,
+    scope: &FileScope,
+    text: &str,
+    stop_at_errors: bool,
+    skeletons: &mut SkeletonTrees,
+) -> Option<(Tree, bool)> {
+    let mut first = FirstSkeleton::parse(rules, scope, text, stop_at_errors, skeletons.first.as_ref())?;
+    skeletons.first = Some(first.tree.clone());
     let first_has_errors = first.tree.root_node().has_error();
     let captures = syntax::capture(&first.tree, text);
     let bound = bindings_into_rules(rules, scope, text, &captures);
@@ -134,7 +171,8 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some((first.tree, first_has_errors));
     }
-    let tree = first.with_lines_naming(text, &bound, stop_at_errors)?;
+    let tree = first.with_lines_naming(text, &bound, stop_at_errors, skeletons.second.as_ref())?;
+    skeletons.second = Some(tree.clone());
     let has_errors = first_has_errors || tree.root_node().has_error();
     Some((tree, has_errors))
 }
@@ -144,13 +182,13 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
 /// tree: its captures give the names the imports bind and, when no line
 /// naming them is missing (most files), the findings.
 fn skeleton_findings(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Vec<Finding>> {
-    let mut first = FirstSkeleton::parse(rules, scope, text, !errors_allowed)?;
+    let mut first = FirstSkeleton::parse(rules, scope, text, !errors_allowed, None)?;
     let captures = syntax::capture(&first.tree, text);
     let bound = bindings_into_rules(rules, scope, text, &captures);
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some(check_captured(rules, scope, text, &first.tree, &captures));
     }
-    let tree = first.with_lines_naming(text, &bound, !errors_allowed)?;
+    let tree = first.with_lines_naming(text, &bound, !errors_allowed, None)?;
     Some(check_tree(rules, scope, text, &tree))
 }
 
@@ -165,8 +203,9 @@ struct FirstSkeleton {
 
 impl FirstSkeleton {
     /// `None` when the text is read whole, or when the skeleton has syntax
-    /// errors and `stop_at_errors`.
-    fn parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors: bool) -> Option<Self> {
+    /// errors and `stop_at_errors`. `old` seeds the parse (see
+    /// [`SkeletonTrees`]).
+    fn parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors: bool, old: Option<&Tree>) -> Option<Self> {
         // The skeleton finds lines by their bytes; a name written with letters
         // NFKC folds to ASCII has other bytes: such (rare) files are read whole.
         if identifiers::may_hide_ascii_names(text.as_bytes()) {
@@ -181,7 +220,7 @@ impl FirstSkeleton {
             wanted.extend(structure.lines_naming(text, &aliases));
         }
         let keep = structure.closure(&wanted);
-        let tree = parse_skeleton(&structure, text, &keep, stop_at_errors)?;
+        let tree = parse_skeleton(&structure, text, &keep, stop_at_errors, old)?;
         Some(FirstSkeleton { structure, wanted, keep, tree })
     }
 
@@ -199,11 +238,18 @@ impl FirstSkeleton {
     }
 
     /// The second look: the skeleton with every line naming one of `bound`,
-    /// parsed (`None` when it has syntax errors and `stop_at_errors`).
-    fn with_lines_naming(&mut self, text: &str, bound: &[String], stop_at_errors: bool) -> Option<Tree> {
+    /// parsed (`None` when it has syntax errors and `stop_at_errors`),
+    /// reusing `old`.
+    fn with_lines_naming(
+        &mut self,
+        text: &str,
+        bound: &[String],
+        stop_at_errors: bool,
+        old: Option<&Tree>,
+    ) -> Option<Tree> {
         let mut wanted = self.wanted.clone();
         wanted.extend(self.structure.lines_naming(text, bound));
-        parse_skeleton(&self.structure, text, &self.structure.closure(&wanted), stop_at_errors)
+        parse_skeleton(&self.structure, text, &self.structure.closure(&wanted), stop_at_errors, old)
     }
 }
 
@@ -212,8 +258,9 @@ fn parse_skeleton(
     text: &str,
     keep: &[bool],
     stop_at_errors: bool,
+    old: Option<&Tree>,
 ) -> Option<Tree> {
-    let tree = syntax::parse_ranges(text, &structure.kept_ranges(keep));
+    let tree = syntax::parse_ranges_reusing(text, &structure.kept_ranges(keep), old);
     (!stop_at_errors || !tree.root_node().has_error()).then_some(tree)
 }
 

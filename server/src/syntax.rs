@@ -11,6 +11,7 @@
 //! stay those of the text, and rows count every line end.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use tree_sitter::{
@@ -118,8 +119,41 @@ pub fn parse_text(text: &str) -> Tree {
 /// and rows of `text` (rows counting lone `\r`s, as [`parse`] does). A BOM
 /// at the start is skipped.
 pub fn parse_ranges(text: &str, ranges: &[(usize, usize)]) -> Tree {
-    let bom = bom_len(text);
+    parse_ranges_reusing(text, ranges, None)
+}
+
+/// [`parse_ranges`] reusing `old_tree`: an earlier parse of ranges of this
+/// document, edited (`Tree::edit`) with every change of the text since.
+/// tree-sitter re-parses what the edits touched and where the included
+/// ranges differ from the old tree's (edited) ones, and reuses the rest; the
+/// tree is the one a parse from scratch gives.
+pub fn parse_ranges_reusing(text: &str, ranges: &[(usize, usize)], old_tree: Option<&Tree>) -> Tree {
     let source = lone_cr_as_lf(text.as_bytes());
+    let included = included_ranges(source.as_ref(), bom_len(text), ranges);
+    RANGES_PARSER.with(|parser| {
+        let mut parser = parser.borrow_mut();
+        let parsed = if included.is_empty() {
+            parser.set_included_ranges(&[]).ok();
+            parser.parse("", None)
+        } else {
+            parser.set_included_ranges(&included).expect("ranges are sorted and do not overlap");
+            parser.parse(source.as_ref(), old_tree)
+        };
+        parsed.expect("a parser with a language and no cancellation returns a tree")
+    })
+}
+
+thread_local! {
+    /// The parser of [`parse_ranges_reusing`], one per thread: building a
+    /// parser costs more than a small incremental parse. It is never
+    /// cancelled, so it holds no half-done parse between calls.
+    static RANGES_PARSER: RefCell<Parser> = RefCell::new(new_parser());
+}
+
+/// The tree-sitter ranges of the byte ranges `ranges` of `source` (the
+/// parser's bytes), starting at `bom` at the earliest, with points counted
+/// as [`parse`] counts them.
+fn included_ranges(source: &[u8], bom: usize, ranges: &[(usize, usize)]) -> Vec<Range> {
     let mut included = Vec::with_capacity(ranges.len());
     let mut row = 0;
     let mut counted_to = 0;
@@ -138,12 +172,7 @@ pub fn parse_ranges(text: &str, ranges: &[(usize, usize)]) -> Tree {
         let end_point = point_at(end);
         included.push(Range { start_byte: start, end_byte: end, start_point, end_point });
     }
-    let mut parser = new_parser();
-    if included.is_empty() {
-        return parse(&mut parser, "", None).expect("a parser with a language and no cancellation returns a tree");
-    }
-    parser.set_included_ranges(&included).expect("ranges are sorted and do not overlap");
-    parser.parse(source.as_ref(), None).expect("a parser with a language and no cancellation returns a tree")
+    included
 }
 
 /// Runs of at least this many consecutive comment lines are blanked by

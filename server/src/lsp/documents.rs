@@ -41,7 +41,7 @@ use tree_sitter::{InputEdit, Parser, Tree};
 
 use super::options::AnalysisPacing;
 use super::position::{range_to_offsets, tree_sitter_point, PositionEncoding};
-use crate::analysis;
+use crate::analysis::{self, SkeletonTrees};
 use crate::finding::Finding;
 use crate::index::{ReexportLog, SharedIndex};
 use crate::path_class::{classify_path, PathClass};
@@ -68,6 +68,9 @@ pub struct AnalysisJob {
     revision: u64,
     rope: Rope,
     old_tree: Option<Tree>,
+    /// The document's skeleton trees, edited to the job's text: they seed
+    /// the skeleton parses.
+    skeletons: SkeletonTrees,
     scope: FileScope,
     /// Larger than the size limit: nothing to parse.
     too_large: bool,
@@ -114,6 +117,8 @@ pub struct Analysis {
     /// the text instead (the check did not need the whole text parsed).
     tree: Option<Tree>,
     tree_pending: bool,
+    /// The skeleton trees of the text (to seed the next job's).
+    skeletons: SkeletonTrees,
     too_large: bool,
     findings: Vec<Finding>,
     /// What the check found the text importing through re-export hubs, when
@@ -132,7 +137,7 @@ impl AnalysisJob {
     /// Checks the text, parsing the whole of it (incrementally when there
     /// is an old tree) only when the check needs it (`analysis::scan_lazily`);
     /// `None` when a newer change cancelled this job.
-    pub fn run(self, rules: &RuleSet) -> Option<Analysis> {
+    pub fn run(mut self, rules: &RuleSet) -> Option<Analysis> {
         let (class, found_scope) = self.class.resolve(rules);
         let scope = found_scope.clone().unwrap_or_else(|| self.scope.clone());
         if self.too_large || !class.is_checked() {
@@ -147,6 +152,7 @@ impl AnalysisJob {
                 text: Arc::default(),
                 tree: None,
                 tree_pending: false,
+                skeletons: SkeletonTrees::default(),
                 too_large: self.too_large,
                 findings: Vec::new(),
                 reexports: None,
@@ -157,7 +163,7 @@ impl AnalysisJob {
         let cancelled = || self.cancelled.load(Ordering::Relaxed);
         let text = Arc::new(String::from(&self.rope));
         let parse_whole = || parse_cancellable(&text, self.old_tree.as_ref(), &cancelled);
-        let (mut findings, tree) = analysis::scan_lazily(rules, &scope, &text, parse_whole)?;
+        let (mut findings, tree) = analysis::scan_lazily(rules, &scope, &text, &mut self.skeletons, parse_whole)?;
         if cancelled() {
             return None;
         }
@@ -175,6 +181,7 @@ impl AnalysisJob {
             text,
             tree,
             tree_pending,
+            skeletons: self.skeletons,
             too_large: false,
             findings,
             reexports,
@@ -223,6 +230,9 @@ pub struct Document {
     /// The stored analysis did not parse its text whole: `tree` is an older
     /// parse edited to it (parsed when a request needs it, `Snapshot::with_tree`).
     tree_pending: bool,
+    /// The skeleton trees of the stored analysis, edited like `tree` by
+    /// every change since: they seed the next job's skeleton parses.
+    skeletons: SkeletonTrees,
     pub scope: FileScope,
     /// The findings of the stored analysis.
     pub findings: Vec<Finding>,
@@ -277,6 +287,7 @@ impl Document {
             text: Arc::default(),
             tree: None,
             tree_pending: false,
+            skeletons: SkeletonTrees::default(),
             scope,
             findings: Vec::new(),
             result_id: String::new(),
@@ -337,6 +348,7 @@ impl Document {
                 None => {
                     self.rope = Rope::from_str(&change.text);
                     self.tree = None;
+                    self.skeletons = SkeletonTrees::default();
                 }
                 Some(range) => {
                     let (start, old_end) = range_to_offsets(&self.rope, range, encoding);
@@ -344,6 +356,7 @@ impl Document {
                     if let Some(tree) = self.tree.as_mut() {
                         tree.edit(&edit);
                     }
+                    self.skeletons.edit(&edit);
                 }
             }
         }
@@ -404,6 +417,7 @@ impl Document {
             revision: self.revision,
             rope: self.rope.clone(),
             old_tree: if too_large { None } else { self.tree.clone() },
+            skeletons: if too_large { SkeletonTrees::default() } else { self.skeletons.clone() },
             scope: self.scope.clone(),
             too_large,
             class: self.class.map_or(find_class, ClassOrInput::Known),
@@ -424,6 +438,7 @@ impl Document {
         }
         self.tree = analysis.tree;
         self.tree_pending = analysis.tree_pending;
+        self.skeletons = analysis.skeletons;
         self.text = analysis.text;
         self.findings = analysis.findings;
         self.result_id = result_id;
@@ -457,6 +472,7 @@ impl Document {
         }
         self.tree = None;
         self.tree_pending = false;
+        self.skeletons = SkeletonTrees::default();
         self.text = Arc::new(String::from(&self.rope));
         self.findings.clear();
         self.result_id = result_id;
@@ -609,6 +625,7 @@ mod tests {
             text: Arc::default(),
             tree: None,
             tree_pending: false,
+            skeletons: SkeletonTrees::default(),
             too_large: false,
             findings: Vec::new(),
             reexports: None,
@@ -854,6 +871,100 @@ mod tests {
             offset -= 1;
         }
         offset
+    }
+
+    /// A module like the code base's: imports at the top, inside functions
+    /// and in `try`, an alias used on lines with no trigger string (the
+    /// skeleton's second look), string paths, and plain code between.
+    fn realistic_module() -> String {
+        let filler = "class Plain:\n    def method(self, items):\n        total = sum(item.size for item in items)\n        return {\"total\": total, \"items\": [str(i) for i in items]}\n\n";
+        [
+            include_str!("../../tests/fixtures/forms/aliased_name.py"),
+            filler,
+            include_str!("../../tests/fixtures/forms/nested_function.py"),
+            filler,
+            include_str!("../../tests/fixtures/forms/try_except.py"),
+            filler,
+            include_str!("../../tests/fixtures/forms/parenthesised_multiline.py"),
+            include_str!("../../tests/fixtures/forms/string_paths.py"),
+            filler,
+            include_str!("../../tests/fixtures/forms/module_alias.py"),
+        ]
+        .join("\n")
+    }
+
+    /// One keystroke-like edit: where (a fraction of the text), how many
+    /// bytes it deletes, and what it inserts.
+    fn keystroke_strategy() -> impl Strategy<Value = (f64, usize, &'static str)> {
+        let insert = prop_oneof![
+            Just(""),
+            Just("x"),
+            Just(" "),
+            Just("é"),
+            Just("\n"),
+            Just("\n    "),
+            Just("("),
+            Just(")"),
+            Just("["),
+            Just("]"),
+            Just("{"),
+            Just(":"),
+            Just("\""),
+            Just("'"),
+            Just("\"\"\""),
+            Just("#"),
+            Just("\\"),
+            Just("import "),
+            Just("from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n"),
+            Just("factory_create"),
+            Just("create_websocket_manager(ctx)"),
+            Just("def f():\n"),
+        ];
+        (0.0..=1.0f64, prop_oneof![3 => Just(0usize), 1 => 1..4usize, 1 => 5..60usize], insert)
+    }
+
+    /// The findings a new document gets for `text` on its first analysis.
+    fn fresh_findings(rules: &RuleSet, text: &str) -> Vec<Finding> {
+        let mut fresh = Document::opened(text, 1, 1, FileScope::default());
+        let job = fresh.start_analysis(2, usize::MAX, checked());
+        assert!(fresh.finish(job.run(rules).unwrap(), "fresh".into()));
+        std::mem::take(&mut fresh.findings)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// The skeleton trees a document keeps between jobs (edited with each
+        /// change, seeding the next skeleton parse) give the findings of a
+        /// fresh analysis after every keystroke.
+        #[test]
+        fn incremental_skeleton_parses_equal_a_fresh_analysis(
+            keystrokes in proptest::collection::vec(keystroke_strategy(), 1..24),
+            crlf in any::<bool>(),
+        ) {
+            let rules = RuleSet::builtin();
+            let start = if crlf { realistic_module().replace('\n', "\r\n") } else { realistic_module() };
+            let mut document = Document::opened(&start, 1, 1, FileScope::default());
+            let job = document.start_analysis(2, usize::MAX, checked());
+            prop_assert!(document.finish(job.run(&rules).unwrap(), "0".into()));
+            let mut expected = start;
+            for (step, (at, deleted, insert)) in keystrokes.iter().enumerate() {
+                let start = floor_boundary(&expected, (*at * expected.len() as f64) as usize);
+                let end = floor_boundary(&expected, start + deleted);
+                // Never split a CRLF: LSP positions cannot point inside one.
+                let start = if start > 0 && expected.as_bytes()[start - 1] == b'\r' && expected.as_bytes().get(start) == Some(&b'\n') { start - 1 } else { start };
+                let end = if end > 0 && end < expected.len() && expected.as_bytes()[end - 1] == b'\r' && expected.as_bytes()[end] == b'\n' { end + 1 } else { end };
+                let end = end.max(start);
+                let rope = document.rope.clone();
+                document.apply_changes(&[change(&rope, start, end, insert, PositionEncoding::Utf8)], PositionEncoding::Utf8);
+                document.version += 1;
+                expected.replace_range(start..end, insert);
+                let job = document.start_analysis(3 + step as u64, usize::MAX, checked());
+                prop_assert!(document.finish(job.run(&rules).unwrap(), step.to_string()));
+                prop_assert_eq!(document.text.as_str(), expected.as_str());
+                prop_assert_eq!(&document.findings, &fresh_findings(&rules, &expected), "after {:?}", &keystrokes[..=step]);
+            }
+        }
     }
 
     proptest! {
