@@ -125,45 +125,78 @@ pub fn scan_lazily(
 ) -> Option<(Vec<Finding>, Option<Tree>)> {
     if !rules.may_match(text) {
         if names_a_hub_alias(scope, text.as_bytes()) {
-            let whole = parse_whole()?;
-            return Some((check_tree(rules, scope, text, &whole), Some(whole)));
+            return check_whole(rules, scope, text, parse_whole);
         }
         return Some((Vec::new(), None));
     }
-    match skeleton_parse(rules, scope, text, false, skeletons) {
-        Some((skeleton, false)) => Some((check_tree(rules, scope, text, &skeleton), None)),
-        // With errors, the skeleton stands only when the whole text has some too.
-        Some((skeleton, true)) => {
-            let whole = parse_whole()?;
-            let checked = if whole.root_node().has_error() { &skeleton } else { &whole };
-            Some((check_tree(rules, scope, text, checked), Some(whole)))
-        }
-        None => {
-            let whole = parse_whole()?;
-            Some((check_tree(rules, scope, text, &whole), Some(whole)))
-        }
+    let Some(mut first) = FirstSkeleton::parse(rules, scope, text, false, skeletons.first.as_ref()) else {
+        return check_whole(rules, scope, text, parse_whole);
+    };
+    skeletons.first = Some(first.tree.clone());
+    let first_has_errors = first.tree.root_node().has_error();
+    let captures = syntax::capture(&first.tree, text);
+    let bound = bindings_into_rules(rules, scope, text, &captures);
+    if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
+        // The first look is the skeleton: its captures serve the check too.
+        return skeleton_or_whole(rules, scope, text, &first.tree, Some(&captures), first_has_errors, parse_whole);
     }
+    drop(captures);
+    let Some(second) = first.with_lines_naming(text, &bound, false, skeletons.second.as_ref()) else {
+        return check_whole(rules, scope, text, parse_whole);
+    };
+    skeletons.second = Some(second.clone());
+    let has_errors = first_has_errors || second.root_node().has_error();
+    skeleton_or_whole(rules, scope, text, &second, None, has_errors, parse_whole)
+}
+
+/// The findings of the whole text's tree, and the tree.
+fn check_whole(
+    rules: &RuleSet,
+    scope: &FileScope,
+    text: &str,
+    parse_whole: impl FnOnce() -> Option<Tree>,
+) -> Option<(Vec<Finding>, Option<Tree>)> {
+    let whole = parse_whole()?;
+    Some((check_tree(rules, scope, text, &whole), Some(whole)))
+}
+
+/// The findings of the skeleton's tree (`captures`: the query's captures of
+/// it, when at hand), unless a parse on the way had syntax errors
+/// (`has_errors`) and the whole text has none: then the whole tree's. With
+/// errors, the skeleton stands only when the whole text has some too.
+fn skeleton_or_whole(
+    rules: &RuleSet,
+    scope: &FileScope,
+    text: &str,
+    skeleton: &Tree,
+    captures: Option<&Captures<'_>>,
+    has_errors: bool,
+    parse_whole: impl FnOnce() -> Option<Tree>,
+) -> Option<(Vec<Finding>, Option<Tree>)> {
+    let check_skeleton = || match captures {
+        Some(captures) => check_captured(rules, scope, text, skeleton, captures),
+        None => check_tree(rules, scope, text, skeleton),
+    };
+    if !has_errors {
+        return Some((check_skeleton(), None));
+    }
+    let whole = parse_whole()?;
+    let findings =
+        if whole.root_node().has_error() { check_skeleton() } else { check_tree(rules, scope, text, &whole) };
+    Some((findings, Some(whole)))
 }
 
 /// The tree of the skeleton `scan_text` checks, or `None` when the skeleton
 /// does not parse cleanly.
 pub fn skeleton_tree(rules: &RuleSet, scope: &FileScope, text: &str) -> Option<Tree> {
-    skeleton_parse(rules, scope, text, true, &mut SkeletonTrees::default()).map(|(tree, _)| tree)
+    skeleton_parse(rules, scope, text, true).map(|(tree, _)| tree)
 }
 
 /// The skeleton's tree and whether a parse on the way had syntax errors;
 /// `None` when the text is read whole, or at the first parse with errors
-/// when `stop_at_errors`. The parses reuse `skeletons`, and the trees
-/// parsed replace them.
-fn skeleton_parse(
-    rules: &RuleSet,
-    scope: &FileScope,
-    text: &str,
-    stop_at_errors: bool,
-    skeletons: &mut SkeletonTrees,
-) -> Option<(Tree, bool)> {
-    let mut first = FirstSkeleton::parse(rules, scope, text, stop_at_errors, skeletons.first.as_ref())?;
-    skeletons.first = Some(first.tree.clone());
+/// when `stop_at_errors`.
+fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors: bool) -> Option<(Tree, bool)> {
+    let mut first = FirstSkeleton::parse(rules, scope, text, stop_at_errors, None)?;
     let first_has_errors = first.tree.root_node().has_error();
     let captures = syntax::capture(&first.tree, text);
     let bound = bindings_into_rules(rules, scope, text, &captures);
@@ -171,8 +204,7 @@ fn skeleton_parse(
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some((first.tree, first_has_errors));
     }
-    let tree = first.with_lines_naming(text, &bound, stop_at_errors, skeletons.second.as_ref())?;
-    skeletons.second = Some(tree.clone());
+    let tree = first.with_lines_naming(text, &bound, stop_at_errors, None)?;
     let has_errors = first_has_errors || tree.root_node().has_error();
     Some((tree, has_errors))
 }

@@ -15,7 +15,8 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use tree_sitter::{
-    Language, Node, ParseOptions, ParseState, Parser, Point, Query, QueryCursor, Range, StreamingIterator, Tree,
+    InputEdit, Language, Node, ParseOptions, ParseState, Parser, Point, Query, QueryCursor, Range, StreamingIterator,
+    Tree,
 };
 
 /// The query source, compiled into the binary.
@@ -130,6 +131,12 @@ pub fn parse_ranges(text: &str, ranges: &[(usize, usize)]) -> Tree {
 pub fn parse_ranges_reusing(text: &str, ranges: &[(usize, usize)], old_tree: Option<&Tree>) -> Tree {
     let source = lone_cr_as_lf(text.as_bytes());
     let included = included_ranges(source.as_ref(), bom_len(text), ranges);
+    let marked = old_tree.map(|old| {
+        let mut marked = old.clone();
+        mark_inclusion_changes(&mut marked, &included);
+        marked
+    });
+    let old_tree = marked.as_ref();
     RANGES_PARSER.with(|parser| {
         let mut parser = parser.borrow_mut();
         let parsed = if included.is_empty() {
@@ -141,6 +148,66 @@ pub fn parse_ranges_reusing(text: &str, ranges: &[(usize, usize)], old_tree: Opt
         };
         parsed.expect("a parser with a language and no cancellation returns a tree")
     })
+}
+
+/// Tells `tree` (an earlier parse of ranges, edited to the text) that each
+/// range included in only one of its included ranges and `included` was
+/// edited (a same-length edit). tree-sitter re-parses nodes that overlap a
+/// difference of included ranges by itself, but it would reuse a node whose
+/// lookahead reached into one: a `NEWLINE` or `DEDENT` that
+/// tree-sitter-python's scanner decided from the next included line, which
+/// a newly kept (or dropped) line in between changes. An edit invalidates
+/// those too. Ranges are compared by bytes; both lists are sorted.
+fn mark_inclusion_changes(tree: &mut Tree, included: &[Range]) {
+    let old = tree.included_ranges();
+    let bytes = |range: &Range| (range.start_byte, range.end_byte);
+    let (mut in_old, mut in_new) = (0, 0);
+    let mut changed = Vec::new();
+    while in_old < old.len() || in_new < included.len() {
+        match (old.get(in_old), included.get(in_new)) {
+            (Some(before), Some(now)) if bytes(before) == bytes(now) => {
+                in_old += 1;
+                in_new += 1;
+            }
+            (Some(before), Some(now)) if bytes(before) < bytes(now) => {
+                changed.push(*before);
+                in_old += 1;
+            }
+            (Some(before), None) => {
+                changed.push(*before);
+                in_old += 1;
+            }
+            (_, Some(now)) => {
+                changed.push(*now);
+                in_new += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    for range in changed {
+        // From the end of the range before it (in either list): the last
+        // token there looked ahead into what followed.
+        let (start_byte, start_position) =
+            [preceding_end(&old, range.start_byte), preceding_end(included, range.start_byte)]
+                .into_iter()
+                .min_by_key(|(byte, _)| *byte)
+                .unwrap_or((range.start_byte, range.start_point));
+        tree.edit(&InputEdit {
+            start_byte,
+            old_end_byte: range.end_byte,
+            new_end_byte: range.end_byte,
+            start_position,
+            old_end_position: range.end_point,
+            new_end_position: range.end_point,
+        });
+    }
+}
+
+/// The end (byte and point) of the last of `ranges` (sorted) that ends at
+/// or before `byte`, or the start of the text.
+fn preceding_end(ranges: &[Range], byte: usize) -> (usize, Point) {
+    let before = ranges.partition_point(|range| range.end_byte <= byte);
+    before.checked_sub(1).map_or((0, Point::new(0, 0)), |last| (ranges[last].end_byte, ranges[last].end_point))
 }
 
 thread_local! {
@@ -414,6 +481,54 @@ mod tests {
         }
         assert!(matches!(lone_cr_as_lf(b"a\r\nb\n"), Cow::Borrowed(_)), "no copy without a lone CR");
         assert_eq!(lone_cr_as_lf(b"a\rb\r\nc\r").as_ref(), b"a\nb\r\nc\n");
+    }
+
+    /// The byte ranges of the lines of `text` picked by the bits of `mask`,
+    /// adjacent lines merged (as the skeleton's kept ranges are).
+    fn lines_of(text: &str, mask: u32) -> Vec<(usize, usize)> {
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        let mut offset = 0;
+        for (index, line) in text.split_inclusive('\n').enumerate() {
+            let (start, end) = (offset, offset + line.len());
+            offset = end;
+            if mask & (1 << index) == 0 {
+                continue;
+            }
+            match ranges.last_mut() {
+                Some(last) if last.1 == start => last.1 = end,
+                _ => ranges.push((start, end)),
+            }
+        }
+        ranges
+    }
+
+    #[test]
+    fn a_parse_of_other_ranges_reusing_an_old_tree_equals_a_fresh_one() {
+        // Every pair of line subsets: the old tree's and the new parse's.
+        // Reused as is, tree-sitter keeps a NEWLINE or DEDENT decided from
+        // a line that is no longer the next included one (found for the
+        // first text: old lines {0}, new {0, 1}).
+        let texts = [
+            "def f():\n    if a:\n        x = 1\n    y = 2\nz = 3\n",
+            "class A:\n    def f(self):\n        return 1\n\n    def g(self):\n        return [\n2]\nw = 1\n",
+            "if a:\n    b = 1\nelse:\n    c = (\n2)\nd = 3\n",
+        ];
+        for text in texts {
+            let masks = 1u32..(1 << text.lines().count());
+            for old_mask in masks.clone() {
+                let old = parse_ranges(text, &lines_of(text, old_mask));
+                for new_mask in masks.clone() {
+                    let ranges = lines_of(text, new_mask);
+                    let reused = parse_ranges_reusing(text, &ranges, Some(&old));
+                    let fresh = parse_ranges(text, &ranges);
+                    assert_eq!(
+                        reused.root_node().to_sexp(),
+                        fresh.root_node().to_sexp(),
+                        "{text:?}: lines {old_mask:b} then {new_mask:b}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -11,6 +11,10 @@
 //! (tiny trees, so a check costs little even in a long file), or the whole
 //! tree when the skeleton does not parse; the whole text is parsed only then
 //! (else later, for a request that reads the tree: `Snapshot::with_tree`).
+//! The skeleton trees of the stored analysis are kept too
+//! (`analysis::SkeletonTrees`), edited with each change like the whole
+//! tree, and seed the next job's skeleton parses, which then re-parse only
+//! what changed.
 //!
 //! Every analysis job (one per open, per rules reload, and per change as the
 //! pacing allows: `pace_change`, `due`) gets an epoch, unique in the session. The job runs on tokio's blocking pool, never
@@ -903,6 +907,7 @@ mod tests {
             Just("é"),
             Just("\n"),
             Just("\n    "),
+            Just("\r"),
             Just("("),
             Just(")"),
             Just("["),
