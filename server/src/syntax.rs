@@ -126,9 +126,25 @@ pub fn parse_ranges(text: &str, ranges: &[(usize, usize)]) -> Tree {
 /// [`parse_ranges`] reusing `old_tree`: an earlier parse of ranges of this
 /// document, edited (`Tree::edit`) with every change of the text since.
 /// tree-sitter re-parses what the edits touched and where the included
-/// ranges differ from the old tree's (edited) ones, and reuses the rest; the
-/// tree is the one a parse from scratch gives.
+/// ranges differ from the old tree's (edited) ones, and reuses the rest.
+///
+/// The tree is the one a parse from scratch gives: when the reusing parse
+/// has syntax errors, the ranges are parsed again from scratch, since
+/// tree-sitter's error recovery can end differently when it reuses nodes
+/// (an unclosed triple-quoted string, then a quote typed after it: the
+/// whole-file incremental parse differs from a fresh one there too). A
+/// parse without errors is the same either way.
 pub fn parse_ranges_reusing(text: &str, ranges: &[(usize, usize)], old_tree: Option<&Tree>) -> Tree {
+    let reused = parse_ranges_seeded(text, ranges, old_tree);
+    if old_tree.is_some() && reused.root_node().has_error() {
+        return parse_ranges_seeded(text, ranges, None);
+    }
+    reused
+}
+
+/// [`parse_ranges_reusing`] without the fallback: the parse seeded with
+/// `old_tree` as it comes.
+fn parse_ranges_seeded(text: &str, ranges: &[(usize, usize)], old_tree: Option<&Tree>) -> Tree {
     let source = lone_cr_as_lf(text.as_bytes());
     let included = included_ranges(source.as_ref(), bom_len(text), ranges);
     let marked = old_tree.map(|old| {
