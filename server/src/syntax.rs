@@ -133,8 +133,10 @@ pub fn parse_ranges(text: &str, ranges: &[(usize, usize)]) -> Tree {
 /// tree-sitter's error recovery can end differently when it reuses nodes
 /// (an unclosed triple-quoted string, then a quote typed after it: the
 /// whole-file incremental parse differs from a fresh one there too). A
-/// parse without errors is the same either way.
+/// parse without errors is the same either way. An old tree with errors
+/// is not reused at all (the parse would most likely have errors too).
 pub fn parse_ranges_reusing(text: &str, ranges: &[(usize, usize)], old_tree: Option<&Tree>) -> Tree {
+    let old_tree = old_tree.filter(|old| !old.root_node().has_error());
     let reused = parse_ranges_seeded(text, ranges, old_tree);
     if old_tree.is_some() && reused.root_node().has_error() {
         return parse_ranges_seeded(text, ranges, None);
