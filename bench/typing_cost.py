@@ -382,6 +382,23 @@ def ratios(results: list[dict]) -> list[str]:
     return out
 
 
+def write_keystrokes(out: Path, path: Path, text: str, changes: list[dict]) -> None:
+    """The document's path and each keystroke as byte offsets into the text
+    before it (the text is ASCII): what `typing_replay` replays."""
+    edits = []
+    for change in changes:
+        lines = text.split("\n")
+
+        def offset(position: dict) -> int:
+            return sum(len(row) + 1 for row in lines[:position["line"]]) + position["character"]
+
+        edits.append([offset(change["range"]["start"]), offset(change["range"]["end"]), change["text"]])
+        text = apply(text, change)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"document": str(path.resolve()), "edits": edits}) + "\n")
+    print(f"[typing] {len(edits)} keystrokes written to {out}", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", type=Path, default=ROOT / "target" / "release" / "ssot-lsp")
@@ -390,6 +407,9 @@ def main() -> None:
     parser.add_argument("--modes", default="pull,push", help="comma-separated: pull, push")
     parser.add_argument("--rounds", type=int, default=1, help="sessions per combination (figures of each)")
     parser.add_argument("--results", type=Path, default=BENCH / "results")
+    parser.add_argument("--write-keystrokes", type=Path, metavar="JSON",
+                        help="write the document and its keystrokes (byte offsets) for "
+                             "server/benches/typing_replay.rs, and run no server")
     args = parser.parse_args()
     servers = args.servers.split(",")
     if "ssot" in servers and not args.binary.is_file():
@@ -404,6 +424,9 @@ def main() -> None:
     for change in changes:
         after = apply(after, change)
     ast.parse(after)  # the typed function is Python
+    if args.write_keystrokes:
+        write_keystrokes(args.write_keystrokes, path, text, changes)
+        return
     commands = {}
     if "ssot" in servers:
         commands["ssot-lsp"] = ([str(args.binary.resolve()), "serve"], {"workspaceScan": False}, "default")
