@@ -257,6 +257,9 @@ struct LogicalLine {
     head: Head,
     /// Ends with `:`, so a block follows on the next lines.
     opens_block: bool,
+    /// See [`ScannedLine`].
+    broken: bool,
+    misread_string: bool,
 }
 
 /// The logical lines of a text and how they nest.
@@ -376,6 +379,17 @@ impl LineStructure {
 
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
+    }
+
+    /// Whether a logical line holds a bracket that is never closed (before
+    /// the end of the text, or before a statement: [`scan_logical_line`]) or
+    /// a triple-quoted string that is never terminated, while no
+    /// single-quoted string runs into a line break (where tree-sitter-python
+    /// reads strings and brackets on other lines than Python). Such a text
+    /// is no valid Python, and tree-sitter-python finds syntax errors in it
+    /// too (a property test checks it on random texts).
+    pub fn has_broken_line(&self) -> bool {
+        self.lines.iter().any(|line| line.broken) && !self.lines.iter().any(|line| line.misread_string)
     }
 
     /// The index of the logical line holding byte `offset`, if any (blank and
@@ -655,12 +669,15 @@ fn next_logical_line(
             Some(_) => {}
         }
         let scan = scan_line(bytes, first, indent);
+        let text_line = &bytes[first..scan.end];
         let line = LogicalLine {
             start: line_start,
             end: scan.end,
             indent,
-            head: head_of(&bytes[first..scan.end]),
+            head: head_of(text_line),
             opens_block: scan.last_significant == Some(b':'),
+            broken: scan.broken,
+            misread_string: scan.misread_string,
         };
         return Some((line, scan.end));
     }
@@ -712,6 +729,17 @@ fn next_line_start(bytes: &[u8], at: usize) -> usize {
 struct ScannedLine {
     end: usize,
     last_significant: Option<u8>,
+    /// A bracket in it is never closed, or a triple-quoted string never
+    /// terminated: the text is no valid Python.
+    broken: bool,
+    /// A string in it that tree-sitter-python may read otherwise than this
+    /// lexer, so that its brackets and strings may be others: a
+    /// single-quoted string that runs into a line break (Python gives up
+    /// there, tree-sitter-python reads on into the next line), or an
+    /// f-string whose replacement fields do not close or hold a quote, `#`
+    /// or backslash (`f"{"…"}"`: since Python 3.12 a field may hold the same
+    /// quote, and this lexer does not follow fields).
+    misread_string: bool,
 }
 
 /// What a byte means to [`scan_logical_line`].
@@ -765,6 +793,7 @@ fn class_of(byte: u8) -> ByteClass {
 fn scan_logical_line(bytes: &[u8], mut at: usize, indent: usize) -> ScannedLine {
     let mut depth = 0usize;
     let mut last_significant = None;
+    let (mut unterminated, mut misread_string) = (false, false);
     while at < bytes.len() {
         let run_start = at;
         at += bytes[at..].iter().position(|&byte| class_of(byte) == ByteClass::Special).unwrap_or(bytes.len() - at);
@@ -777,7 +806,15 @@ fn scan_logical_line(bytes: &[u8], mut at: usize, indent: usize) -> ScannedLine 
                 at += memchr::memchr(b'\n', &bytes[at..]).unwrap_or(bytes.len() - at);
             }
             b'\'' | b'"' => {
-                at = skip_string(bytes, at);
+                let (end, terminated) = skip_string(bytes, at);
+                if !terminated {
+                    match bytes.get(end) {
+                        Some(_) => misread_string = true,
+                        None => unterminated = true,
+                    }
+                }
+                misread_string |= is_f_string(bytes, at) && fields_may_be_misread(&bytes[at + 1..end]);
+                at = end;
                 last_significant = Some(byte);
             }
             b'\\' if bytes.get(at + 1) == Some(&b'\n') => at += 2,
@@ -785,7 +822,8 @@ fn scan_logical_line(bytes: &[u8], mut at: usize, indent: usize) -> ScannedLine 
             b'\n' => {
                 at += 1;
                 if depth == 0 || starts_statement_within(bytes, at, indent) {
-                    return ScannedLine { end: at, last_significant };
+                    let broken = unterminated || depth > 0;
+                    return ScannedLine { end: at, last_significant, broken, misread_string };
                 }
             }
             b'(' | b'[' | b'{' => {
@@ -805,7 +843,8 @@ fn scan_logical_line(bytes: &[u8], mut at: usize, indent: usize) -> ScannedLine 
             }
         }
     }
-    ScannedLine { end: bytes.len(), last_significant }
+    let broken = unterminated || depth > 0;
+    ScannedLine { end: bytes.len(), last_significant, broken, misread_string }
 }
 
 /// Whether the physical line at `at` is indented by at most `indent` columns
@@ -838,12 +877,14 @@ fn starts_statement(line: &[u8]) -> bool {
     }
 }
 
-/// Given a quote at `at`, the offset just after the string it opens. Prefixes
-/// (`r`, `b`, `f`, …) were already read as identifier bytes; a backslash
-/// always skips the next byte, which is right for raw strings too as far as
-/// finding the end goes. The bytes between the quote, backslashes and line
-/// breaks are skipped with `memchr`.
-fn skip_string(bytes: &[u8], at: usize) -> usize {
+/// Given a quote at `at`, the offset just after the string it opens, and
+/// whether its closing quote was found (else it ends at the line break, or
+/// the end of the text for a triple-quoted one). Prefixes (`r`, `b`, `f`, …)
+/// were already read as identifier bytes; a backslash always skips the next
+/// byte, which is right for raw strings too as far as finding the end goes.
+/// The bytes between the quote, backslashes and line breaks are skipped
+/// with `memchr`.
+fn skip_string(bytes: &[u8], at: usize) -> (usize, bool) {
     let quote = bytes[at];
     let triple = bytes.get(at + 1) == Some(&quote) && bytes.get(at + 2) == Some(&quote);
     let mut current = if triple { at + 3 } else { at + 1 };
@@ -851,23 +892,51 @@ fn skip_string(bytes: &[u8], at: usize) -> usize {
         let rest = bytes.get(current..).unwrap_or_default();
         let next =
             if triple { memchr::memchr2(quote, b'\\', rest) } else { memchr::memchr3(quote, b'\\', b'\n', rest) };
-        let Some(offset) = next else { return bytes.len() };
+        let Some(offset) = next else { return (bytes.len(), false) };
         current += offset;
         match bytes[current] {
             b'\\' if bytes.get(current + 1) == Some(&b'\r') && bytes.get(current + 2) == Some(&b'\n') => current += 3,
             b'\\' => current += 2,
-            b'\n' => return current,
+            b'\n' => return (current, false),
             _ => {
                 if !triple {
-                    return current + 1;
+                    return (current + 1, true);
                 }
                 if bytes.get(current + 1) == Some(&quote) && bytes.get(current + 2) == Some(&quote) {
-                    return current + 3;
+                    return (current + 3, true);
                 }
                 current += 1;
             }
         }
     }
+}
+
+/// Whether the quote at `at` opens an f-string: its prefix (the identifier
+/// bytes just before it) holds an `f`.
+fn is_f_string(bytes: &[u8], at: usize) -> bool {
+    bytes[..at].iter().rev().take_while(|&&byte| is_identifier_byte(byte)).any(|&byte| matches!(byte, b'f' | b'F'))
+}
+
+/// Whether the replacement fields of an f-string whose bytes after the
+/// opening quote are `body` (as [`skip_string`] delimits it) may read
+/// otherwise to a parser that follows fields: a field that does not close,
+/// a lone `}`, or a field holding a quote, `#` or backslash. `{{` and `}}`
+/// outside fields are literal braces.
+fn fields_may_be_misread(body: &[u8]) -> bool {
+    let mut depth = 0usize;
+    let mut at = 0;
+    while let Some(&byte) = body.get(at) {
+        match byte {
+            b'{' | b'}' if depth == 0 && body.get(at + 1) == Some(&byte) => at += 1,
+            b'{' => depth += 1,
+            b'}' if depth == 0 => return true,
+            b'}' => depth -= 1,
+            b'\'' | b'"' | b'#' | b'\\' if depth > 0 => return true,
+            _ => {}
+        }
+        at += 1;
+    }
+    depth > 0
 }
 
 fn head_of(line: &[u8]) -> Head {
@@ -1212,7 +1281,7 @@ mod tests {
             let fast = scan_logical_line(bytes, start, indent);
             proptest::prop_assert_eq!((fast.end, fast.last_significant), reference_scan(bytes, start, Some(indent)), "{:?}", text);
             for (at, _) in text.match_indices(['\'', '"']) {
-                proptest::prop_assert_eq!(skip_string(bytes, at), reference_skip_string(bytes, at), "{:?} at {}", text, at);
+                proptest::prop_assert_eq!(skip_string(bytes, at).0, reference_skip_string(bytes, at), "{:?} at {}", text, at);
             }
         }
     }
@@ -1229,7 +1298,7 @@ mod tests {
     fn spans_without_the_cut(text: &str) -> Vec<(usize, usize)> {
         line_spans(text, |bytes, at, _| {
             let (end, last_significant) = reference_scan(bytes, at, None);
-            ScannedLine { end, last_significant }
+            ScannedLine { end, last_significant, broken: false, misread_string: false }
         })
     }
 
@@ -1371,6 +1440,69 @@ mod tests {
                 text = text.replace('\n', "\r\n");
             }
             proptest::prop_assert_eq!(line_spans(&text, scan_logical_line), spans_without_the_cut(&text), "{}", text);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// What the lexer calls broken tree-sitter-python cannot parse
+        /// either: the analysis of an open document trusts it to skip the
+        /// whole-file parse (`analysis::scan_lazily`).
+        #[test]
+        fn a_text_with_a_broken_line_has_syntax_errors(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "x", "f", "rb", " ", "    ", "\t", "\r", "\n", "\r\n", "# c (\n", "'", "\"", "'''", "\"\"\"",
+                    "\\", "\\\n", "(", ")", "[", "]", "{", "}", ":", "=", ",", ".", "@", "é",
+                    "def f():\n", "    return ", "class A:\n    ", "else:", "if ", " else ", "for x in ", "from ",
+                    "import ", "yield ", "async ", "lambda: ", "f\"{x}\"", "f'{\"(\"}'", "f\"{\"", "\"}\"",
+                    "f\"\"\"{\n(\n)}\"\"\"", "r'\\''", "b\"\\\"(\"", "f'{", "}'", "F'''{", "}'''", "rf\"{{\"", "{", "}",
+                    "f\"{x:{y}}\"", "f\"{x!r:>{w}}\"", "f'{(1,\n2)}'", "f\"{'\\n'}\"", "= ", " + ", "-", "~", "<", ">",
+                    "|", "%", "/", "*", "from a", "from . import b", " import *", "from a import (b,\n c)", "\nfrom ",
+                    "x: int =", "-> None", "print(f\"{x=}\")", "1.", "x.", "not ", " in ", " and ",
+                ]),
+                0..30,
+            ),
+        ) {
+            let text: String = pieces.concat();
+            if LineStructure::of(&text).has_broken_line() {
+                proptest::prop_assert!(crate::syntax::parse_text(&text).root_node().has_error(), "{:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn unclosed_brackets_and_unterminated_strings_are_broken_lines() {
+        for broken in [
+            "x = f(\n",
+            "x = f(\ndef g(): pass\n",
+            "x = [1,\n  2\nreturn\n",
+            "x = \"\"\"abc\n",
+            "x = (')'\n",
+            "x = (f'{a}'\n",
+        ] {
+            assert!(LineStructure::of(broken).has_broken_line(), "{broken:?}");
+        }
+        // Not broken, or not for sure: tree-sitter-python reads on over a
+        // line break inside a single-quoted string (`('a\n')` is a string in
+        // brackets to it) and follows f-string fields, which may hold quotes;
+        // it also reads on after an operator (`x = 1 +\n2`).
+        for not_for_sure in [
+            "x = f(\n)\n",
+            "x = 'a\\\nb'\n",
+            "x = '''\n(\n'''\n",
+            "# (\nx = ')'\n",
+            "x = 1)\n",
+            "x = [)\n",
+            "x = ('a\n')\n",
+            "x = 'a\ny = (\n",
+            "x = (f'{a['b']}'\n",
+            "x = f'''{x\n",
+            "x = 1 +\n",
+            "from a.b\n",
+        ] {
+            assert!(!LineStructure::of(not_for_sure).has_broken_line(), "{not_for_sure:?}");
         }
     }
 
