@@ -108,11 +108,14 @@ pub fn names_a_hub_alias(scope: &FileScope, bytes: &[u8]) -> bool {
 }
 
 /// `scan_parsed` for a caller that has not parsed the whole text: `parse_whole`
-/// is called only when the skeleton has syntax errors (to tell whether the
-/// whole text has some too) or cannot be used, so a keystroke whose
-/// skeleton parses cleanly costs no parse of the whole file. The findings
-/// are those `scan_parsed` gives with the whole tree; the whole tree comes
-/// back when it was parsed. `None` when `parse_whole` gives up (cancelled).
+/// is called only when the skeleton has syntax errors and the lexer cannot
+/// tell that the whole text has some too (`LineStructure::has_broken_line`:
+/// a bracket never closed, a triple-quoted string never terminated), or when
+/// the skeleton cannot be used; so a keystroke whose skeleton parses
+/// cleanly, or that leaves a bracket open, costs no parse of the whole file.
+/// The findings are those `scan_parsed` gives with the whole tree; the whole
+/// tree comes back when it was parsed. `None` when `parse_whole` gives up
+/// (cancelled).
 ///
 /// `skeletons` seed the skeleton parses and are replaced by this text's
 /// (see [`SkeletonTrees`]); the findings are those of a fresh parse.
@@ -133,20 +136,25 @@ pub fn scan_lazily(
         return check_whole(rules, scope, text, parse_whole);
     };
     skeletons.first = Some(first.tree.clone());
-    let first_has_errors = first.tree.root_node().has_error();
+    // Syntax errors in a skeleton leave it undecided whether the skeleton
+    // stands, unless the lexer found a broken line: then the whole text has
+    // errors too, and the skeleton stands without a parse of the whole text.
+    let errors_stand = first.structure.has_broken_line();
+    let undecided = |tree: &Tree| tree.root_node().has_error() && !errors_stand;
+    let first_undecided = undecided(&first.tree);
     let captures = syntax::capture(&first.tree, text);
     let bound = bindings_into_rules(rules, scope, text, &captures);
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         // The first look is the skeleton: its captures serve the check too.
-        return skeleton_or_whole(rules, scope, text, &first.tree, Some(&captures), first_has_errors, parse_whole);
+        return skeleton_or_whole(rules, scope, text, &first.tree, Some(&captures), first_undecided, parse_whole);
     }
     drop(captures);
     let Some(second) = first.with_lines_naming(text, &bound, false, skeletons.second.as_ref()) else {
         return check_whole(rules, scope, text, parse_whole);
     };
     skeletons.second = Some(second.clone());
-    let has_errors = first_has_errors || second.root_node().has_error();
-    skeleton_or_whole(rules, scope, text, &second, None, has_errors, parse_whole)
+    let undecided = first_undecided || undecided(&second);
+    skeleton_or_whole(rules, scope, text, &second, None, undecided, parse_whole)
 }
 
 /// The findings of the whole text's tree, and the tree.
@@ -161,8 +169,8 @@ fn check_whole(
 }
 
 /// The findings of the skeleton's tree (`captures`: the query's captures of
-/// it, when at hand), unless a parse on the way had syntax errors
-/// (`has_errors`) and the whole text has none: then the whole tree's. With
+/// it, when at hand), unless a parse on the way had syntax errors that leave
+/// it `undecided` and the whole text has none: then the whole tree's. With
 /// errors, the skeleton stands only when the whole text has some too.
 fn skeleton_or_whole(
     rules: &RuleSet,
@@ -170,14 +178,14 @@ fn skeleton_or_whole(
     text: &str,
     skeleton: &Tree,
     captures: Option<&Captures<'_>>,
-    has_errors: bool,
+    undecided: bool,
     parse_whole: impl FnOnce() -> Option<Tree>,
 ) -> Option<(Vec<Finding>, Option<Tree>)> {
     let check_skeleton = || match captures {
         Some(captures) => check_captured(rules, scope, text, skeleton, captures),
         None => check_tree(rules, scope, text, skeleton),
     };
-    if !has_errors {
+    if !undecided {
         return Some((check_skeleton(), None));
     }
     let whole = parse_whole()?;

@@ -710,10 +710,18 @@ mod tests {
     async fn a_job_parses_the_whole_text_only_when_the_check_needs_it() {
         let rules = RuleSet::builtin();
         let unclosed = SNIPPET.replace("create_websocket_manager(ctx)", "create_websocket_manager(ctx");
+        let dangling = SNIPPET.replace("create_websocket_manager(ctx)", "create_websocket_manager(ctx) +");
         let broken_elsewhere = format!("{SNIPPET}\ndef other(:\n    pass\n");
-        // (text, whether the job must parse the whole text)
-        let cases =
-            [(SNIPPET.to_string(), false), ("x = 1\n".to_string(), false), (unclosed, true), (broken_elsewhere, false)];
+        // (text, whether the job must parse the whole text): a skeleton with
+        // syntax errors needs the whole text's parse to tell whether it has
+        // errors too, unless the lexer saw a bracket left open.
+        let cases = [
+            (SNIPPET.to_string(), false),
+            ("x = 1\n".to_string(), false),
+            (unclosed, false),
+            (dangling, true),
+            (broken_elsewhere, false),
+        ];
         for (text, parses) in cases {
             let mut document = Document::opened(&text, 1, 1, FileScope::default());
             let job = document.start_analysis(2, usize::MAX, checked());
@@ -924,15 +932,29 @@ mod tests {
             Just("factory_create"),
             Just("create_websocket_manager(ctx)"),
             Just("def f():\n"),
+            // Brackets left open in the middle of the file, before a
+            // statement that ends the broken line (`skeleton`'s lexer).
+            Just("x = create_websocket_manager(ctx, "),
+            Just("\nreturn ["),
+            Just("\n    return {"),
+            Just("\nclass C("),
+            Just("\nasync def g(a,\n"),
+            Just("\nelse:\n"),
+            Just("f'{"),
         ];
         (0.0..=1.0f64, prop_oneof![3 => Just(0usize), 1 => 1..4usize, 1 => 5..60usize], insert)
     }
 
     /// The findings a new document gets for `text` on its first analysis.
+    /// They are those of the whole text's tree (`scan_parsed`): without
+    /// syntax errors the skeleton's findings equal those, and with errors
+    /// the skeleton stands only when the whole text has errors too.
     fn fresh_findings(rules: &RuleSet, text: &str) -> Vec<Finding> {
         let mut fresh = Document::opened(text, 1, 1, FileScope::default());
         let job = fresh.start_analysis(2, usize::MAX, checked());
         assert!(fresh.finish(job.run(rules).unwrap(), "fresh".into()));
+        let whole = analysis::scan_parsed(rules, &FileScope::default(), text, &syntax::parse_text(text));
+        assert_eq!(fresh.findings, whole, "{text}");
         std::mem::take(&mut fresh.findings)
     }
 
