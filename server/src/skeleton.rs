@@ -257,9 +257,16 @@ struct LogicalLine {
     head: Head,
     /// Ends with `:`, so a block follows on the next lines.
     opens_block: bool,
-    /// See [`ScannedLine`].
+    /// See [`ScannedLine`]; also a `from` statement without `import`
+    /// followed by a statement ([`mark_unfinished_from`]).
     broken: bool,
     misread_string: bool,
+    /// A `from` statement without `import`.
+    unfinished_from: bool,
+    /// Starts a statement that cannot finish a `from` before it (`def`,
+    /// `return`, …: [`starts_statement`]; not `import`): no parser reads on
+    /// from the `from` into an `import` ([`mark_unfinished_from`]).
+    ends_a_from: bool,
 }
 
 /// The logical lines of a text and how they nest.
@@ -351,6 +358,7 @@ impl LineStructure {
     fn push(&mut self, line: LogicalLine) {
         let index = self.lines.len();
         let indent = line.indent;
+        mark_unfinished_from(&mut self.lines, &line);
         self.lines.push(line);
         self.parent.push(None);
         self.previous_sibling.push(None);
@@ -383,7 +391,9 @@ impl LineStructure {
 
     /// Whether a logical line holds a bracket that is never closed (before
     /// the end of the text, or before a statement: [`scan_logical_line`]) or
-    /// a triple-quoted string that is never terminated, while no
+    /// a triple-quoted string that is never terminated, or is a `from`
+    /// statement without `import` followed by a statement that cannot
+    /// finish it (`from a.b` and then `def`: a line being typed), while no
     /// single-quoted string runs into a line break (where tree-sitter-python
     /// reads strings and brackets on other lines than Python). Such a text
     /// is no valid Python, and tree-sitter-python finds syntax errors in it
@@ -632,14 +642,26 @@ fn is_identifier_byte(byte: u8) -> bool {
     byte == b'_' || byte.is_ascii_alphanumeric() || byte >= 0x80
 }
 
+/// Marks the last of `lines` broken when it is a `from` statement without
+/// `import` and `next`, the line after it, starts a statement that cannot
+/// finish it.
+fn mark_unfinished_from(lines: &mut [LogicalLine], next: &LogicalLine) {
+    if next.ends_a_from {
+        if let Some(previous) = lines.last_mut().filter(|previous| previous.unfinished_from) {
+            previous.broken = true;
+        }
+    }
+}
+
 /// Splits `bytes` into logical lines with the scanner of one logical line
 /// given (tests compare scanners); blank and comment-only lines are left out.
 #[cfg(test)]
 fn logical_lines_scanned_by(bytes: &[u8], scan_line: impl Fn(&[u8], usize, usize) -> ScannedLine) -> Vec<LogicalLine> {
-    let mut lines = Vec::new();
+    let mut lines: Vec<LogicalLine> = Vec::new();
     let mut at = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
     let mut line_start = 0;
     while let Some((line, next)) = next_logical_line(bytes, at, line_start, &scan_line) {
+        mark_unfinished_from(&mut lines, &line);
         lines.push(line);
         at = next;
         line_start = next;
@@ -678,6 +700,8 @@ fn next_logical_line(
             opens_block: scan.last_significant == Some(b':'),
             broken: scan.broken,
             misread_string: scan.misread_string,
+            unfinished_from: first_word(text_line) == b"from" && memchr::memmem::find(text_line, b"import").is_none(),
+            ends_a_from: starts_statement(text_line) && first_word(text_line) != b"import",
         };
         return Some((line, scan.end));
     }
@@ -1460,7 +1484,9 @@ mod tests {
                     "f\"\"\"{\n(\n)}\"\"\"", "r'\\''", "b\"\\\"(\"", "f'{", "}'", "F'''{", "}'''", "rf\"{{\"", "{", "}",
                     "f\"{x:{y}}\"", "f\"{x!r:>{w}}\"", "f'{(1,\n2)}'", "f\"{'\\n'}\"", "= ", " + ", "-", "~", "<", ">",
                     "|", "%", "/", "*", "from a", "from . import b", " import *", "from a import (b,\n c)", "\nfrom ",
-                    "x: int =", "-> None", "print(f\"{x=}\")", "1.", "x.", "not ", " in ", " and ",
+                    "x: int =", "-> None", "print(f\"{x=}\")", "1.", "x.", "not ", " in ", " and ", "from a.b",
+                    "from .", "from", " import ", "\nimport c\n", "yield", "\ndef g(): pass\n", "\nreturn\n", "\n    ",
+                    "\nelse:", ";", "\\\n",
                 ]),
                 0..30,
             ),
@@ -1481,13 +1507,17 @@ mod tests {
             "x = \"\"\"abc\n",
             "x = (')'\n",
             "x = (f'{a}'\n",
+            "def f():\n    from a.b\n\ndef g(): pass\n",
+            "def f():\n    y = yield\n    from a.b\n    return\n",
         ] {
             assert!(LineStructure::of(broken).has_broken_line(), "{broken:?}");
+            assert!(crate::syntax::parse_text(broken).root_node().has_error(), "{broken:?}");
         }
         // Not broken, or not for sure: tree-sitter-python reads on over a
         // line break inside a single-quoted string (`('a\n')` is a string in
         // brackets to it) and follows f-string fields, which may hold quotes;
-        // it also reads on after an operator (`x = 1 +\n2`).
+        // it also reads on after an operator (`x = 1 +\n2`) and from an
+        // unfinished `from` into what may finish it.
         for not_for_sure in [
             "x = f(\n)\n",
             "x = 'a\\\nb'\n",
@@ -1501,6 +1531,9 @@ mod tests {
             "x = f'''{x\n",
             "x = 1 +\n",
             "from a.b\n",
+            "from a.b\nimport c\n",
+            "from a.b\n.c import d\n",
+            "from a.b # import\ndef g(): pass\n",
         ] {
             assert!(!LineStructure::of(not_for_sure).has_broken_line(), "{not_for_sure:?}");
         }
