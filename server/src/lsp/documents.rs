@@ -941,6 +941,7 @@ mod tests {
             Just("\nasync def g(a,\n"),
             Just("\nelse:\n"),
             Just("f'{"),
+            Just("\n    from netra_backend.app"),
         ];
         (0.0..=1.0f64, prop_oneof![3 => Just(0usize), 1 => 1..4usize, 1 => 5..60usize], insert)
     }
