@@ -136,25 +136,30 @@ pub fn scan_lazily(
         return check_whole(rules, scope, text, parse_whole);
     };
     skeletons.first = Some(first.tree.clone());
-    // Syntax errors in a skeleton leave it undecided whether the skeleton
-    // stands, unless the lexer found a broken line: then the whole text has
-    // errors too, and the skeleton stands without a parse of the whole text.
-    let errors_stand = first.structure.has_broken_line();
-    let undecided = |tree: &Tree| tree.root_node().has_error() && !errors_stand;
-    let first_undecided = undecided(&first.tree);
+    let first_has_errors = first.tree.root_node().has_error();
     let captures = syntax::capture(&first.tree, text);
     let bound = bindings_into_rules(rules, scope, text, &captures);
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         // The first look is the skeleton: its captures serve the check too.
-        return skeleton_or_whole(rules, scope, text, &first.tree, Some(&captures), first_undecided, parse_whole);
+        let undecided = first_has_errors && !errors_stand(&mut first.structure, text);
+        return skeleton_or_whole(rules, scope, text, &first.tree, Some(&captures), undecided, parse_whole);
     }
     drop(captures);
     let Some(second) = first.with_lines_naming(text, &bound, false, skeletons.second.as_ref()) else {
         return check_whole(rules, scope, text, parse_whole);
     };
     skeletons.second = Some(second.clone());
-    let undecided = first_undecided || undecided(&second);
+    let has_errors = first_has_errors || second.root_node().has_error();
+    let undecided = has_errors && !errors_stand(&mut first.structure, text);
     skeleton_or_whole(rules, scope, text, &second, None, undecided, parse_whole)
+}
+
+/// Whether a skeleton with syntax errors stands without a parse of the whole
+/// text: when the lexer finds a broken line in it (the whole text lexed),
+/// the whole text has errors too. Else the syntax errors leave it undecided.
+fn errors_stand(structure: &mut skeleton::LineStructure, text: &str) -> bool {
+    structure.lex_through(text, usize::MAX);
+    structure.has_broken_line()
 }
 
 /// The findings of the whole text's tree, and the tree.

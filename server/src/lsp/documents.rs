@@ -719,8 +719,10 @@ mod tests {
             (SNIPPET.to_string(), false),
             ("x = 1\n".to_string(), false),
             (unclosed, false),
-            (dangling, true),
+            (dangling.clone(), true),
             (broken_elsewhere, false),
+            // Lexed on past the lines the skeleton needs to find the bracket.
+            (format!("{dangling}x = 1\ndef later(a,\n"), false),
         ];
         for (text, parses) in cases {
             let mut document = Document::opened(&text, 1, 1, FileScope::default());
