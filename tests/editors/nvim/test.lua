@@ -313,17 +313,22 @@ if scenario == 'full' then
     same_lines(buffer_lines(bufnr), want, relative .. ' after :SsotFixWorkspace')
   end)
 
-  case(':SsotRestart starts a new server that diagnoses again', function()
-    vim.cmd('buffer ' .. agent_buf)
-    local old = client_of(agent_buf)
+  -- Runs :SsotRestart, then waits for a client other than `old` on the
+  -- agent buffer and for that server's SSOT004 there.
+  local function restart_and_wait(old, timeout)
     vim.cmd('SsotRestart')
-    wait_for(15000, 'a new client', function()
+    wait_for(timeout, 'a new client', function()
       local new = client_of(agent_buf)
       return new ~= nil and new.id ~= old.id
     end)
     wait_diagnostics(agent_buf, 'diagnostics from the new server', function(found)
       return #found == 1 and code_of(found[1]) == 'SSOT004'
     end)
+  end
+
+  case(':SsotRestart starts a new server that diagnoses again', function()
+    vim.cmd('buffer ' .. agent_buf)
+    restart_and_wait(client_of(agent_buf), 15000)
   end)
 
   case(':SsotRestart replaces a server that no longer answers', function()
@@ -345,16 +350,7 @@ if scenario == 'full' then
     vim.defer_fn(function()
       uv.kill(servers[1], 'sigcont')
     end, 6000)
-    local ok, err = pcall(function()
-      vim.cmd('SsotRestart')
-      wait_for(20000, 'a new client', function()
-        local new = client_of(agent_buf)
-        return new ~= nil and new.id ~= old.id
-      end)
-      wait_diagnostics(agent_buf, 'diagnostics from the new server', function(found)
-        return #found == 1 and code_of(found[1]) == 'SSOT004'
-      end)
-    end)
+    local ok, err = pcall(restart_and_wait, old, 20000)
     uv.kill(servers[1], 'sigcont')
     check(ok, '%s', tostring(err))
   end)
