@@ -355,6 +355,15 @@ pub fn check_tree(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -
     check_active(rules, &active, scope, text, tree, &captures)
 }
 
+/// `check_tree`, and how many imports of `tree` bind a name that an earlier
+/// import in the same scope binds (see `duplicate_import_bindings`), from
+/// one run of the query: what the fix loop asks of every text it makes.
+pub fn check_tree_and_duplicates(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -> (Vec<Finding>, usize) {
+    let captures = syntax::capture(tree, text);
+    let duplicates = duplicate_import_bindings(&captures, text, scope);
+    (check_captured(rules, scope, text, tree, &captures), duplicates)
+}
+
 /// `check_tree` with the query's captures of `tree` at hand.
 fn check_captured(
     rules: &RuleSet,
@@ -1060,8 +1069,7 @@ fn is_path_like(content: &str) -> bool {
 /// How many imports bind a name that an earlier import in the same scope
 /// already binds (`from a import x` twice in one function): the fix loop
 /// refuses a round that adds one.
-pub fn duplicate_import_bindings(tree: &Tree, text: &str, scope: &FileScope) -> usize {
-    let captures = syntax::capture(tree, text);
+fn duplicate_import_bindings(captures: &Captures<'_>, text: &str, scope: &FileScope) -> usize {
     let mut seen = std::collections::HashSet::new();
     let mut duplicates = 0;
     for statement in &captures.imports {

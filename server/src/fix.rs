@@ -55,12 +55,15 @@ impl FixOutcome {
 }
 
 /// Fixes `text` until nothing eligible is left.
+///
+/// Each text the loop makes is parsed and queried once: the findings of a
+/// round's result, and its duplicate imports, come from the same captures.
 pub fn fix_text(rules: &RuleSet, scope: &FileScope, text: &str, options: &FixOptions) -> FixOutcome {
     let mut current = text.to_string();
     let mut applied: Vec<(String, usize)> = Vec::new();
-    let mut tree = syntax::parse_for_check(&current);
+    let tree = syntax::parse_for_check(&current);
     let mut errors = syntax::count_errors(&tree);
-    let mut duplicates = analysis::duplicate_import_bindings(&tree, &current, scope);
+    let (mut findings, mut duplicates) = analysis::check_tree_and_duplicates(rules, scope, &current, &tree);
     let mut eligible_before = None;
     let outcome = |text: String, applied: Vec<(String, usize)>, remaining: Vec<Finding>, before: Option<usize>| {
         let left = remaining.iter().filter(|finding| options.allows(finding)).count();
@@ -68,7 +71,6 @@ pub fn fix_text(rules: &RuleSet, scope: &FileScope, text: &str, options: &FixOpt
         FixOutcome { text, applied, remaining, fixed_findings }
     };
     for _ in 0..MAX_ITERATIONS {
-        let findings = analysis::check_tree(rules, scope, &current, &tree);
         let candidates: Vec<&Finding> = findings.iter().filter(|finding| options.allows(finding)).collect();
         let before = *eligible_before.get_or_insert(candidates.len());
         if candidates.is_empty() {
@@ -76,22 +78,21 @@ pub fn fix_text(rules: &RuleSet, scope: &FileScope, text: &str, options: &FixOpt
         }
         let chosen = choose_non_overlapping(&candidates);
         let baseline = Baseline { errors, duplicates };
-        let Some((next, next_tree, next_errors, used)) = apply_checked(scope, &current, &chosen, baseline) else {
+        let Some(round) = apply_checked(rules, scope, &current, &chosen, baseline) else {
             return outcome(current, applied, findings, Some(before));
         };
-        for finding in used {
+        for finding in &round.used {
             match applied.iter_mut().find(|(code, _)| *code == finding.code) {
                 Some((_, count)) => *count += 1,
                 None => applied.push((finding.code.clone(), 1)),
             }
         }
-        current = next;
-        tree = next_tree;
-        errors = next_errors;
-        duplicates = analysis::duplicate_import_bindings(&tree, &current, scope);
+        current = round.text;
+        errors = round.errors;
+        duplicates = round.duplicates;
+        findings = round.findings;
     }
-    let remaining = analysis::check_tree(rules, scope, &current, &tree);
-    outcome(current, applied, remaining, eligible_before)
+    outcome(current, applied, findings, eligible_before)
 }
 
 /// Fixes whose edits do not overlap any edit of an earlier chosen fix.
@@ -119,16 +120,27 @@ struct Baseline {
     duplicates: usize,
 }
 
+/// The text a round made, what it holds, and the fixes it applied.
+struct Round<'f> {
+    text: String,
+    errors: usize,
+    duplicates: usize,
+    /// The findings of `text`, for the next round.
+    findings: Vec<Finding>,
+    used: Vec<&'f Finding>,
+}
+
 /// Applies the chosen fixes together; when that adds parse errors or
 /// duplicate imports, applies them one at a time and keeps the first that
 /// does not.
 fn apply_checked<'f>(
+    rules: &RuleSet,
     scope: &FileScope,
     text: &str,
     chosen: &[&'f Finding],
     before: Baseline,
-) -> Option<(String, tree_sitter::Tree, usize, Vec<&'f Finding>)> {
-    let try_apply = |fixes: &[&'f Finding]| -> Option<(String, tree_sitter::Tree, usize)> {
+) -> Option<Round<'f>> {
+    let try_apply = |fixes: &[&'f Finding]| -> Option<Round<'f>> {
         let edits: Vec<Edit> =
             fixes.iter().flat_map(|f| f.fix.iter().flat_map(|fix| fix.edits.iter().cloned())).collect();
         let next = apply_edits(text, &edits)?;
@@ -137,16 +149,19 @@ fn apply_checked<'f>(
         }
         let tree = syntax::parse_for_check(&next);
         let errors = syntax::count_errors(&tree);
-        let no_worse =
-            errors <= before.errors && analysis::duplicate_import_bindings(&tree, &next, scope) <= before.duplicates;
-        no_worse.then_some((next, tree, errors))
+        if errors > before.errors {
+            return None;
+        }
+        let (findings, duplicates) = analysis::check_tree_and_duplicates(rules, scope, &next, &tree);
+        (duplicates <= before.duplicates).then(|| Round {
+            text: next,
+            errors,
+            duplicates,
+            findings,
+            used: fixes.to_vec(),
+        })
     };
-    if let Some((next, tree, errors)) = try_apply(chosen) {
-        return Some((next, tree, errors, chosen.to_vec()));
-    }
-    chosen.iter().find_map(|finding| {
-        try_apply(std::slice::from_ref(finding)).map(|(next, tree, errors)| (next, tree, errors, vec![*finding]))
-    })
+    try_apply(chosen).or_else(|| chosen.iter().find_map(|finding| try_apply(std::slice::from_ref(finding))))
 }
 
 /// The edit that turns `before` into `after`, trimmed to the changed middle
