@@ -33,6 +33,8 @@ struct Counts {
     whole_parses: usize,
     findings_at_the_end: usize,
     differing_from_fresh: usize,
+    /// Microseconds per keystroke, in order.
+    per_key: Vec<u128>,
 }
 
 /// The analysis of a text as a freshly opened document gets it.
@@ -58,6 +60,7 @@ fn replay(original: &str, edits: &[(usize, usize, String)], verify: bool) -> Cou
         tree = whole.or(tree);
     }
     for (start, end, replacement) in edits {
+        let started = Instant::now();
         let edit = edit_rope(&mut rope, *start, *end, replacement);
         if let Some(tree) = tree.as_mut() {
             tree.edit(&edit);
@@ -74,6 +77,7 @@ fn replay(original: &str, edits: &[(usize, usize, String)], verify: bool) -> Cou
         if let Some(whole) = whole {
             tree = Some(whole);
         }
+        counts.per_key.push(started.elapsed().as_micros());
         if verify && findings != fresh(&rules, &scope, &text) {
             counts.differing_from_fresh += 1;
         }
@@ -104,6 +108,10 @@ fn main() {
         let started = Instant::now();
         let counts = replay(&original, &edits, verify && round == 0);
         let elapsed = started.elapsed();
+        if let Ok(out) = std::env::var("TYPING_REPLAY_PER_KEY") {
+            let lines: Vec<String> = counts.per_key.iter().map(|us| us.to_string()).collect();
+            let _ = std::fs::write(out, lines.join("\n") + "\n");
+        }
         println!(
             "round {round}: {:.2} ms per keystroke ({} keystrokes), whole-file parses {}, findings at the end {}{}",
             elapsed.as_secs_f64() * 1e3 / edits.len() as f64,

@@ -8,14 +8,16 @@
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use tree_sitter::{InputEdit, Node, Tree};
 
-use crate::edits::{classify, scope_of, within, ImportEditor, Occurrence};
+use crate::edits::{classify, detect_line_ending, scope_of, within, ImportEditor, Occurrence};
 use crate::finding::{Applicability, Finding, Fix};
 use crate::identifiers;
 use crate::imports::{join_path, read_import, ImportItem, ImportRecord};
-use crate::index::WorkspaceIndex;
+use crate::index::{SharedIndex, WorkspaceIndex};
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule, RuleKind, RuleSet};
 use crate::skeleton;
 use crate::suppression::Suppressions;
@@ -63,19 +65,199 @@ pub fn scan_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding>
 /// what the imports bind), each seeding its own kind: their kept lines
 /// differ, and a tree of the other kind would make tree-sitter re-parse
 /// every line in which they differ.
+///
+/// The findings of the last analysis are kept too, with the kept lines they
+/// came from ([`SkeletonMemo`]): while the edits touch none of those lines,
+/// and the next text keeps the very same lines, its skeleton trees are those
+/// trees edited, so its findings are those findings moved by the edits, and
+/// neither parse nor check runs again (typing in a line no rule looks at).
 #[derive(Debug, Clone, Default)]
 pub struct SkeletonTrees {
     first: Option<Tree>,
     second: Option<Tree>,
+    memo: Option<Arc<SkeletonMemo>>,
 }
 
 impl SkeletonTrees {
-    /// Tells the trees of one edit of the text (as `Tree::edit`).
+    /// Tells the trees of one edit of the text (as `Tree::edit`), and the
+    /// kept findings: moved when the edit misses their lines, else dropped.
     pub fn edit(&mut self, edit: &InputEdit) {
         for tree in [&mut self.first, &mut self.second].into_iter().flatten() {
             tree.edit(edit);
         }
+        if let Some(memo) = self.memo.as_mut() {
+            if !Arc::make_mut(memo).edit(edit) {
+                self.memo = None;
+            }
+        }
     }
+
+    /// Whether the findings of the last analysis are kept for reuse (tests).
+    pub fn holds_findings(&self) -> bool {
+        self.memo.is_some()
+    }
+}
+
+/// What a skeleton analysis depended on besides its kept lines: the rules,
+/// where the file sits, and the workspace index as it stood.
+#[derive(Debug, Clone)]
+struct MemoKey {
+    rules: u64,
+    relative_path: Option<PathBuf>,
+    module: Option<String>,
+    is_package: bool,
+    /// The index (compared by identity) and its state generation, read
+    /// before the analysis started.
+    index: Option<(SharedIndex, u64)>,
+}
+
+impl MemoKey {
+    fn of(rules: &RuleSet, scope: &FileScope) -> Self {
+        MemoKey {
+            rules: rules.id(),
+            relative_path: scope.relative_path.clone(),
+            module: scope.module.clone(),
+            is_package: scope.is_package,
+            index: scope.index.as_ref().map(|index| (index.clone(), index.state_generation())),
+        }
+    }
+}
+
+impl PartialEq for MemoKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.rules == other.rules
+            && self.relative_path == other.relative_path
+            && self.module == other.module
+            && self.is_package == other.is_package
+            && self.index == other.index
+    }
+}
+
+/// The findings of a skeleton that parsed without syntax errors, and what
+/// they were computed from: the byte ranges of the lines each look kept,
+/// the names the imports bound (which pick the second look's lines), the
+/// text's line ending (fixes write it), what the check noted about
+/// re-exports, and the `MemoKey`.
+///
+/// A skeleton's tree is a function of the kept ranges' bytes (the parser
+/// reads nothing else), and so are the findings on it, given the key and
+/// the line ending; every finding's offsets lie within the kept lines.
+/// So when edits touch no kept line and no finding's offset, and the edited
+/// text keeps the very same ranges (moved by the edits) in both looks, a
+/// fresh analysis would parse the same trees, moved, and find the same
+/// findings, moved.
+#[derive(Debug, Clone)]
+struct SkeletonMemo {
+    key: MemoKey,
+    first: Vec<(usize, usize)>,
+    /// `None` when the first look was the skeleton.
+    second: Option<Vec<(usize, usize)>>,
+    bound: Vec<String>,
+    line_ending: &'static str,
+    findings: Vec<Finding>,
+    reexports: Vec<(String, String)>,
+}
+
+impl SkeletonMemo {
+    /// A memo of the findings of a skeleton without syntax errors, unless
+    /// the check noted re-exports nowhere to be kept (no log) or a finding
+    /// reaches outside the kept lines.
+    fn new(
+        key: MemoKey,
+        scope: &FileScope,
+        text: &str,
+        ranges: (Vec<(usize, usize)>, Option<Vec<(usize, usize)>>),
+        bound: Vec<String>,
+        findings: &[Finding],
+    ) -> Option<Arc<Self>> {
+        if scope.index.is_some() && scope.reexport_log.is_none() {
+            return None;
+        }
+        let (first, second) = ranges;
+        let kept = second.as_ref().unwrap_or(&first);
+        let inside = |offset: usize| kept.iter().any(|&(start, end)| start <= offset && offset <= end);
+        if !findings.iter().flat_map(finding_offsets).all(inside) {
+            return None;
+        }
+        Some(Arc::new(SkeletonMemo {
+            key,
+            first,
+            second,
+            bound,
+            line_ending: detect_line_ending(text),
+            findings: findings.to_vec(),
+            reexports: scope.reexport_log.as_ref().map(|log| log.pairs()).unwrap_or_default(),
+        }))
+    }
+
+    /// Follows one edit of the text: false when it touches a kept line or
+    /// an offset of a finding (the memo no longer holds), else every range
+    /// and offset after it moves.
+    fn edit(&mut self, edit: &InputEdit) -> bool {
+        let (start, old_end, new_end) = (edit.start_byte, edit.old_end_byte, edit.new_end_byte);
+        let ranges = self.first.iter().chain(self.second.iter().flatten());
+        if ranges.copied().any(|(from, to)| start <= to && from <= old_end) {
+            return false;
+        }
+        if self.findings.iter().flat_map(finding_offsets).any(|offset| start <= offset && offset <= old_end) {
+            return false;
+        }
+        let moved = |offset: &mut usize| {
+            if *offset > old_end {
+                *offset = *offset - old_end + new_end;
+            }
+        };
+        for (from, to) in self.first.iter_mut().chain(self.second.iter_mut().flatten()) {
+            moved(from);
+            moved(to);
+        }
+        for finding in &mut self.findings {
+            moved(&mut finding.start);
+            moved(&mut finding.end);
+            for fix_edit in finding.fix.iter_mut().flat_map(|fix| fix.edits.iter_mut()) {
+                moved(&mut fix_edit.start);
+                moved(&mut fix_edit.end);
+            }
+        }
+        true
+    }
+
+    /// The findings for `text`, whose first look is `plan` with kept ranges
+    /// `first`, when the memo holds for it (see the type): the same key,
+    /// line ending and first ranges, the same decision about a second look
+    /// and the same second ranges. Notes the check's re-exports again.
+    fn reuse(&self, key: &MemoKey, plan: &mut FirstPlan, first: &[(usize, usize)], text: &str, scope: &FileScope) -> Option<Vec<Finding>> {
+        if self.key != *key || self.first != first || self.line_ending != detect_line_ending(text) {
+            return None;
+        }
+        // The first tree is the memo's, so the imports bind the same names.
+        let naming = plan.structure.lines_naming(text, &self.bound);
+        let misses = !naming.iter().all(|&line| plan.keep.get(line).copied().unwrap_or(false));
+        let holds = match (&self.second, misses) {
+            (None, false) => true,
+            (Some(second), true) => {
+                let mut wanted = plan.wanted.clone();
+                wanted.extend(naming);
+                plan.structure.kept_ranges(&plan.structure.closure(&wanted)) == *second
+            }
+            _ => false,
+        };
+        if !holds {
+            return None;
+        }
+        if let Some(log) = &scope.reexport_log {
+            for (hub, name) in &self.reexports {
+                log.add(hub, name);
+            }
+        }
+        Some(self.findings.clone())
+    }
+}
+
+/// Every byte offset a finding holds: its range and its fix's edits'.
+fn finding_offsets(finding: &Finding) -> impl Iterator<Item = usize> + '_ {
+    let edits = finding.fix.iter().flat_map(|fix| fix.edits.iter());
+    [finding.start, finding.end].into_iter().chain(edits.flat_map(|edit| [edit.start, edit.end]))
 }
 
 /// `scan_text` for a text whose whole tree is at hand (an open document):
@@ -126,13 +308,27 @@ pub fn scan_lazily(
     skeletons: &mut SkeletonTrees,
     parse_whole: impl FnOnce() -> Option<Tree>,
 ) -> Option<(Vec<Finding>, Option<Tree>)> {
+    let memo = skeletons.memo.take();
     if !rules.may_match(text) {
         if names_a_hub_alias(scope, text.as_bytes()) {
             return check_whole(rules, scope, text, parse_whole);
         }
         return Some((Vec::new(), None));
     }
-    let Some(mut first) = FirstSkeleton::parse(rules, scope, text, false, skeletons.first.as_ref()) else {
+    let Some(mut plan) = FirstPlan::of(rules, scope, text) else {
+        return check_whole(rules, scope, text, parse_whole);
+    };
+    // Read before anything is checked: an index that changes meanwhile
+    // moves its generation past the memo's.
+    let key = MemoKey::of(rules, scope);
+    let first_ranges = plan.structure.kept_ranges(&plan.keep);
+    if let Some(memo) = memo {
+        if let Some(findings) = memo.reuse(&key, &mut plan, &first_ranges, text, scope) {
+            skeletons.memo = Some(memo);
+            return Some((findings, None));
+        }
+    }
+    let Some(mut first) = plan.parse(text, false, skeletons.first.as_ref()) else {
         return check_whole(rules, scope, text, parse_whole);
     };
     skeletons.first = Some(first.tree.clone());
@@ -142,16 +338,26 @@ pub fn scan_lazily(
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         // The first look is the skeleton: its captures serve the check too.
         let undecided = first_has_errors && !errors_stand(&mut first.structure, text);
-        return skeleton_or_whole(rules, scope, text, &first.tree, Some(&captures), undecided, parse_whole);
+        let result = skeleton_or_whole(rules, scope, text, &first.tree, Some(&captures), undecided, parse_whole)?;
+        if !first_has_errors {
+            skeletons.memo = SkeletonMemo::new(key, scope, text, (first_ranges, None), bound, &result.0);
+        }
+        return Some(result);
     }
     drop(captures);
-    let Some(second) = first.with_lines_naming(text, &bound, false, skeletons.second.as_ref()) else {
+    let Some((second, second_ranges)) = first.with_lines_naming(text, &bound, false, skeletons.second.as_ref())
+    else {
         return check_whole(rules, scope, text, parse_whole);
     };
     skeletons.second = Some(second.clone());
     let has_errors = first_has_errors || second.root_node().has_error();
     let undecided = has_errors && !errors_stand(&mut first.structure, text);
-    skeleton_or_whole(rules, scope, text, &second, None, undecided, parse_whole)
+    let result = skeleton_or_whole(rules, scope, text, &second, None, undecided, parse_whole)?;
+    if !has_errors {
+        let ranges = (first_ranges, Some(second_ranges));
+        skeletons.memo = SkeletonMemo::new(key, scope, text, ranges, bound, &result.0);
+    }
+    Some(result)
 }
 
 /// Whether a skeleton with syntax errors stands without a parse of the whole
@@ -217,7 +423,7 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some((first.tree, first_has_errors));
     }
-    let tree = first.with_lines_naming(text, &bound, stop_at_errors, None)?;
+    let (tree, _) = first.with_lines_naming(text, &bound, stop_at_errors, None)?;
     let has_errors = first_has_errors || tree.root_node().has_error();
     Some((tree, has_errors))
 }
@@ -233,7 +439,7 @@ fn skeleton_findings(rules: &RuleSet, scope: &FileScope, text: &str, errors_allo
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some(check_captured(rules, scope, text, &first.tree, &captures));
     }
-    let tree = first.with_lines_naming(text, &bound, !errors_allowed, None)?;
+    let (tree, _) = first.with_lines_naming(text, &bound, !errors_allowed, None)?;
     Some(check_tree(rules, scope, text, &tree))
 }
 
@@ -246,11 +452,16 @@ struct FirstSkeleton {
     tree: Tree,
 }
 
-impl FirstSkeleton {
-    /// `None` when the text is read whole, or when the skeleton has syntax
-    /// errors and `stop_at_errors`. `old` seeds the parse (see
-    /// [`SkeletonTrees`]).
-    fn parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors: bool, old: Option<&Tree>) -> Option<Self> {
+/// The lines of a skeleton's first look, before they are parsed.
+struct FirstPlan {
+    structure: skeleton::LineStructure,
+    wanted: Vec<usize>,
+    keep: Vec<bool>,
+}
+
+impl FirstPlan {
+    /// `None` when the text is read whole.
+    fn of(rules: &RuleSet, scope: &FileScope, text: &str) -> Option<Self> {
         // The skeleton finds lines by their bytes; a name written with letters
         // NFKC folds to ASCII has other bytes: such (rare) files are read whole.
         if identifiers::may_hide_ascii_names(text.as_bytes()) {
@@ -265,8 +476,24 @@ impl FirstSkeleton {
             wanted.extend(structure.lines_naming(text, &aliases));
         }
         let keep = structure.closure(&wanted);
+        Some(FirstPlan { structure, wanted, keep })
+    }
+
+    /// The first look parsed; `None` when it has syntax errors and
+    /// `stop_at_errors`. `old` seeds the parse (see [`SkeletonTrees`]).
+    fn parse(self, text: &str, stop_at_errors: bool, old: Option<&Tree>) -> Option<FirstSkeleton> {
+        let FirstPlan { structure, wanted, keep } = self;
         let tree = parse_skeleton(&structure, text, &keep, stop_at_errors, old)?;
         Some(FirstSkeleton { structure, wanted, keep, tree })
+    }
+}
+
+impl FirstSkeleton {
+    /// `None` when the text is read whole, or when the skeleton has syntax
+    /// errors and `stop_at_errors`. `old` seeds the parse (see
+    /// [`SkeletonTrees`]).
+    fn parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors: bool, old: Option<&Tree>) -> Option<Self> {
+        FirstPlan::of(rules, scope, text)?.parse(text, stop_at_errors, old)
     }
 
     /// Whether a line naming one of `bound` was left out (lexing on as far
@@ -284,17 +511,19 @@ impl FirstSkeleton {
 
     /// The second look: the skeleton with every line naming one of `bound`,
     /// parsed (`None` when it has syntax errors and `stop_at_errors`),
-    /// reusing `old`.
+    /// reusing `old`, and the byte ranges it kept.
     fn with_lines_naming(
         &mut self,
         text: &str,
         bound: &[String],
         stop_at_errors: bool,
         old: Option<&Tree>,
-    ) -> Option<Tree> {
+    ) -> Option<(Tree, Vec<(usize, usize)>)> {
         let mut wanted = self.wanted.clone();
         wanted.extend(self.structure.lines_naming(text, bound));
-        parse_skeleton(&self.structure, text, &self.structure.closure(&wanted), stop_at_errors, old)
+        let keep = self.structure.closure(&wanted);
+        let tree = parse_skeleton(&self.structure, text, &keep, stop_at_errors, old)?;
+        Some((tree, self.structure.kept_ranges(&keep)))
     }
 }
 

@@ -199,6 +199,12 @@ pub struct WorkspaceIndex {
     /// Moves whenever a new re-export is recorded (the server then checks
     /// the hubs again).
     reexport_generation: std::sync::atomic::AtomicU64,
+    /// Moves whenever something an answer of the index depends on may have
+    /// changed: a module read, refreshed or forgotten, a re-export recorded
+    /// or committed with a difference, a hub alias recorded. An analysis
+    /// kept for reuse (`analysis::SkeletonTrees`) is reused only while it
+    /// stays the same.
+    state_generation: std::sync::atomic::AtomicU64,
 }
 
 /// Re-exports used in practice: which modules import a name from a hub,
@@ -236,6 +242,11 @@ impl ReexportLog {
     pub fn add(&self, hub: &str, name: &str) {
         let mut pairs = self.0.pairs.lock().unwrap_or_else(PoisonError::into_inner);
         pairs.insert((hub.to_string(), name.to_string()));
+    }
+
+    /// The pairs noted so far.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.0.pairs.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
     }
 
     /// Makes the pairs found the whole record of `importer` in the index it
@@ -356,7 +367,23 @@ impl WorkspaceIndex {
         // A file that appears or disappears changes which modules exist:
         // forget the misses too.
         modules.retain(|_, info| info.as_ref().is_some_and(|info| info.path != path));
-        modules.len() != before
+        let forgot = modules.len() != before;
+        if forgot {
+            self.moved();
+        }
+        forgot
+    }
+
+    /// Moves the state generation (see `state_generation`).
+    fn moved(&self) {
+        self.state_generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A number that moves whenever an answer of the index may have changed
+    /// (a module read, refreshed or forgotten, re-exports or hub aliases
+    /// recorded): an analysis made at one generation holds at the same one.
+    pub fn state_generation(&self) -> u64 {
+        self.state_generation.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Records that `importer` imports `name` from the workspace module
@@ -372,6 +399,7 @@ impl WorkspaceIndex {
         let new = importers.entry((hub.to_string(), name.to_string())).or_default().insert(importer.to_string());
         if new {
             self.reexport_generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.moved();
         }
         new
     }
@@ -389,6 +417,9 @@ impl WorkspaceIndex {
         }
         let before = std::mem::replace(last, (stamp, found));
         let found = &last.1;
+        if before.1 != *found {
+            self.moved();
+        }
         let mut lost = Vec::new();
         for pair in before.1.difference(found) {
             let Some(set) = importers.get_mut(pair) else { continue };
@@ -416,7 +447,11 @@ impl WorkspaceIndex {
     /// `alias`. Returns whether this is new.
     pub fn record_hub_alias(&self, module: &str, alias: &str) -> bool {
         let mut aliases = self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner);
-        aliases.insert((module.to_string(), alias.to_string()))
+        let new = aliases.insert((module.to_string(), alias.to_string()));
+        if new {
+            self.moved();
+        }
+        new
     }
 
     /// Whether `module` binds a deprecated name as `name` (see
@@ -509,6 +544,9 @@ impl WorkspaceIndex {
             change = change.max_with(this);
             self.modules.lock().unwrap_or_else(PoisonError::into_inner).insert(module, after);
         }
+        // After the modules are replaced: an analysis that read the
+        // generation before sees it move.
+        self.moved();
         change
     }
 
@@ -540,7 +578,10 @@ impl WorkspaceIndex {
             return cached.clone();
         }
         let info = self.load(module).map(Arc::new);
-        self.modules.lock().unwrap_or_else(PoisonError::into_inner).entry(module.to_string()).or_insert(info).clone()
+        let info =
+            self.modules.lock().unwrap_or_else(PoisonError::into_inner).entry(module.to_string()).or_insert(info).clone();
+        self.moved();
+        info
     }
 
     fn load(&self, module: &str) -> Option<ModuleInfo> {

@@ -305,6 +305,17 @@ pub struct RuleSet {
     pub settings: Settings,
     /// Which files can match at all, by their bytes.
     prefilter: Prefilter,
+    /// Unique per compiled rule set (clones share it): an analysis kept for
+    /// reuse (`analysis::SkeletonTrees`) is reused only under the rules it
+    /// was made with. A clone whose rules are changed takes a new one
+    /// (`with_recomputed_triggers`).
+    id: u64,
+}
+
+/// The next `RuleSet::id`.
+fn next_rule_set_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl RuleSet {
@@ -404,7 +415,7 @@ impl RuleSet {
 
         let settings = compile_settings(raw, root)?;
         let prefilter = Prefilter::for_rules(&rules, &known_rules);
-        Ok(RuleSet { rules, known_rules, settings, prefilter })
+        Ok(RuleSet { rules, known_rules, settings, prefilter, id: next_rule_set_id() })
     }
 
     pub fn rule(&self, code: &str) -> Option<&Rule> {
@@ -437,7 +448,13 @@ impl RuleSet {
     /// (after rules were removed from `rules`).
     pub fn with_recomputed_triggers(mut self) -> Self {
         self.prefilter = Prefilter::for_rules(&self.rules, &self.known_rules);
+        self.id = next_rule_set_id();
         self
+    }
+
+    /// Unique per compiled rule set; clones share it (see the field).
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Whether a path (relative to the settings root) is excluded from checking.
