@@ -71,11 +71,27 @@ pub fn scan_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding>
 /// and the next text keeps the very same lines, its skeleton trees are those
 /// trees edited, so its findings are those findings moved by the edits, and
 /// neither parse nor check runs again (typing in a line no rule looks at).
+///
+/// And the logical lines of the last text (as far as they were lexed), so
+/// that after one edit only the lines it can change are lexed again
+/// ([`skeleton::LineStructure::lazy_after_edit`]).
 #[derive(Debug, Clone, Default)]
 pub struct SkeletonTrees {
     first: Option<Tree>,
     second: Option<Tree>,
     memo: Option<Arc<SkeletonMemo>>,
+    lines: Option<Arc<skeleton::LineStructure>>,
+    lines_edit: LinesEdit,
+}
+
+/// The edits of the text since `SkeletonTrees::lines` was lexed.
+#[derive(Debug, Clone, Copy, Default)]
+enum LinesEdit {
+    #[default]
+    None,
+    /// One edit: `start..old_end` replaced by `start..new_end`.
+    One { start: usize, old_end: usize, new_end: usize },
+    Several,
 }
 
 impl SkeletonTrees {
@@ -89,6 +105,25 @@ impl SkeletonTrees {
             if !Arc::make_mut(memo).edit(edit) {
                 self.memo = None;
             }
+        }
+        self.lines_edit = match self.lines_edit {
+            LinesEdit::None => {
+                LinesEdit::One { start: edit.start_byte, old_end: edit.old_end_byte, new_end: edit.new_end_byte }
+            }
+            LinesEdit::One { .. } | LinesEdit::Several => LinesEdit::Several,
+        };
+    }
+
+    /// The line structure of `text`, from the kept one when it was lexed
+    /// from this text or one edit before it, else from scratch.
+    fn take_lines(&mut self, text: &str) -> skeleton::LineStructure {
+        let before = self.lines.take();
+        match (before, std::mem::take(&mut self.lines_edit)) {
+            (Some(before), LinesEdit::None) => Arc::unwrap_or_clone(before),
+            (Some(before), LinesEdit::One { start, old_end, new_end }) => {
+                skeleton::LineStructure::lazy_after_edit(&before, start, old_end, new_end, text)
+            }
+            _ => skeleton::LineStructure::lazy(text),
         }
     }
 
@@ -310,12 +345,14 @@ pub fn scan_lazily(
 ) -> Option<(Vec<Finding>, Option<Tree>)> {
     let memo = skeletons.memo.take();
     if !rules.may_match(text) {
+        skeletons.lines = None;
         if names_a_hub_alias(scope, text.as_bytes()) {
             return check_whole(rules, scope, text, parse_whole);
         }
         return Some((Vec::new(), None));
     }
-    let Some(mut plan) = FirstPlan::of(rules, scope, text) else {
+    let Some(mut plan) = FirstPlan::of(rules, scope, text, |text| skeletons.take_lines(text)) else {
+        skeletons.lines = None;
         return check_whole(rules, scope, text, parse_whole);
     };
     // Read before anything is checked: an index that changes meanwhile
@@ -325,6 +362,7 @@ pub fn scan_lazily(
     if let Some(memo) = memo {
         if let Some(findings) = memo.reuse(&key, &mut plan, &first_ranges, text, scope) {
             skeletons.memo = Some(memo);
+            skeletons.lines = Some(Arc::new(plan.structure));
             return Some((findings, None));
         }
     }
@@ -342,6 +380,8 @@ pub fn scan_lazily(
         if !first_has_errors {
             skeletons.memo = SkeletonMemo::new(key, scope, text, (first_ranges, None), bound, &result.0);
         }
+        drop(captures);
+        skeletons.lines = Some(Arc::new(first.structure));
         return Some(result);
     }
     drop(captures);
@@ -357,6 +397,7 @@ pub fn scan_lazily(
         let ranges = (first_ranges, Some(second_ranges));
         skeletons.memo = SkeletonMemo::new(key, scope, text, ranges, bound, &result.0);
     }
+    skeletons.lines = Some(Arc::new(first.structure));
     Some(result)
 }
 
@@ -460,14 +501,20 @@ struct FirstPlan {
 }
 
 impl FirstPlan {
-    /// `None` when the text is read whole.
-    fn of(rules: &RuleSet, scope: &FileScope, text: &str) -> Option<Self> {
+    /// `None` when the text is read whole. `lines` gives the text's line
+    /// structure (lazy: lexed as the questions need).
+    fn of(
+        rules: &RuleSet,
+        scope: &FileScope,
+        text: &str,
+        lines: impl FnOnce(&str) -> skeleton::LineStructure,
+    ) -> Option<Self> {
         // The skeleton finds lines by their bytes; a name written with letters
         // NFKC folds to ASCII has other bytes: such (rare) files are read whole.
         if identifiers::may_hide_ascii_names(text.as_bytes()) {
             return None;
         }
-        let mut structure = skeleton::LineStructure::lazy(text);
+        let mut structure = lines(text);
         let mut wanted = structure.lines_holding_terms(text, rules.skeleton_search());
         // The skeleton keeps only the imports that name a rule's path; an
         // import of a hub's alias of a deprecated name names none of them.
@@ -493,7 +540,7 @@ impl FirstSkeleton {
     /// errors and `stop_at_errors`. `old` seeds the parse (see
     /// [`SkeletonTrees`]).
     fn parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors: bool, old: Option<&Tree>) -> Option<Self> {
-        FirstPlan::of(rules, scope, text)?.parse(text, stop_at_errors, old)
+        FirstPlan::of(rules, scope, text, skeleton::LineStructure::lazy)?.parse(text, stop_at_errors, old)
     }
 
     /// Whether a line naming one of `bound` was left out (lexing on as far

@@ -247,7 +247,7 @@ enum Head {
 
 /// One logical line: whole physical lines, from the start of the first to
 /// just after the line break that ends it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct LogicalLine {
     start: usize,
     end: usize,
@@ -277,7 +277,7 @@ struct LogicalLine {
 /// ([`Self::lex_through`]), up to a boundary past which no line is needed
 /// by the closure of the lines before it. Its answers are those of the
 /// structure of the whole text ([`Self::of`]).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LineStructure {
     lines: Vec<LogicalLine>,
     parent: Vec<Option<usize>>,
@@ -314,6 +314,65 @@ impl LineStructure {
             next_at: if text.as_bytes().starts_with(BOM) { BOM.len() } else { 0 },
             next_start: 0,
             complete: false,
+        }
+    }
+
+    /// The structure of `text`, which is the text `before` described with
+    /// one edit: `start..old_end` of that text replaced by
+    /// `start..new_end` of this one. Only the lines the edit can change are
+    /// lexed again, from the line before it (whose end may depend on the
+    /// next physical line's first word) until a line ends where a line of
+    /// `before` ended, past the edit: a line is lexed from its start on, so
+    /// the lines after are those of `before`, moved. Lazy like
+    /// [`Self::lazy`]: beyond what `before` had lexed, lexing goes on as
+    /// questions need; its answers are those of [`Self::of`].
+    pub fn lazy_after_edit(before: &LineStructure, start: usize, old_end: usize, new_end: usize, text: &str) -> Self {
+        let old_lines = &before.lines;
+        let moved = |offset: usize| offset - old_end + new_end;
+        // The first line reaching the edit's start (a line that ends there
+        // may have ended at the end of the text, which the edit moves), and
+        // the one before.
+        let first_touched = old_lines.partition_point(|line| line.end < start);
+        let relex_from = first_touched.saturating_sub(1);
+        let mut structure = Self::lazy(text);
+        for line in &old_lines[..relex_from] {
+            structure.push(line.clone());
+        }
+        if let Some(previous) = relex_from.checked_sub(1).map(|index| &old_lines[index]) {
+            structure.next_at = previous.end;
+            structure.next_start = previous.end;
+        }
+        let old_frontier = if before.complete { usize::MAX } else { before.next_at };
+        let bytes = crate::syntax::lone_cr_as_lf(text.as_bytes());
+        loop {
+            let Some((line, next)) =
+                next_logical_line(&bytes, structure.next_at, structure.next_start, &scan_logical_line)
+            else {
+                structure.complete = true;
+                return structure;
+            };
+            structure.push(line);
+            structure.next_at = next;
+            structure.next_start = next;
+            if next < new_end {
+                continue;
+            }
+            // Where `before` would be lexing next, had a line of it ended here.
+            let old_next = next - new_end + old_end;
+            if let Ok(index) = old_lines.binary_search_by_key(&old_next, |line| line.end) {
+                for line in &old_lines[index + 1..] {
+                    structure.push(LogicalLine { start: moved(line.start), end: moved(line.end), ..line.clone() });
+                }
+                structure.complete = before.complete;
+                if !before.complete {
+                    structure.next_at = moved(before.next_at);
+                    structure.next_start = moved(before.next_start);
+                }
+                return structure;
+            }
+            if old_next >= old_frontier {
+                return structure;
+            }
         }
     }
 
@@ -1214,6 +1273,69 @@ mod tests {
                     "{:?}", text
                 );
             }
+        }
+    }
+
+    /// Everything a fully lexed structure knows, for comparisons.
+    #[allow(clippy::type_complexity)]
+    fn whole(mut structure: LineStructure, text: &str) -> (Vec<LogicalLine>, Vec<Option<usize>>, Vec<Option<usize>>, Vec<Option<usize>>, Vec<Option<usize>>, bool) {
+        structure.lex_through(text, usize::MAX);
+        let broken = structure.has_broken_line();
+        let LineStructure { lines, parent, previous_sibling, next_sibling, first_child, .. } = structure;
+        (lines, parent, previous_sibling, next_sibling, first_child, broken)
+    }
+
+    const EDIT_PIECES: &[&str] = &[
+        "if a:\n", "    x = T\n", "    y = 1\n", "else:\n", "elif b:\n", "@d\n", "@T\n", "def f():\n", "class C:\n",
+        "import p\n", "from . import q\n", "from p import T\n", "try:\n", "except E:\n", "    pass\n", "        q()\n",
+        "# c\n", "\n", "'''\n", "'\n", "\"\"\"", "(\n", ")\n", "x = (\n", "    return [\n", "    import p\n", "z = q\n",
+        "from \\\n .r import s\n", "\t", "\r\n", "\r", "x = 'from .'\n", "\\\n", "from a.b\n", "f'{'\n", "    ", "x", ":",
+    ];
+
+    proptest::proptest! {
+        /// A structure lexed again after an edit, from one lexed as far as
+        /// a question needed (or wholly), is the structure of the edited
+        /// text: the same lines, links and broken lines, and the same kept
+        /// lines.
+        #[test]
+        fn a_structure_after_an_edit_is_the_edited_texts(
+            pieces in proptest::collection::vec(proptest::sample::select(EDIT_PIECES.to_vec()), 0..30),
+            inserted in proptest::collection::vec(proptest::sample::select(EDIT_PIECES.to_vec()), 0..3),
+            at in 0.0..=1.0f64,
+            deleted in 0usize..12,
+            lexed_to in proptest::option::of(0.0..=1.0f64),
+        ) {
+            let before: String = pieces.concat();
+            let floor = |text: &str, mut offset: usize| {
+                offset = offset.min(text.len());
+                while !text.is_char_boundary(offset) {
+                    offset -= 1;
+                }
+                offset
+            };
+            let start = floor(&before, (at * before.len() as f64) as usize);
+            let old_end = floor(&before, start + deleted).max(start);
+            let insert: String = inserted.concat();
+            let mut after = before.clone();
+            after.replace_range(start..old_end, &insert);
+            let new_end = start + insert.len();
+            let mut old = LineStructure::lazy(&before);
+            match lexed_to {
+                Some(fraction) => old.lex_through(&before, (fraction * before.len() as f64) as usize),
+                None => old.lex_through(&before, usize::MAX),
+            }
+            // The edit as tree-sitter is told it: a `\r` before it counts as edited.
+            let start = if start > 0 && before.as_bytes()[start - 1] == b'\r' { start - 1 } else { start };
+            let incremental = LineStructure::lazy_after_edit(&old, start, old_end, new_end, &after);
+            let needles = vec!["T".to_string()];
+            let bound = vec!["q".to_string(), "s".to_string()];
+            let terms = Terms::with_import_roots(&needles, &[], &["p".to_string()]);
+            proptest::prop_assert_eq!(
+                kept_ranges_with(incremental.clone(), &after, &terms, &bound),
+                kept_ranges_with(LineStructure::of(&after), &after, &terms, &bound),
+                "{:?} -> {:?}", before, after
+            );
+            proptest::prop_assert_eq!(whole(incremental, &after), whole(LineStructure::of(&after), &after), "{:?} -> {:?}", before, after);
         }
     }
 
