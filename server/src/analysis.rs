@@ -371,16 +371,22 @@ pub fn scan_lazily(
     };
     skeletons.first = Some(first.tree.clone());
     let first_has_errors = first.tree.root_node().has_error();
-    let captures = syntax::capture(&first.tree, text);
-    let bound = bindings_into_rules(rules, scope, text, &captures);
+    // The names bound come from the imports alone: without syntax errors,
+    // a walk of the statements finds them; the query runs only when the
+    // first look is the skeleton (or has errors).
+    let mut captures = first_has_errors.then(|| syntax::capture(&first.tree, text));
+    let bound = match &captures {
+        Some(captures) => bindings_into_rules(rules, scope, text, &captures.imports),
+        None => bindings_into_rules(rules, scope, text, &syntax::import_statements(&first.tree)),
+    };
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         // The first look is the skeleton: its captures serve the check too.
+        let captures = captures.get_or_insert_with(|| syntax::capture(&first.tree, text));
         let undecided = first_has_errors && !errors_stand(&mut first.structure, text);
-        let result = skeleton_or_whole(rules, scope, text, &first.tree, Some(&captures), undecided, parse_whole)?;
+        let result = skeleton_or_whole(rules, scope, text, &first.tree, Some(captures), undecided, parse_whole)?;
         if !first_has_errors {
             skeletons.memo = SkeletonMemo::new(key, scope, text, (first_ranges, None), bound, &result.0);
         }
-        drop(captures);
         skeletons.lines = Some(Arc::new(first.structure));
         return Some(result);
     }
@@ -459,7 +465,7 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
     let mut first = FirstSkeleton::parse(rules, scope, text, stop_at_errors, None)?;
     let first_has_errors = first.tree.root_node().has_error();
     let captures = syntax::capture(&first.tree, text);
-    let bound = bindings_into_rules(rules, scope, text, &captures);
+    let bound = bindings_into_rules(rules, scope, text, &captures.imports);
     drop(captures);
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some((first.tree, first_has_errors));
@@ -476,7 +482,7 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
 fn skeleton_findings(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Vec<Finding>> {
     let mut first = FirstSkeleton::parse(rules, scope, text, !errors_allowed, None)?;
     let captures = syntax::capture(&first.tree, text);
-    let bound = bindings_into_rules(rules, scope, text, &captures);
+    let bound = bindings_into_rules(rules, scope, text, &captures.imports);
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some(check_captured(rules, scope, text, &first.tree, &captures));
     }
@@ -587,7 +593,7 @@ fn parse_skeleton(
 
 /// Names bound by imports of anything on a rule's path (or of a package
 /// above one): the names whose uses the rules resolve and the fixes rename.
-fn bindings_into_rules(rules: &RuleSet, scope: &FileScope, text: &str, captures: &Captures<'_>) -> Vec<String> {
+fn bindings_into_rules(rules: &RuleSet, scope: &FileScope, text: &str, imports: &[Node<'_>]) -> Vec<String> {
     let paths: Vec<&str> = rules
         .rules
         .iter()
@@ -601,8 +607,7 @@ fn bindings_into_rules(rules: &RuleSet, scope: &FileScope, text: &str, captures:
         (ImportItem::Name { name, .. }, Some(index)) => index.is_hub_alias(&record.module, name),
         _ => false,
     };
-    let mut bound: Vec<String> = captures
-        .imports
+    let mut bound: Vec<String> = imports
         .iter()
         .flat_map(|statement| read_import(*statement, text, scope))
         .filter(|record| {

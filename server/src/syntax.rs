@@ -394,6 +394,91 @@ pub fn capture<'tree>(tree: &'tree Tree, text: &str) -> Captures<'tree> {
     captures
 }
 
+/// The import statements of a tree without syntax errors, in document
+/// order: the `imports` of [`capture`], found by walking only what can hold
+/// a statement (a statement never sits inside an expression), for a fraction
+/// of the query's cost. Kinds it does not know it walks into.
+pub fn import_statements(tree: &Tree) -> Vec<Node<'_>> {
+    let root = tree.root_node();
+    let mut found = Vec::new();
+    let mut cursor = root.walk();
+    let mut descend = true;
+    loop {
+        let current = cursor.node();
+        if descend {
+            match current.kind() {
+                "import_statement" | "import_from_statement" => found.push(current),
+                kind if HOLDS_NO_STATEMENT.contains(&kind) => {}
+                _ => {
+                    if cursor.goto_first_child() {
+                        continue;
+                    }
+                }
+            }
+        }
+        if cursor.goto_next_sibling() {
+            descend = true;
+            continue;
+        }
+        if !cursor.goto_parent() || cursor.node().id() == root.id() {
+            break;
+        }
+        descend = false;
+    }
+    debug_assert!(!root.has_error(), "import_statements is for trees without errors");
+    debug_assert_eq!(
+        found.iter().map(Node::id).collect::<Vec<_>>(),
+        capture_imports_by_query(tree).iter().map(Node::id).collect::<Vec<_>>()
+    );
+    found
+}
+
+/// Node kinds that never hold a statement (simple statements, expressions,
+/// parameter lists), which [`import_statements`] does not walk into.
+const HOLDS_NO_STATEMENT: &[&str] = &[
+    "expression_statement",
+    "return_statement",
+    "raise_statement",
+    "assert_statement",
+    "delete_statement",
+    "global_statement",
+    "nonlocal_statement",
+    "pass_statement",
+    "break_statement",
+    "continue_statement",
+    "type_alias_statement",
+    "future_import_statement",
+    "print_statement",
+    "exec_statement",
+    "decorator",
+    "parameters",
+    "lambda_parameters",
+    "argument_list",
+    "with_clause",
+    "comment",
+    "string",
+    "identifier",
+    "attribute",
+    "call",
+    "comparison_operator",
+    "boolean_operator",
+    "not_operator",
+    "parenthesized_expression",
+    "expression_list",
+    "pattern_list",
+    "assignment",
+    "augmented_assignment",
+    "binary_operator",
+    "type",
+];
+
+/// The imports [`capture`] finds (for checking [`import_statements`]).
+fn capture_imports_by_query<'tree>(tree: &'tree Tree) -> Vec<Node<'tree>> {
+    // The query needs the text only for predicates, which imports have none of.
+    let text = " ".repeat(tree.root_node().end_byte());
+    capture(tree, &text).imports
+}
+
 /// The source text of a node.
 pub fn node_text<'a>(node: Node<'_>, text: &'a str) -> &'a str {
     text.get(node.start_byte()..node.end_byte()).unwrap_or("")
