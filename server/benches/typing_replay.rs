@@ -16,6 +16,8 @@
 //!
 //! ROUNDS (default 3) replays of the whole session; `verify` also compares
 //! every keystroke's findings with a fresh analysis of the text (slow).
+//! With `TYPING_REPLAY_PER_KEY=FILE`, each keystroke's microseconds (of the
+//! last round) are written to FILE, one a line.
 
 use std::path::PathBuf;
 use std::time::Instant;

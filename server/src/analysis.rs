@@ -90,7 +90,11 @@ enum LinesEdit {
     #[default]
     None,
     /// One edit: `start..old_end` replaced by `start..new_end`.
-    One { start: usize, old_end: usize, new_end: usize },
+    One {
+        start: usize,
+        old_end: usize,
+        new_end: usize,
+    },
     Several,
 }
 
@@ -261,7 +265,14 @@ impl SkeletonMemo {
     /// `first`, when the memo holds for it (see the type): the same key,
     /// line ending and first ranges, the same decision about a second look
     /// and the same second ranges. Notes the check's re-exports again.
-    fn reuse(&self, key: &MemoKey, plan: &mut FirstPlan, first: &[(usize, usize)], text: &str, scope: &FileScope) -> Option<Vec<Finding>> {
+    fn reuse(
+        &self,
+        key: &MemoKey,
+        plan: &mut FirstPlan,
+        first: &[(usize, usize)],
+        text: &str,
+        scope: &FileScope,
+    ) -> Option<Vec<Finding>> {
         if self.key != *key || self.first != first || self.line_ending != detect_line_ending(text) {
             return None;
         }
@@ -391,8 +402,7 @@ pub fn scan_lazily(
         return Some(result);
     }
     drop(captures);
-    let Some((second, second_ranges)) = first.with_lines_naming(text, &bound, false, skeletons.second.as_ref())
-    else {
+    let Some((second, second_ranges)) = first.with_lines_naming(text, &bound, false, skeletons.second.as_ref()) else {
         return check_whole(rules, scope, text, parse_whole);
     };
     skeletons.second = Some(second.clone());
@@ -820,7 +830,12 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         }
         let root = self.tree.root_node();
         let found: Vec<Node<'tree>> = if name.is_empty() {
-            Vec::new()
+            // Identifiers the parser's error recovery inserted (MISSING) are
+            // empty, and no search finds them.
+            syntax::descendants_of_kind(root, "identifier")
+                .into_iter()
+                .filter(|identifier| node_text(*identifier, self.text).is_empty())
+                .collect()
         } else {
             // Only the ranges the parser read hold identifiers (a skeleton's
             // kept lines; the whole text for a whole tree).

@@ -578,8 +578,13 @@ impl WorkspaceIndex {
             return cached.clone();
         }
         let info = self.load(module).map(Arc::new);
-        let info =
-            self.modules.lock().unwrap_or_else(PoisonError::into_inner).entry(module.to_string()).or_insert(info).clone();
+        let info = self
+            .modules
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(module.to_string())
+            .or_insert(info)
+            .clone();
         self.moved();
         info
     }

@@ -1278,7 +1278,10 @@ mod tests {
 
     /// Everything a fully lexed structure knows, for comparisons.
     #[allow(clippy::type_complexity)]
-    fn whole(mut structure: LineStructure, text: &str) -> (Vec<LogicalLine>, Vec<Option<usize>>, Vec<Option<usize>>, Vec<Option<usize>>, Vec<Option<usize>>, bool) {
+    fn whole(
+        mut structure: LineStructure,
+        text: &str,
+    ) -> (Vec<LogicalLine>, Vec<Option<usize>>, Vec<Option<usize>>, Vec<Option<usize>>, Vec<Option<usize>>, bool) {
         structure.lex_through(text, usize::MAX);
         let broken = structure.has_broken_line();
         let LineStructure { lines, parent, previous_sibling, next_sibling, first_child, .. } = structure;
@@ -1286,10 +1289,44 @@ mod tests {
     }
 
     const EDIT_PIECES: &[&str] = &[
-        "if a:\n", "    x = T\n", "    y = 1\n", "else:\n", "elif b:\n", "@d\n", "@T\n", "def f():\n", "class C:\n",
-        "import p\n", "from . import q\n", "from p import T\n", "try:\n", "except E:\n", "    pass\n", "        q()\n",
-        "# c\n", "\n", "'''\n", "'\n", "\"\"\"", "(\n", ")\n", "x = (\n", "    return [\n", "    import p\n", "z = q\n",
-        "from \\\n .r import s\n", "\t", "\r\n", "\r", "x = 'from .'\n", "\\\n", "from a.b\n", "f'{'\n", "    ", "x", ":",
+        "if a:\n",
+        "    x = T\n",
+        "    y = 1\n",
+        "else:\n",
+        "elif b:\n",
+        "@d\n",
+        "@T\n",
+        "def f():\n",
+        "class C:\n",
+        "import p\n",
+        "from . import q\n",
+        "from p import T\n",
+        "try:\n",
+        "except E:\n",
+        "    pass\n",
+        "        q()\n",
+        "# c\n",
+        "\n",
+        "'''\n",
+        "'\n",
+        "\"\"\"",
+        "(\n",
+        ")\n",
+        "x = (\n",
+        "    return [\n",
+        "    import p\n",
+        "z = q\n",
+        "from \\\n .r import s\n",
+        "\t",
+        "\r\n",
+        "\r",
+        "x = 'from .'\n",
+        "\\\n",
+        "from a.b\n",
+        "f'{'\n",
+        "    ",
+        "x",
+        ":",
     ];
 
     proptest::proptest! {
