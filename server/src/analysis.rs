@@ -172,6 +172,9 @@ impl PartialEq for MemoKey {
     }
 }
 
+/// The byte ranges of the lines a skeleton kept, in order.
+type KeptRanges = Vec<(usize, usize)>;
+
 /// The findings of a skeleton that parsed without syntax errors, and what
 /// they were computed from: the byte ranges of the lines each look kept,
 /// the names the imports bound (which pick the second look's lines), the
@@ -188,9 +191,9 @@ impl PartialEq for MemoKey {
 #[derive(Debug, Clone)]
 struct SkeletonMemo {
     key: MemoKey,
-    first: Vec<(usize, usize)>,
+    first: KeptRanges,
     /// `None` when the first look was the skeleton.
-    second: Option<Vec<(usize, usize)>>,
+    second: Option<KeptRanges>,
     bound: Vec<String>,
     line_ending: &'static str,
     findings: Vec<Finding>,
@@ -205,7 +208,7 @@ impl SkeletonMemo {
         key: MemoKey,
         scope: &FileScope,
         text: &str,
-        ranges: (Vec<(usize, usize)>, Option<Vec<(usize, usize)>>),
+        ranges: (KeptRanges, Option<KeptRanges>),
         bound: Vec<String>,
         findings: &[Finding],
     ) -> Option<Arc<Self>> {
