@@ -6,7 +6,6 @@
 //! never applies edits; `fix.rs` runs the fix loop and `cli`/`lsp` convert
 //! offsets for their users.
 
-use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -743,14 +742,6 @@ pub struct FileAnalysis<'a, 'tree> {
     pub editor: ImportEditor<'a, 'tree>,
     /// Checks each fix's mapping against the workspace index.
     pub verifier: Verifier<'a>,
-    /// The identifiers of the tree with a given text, in document order;
-    /// found on the first `references` to that name, from the name's
-    /// occurrences in the text (no walk of the tree, nor of a scope per
-    /// finding).
-    identifiers: RefCell<HashMap<String, Vec<Node<'tree>>>>,
-    /// Every attribute of the tree, in document order; built on the first
-    /// `names` rule that needs them (one walk per file, not one per rule).
-    attributes: OnceCell<Vec<Node<'tree>>>,
 }
 
 impl<'a, 'tree> FileAnalysis<'a, 'tree> {
@@ -771,8 +762,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         }
         let editor = ImportEditor::new(text, tree, scope);
         let verifier = Verifier::new(scope.index.as_deref(), known_rules, text);
-        let (identifiers, attributes) = (RefCell::default(), OnceCell::new());
-        FileAnalysis { text, tree, scope, captures, imports, bindings, editor, verifier, identifiers, attributes }
+        FileAnalysis { text, tree, scope, captures, imports, bindings, editor, verifier }
     }
 
     /// The mapping of the name `record` imports (from `old`, fully
@@ -813,61 +803,15 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// The identifiers that read `binding` in the scope of `statement`
     /// (outside the statement itself).
     fn references(&self, statement: Node<'tree>, binding: &str) -> Vec<Node<'tree>> {
-        // Nodes nest: an identifier inside the scope's byte range is one of
-        // its descendants.
-        let scope = scope_of(statement);
-        self.identifiers_named(binding)
-            .into_iter()
-            .filter(|identifier| within(*identifier, scope))
+        // The index holds identifiers by their NFKC name; these are those
+        // written as `binding`.
+        self.editor
+            .index()
+            .identifiers_in(scope_of(statement), &identifiers::normalize(binding))
+            .filter(|identifier| node_text(*identifier, self.text) == binding)
             .filter(|identifier| !within(*identifier, statement))
             .filter(|identifier| classify(*identifier) == Occurrence::Reference)
             .collect()
-    }
-
-    /// Every identifier node whose text is `name`, in document order: each
-    /// occurrence of `name` in the text that is exactly an identifier of the
-    /// tree (an identifier is a leaf, the smallest node over its bytes).
-    fn identifiers_named(&self, name: &str) -> Vec<Node<'tree>> {
-        if let Some(found) = self.identifiers.borrow().get(name) {
-            return found.clone();
-        }
-        let root = self.tree.root_node();
-        let found: Vec<Node<'tree>> = if name.is_empty() {
-            // Identifiers the parser's error recovery inserted (MISSING) are
-            // empty, and no search finds them.
-            syntax::descendants_of_kind(root, "identifier")
-                .into_iter()
-                .filter(|identifier| node_text(*identifier, self.text).is_empty())
-                .collect()
-        } else {
-            // Only the ranges the parser read hold identifiers (a skeleton's
-            // kept lines; the whole text for a whole tree).
-            let finder = memchr::memmem::Finder::new(name.as_bytes());
-            let bytes = self.text.as_bytes();
-            self.tree
-                .included_ranges()
-                .into_iter()
-                .flat_map(|range| {
-                    let (from, to) = (range.start_byte.min(bytes.len()), range.end_byte.min(bytes.len()));
-                    finder.find_iter(&bytes[from..to]).map(move |at| from + at).collect::<Vec<_>>()
-                })
-                .filter_map(|start| {
-                    let end = start + name.len();
-                    let node = root.descendant_for_byte_range(start, end)?;
-                    (node.kind() == "identifier" && node.start_byte() == start && node.end_byte() == end)
-                        .then_some(node)
-                })
-                .collect()
-        };
-        debug_assert_eq!(
-            found,
-            syntax::descendants_of_kind(root, "identifier")
-                .into_iter()
-                .filter(|identifier| node_text(*identifier, self.text) == name)
-                .collect::<Vec<_>>()
-        );
-        self.identifiers.borrow_mut().insert(name.to_string(), found.clone());
-        found
     }
 
     /// A name move's finding and fix, after checking it against the workspace.
@@ -1087,11 +1031,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             .values()
             .flatten()
             .any(|target| is_dotted_prefix(target, package) || is_dotted_prefix(package, target));
-        let attributes: &[Node<'tree>] = if reachable {
-            self.attributes.get_or_init(|| syntax::descendants_of_kind(self.tree.root_node(), "attribute"))
-        } else {
-            &[]
-        };
+        let attributes: &[Node<'tree>] = if reachable { self.editor.index().attributes() } else { &[] };
         for &attribute in attributes {
             let Some(path) = self.resolve_expression(attribute) else { continue };
             let Some(name) = path.strip_prefix(package).and_then(|rest| rest.strip_prefix('.')) else { continue };

@@ -6,13 +6,17 @@
 //! comments, parenthesised layout and line endings. This module only builds
 //! edits; `fix.rs` applies them and checks the result still parses.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
 use tree_sitter::{Node, Tree};
 
 use crate::finding::{Applicability, Edit, Fix};
 use crate::imports::{join_path, ImportItem, ImportRecord};
 use crate::index::DEFAULT_LINE_LENGTH;
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule};
-use crate::syntax::{descendants_of_kind, field_children, node_text, string_content_range};
+use crate::syntax::{descendants_of_kind, field_children, kind_of, node_text, string_content_range};
 use crate::verify::Verifier;
 
 /// How an identifier occurrence uses its name.
@@ -34,12 +38,90 @@ pub struct ImportEditor<'a, 'tree> {
     /// The project's line length: created or merged imports longer than
     /// this are written parenthesised, one name per line.
     line_length: usize,
+    /// The tree's identifiers, attributes and strings, found in one walk on
+    /// first use (the fix builders and the rules look them up here instead
+    /// of walking a scope per finding).
+    index: OnceCell<TreeIndex<'a, 'tree>>,
+}
+
+/// The identifiers, attributes and strings of a tree, each in document
+/// order, found in one walk of the tree. A node lies in a scope when it lies
+/// in the scope's byte range ([`within`]; nodes nest, so these are its
+/// descendants), found by a binary search on where the nodes start.
+pub struct TreeIndex<'a, 'tree> {
+    /// Identifiers by their name as Python compares it (NFKC).
+    identifiers: HashMap<Cow<'a, str>, Vec<Node<'tree>>>,
+    attributes: Vec<Node<'tree>>,
+    strings: Vec<Node<'tree>>,
+}
+
+impl<'a, 'tree> TreeIndex<'a, 'tree> {
+    fn of(tree: &'tree Tree, text: &'a str) -> Self {
+        let mut index = TreeIndex { identifiers: HashMap::new(), attributes: Vec::new(), strings: Vec::new() };
+        let mut cursor = tree.walk();
+        'walk: loop {
+            let node = cursor.node();
+            match kind_of(node) {
+                "identifier" => index.identifiers.entry(identifier_name(node, text)).or_default().push(node),
+                "attribute" => index.attributes.push(node),
+                "string" => index.strings.push(node),
+                _ => {}
+            }
+            if cursor.goto_first_child() || cursor.goto_next_sibling() {
+                continue;
+            }
+            loop {
+                if !cursor.goto_parent() {
+                    break 'walk;
+                }
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        index
+    }
+
+    /// The identifiers named `name` (NFKC) inside `scope`, in document order.
+    pub fn identifiers_in<'s>(&'s self, scope: Node<'tree>, name: &str) -> impl Iterator<Item = Node<'tree>> + 's {
+        inside(self.identifiers.get(name).map_or(&[], Vec::as_slice), scope)
+    }
+
+    /// Every attribute of the tree, in document order.
+    pub fn attributes(&self) -> &[Node<'tree>] {
+        &self.attributes
+    }
+
+    /// The attributes inside `scope`, in document order.
+    pub fn attributes_in<'s>(&'s self, scope: Node<'tree>) -> impl Iterator<Item = Node<'tree>> + 's {
+        inside(&self.attributes, scope)
+    }
+
+    /// The string literals inside `scope`, in document order.
+    pub fn strings_in<'s>(&'s self, scope: Node<'tree>) -> impl Iterator<Item = Node<'tree>> + 's {
+        inside(&self.strings, scope)
+    }
+}
+
+/// The nodes of `nodes` (in document order, so by where they start) that lie
+/// inside `scope`.
+fn inside<'n, 'tree>(nodes: &'n [Node<'tree>], scope: Node<'tree>) -> impl Iterator<Item = Node<'tree>> + 'n {
+    let first = nodes.partition_point(|node| node.start_byte() < scope.start_byte());
+    let rest = &nodes[first..];
+    let count = rest.partition_point(|node| node.start_byte() <= scope.end_byte());
+    rest[..count].iter().copied().filter(move |node| within(*node, scope))
 }
 
 impl<'a, 'tree> ImportEditor<'a, 'tree> {
     pub fn new(text: &'a str, tree: &'tree Tree, scope: &'a FileScope) -> Self {
         let line_length = scope.index.as_deref().map_or(DEFAULT_LINE_LENGTH, |index| index.line_length());
-        ImportEditor { text, tree, scope, line_ending: detect_line_ending(text), line_length }
+        let index = OnceCell::new();
+        ImportEditor { text, tree, scope, line_ending: detect_line_ending(text), line_length, index }
+    }
+
+    /// The tree's identifiers, attributes and strings (one walk, on first use).
+    pub fn index(&self) -> &TreeIndex<'a, 'tree> {
+        self.index.get_or_init(|| TreeIndex::of(self.tree, self.text))
     }
 
     /// The range that names an imported item: the imported name, or the
@@ -309,7 +391,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         let mut attribute_edits = Vec::new();
         let mut handled_objects = Vec::new();
         let mut used = false;
-        for attribute in descendants_of_kind(scope_node, "attribute") {
+        for attribute in self.index().attributes_in(scope_node) {
             let Some(object) = attribute.child_by_field_name("object") else { continue };
             if dotted_text(object, self.text).as_deref() != Some(prefix.as_str()) {
                 continue;
@@ -362,20 +444,17 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         if matches!(record.item, ImportItem::Module { alias: None, .. }) {
             return false;
         }
-        descendants_of_kind(scope_node, "identifier").into_iter().any(|identifier| {
-            identifier_name(identifier, self.text) == binding
-                && !within(identifier, record.statement)
+        self.index().identifiers_in(scope_node, &binding).any(|identifier| {
+            !within(identifier, record.statement)
                 && classify(identifier) == Occurrence::Reference
                 && !handled.iter().any(|(s, e)| *s == identifier.start_byte() && *e == identifier.end_byte())
         })
     }
 
     fn rebinds_in(&self, scope_node: Node<'tree>, binding: &str, own: Node<'tree>) -> bool {
-        descendants_of_kind(scope_node, "identifier").into_iter().any(|identifier| {
-            identifier_name(identifier, self.text) == binding
-                && !within(identifier, own)
-                && classify(identifier) == Occurrence::Binding
-        })
+        self.index()
+            .identifiers_in(scope_node, binding)
+            .any(|identifier| !within(identifier, own) && classify(identifier) == Occurrence::Binding)
     }
 
     /// `from old import *` → `from canonical import *`.
@@ -448,47 +527,48 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         if scope_node.kind() == "class_definition" {
             return None;
         }
+        let index = self.index();
         let mut references = Vec::new();
-        for identifier in descendants_of_kind(scope_node, "identifier") {
-            let text = identifier_name(identifier, self.text);
-            if text == old {
-                if within(identifier, statement) {
-                    continue;
-                }
-                match classify(identifier) {
-                    Occurrence::NotAName => {}
-                    Occurrence::Binding => return None,
-                    Occurrence::Reference => references.push((identifier.start_byte(), identifier.end_byte())),
-                }
-            } else if text == new {
-                if classify(identifier) == Occurrence::NotAName {
-                    continue;
-                }
-                let from_same_target = imports.iter().any(|record| {
-                    within(identifier, record.statement) && record.target().as_deref() == Some(new_target)
-                });
-                let in_import = imports.iter().any(|record| within(identifier, record.statement));
-                if in_import && from_same_target {
-                    continue;
-                }
-                if !in_import {
-                    // A reference to `new` that an import of the same target
-                    // binds is fine; anything else would change meaning.
-                    let bound_here = imports.iter().any(|record| {
-                        record.target().as_deref() == Some(new_target)
-                            && record.binding().as_deref() == Some(new)
-                            && within(record.statement, scope_node)
-                    });
-                    if bound_here && classify(identifier) == Occurrence::Reference {
-                        continue;
-                    }
-                }
-                return None;
+        for identifier in index.identifiers_in(scope_node, old) {
+            if within(identifier, statement) {
+                continue;
             }
+            match classify(identifier) {
+                Occurrence::NotAName => {}
+                Occurrence::Binding => return None,
+                Occurrence::Reference => references.push((identifier.start_byte(), identifier.end_byte())),
+            }
+        }
+        // Occurrences of `new` (when it is not `old`).
+        let new_occurrences = if new == old { None } else { Some(index.identifiers_in(scope_node, new)) };
+        for identifier in new_occurrences.into_iter().flatten() {
+            if classify(identifier) == Occurrence::NotAName {
+                continue;
+            }
+            let from_same_target = imports
+                .iter()
+                .any(|record| within(identifier, record.statement) && record.target().as_deref() == Some(new_target));
+            let in_import = imports.iter().any(|record| within(identifier, record.statement));
+            if in_import && from_same_target {
+                continue;
+            }
+            if !in_import {
+                // A reference to `new` that an import of the same target
+                // binds is fine; anything else would change meaning.
+                let bound_here = imports.iter().any(|record| {
+                    record.target().as_deref() == Some(new_target)
+                        && record.binding().as_deref() == Some(new)
+                        && within(record.statement, scope_node)
+                });
+                if bound_here && classify(identifier) == Occurrence::Reference {
+                    continue;
+                }
+            }
+            return None;
         }
         // A string naming the old binding (`__all__`, `getattr`, a string
         // annotation) would go stale.
-        for string in descendants_of_kind(scope_node, "string") {
+        for string in index.strings_in(scope_node) {
             if let Some((start, end)) = string_content_range(string, self.text) {
                 if &self.text[start..end] == old {
                     return None;
