@@ -265,7 +265,9 @@ struct LogicalLine {
     unfinished_from: bool,
     /// Starts a statement that cannot finish a `from` before it (`def`,
     /// `return`, …: [`starts_statement`]; not `import`): no parser reads on
-    /// from the `from` into an `import` ([`mark_unfinished_from`]).
+    /// from the `from` into an `import` ([`mark_unfinished_from`]). Only
+    /// asked, and so only found, when the line before is an unfinished
+    /// `from`; `false` after any other line.
     ends_a_from: bool,
 }
 
@@ -302,14 +304,18 @@ impl LineStructure {
         structure
     }
 
-    /// A structure of `text` that lexes as its questions need.
+    /// A structure of `text` that lexes as its questions need. Its vectors
+    /// are made once, as long as the text has `\n`s (a logical line holds
+    /// at least one; lone `\r`s may make more lines, and the vectors grow):
+    /// growing them line by line cost more than counting the line breaks.
     pub fn lazy(text: &str) -> Self {
+        let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
         LineStructure {
-            lines: Vec::new(),
-            parent: Vec::new(),
-            previous_sibling: Vec::new(),
-            next_sibling: Vec::new(),
-            first_child: Vec::new(),
+            lines: Vec::with_capacity(lines),
+            parent: Vec::with_capacity(lines),
+            previous_sibling: Vec::with_capacity(lines),
+            next_sibling: Vec::with_capacity(lines),
+            first_child: Vec::with_capacity(lines),
             open: Vec::new(),
             next_at: if text.as_bytes().starts_with(BOM) { BOM.len() } else { 0 },
             next_start: 0,
@@ -393,7 +399,9 @@ impl LineStructure {
         // Lone `\r`s end lines, as for CPython and the parser (`syntax`).
         let bytes = crate::syntax::lone_cr_as_lf(text.as_bytes());
         loop {
-            let Some((line, next)) = next_logical_line(&bytes, self.next_at, self.next_start, &scan_logical_line)
+            let after_unfinished_from = self.lines.last().is_some_and(|line| line.unfinished_from);
+            let Some((line, next)) =
+                next_logical_line(&bytes, self.next_at, self.next_start, after_unfinished_from, &scan_logical_line)
             else {
                 self.complete = true;
                 return;
@@ -719,7 +727,9 @@ fn logical_lines_scanned_by(bytes: &[u8], scan_line: impl Fn(&[u8], usize, usize
     let mut lines: Vec<LogicalLine> = Vec::new();
     let mut at = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
     let mut line_start = 0;
-    while let Some((line, next)) = next_logical_line(bytes, at, line_start, &scan_line) {
+    while let Some((line, next)) =
+        next_logical_line(bytes, at, line_start, lines.last().is_some_and(|line| line.unfinished_from), &scan_line)
+    {
         mark_unfinished_from(&mut lines, &line);
         lines.push(line);
         at = next;
@@ -731,11 +741,13 @@ fn logical_lines_scanned_by(bytes: &[u8], scan_line: impl Fn(&[u8], usize, usize
 /// The first logical line at or after `at` (blank and comment-only lines
 /// are skipped), starting at `line_start` or after the lines skipped, read
 /// by `scan_line` ([`scan_logical_line`]), and where the next one is looked
-/// for; `None` when only blank and comment lines are left.
+/// for; `None` when only blank and comment lines are left. Whether it ends
+/// a `from` is found only `after_unfinished_from` (the line before is one).
 fn next_logical_line(
     bytes: &[u8],
     mut at: usize,
     mut line_start: usize,
+    after_unfinished_from: bool,
     scan_line: &impl Fn(&[u8], usize, usize) -> ScannedLine,
 ) -> Option<(LogicalLine, usize)> {
     while at < bytes.len() {
@@ -760,7 +772,7 @@ fn next_logical_line(
             broken: scan.broken,
             misread_string: scan.misread_string,
             unfinished_from: first_word(text_line) == b"from" && memchr::memmem::find(text_line, b"import").is_none(),
-            ends_a_from: starts_statement(text_line) && first_word(text_line) != b"import",
+            ends_a_from: after_unfinished_from && starts_statement(text_line) && first_word(text_line) != b"import",
         };
         return Some((line, scan.end));
     }
