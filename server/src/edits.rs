@@ -936,10 +936,13 @@ pub(crate) fn scope_of(node: Node<'_>) -> Node<'_> {
 }
 
 /// Whether an identifier occurrence reads, binds or is not a variable.
+///
+/// Each parent is asked for once (`Node::parent` searches down from the
+/// root: the costliest step here).
 pub(crate) fn classify(identifier: Node<'_>) -> Occurrence {
     let Some(parent) = identifier.parent() else { return Occurrence::Reference };
     let is_field = |field: &str| parent.child_by_field_name(field).is_some_and(|child| child.id() == identifier.id());
-    match parent.kind() {
+    match kind_of(parent) {
         "attribute" if is_field("attribute") => return Occurrence::NotAName,
         "keyword_argument" if is_field("name") => return Occurrence::NotAName,
         "function_definition" | "class_definition" if is_field("name") => return Occurrence::Binding,
@@ -975,28 +978,25 @@ pub(crate) fn classify(identifier: Node<'_>) -> Occurrence {
         }
         _ => {}
     }
-    // Climb through target patterns to see whether this is an assignment target.
-    let mut top = identifier;
-    while let Some(up) = top.parent() {
-        if matches!(
-            up.kind(),
-            "pattern_list"
-                | "tuple_pattern"
-                | "list_pattern"
-                | "tuple"
-                | "list"
-                | "parenthesized_expression"
-                | "expression_list"
-                | "list_splat_pattern"
-        ) {
-            top = up;
-        } else {
-            break;
-        }
+    // Climb through target patterns to see whether this is an assignment
+    // target: `holder` is the parent of `top`.
+    let (mut top, mut holder) = (identifier, parent);
+    while matches!(
+        kind_of(holder),
+        "pattern_list"
+            | "tuple_pattern"
+            | "list_pattern"
+            | "tuple"
+            | "list"
+            | "parenthesized_expression"
+            | "expression_list"
+            | "list_splat_pattern"
+    ) {
+        let Some(up) = holder.parent() else { return Occurrence::Reference };
+        (top, holder) = (holder, up);
     }
-    let Some(holder) = top.parent() else { return Occurrence::Reference };
     let holds_as = |field: &str| holder.child_by_field_name(field).is_some_and(|child| child.id() == top.id());
-    match holder.kind() {
+    match kind_of(holder) {
         "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" if holds_as("left") => {
             Occurrence::Binding
         }
