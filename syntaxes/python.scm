@@ -10,6 +10,11 @@
 
 (comment) @comment
 
+; Every identifier and attribute: the names the fix builders and the rules
+; look up (server/src/edits.rs, `TreeIndex`).
+(identifier) @identifier
+(attribute) @attribute
+
 ; __all__ = [...], __all__ += [...]
 (assignment
   left: (identifier) @all.target

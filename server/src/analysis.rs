@@ -760,7 +760,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 bindings.entry(binding).or_default().push(target);
             }
         }
-        let editor = ImportEditor::new(text, tree, scope);
+        let editor = ImportEditor::new(text, tree, captures, scope);
         let verifier = Verifier::new(scope.index.as_deref(), known_rules, text);
         FileAnalysis { text, tree, scope, captures, imports, bindings, editor, verifier }
     }

@@ -16,7 +16,7 @@ use crate::finding::{Applicability, Edit, Fix};
 use crate::imports::{join_path, ImportItem, ImportRecord};
 use crate::index::DEFAULT_LINE_LENGTH;
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule};
-use crate::syntax::{descendants_of_kind, field_children, kind_of, node_text, string_content_range};
+use crate::syntax::{descendants_of_kind, field_children, kind_of, node_text, string_content_range, Captures};
 use crate::verify::Verifier;
 
 /// How an identifier occurrence uses its name.
@@ -33,53 +33,39 @@ pub(crate) enum Occurrence {
 pub struct ImportEditor<'a, 'tree> {
     text: &'a str,
     tree: &'tree Tree,
+    /// The query's captures of `tree` (its identifiers, attributes and
+    /// strings make the `index`).
+    captures: &'a Captures<'tree>,
     scope: &'a FileScope,
     line_ending: &'static str,
     /// The project's line length: created or merged imports longer than
     /// this are written parenthesised, one name per line.
     line_length: usize,
-    /// The tree's identifiers, attributes and strings, found in one walk on
-    /// first use (the fix builders and the rules look them up here instead
-    /// of walking a scope per finding).
+    /// The tree's identifiers by name, with its attributes and strings,
+    /// made on first use from the query's captures (the fix builders and
+    /// the rules look them up here instead of walking a scope per finding).
     index: OnceCell<TreeIndex<'a, 'tree>>,
 }
 
-/// The identifiers, attributes and strings of a tree, each in document
-/// order, found in one walk of the tree. A node lies in a scope when it lies
-/// in the scope's byte range ([`within`]; nodes nest, so these are its
+/// The identifiers, attributes and strings of a tree, each ordered by where
+/// they start, as the query captured them (one pass of the query instead
+/// of a walk of the tree). A node lies in a scope when it lies in the
+/// scope's byte range ([`within`]; nodes nest, so these are its
 /// descendants), found by a binary search on where the nodes start.
 pub struct TreeIndex<'a, 'tree> {
     /// Identifiers by their name as Python compares it (NFKC).
     identifiers: HashMap<Cow<'a, str>, Vec<Node<'tree>>>,
-    attributes: Vec<Node<'tree>>,
-    strings: Vec<Node<'tree>>,
+    attributes: &'a [Node<'tree>],
+    strings: &'a [Node<'tree>],
 }
 
 impl<'a, 'tree> TreeIndex<'a, 'tree> {
-    fn of(tree: &'tree Tree, text: &'a str) -> Self {
-        let mut index = TreeIndex { identifiers: HashMap::new(), attributes: Vec::new(), strings: Vec::new() };
-        let mut cursor = tree.walk();
-        'walk: loop {
-            let node = cursor.node();
-            match kind_of(node) {
-                "identifier" => index.identifiers.entry(identifier_name(node, text)).or_default().push(node),
-                "attribute" => index.attributes.push(node),
-                "string" => index.strings.push(node),
-                _ => {}
-            }
-            if cursor.goto_first_child() || cursor.goto_next_sibling() {
-                continue;
-            }
-            loop {
-                if !cursor.goto_parent() {
-                    break 'walk;
-                }
-                if cursor.goto_next_sibling() {
-                    break;
-                }
-            }
+    fn of(captures: &'a Captures<'tree>, text: &'a str) -> Self {
+        let mut identifiers: HashMap<Cow<'a, str>, Vec<Node<'tree>>> = HashMap::new();
+        for &identifier in &captures.identifiers {
+            identifiers.entry(identifier_name(identifier, text)).or_default().push(identifier);
         }
-        index
+        TreeIndex { identifiers, attributes: &captures.attributes, strings: &captures.strings }
     }
 
     /// The identifiers named `name` (NFKC) inside `scope`, in document order.
@@ -87,24 +73,24 @@ impl<'a, 'tree> TreeIndex<'a, 'tree> {
         inside(self.identifiers.get(name).map_or(&[], Vec::as_slice), scope)
     }
 
-    /// Every attribute of the tree, in document order.
+    /// Every attribute of the tree, by where they start.
     pub fn attributes(&self) -> &[Node<'tree>] {
-        &self.attributes
+        self.attributes
     }
 
-    /// The attributes inside `scope`, in document order.
+    /// The attributes inside `scope`, by where they start.
     pub fn attributes_in<'s>(&'s self, scope: Node<'tree>) -> impl Iterator<Item = Node<'tree>> + 's {
-        inside(&self.attributes, scope)
+        inside(self.attributes, scope)
     }
 
-    /// The string literals inside `scope`, in document order.
+    /// The string literals inside `scope`, by where they start.
     pub fn strings_in<'s>(&'s self, scope: Node<'tree>) -> impl Iterator<Item = Node<'tree>> + 's {
-        inside(&self.strings, scope)
+        inside(self.strings, scope)
     }
 }
 
-/// The nodes of `nodes` (in document order, so by where they start) that lie
-/// inside `scope`.
+/// The nodes of `nodes` (ordered by where they start) that lie inside
+/// `scope`.
 fn inside<'n, 'tree>(nodes: &'n [Node<'tree>], scope: Node<'tree>) -> impl Iterator<Item = Node<'tree>> + 'n {
     let first = nodes.partition_point(|node| node.start_byte() < scope.start_byte());
     let rest = &nodes[first..];
@@ -113,15 +99,15 @@ fn inside<'n, 'tree>(nodes: &'n [Node<'tree>], scope: Node<'tree>) -> impl Itera
 }
 
 impl<'a, 'tree> ImportEditor<'a, 'tree> {
-    pub fn new(text: &'a str, tree: &'tree Tree, scope: &'a FileScope) -> Self {
+    pub fn new(text: &'a str, tree: &'tree Tree, captures: &'a Captures<'tree>, scope: &'a FileScope) -> Self {
         let line_length = scope.index.as_deref().map_or(DEFAULT_LINE_LENGTH, |index| index.line_length());
         let index = OnceCell::new();
-        ImportEditor { text, tree, scope, line_ending: detect_line_ending(text), line_length, index }
+        ImportEditor { text, tree, captures, scope, line_ending: detect_line_ending(text), line_length, index }
     }
 
-    /// The tree's identifiers, attributes and strings (one walk, on first use).
+    /// The tree's identifiers by name, attributes and strings (made on first use).
     pub fn index(&self) -> &TreeIndex<'a, 'tree> {
-        self.index.get_or_init(|| TreeIndex::of(self.tree, self.text))
+        self.index.get_or_init(|| TreeIndex::of(self.captures, self.text))
     }
 
     /// The range that names an imported item: the imported name, or the

@@ -360,6 +360,8 @@ pub struct Captures<'tree> {
     pub comments: Vec<Node<'tree>>,
     /// Values assigned or added to `__all__`.
     pub all_values: Vec<Node<'tree>>,
+    pub identifiers: Vec<Node<'tree>>,
+    pub attributes: Vec<Node<'tree>>,
 }
 
 pub fn capture<'tree>(tree: &'tree Tree, text: &str) -> Captures<'tree> {
@@ -376,6 +378,8 @@ pub fn capture<'tree>(tree: &'tree Tree, text: &str) -> Captures<'tree> {
                 "string" => &mut captures.strings,
                 "comment" => &mut captures.comments,
                 "all.value" => &mut captures.all_values,
+                "identifier" => &mut captures.identifiers,
+                "attribute" => &mut captures.attributes,
                 _ => continue,
             };
             list.push(capture.node);
@@ -387,6 +391,8 @@ pub fn capture<'tree>(tree: &'tree Tree, text: &str) -> Captures<'tree> {
         &mut captures.strings,
         &mut captures.comments,
         &mut captures.all_values,
+        &mut captures.identifiers,
+        &mut captures.attributes,
     ] {
         list.sort_by_key(|node| (node.start_byte(), node.end_byte()));
         list.dedup_by_key(|node| node.id());
@@ -588,6 +594,43 @@ mod tests {
         }
         assert!(visited > 100, "{visited}");
         assert!(tree.root_node().has_error());
+    }
+
+    /// Every node of `tree` whose kind is `kind`, by (start, end) as the
+    /// captures are.
+    fn walked(tree: &Tree, kind: &str) -> Vec<usize> {
+        let mut found = descendants_of_kind(tree.root_node(), kind);
+        found.sort_by_key(|node| (node.start_byte(), node.end_byte()));
+        found.iter().map(|node| node.id()).collect()
+    }
+
+    #[test]
+    fn the_query_captures_every_identifier_attribute_and_string() {
+        // The fix builders' index (`edits::TreeIndex`) is made of these
+        // captures instead of a walk of the tree: they must be the same
+        // nodes, aliased ones (`print`, `match`, `type`: keywords read as
+        // identifiers) and those inside errors among them.
+        let mut texts =
+            vec!["import a.b as c\nprint(match, type, f'{x!r} {y.z}', b'y', exec)\nmatch x:\n    case [1, *r]: pass\n\
+             async def f(*, k=1, **kw) -> int: return await g(lambda q: q.w)\ntype T = list[int]\n\
+             def h(:\n  x = [1, a.b.c(\"s\" 's')\n"
+                .to_string()];
+        let forms = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/forms");
+        for entry in std::fs::read_dir(forms).expect("the forms fixtures") {
+            let path = entry.expect("a fixture").path();
+            if path.extension().is_some_and(|extension| extension == "py") {
+                texts.push(String::from_utf8_lossy(&std::fs::read(&path).expect("a fixture")).into_owned());
+            }
+        }
+        for text in &texts {
+            let tree = parse_text(text);
+            let captures = capture(&tree, text);
+            let ids = |nodes: &[Node<'_>]| nodes.iter().map(|node| node.id()).collect::<Vec<_>>();
+            assert_eq!(ids(&captures.identifiers), walked(&tree, "identifier"), "{text}");
+            assert_eq!(ids(&captures.attributes), walked(&tree, "attribute"), "{text}");
+            assert_eq!(ids(&captures.strings), walked(&tree, "string"), "{text}");
+        }
+        assert!(texts.len() > 30, "{}", texts.len());
     }
 
     #[test]
