@@ -29,6 +29,19 @@ pub struct Terms {
     needles: Search,
     words: Search,
     imports: ImportLines,
+    /// A rule set's needles, words and import roots in one search (their
+    /// shared anchors searched once: `Manager` for needles and words,
+    /// `websocket` for a needle and a root), with what each term is; `None`
+    /// when they are searched apart.
+    together: Option<(Search, Vec<TermKind>)>,
+}
+
+/// What a term of [`Terms::together`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TermKind {
+    Needle,
+    Word,
+    ImportRoot,
 }
 
 /// Which import statements a skeleton keeps besides those holding a term.
@@ -49,7 +62,12 @@ impl Terms {
     /// Terms whose skeleton keeps every import statement.
     pub fn new(needles: &[String], words: &[String]) -> Self {
         let (needles, words) = without_redundant_terms(needles, words);
-        Terms { needles: Search::compiled(&needles), words: Search::compiled(&words), imports: ImportLines::All }
+        Terms {
+            needles: Search::compiled(&needles),
+            words: Search::compiled(&words),
+            imports: ImportLines::All,
+            together: None,
+        }
     }
 
     /// Terms whose skeleton keeps only the import statements that can bind
@@ -62,12 +80,19 @@ impl Terms {
         roots.push("import".to_string());
         let imports = ImportLines::Relevant(Search::compiled(&roots));
         let (needles, words) = without_redundant_terms(needles, words);
-        Terms { needles: Search::compiled(&needles), words: Search::compiled(&words), imports }
+        let kinds: Vec<TermKind> =
+            [(TermKind::Needle, &needles), (TermKind::Word, &words), (TermKind::ImportRoot, &roots)]
+                .into_iter()
+                .flat_map(|(kind, terms)| terms.iter().filter(|term| !term.is_empty()).map(move |_| kind))
+                .collect();
+        let all: Vec<String> = needles.iter().chain(&words).chain(&roots).cloned().collect();
+        let together = (kinds.len() <= SEPARATE_SEARCHES_UP_TO).then(|| (Search::compiled(&all), kinds));
+        Terms { needles: Search::compiled(&needles), words: Search::compiled(&words), imports, together }
     }
 
     /// Terms of whole identifiers only, keeping no import for itself.
     fn words_only(words: &[String]) -> Self {
-        Terms { needles: Search::Nothing, words: Search::new(words), imports: ImportLines::Nothing }
+        Terms { needles: Search::Nothing, words: Search::new(words), imports: ImportLines::Nothing, together: None }
     }
 }
 
@@ -147,12 +172,18 @@ impl Search {
 
     /// Every occurrence of every term, as (start, end) byte offsets.
     fn for_each_occurrence(&self, bytes: &[u8], mut found: impl FnMut(usize, usize)) {
+        self.for_each_term_occurrence(bytes, |_, start, end| found(start, end));
+    }
+
+    /// Every occurrence of every term, with the term's index among the
+    /// non-empty terms the search was made of.
+    fn for_each_term_occurrence(&self, bytes: &[u8], mut found: impl FnMut(usize, usize, usize)) {
         match self {
             Search::Nothing => {}
             Search::Separately(terms) => {
-                for term in terms {
+                for (index, term) in terms.iter().enumerate() {
                     for start in memchr::memmem::find_iter(bytes, term.as_bytes()) {
-                        found(start, start + term.len());
+                        found(index, start, start + term.len());
                     }
                 }
             }
@@ -163,11 +194,11 @@ impl Search {
                     // of two overlapping anchors.
                     while let Some(offset) = anchor.finder.find(&bytes[from..]) {
                         let at = from + offset;
-                        for &(term, within) in &anchor.uses {
-                            let term = terms[term].as_bytes();
+                        for &(index, within) in &anchor.uses {
+                            let term = terms[index].as_bytes();
                             let Some(start) = at.checked_sub(within) else { continue };
                             if bytes.get(start..start + term.len()) == Some(term) {
-                                found(start, start + term.len());
+                                found(index, start, start + term.len());
                             }
                         }
                         from = at + 1;
@@ -176,7 +207,7 @@ impl Search {
             }
             Search::Automaton(automaton) => {
                 for occurrence in automaton.find_overlapping_iter(bytes) {
-                    found(occurrence.start(), occurrence.end());
+                    found(occurrence.pattern().as_usize(), occurrence.start(), occurrence.end());
                 }
             }
         }
@@ -493,25 +524,35 @@ impl LineStructure {
     /// line it can find.
     pub fn lines_holding_terms(&mut self, text: &str, terms: &Terms) -> Vec<usize> {
         let bytes = text.as_bytes();
-        let mut needles = Vec::new();
-        terms.needles.for_each_occurrence(bytes, |start, _| needles.push(start));
-        let mut words = Vec::new();
-        terms.words.for_each_occurrence(bytes, |start, end| {
-            if is_whole_identifier(bytes, start, end) {
-                words.push(start);
+        let (mut needles, mut words, mut roots) = (Vec::new(), Vec::new(), Vec::new());
+        match &terms.together {
+            Some((search, kinds)) => search.for_each_term_occurrence(bytes, |index, start, end| match kinds[index] {
+                TermKind::Needle => needles.push(start),
+                TermKind::Word if is_whole_identifier(bytes, start, end) => words.push(start),
+                TermKind::ImportRoot if is_whole_identifier(bytes, start, end) => roots.push((start, end)),
+                TermKind::Word | TermKind::ImportRoot => {}
+            }),
+            None => {
+                terms.needles.for_each_occurrence(bytes, |start, _| needles.push(start));
+                terms.words.for_each_occurrence(bytes, |start, end| {
+                    if is_whole_identifier(bytes, start, end) {
+                        words.push(start);
+                    }
+                });
+                if let ImportLines::Relevant(search) = &terms.imports {
+                    search.for_each_occurrence(bytes, |start, end| {
+                        if is_whole_identifier(bytes, start, end) {
+                            roots.push((start, end));
+                        }
+                    });
+                }
             }
-        });
-        let mut roots = Vec::new();
+        }
         let mut last = needles.iter().chain(&words).copied().max();
         match &terms.imports {
             ImportLines::All => last = Some(usize::MAX),
             ImportLines::Nothing => {}
-            ImportLines::Relevant(search) => {
-                search.for_each_occurrence(bytes, |start, end| {
-                    if is_whole_identifier(bytes, start, end) {
-                        roots.push((start, end));
-                    }
-                });
+            ImportLines::Relevant(_) => {
                 let last_root = roots.iter().map(|&(start, _)| start).max();
                 last = last.max(last_root).max(last_relative_import(bytes));
             }
@@ -1217,15 +1258,27 @@ mod tests {
                     needles: Search::new(needles),
                     words: Search::new(words),
                     imports: ImportLines::Relevant(Search::new(&roots)),
+                    together: None,
                 };
                 let anchored = Terms {
                     needles: Search::compiled(needles),
                     words: Search::compiled(words),
                     imports: ImportLines::Relevant(Search::compiled(&roots)),
+                    together: None,
                 };
+                // All three kinds in one search, as a rule set compiles them
+                // (`import` is added to the roots).
+                let together = Terms::with_import_roots(needles, words, &roots[1..]);
+                proptest::prop_assert!(together.together.is_some());
+                let expected = structure.lines_holding_terms(&text, &separately);
                 proptest::prop_assert_eq!(
                     structure.lines_holding_terms(&text, &anchored),
-                    structure.lines_holding_terms(&text, &separately),
+                    expected.clone(),
+                    "{:?} {:?} {:?}", text, needles, words
+                );
+                proptest::prop_assert_eq!(
+                    structure.lines_holding_terms(&text, &together),
+                    expected,
                     "{:?} {:?} {:?}", text, needles, words
                 );
             }
