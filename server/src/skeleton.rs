@@ -382,9 +382,14 @@ impl LineStructure {
         let old_frontier = if before.complete { usize::MAX } else { before.next_at };
         let bytes = crate::syntax::lone_cr_as_lf(text.as_bytes());
         loop {
-            let Some((line, next)) =
-                next_logical_line(&bytes, structure.next_at, structure.next_start, &scan_logical_line)
-            else {
+            let after_unfinished_from = structure.lines.last().is_some_and(|line| line.unfinished_from);
+            let Some((line, next)) = next_logical_line(
+                &bytes,
+                structure.next_at,
+                structure.next_start,
+                after_unfinished_from,
+                &scan_logical_line,
+            ) else {
                 structure.complete = true;
                 return structure;
             };
