@@ -401,7 +401,12 @@ impl LineStructure {
             }
             // Where `before` would be lexing next, had a line of it ended here.
             let old_next = next - new_end + old_end;
-            if let Ok(index) = old_lines.binary_search_by_key(&old_next, |line| line.end) {
+            // Its lines are reused from there only when the line before
+            // agrees on whether it leaves a `from` unfinished: the next
+            // line's `ends_a_from` was lexed knowing it.
+            let unfinished = structure.lines.last().is_some_and(|line| line.unfinished_from);
+            let aligned = old_lines.binary_search_by_key(&old_next, |line| line.end);
+            if let Some(index) = aligned.ok().filter(|&index| old_lines[index].unfinished_from == unfinished) {
                 for line in &old_lines[index + 1..] {
                     structure.push(LogicalLine { start: moved(line.start), end: moved(line.end), ..line.clone() });
                 }
