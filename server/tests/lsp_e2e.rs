@@ -748,16 +748,17 @@ async fn the_workspace_scan_agrees_with_the_cli_on_the_demo_tree() {
     client.shutdown().await;
 }
 
-/// A file tree-sitter-python parses slowly: a long block of commented-out code
-/// whose `#` markers sit at varying indentation (hundreds of milliseconds),
-/// after a bracket left open in a line the check reads, so that the check
-/// parses the block (the skeleton's logical line runs on to the end of the
-/// file, and its syntax error makes the server parse the whole text too).
+/// A file whose check takes long: 20,000 lines (1 MB) after a string left
+/// unterminated in a line the check reads. The lexer cannot tell whether
+/// such a string breaks the file (tree-sitter-python may read on), so the
+/// skeleton's syntax error makes the server parse and check the whole text,
+/// whose error recovery is slow (about a second in a release build). An
+/// unclosed bracket no longer does: the lexer knows the file is broken and
+/// the skeleton stands, in milliseconds.
 fn slow_to_parse() -> String {
-    let mut text = format!("{SNIPPET}manager = create_websocket_manager(\n");
-    for line in 0..3_000 {
-        let indent = " ".repeat((line * 7) % 13);
-        text.push_str(&format!("{indent}# result = service.call(value_{line}, other)  # note\n"));
+    let mut text = format!("{SNIPPET}manager = create_websocket_manager('unterminated\n");
+    for line in 0..20_000 {
+        text.push_str(&format!("result_{line} = service.call(value_{line}, other)  # note\n"));
     }
     text.push_str("x = 1\n");
     text

@@ -110,10 +110,7 @@ fn walk_and_read(
     explicit: workspace::ExplicitFiles,
 ) -> (SharedIndex, WalkedSources) {
     std::thread::scope(|scope| {
-        let warming = scope.spawn(|| {
-            crate::syntax::warm_query();
-            workspace_index(rules, paths, cwd)
-        });
+        let warming = scope.spawn(|| workspace_index(rules, paths, cwd));
         let walked = workspace::walk_visiting(paths, rules, cwd, explicit, &|path| read_source(rules, path));
         let index = warming.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (index, walked)
