@@ -86,9 +86,20 @@ pub fn parse_cancellable(
 ) -> Option<Tree> {
     let source = parser_source(text);
     let source = source.as_ref();
-    let mut progress = |_: &ParseState| cancelled();
-    let options = ParseOptions::new().progress_callback(&mut progress);
-    parser.parse_with_options(&mut |offset, _| source.get(offset..).unwrap_or_default(), old_tree, Some(options))
+    let mut parse_from = |old_tree: Option<&Tree>| {
+        let mut progress = |_: &ParseState| cancelled();
+        let options = ParseOptions::new().progress_callback(&mut progress);
+        parser.parse_with_options(&mut |offset, _| source.get(offset..).unwrap_or_default(), old_tree, Some(options))
+    };
+    let tree = parse_from(old_tree)?;
+    if old_tree.is_none() || !tree.root_node().has_error() {
+        return Some(tree);
+    }
+    // Reusing an edited tree, error recovery may take another way than on a
+    // fresh parse (a proptest typed a triple quote and a quote into a file
+    // with a docstring): a tree with errors is parsed again from scratch, so
+    // every tree is the one a fresh parse gives.
+    parse_from(None)
 }
 
 /// Parses with a fresh parser.
