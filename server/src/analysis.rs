@@ -650,7 +650,7 @@ pub fn check_tree(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -
 
 /// `check_tree`, and how many imports of `tree` bind a name that an earlier
 /// import in the same scope binds (see `duplicate_import_bindings`), from
-/// one run of the query: what the fix loop asks of every text it makes.
+/// one `capture`: what the fix loop asks of every text it makes.
 pub fn check_tree_and_duplicates(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -> (Vec<Finding>, usize) {
     let captures = syntax::capture(tree, text);
     let duplicates = duplicate_import_bindings(&captures, text, scope);

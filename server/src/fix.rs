@@ -56,8 +56,8 @@ impl FixOutcome {
 
 /// Fixes `text` until nothing eligible is left.
 ///
-/// Each text the loop makes is parsed and queried once: the findings of a
-/// round's result, and its duplicate imports, come from the same captures.
+/// Each text the loop makes is parsed and captured once: the findings of a
+/// round's result, and its duplicate imports, come from one `capture`.
 pub fn fix_text(rules: &RuleSet, scope: &FileScope, text: &str, options: &FixOptions) -> FixOutcome {
     let mut current = text.to_string();
     let mut applied: Vec<(String, usize)> = Vec::new();
