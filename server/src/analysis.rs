@@ -138,7 +138,7 @@ impl SkeletonTrees {
 
 /// What a skeleton analysis depended on besides its kept lines: the rules,
 /// where the file sits, and the workspace index as it stood.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct MemoKey {
     rules: u64,
     relative_path: Option<PathBuf>,
@@ -158,16 +158,6 @@ impl MemoKey {
             is_package: scope.is_package,
             index: scope.index.as_ref().map(|index| (index.clone(), index.state_generation())),
         }
-    }
-}
-
-impl PartialEq for MemoKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.rules == other.rules
-            && self.relative_path == other.relative_path
-            && self.module == other.module
-            && self.is_package == other.is_package
-            && self.index == other.index
     }
 }
 
@@ -385,7 +375,7 @@ pub fn scan_lazily(
     skeletons.first = Some(first.tree.clone());
     let first_has_errors = first.tree.root_node().has_error();
     // The names bound come from the imports alone: without syntax errors,
-    // a walk of the statements finds them; the query runs only when the
+    // a walk of the statements finds them; the whole capture runs only when the
     // first look is the skeleton (or has errors).
     let mut captures = first_has_errors.then(|| syntax::capture(&first.tree, text));
     let bound = match &captures {
@@ -438,7 +428,7 @@ fn check_whole(
     Some((check_tree(rules, scope, text, &whole), Some(whole)))
 }
 
-/// The findings of the skeleton's tree (`captures`: the query's captures of
+/// The findings of the skeleton's tree (`captures`: `syntax::capture` of
 /// it, when at hand), unless a parse on the way had syntax errors that leave
 /// it `undecided` and the whole text has none: then the whole tree's. With
 /// errors, the skeleton stands only when the whole text has some too.
@@ -488,7 +478,7 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
 }
 
 /// The findings of the skeleton's tree, or `None` when the skeleton does not
-/// parse (cleanly, unless `errors_allowed`). The query runs once on the first
+/// parse (cleanly, unless `errors_allowed`). `capture` runs once on the first
 /// tree: its captures give the names the imports bind and, when no line
 /// naming them is missing (most files), the findings.
 fn skeleton_findings(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Vec<Finding>> {
@@ -657,7 +647,7 @@ pub fn check_tree_and_duplicates(rules: &RuleSet, scope: &FileScope, text: &str,
     (check_captured(rules, scope, text, tree, &captures), duplicates)
 }
 
-/// `check_tree` with the query's captures of `tree` at hand.
+/// `check_tree` with the captures of `tree` at hand.
 fn check_captured(
     rules: &RuleSet,
     scope: &FileScope,

@@ -33,8 +33,8 @@ pub(crate) enum Occurrence {
 pub struct ImportEditor<'a, 'tree> {
     text: &'a str,
     tree: &'tree Tree,
-    /// The query's captures of `tree` (its identifiers, attributes and
-    /// strings make the `index`).
+    /// The captures of `tree` (`syntax::capture`; its identifiers,
+    /// attributes and strings make the `index`).
     captures: &'a Captures<'tree>,
     scope: &'a FileScope,
     line_ending: &'static str,
@@ -42,14 +42,14 @@ pub struct ImportEditor<'a, 'tree> {
     /// this are written parenthesised, one name per line.
     line_length: usize,
     /// The tree's identifiers by name, with its attributes and strings,
-    /// made on first use from the query's captures (the fix builders and
+    /// made on first use from the captures (the fix builders and
     /// the rules look them up here instead of walking a scope per finding).
     index: OnceCell<TreeIndex<'a, 'tree>>,
 }
 
 /// The identifiers, attributes and strings of a tree, each ordered by where
-/// they start, as the query captured them (one pass of the query instead
-/// of a walk of the tree). A node lies in a scope when it lies in the
+/// they start, as `syntax::capture` found them (the one walk of the tree
+/// the analysis makes anyway, not a walk per scope). A node lies in a scope when it lies in the
 /// scope's byte range ([`within`]; nodes nest, so these are its
 /// descendants), found by a binary search on where the nodes start.
 pub struct TreeIndex<'a, 'tree> {

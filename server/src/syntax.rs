@@ -316,31 +316,14 @@ fn blank_long_comment_runs(text: &str) -> Option<String> {
 
 /// How many ERROR and MISSING nodes a tree holds.
 pub fn count_errors(tree: &Tree) -> usize {
-    if !tree.root_node().has_error() {
-        return 0;
-    }
     let mut count = 0;
-    let mut cursor = tree.walk();
-    let mut descend = true;
-    loop {
-        let node = cursor.node();
-        if descend {
-            if node.is_error() || node.is_missing() {
-                count += 1;
-            }
-            if node.has_error() && cursor.goto_first_child() {
-                continue;
-            }
+    walk_nodes(tree.root_node(), |node| {
+        if node.is_error() || node.is_missing() {
+            count += 1;
         }
-        if cursor.goto_next_sibling() {
-            descend = true;
-            continue;
-        }
-        if !cursor.goto_parent() {
-            return count;
-        }
-        descend = false;
-    }
+        node.has_error()
+    });
+    count
 }
 
 /// The nodes the analysis needs, gathered in one pass of the query.
@@ -391,52 +374,36 @@ fn capture_by_walk<'tree>(tree: &'tree Tree, text: &str) -> Captures<'tree> {
     let named = |node: Option<Node<'tree>>, kind: &str| node.filter(|node| kind_of(*node) == kind);
     let is_all =
         |node: Option<Node<'tree>>| named(node, "identifier").is_some_and(|node| node_text(node, text) == "__all__");
-    let root = tree.root_node();
-    let mut cursor = root.walk();
-    let mut descend = true;
-    loop {
-        let node = cursor.node();
-        if descend {
-            match kind_of(node) {
-                "import_statement" | "import_from_statement" => captures.imports.push(node),
-                "call" => {
-                    captures.calls.push(node);
-                    // `__all__.extend([...])`, `__all__.append("x")`
-                    let function = named(node.child_by_field_name("function"), "attribute");
-                    let method =
-                        function.and_then(|function| named(function.child_by_field_name("attribute"), "identifier"));
-                    if function.is_some_and(|function| is_all(function.child_by_field_name("object")))
-                        && method.is_some_and(|method| matches!(node_text(method, text), "extend" | "append"))
-                    {
-                        if let Some(arguments) = named(node.child_by_field_name("arguments"), "argument_list") {
-                            captures.all_values.push(arguments);
-                        }
+    walk_nodes(tree.root_node(), |node| {
+        match kind_of(node) {
+            "import_statement" | "import_from_statement" => captures.imports.push(node),
+            "call" => {
+                captures.calls.push(node);
+                // `__all__.extend([...])`, `__all__.append("x")`
+                let function = named(node.child_by_field_name("function"), "attribute");
+                let method =
+                    function.and_then(|function| named(function.child_by_field_name("attribute"), "identifier"));
+                if function.is_some_and(|function| is_all(function.child_by_field_name("object")))
+                    && method.is_some_and(|method| matches!(node_text(method, text), "extend" | "append"))
+                {
+                    if let Some(arguments) = named(node.child_by_field_name("arguments"), "argument_list") {
+                        captures.all_values.push(arguments);
                     }
                 }
-                "assignment" | "augmented_assignment" if is_all(node.child_by_field_name("left")) => {
-                    if let Some(value) = node.child_by_field_name("right").filter(|value| value.is_named()) {
-                        captures.all_values.push(value);
-                    }
+            }
+            "assignment" | "augmented_assignment" if is_all(node.child_by_field_name("left")) => {
+                if let Some(value) = node.child_by_field_name("right").filter(|value| value.is_named()) {
+                    captures.all_values.push(value);
                 }
-                "string" => captures.strings.push(node),
-                "comment" => captures.comments.push(node),
-                "identifier" => captures.identifiers.push(node),
-                "attribute" => captures.attributes.push(node),
-                _ => {}
             }
-            if cursor.goto_first_child() {
-                continue;
-            }
+            "string" => captures.strings.push(node),
+            "comment" => captures.comments.push(node),
+            "identifier" => captures.identifiers.push(node),
+            "attribute" => captures.attributes.push(node),
+            _ => {}
         }
-        if cursor.goto_next_sibling() {
-            descend = true;
-            continue;
-        }
-        if !cursor.goto_parent() {
-            break;
-        }
-        descend = false;
-    }
+        true
+    });
     captures.sort();
     captures
 }
@@ -444,38 +411,21 @@ fn capture_by_walk<'tree>(tree: &'tree Tree, text: &str) -> Captures<'tree> {
 /// The import statements of a tree without syntax errors, in document
 /// order: the `imports` of [`capture`], found by walking only what can hold
 /// a statement (a statement never sits inside an expression), for a fraction
-/// of the query's cost. Kinds it does not know it walks into.
+/// of [`capture`]'s cost. Kinds it does not know it walks into.
 pub fn import_statements(tree: &Tree) -> Vec<Node<'_>> {
     let root = tree.root_node();
     let mut found = Vec::new();
-    let mut cursor = root.walk();
-    let mut descend = true;
-    loop {
-        let current = cursor.node();
-        if descend {
-            match current.kind() {
-                "import_statement" | "import_from_statement" => found.push(current),
-                kind if HOLDS_NO_STATEMENT.contains(&kind) => {}
-                _ => {
-                    if cursor.goto_first_child() {
-                        continue;
-                    }
-                }
-            }
+    walk_nodes(root, |node| match kind_of(node) {
+        "import_statement" | "import_from_statement" => {
+            found.push(node);
+            false
         }
-        if cursor.goto_next_sibling() {
-            descend = true;
-            continue;
-        }
-        if !cursor.goto_parent() || cursor.node().id() == root.id() {
-            break;
-        }
-        descend = false;
-    }
+        kind => !HOLDS_NO_STATEMENT.contains(&kind),
+    });
     debug_assert!(!root.has_error(), "import_statements is for trees without errors");
     debug_assert_eq!(
         found.iter().map(Node::id).collect::<Vec<_>>(),
-        capture_imports_by_query(tree).iter().map(Node::id).collect::<Vec<_>>()
+        capture(tree, "").imports.iter().map(Node::id).collect::<Vec<_>>()
     );
     found
 }
@@ -518,13 +468,6 @@ const HOLDS_NO_STATEMENT: &[&str] = &[
     "binary_operator",
     "type",
 ];
-
-/// The imports [`capture`] finds (for checking [`import_statements`]).
-fn capture_imports_by_query<'tree>(tree: &'tree Tree) -> Vec<Node<'tree>> {
-    // The query needs the text only for predicates, which imports have none of.
-    let text = " ".repeat(tree.root_node().end_byte());
-    capture(tree, &text).imports
-}
 
 /// The source text of a node.
 pub fn node_text<'a>(node: Node<'_>, text: &'a str) -> &'a str {
@@ -573,27 +516,34 @@ pub fn kind_of(node: Node<'_>) -> &'static str {
 /// Every named descendant of `node` (itself included) of the given kind.
 pub fn descendants_of_kind<'tree>(node: Node<'tree>, kind: &str) -> Vec<Node<'tree>> {
     let mut found = Vec::new();
+    walk_nodes(node, |current| {
+        if kind_of(current) == kind {
+            found.push(current);
+        }
+        true
+    });
+    found
+}
+
+/// Visits `node` and its descendants in document order (one tree cursor);
+/// `visit` says whether to go into the children of the node it is given.
+fn walk_nodes<'tree>(node: Node<'tree>, mut visit: impl FnMut(Node<'tree>) -> bool) {
     let mut cursor = node.walk();
     let mut descend = true;
     loop {
         let current = cursor.node();
-        if descend {
-            if kind_of(current) == kind {
-                found.push(current);
-            }
-            if cursor.goto_first_child() {
-                continue;
-            }
+        if descend && visit(current) && cursor.goto_first_child() {
+            continue;
         }
         if current.id() == node.id() {
-            return found;
+            return;
         }
         if cursor.goto_next_sibling() {
             descend = true;
             continue;
         }
         if !cursor.goto_parent() || cursor.node().id() == node.id() {
-            return found;
+            return;
         }
         descend = false;
     }
