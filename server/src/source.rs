@@ -50,6 +50,29 @@ fn declared_suffix(declared: &Option<String>) -> String {
     }
 }
 
+/// What a file read for a check holds, borrowed from the reading thread's
+/// buffer ([`read_source_with`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceRef<'a> {
+    /// UTF-8 text in which some rule may match: check it.
+    Text(&'a str),
+    /// No rule's trigger appears in it: nothing to check.
+    NoTrigger,
+    /// Not Python source: skipped, for the reason given.
+    Skipped(SkipReason),
+}
+
+impl SourceRef<'_> {
+    /// The owned form.
+    pub fn to_source(&self) -> Source {
+        match self {
+            SourceRef::Text(text) => Source::Text((*text).to_owned()),
+            SourceRef::NoTrigger => Source::NoTrigger,
+            SourceRef::Skipped(reason) => Source::Skipped(reason.clone()),
+        }
+    }
+}
+
 /// Reads `path` and says what it holds (see the module header for the order).
 pub fn read_source(rules: &RuleSet, path: &Path) -> std::io::Result<Source> {
     read_source_also(rules, path, &|_| false)
@@ -58,22 +81,39 @@ pub fn read_source(rules: &RuleSet, path: &Path) -> std::io::Result<Source> {
 /// `read_source`, where a file that `also` accepts counts as one some rule
 /// may match (a file naming a re-export hub's alias of a deprecated name,
 /// which no trigger string matches).
-///
-/// The bytes go into a buffer kept per thread: most files hold no trigger,
-/// and for them nothing is allocated (only a file that may match is copied,
-/// into its `String`).
 pub fn read_source_also(rules: &RuleSet, path: &Path, also: &dyn Fn(&[u8]) -> bool) -> std::io::Result<Source> {
+    read_source_with(rules, path, also, |read| read.map(|source| source.to_source()))
+}
+
+/// Reads `path` and hands what it holds to `visit`, the text borrowed from
+/// a buffer kept per thread: most files hold no trigger, and a check that
+/// finds nothing in the others need not copy them either (the check of a
+/// 10,000-file tree copied 26 MB into fresh pages, about 5 % of its CPU).
+/// A `visit` that reads another file on the same thread gets a buffer of its
+/// own for it.
+pub fn read_source_with<R>(
+    rules: &RuleSet,
+    path: &Path,
+    also: &dyn Fn(&[u8]) -> bool,
+    visit: impl FnOnce(std::io::Result<SourceRef<'_>>) -> R,
+) -> R {
     thread_local! {
         static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     }
-    BUFFER.with_borrow_mut(|buffer| {
+    let read_with = |buffer: &mut Vec<u8>| {
         let read = std::fs::File::open(path).and_then(|mut file| read_into(&mut file, buffer));
-        let source = read.map(|length| classify_bytes(rules, path, &buffer[..length], also));
-        if buffer.len() > KEPT_BUFFER_BYTES {
-            // A buffer grown for one huge file is not kept.
-            *buffer = Vec::new();
+        visit(read.map(|length| classify_bytes(rules, path, &buffer[..length], also)))
+    };
+    BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buffer) => {
+            let result = read_with(&mut buffer);
+            if buffer.len() > KEPT_BUFFER_BYTES {
+                // A buffer grown for one huge file is not kept.
+                *buffer = Vec::new();
+            }
+            result
         }
-        source
+        Err(_) => read_with(&mut Vec::new()),
     })
 }
 
@@ -108,19 +148,19 @@ const KEPT_BUFFER_BYTES: usize = 4 << 20;
 
 /// What the bytes of the file at `path` hold, in `read_source`'s order.
 pub fn classify_source(rules: &RuleSet, path: &Path, bytes: Vec<u8>) -> Source {
-    classify_bytes(rules, path, &bytes, &|_| false)
+    classify_bytes(rules, path, &bytes, &|_| false).to_source()
 }
 
-fn classify_bytes(rules: &RuleSet, path: &Path, bytes: &[u8], also: &dyn Fn(&[u8]) -> bool) -> Source {
+fn classify_bytes<'a>(rules: &RuleSet, path: &Path, bytes: &'a [u8], also: &dyn Fn(&[u8]) -> bool) -> SourceRef<'a> {
     if !rules.may_match_file(path, bytes) && !also(bytes) {
-        return Source::NoTrigger;
+        return SourceRef::NoTrigger;
     }
     if let Some(offset) = memchr::memchr(0, bytes) {
-        return Source::Skipped(SkipReason::NulByte { offset });
+        return SourceRef::Skipped(SkipReason::NulByte { offset });
     }
     match std::str::from_utf8(bytes) {
-        Ok(text) => Source::Text(text.to_owned()),
-        Err(error) => Source::Skipped(not_utf8(bytes, error.valid_up_to())),
+        Ok(text) => SourceRef::Text(text),
+        Err(error) => SourceRef::Skipped(not_utf8(bytes, error.valid_up_to())),
     }
 }
 
@@ -217,6 +257,22 @@ mod tests {
         }
         assert_eq!(read_source(&rules, &short).unwrap(), Source::Text(IMPORT.to_string()));
         assert!(read_source(&rules, &folder.path().join("missing.py")).is_err());
+    }
+
+    #[test]
+    fn a_read_within_a_read_gets_a_buffer_of_its_own() {
+        let folder = tempfile::tempdir().unwrap();
+        let rules = RuleSet::builtin();
+        let outer = folder.path().join("outer.py");
+        std::fs::write(&outer, format!("{IMPORT}x = 1\n")).unwrap();
+        let inner = folder.path().join("inner.py");
+        std::fs::write(&inner, IMPORT).unwrap();
+        let (outer_text, inner_text) = read_source_with(&rules, &outer, &|_| false, |read| {
+            let inner_text = read_source_with(&rules, &inner, &|_| false, |read| read.unwrap().to_source());
+            (read.unwrap().to_source(), inner_text)
+        });
+        assert_eq!(outer_text, Source::Text(format!("{IMPORT}x = 1\n")));
+        assert_eq!(inner_text, Source::Text(IMPORT.to_string()));
     }
 
     #[test]
