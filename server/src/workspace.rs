@@ -130,8 +130,7 @@ pub fn walk_visiting<T: Send>(
             })
         });
     }
-    let mut files = sorted_paths(found.into_inner().expect("walk lock"));
-    files.dedup_by(|later, earlier| later.0 == earlier.0);
+    let mut files = sorted_unique_paths(found.into_inner().expect("walk lock"));
     if paths.len() > 1 {
         // `f.py ./f.py .` names one file three times: check (and fix) it once.
         use std::os::unix::fs::MetadataExt;
@@ -143,26 +142,40 @@ pub fn walk_visiting<T: Send>(
     (files, warnings.into_inner().expect("walk lock"))
 }
 
-/// `paths` in `Path` order. Comparing two `Path`s splits both into
-/// components again on every comparison (3 % of the instructions of a
-/// `check` of 10,000 files). When every path is plain ([`is_plain`]: what a
-/// walk yields), each compares as its bytes with `/` turned into the
-/// smallest byte (one `memcmp`); else each is split into components once.
-fn sorted_paths<T>(paths: Vec<(PathBuf, T)>) -> Vec<(PathBuf, T)> {
+/// `paths` in `Path` order, each path once (the first of those equal as
+/// `Path`s). Comparing two `Path`s splits both into components again on
+/// every comparison (3 % of the instructions of a `check` of 10,000 files).
+/// When every path is plain ([`is_plain`]: what a walk yields), each
+/// compares as its bytes after the prefix all share, with `/` turned into
+/// the smallest byte (one `memcmp`); else each is split into components
+/// once. The sort runs on rayon's threads: the rest of the check waits for it.
+fn sorted_unique_paths<T>(paths: Vec<(PathBuf, T)>) -> Vec<(PathBuf, T)> {
     let mut order: Vec<usize> = (0..paths.len()).collect();
-    if paths.iter().all(|(path, _)| is_plain(path)) {
+    let is_duplicate: Vec<bool> = if paths.iter().all(|(path, _)| is_plain(path)) {
+        let names: Vec<&[u8]> = paths.iter().map(|(path, _)| path.as_os_str().as_encoded_bytes()).collect();
+        let first = names.first().copied().unwrap_or_default();
+        let shared = names
+            .iter()
+            .fold(first.len(), |shared, name| first[..shared].iter().zip(*name).take_while(|(a, b)| a == b).count());
         // A plain path holds no byte below 2: `\x01` sorts below every other.
-        let separator_first = |path: &Path| -> Vec<u8> {
-            path.as_os_str().as_encoded_bytes().iter().map(|&byte| if byte == b'/' { 1 } else { byte }).collect()
-        };
-        let keys: Vec<Vec<u8>> = paths.iter().map(|(path, _)| separator_first(path)).collect();
+        let keys: Vec<Vec<u8>> = names
+            .iter()
+            .map(|name| name[shared..].iter().map(|&byte| if byte == b'/' { 1 } else { byte }).collect())
+            .collect();
         order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+        (0..order.len()).map(|at| at > 0 && keys[order[at]] == keys[order[at - 1]]).collect()
     } else {
         let keys: Vec<Vec<Component<'_>>> = paths.iter().map(|(path, _)| path.components().collect()).collect();
         order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
-    }
+        (0..order.len()).map(|at| at > 0 && keys[order[at]] == keys[order[at - 1]]).collect()
+    };
     let mut slots: Vec<Option<(PathBuf, T)>> = paths.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|index| slots[index].take()).collect()
+    order
+        .into_iter()
+        .zip(is_duplicate)
+        .filter(|(_, duplicate)| !duplicate)
+        .filter_map(|(index, _)| slots[index].take())
+        .collect()
 }
 
 /// Whether `path`'s components are its bytes split at each `/`: not empty,
@@ -300,6 +313,10 @@ pub struct ScopeFinder<'r> {
     import_roots: Vec<PathBuf>,
     /// By absolute folder: its real path and its package root.
     folders: Mutex<HashMap<PathBuf, (PathBuf, PathBuf)>>,
+    /// By absolute folder (the checked ones and those above): its real path.
+    real_paths: Mutex<HashMap<PathBuf, PathBuf>>,
+    /// By real folder: the first folder at or above it that is no package.
+    package_roots: Mutex<HashMap<PathBuf, PathBuf>>,
 }
 
 impl<'r> ScopeFinder<'r> {
@@ -307,7 +324,8 @@ impl<'r> ScopeFinder<'r> {
         let base = absolute_dir(rules.settings.root.as_deref().unwrap_or(root));
         let import_roots = rules.settings.import_roots.iter().map(|root| absolute_dir(root)).collect();
         let cwd = std::env::current_dir().ok();
-        ScopeFinder { rules, cwd, base, import_roots, folders: Mutex::new(HashMap::new()) }
+        let (folders, real_paths, package_roots) = Default::default();
+        ScopeFinder { rules, cwd, base, import_roots, folders, real_paths, package_roots }
     }
 
     pub fn scope_for(&self, path: &Path) -> FileScope {
@@ -351,17 +369,50 @@ impl<'r> ScopeFinder<'r> {
         if let Some(known) = self.folders.lock().expect("scope lock").get(folder) {
             return known.clone();
         }
-        let real = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+        let real = self.real_path(folder);
         let package_root = self
             .import_roots
             .iter()
             .filter(|root| real.starts_with(root))
             .max_by_key(|root| root.components().count())
             .cloned()
-            .unwrap_or_else(|| package_root_by_init(&real));
+            .unwrap_or_else(|| self.package_root(&real));
         let found = (real, package_root);
         self.folders.lock().expect("scope lock").insert(folder.to_path_buf(), found.clone());
         found
+    }
+
+    /// `canonicalize(folder)` (or `folder` when that fails), from its
+    /// parent's real path and one `lstat`: `canonicalize` reads every
+    /// component of the path again for each folder (3,600 `readlink`s for
+    /// the 450 folders of a check). A symbolic link, or a path with `.` or
+    /// `..` in it, is resolved by `canonicalize` itself.
+    fn real_path(&self, folder: &Path) -> PathBuf {
+        if let Some(known) = self.real_paths.lock().expect("scope lock").get(folder) {
+            return known.clone();
+        }
+        let plain = folder.components().all(|part| matches!(part, Component::RootDir | Component::Normal(_)));
+        let is_folder = || std::fs::symlink_metadata(folder).is_ok_and(|metadata| metadata.file_type().is_dir());
+        let real = match (folder.parent(), folder.file_name()) {
+            (None, _) if plain => folder.to_path_buf(),
+            (Some(parent), Some(name)) if plain && is_folder() => self.real_path(parent).join(name),
+            _ => std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf()),
+        };
+        self.real_paths.lock().expect("scope lock").insert(folder.to_path_buf(), real.clone());
+        real
+    }
+
+    /// [`package_root_by_init`] of a real folder, each folder asked once.
+    fn package_root(&self, real: &Path) -> PathBuf {
+        if let Some(known) = self.package_roots.lock().expect("scope lock").get(real) {
+            return known.clone();
+        }
+        let root = match real.parent() {
+            Some(parent) if real.join("__init__.py").is_file() => self.package_root(parent),
+            _ => real.to_path_buf(),
+        };
+        self.package_roots.lock().expect("scope lock").insert(real.to_path_buf(), root.clone());
+        root
     }
 }
 
@@ -393,7 +444,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paths_sort_in_path_order() {
+    fn paths_sort_in_path_order_once_each() {
         let paths: Vec<PathBuf> = [
             "b/a.py",
             "a-b/c.py",
@@ -411,21 +462,54 @@ mod tests {
             "a.b/c.py",
             "a/b/",
             "a b/c.py",
+            "a/b.py",
         ]
         .iter()
         .map(PathBuf::from)
         .collect();
         let plain: Vec<PathBuf> = paths.iter().filter(|path| is_plain(path)).cloned().collect();
-        assert_eq!(plain.len(), 12);
+        assert_eq!(plain.len(), 13);
         for paths in [paths, plain] {
             let mut expected = paths.clone();
             expected.sort();
-            let sorted: Vec<PathBuf> = sorted_paths(paths.into_iter().map(|path| (path, ())).collect())
+            expected.dedup();
+            let sorted: Vec<PathBuf> = sorted_unique_paths(paths.into_iter().map(|path| (path, ())).collect())
                 .into_iter()
                 .map(|(path, ())| path)
                 .collect();
             assert_eq!(sorted, expected);
         }
+    }
+
+    #[test]
+    fn scope_folders_resolve_as_canonicalize_and_the_init_files_say() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join("app/pkg/sub")).unwrap();
+        std::fs::write(root.join("app/pkg/__init__.py"), "").unwrap();
+        std::fs::write(root.join("app/pkg/sub/__init__.py"), "").unwrap();
+        std::os::unix::fs::symlink(root.join("app/pkg"), root.join("linked")).unwrap();
+        std::os::unix::fs::symlink(root.join("app"), root.join("alias")).unwrap();
+        let rules = RuleSet::builtin();
+        let finder = ScopeFinder::new(&rules, &root);
+        for folder in [
+            "app/pkg/sub",
+            "app/pkg",
+            "app",
+            "linked/sub",
+            "alias/pkg/sub",
+            "app/pkg/../pkg/sub",
+            "app/./pkg",
+            "gone/x",
+        ] {
+            let folder = root.join(folder);
+            for _ in 0..2 {
+                let expected = std::fs::canonicalize(&folder).unwrap_or_else(|_| folder.clone());
+                let package_root = package_root_by_init(&expected);
+                assert_eq!(finder.folder(&folder), (expected, package_root), "{folder:?}");
+            }
+        }
+        assert_eq!(finder.folder(&root.join("linked/sub")).1, root.join("app"));
     }
 
     #[test]
