@@ -260,6 +260,8 @@ pub struct Document {
     /// last analysis started (see `AnalysisPacing`).
     pending_since: Option<Instant>,
     last_start: Option<Instant>,
+    /// How long the last analysis that finished took (`AnalysisPacing`).
+    last_cost: Option<Duration>,
 }
 
 /// What to do about the analysis after a change (see `AnalysisPacing`).
@@ -302,6 +304,7 @@ impl Document {
             revision: 0,
             pending_since: None,
             last_start: None,
+            last_cost: None,
         }
     }
 
@@ -391,7 +394,7 @@ impl Document {
             return Pace::Now;
         }
         let waited = now.duration_since(self.pending_since.unwrap_or(now));
-        match pacing.max_wait.checked_sub(waited) {
+        match pacing.wait_limit(self.last_cost).checked_sub(waited) {
             Some(left) if !left.is_zero() => Pace::Later(pacing.debounce.min(left)),
             _ => Pace::Now,
         }
@@ -400,10 +403,16 @@ impl Document {
     /// Whether the analysis put off after the change to `version` is due at
     /// `now`: no analysis has started since, and either no change came after
     /// that one (the document was quiet for `debounce`) or the first change
-    /// waiting has waited `max_wait`.
+    /// waiting has waited the wait limit.
     pub fn due(&self, version: i32, now: Instant, pacing: AnalysisPacing) -> bool {
         let Some(since) = self.pending_since else { return false };
-        self.version == version || now.duration_since(since) >= pacing.max_wait
+        self.version == version || now.duration_since(since) >= pacing.wait_limit(self.last_cost)
+    }
+
+    /// Notes how long an analysis of this document took (wall time on its
+    /// thread), for the pacing of the next changes.
+    pub fn note_analysis_cost(&mut self, cost: Duration) {
+        self.last_cost = Some(cost);
     }
 
     /// The job that analyses the current text as epoch `epoch`; cancels the
@@ -642,7 +651,11 @@ mod tests {
 
     #[test]
     fn changes_that_stream_in_are_analysed_every_max_wait_and_after_the_last() {
-        let pacing = AnalysisPacing { debounce: Duration::from_millis(50), max_wait: Duration::from_millis(150) };
+        let pacing = AnalysisPacing {
+            debounce: Duration::from_millis(50),
+            min_wait: Duration::from_millis(50),
+            max_wait: Duration::from_millis(150),
+        };
         let mut document = Document::opened(SNIPPET, 1, 1, FileScope::default());
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
@@ -679,6 +692,52 @@ mod tests {
         assert!(!document.due(document.version, at(400), pacing), "nothing is due once the analysis started");
         // IMMEDIATE analyses every change at once.
         assert_eq!(document.pace_change(at(401), AnalysisPacing::IMMEDIATE), Pace::Now);
+    }
+
+    #[test]
+    fn cheap_analyses_shorten_the_wait_while_changes_stream_in() {
+        let pacing = crate::lsp::options::DEFAULT_ANALYSIS_PACING;
+        let ms = Duration::from_millis;
+        assert_eq!(pacing.wait_limit(None), pacing.max_wait, "no analysis yet: the longest wait");
+        assert_eq!(pacing.wait_limit(Some(ms(8))), ms(80));
+        assert_eq!(pacing.wait_limit(Some(ms(3))), pacing.min_wait);
+        assert_eq!(pacing.wait_limit(Some(ms(40))), pacing.max_wait);
+        assert_eq!(AnalysisPacing::IMMEDIATE.wait_limit(Some(ms(40))), Duration::ZERO);
+        // A keystroke every 30 ms into a document whose analysis takes 3 ms:
+        // no keystroke waits more than 50 ms (here, with no timers, until
+        // the next keystroke after that), not 350 ms.
+        let mut document = Document::opened(SNIPPET, 1, 1, FileScope::default());
+        document.note_analysis_cost(ms(3));
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        assert_eq!(document.pace_change(at(0), pacing), Pace::Now);
+        let _ = document.start_analysis(2, usize::MAX, checked());
+        document.last_start = Some(at(0));
+        let mut starts = Vec::new();
+        for (index, ms) in (30..=300).step_by(30).enumerate() {
+            document.version = index as i32 + 2;
+            let due = match document.pace_change(at(ms), pacing) {
+                Pace::Now => true,
+                // The timer of the change before fires before this change.
+                Pace::Later(_) => document.due(document.version - 1, at(ms), pacing),
+            };
+            if due {
+                starts.push(ms);
+                let _ = document.start_analysis(ms, usize::MAX, checked());
+                document.last_start = Some(at(ms));
+            }
+        }
+        assert_eq!(starts, [90, 180, 270]);
+        // A costly analysis (a huge file) backs off to `max_wait`.
+        document.note_analysis_cost(ms(100));
+        let _ = document.start_analysis(400, usize::MAX, checked());
+        document.last_start = Some(at(1000));
+        document.version += 1;
+        assert_eq!(document.pace_change(at(1010), pacing), Pace::Later(pacing.debounce));
+        document.version += 1;
+        assert!(matches!(document.pace_change(at(1040), pacing), Pace::Later(_)));
+        assert!(!document.due(document.version - 1, at(1010 + 349), pacing));
+        assert!(document.due(document.version - 1, at(1010 + 350), pacing));
     }
 
     #[test]

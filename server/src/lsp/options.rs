@@ -25,26 +25,52 @@ pub const DEFAULT_ANALYSIS_PATIENCE: Duration = Duration::from_secs(10);
 /// How the analysis of a document follows a stream of changes (keystrokes):
 /// a change after a quiet spell is analysed at once; a change that follows
 /// another within `debounce` waits until the document has been quiet for
-/// `debounce`, but never longer than `max_wait` after the first change the
-/// analysis has not started for. Only the analysis waits: every change is
-/// applied to the text as it arrives, and requests wait for the analysis of
-/// the version they name as before.
+/// `debounce`, but never longer than the wait limit after the first change
+/// the analysis has not started for. The limit follows what the document's
+/// last analysis cost ([`Self::wait_limit`]): `COST_SHARE` times it, between
+/// `min_wait` and `max_wait`, so that a cheap analysis keeps diagnostics
+/// close behind the keystrokes and a costly one (a huge file) is not run
+/// per keystroke. Only the analysis waits: every change is applied to the
+/// text as it arrives, and requests wait for the analysis of the version
+/// they name as before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AnalysisPacing {
     pub debounce: Duration,
+    pub min_wait: Duration,
     pub max_wait: Duration,
 }
 
 impl AnalysisPacing {
     /// Every change analysed at once (what the server did before pacing).
-    pub const IMMEDIATE: AnalysisPacing = AnalysisPacing { debounce: Duration::ZERO, max_wait: Duration::ZERO };
+    pub const IMMEDIATE: AnalysisPacing =
+        AnalysisPacing { debounce: Duration::ZERO, min_wait: Duration::ZERO, max_wait: Duration::ZERO };
+
+    /// While changes keep coming, an analysis starts at most every
+    /// `COST_SHARE` times its own cost: the server spends at most about a
+    /// tenth of the typing time analysing.
+    pub const COST_SHARE: u32 = 10;
+
+    /// How long the first change not yet analysed may wait while others
+    /// follow it, after an analysis of the document that took `last_cost`
+    /// (`None`: none finished yet, the longest wait).
+    pub fn wait_limit(&self, last_cost: Option<Duration>) -> Duration {
+        match last_cost {
+            Some(cost) => cost.saturating_mul(Self::COST_SHARE).clamp(self.min_wait, self.max_wait.max(self.min_wait)),
+            None => self.max_wait,
+        }
+    }
 }
 
 /// What `ssot-lsp serve` uses: at typing speed (a keystroke every 30 ms or
-/// so) the document is analysed about every `max_wait`, instead of once per
-/// keystroke (see docs/performance.md, "Typing cost").
-pub const DEFAULT_ANALYSIS_PACING: AnalysisPacing =
-    AnalysisPacing { debounce: Duration::from_millis(50), max_wait: Duration::from_millis(350) };
+/// so) a keystroke waits at most 50 ms for its analysis to start when an
+/// analysis takes 5 ms or less (a 4,000-line file takes about 3), 80 ms when
+/// it takes 8, and 350 ms when it takes 35 ms or more; the keystrokes that
+/// waited are analysed together (see docs/performance.md, "Typing cost").
+pub const DEFAULT_ANALYSIS_PACING: AnalysisPacing = AnalysisPacing {
+    debounce: Duration::from_millis(50),
+    min_wait: Duration::from_millis(50),
+    max_wait: Duration::from_millis(350),
+};
 
 /// The server's run-time options.
 #[derive(Debug, Clone)]

@@ -120,15 +120,22 @@ async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: 
     let (epoch, version) = (job.epoch, job.version);
     let gate = session.options.hooks.analysis.clone();
     let outcome = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
         let analysis = job.run(&rules.rules);
+        let cost = started.elapsed();
         gate.pass();
-        analysis
+        analysis.map(|analysis| (analysis, cost))
     })
     .await;
     let mut unimported_hubs = Vec::new();
     let stored = match outcome {
-        Ok(Some(mut analysis)) => {
+        Ok(Some((mut analysis, cost))) => {
             let Some(mut document) = session.documents.get_mut(&uri) else { return };
+            // The analysis after an open or a reload parses from scratch:
+            // it says little about the next keystroke's.
+            if method == "textDocument/didChange" {
+                document.note_analysis_cost(cost);
+            }
             if document.is_stale(&analysis) {
                 drop(document);
                 let (version, rope, findings) = analysis.into_findings();
