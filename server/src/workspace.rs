@@ -148,7 +148,7 @@ pub fn walk_visiting<T: Send>(
 /// When every path is plain ([`is_plain`]: what a walk yields), each
 /// compares as its bytes after the prefix all share, with `/` turned into
 /// the smallest byte (one `memcmp`); else each is split into components
-/// once. The sort runs on rayon's threads: the rest of the check waits for it.
+/// once. Repeats are found by the same keys.
 fn sorted_unique_paths<T>(paths: Vec<(PathBuf, T)>) -> Vec<(PathBuf, T)> {
     let mut order: Vec<usize> = (0..paths.len()).collect();
     let is_duplicate: Vec<bool> = if paths.iter().all(|(path, _)| is_plain(path)) {
