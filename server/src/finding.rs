@@ -120,6 +120,13 @@ pub struct Finding {
     pub baselined: bool,
 }
 
+impl Finding {
+    /// Whether it has a fix that is safe to apply.
+    pub fn has_safe_fix(&self) -> bool {
+        self.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Safe)
+    }
+}
+
 fn is_false(value: &bool) -> bool {
     !value
 }

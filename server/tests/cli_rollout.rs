@@ -372,14 +372,25 @@ fn the_fix_hint_says_to_commit_first_when_the_files_to_fix_have_uncommitted_chan
     write(root, "app/b.py", "import os\n");
     let unrelated = stdout_of(&ssot(root).args(["check", "."]).output().unwrap());
     assert!(unrelated.contains("[*] 1 fixable with `ssot-lsp check --fix`.\n"), "{unrelated}");
+    let hint =
+        "[*] 1 fixable with `ssot-lsp check --fix` (commit or copy first: the work tree has uncommitted changes).";
     write(root, "app/a.py", format!("{SAFE_SRC}# edited\n"));
     let dirty = stdout_of(&ssot(root).args(["check", "."]).output().unwrap());
-    assert!(
-        dirty.contains(
-            "[*] 1 fixable with `ssot-lsp check --fix` (commit or copy first: the work tree has uncommitted changes)."
-        ),
-        "{dirty}"
-    );
+    assert!(dirty.contains(hint), "{dirty}");
+    // From a folder below the work tree's root, naming the file.
+    let below = stdout_of(&ssot(&root.join("app")).args(["check", "a.py"]).output().unwrap());
+    assert!(below.contains(hint), "{below}");
+    // Staged counts too; committed does not.
+    git(&["add", "app/a.py"]);
+    let staged = stdout_of(&ssot(root).args(["check", "app"]).output().unwrap());
+    assert!(staged.contains(hint), "{staged}");
+    git(&["commit", "-qm", "edit"]);
+    let committed = stdout_of(&ssot(root).args(["check", "."]).output().unwrap());
+    assert!(committed.contains("[*] 1 fixable with `ssot-lsp check --fix`.\n"), "{committed}");
+    // A new file, never added, in a new folder: listed by name.
+    write(root, "app/new/c.py", SAFE_SRC);
+    let untracked = stdout_of(&ssot(root).args(["check", "app/new"]).output().unwrap());
+    assert!(untracked.contains(hint), "{untracked}");
 }
 
 #[test]

@@ -8,10 +8,12 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use anyhow::Context;
 use rayon::prelude::*;
 
+use super::git::StatusProbe;
 use super::output;
 use super::report::{exit_status, FileReport, Mode, Report};
 use super::write::{write_atomically, Written};
 use super::CheckArgs;
+use crate::finding::Finding;
 use crate::fix::{fix_text, FixOptions};
 use crate::index::{SharedIndex, WorkspaceIndex};
 use crate::rules::{load_rule_set, LoadedRules, RuleSet};
@@ -36,7 +38,10 @@ pub(super) fn run_paths(args: &CheckArgs) -> ExitCode {
         if args.no_force_exclude { workspace::ExplicitFiles::Kept } else { workspace::ExplicitFiles::Excluded };
     let options = FixOptions { unsafe_fixes: args.unsafe_fixes || rules.settings.unsafe_fixes, only_codes: Vec::new() };
     let scopes = workspace::ScopeFinder::new(rules, &cwd);
-    let (index, (walked, warnings)) = walk_and_check(rules, &paths, (&cwd, &scopes), explicit, &options);
+    let git_status = StatusProbe::new(cwd.clone());
+    // The first file with a safe fix starts `git status` for the hint.
+    let hinted = output::shows_fix_hint(args).then_some(&git_status);
+    let (index, (walked, warnings)) = walk_and_check(rules, &paths, (&cwd, &scopes), explicit, (&options, hinted));
     let mut had_error = false;
     for warning in &warnings {
         match &warning.path {
@@ -67,7 +72,7 @@ pub(super) fn run_paths(args: &CheckArgs) -> ExitCode {
         output::error(&format!("{error:#}"));
         return ExitCode::from(2);
     }
-    output::print_report(&report, args, rules, had_error);
+    output::print_report(&report, args, rules, had_error, &git_status);
     let status = exit_status(args, &report, mode, had_error);
     // The process ends here: freeing a report per checked file one by one
     // (2 ms for 10,000 files) would only delay the exit.
@@ -107,12 +112,13 @@ fn narrow(rules: &RuleSet, select: &[String], ignore: &[String]) -> anyhow::Resu
 /// is found, on the walk's threads, while another thread builds the
 /// workspace index: the first file to check waits for the index, and the
 /// text of a file without findings is never copied out of the read buffer.
+/// The first file with a safe fix starts `status`, when given.
 fn walk_and_check(
     rules: &RuleSet,
     paths: &[PathBuf],
     (cwd, scopes): (&Path, &ScopeFinder),
     explicit: workspace::ExplicitFiles,
-    options: &FixOptions,
+    (options, status): (&FixOptions, Option<&StatusProbe>),
 ) -> (SharedIndex, WalkedReports) {
     std::thread::scope(|scope| {
         let warming = Mutex::new(Some(scope.spawn(|| workspace_index(rules, paths, cwd))));
@@ -126,9 +132,13 @@ fn walk_and_check(
             SharedIndex::clone(index)
         };
         let walked = workspace::walk_visiting(paths, rules, cwd, explicit, &|path| {
-            read_source_with(rules, path, &|_| false, |read| {
+            let report = read_source_with(rules, path, &|_| false, |read| {
                 check_source(rules, &index, (cwd, scopes), path, read, options, Mode::Report, Gate::Prefilter)
-            })
+            });
+            if let Some(status) = status.filter(|_| report.findings.iter().any(Finding::has_safe_fix)) {
+                status.start();
+            }
+            report
         });
         (index(), walked)
     })

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use super::escape;
+use super::git::StatusProbe;
 use super::report::{FileReport, Mode, Report};
 use super::{CheckArgs, ExplainArgs, OutputFormat, RulesArgs};
 use crate::finding::{Applicability, Finding, Severity};
@@ -86,27 +87,18 @@ pub fn error(message: &str) {
     let _ = writeln!(anstream::stderr(), "{} {}", "error:".red().bold(), lines.join("\n"));
 }
 
-pub fn print_report(report: &Report, args: &CheckArgs, rules: &RuleSet, had_error: bool) {
-    let mode = Mode::of(args);
-    let hinted =
-        mode == Mode::Report && !args.statistics && matches!(args.format, OutputFormat::Text | OutputFormat::Concise);
-    std::thread::scope(|scope| {
-        // Whether the files to fix have uncommitted changes is git's answer
-        // (a process: 4 ms in a small tree); it runs while the findings are
-        // laid out.
-        let hint = hinted.then(|| scope.spawn(|| fix_hint_suffix(report)));
-        let fix_hint = move || hint.map_or("", |hint| hint.join().unwrap_or(""));
-        print_report_with(report, args, rules, had_error, fix_hint);
-    });
+/// Whether the output has the `--fix` hint, which asks git whether the files
+/// to fix have uncommitted changes (`git::StatusProbe`).
+pub fn shows_fix_hint(args: &CheckArgs) -> bool {
+    Mode::of(args) == Mode::Report
+        && !args.statistics
+        && matches!(args.format, OutputFormat::Text | OutputFormat::Concise)
 }
 
-fn print_report_with(
-    report: &Report,
-    args: &CheckArgs,
-    rules: &RuleSet,
-    had_error: bool,
-    fix_hint: impl FnOnce() -> &'static str,
-) {
+/// Prints the report; `status` answers the `--fix` hint (started by the
+/// check, or here).
+pub fn print_report(report: &Report, args: &CheckArgs, rules: &RuleSet, had_error: bool, status: &StatusProbe) {
+    let fix_hint = || fix_hint_suffix(report, status);
     let located = locate(report);
     let mode = Mode::of(args);
     let mut out = String::new();
@@ -188,10 +180,7 @@ fn summary(
 ) -> String {
     let applied: usize = report.files.iter().map(|file| file.applied).sum();
     let remaining = located.len();
-    let safe = located
-        .iter()
-        .filter(|item| item.finding.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Safe))
-        .count();
+    let safe = located.iter().filter(|item| item.finding.has_safe_fix()).count();
     let unsafe_count = located
         .iter()
         .filter(|item| item.finding.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Unsafe))
@@ -248,15 +237,14 @@ fn summary(
 
 /// " (commit or copy first …)" when the files with safe fixes have
 /// uncommitted changes in git.
-fn fix_hint_suffix(report: &Report) -> &'static str {
-    let is_safe = |finding: &Finding| finding.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Safe);
+fn fix_hint_suffix(report: &Report, status: &StatusProbe) -> &'static str {
     let files: Vec<&str> = report
         .files
         .iter()
-        .filter(|file| file.findings.iter().any(is_safe))
+        .filter(|file| file.findings.iter().any(Finding::has_safe_fix))
         .filter_map(|file| file.relative.to_str())
         .collect();
-    super::git::fix_hint_suffix(&files)
+    status.hint_for(&files)
 }
 
 fn files_changed(report: &Report) -> usize {

@@ -60,7 +60,8 @@ fn check_stdin(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let mut report = Report { files: vec![file], checked: 1 };
     super::baseline::apply(args, rules, std::slice::from_ref(path), &mut report)?;
-    output::print_report(&report, args, rules, false);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    output::print_report(&report, args, rules, false, &super::git::StatusProbe::new(cwd));
     Ok(exit_status(args, &report, mode, false))
 }
 
