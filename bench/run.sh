@@ -78,6 +78,13 @@ SCALE=1; [ "$GROWTH" = 1 ] && SCALE=4
 [ "$SERVER" = 1 ] && SCALE=4
 if [ "$REALISTIC" = 1 ]; then
     python3 bench/build_realistic.py --size bench --commit old >/dev/null
+    # The real code base is a git work tree, and `check` asks git about the
+    # files it could fix (the `--fix` hint): so is the corpus (all committed).
+    if [ "$(git -C $CORPUS rev-parse --show-toplevel 2>/dev/null)" != "$(cd $CORPUS && pwd -P)" ]; then
+        git -C $CORPUS init -q
+        git -C $CORPUS add -A
+        git -C $CORPUS -c user.name=bench -c user.email=bench@example.com commit -qm corpus
+    fi
 else
     python3 bench/build_corpus.py --scale $SCALE >/dev/null
 fi
