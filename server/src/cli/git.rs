@@ -8,15 +8,22 @@
 //! ([`StatusProbe::start`]); the summary looks the files up in its answer.
 //! Naming each file as a pathspec made git match every file of the tree
 //! against every pathspec: 0.19 s for 581 files in a 10,000-file work tree,
-//! longer than the whole check, and all of it after the check.
+//! longer than the whole check, and all of it after the check. git runs
+//! without optional locks (it never writes the index behind the user's
+//! back), and the summary waits for it at most [`GIT_PATIENCE`]: the hint is
+//! advice, and a huge work tree must not hold the report up.
 
 use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Mutex, PoisonError};
-use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How long the summary waits for `git status` (once it is needed).
+pub const GIT_PATIENCE: Duration = Duration::from_secs(1);
 
 /// The files with changes in the work tree, as absolute paths; `None`
 /// when git is missing or the folder is in no work tree.
@@ -31,7 +38,7 @@ pub struct StatusProbe {
 
 enum State {
     Idle,
-    Running(JoinHandle<Changed>),
+    Running(Receiver<Changed>),
     Done(Changed),
 }
 
@@ -47,21 +54,24 @@ impl StatusProbe {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if matches!(*state, State::Idle) {
             let folder = self.folder.clone();
-            *state = State::Running(std::thread::spawn(move || changed_files(&folder)));
+            let (send, receive) = channel();
+            std::thread::spawn(move || send.send(changed_files(&folder)));
+            *state = State::Running(receive);
         }
     }
 
     /// The words the `--fix` hint gets when any of `files` (relative to the
-    /// probe's folder) has uncommitted changes; waits for git if it runs.
+    /// probe's folder) has uncommitted changes; waits for git if it runs, up
+    /// to [`GIT_PATIENCE`] (then: no hint).
     pub fn hint_for(&self, files: &[&str]) -> &'static str {
         if files.is_empty() {
             return "";
         }
         self.start();
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if let State::Running(_) = *state {
-            let State::Running(running) = std::mem::replace(&mut *state, State::Idle) else { unreachable!() };
-            *state = State::Done(running.join().unwrap_or(None));
+        if let State::Running(running) = &*state {
+            let changed = running.recv_timeout(GIT_PATIENCE).unwrap_or(None);
+            *state = State::Done(changed);
         }
         let State::Done(Some(changed)) = &*state else { return "" };
         let listed = |file: &&str| changed.contains(&crate::workspace::lexically_normal(&self.folder.join(file)));
@@ -84,7 +94,7 @@ fn changed_files(folder: &Path) -> Changed {
     };
     let root = git(&["rev-parse", "--show-toplevel"])?;
     let root = PathBuf::from(OsStr::from_bytes(root.strip_suffix(b"\n").unwrap_or(&root)));
-    let status = git(&["status", "--porcelain", "-z", "--untracked-files=all"])?;
+    let status = git(&["--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all"])?;
     Some(porcelain_paths(&status).into_iter().map(|path| root.join(path)).collect())
 }
 
