@@ -260,7 +260,7 @@ pub struct Document {
     /// last analysis started (see `AnalysisPacing`).
     pending_since: Option<Instant>,
     last_start: Option<Instant>,
-    /// How long the last analysis that finished took (`AnalysisPacing`).
+    /// How long the last analysis after a change took (`AnalysisPacing`).
     last_cost: Option<Duration>,
 }
 
