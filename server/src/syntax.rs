@@ -365,11 +365,6 @@ impl Captures<'_> {
 /// that file, 2.9 s for the whole check with the walk); on the benchmark
 /// corpus the walk is also 5 % fewer instructions for the whole check.
 pub fn capture<'tree>(tree: &'tree Tree, text: &str) -> Captures<'tree> {
-    capture_by_walk(tree, text)
-}
-
-/// See [`capture`]: `syntaxes/python.scm`'s captures, by one walk.
-fn capture_by_walk<'tree>(tree: &'tree Tree, text: &str) -> Captures<'tree> {
     let mut captures = Captures::default();
     let named = |node: Option<Node<'tree>>, kind: &str| node.filter(|node| kind_of(*node) == kind);
     let is_all =
@@ -600,24 +595,12 @@ mod tests {
         let text = "import a.b as c\nprint(match, type, f'{x!r}', b'y')\nmatch x:\n    case [1, *r]: pass\n\
                     async def f(*, k=1, **kw) -> int: return await g(lambda q: q)\ndef h(:\n  x = [1,\n";
         let tree = parse_text(text);
-        let mut cursor = tree.walk();
         let mut visited = 0;
-        'walk: loop {
-            let node = cursor.node();
+        walk_nodes(tree.root_node(), |node| {
             assert_eq!(kind_of(node), node.kind(), "{node:?}");
             visited += 1;
-            if cursor.goto_first_child() || cursor.goto_next_sibling() {
-                continue;
-            }
-            loop {
-                if !cursor.goto_parent() {
-                    break 'walk;
-                }
-                if cursor.goto_next_sibling() {
-                    break;
-                }
-            }
-        }
+            true
+        });
         assert!(visited > 100, "{visited}");
         assert!(tree.root_node().has_error());
     }

@@ -150,8 +150,7 @@ pub fn walk_visiting<T: Send>(
 /// the smallest byte (one `memcmp`); else each is split into components
 /// once. Repeats are found by the same keys.
 fn sorted_unique_paths<T>(paths: Vec<(PathBuf, T)>) -> Vec<(PathBuf, T)> {
-    let mut order: Vec<usize> = (0..paths.len()).collect();
-    let is_duplicate: Vec<bool> = if paths.iter().all(|(path, _)| is_plain(path)) {
+    let (order, is_repeat) = if paths.iter().all(|(path, _)| is_plain(path)) {
         let names: Vec<&[u8]> = paths.iter().map(|(path, _)| path.as_os_str().as_encoded_bytes()).collect();
         let first = names.first().copied().unwrap_or_default();
         let shared = names
@@ -162,20 +161,27 @@ fn sorted_unique_paths<T>(paths: Vec<(PathBuf, T)>) -> Vec<(PathBuf, T)> {
             .iter()
             .map(|name| name[shared..].iter().map(|&byte| if byte == b'/' { 1 } else { byte }).collect())
             .collect();
-        order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
-        (0..order.len()).map(|at| at > 0 && keys[order[at]] == keys[order[at - 1]]).collect()
+        order_and_repeats(&keys)
     } else {
         let keys: Vec<Vec<Component<'_>>> = paths.iter().map(|(path, _)| path.components().collect()).collect();
-        order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
-        (0..order.len()).map(|at| at > 0 && keys[order[at]] == keys[order[at - 1]]).collect()
+        order_and_repeats(&keys)
     };
     let mut slots: Vec<Option<(PathBuf, T)>> = paths.into_iter().map(Some).collect();
     order
         .into_iter()
-        .zip(is_duplicate)
-        .filter(|(_, duplicate)| !duplicate)
+        .zip(is_repeat)
+        .filter(|(_, repeat)| !repeat)
         .filter_map(|(index, _)| slots[index].take())
         .collect()
+}
+
+/// The indices of `keys` in key order (equal keys in their order), and for
+/// each place in that order whether its key equals the one before.
+fn order_and_repeats<K: Ord>(keys: &[K]) -> (Vec<usize>, Vec<bool>) {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    let is_repeat = (0..order.len()).map(|at| at > 0 && keys[order[at]] == keys[order[at - 1]]).collect();
+    (order, is_repeat)
 }
 
 /// Whether `path`'s components are its bytes split at each `/`: not empty,
