@@ -702,6 +702,7 @@ def fill_to(rng: random.Random, budget: int) -> str:
 # weights: 131 of 201 real factory imports sit inside functions or `try`.
 CREATION_SOURCES = {
     "factory_top": 12,
+    "factory_alias": 4,
     "factory_local": 30,
     "factory_try": 12,
     "package_top": 3,
@@ -709,6 +710,8 @@ CREATION_SOURCES = {
     "hub": 26,
     "module_alias": 14,
 }
+# Names the real code gives the factory's function on import.
+FACTORY_ALIASES = ["factory_create", "create_manager", "make_ws_manager"]
 PRODUCTION_KINDS = {
     "annotation": 24,
     "connection_attribute": 22,
@@ -751,6 +754,7 @@ class TriggerFile:
         self.kinds: Counter = Counter()
         self.source = pick(rng, CREATION_SOURCES)
         self.hub: str | None = None
+        self.alias: str | None = None
         self.count = 0
 
     def add(self, kind: str, r: float | None = None) -> None:
@@ -809,10 +813,20 @@ class TriggerFile:
 
     def snippet_create_call(self, i: int, r: float) -> None:
         source = self.source
-        callee = "wmf.create_websocket_manager" if source == "module_alias" else "create_websocket_manager"
+        if source == "factory_alias" and self.alias is None:
+            # The file's first choice, like the hub's (no draw of its own).
+            self.alias = FACTORY_ALIASES[int(r * 1000) % len(FACTORY_ALIASES)]
+        callee = {"module_alias": "wmf.create_websocket_manager", "factory_alias": self.alias}.get(
+            source, "create_websocket_manager"
+        )
         local = ""
         if source == "factory_top":
             self.imports.add(f"from {FACTORY} import create_websocket_manager")
+        elif source == "factory_alias":
+            # At the top of a module: the module binds the deprecated function
+            # under another name (a hub alias: `check` then reads every file
+            # that may import it).
+            self.imports.add(f"from {FACTORY} import create_websocket_manager as {callee}")
         elif source == "factory_local":
             local = f"    from {FACTORY} import create_websocket_manager\n\n"
         elif source == "factory_try":

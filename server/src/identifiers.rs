@@ -32,6 +32,122 @@ pub fn may_hide_ascii_names(bytes: &[u8]) -> bool {
         .any(|c| std::iter::once(c).nfkc().any(|d| d.is_ascii_alphanumeric() || d == '_'))
 }
 
+/// Whether `bytes` hold the identifier `finder` searches for as a whole
+/// word: not part of a longer name (`manager` is not in `websocket_manager`;
+/// a byte of a non-ASCII letter counts as part of a name). `hub.make` and
+/// `.hub` name `hub`.
+pub fn names_word(bytes: &[u8], finder: &memchr::memmem::Finder<'_>) -> bool {
+    let length = finder.needle().len();
+    finder.find_iter(bytes).any(|start| {
+        let before = start.checked_sub(1).map(|index| bytes[index]);
+        !before.is_some_and(is_name_byte) && !bytes.get(start + length).is_some_and(|&byte| is_name_byte(byte))
+    })
+}
+
+/// Whether `byte` may be part of a Python name (a byte of a non-ASCII
+/// letter counts: outside strings and comments, only names hold those).
+fn is_name_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_' || !byte.is_ascii()
+}
+
+/// The words of a text's import statements, as hashes: what is kept of a
+/// text no longer at hand to answer "may it import from a module named
+/// `hub`?" (an import of a module names its last part in the statement).
+/// A statement's words are those of its lines, from the start of the line
+/// it begins on (back over lines continued with `\`) to the end of its
+/// last (through the brackets it opens); `import` in a string or a comment
+/// only adds words. A hash collision only turns a no into a yes.
+#[derive(Debug, Clone, Default)]
+pub struct ImportWords {
+    /// Sorted, once each.
+    hashes: Vec<u32>,
+    /// The text may spell a name with letters NFKC folds to ASCII: it may
+    /// hold any word.
+    any: bool,
+}
+
+impl ImportWords {
+    pub fn of(bytes: &[u8]) -> ImportWords {
+        if may_hide_ascii_names(bytes) {
+            return ImportWords { hashes: Vec::new(), any: true };
+        }
+        static IMPORT: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"import"));
+        let mut hashes = Vec::new();
+        let mut done = 0;
+        for at in IMPORT.find_iter(bytes) {
+            let after = at + b"import".len();
+            let is_word = !at.checked_sub(1).is_some_and(|before| is_name_byte(bytes[before]))
+                && !bytes.get(after).is_some_and(|&byte| is_name_byte(byte));
+            if at < done || !is_word {
+                continue;
+            }
+            let start = statement_start(bytes, at).max(done);
+            let end = statement_end(bytes, after);
+            for word in bytes[start..end].split(|&byte| !is_name_byte(byte)).filter(|word| !word.is_empty()) {
+                hashes.push(word_hash(word));
+            }
+            done = end;
+        }
+        hashes.sort_unstable();
+        hashes.dedup();
+        ImportWords { hashes, any: false }
+    }
+
+    /// Whether the text may spell a name with letters NFKC folds to ASCII
+    /// (`may_hide_ascii_names`).
+    pub fn may_hide_ascii_names(&self) -> bool {
+        self.any
+    }
+
+    /// Whether an import statement of the text may hold `word`.
+    pub fn may_hold(&self, word: &[u8]) -> bool {
+        self.any || self.hashes.binary_search(&word_hash(word)).is_ok()
+    }
+}
+
+fn word_hash(word: &[u8]) -> u32 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(word) as u32
+}
+
+/// The start of the line holding `at`, back over the lines that end with a
+/// `\` continuing onto the next.
+fn statement_start(bytes: &[u8], at: usize) -> usize {
+    let line_start = |at: usize| memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |newline| newline + 1);
+    let mut start = line_start(at);
+    while start > 0 {
+        let previous = &bytes[..start - 1];
+        let previous = previous.strip_suffix(b"\r").unwrap_or(previous);
+        if !previous.ends_with(b"\\") {
+            break;
+        }
+        start = line_start(start - 1);
+    }
+    start
+}
+
+/// The end of the statement going on at `from`: the first line end outside
+/// brackets opened since and not after a `\`.
+fn statement_end(bytes: &[u8], from: usize) -> usize {
+    let mut depth = 0usize;
+    for (offset, &byte) in bytes[from..].iter().enumerate() {
+        match byte {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'\n' if depth == 0 => {
+                let line = &bytes[..from + offset];
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if !line.ends_with(b"\\") {
+                    return from + offset;
+                }
+            }
+            _ => {}
+        }
+    }
+    bytes.len()
+}
+
 /// `bytes` (lossily decoded) in NFKC form, for a byte search that must see
 /// the names Python sees.
 pub fn normalized_text(bytes: &[u8]) -> String {
@@ -51,5 +167,35 @@ mod tests {
         assert!(may_hide_ascii_names("x = ｃreate()".as_bytes()));
         assert!(!may_hide_ascii_names("s = 'café, 日本語, 🎉'".as_bytes()));
         assert!(!may_hide_ascii_names(b"import os\n"));
+    }
+
+    #[test]
+    fn a_word_is_a_whole_name() {
+        let finder = memchr::memmem::Finder::new("make");
+        for text in ["make", "from .hub import make\n", "hub.make(ctx)", "x = [make]", "(make,"] {
+            assert!(names_word(text.as_bytes(), &finder), "{text}");
+        }
+        for text in ["", "make_manager", "remake", "_make", "make1", "mak", "émake", "makeé"] {
+            assert!(!names_word(text.as_bytes(), &finder), "{text}");
+        }
+        assert!(names_word(b"remake = make", &finder), "a later occurrence counts");
+    }
+
+    #[test]
+    fn import_words_hold_the_words_of_import_statements() {
+        let text = "\"\"\"Docs.\"\"\"\nimport os, app.first as f\nfrom app.second import (\n    one,\n    two,\n)\n\
+                    x = compute(third)\nfrom app \\\r\n    import fourth\ndef g():\n    from .fifth import six; y = seven\n\
+                    z = reimport(eight)\n";
+        let words = ImportWords::of(text.as_bytes());
+        for word in ["os", "app", "first", "f", "second", "one", "two", "fourth", "fifth", "six", "seven"] {
+            assert!(words.may_hold(word.as_bytes()), "{word}");
+        }
+        for word in ["Docs", "x", "compute", "third", "g", "z", "reimport", "eight"] {
+            assert!(!words.may_hold(word.as_bytes()), "{word}");
+        }
+        assert!(!ImportWords::of(b"").may_hold(b"import"));
+        assert!(ImportWords::of("from ｈub import x\n".as_bytes()).may_hold(b"hub"), "NFKC");
+        let unclosed = ImportWords::of(b"from hub import (a,\n b");
+        assert!(unclosed.may_hold(b"b"), "to the end of the text");
     }
 }

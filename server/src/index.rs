@@ -195,7 +195,7 @@ pub struct WorkspaceIndex {
     /// under another name (`import create_websocket_manager as make`); the
     /// files that import the alias from it are followed like those that
     /// import a name of the rules' maps (`check` reads them for it).
-    hub_aliases: Mutex<BTreeSet<(String, String)>>,
+    hub_aliases: Mutex<HubAliases>,
     /// Moves whenever a new re-export is recorded (the server then checks
     /// the hubs again).
     reexport_generation: std::sync::atomic::AtomicU64,
@@ -205,6 +205,69 @@ pub struct WorkspaceIndex {
     /// kept for reuse (`analysis::SkeletonTrees`) is reused only while it
     /// stays the same.
     state_generation: std::sync::atomic::AtomicU64,
+}
+
+/// The hub aliases of a workspace recorded at one moment (see
+/// `WorkspaceIndex::record_hub_alias`), as a test of texts.
+#[derive(Debug)]
+pub struct HubAliasNames {
+    /// Each alias, with the last part of the name of each module binding it.
+    aliases: Vec<(memchr::memmem::Finder<'static>, Vec<memchr::memmem::Finder<'static>>)>,
+    /// How many (module, alias) pairs were recorded then: the set only
+    /// grows, so a text tested against as many knows them all.
+    recorded: usize,
+}
+
+/// The (module, alias) pairs `record_hub_alias` recorded.
+#[derive(Debug, Default)]
+struct HubAliases {
+    pairs: BTreeSet<(String, String)>,
+    /// `pairs` as a test of texts, built when first asked after a change.
+    names: Option<Arc<HubAliasNames>>,
+}
+
+impl HubAliasNames {
+    fn of(pairs: &BTreeSet<(String, String)>) -> HubAliasNames {
+        let mut aliases: Vec<(memchr::memmem::Finder<'static>, Vec<memchr::memmem::Finder<'static>>)> = Vec::new();
+        for (module, alias) in pairs {
+            let last = module.rsplit('.').next().unwrap_or(module);
+            let hub = memchr::memmem::Finder::new(last.as_bytes()).into_owned();
+            match aliases.iter_mut().find(|(known, _)| known.needle() == alias.as_bytes()) {
+                Some((_, hubs)) => hubs.push(hub),
+                None => aliases.push((memchr::memmem::Finder::new(alias.as_bytes()).into_owned(), vec![hub])),
+            }
+        }
+        HubAliasNames { aliases, recorded: pairs.len() }
+    }
+
+    /// How many (module, alias) pairs this test knows.
+    pub fn recorded(&self) -> usize {
+        self.recorded
+    }
+
+    /// Whether a text with these import statements may import from a
+    /// module that binds an alias (then `named_in` tells more).
+    pub fn may_import_from_a_hub(&self, imports: &crate::identifiers::ImportWords) -> bool {
+        self.aliases.iter().flat_map(|(_, hubs)| hubs).any(|hub| imports.may_hold(hub.needle()))
+    }
+
+    /// Whether `bytes` may import an alias from a module binding it: they
+    /// name the alias and the module's last part (which any import of it
+    /// names: `from app.hub import make`, `from .hub import make`, `from .
+    /// import hub` … `hub.make`), each as a whole word. A text whose
+    /// non-ASCII letters may fold to ASCII ones (NFKC, as Python reads names)
+    /// may too. A common alias (`manager`) thus does not send every file
+    /// that says `websocket_manager` to a whole check.
+    pub fn named_in(&self, bytes: &[u8]) -> bool {
+        !self.aliases.is_empty() && (self.spelled_in(bytes) || crate::identifiers::may_hide_ascii_names(bytes))
+    }
+
+    /// `named_in` for the aliases and modules spelled in ASCII (the caller
+    /// knows whether NFKC may fold other letters to them).
+    pub fn spelled_in(&self, bytes: &[u8]) -> bool {
+        let names = |finder: &memchr::memmem::Finder<'_>| crate::identifiers::names_word(bytes, finder);
+        self.aliases.iter().any(|(alias, hubs)| names(alias) && hubs.iter().any(names))
+    }
 }
 
 /// Re-exports used in practice: which modules import a name from a hub,
@@ -447,8 +510,9 @@ impl WorkspaceIndex {
     /// `alias`. Returns whether this is new.
     pub fn record_hub_alias(&self, module: &str, alias: &str) -> bool {
         let mut aliases = self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner);
-        let new = aliases.insert((module.to_string(), alias.to_string()));
+        let new = aliases.pairs.insert((module.to_string(), alias.to_string()));
         if new {
+            aliases.names = None;
             self.moved();
         }
         new
@@ -458,19 +522,27 @@ impl WorkspaceIndex {
     /// `record_hub_alias`).
     pub fn is_hub_alias(&self, module: &str, name: &str) -> bool {
         let aliases = self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner);
-        aliases.contains(&(module.to_string(), name.to_string()))
+        aliases.pairs.contains(&(module.to_string(), name.to_string()))
     }
 
-    /// Whether `bytes` hold an alias some hub gives a deprecated name (see
-    /// `record_hub_alias`): a file without a trigger string may import it.
+    /// Whether `bytes` may import an alias some hub gives a deprecated name
+    /// (see `record_hub_alias`, `HubAliasNames::named_in`): a file without a
+    /// trigger string may import it.
     pub fn names_a_hub_alias(&self, bytes: &[u8]) -> bool {
-        let aliases = self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner);
-        aliases.iter().any(|(_, alias)| memchr::memmem::find(bytes, alias.as_bytes()).is_some())
+        self.hub_alias_names().named_in(bytes)
+    }
+
+    /// The hub aliases recorded so far, ready to test many texts with (built
+    /// once per change, shared by the tests until the next).
+    pub fn hub_alias_names(&self) -> Arc<HubAliasNames> {
+        let mut aliases = self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner);
+        let HubAliases { pairs, names } = &mut *aliases;
+        Arc::clone(names.get_or_insert_with(|| Arc::new(HubAliasNames::of(pairs))))
     }
 
     /// Every (module, alias) recorded so far, sorted.
     pub fn hub_aliases(&self) -> Vec<(String, String)> {
-        self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
+        self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner).pairs.iter().cloned().collect()
     }
 
     /// A number that moves whenever `record_reexport` records something new,
@@ -1154,6 +1226,36 @@ mod tests {
     fn info_of(text: &str) -> ModuleInfo {
         let scope = FileScope { module: Some("pkg.mod".into()), ..FileScope::default() };
         index_text(text, &scope, PathBuf::from("mod.py"))
+    }
+
+    #[test]
+    fn a_text_names_a_hub_alias_with_its_hub() {
+        let index = WorkspaceIndex::new(Vec::new());
+        assert!(!index.names_a_hub_alias(b"from app.hub import manager\n"), "none recorded");
+        assert!(index.record_hub_alias("app.services.hub", "manager"));
+        assert!(index.record_hub_alias("app.other", "manager"));
+        assert!(!index.record_hub_alias("app.other", "manager"), "recorded once");
+        let aliases = index.hub_alias_names();
+        assert_eq!(aliases.recorded(), 2);
+        for text in [
+            "from app.services.hub import manager\n",
+            "from .hub import (\n    manager,\n)\n",
+            "from app.services import hub\n\nx = hub.manager(ctx)\n",
+            "import app.other as o\no.manager()\n",
+            // NFKC folds the fullwidth letter: Python reads `manager`.
+            "from .hub import ｍanager\n",
+        ] {
+            assert!(aliases.named_in(text.as_bytes()), "{text}");
+        }
+        for text in [
+            "",
+            "from app.websocket_manager import get_websocket_manager\n",
+            "from app.services.hub import make\n",
+            "from app.services.hubs import manager\n",
+            "manager = service.manager\n",
+        ] {
+            assert!(!aliases.named_in(text.as_bytes()), "{text}");
+        }
     }
 
     #[test]

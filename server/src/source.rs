@@ -98,12 +98,18 @@ pub fn read_source_with<R>(
     also: &dyn Fn(&[u8]) -> bool,
     visit: impl FnOnce(std::io::Result<SourceRef<'_>>) -> R,
 ) -> R {
+    read_bytes_with(path, |read| visit(read.map(|bytes| classify_bytes(rules, path, bytes, also))))
+}
+
+/// Reads `path` and hands its bytes to `visit`, borrowed from the thread's
+/// buffer (see `read_source_with`).
+pub fn read_bytes_with<R>(path: &Path, visit: impl FnOnce(std::io::Result<&[u8]>) -> R) -> R {
     thread_local! {
         static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     }
     let read_with = |buffer: &mut Vec<u8>| {
         let read = std::fs::File::open(path).and_then(|mut file| read_into(&mut file, buffer));
-        visit(read.map(|length| classify_bytes(rules, path, &buffer[..length], also)))
+        visit(read.map(|length| &buffer[..length]))
     };
     BUFFER.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buffer) => {

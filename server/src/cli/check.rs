@@ -1,6 +1,7 @@
 //! `ssot-lsp check`: walk, prefilter, check (and fix) files in parallel, then
 //! print one report.
 
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -15,9 +16,10 @@ use super::write::{write_atomically, Written};
 use super::CheckArgs;
 use crate::finding::Finding;
 use crate::fix::{fix_text, FixOptions};
+use crate::identifiers::ImportWords;
 use crate::index::{SharedIndex, WorkspaceIndex};
 use crate::rules::{load_rule_set, LoadedRules, RuleSet};
-use crate::source::{read_source_with, SourceRef};
+use crate::source::{read_bytes_with, read_source_with, SourceRef};
 use crate::workspace::ScopeFinder;
 use crate::{analysis, workspace};
 
@@ -52,7 +54,7 @@ pub(super) fn run_paths(args: &CheckArgs) -> ExitCode {
         had_error |= warning.is_error;
     }
     let mode = Mode::of(args);
-    let (files, checked): (Vec<PathBuf>, Vec<FileReport>) = walked.into_iter().unzip();
+    let (files, checked): (Vec<PathBuf>, (Vec<FileReport>, Vec<AliasesKnown>)) = walked.into_iter().unzip();
     let reports = check_files(rules, &index, (&cwd, &scopes), (&paths, &files), checked, &options, mode);
     let mut report = Report { files: reports, checked: files.len() };
     for file in &report.files {
@@ -132,20 +134,64 @@ fn walk_and_check(
             SharedIndex::clone(index)
         };
         let walked = workspace::walk_visiting(paths, rules, cwd, explicit, &|path| {
-            let report = read_source_with(rules, path, &|_| false, |read| {
-                check_source(rules, &index, (cwd, scopes), path, read, options, Mode::Report, Gate::Prefilter)
-            });
+            // No check records a hub alias before the index is ready.
+            let aliases = ready.get().map(|index| index.hub_alias_names());
+            let recorded = aliases.as_ref().map_or(0, |aliases| aliases.recorded());
+            // Once a hub renames a deprecated name, others may too, later in
+            // the walk: a file's import words then tell whether to read it
+            // again for them.
+            let imports = RefCell::new(None);
+            let keep_imports = |bytes: &[u8]| {
+                if recorded > 0 && imports.borrow().is_none() {
+                    imports.replace(Some(ImportWords::of(bytes)));
+                }
+            };
+            let gate = Cell::new(Gate::Prefilter);
+            let report = read_source_with(
+                rules,
+                path,
+                // Asked only of a file without a trigger string.
+                &|bytes| {
+                    let Some(aliases) = aliases.as_ref().filter(|_| recorded > 0) else { return false };
+                    keep_imports(bytes);
+                    let folds = imports.borrow().as_ref().is_some_and(ImportWords::may_hide_ascii_names);
+                    let named = folds || aliases.spelled_in(bytes);
+                    if named {
+                        gate.set(Gate::HubAlias);
+                    }
+                    named
+                },
+                |read| {
+                    if let Ok(SourceRef::Text(text)) = &read {
+                        keep_imports(text.as_bytes());
+                    }
+                    check_source(rules, &index, (cwd, scopes), path, read, options, Mode::Report, gate.get())
+                },
+            );
             if let Some(status) = status.filter(|_| report.findings.iter().any(Finding::has_safe_fix)) {
                 status.start();
             }
-            report
+            (report, AliasesKnown { recorded, gate: gate.get(), imports: imports.into_inner() })
         });
         (index(), walked)
     })
 }
 
 /// Each walked file with its first check's report, and the walk's warnings.
-type WalkedReports = (Vec<(PathBuf, FileReport)>, Vec<workspace::WalkWarning>);
+type WalkedReports = (Vec<(PathBuf, (FileReport, AliasesKnown))>, Vec<workspace::WalkWarning>);
+
+/// What a file's check knew of the hubs' aliases of deprecated names.
+#[derive(Debug)]
+struct AliasesKnown {
+    /// How many (hub, alias) pairs were recorded when it was read
+    /// (`HubAliasNames::recorded`).
+    recorded: usize,
+    /// How it was checked: `HubAlias` when it names one of them.
+    gate: Gate,
+    /// Its import statements' words, kept when some pair was recorded by
+    /// then (see `walk_and_check`).
+    imports: Option<ImportWords>,
+}
 
 /// The index of the workspace the checked paths belong to, with the modules
 /// the rules name already read (before `--fix` writes anything).
@@ -171,11 +217,11 @@ fn check_files(
     index: &SharedIndex,
     (cwd, scopes): (&Path, &ScopeFinder),
     (paths, files): (&[PathBuf], &[PathBuf]),
-    mut reports: Vec<FileReport>,
+    (mut reports, mut known): (Vec<FileReport>, Vec<AliasesKnown>),
     options: &FixOptions,
     mode: Mode,
 ) -> Vec<FileReport> {
-    let gates = check_hub_alias_importers(rules, index, (cwd, scopes), files, options, &mut reports);
+    let gates = check_hub_alias_importers(rules, index, (cwd, scopes), files, options, (&mut reports, &mut known));
     if mode != Mode::Report {
         let fixable: Vec<&PathBuf> = files
             .iter()
@@ -210,37 +256,47 @@ enum Gate {
     HubAlias,
 }
 
-/// The files that name a hub's alias of a deprecated name (the checks so
-/// far recorded the aliases in the index) are checked again, whole, so that
-/// their imports of the alias from the hub are findings and the hub keeps
-/// it; again while new aliases turn up (a hub of a hub renaming it once
-/// more). Nothing to do, and no file read again, when no hub renames one.
+/// The files that may import a hub's alias of a deprecated name (the
+/// checks so far recorded the aliases in the index) and were read before it
+/// was recorded are read again, and checked again, whole, when they name
+/// it: their imports of the alias from the hub are findings, and the hub
+/// keeps it. Again while new aliases turn up (a hub of a hub renaming it
+/// once more). No file is read again when no hub renames one, nor one read
+/// once every alias was known (the walk's check tested it then), nor one
+/// whose import statements name none of the hubs (`AliasesKnown::imports`).
+/// Returns how each file was checked last.
 fn check_hub_alias_importers(
     rules: &RuleSet,
     index: &SharedIndex,
     (cwd, scopes): (&Path, &ScopeFinder),
     files: &[PathBuf],
     options: &FixOptions,
-    reports: &mut [FileReport],
+    (reports, known): (&mut [FileReport], &mut [AliasesKnown]),
 ) -> Vec<Gate> {
-    let mut gates = vec![Gate::Prefilter; files.len()];
-    let mut known = 0;
     for _ in 0..crate::index::MAX_REEXPORT_DEPTH {
-        let aliases = index.hub_aliases();
-        if aliases.len() == known {
+        let aliases = index.hub_alias_names();
+        if known.iter().all(|known| known.recorded == aliases.recorded()) {
             break;
         }
-        known = aliases.len();
-        let Ok(names) = aho_corasick::AhoCorasick::new(aliases.iter().map(|(_, alias)| alias)) else { break };
-        reports.par_iter_mut().zip(files).zip(gates.par_iter_mut()).for_each(|((report, path), gate)| {
-            if report.error.is_some() || !std::fs::read(path).is_ok_and(|bytes| names.is_match(&bytes)) {
+        reports.par_iter_mut().zip(files).zip(known.par_iter_mut()).for_each(|((report, path), known)| {
+            if known.recorded == aliases.recorded() {
                 return;
             }
-            *gate = Gate::HubAlias;
+            known.recorded = aliases.recorded();
+            // Its import words, when kept, may show it imports from no hub:
+            // no need to read it again.
+            let from_no_hub = known.imports.as_ref().is_some_and(|imports| !aliases.may_import_from_a_hub(imports));
+            if report.error.is_some()
+                || from_no_hub
+                || !read_bytes_with(path, |read| read.is_ok_and(|bytes| aliases.named_in(bytes)))
+            {
+                return;
+            }
+            known.gate = Gate::HubAlias;
             *report = check_file(rules, index, (cwd, scopes), path, options, Mode::Report, Gate::HubAlias);
         });
     }
-    gates
+    known.iter().map(|known| known.gate).collect()
 }
 
 /// When only part of a package tree is checked (`check hub.py`, a
@@ -281,9 +337,7 @@ pub(super) fn record_importers_elsewhere(
         return;
     }
     let Ok(names) = aho_corasick::AhoCorasick::new(&needles) else { return };
-    let Ok(aliases) = aho_corasick::AhoCorasick::new(index.hub_aliases().iter().map(|(_, alias)| alias)) else {
-        return;
-    };
+    let aliases = index.hub_alias_names();
     let checked: std::collections::HashSet<PathBuf> = files.iter().map(|path| absolute(path)).collect();
     let (others, _) = workspace::walk(&trees, rules, cwd);
     others.par_iter().filter(|path| !checked.contains(&absolute(path))).for_each(|path| {
@@ -293,7 +347,7 @@ pub(super) fn record_importers_elsewhere(
         }
         let gate = if rules.may_match_file(path, &bytes) {
             Gate::Prefilter
-        } else if aliases.is_match(&bytes) {
+        } else if aliases.named_in(&bytes) {
             Gate::HubAlias
         } else {
             return;

@@ -265,13 +265,14 @@ pub async fn scan(session: Arc<Session>) {
 /// before the hub) are checked again, whole (`check_path`).
 async fn queue_hub_alias_importers(session: &Arc<Session>, rules: &RuleSet, files: Vec<PathBuf>) {
     let Some(index) = rules.settings.index.clone() else { return };
-    if index.hub_aliases().is_empty() {
+    let aliases = index.hub_alias_names();
+    if aliases.recorded() == 0 {
         return;
     }
     let found = tokio::task::spawn_blocking(move || {
         files
             .par_iter()
-            .filter(|path| std::fs::read(path).is_ok_and(|bytes| index.names_a_hub_alias(&bytes)))
+            .filter(|path| std::fs::read(path).is_ok_and(|bytes| aliases.named_in(&bytes)))
             .filter_map(|path| super::session::path_to_uri(path))
             .collect::<Vec<Uri>>()
     })
