@@ -24,8 +24,8 @@ use crate::analysis;
 use crate::index::{ReexportLog, SharedIndex};
 use crate::path_class::classify_path;
 use crate::rules::{FileScope, RuleSet};
-use crate::source::{read_source_also, Source};
-use crate::workspace;
+use crate::source::{read_source_with, SourceRef};
+use crate::workspace::{self, ScopeFinder};
 
 /// What checking one file on disk gave.
 #[derive(Debug, Clone, Default)]
@@ -34,35 +34,39 @@ pub struct DiskCheck {
     pub findings: Vec<FindingSummary>,
 }
 
-/// Checks one file from disk (read by `source::read_source`, as the CLI
-/// reads it); `None` when it cannot be read or is skipped (binary, not
-/// UTF-8). What it imports through re-export hubs goes to `reexports`.
+/// Checks one file from disk (read by `source::read_source_with`, as the
+/// CLI reads it; the text is borrowed from the thread's read buffer);
+/// `None` when it cannot be read or is skipped (binary, not UTF-8). What it
+/// imports through re-export hubs goes to `reexports`. `scopes` places the
+/// file in its package tree (one finder serves a scan's many files).
 pub fn check_path(
     rules: &RuleSet,
-    root: &Path,
+    scopes: &ScopeFinder,
     path: &Path,
     encoding: PositionEncoding,
     reexports: Option<&ReexportLog>,
 ) -> Option<DiskCheck> {
     // A file naming a hub's alias of a deprecated name is checked too (no
     // trigger string needed: the skeleton keeps the alias's uses).
-    let index = rules.settings.index.clone();
-    let names_alias = |bytes: &[u8]| index.as_deref().is_some_and(|index| index.names_a_hub_alias(bytes));
-    let text = match read_source_also(rules, path, &names_alias).ok()? {
-        Source::Text(text) => text,
-        Source::NoTrigger => return Some(DiskCheck::default()),
-        Source::Skipped(_) => return None,
-    };
-    let scope = FileScope { reexport_log: reexports.cloned(), ..workspace::scope_for(rules, root, path) };
-    let mut findings = analysis::scan_text(rules, &scope, &text);
-    crate::baseline::mark_in_scope(rules, &scope, &mut findings);
-    if findings.is_empty() {
-        return Some(DiskCheck::default());
-    }
-    let rope = Rope::from_str(&text);
-    Some(DiskCheck {
-        diagnostics: findings.iter().map(|finding| to_diagnostic(finding, &rope, encoding, None)).collect(),
-        findings: findings.iter().map(FindingSummary::of).collect(),
+    let aliases = rules.settings.index.as_deref().map(|index| index.hub_alias_names());
+    let names_alias = |bytes: &[u8]| aliases.as_ref().is_some_and(|aliases| aliases.named_in(bytes));
+    read_source_with(rules, path, &names_alias, |read| {
+        let text = match read.ok()? {
+            SourceRef::Text(text) => text,
+            SourceRef::NoTrigger => return Some(DiskCheck::default()),
+            SourceRef::Skipped(_) => return None,
+        };
+        let scope = FileScope { reexport_log: reexports.cloned(), ..scopes.scope_for(path) };
+        let mut findings = analysis::scan_text(rules, &scope, text);
+        crate::baseline::mark_in_scope(rules, &scope, &mut findings);
+        if findings.is_empty() {
+            return Some(DiskCheck::default());
+        }
+        let rope = Rope::from_str(text);
+        Some(DiskCheck {
+            diagnostics: findings.iter().map(|finding| to_diagnostic(finding, &rope, encoding, None)).collect(),
+            findings: findings.iter().map(FindingSummary::of).collect(),
+        })
     })
 }
 
@@ -116,7 +120,10 @@ fn refresh_closed_file(session: &Session, rules: &RuleSet, uri: &Uri) -> (DiskOu
         path.is_file() && classify_path(&session.roots(), rules, &session.primary_root(), path).is_checked()
     });
     let check = checked
-        .and_then(|path| check_path(rules, &session.primary_root(), &path, session.encoding(), reexports.as_ref()));
+        .and_then(|path| {
+            let scopes = ScopeFinder::new(rules, &session.primary_root());
+            check_path(rules, &scopes, &path, session.encoding(), reexports.as_ref())
+        });
     let unimported_hubs = super::dependents::commit_disk_reexports(session, uri, reexports);
     let outcome = match check {
         Some(check) => {
@@ -296,12 +303,14 @@ async fn check_chunk(
     let (rules, root, chunk, encoding) = (rules.clone(), root.to_path_buf(), chunk.to_vec(), session.encoding());
     let worker = Arc::clone(session);
     let checked = tokio::task::spawn_blocking(move || {
+        // The chunk's files share the folders' real paths and package roots.
+        let scopes = ScopeFinder::new(&rules, &root);
         let checked: Vec<(Uri, Option<DiskCheck>, Vec<String>)> = chunk
             .par_iter()
             .filter_map(|path| {
                 let uri = super::session::path_to_uri(path)?;
                 let reexports = new_log(&rules);
-                let check = check_path(&rules, &root, path, encoding, reexports.as_ref());
+                let check = check_path(&rules, &scopes, path, encoding, reexports.as_ref());
                 let hubs = super::dependents::commit_disk_reexports(&worker, &uri, reexports);
                 Some((uri, check, hubs))
             })
