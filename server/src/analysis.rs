@@ -964,14 +964,17 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         }
     }
 
-    /// Records in the index that this module binds a deprecated name at its
-    /// top level under another name (`import old as alias`): files that
-    /// import the alias from here are to be followed too.
+    /// Records in the index that this module (or package) binds a
+    /// deprecated name at its top level under another name: renamed here
+    /// (`import old as alias`), or a hub's alias imported under its own name
+    /// (`from .hub import alias`, a hub of a hub). Files that import that
+    /// name from here hold no trigger string, and are to be followed too.
     fn record_hub_alias(&self, record: &ImportRecord<'tree>) {
         let (Some(index), Some(module)) = (self.scope.index.as_deref(), self.scope.module.as_deref()) else { return };
-        let ImportItem::Name { name, alias: Some(alias), .. } = &record.item else { return };
-        if alias != name && !self.scope.is_package && scope_of(record.statement).kind() == "module" {
-            index.record_hub_alias(module, alias);
+        let ImportItem::Name { name, alias, .. } = &record.item else { return };
+        let renamed = alias.as_ref().is_some_and(|alias| alias != name);
+        if (renamed || index.is_hub_alias(&record.module, name)) && scope_of(record.statement).kind() == "module" {
+            index.record_hub_alias(module, alias.as_deref().unwrap_or(name));
         }
     }
 

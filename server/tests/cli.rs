@@ -1182,4 +1182,9 @@ fn a_hub_fixed_alone_keeps_the_names_its_importers_import() {
         "{}",
         read(whole.path(), renamed)
     );
+    // A package passes that alias on, and renames the function itself: the
+    // file importing both names from it is read, reported and fixed too.
+    let through_package = read(whole.path(), "netra_backend/app/routes/through_compat.py");
+    assert!(!through_package.contains("app.compat import"), "{through_package}");
+    assert_eq!(through_package.matches("return await get_websocket_manager(ctx)").count(), 2, "{through_package}");
 }
