@@ -44,6 +44,16 @@ pub fn names_word(bytes: &[u8], finder: &memchr::memmem::Finder<'_>) -> bool {
     })
 }
 
+/// `names_word` for several names at once (`names` searches for them):
+/// whether `bytes` hold any of them as a whole word. The names are Python
+/// names, so a word cannot start inside another match the search skips.
+pub fn names_any_word(bytes: &[u8], names: &aho_corasick::AhoCorasick) -> bool {
+    names.find_iter(bytes).any(|found| {
+        let before = found.start().checked_sub(1).map(|index| bytes[index]);
+        !before.is_some_and(is_name_byte) && !bytes.get(found.end()).is_some_and(|&byte| is_name_byte(byte))
+    })
+}
+
 /// Whether `byte` may be part of a Python name (a byte of a non-ASCII
 /// letter counts: outside strings and comments, only names hold those).
 fn is_name_byte(byte: u8) -> bool {
@@ -179,6 +189,9 @@ mod tests {
             assert!(!names_word(text.as_bytes(), &finder), "{text}");
         }
         assert!(names_word(b"remake = make", &finder), "a later occurrence counts");
+        let names = aho_corasick::AhoCorasick::new(["make", "hub"]).unwrap();
+        assert!(names_any_word(b"remake = hub.x", &names));
+        assert!(!names_any_word(b"remake = hubs.x; makes", &names));
     }
 
     #[test]

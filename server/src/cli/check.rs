@@ -302,11 +302,11 @@ fn check_hub_alias_importers(
 /// When only part of a package tree is checked (`check hub.py`, a
 /// pre-commit run on the staged files), the rest of the tree may import
 /// from a checked module that is about to be fixed: the other files of the
-/// tree that name such a module (its last part, as any import of it must)
-/// and could hold a finding (a trigger string, or a hub's alias of a
-/// deprecated name) are checked too, for the index only (their
-/// findings are not reported), so that a hub among the checked files knows
-/// its importers. Nothing to do when every such tree is checked whole.
+/// tree that name such a module (its last part as a word, as any import of
+/// it must) and could hold a finding (a trigger string, or a hub's alias of
+/// a deprecated name) are checked too, for the index only (their findings
+/// are not reported), so that a hub among the checked files knows its
+/// importers. Nothing to do when every such tree is checked whole.
 pub(super) fn record_importers_elsewhere(
     rules: &RuleSet,
     index: &SharedIndex,
@@ -342,7 +342,7 @@ pub(super) fn record_importers_elsewhere(
     let (others, _) = workspace::walk(&trees, rules, cwd);
     others.par_iter().filter(|path| !checked.contains(&absolute(path))).for_each(|path| {
         let Ok(bytes) = std::fs::read(path) else { return };
-        if !names.is_match(&bytes) {
+        if !crate::identifiers::names_any_word(&bytes, &names) {
             return;
         }
         let gate = if rules.may_match_file(path, &bytes) {
