@@ -154,8 +154,12 @@ fn walk_and_check(
                 &|bytes| {
                     let Some(aliases) = aliases.as_ref().filter(|_| recorded > 0) else { return false };
                     keep_imports(bytes);
-                    let folds = imports.borrow().as_ref().is_some_and(ImportWords::may_hide_ascii_names);
-                    let named = folds || aliases.spelled_in(bytes);
+                    // A file whose import statements name no hub imports no
+                    // alias: its words settle most files without a search.
+                    let may_import = imports.borrow().as_ref().is_some_and(|imports| {
+                        imports.may_hide_ascii_names() || aliases.may_import_from_a_hub(imports)
+                    });
+                    let named = may_import && aliases.named_in(bytes);
                     if named {
                         gate.set(Gate::HubAlias);
                     }
