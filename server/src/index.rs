@@ -191,10 +191,11 @@ pub struct WorkspaceIndex {
     log_stamps: std::sync::atomic::AtomicU64,
     /// Open editor buffers, read instead of the disk.
     overlay: Option<TextOverlay>,
-    /// (module, alias): a module binds a deprecated name at its top level
-    /// under another name (`import create_websocket_manager as make`); the
-    /// files that import the alias from it are followed like those that
-    /// import a name of the rules' maps (`check` reads them for it).
+    /// (module, alias): a module or package binds a deprecated name at its
+    /// top level under another name (`import create_websocket_manager as
+    /// make`, or a hub's alias passed on); the files that import the alias
+    /// from it are followed like those that import a name of the rules' maps
+    /// (`check` reads them for it).
     hub_aliases: Mutex<HubAliases>,
     /// Moves whenever a new re-export is recorded (the server then checks
     /// the hubs again).
@@ -262,9 +263,8 @@ impl HubAliasNames {
         !self.aliases.is_empty() && (self.spelled_in(bytes) || crate::identifiers::may_hide_ascii_names(bytes))
     }
 
-    /// `named_in` for the aliases and modules spelled in ASCII (the caller
-    /// knows whether NFKC may fold other letters to them).
-    pub fn spelled_in(&self, bytes: &[u8]) -> bool {
+    /// `named_in` for the aliases and modules spelled in ASCII.
+    fn spelled_in(&self, bytes: &[u8]) -> bool {
         let names = |finder: &memchr::memmem::Finder<'_>| crate::identifiers::names_word(bytes, finder);
         self.aliases.iter().any(|(alias, hubs)| names(alias) && hubs.iter().any(names))
     }
