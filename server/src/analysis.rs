@@ -526,9 +526,9 @@ impl FirstPlan {
         let mut wanted = structure.lines_holding_terms(text, rules.skeleton_search());
         // The skeleton keeps only the imports that name a rule's path; an
         // import of a hub's alias of a deprecated name names none of them.
-        if let Some(index) = scope.index.as_deref().filter(|index| index.names_a_hub_alias(text.as_bytes())) {
-            let aliases: Vec<String> = index.hub_aliases().into_iter().map(|(_, alias)| alias).collect();
-            wanted.extend(structure.lines_naming(text, &aliases));
+        let aliases = scope.index.as_deref().map(|index| index.hub_alias_names());
+        if let Some(aliases) = aliases.filter(|aliases| aliases.named_in(text.as_bytes())) {
+            wanted.extend(structure.lines_naming(text, &aliases.aliases()));
         }
         let keep = structure.closure(&wanted);
         Some(FirstPlan { structure, wanted, keep })

@@ -241,6 +241,11 @@ impl HubAliasNames {
         HubAliasNames { aliases, recorded: pairs.len() }
     }
 
+    /// The aliases, once each.
+    pub fn aliases(&self) -> Vec<String> {
+        self.aliases.iter().map(|(alias, _)| String::from_utf8_lossy(alias.needle()).into_owned()).collect()
+    }
+
     /// How many (module, alias) pairs this test knows.
     pub fn recorded(&self) -> usize {
         self.recorded
@@ -538,11 +543,6 @@ impl WorkspaceIndex {
         let mut aliases = self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner);
         let HubAliases { pairs, names } = &mut *aliases;
         Arc::clone(names.get_or_insert_with(|| Arc::new(HubAliasNames::of(pairs))))
-    }
-
-    /// Every (module, alias) recorded so far, sorted.
-    pub fn hub_aliases(&self) -> Vec<(String, String)> {
-        self.hub_aliases.lock().unwrap_or_else(PoisonError::into_inner).pairs.iter().cloned().collect()
     }
 
     /// A number that moves whenever `record_reexport` records something new,

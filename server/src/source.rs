@@ -75,23 +75,18 @@ impl SourceRef<'_> {
 
 /// Reads `path` and says what it holds (see the module header for the order).
 pub fn read_source(rules: &RuleSet, path: &Path) -> std::io::Result<Source> {
-    read_source_also(rules, path, &|_| false)
-}
-
-/// `read_source`, where a file that `also` accepts counts as one some rule
-/// may match (a file naming a re-export hub's alias of a deprecated name,
-/// which no trigger string matches).
-pub fn read_source_also(rules: &RuleSet, path: &Path, also: &dyn Fn(&[u8]) -> bool) -> std::io::Result<Source> {
-    read_source_with(rules, path, also, |read| read.map(|source| source.to_source()))
+    read_source_with(rules, path, &|_| false, |read| read.map(|source| source.to_source()))
 }
 
 /// Reads `path` and hands what it holds to `visit`, the text borrowed from
 /// a buffer kept per thread: most files hold no trigger, and a check that
 /// finds nothing in the others need not copy them either (the check of a
 /// 10,000-file tree copied 26 MB into fresh pages: 1,500 of its 9,500 page
-/// faults).
-/// A `visit` that reads another file on the same thread gets a buffer of its
-/// own for it.
+/// faults). A `visit` that reads another file on the same thread gets a
+/// buffer of its own for it. A file without a trigger string that `also`
+/// accepts counts as one some rule may match (a file that may import a
+/// re-export hub's alias of a deprecated name, which no trigger string
+/// matches).
 pub fn read_source_with<R>(
     rules: &RuleSet,
     path: &Path,

@@ -345,24 +345,26 @@ pub(super) fn record_importers_elsewhere(
     let checked: std::collections::HashSet<PathBuf> = files.iter().map(|path| absolute(path)).collect();
     let (others, _) = workspace::walk(&trees, rules, cwd);
     others.par_iter().filter(|path| !checked.contains(&absolute(path))).for_each(|path| {
-        let Ok(bytes) = std::fs::read(path) else { return };
-        if !crate::identifiers::names_any_word(&bytes, &names) {
-            return;
-        }
-        let gate = if rules.may_match_file(path, &bytes) {
-            Gate::Prefilter
-        } else if aliases.named_in(&bytes) {
-            Gate::HubAlias
-        } else {
-            return;
-        };
-        let Ok(text) = String::from_utf8(bytes) else { return };
-        let mut scope = scopes.scope_for(path);
-        scope.index = Some(index.clone());
-        match gate {
-            Gate::Prefilter => analysis::scan_text(rules, &scope, &text),
-            Gate::HubAlias => analysis::check_text(rules, &scope, &text),
-        };
+        read_bytes_with(path, |read| {
+            let Ok(bytes) = read else { return };
+            if !crate::identifiers::names_any_word(bytes, &names) {
+                return;
+            }
+            let gate = if rules.may_match_file(path, bytes) {
+                Gate::Prefilter
+            } else if aliases.named_in(bytes) {
+                Gate::HubAlias
+            } else {
+                return;
+            };
+            let Ok(text) = std::str::from_utf8(bytes) else { return };
+            let mut scope = scopes.scope_for(path);
+            scope.index = Some(index.clone());
+            match gate {
+                Gate::Prefilter => analysis::scan_text(rules, &scope, text),
+                Gate::HubAlias => analysis::check_text(rules, &scope, text),
+            };
+        })
     });
 }
 

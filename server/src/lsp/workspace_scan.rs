@@ -119,11 +119,10 @@ fn refresh_closed_file(session: &Session, rules: &RuleSet, uri: &Uri) -> (DiskOu
     let checked = uri_to_path(uri).filter(|path| {
         path.is_file() && classify_path(&session.roots(), rules, &session.primary_root(), path).is_checked()
     });
-    let check = checked
-        .and_then(|path| {
-            let scopes = ScopeFinder::new(rules, &session.primary_root());
-            check_path(rules, &scopes, &path, session.encoding(), reexports.as_ref())
-        });
+    let check = checked.and_then(|path| {
+        let scopes = ScopeFinder::new(rules, &session.primary_root());
+        check_path(rules, &scopes, &path, session.encoding(), reexports.as_ref())
+    });
     let unimported_hubs = super::dependents::commit_disk_reexports(session, uri, reexports);
     let outcome = match check {
         Some(check) => {
