@@ -56,8 +56,29 @@ pub fn names_any_word(bytes: &[u8], names: &aho_corasick::AhoCorasick) -> bool {
 
 /// Whether `byte` may be part of a Python name (a byte of a non-ASCII
 /// letter counts: outside strings and comments, only names hold those).
-fn is_name_byte(byte: u8) -> bool {
+pub fn is_name_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_' || !byte.is_ascii()
+}
+
+/// Where the next token after `at` may start: past blanks, line breaks,
+/// backslashes and comments, all of which may stand between two tokens of
+/// one statement inside brackets (`UnifiedWebSocketManager  # why\n(`).
+/// Skips more than Python would outside brackets, never less.
+pub fn skip_blanks(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b' ' | b'\t' | b'\r' | b'\n' | 0x0c | b'\\' => at += 1,
+            b'#' => at += memchr::memchr(b'\n', &bytes[at..]).unwrap_or(bytes.len() - at),
+            _ => break,
+        }
+    }
+    at
+}
+
+/// Whether the keyword `word` starts at `at` (not the start of a longer name).
+pub fn keyword_at(bytes: &[u8], at: usize, word: &[u8]) -> bool {
+    bytes.get(at..).is_some_and(|rest| rest.starts_with(word))
+        && !bytes.get(at + word.len()).is_some_and(|&byte| is_name_byte(byte))
 }
 
 /// The words of a text's import statements, as hashes: what is kept of a
@@ -138,22 +159,29 @@ fn statement_start(bytes: &[u8], at: usize) -> usize {
 }
 
 /// The end of the statement going on at `from`: the first line end outside
-/// brackets opened since and not after a `\`.
-fn statement_end(bytes: &[u8], from: usize) -> usize {
+/// brackets opened since and not after a `\`. A comment's brackets count
+/// for nothing (`from hub import (  # a, b)` goes on to the next line).
+pub fn statement_end(bytes: &[u8], from: usize) -> usize {
     let mut depth = 0usize;
-    for (offset, &byte) in bytes[from..].iter().enumerate() {
+    let mut at = from;
+    while let Some(&byte) = bytes.get(at) {
         match byte {
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'#' => {
+                at += memchr::memchr(b'\n', &bytes[at..]).unwrap_or(bytes.len() - at);
+                continue;
+            }
             b'\n' if depth == 0 => {
-                let line = &bytes[..from + offset];
+                let line = &bytes[..at];
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                 if !line.ends_with(b"\\") {
-                    return from + offset;
+                    return at;
                 }
             }
             _ => {}
         }
+        at += 1;
     }
     bytes.len()
 }
@@ -210,5 +238,16 @@ mod tests {
         assert!(ImportWords::of("from ｈub import x\n".as_bytes()).may_hold(b"hub"), "NFKC");
         let unclosed = ImportWords::of(b"from hub import (a,\n b");
         assert!(unclosed.may_hold(b"b"), "to the end of the text");
+        let commented = ImportWords::of(b"from . import (  # see (x) and y)\n    hub,\n)\n");
+        assert!(commented.may_hold(b"hub"), "a comment's bracket closes nothing");
+    }
+
+    #[test]
+    fn blanks_between_tokens_are_skipped() {
+        let text = b"make  \\\n  # why (\n  (x) as";
+        assert_eq!(text[skip_blanks(text, 4)], b'(');
+        assert_eq!(skip_blanks(text, text.len()), text.len());
+        assert!(keyword_at(text, text.len() - 2, b"as"));
+        assert!(!keyword_at(b"x asx", 2, b"as") && !keyword_at(b"x a", 2, b"as"));
     }
 }

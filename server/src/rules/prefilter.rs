@@ -3,16 +3,24 @@
 //!
 //! For a deprecated module `a.b.c.d`, every absolute import, attribute chain
 //! and string path contains `c.d`; `from a.b.c import d` (and its relative
-//! forms from outside the package) contains both `c` and `d`; and only a file
-//! inside package `c` can write `from . import d` or `from .d import x`. So a
-//! generic last component such as `manager` does not make every file a
-//! candidate.
+//! forms from outside the package) names `d` in an import from `c`; an alias
+//! of the package (`import a.b.c as p` … `p.d`) follows `c` with `as`; and
+//! only a file inside package `c` can write `from . import d` or `from .d
+//! import x`. So a generic last component such as `manager` does not make
+//! every file a candidate, nor does `websocket_core` followed by a variable
+//! named `manager`.
+//!
+//! A call rule's callable is called by its name (`Callable(`, `mod.Callable
+//! (`) or through an import binding it under another name (`Callable as
+//! C`): a file that only annotates with it, checks `isinstance` against it
+//! or names it in a docstring cannot match.
 
 use std::path::Path;
 
 use aho_corasick::AhoCorasick;
 
 use super::compiled::{Rule, RuleKind};
+use crate::identifiers;
 use crate::skeleton::Terms;
 
 /// Up to this many strings, each is searched on its own (`memchr::memmem`);
@@ -24,10 +32,29 @@ pub const SEPARATE_SEARCHES_UP_TO: usize = 64;
 enum Trigger {
     /// The text contains this string.
     Any(String),
-    /// The text contains both strings.
-    Both(String, String),
+    /// The text names module `last` of package `parent` without writing
+    /// `parent.last`: both as whole words, with `last` in an import from
+    /// `parent` (`from a.parent import (x, last)`), or `parent` aliased
+    /// (`import a.parent as p`, then `p.last`), or blanks around the dot
+    /// (`parent . last`). See [`names_submodule`].
+    Submodule { parent: String, last: String },
     /// The file sits in a folder named `folder` and its text contains `needle`.
     InPackage { folder: String, needle: String },
+    /// The text calls `name` or imports it under another name (see
+    /// [`names_call`]).
+    Call(String),
+}
+
+/// The search a trigger needs besides its strings being present (compiled
+/// once).
+#[derive(Debug, Clone)]
+enum Confirm {
+    /// Their presence settles it.
+    Present,
+    /// [`names_submodule`]: the package's and the module's searchers.
+    Submodule(Box<(memchr::memmem::Finder<'static>, memchr::memmem::Finder<'static>)>),
+    /// [`names_call`]: the callable's searcher.
+    Call(Box<memchr::memmem::Finder<'static>>),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -53,6 +80,8 @@ pub struct Prefilter {
     needs: Vec<Vec<usize>>,
     /// One prebuilt substring searcher per string (separate searches only).
     finders: Vec<memchr::memmem::Finder<'static>>,
+    /// For each trigger, what settles it once its strings are present.
+    confirms: Vec<Confirm>,
     /// The strings added only to rule others out (see [`gates`]).
     gate_mask: u64,
     /// For each string, the bit set of the other strings it contains
@@ -85,7 +114,7 @@ impl Prefilter {
                     match parts.as_slice() {
                         [.., parent, last] => {
                             triggers.push(Trigger::Any(format!("{parent}.{last}")));
-                            triggers.push(Trigger::Both(parent.to_string(), last.to_string()));
+                            triggers.push(Trigger::Submodule { parent: parent.to_string(), last: last.to_string() });
                             triggers.push(Trigger::InPackage { folder: parent.to_string(), needle: last.to_string() });
                         }
                         [only] => triggers.push(Trigger::Any(only.to_string())),
@@ -96,7 +125,7 @@ impl Prefilter {
                 RuleKind::Call => triggers.extend(
                     rule.callables
                         .iter()
-                        .map(|callable| Trigger::Any(callable.rsplit('.').next().unwrap_or(callable).to_string())),
+                        .map(|callable| Trigger::Call(callable.rsplit('.').next().unwrap_or(callable).to_string())),
                 ),
                 // `__all__` entries matter only when a deprecated import binds
                 // them, and such a file already holds another trigger.
@@ -105,6 +134,15 @@ impl Prefilter {
         }
         triggers.sort_by_key(|trigger| format!("{trigger:?}"));
         triggers.dedup();
+        // A name that qualifies a file wherever it stands needs no call.
+        let anywhere: Vec<String> = triggers
+            .iter()
+            .filter_map(|trigger| match trigger {
+                Trigger::Any(needle) => Some(needle.clone()),
+                _ => None,
+            })
+            .collect();
+        triggers.retain(|trigger| !matches!(trigger, Trigger::Call(name) if anywhere.contains(name)));
         let mut words = Vec::new();
         let mut import_roots = Vec::new();
         for rule in scanned.iter().copied() {
@@ -133,9 +171,15 @@ impl Prefilter {
         let mut index_of = std::collections::HashMap::new();
         for (trigger_index, trigger) in self.triggers.iter().enumerate() {
             let needed: Vec<&String> = match trigger {
-                Trigger::Any(needle) | Trigger::InPackage { needle, .. } => vec![needle],
-                Trigger::Both(first, second) => vec![first, second],
+                Trigger::Any(needle) | Trigger::InPackage { needle, .. } | Trigger::Call(needle) => vec![needle],
+                Trigger::Submodule { parent, last } => vec![parent, last],
             };
+            let finder = |string: &String| memchr::memmem::Finder::new(string.as_bytes()).into_owned();
+            self.confirms.push(match trigger {
+                Trigger::Any(_) | Trigger::InPackage { .. } => Confirm::Present,
+                Trigger::Submodule { parent, last } => Confirm::Submodule(Box::new((finder(parent), finder(last)))),
+                Trigger::Call(name) => Confirm::Call(Box::new(finder(name))),
+            });
             let mut needs = Vec::new();
             for string in needed {
                 let index = *index_of.entry(string.clone()).or_insert_with(|| {
@@ -201,8 +245,8 @@ impl Prefilter {
             .triggers
             .iter()
             .filter_map(|trigger| match trigger {
-                Trigger::Any(needle) => Some(needle.clone()),
-                Trigger::Both(parent, _) => Some(parent.clone()),
+                Trigger::Any(needle) | Trigger::Call(needle) => Some(needle.clone()),
+                Trigger::Submodule { parent, .. } => Some(parent.clone()),
                 Trigger::InPackage { .. } => None,
             })
             .collect();
@@ -238,10 +282,13 @@ impl Prefilter {
             if std::mem::replace(&mut seen[string], true) {
                 continue;
             }
-            let settled = self.users[string].iter().any(|&trigger| match &self.triggers[trigger] {
-                Trigger::Any(_) => true,
-                Trigger::Both(..) => self.needs[trigger].iter().all(|&needed| seen[needed]),
-                Trigger::InPackage { folder: package, .. } => path.is_none() || folder == Some(package.as_str()),
+            let settled = self.users[string].iter().any(|&trigger| {
+                let present = match &self.triggers[trigger] {
+                    Trigger::Any(_) | Trigger::Call(_) => true,
+                    Trigger::Submodule { .. } => self.needs[trigger].iter().all(|&needed| seen[needed]),
+                    Trigger::InPackage { folder: package, .. } => path.is_none() || folder == Some(package.as_str()),
+                };
+                present && self.confirms(trigger, bytes)
             });
             if settled {
                 return true;
@@ -259,13 +306,73 @@ impl Prefilter {
         let found = self.trigger_order.iter().any(|&trigger| {
             let in_folder = match &self.triggers[trigger] {
                 Trigger::InPackage { folder: package, .. } => any_folder || folder == Some(package.as_str()),
-                Trigger::Any(_) | Trigger::Both(..) => true,
+                Trigger::Any(_) | Trigger::Submodule { .. } | Trigger::Call(_) => true,
             };
-            in_folder && self.needs[trigger].iter().all(|&string| state.holds(self, string))
+            in_folder
+                && self.needs[trigger].iter().all(|&string| state.holds(self, string))
+                && self.confirms(trigger, bytes)
         });
         *searches += state.searches;
         found
     }
+
+    /// Whether trigger `trigger`, whose strings `bytes` hold, qualifies them.
+    fn confirms(&self, trigger: usize, bytes: &[u8]) -> bool {
+        match &self.confirms[trigger] {
+            Confirm::Present => true,
+            Confirm::Submodule(finders) => names_submodule(bytes, &finders.0, &finders.1),
+            Confirm::Call(name) => names_call(bytes, name),
+        }
+    }
+}
+
+/// Whether `bytes` may call the callable `name` searches for, or import it
+/// under another name: `name` followed by `(` or by `as`, with blanks, line
+/// breaks and comments between ([`identifiers::skip_blanks`]). A call
+/// resolves to a callable only through its name: as the callee's last part
+/// (`Manager(…)`, `module.Manager (…)`), or in the import that binds what
+/// the callee calls (`from m import Manager as M` … `M(…)`).
+fn names_call(bytes: &[u8], name: &memchr::memmem::Finder<'_>) -> bool {
+    name.find_iter(bytes).any(|start| {
+        let end = start + name.needle().len();
+        if bytes.get(end).is_some_and(|&byte| identifiers::is_name_byte(byte)) {
+            return false;
+        }
+        let next = identifiers::skip_blanks(bytes, end);
+        bytes.get(next) == Some(&b'(') || identifiers::keyword_at(bytes, next, b"as")
+    })
+}
+
+/// Whether `bytes` may name module `last` of package `parent` (each as a
+/// whole word) in a way that does not write `parent.last`: `last` in an
+/// import from `parent` (`from a.parent import (x, last)`, `from ..parent
+/// import last as l`), anywhere after `parent` is aliased (`import a.parent
+/// as p` … `p.last`), or after `parent` and a dot with blanks between (`a.
+/// parent . last`, `(parent\n.last)`). A text naming the package only in
+/// imports of its other modules and a variable `last` does not.
+fn names_submodule(bytes: &[u8], parent: &memchr::memmem::Finder<'_>, last: &memchr::memmem::Finder<'_>) -> bool {
+    let length = parent.needle().len();
+    parent.find_iter(bytes).any(|start| {
+        let before = start.checked_sub(1).map(|index| bytes[index]);
+        if before.is_some_and(identifiers::is_name_byte)
+            || bytes.get(start + length).is_some_and(|&byte| identifiers::is_name_byte(byte))
+        {
+            return false;
+        }
+        let next = identifiers::skip_blanks(bytes, start + length);
+        if identifiers::keyword_at(bytes, next, b"import") {
+            let names = next + b"import".len();
+            identifiers::names_word(&bytes[names..identifiers::statement_end(bytes, names)], last)
+        } else if identifiers::keyword_at(bytes, next, b"as") {
+            identifiers::names_word(bytes, last)
+        } else if bytes.get(next) == Some(&b'.') {
+            let module = identifiers::skip_blanks(bytes, next + 1);
+            bytes[module..].starts_with(last.needle())
+                && !bytes.get(module + last.needle().len()).is_some_and(|&byte| identifiers::is_name_byte(byte))
+        } else {
+            false
+        }
+    })
 }
 
 /// What one file's separate searches know so far, as bit sets over the
@@ -414,19 +521,132 @@ mod tests {
         // `websocket` is absent, which rules out the eight strings holding it
         // (of thirteen), and the gate `WebSocketManager` the three others.
         assert_eq!(search(b"import os\nself.manager = manager\n"), (false, 2));
-        assert_eq!(search(b"x = UnifiedWebSocketManager()\n"), (true, 3));
+        assert_eq!(search(b"x = UnifiedWebSocketManager()\n"), (true, 4));
         assert!(prefilter.strings.contains(&"WebSocketManager".to_string()));
         for text in [&b"from netra_backend.app.websocket_core import manager"[..], b"websocket and manager"] {
             let mut searches = 0;
-            let expected = prefilter.triggers.iter().any(|trigger| match trigger {
-                Trigger::Any(needle) => text.windows(needle.len()).any(|window| window == needle.as_bytes()),
-                Trigger::Both(first, second) => [first, second]
-                    .iter()
-                    .all(|needle| text.windows(needle.len()).any(|window| window == needle.as_bytes())),
+            let holds = |needle: &String| text.windows(needle.len()).any(|window| window == needle.as_bytes());
+            let expected = prefilter.triggers.iter().enumerate().any(|(index, trigger)| match trigger {
+                Trigger::Any(needle) => holds(needle),
+                Trigger::Call(name) => holds(name) && prefilter.confirms(index, text),
+                Trigger::Submodule { parent, last } => holds(parent) && holds(last) && prefilter.confirms(index, text),
                 Trigger::InPackage { .. } => false,
             });
             assert_eq!(prefilter.separate_searches(Some("services"), false, text, &mut searches), expected);
             assert_eq!(prefilter.may_match(Some(elsewhere), text), expected);
+        }
+    }
+
+    /// Statements naming the rules' modules and callables in the forms the
+    /// triggers must see (and some they must not), each a whole statement.
+    const STATEMENTS: [&str; 34] = [
+        "from netra_backend.app.websocket_core import manager\n",
+        "from netra_backend.app.websocket_core import (\n    get_websocket_manager,  # (old)\n    manager,\n)\n",
+        "from netra_backend.app.websocket_core import (  # see )\n    manager as m,\n)\n",
+        "from netra_backend.app.websocket_core \\\n    import manager\n",
+        "from netra_backend.app.websocket_core . manager import WebSocketManager\n",
+        "import netra_backend.app.websocket_core . manager\n",
+        "import netra_backend.app.websocket_core as wc\n",
+        "from netra_backend.app import websocket_core as wc\n",
+        "from netra_backend.app import websocket_core\n",
+        "x = wc.manager.WebSocketManager()\n",
+        "x = wc . manager . get()\n",
+        "y = (websocket_core\n    .manager.WebSocketManager)\n",
+        "from netra_backend.app.websocket_core.websocket_manager import UnifiedWebSocketManager\n",
+        "from netra_backend.app.websocket_core.unified_manager import UnifiedWebSocketManager as UWM\n",
+        "from netra_backend.app.websocket_core.unified_manager import (\n    UnifiedWebSocketManager  # the class\n    as UWM,\n)\n",
+        "import netra_backend.app.websocket_core.unified_manager as um\n",
+        "import netra_backend.app.websocket_core.unified_manager.UnifiedWebSocketManager as Made\n",
+        "m = UnifiedWebSocketManager(ctx)\n",
+        "m = UWM(ctx)\n",
+        "m = Made()\n",
+        "m = um.UnifiedWebSocketManager (ctx)\n",
+        "m = f(UnifiedWebSocketManager\n  # why\n  (ctx))\n",
+        "def f(m: UnifiedWebSocketManager) -> None:\n    assert isinstance(m, UnifiedWebSocketManager)\n",
+        "\"\"\"Builds a UnifiedWebSocketManager per user.\"\"\"\n",
+        "manager = await get_websocket_manager(ctx)\n",
+        "from netra_backend.app.websocket_core.websocket_manager import get_websocket_manager\n",
+        "from netra_backend.app.websocket import connection_manager\n",
+        "from netra_backend.app.websocket import (\n    connection_manager as cm,\n)\n",
+        "import netra_backend.app.websocket as ws\n",
+        "cm = ws.connection_manager.ConnectionManager()\n",
+        "self.connection_manager = None\n",
+        "from .. import websocket_core\n",
+        "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n",
+        "def g():\n    pass\n",
+    ];
+
+    fn services_scope() -> crate::rules::FileScope {
+        crate::rules::FileScope {
+            module: Some("netra_backend.app.services.x".to_string()),
+            ..crate::rules::FileScope::default()
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// No text with a finding is ruled out, by either way of searching.
+        #[test]
+        fn a_text_with_a_finding_is_never_ruled_out(
+            picks in proptest::collection::vec(proptest::sample::select(STATEMENTS.to_vec()), 1..6),
+        ) {
+            let text = picks.concat();
+            let rules = RuleSet::builtin();
+            let findings = crate::analysis::check_text(&rules, &services_scope(), &text);
+            let path = Path::new("netra_backend/app/services/x.py");
+            if !findings.is_empty() {
+                proptest::prop_assert!(rules.may_match_file(path, text.as_bytes()), "{text}\n{findings:?}");
+                let automaton = Prefilter::for_rules(&rules_with(100), &[]);
+                proptest::prop_assert!(automaton.may_match(Some(path), text.as_bytes()), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_module_or_callable_must_be_named_as_code_does() {
+        let rules = RuleSet::builtin();
+        let automaton = Prefilter::for_rules(&rules_with(100), &[]);
+        let path = Path::new("netra_backend/app/services/x.py");
+        let qualifies = |text: &str| {
+            let separate = rules.may_match_file(path, text.as_bytes());
+            assert_eq!(separate, automaton.may_match(Some(path), text.as_bytes()), "{text}");
+            separate
+        };
+        let found = |text: &str| !crate::analysis::check_text(&rules, &services_scope(), text).is_empty();
+        // Each form has a finding, and qualifies.
+        for picks in [
+            [0, 33],
+            [1, 33],
+            [2, 33],
+            [3, 33],
+            [4, 33],
+            [5, 33],
+            [12, 17],
+            [13, 18],
+            [14, 18],
+            [15, 20],
+            [16, 19],
+            [12, 21],
+            [26, 33],
+            [27, 33],
+        ] {
+            let text: String = picks.iter().map(|&pick| STATEMENTS[pick]).collect();
+            assert!(found(&text), "no finding in\n{text}");
+            assert!(qualifies(&text), "ruled out:\n{text}");
+        }
+        // A module named through its package's binding: no finding yet (the
+        // checks do not follow the package's attributes), but the texts
+        // qualify, as they name the module.
+        for picks in [[6, 9], [7, 10], [8, 11], [28, 29]] {
+            let text: String = picks.iter().map(|&pick| STATEMENTS[pick]).collect();
+            assert!(qualifies(&text), "ruled out:\n{text}");
+        }
+        // Annotations, `isinstance`, docstrings and a variable named like a
+        // module, beside canonical imports: no finding, and never parsed.
+        for picks in [[12, 22, 23, 24, 25], [25, 24, 30, 33, 33], [31, 24, 30, 22, 33]] {
+            let text: String = picks.iter().map(|&pick| STATEMENTS[pick]).collect();
+            assert!(!found(&text), "a finding in\n{text}");
+            assert!(!qualifies(&text), "qualifies:\n{text}");
         }
     }
 
