@@ -326,6 +326,22 @@ impl Prefilter {
     }
 }
 
+/// How far past a name [`names_call`] and [`names_submodule`] look for what
+/// follows it (blanks and comments, the rest of an import statement): a
+/// text that needs more qualifies. Bounds the work per occurrence, so a
+/// pathological text (a megabyte of `Manager#` on one line, ten thousand
+/// unclosed `from pkg import (`) costs a bounded number of bytes each.
+const LOOKAHEAD: usize = 4096;
+
+/// Where the next token after `at` may start ([`identifiers::skip_blanks`]),
+/// looking [`LOOKAHEAD`] bytes on at most: `None` past that (the caller
+/// assumes the best).
+fn next_token(bytes: &[u8], at: usize) -> Option<usize> {
+    let window = &bytes[..bytes.len().min(at + LOOKAHEAD)];
+    let next = identifiers::skip_blanks(window, at);
+    (next < window.len() || window.len() == bytes.len()).then_some(next)
+}
+
 /// Whether `bytes` may call the callable `name` searches for, or import it
 /// under another name: `name` followed by `(` or by `as`, with blanks, line
 /// breaks and comments between ([`identifiers::skip_blanks`]). A call
@@ -338,8 +354,8 @@ fn names_call(bytes: &[u8], name: &memchr::memmem::Finder<'_>) -> bool {
         if bytes.get(end).is_some_and(|&byte| identifiers::is_name_byte(byte)) {
             return false;
         }
-        let next = identifiers::skip_blanks(bytes, end);
-        bytes.get(next) == Some(&b'(') || identifiers::keyword_at(bytes, next, b"as")
+        next_token(bytes, end)
+            .is_none_or(|next| bytes.get(next) == Some(&b'(') || identifiers::keyword_at(bytes, next, b"as"))
     })
 }
 
@@ -352,6 +368,11 @@ fn names_call(bytes: &[u8], name: &memchr::memmem::Finder<'_>) -> bool {
 /// imports of its other modules and a variable `last` does not.
 fn names_submodule(bytes: &[u8], parent: &memchr::memmem::Finder<'_>, last: &memchr::memmem::Finder<'_>) -> bool {
     let length = parent.needle().len();
+    let is_last_at = |at: usize| {
+        bytes[at..].starts_with(last.needle())
+            && !bytes.get(at + last.needle().len()).is_some_and(|&byte| identifiers::is_name_byte(byte))
+    };
+    let last_anywhere = std::cell::OnceCell::new();
     parent.find_iter(bytes).any(|start| {
         let before = start.checked_sub(1).map(|index| bytes[index]);
         if before.is_some_and(identifiers::is_name_byte)
@@ -359,16 +380,16 @@ fn names_submodule(bytes: &[u8], parent: &memchr::memmem::Finder<'_>, last: &mem
         {
             return false;
         }
-        let next = identifiers::skip_blanks(bytes, start + length);
+        let Some(next) = next_token(bytes, start + length) else { return true };
         if identifiers::keyword_at(bytes, next, b"import") {
             let names = next + b"import".len();
-            identifiers::names_word(&bytes[names..identifiers::statement_end(bytes, names)], last)
+            let window = &bytes[..bytes.len().min(names + LOOKAHEAD)];
+            let end = identifiers::statement_end(window, names);
+            (end == window.len() && window.len() < bytes.len()) || identifiers::names_word(&bytes[names..end], last)
         } else if identifiers::keyword_at(bytes, next, b"as") {
-            identifiers::names_word(bytes, last)
+            *last_anywhere.get_or_init(|| identifiers::names_word(bytes, last))
         } else if bytes.get(next) == Some(&b'.') {
-            let module = identifiers::skip_blanks(bytes, next + 1);
-            bytes[module..].starts_with(last.needle())
-                && !bytes.get(module + last.needle().len()).is_some_and(|&byte| identifiers::is_name_byte(byte))
+            next_token(bytes, next + 1).is_none_or(is_last_at)
         } else {
             false
         }
@@ -648,6 +669,23 @@ mod tests {
             assert!(!found(&text), "a finding in\n{text}");
             assert!(!qualifies(&text), "qualifies:\n{text}");
         }
+    }
+
+    #[test]
+    fn what_follows_a_name_is_looked_for_within_a_bound() {
+        let rules = RuleSet::builtin();
+        let path = Path::new("netra_backend/app/services/x.py");
+        // Each occurrence's comment runs to the end of a 2 MB line: without
+        // the bound, 80,000 searches of up to 2 MB each.
+        let comments = "UnifiedWebSocketManager#".repeat(80_000);
+        assert!(rules.may_match_file(path, comments.as_bytes()), "past the bound, a text qualifies");
+        let unclosed = "from netra_backend.app.websocket_core import (\n".repeat(20_000) + "manager";
+        assert!(rules.may_match_file(path, unclosed.as_bytes()));
+        // Within the bound, what follows decides.
+        let blanks = format!("x: UnifiedWebSocketManager{}= None\n", " ".repeat(LOOKAHEAD / 2));
+        assert!(!rules.may_match_file(path, blanks.as_bytes()));
+        let called = format!("x = UnifiedWebSocketManager{}(ctx)\n", " \\\n".repeat(LOOKAHEAD / 8));
+        assert!(rules.may_match_file(path, called.as_bytes()));
     }
 
     #[test]
