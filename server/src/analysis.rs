@@ -51,7 +51,18 @@ pub fn check_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding
 /// are the same because every statement a fix reads is in the skeleton.
 /// When a skeleton does not parse cleanly, the whole text is parsed.
 pub fn scan_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding> {
+    if !may_match_in_scope(rules, scope, text) {
+        return Vec::new();
+    }
     skeleton_findings(rules, scope, text, false).unwrap_or_else(|| check_text(rules, scope, text))
+}
+
+/// After the prefilter: false for a test file that holds only the trigger
+/// strings of rules switched off in tests (`RuleSet::may_match_in_tests`)
+/// and names no hub's alias of a deprecated name. No rule active there can
+/// find anything in it.
+fn may_match_in_scope(rules: &RuleSet, scope: &FileScope, text: &str) -> bool {
+    rules.may_match_in_tests(scope, text.as_bytes()) || names_a_hub_alias(scope, text.as_bytes())
 }
 
 /// The skeleton trees of a text's last analysis, kept by a caller that
@@ -307,7 +318,7 @@ fn finding_offsets(finding: &Finding) -> impl Iterator<Item = usize> + '_ {
 /// findings are used still (checking the whole tree costs a hundred times
 /// more on a long file and recovers no better).
 pub fn scan_parsed(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -> Vec<Finding> {
-    if !rules.may_match(text) {
+    if !rules.may_match(text) || !rules.may_match_in_tests(scope, text.as_bytes()) {
         // A file that names a hub's alias of a deprecated name holds no
         // trigger string: its uses of the alias are checked on the whole tree.
         if names_a_hub_alias(scope, text.as_bytes()) {
@@ -347,7 +358,7 @@ pub fn scan_lazily(
     parse_whole: impl FnOnce() -> Option<Tree>,
 ) -> Option<(Vec<Finding>, Option<Tree>)> {
     let memo = skeletons.memo.take();
-    if !rules.may_match(text) {
+    if !rules.may_match(text) || !rules.may_match_in_tests(scope, text.as_bytes()) {
         skeletons.lines = None;
         if names_a_hub_alias(scope, text.as_bytes()) {
             return check_whole(rules, scope, text, parse_whole);
@@ -1352,6 +1363,37 @@ fn duplicate_import_bindings(captures: &Captures<'_>, text: &str, scope: &FileSc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_test_file_needs_a_trigger_of_a_rule_that_applies_in_tests() {
+        let scope_at = |path: &str| FileScope {
+            relative_path: Some(path.into()),
+            module: Some("netra_backend.tests.test_x".to_string()),
+            ..FileScope::default()
+        };
+        let builds = "from netra_backend.app.websocket_core.websocket_manager import UnifiedWebSocketManager\n\
+                      manager = UnifiedWebSocketManager(user_context=ctx)\n";
+        let rules = RuleSet::builtin();
+        // SSOT006 is off in tests: a test building the manager itself is no
+        // candidate there, and is one elsewhere.
+        assert!(!rules.may_match_in_tests(&scope_at("netra_backend/tests/test_x.py"), builds.as_bytes()));
+        assert!(rules.may_match_in_tests(&scope_at("netra_backend/app/x.py"), builds.as_bytes()));
+        assert!(scan_text(&rules, &scope_at("netra_backend/tests/test_x.py"), builds).is_empty());
+        assert_eq!(scan_text(&rules, &scope_at("netra_backend/app/x.py"), builds).len(), 1);
+        // A rule that applies in tests still makes a test file a candidate;
+        // a package trigger, in any folder when the path has none.
+        let factory =
+            "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n";
+        assert!(rules.may_match_in_tests(&scope_at("netra_backend/tests/test_x.py"), factory.as_bytes()));
+        assert!(rules.may_match_in_tests(&scope_at("test_x.py"), b"from . import manager\n"));
+        assert!(!rules.may_match_in_tests(&scope_at("tests/test_x.py"), b"from . import manager\n"));
+        // Switched on in tests (`in-tests`), it finds the call there too.
+        let raw: crate::rules::raw::RawConfig =
+            toml::from_str("extend-builtin = true\nin-tests = [\"SSOT006\"]\n").unwrap();
+        let in_tests = RuleSet::from_config(&raw, None).unwrap();
+        assert!(in_tests.may_match_in_tests(&scope_at("netra_backend/tests/test_x.py"), builds.as_bytes()));
+        assert_eq!(scan_text(&in_tests, &scope_at("netra_backend/tests/test_x.py"), builds).len(), 1);
+    }
 
     #[test]
     fn remarks_follow_the_sentence_in_parentheses_in_order() {

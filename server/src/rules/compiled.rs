@@ -305,11 +305,22 @@ pub struct RuleSet {
     pub settings: Settings,
     /// Which files can match at all, by their bytes.
     prefilter: Prefilter,
+    /// Which test files can match (`is_test_path`): the prefilter of the
+    /// rules that apply in tests; `None` when they all do.
+    tests_prefilter: Option<Prefilter>,
     /// Unique per compiled rule set (clones share it): an analysis kept for
     /// reuse (`analysis::SkeletonTrees`) is reused only under the rules it
     /// was made with. A clone whose rules are changed takes a new one
     /// (`with_recomputed_triggers`).
     id: u64,
+}
+
+/// The prefilter of `rules`, and that of those that apply in tests when
+/// some do not.
+fn prefilters(rules: &[Rule], known: &[Rule]) -> (Prefilter, Option<Prefilter>) {
+    let in_tests: Vec<Rule> = rules.iter().filter(|rule| rule.in_tests).cloned().collect();
+    let tests = (in_tests.len() < rules.len()).then(|| Prefilter::for_rules(&in_tests, known));
+    (Prefilter::for_rules(rules, known), tests)
 }
 
 /// The next `RuleSet::id`.
@@ -414,8 +425,8 @@ impl RuleSet {
         rules.retain(|rule| !raw.ignore.iter().any(|code| code_matches(&rule.code, code)));
 
         let settings = compile_settings(raw, root)?;
-        let prefilter = Prefilter::for_rules(&rules, &known_rules);
-        Ok(RuleSet { rules, known_rules, settings, prefilter, id: next_rule_set_id() })
+        let (prefilter, tests_prefilter) = prefilters(&rules, &known_rules);
+        Ok(RuleSet { rules, known_rules, settings, prefilter, tests_prefilter, id: next_rule_set_id() })
     }
 
     pub fn rule(&self, code: &str) -> Option<&Rule> {
@@ -444,10 +455,23 @@ impl RuleSet {
         self.prefilter.may_match(Some(path), bytes)
     }
 
+    /// After `may_match`: false for a test file (`is_test_path` of the
+    /// scope's path) that holds only the trigger strings of rules switched
+    /// off in tests (`in-tests`), such as a test building a
+    /// `UnifiedWebSocketManager(...)` itself. True for any other file.
+    pub fn may_match_in_tests(&self, scope: &FileScope, bytes: &[u8]) -> bool {
+        let Some(tests) = &self.tests_prefilter else { return true };
+        let Some(path) = scope.relative_path.as_deref().filter(|path| is_test_path(path)) else { return true };
+        // A package trigger needs the file's folder; a path with none (at
+        // the root it is relative to) may sit in any.
+        let in_folder = path.parent().is_some_and(|folder| !folder.as_os_str().is_empty());
+        tests.may_match(in_folder.then_some(path), bytes)
+    }
+
     /// The same rule set with the prefilter rebuilt for its current rules
     /// (after rules were removed from `rules`).
     pub fn with_recomputed_triggers(mut self) -> Self {
-        self.prefilter = Prefilter::for_rules(&self.rules, &self.known_rules);
+        (self.prefilter, self.tests_prefilter) = prefilters(&self.rules, &self.known_rules);
         self.id = next_rule_set_id();
         self
     }
