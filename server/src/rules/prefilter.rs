@@ -353,8 +353,16 @@ fn next_token(bytes: &[u8], at: usize) -> Option<usize> {
 /// leaves it in code, as far as this test can tell. Comments mentioning a
 /// deprecated name (`# Replaces websocket_manager_factory.create_…`) are
 /// common in migrated code; no finding comes from one.
+///
+/// Looks [`LOOKAHEAD`] bytes back at most: on a longer line, no occurrence
+/// is surely in a comment.
 fn in_comment(bytes: &[u8], at: usize) -> bool {
-    let line_start = memchr::memrchr2(b'\n', b'\r', &bytes[..at]).map_or(0, |newline| newline + 1);
+    let from = at.saturating_sub(LOOKAHEAD);
+    let line_start = match memchr::memrchr2(b'\n', b'\r', &bytes[from..at]) {
+        Some(newline) => from + newline + 1,
+        None if from == 0 => 0,
+        None => return false,
+    };
     let before = &bytes[line_start..at];
     memchr::memchr(b'#', before).is_some() && memchr::memchr2(b'"', b'\'', before).is_none()
 }
@@ -704,6 +712,10 @@ mod tests {
         // the bound, 80,000 searches of up to 2 MB each.
         let comments = "UnifiedWebSocketManager#".repeat(80_000);
         assert!(rules.may_match_file(path, comments.as_bytes()), "past the bound, a text qualifies");
+        // A comment on a 2 MB line: looked back at 4 KB for its `#`, each.
+        let commented = format!("# {}\n", "create_websocket_manager ".repeat(80_000));
+        assert!(rules.may_match_file(path, commented.as_bytes()), "past the bound, not surely a comment");
+        assert!(!rules.may_match_file(path, b"# create_websocket_manager\n"));
         let unclosed = "from netra_backend.app.websocket_core import (\n".repeat(20_000) + "manager";
         assert!(rules.may_match_file(path, unclosed.as_bytes()));
         // Within the bound, what follows decides.
