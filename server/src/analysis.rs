@@ -51,18 +51,12 @@ pub fn check_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding
 /// are the same because every statement a fix reads is in the skeleton.
 /// When a skeleton does not parse cleanly, the whole text is parsed.
 pub fn scan_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding> {
-    if !may_match_in_scope(rules, scope, text) {
+    // A test file holding only the trigger strings of rules switched off in
+    // tests, and no hub's alias, has nothing an active rule can find.
+    if !rules.may_match_in_tests(scope, text.as_bytes()) && !names_a_hub_alias(scope, text.as_bytes()) {
         return Vec::new();
     }
     skeleton_findings(rules, scope, text, false).unwrap_or_else(|| check_text(rules, scope, text))
-}
-
-/// After the prefilter: false for a test file that holds only the trigger
-/// strings of rules switched off in tests (`RuleSet::may_match_in_tests`)
-/// and names no hub's alias of a deprecated name. No rule active there can
-/// find anything in it.
-fn may_match_in_scope(rules: &RuleSet, scope: &FileScope, text: &str) -> bool {
-    rules.may_match_in_tests(scope, text.as_bytes()) || names_a_hub_alias(scope, text.as_bytes())
 }
 
 /// The skeleton trees of a text's last analysis, kept by a caller that

@@ -38,20 +38,21 @@ pub fn may_hide_ascii_names(bytes: &[u8]) -> bool {
 /// `.hub` name `hub`.
 pub fn names_word(bytes: &[u8], finder: &memchr::memmem::Finder<'_>) -> bool {
     let length = finder.needle().len();
-    finder.find_iter(bytes).any(|start| {
-        let before = start.checked_sub(1).map(|index| bytes[index]);
-        !before.is_some_and(is_name_byte) && !bytes.get(start + length).is_some_and(|&byte| is_name_byte(byte))
-    })
+    finder.find_iter(bytes).any(|start| is_whole_word(bytes, start, start + length))
 }
 
 /// `names_word` for several names at once (`names` searches for them):
 /// whether `bytes` hold any of them as a whole word. The names are Python
 /// names, so a word cannot start inside another match the search skips.
 pub fn names_any_word(bytes: &[u8], names: &aho_corasick::AhoCorasick) -> bool {
-    names.find_iter(bytes).any(|found| {
-        let before = found.start().checked_sub(1).map(|index| bytes[index]);
-        !before.is_some_and(is_name_byte) && !bytes.get(found.end()).is_some_and(|&byte| is_name_byte(byte))
-    })
+    names.find_iter(bytes).any(|found| is_whole_word(bytes, found.start(), found.end()))
+}
+
+/// Whether `start..end` of `bytes` is not part of a longer name: no name
+/// byte just before it or just after it.
+pub fn is_whole_word(bytes: &[u8], start: usize, end: usize) -> bool {
+    let before = start.checked_sub(1).map(|at| bytes[at]);
+    !before.is_some_and(is_name_byte) && !bytes.get(end).is_some_and(|&byte| is_name_byte(byte))
 }
 
 /// Whether `byte` may be part of a Python name (a byte of a non-ASCII
@@ -75,8 +76,9 @@ pub fn skip_blanks(bytes: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// Whether the keyword `word` starts at `at` (not the start of a longer name).
-pub fn keyword_at(bytes: &[u8], at: usize, word: &[u8]) -> bool {
+/// Whether the name or keyword `word` starts at `at` (not the start of a
+/// longer name).
+pub fn word_at(bytes: &[u8], at: usize, word: &[u8]) -> bool {
     bytes.get(at..).is_some_and(|rest| rest.starts_with(word))
         && !bytes.get(at + word.len()).is_some_and(|&byte| is_name_byte(byte))
 }
@@ -108,9 +110,7 @@ impl ImportWords {
         let mut done = 0;
         for at in IMPORT.find_iter(bytes) {
             let after = at + b"import".len();
-            let is_word = !at.checked_sub(1).is_some_and(|before| is_name_byte(bytes[before]))
-                && !bytes.get(after).is_some_and(|&byte| is_name_byte(byte));
-            if at < done || !is_word {
+            if at < done || !is_whole_word(bytes, at, after) {
                 continue;
             }
             let start = statement_start(bytes, at).max(done);
@@ -247,7 +247,7 @@ mod tests {
         let text = b"make  \\\n  # why (\n  (x) as";
         assert_eq!(text[skip_blanks(text, 4)], b'(');
         assert_eq!(skip_blanks(text, text.len()), text.len());
-        assert!(keyword_at(text, text.len() - 2, b"as"));
-        assert!(!keyword_at(b"x asx", 2, b"as") && !keyword_at(b"x a", 2, b"as"));
+        assert!(word_at(text, text.len() - 2, b"as"));
+        assert!(!word_at(b"x asx", 2, b"as") && !word_at(b"x a", 2, b"as"));
     }
 }

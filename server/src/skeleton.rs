@@ -15,6 +15,7 @@
 //! continuations and indentation, never rules. A skeleton that does not parse
 //! cleanly is the caller's cue to parse the whole file (`analysis::scan_text`).
 
+use crate::identifiers::{is_name_byte, is_whole_word};
 use aho_corasick::AhoCorasick;
 
 const BOM: &[u8] = "\u{feff}".as_bytes();
@@ -538,20 +539,20 @@ impl LineStructure {
         match &terms.together {
             Some((search, kinds)) => search.for_each_term_occurrence(bytes, |index, start, end| match kinds[index] {
                 TermKind::Needle => needles.push(start),
-                TermKind::Word if is_whole_identifier(bytes, start, end) => words.push(start),
-                TermKind::ImportRoot if is_whole_identifier(bytes, start, end) => roots.push((start, end)),
+                TermKind::Word if is_whole_word(bytes, start, end) => words.push(start),
+                TermKind::ImportRoot if is_whole_word(bytes, start, end) => roots.push((start, end)),
                 TermKind::Word | TermKind::ImportRoot => {}
             }),
             None => {
                 terms.needles.for_each_occurrence(bytes, |start, _| needles.push(start));
                 terms.words.for_each_occurrence(bytes, |start, end| {
-                    if is_whole_identifier(bytes, start, end) {
+                    if is_whole_word(bytes, start, end) {
                         words.push(start);
                     }
                 });
                 if let ImportLines::Relevant(search) = &terms.imports {
                     search.for_each_occurrence(bytes, |start, end| {
-                        if is_whole_identifier(bytes, start, end) {
+                        if is_whole_word(bytes, start, end) {
                             roots.push((start, end));
                         }
                     });
@@ -747,17 +748,6 @@ fn blank_range(bytes: &mut [u8], start: usize, end: usize) {
             *byte = b' ';
         }
     }
-}
-
-/// Whether `start..end` of `bytes` is not part of a longer identifier.
-fn is_whole_identifier(bytes: &[u8], start: usize, end: usize) -> bool {
-    let before = start.checked_sub(1).map(|at| bytes[at]);
-    let after = bytes.get(end).copied();
-    !before.is_some_and(is_identifier_byte) && !after.is_some_and(is_identifier_byte)
-}
-
-fn is_identifier_byte(byte: u8) -> bool {
-    byte == b'_' || byte.is_ascii_alphanumeric() || byte >= 0x80
 }
 
 /// Marks the last of `lines` broken when it is a `from` statement without
@@ -1060,7 +1050,7 @@ fn skip_string(bytes: &[u8], at: usize) -> (usize, bool) {
 /// Whether the quote at `at` opens an f-string: its prefix (the identifier
 /// bytes just before it) holds an `f`.
 fn is_f_string(bytes: &[u8], at: usize) -> bool {
-    bytes[..at].iter().rev().take_while(|&&byte| is_identifier_byte(byte)).any(|&byte| matches!(byte, b'f' | b'F'))
+    bytes[..at].iter().rev().take_while(|&&byte| is_name_byte(byte)).any(|&byte| matches!(byte, b'f' | b'F'))
 }
 
 /// Whether the replacement fields of an f-string whose bytes after the
@@ -1101,7 +1091,7 @@ fn head_of(line: &[u8]) -> Head {
 }
 
 fn first_word(line: &[u8]) -> &[u8] {
-    let end = line.iter().position(|&byte| !is_identifier_byte(byte)).unwrap_or(line.len());
+    let end = line.iter().position(|&byte| !is_name_byte(byte)).unwrap_or(line.len());
     &line[..end]
 }
 

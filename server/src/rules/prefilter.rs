@@ -45,20 +45,6 @@ enum Trigger {
     Call(String),
 }
 
-/// The search a trigger needs besides its strings being present (compiled
-/// once).
-#[derive(Debug, Clone)]
-enum Confirm {
-    /// Their presence settles it.
-    Present,
-    /// An occurrence of the string outside a comment ([`in_comment`]).
-    InCode(Box<memchr::memmem::Finder<'static>>),
-    /// [`names_submodule`]: the package's and the module's searchers.
-    Submodule(Box<(memchr::memmem::Finder<'static>, memchr::memmem::Finder<'static>)>),
-    /// [`names_call`]: the callable's searcher.
-    Call(Box<memchr::memmem::Finder<'static>>),
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct Prefilter {
     triggers: Vec<Trigger>,
@@ -80,10 +66,10 @@ pub struct Prefilter {
     users: Vec<Vec<usize>>,
     /// For each trigger, the indices in `strings` of what it needs.
     needs: Vec<Vec<usize>>,
-    /// One prebuilt substring searcher per string (separate searches only).
+    /// One prebuilt substring searcher per string: the separate searches',
+    /// and those that confirm a trigger once its strings are present
+    /// ([`Prefilter::confirms`]).
     finders: Vec<memchr::memmem::Finder<'static>>,
-    /// For each trigger, what settles it once its strings are present.
-    confirms: Vec<Confirm>,
     /// The strings added only to rule others out (see [`gates`]).
     gate_mask: u64,
     /// For each string, the bit set of the other strings it contains
@@ -176,13 +162,6 @@ impl Prefilter {
                 Trigger::Any(needle) | Trigger::InPackage { needle, .. } | Trigger::Call(needle) => vec![needle],
                 Trigger::Submodule { parent, last } => vec![parent, last],
             };
-            let finder = |string: &String| memchr::memmem::Finder::new(string.as_bytes()).into_owned();
-            self.confirms.push(match trigger {
-                Trigger::Any(needle) => Confirm::InCode(Box::new(finder(needle))),
-                Trigger::InPackage { .. } => Confirm::Present,
-                Trigger::Submodule { parent, last } => Confirm::Submodule(Box::new((finder(parent), finder(last)))),
-                Trigger::Call(name) => Confirm::Call(Box::new(finder(name))),
-            });
             let mut needs = Vec::new();
             for string in needed {
                 let index = *index_of.entry(string.clone()).or_insert_with(|| {
@@ -197,6 +176,7 @@ impl Prefilter {
         }
         if self.strings.len() > SEPARATE_SEARCHES_UP_TO {
             self.automaton = Some(AhoCorasick::new(&self.strings).expect("plain strings build an automaton"));
+            self.finders = finders_of(&self.strings);
         } else {
             self.compile_separate_searches();
         }
@@ -214,8 +194,7 @@ impl Prefilter {
             self.gate_mask |= 1 << self.strings.len();
             self.strings.push(gate);
         }
-        self.finders =
-            self.strings.iter().map(|string| memchr::memmem::Finder::new(string.as_bytes()).into_owned()).collect();
+        self.finders = finders_of(&self.strings);
         self.contains_strings = self
             .strings
             .iter()
@@ -319,15 +298,21 @@ impl Prefilter {
         found
     }
 
-    /// Whether trigger `trigger`, whose strings `bytes` hold, qualifies them.
+    /// Whether trigger `trigger`, whose strings `bytes` hold, qualifies them:
+    /// where they stand decides (see [`Trigger`]).
     fn confirms(&self, trigger: usize, bytes: &[u8]) -> bool {
-        match &self.confirms[trigger] {
-            Confirm::Present => true,
-            Confirm::InCode(needle) => needle.find_iter(bytes).any(|start| !in_comment(bytes, start)),
-            Confirm::Submodule(finders) => names_submodule(bytes, &finders.0, &finders.1),
-            Confirm::Call(name) => names_call(bytes, name),
+        let needed = |nth: usize| &self.finders[self.needs[trigger][nth]];
+        match &self.triggers[trigger] {
+            Trigger::InPackage { .. } => true,
+            Trigger::Any(_) => needed(0).find_iter(bytes).any(|start| !in_comment(bytes, start)),
+            Trigger::Submodule { .. } => names_submodule(bytes, needed(0), needed(1)),
+            Trigger::Call(_) => names_call(bytes, needed(0)),
         }
     }
+}
+
+fn finders_of(strings: &[String]) -> Vec<memchr::memmem::Finder<'static>> {
+    strings.iter().map(|string| memchr::memmem::Finder::new(string.as_bytes()).into_owned()).collect()
 }
 
 /// How far past a name [`names_call`] and [`names_submodule`] look for what
@@ -380,7 +365,7 @@ fn names_call(bytes: &[u8], name: &memchr::memmem::Finder<'_>) -> bool {
             return false;
         }
         next_token(bytes, end)
-            .is_none_or(|next| bytes.get(next) == Some(&b'(') || identifiers::keyword_at(bytes, next, b"as"))
+            .is_none_or(|next| bytes.get(next) == Some(&b'(') || identifiers::word_at(bytes, next, b"as"))
     })
 }
 
@@ -393,29 +378,21 @@ fn names_call(bytes: &[u8], name: &memchr::memmem::Finder<'_>) -> bool {
 /// imports of its other modules and a variable `last` does not.
 fn names_submodule(bytes: &[u8], parent: &memchr::memmem::Finder<'_>, last: &memchr::memmem::Finder<'_>) -> bool {
     let length = parent.needle().len();
-    let is_last_at = |at: usize| {
-        bytes[at..].starts_with(last.needle())
-            && !bytes.get(at + last.needle().len()).is_some_and(|&byte| identifiers::is_name_byte(byte))
-    };
     let last_anywhere = std::cell::OnceCell::new();
     parent.find_iter(bytes).any(|start| {
-        let before = start.checked_sub(1).map(|index| bytes[index]);
-        if before.is_some_and(identifiers::is_name_byte)
-            || bytes.get(start + length).is_some_and(|&byte| identifiers::is_name_byte(byte))
-            || in_comment(bytes, start)
-        {
+        if !identifiers::is_whole_word(bytes, start, start + length) || in_comment(bytes, start) {
             return false;
         }
         let Some(next) = next_token(bytes, start + length) else { return true };
-        if identifiers::keyword_at(bytes, next, b"import") {
+        if identifiers::word_at(bytes, next, b"import") {
             let names = next + b"import".len();
             let window = &bytes[..bytes.len().min(names + LOOKAHEAD)];
             let end = identifiers::statement_end(window, names);
             (end == window.len() && window.len() < bytes.len()) || identifiers::names_word(&bytes[names..end], last)
-        } else if identifiers::keyword_at(bytes, next, b"as") {
+        } else if identifiers::word_at(bytes, next, b"as") {
             *last_anywhere.get_or_init(|| identifiers::names_word(bytes, last))
         } else if bytes.get(next) == Some(&b'.') {
-            next_token(bytes, next + 1).is_none_or(is_last_at)
+            next_token(bytes, next + 1).is_none_or(|module| identifiers::word_at(bytes, module, last.needle()))
         } else {
             false
         }
