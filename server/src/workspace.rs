@@ -5,6 +5,7 @@
 //! Reading file contents is `source::read_source`'s business, writing the
 //! CLI's; this module only finds files and names their modules.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
@@ -145,27 +146,29 @@ pub fn walk_visiting<T: Send>(
 /// `paths` in `Path` order, each path once (the first of those equal as
 /// `Path`s). Comparing two `Path`s splits both into components again on
 /// every comparison (3 % of the instructions of a `check` of 10,000 files).
-/// When every path is plain ([`is_plain`]: what a walk yields), each
-/// compares as its bytes after the prefix all share, with `/` turned into
-/// the smallest byte (one `memcmp`); else each is split into components
-/// once. Repeats are found by the same keys.
+/// When every path is plain ([`is_plain`]: what a walk yields), or every
+/// one is `./` and a plain path (a walk of `.`), two compare as their bytes
+/// with `/` the smallest byte ([`plain_order`]), in place; else each is
+/// split into components once. Repeats are found by the same order.
 fn sorted_unique_paths<T>(paths: Vec<(PathBuf, T)>) -> Vec<(PathBuf, T)> {
-    let (order, is_repeat) = if paths.iter().all(|(path, _)| is_plain(path)) {
-        let names: Vec<&[u8]> = paths.iter().map(|(path, _)| path.as_os_str().as_encoded_bytes()).collect();
-        let first = names.first().copied().unwrap_or_default();
-        let shared = names
-            .iter()
-            .fold(first.len(), |shared, name| first[..shared].iter().zip(*name).take_while(|(a, b)| a == b).count());
-        // A plain path holds no byte below 2: `\x01` sorts below every other.
-        let keys: Vec<Vec<u8>> = names
-            .iter()
-            .map(|name| name[shared..].iter().map(|&byte| if byte == b'/' { 1 } else { byte }).collect())
-            .collect();
-        order_and_repeats(&keys)
-    } else {
-        let keys: Vec<Vec<Component<'_>>> = paths.iter().map(|(path, _)| path.components().collect()).collect();
-        order_and_repeats(&keys)
+    let names: Vec<Option<&str>> = paths.iter().map(|(path, _)| path.to_str()).collect();
+    let dotted = names.first().is_some_and(|name| name.is_some_and(|name| name.starts_with("./")));
+    let is_plain_name = |name: &Option<&str>| {
+        let rest = if dotted { name.and_then(|name| name.strip_prefix("./")) } else { *name };
+        rest.is_some_and(is_plain_text)
     };
+    if names.iter().all(is_plain_name) {
+        let names: Vec<&[u8]> = names.iter().map(|name| name.unwrap_or_default().as_bytes()).collect();
+        let (order, is_repeat) = order_and_repeats(names.len(), |a, b| plain_order(names[a], names[b]));
+        return in_order(paths, order, is_repeat);
+    }
+    let keys: Vec<Vec<Component<'_>>> = paths.iter().map(|(path, _)| path.components().collect()).collect();
+    let (order, is_repeat) = order_and_repeats(keys.len(), |a, b| keys[a].cmp(&keys[b]));
+    in_order(paths, order, is_repeat)
+}
+
+/// The first of each run of repeats of `paths` taken in `order`.
+fn in_order<T>(paths: Vec<(PathBuf, T)>, order: Vec<usize>, is_repeat: Vec<bool>) -> Vec<(PathBuf, T)> {
     let mut slots: Vec<Option<(PathBuf, T)>> = paths.into_iter().map(Some).collect();
     order
         .into_iter()
@@ -175,12 +178,26 @@ fn sorted_unique_paths<T>(paths: Vec<(PathBuf, T)>) -> Vec<(PathBuf, T)> {
         .collect()
 }
 
-/// The indices of `keys` in key order (equal keys in their order), and for
-/// each place in that order whether its key equals the one before.
-fn order_and_repeats<K: Ord>(keys: &[K]) -> (Vec<usize>, Vec<bool>) {
-    let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
-    let is_repeat = (0..order.len()).map(|at| at > 0 && keys[order[at]] == keys[order[at - 1]]).collect();
+/// The `Path` order of two plain paths (or two `./` and a plain path): their
+/// bytes with `/` below every other byte, which no plain path holds (no byte
+/// below 2). Components compare as byte strings, and a path that is a
+/// component prefix of the other comes first: where the bytes first differ,
+/// a component ends in one path (`/`) and goes on in the other.
+fn plain_order(a: &[u8], b: &[u8]) -> Ordering {
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let key = |byte: u8| if byte == b'/' { 1 } else { byte };
+    match (a.get(common), b.get(common)) {
+        (Some(&x), Some(&y)) => key(x).cmp(&key(y)),
+        _ => a.len().cmp(&b.len()),
+    }
+}
+
+/// The indices `0..count` in the order `compare` gives (equal ones in their
+/// order), and for each place in that order whether it equals the one before.
+fn order_and_repeats(count: usize, compare: impl Fn(usize, usize) -> Ordering) -> (Vec<usize>, Vec<bool>) {
+    let mut order: Vec<usize> = (0..count).collect();
+    order.sort_by(|&a, &b| compare(a, b));
+    let is_repeat = (0..order.len()).map(|at| at > 0 && compare(order[at], order[at - 1]).is_eq()).collect();
     (order, is_repeat)
 }
 
@@ -188,7 +205,11 @@ fn order_and_repeats<K: Ord>(keys: &[K]) -> (Vec<usize>, Vec<bool>) {
 /// no `.` component, no `//`, no `/` at the end, valid UTF-8 without the
 /// bytes 0 and 1. Then `components().collect()` gives the same path back.
 fn is_plain(path: &Path) -> bool {
-    let Some(text) = path.to_str() else { return false };
+    path.to_str().is_some_and(is_plain_text)
+}
+
+/// [`is_plain`] for a path given as text.
+fn is_plain_text(text: &str) -> bool {
     let bytes = text.as_bytes();
     if bytes.is_empty() || bytes.last() == Some(&b'/') {
         return false;
@@ -475,7 +496,11 @@ mod tests {
         .collect();
         let plain: Vec<PathBuf> = paths.iter().filter(|path| is_plain(path)).cloned().collect();
         assert_eq!(plain.len(), 13);
-        for paths in [paths, plain] {
+        // A walk of `.`: every path `./` and a plain one.
+        let dotted: Vec<PathBuf> =
+            plain.iter().filter(|path| path.is_relative()).map(|path| Path::new(".").join(path)).collect();
+        assert!(dotted.iter().all(|path| path.to_str().unwrap().starts_with("./")), "{dotted:?}");
+        for paths in [paths, plain, dotted] {
             let mut expected = paths.clone();
             expected.sort();
             expected.dedup();
