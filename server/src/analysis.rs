@@ -212,7 +212,7 @@ impl SkeletonMemo {
         let (first, second) = ranges;
         let kept = second.as_ref().unwrap_or(&first);
         let inside = |offset: usize| kept.iter().any(|&(start, end)| start <= offset && offset <= end);
-        if !findings.iter().flat_map(finding_offsets).all(inside) {
+        if !findings.iter().flat_map(Finding::offsets).all(inside) {
             return None;
         }
         Some(Arc::new(SkeletonMemo {
@@ -235,7 +235,7 @@ impl SkeletonMemo {
         if ranges.copied().any(|(from, to)| start <= to && from <= old_end) {
             return false;
         }
-        if self.findings.iter().flat_map(finding_offsets).any(|offset| start <= offset && offset <= old_end) {
+        if self.findings.iter().flat_map(Finding::offsets).any(|offset| start <= offset && offset <= old_end) {
             return false;
         }
         let moved = |offset: &mut usize| {
@@ -295,12 +295,6 @@ impl SkeletonMemo {
         }
         Some(self.findings.clone())
     }
-}
-
-/// Every byte offset a finding holds: its range and its fix's edits'.
-fn finding_offsets(finding: &Finding) -> impl Iterator<Item = usize> + '_ {
-    let edits = finding.fix.iter().flat_map(|fix| fix.edits.iter());
-    [finding.start, finding.end].into_iter().chain(edits.flat_map(|edit| [edit.start, edit.end]))
 }
 
 /// `scan_text` for a text whose whole tree is at hand (an open document):

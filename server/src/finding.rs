@@ -125,6 +125,12 @@ impl Finding {
     pub fn has_safe_fix(&self) -> bool {
         self.fix.as_ref().is_some_and(|fix| fix.applicability == Applicability::Safe)
     }
+
+    /// Every byte offset it holds: its range and its fix's edits'.
+    pub fn offsets(&self) -> impl Iterator<Item = usize> + '_ {
+        let edits = self.fix.iter().flat_map(|fix| fix.edits.iter());
+        [self.start, self.end].into_iter().chain(edits.flat_map(|edit| [edit.start, edit.end]))
+    }
 }
 
 fn is_false(value: &bool) -> bool {

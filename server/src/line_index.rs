@@ -78,6 +78,67 @@ impl LineIndex {
     }
 }
 
+/// The lines of a text that hold some offsets, kept apart from the text:
+/// what the CLI's report of a file needs (the lines and columns of its
+/// findings and their fixes' edits, the source lines it shows) without
+/// keeping the whole text. It answers as [`LineIndex`] does for the offsets
+/// it was made for, and only for those.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Excerpt {
+    /// Each line holding an offset: its 0-based number, its start and its
+    /// text with its line break, by start.
+    lines: Vec<(usize, usize, String)>,
+    /// The length of the text (offsets past it count as its end).
+    length: usize,
+    /// The text starts with a BOM.
+    bom: bool,
+}
+
+impl Excerpt {
+    pub fn of(text: &str, offsets: impl IntoIterator<Item = usize>) -> Self {
+        let mut offsets: Vec<usize> = offsets.into_iter().map(|offset| offset.min(text.len())).collect();
+        offsets.sort_unstable();
+        let last = offsets.last().copied().unwrap_or(0);
+        let index = LineIndex::through(text, last);
+        let mut lines: Vec<(usize, usize, String)> = Vec::new();
+        for offset in offsets {
+            let line = index.line_of(offset);
+            if lines.last().is_some_and(|&(kept, _, _)| kept == line) {
+                continue;
+            }
+            let start = index.starts[line];
+            let end = index.starts.get(line + 1).copied().unwrap_or(text.len());
+            lines.push((line, start, text.get(start..end).unwrap_or_default().to_string()));
+        }
+        Excerpt { lines, length: text.len(), bom: text.starts_with('\u{feff}') }
+    }
+
+    /// 1-based line and 1-based character column of `offset`, one of the
+    /// offsets the excerpt was made for ([`LineIndex::line_column`]).
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.length);
+        let at = self.lines.partition_point(|&(_, start, _)| start <= offset).saturating_sub(1);
+        let Some((line, start, text)) = self.lines.get(at) else { return (1, offset + 1) };
+        debug_assert!(*start <= offset && offset <= start + text.len(), "{offset} is not in the excerpt");
+        let within = offset.saturating_sub(*start);
+        let mut column = text.get(..within).map_or(within, |part| part.chars().count());
+        if *line == 0 && self.bom && offset >= 3 {
+            column -= 1;
+        }
+        (line + 1, column + 1)
+    }
+
+    /// The text of a 0-based line, one holding an offset the excerpt was
+    /// made for, without its line break ([`LineIndex::line_text`]).
+    pub fn line_text(&self, line: usize) -> &str {
+        let at = self.lines.partition_point(|&(kept, _, _)| kept < line);
+        match self.lines.get(at) {
+            Some((kept, _, text)) if *kept == line => text.trim_end_matches(['\n', '\r']),
+            _ => "",
+        }
+    }
+}
+
 /// The byte range of the line holding `offset`, without its line break,
 /// found without building an index (for one lookup).
 pub fn line_bounds(text: &str, offset: usize) -> (usize, usize) {
@@ -115,6 +176,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_excerpt_answers_as_the_index_for_its_offsets() {
+        for text in ["a\r\nb\rc\nd", "\u{feff}é\r\n\r\nx\ry", "one line", "\n\n\r\r\n", "a\r", "", "\u{feff}"] {
+            let whole = LineIndex::new(text);
+            let boundaries: Vec<usize> = (0..=text.len()).filter(|&offset| text.is_char_boundary(offset)).collect();
+            // Every pair of offsets, and offsets past the end.
+            for &first in &boundaries {
+                for &second in boundaries.iter().chain([&(text.len() + 4)]) {
+                    let excerpt = Excerpt::of(text, [second, first]);
+                    for offset in [first, second] {
+                        let (line, _) = whole.line_column(text, offset);
+                        assert_eq!(excerpt.line_column(offset), whole.line_column(text, offset), "{text:?} {offset}");
+                        assert_eq!(excerpt.line_text(line - 1), whole.line_text(text, line - 1), "{text:?} {offset}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_excerpt_keeps_only_the_lines_of_its_offsets() {
+        let text = "first\nsecond line\nthird\n";
+        let excerpt = Excerpt::of(text, [text.find("line").unwrap()]);
+        assert_eq!(excerpt.lines.len(), 1);
+        assert_eq!(excerpt.line_text(1), "second line");
+        assert_eq!(excerpt.line_text(0), "", "not kept");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::finding::Finding;
 use crate::fix::{fix_text, FixOptions};
 use crate::identifiers::ImportWords;
 use crate::index::{SharedIndex, WorkspaceIndex};
+use crate::line_index::Excerpt;
 use crate::rules::{load_rule_set, LoadedRules, RuleSet};
 use crate::source::{read_bytes_with, read_source_with, SourceRef};
 use crate::workspace::ScopeFinder;
@@ -424,7 +425,7 @@ fn check_source(
             Gate::HubAlias => analysis::check_text(rules, &scope, text),
         };
         if !report.findings.is_empty() {
-            report.text = Some(text.to_owned());
+            report.excerpt = Some(Excerpt::of(text, report.findings.iter().flat_map(Finding::offsets)));
         }
         return report;
     }

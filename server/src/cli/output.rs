@@ -18,7 +18,6 @@ use super::git::StatusProbe;
 use super::report::{FileReport, Mode, Report};
 use super::{CheckArgs, ExplainArgs, OutputFormat, RulesArgs};
 use crate::finding::{Applicability, Finding, Severity};
-use crate::line_index::LineIndex;
 use crate::rules::{load_rule_set, RuleKind, RuleSet};
 
 /// A finding with its position for people.
@@ -30,6 +29,8 @@ struct Located<'a> {
     end_line: usize,
     end_column: usize,
     source_line: String,
+    /// Where each edit of the finding's fix starts and ends (line, column).
+    edits: Vec<((usize, usize), (usize, usize))>,
 }
 
 /// Every finding located, in the report's order: the files in parallel
@@ -42,15 +43,15 @@ fn locate(report: &Report) -> Vec<Located<'_>> {
 }
 
 fn locate_file(file: &FileReport) -> Vec<Located<'_>> {
-    let Some(text) = &file.text else { return Vec::new() };
-    let last = file.findings.iter().map(|finding| finding.end).max().unwrap_or(0);
-    let index = LineIndex::through(text, last);
+    let Some(lines) = file.located_lines() else { return Vec::new() };
     let mut located = Vec::with_capacity(file.findings.len());
     for finding in &file.findings {
-        let (line, column) = index.line_column(text, finding.start);
-        let (end_line, end_column) = index.line_column(text, finding.end);
-        let source_line = index.line_text(text, line - 1).to_string();
-        located.push(Located { file, finding, line, column, end_line, end_column, source_line });
+        let (line, column) = lines.line_column(finding.start);
+        let (end_line, end_column) = lines.line_column(finding.end);
+        let source_line = lines.line_text(line - 1).to_string();
+        let edits = finding.fix.iter().flat_map(|fix| &fix.edits);
+        let edits = edits.map(|edit| (lines.line_column(edit.start), lines.line_column(edit.end))).collect();
+        located.push(Located { file, finding, line, column, end_line, end_column, source_line, edits });
     }
     located
 }
@@ -276,15 +277,12 @@ fn diffs(report: &Report) -> String {
 }
 
 fn json_finding(item: &Located) -> Value {
-    let text = item.file.text.as_deref().unwrap_or("");
-    let index = LineIndex::new(text);
     let fix = item.finding.fix.as_ref().map(|fix| {
         let edits: Vec<Value> = fix
             .edits
             .iter()
-            .map(|edit| {
-                let (line, column) = index.line_column(text, edit.start);
-                let (end_line, end_column) = index.line_column(text, edit.end);
+            .zip(&item.edits)
+            .map(|(edit, &((line, column), (end_line, end_column)))| {
                 json!({
                     "content": edit.replacement,
                     "location": {"row": line, "column": column},
@@ -360,14 +358,11 @@ fn sarif(located: &[Located], rules: &RuleSet) -> Value {
                 "partialFingerprints": {"primaryLocationLineHash": fingerprint},
             });
             if let Some(fix) = &item.finding.fix {
-                let text = item.file.text.as_deref().unwrap_or("");
-                let index = LineIndex::new(text);
                 let replacements: Vec<Value> = fix
                     .edits
                     .iter()
-                    .map(|edit| {
-                        let (line, column) = index.line_column(text, edit.start);
-                        let (end_line, end_column) = index.line_column(text, edit.end);
+                    .zip(&item.edits)
+                    .map(|(edit, &((line, column), (end_line, end_column)))| {
                         json!({
                             "deletedRegion": {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column},
                             "insertedContent": {"text": edit.replacement},
