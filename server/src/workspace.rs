@@ -159,6 +159,12 @@ fn sorted_unique_paths<T>(paths: Vec<(PathBuf, T)>) -> Vec<(PathBuf, T)> {
     };
     if names.iter().all(is_plain_name) {
         let names: Vec<&[u8]> = names.iter().map(|name| name.unwrap_or_default().as_bytes()).collect();
+        // The bytes all share (most of a walk's paths) are compared once.
+        let first = names.first().copied().unwrap_or_default();
+        let shared = names
+            .iter()
+            .fold(first.len(), |shared, name| first[..shared].iter().zip(*name).take_while(|(a, b)| a == b).count());
+        let names: Vec<&[u8]> = names.iter().map(|name| &name[shared..]).collect();
         let (order, is_repeat) = order_and_repeats(names.len(), |a, b| plain_order(names[a], names[b]));
         return in_order(paths, order, is_repeat);
     }
