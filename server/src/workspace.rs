@@ -161,9 +161,7 @@ fn sorted_unique_paths<T>(paths: Vec<(PathBuf, T)>) -> Vec<(PathBuf, T)> {
         let names: Vec<&[u8]> = names.iter().map(|name| name.unwrap_or_default().as_bytes()).collect();
         // The bytes all share (most of a walk's paths) are compared once.
         let first = names.first().copied().unwrap_or_default();
-        let shared = names
-            .iter()
-            .fold(first.len(), |shared, name| first[..shared].iter().zip(*name).take_while(|(a, b)| a == b).count());
+        let shared = names.iter().fold(first.len(), |shared, name| common_prefix(&first[..shared], name));
         let names: Vec<&[u8]> = names.iter().map(|name| &name[shared..]).collect();
         let (order, is_repeat) = order_and_repeats(names.len(), |a, b| plain_order(names[a], names[b]));
         return in_order(paths, order, is_repeat);
@@ -190,7 +188,7 @@ fn in_order<T>(paths: Vec<(PathBuf, T)>, order: Vec<usize>, is_repeat: Vec<bool>
 /// component prefix of the other comes first: where the bytes first differ,
 /// a component ends in one path (`/`) and goes on in the other.
 fn plain_order(a: &[u8], b: &[u8]) -> Ordering {
-    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let common = common_prefix(a, b);
     let key = |byte: u8| if byte == b'/' { 1 } else { byte };
     match (a.get(common), b.get(common)) {
         (Some(&x), Some(&y)) => key(x).cmp(&key(y)),
@@ -198,11 +196,29 @@ fn plain_order(a: &[u8], b: &[u8]) -> Ordering {
     }
 }
 
+/// How many bytes `a` and `b` share from their start, compared eight at a
+/// time (paths of one folder share most of theirs).
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let length = a.len().min(b.len());
+    let mut at = 0;
+    for (x, y) in a[..length].chunks_exact(8).zip(b[..length].chunks_exact(8)) {
+        let word = |chunk: &[u8]| u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let differ = word(x) ^ word(y);
+        if differ != 0 {
+            return at + (differ.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at + a[at..length].iter().zip(&b[at..length]).take_while(|(x, y)| x == y).count()
+}
+
 /// The indices `0..count` in the order `compare` gives (equal ones in their
 /// order), and for each place in that order whether it equals the one before.
-fn order_and_repeats(count: usize, compare: impl Fn(usize, usize) -> Ordering) -> (Vec<usize>, Vec<bool>) {
+fn order_and_repeats(count: usize, compare: impl Fn(usize, usize) -> Ordering + Sync) -> (Vec<usize>, Vec<bool>) {
+    use rayon::slice::ParallelSliceMut;
     let mut order: Vec<usize> = (0..count).collect();
-    order.sort_by(|&a, &b| compare(a, b));
+    // The walk's threads are done: the sort has them.
+    order.par_sort_by(|&a, &b| compare(a, b));
     let is_repeat = (0..order.len()).map(|at| at > 0 && compare(order[at], order[at - 1]).is_eq()).collect();
     (order, is_repeat)
 }
@@ -220,21 +236,19 @@ fn is_plain_text(text: &str) -> bool {
     if bytes.is_empty() || bytes.last() == Some(&b'/') {
         return false;
     }
-    // One pass: no byte below 2, no empty component but a leading root, no `.`.
+    if memchr::memchr2(0, 1, bytes).is_some() {
+        return false;
+    }
+    // No empty component but a leading root, no `.`.
     let mut component_start = 0;
-    for (at, &byte) in bytes.iter().enumerate() {
-        if byte < 2 {
+    for at in memchr::memchr_iter(b'/', bytes).chain([bytes.len()]) {
+        let component = &bytes[component_start..at];
+        if (component.is_empty() && at > 0) || component == b"." {
             return false;
         }
-        if byte == b'/' {
-            let component = &bytes[component_start..at];
-            if (component.is_empty() && at > 0) || component == b"." {
-                return false;
-            }
-            component_start = at + 1;
-        }
+        component_start = at + 1;
     }
-    &bytes[component_start..] != b"."
+    true
 }
 
 /// Whether `exclude` matches a file named explicitly or one of its folders
@@ -496,12 +510,16 @@ mod tests {
             "a/b/",
             "a b/c.py",
             "a/b.py",
+            "netra_backend/app/websocket_core/manager.py",
+            "netra_backend/app/websocket_core/manager_factory.py",
+            "netra_backend/app/websocket_core-old/manager.py",
+            "netra_backend/app/websocket_core/manager.py",
         ]
         .iter()
         .map(PathBuf::from)
         .collect();
         let plain: Vec<PathBuf> = paths.iter().filter(|path| is_plain(path)).cloned().collect();
-        assert_eq!(plain.len(), 13);
+        assert_eq!(plain.len(), 17);
         // A walk of `.`: every path `./` and a plain one.
         let dotted: Vec<PathBuf> =
             plain.iter().filter(|path| path.is_relative()).map(|path| Path::new(".").join(path)).collect();
@@ -547,6 +565,21 @@ mod tests {
             }
         }
         assert_eq!(finder.folder(&root.join("linked/sub")).1, root.join("app"));
+    }
+
+    #[test]
+    fn the_common_prefix_is_counted_eight_bytes_at_a_time_as_byte_by_byte() {
+        let base = b"netra_backend/app/websocket_core/unified_manager.py";
+        for cut in 0..=base.len() {
+            for change in cut..base.len() {
+                let mut other = base[..cut.max(change + 1)].to_vec();
+                other[change] ^= 0x20;
+                let naive = base.iter().zip(&other).take_while(|(a, b)| a == b).count();
+                assert_eq!(common_prefix(base, &other), naive, "{cut} {change}");
+                assert_eq!(common_prefix(&other, base), naive, "{cut} {change}");
+            }
+            assert_eq!(common_prefix(base, &base[..cut]), cut);
+        }
     }
 
     #[test]
