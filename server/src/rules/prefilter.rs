@@ -80,8 +80,11 @@ pub struct Prefilter {
     /// string is shortest first, so that an absent short string (`websocket`)
     /// rules out the longer ones holding it before they are searched.
     trigger_order: Vec<usize>,
-    /// The skeleton's terms, compiled once for every file.
-    skeleton: Terms,
+    /// The skeleton's terms, compiled once for every file, when first asked
+    /// for: by the first candidate's check, on a thread of the walk rather
+    /// than before it starts, and never for a prefilter only asked whether
+    /// a file may match (the rule set's second one, for tests).
+    skeleton: std::sync::OnceLock<Terms>,
 }
 
 impl Prefilter {
@@ -180,8 +183,6 @@ impl Prefilter {
         } else {
             self.compile_separate_searches();
         }
-        let (needles, words) = self.skeleton_terms();
-        self.skeleton = Terms::with_import_roots(&needles, &words, &self.import_roots);
     }
 
     /// The searchers, the substring relation between the strings and the
@@ -215,7 +216,10 @@ impl Prefilter {
 
     /// The skeleton's terms, compiled (see [`Self::skeleton_terms`]).
     pub fn skeleton_search(&self) -> &Terms {
-        &self.skeleton
+        self.skeleton.get_or_init(|| {
+            let (needles, words) = self.skeleton_terms();
+            Terms::with_import_roots(&needles, &words, &self.import_roots)
+        })
     }
 
     /// Substrings whose logical lines a skeleton keeps, and identifiers whose
