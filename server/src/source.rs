@@ -158,8 +158,8 @@ fn read_into(reader: &mut impl Read, buffer: &mut Vec<u8>) -> std::io::Result<st
 /// when the destination sits 1 to 31 bytes past a page boundary, each store
 /// lands just ahead of a load a page apart (4K aliasing), and the copy takes
 /// twice as long. glibc hands out a buffer as large as this one 16 bytes
-/// into a fresh mapping: the check of a 10,000-file tree spent 250 ms of
-/// system time, 157 ms once the bytes were read half a page in.
+/// into a fresh mapping: the check of a 10,000-file tree spent 272 ms of
+/// system time, 170 ms once the bytes were read half a page in.
 fn read_start(buffer: &[u8]) -> usize {
     READ_PAGE_OFFSET.wrapping_sub(buffer.as_ptr() as usize) % PAGE_BYTES
 }
