@@ -80,11 +80,23 @@ pub fn names_word(bytes: &[u8], finder: &memchr::memmem::Finder<'_>) -> bool {
     finder.find_iter(bytes).any(|start| is_whole_word(bytes, start, start + length))
 }
 
-/// `names_word` for several names at once (`names` searches for them):
-/// whether `bytes` hold any of them as a whole word. The names are Python
-/// names, so a word cannot start inside another match the search skips.
+/// `names_word` for several names at once (`names` searches for them, made
+/// by [`names_search`]): whether `bytes` hold any of them as a whole word.
 pub fn names_any_word(bytes: &[u8], names: &aho_corasick::AhoCorasick) -> bool {
     names.find_iter(bytes).any(|found| is_whole_word(bytes, found.start(), found.end()))
+}
+
+/// One search for several Python names, which reports every whole-word
+/// occurrence of each: the longest match wins where several start at one
+/// byte (`manager_v2` hides no `manager_v2` behind `manager`), and a whole
+/// word cannot start inside a match, which holds only name bytes. `None`
+/// for no names (or names no automaton can hold).
+pub fn names_search<'a>(names: impl IntoIterator<Item = &'a [u8]>) -> Option<aho_corasick::AhoCorasick> {
+    let names: Vec<&[u8]> = names.into_iter().collect();
+    if names.is_empty() {
+        return None;
+    }
+    aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostLongest).build(names).ok()
 }
 
 /// Whether `start..end` of `bytes` is not part of a longer name: no name
@@ -140,7 +152,12 @@ pub struct ImportWords {
 
 impl ImportWords {
     pub fn of(bytes: &[u8]) -> ImportWords {
-        if may_hide_ascii_names(bytes) {
+        Self::of_checked(bytes, may_hide_ascii_names(bytes))
+    }
+
+    /// [`Self::of`] for bytes whose `may_hide_ascii_names` is known.
+    pub fn of_checked(bytes: &[u8], hides_names: bool) -> ImportWords {
+        if hides_names {
             return ImportWords { hashes: Vec::new(), any: true };
         }
         static IMPORT: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
@@ -289,9 +306,15 @@ mod tests {
             assert!(!names_word(text.as_bytes(), &finder), "{text}");
         }
         assert!(names_word(b"remake = make", &finder), "a later occurrence counts");
-        let names = aho_corasick::AhoCorasick::new(["make", "hub"]).unwrap();
+        let names = names_search([&b"make"[..], b"hub"]).unwrap();
         assert!(names_any_word(b"remake = hub.x", &names));
         assert!(!names_any_word(b"remake = hubs.x; makes", &names));
+        // A name that starts another is no hiding place for the longer one.
+        let names = names_search([&b"manager"[..], b"manager_v2"]).unwrap();
+        assert!(names_any_word(b"from . import manager_v2\n", &names));
+        assert!(names_any_word(b"x = managers + manager\n", &names));
+        assert!(!names_any_word(b"x = manager_v3\n", &names));
+        assert!(names_search(std::iter::empty()).is_none());
     }
 
     #[test]

@@ -268,7 +268,16 @@ impl HubAliasNames {
         !self.aliases.is_empty() && (self.spelled_in(bytes) || crate::identifiers::may_hide_ascii_names(bytes))
     }
 
+    /// [`Self::named_in`] for bytes whose `may_hide_ascii_names` is known.
+    pub fn named_in_checked(&self, bytes: &[u8], hides_names: bool) -> bool {
+        !self.aliases.is_empty() && (hides_names || self.spelled_in(bytes))
+    }
+
     /// `named_in` for the aliases and modules spelled in ASCII.
+    /// One SIMD substring search per alias: an automaton of the aliases
+    /// (`make_ws_manager`, `create_manager`, `factory_create`) settled on a
+    /// rare-byte prefilter whose bytes are common in code, and the check of
+    /// realistic-old took 700 ms of CPU instead of 500.
     fn spelled_in(&self, bytes: &[u8]) -> bool {
         let names = |finder: &memchr::memmem::Finder<'_>| crate::identifiers::names_word(bytes, finder);
         self.aliases.iter().any(|(alias, hubs)| names(alias) && hubs.iter().any(names))
@@ -1256,6 +1265,25 @@ mod tests {
         ] {
             assert!(!aliases.named_in(text.as_bytes()), "{text}");
         }
+    }
+
+    #[test]
+    fn every_alias_is_found_in_one_search_with_its_own_hubs() {
+        let index = WorkspaceIndex::new(Vec::new());
+        index.record_hub_alias("app.hub", "make");
+        index.record_hub_alias("app.other", "make_ws");
+        index.record_hub_alias("app.third", "create");
+        let aliases = index.hub_alias_names();
+        // An alias that starts another is searched with it.
+        assert!(aliases.named_in(b"from app.other import make_ws\n"));
+        assert!(!aliases.named_in(b"from app.hub import make_ws\n"), "make_ws is not app.hub's");
+        // An alias named without its hub, then another with its own.
+        assert!(aliases.named_in(b"make = 1\ncreate = 2\nmake = 3\nfrom app.third import create\n"));
+        assert!(!aliases.named_in(b"make = 1\ncreate = 2\nfrom app.fourth import create\n"));
+        assert!(aliases.named_in_checked(b"x = 1\n", true), "a text that may hide names may name one");
+        assert!(!aliases.named_in_checked(b"x = 1\n", false));
+        let none = WorkspaceIndex::new(Vec::new()).hub_alias_names();
+        assert!(!none.named_in_checked(b"x = 1\n", true), "no alias recorded");
     }
 
     #[test]

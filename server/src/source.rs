@@ -15,7 +15,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::line_index::LineIndex;
-use crate::rules::RuleSet;
+use crate::rules::{Prefiltered, RuleSet};
 
 /// What a file read for a check holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +75,7 @@ impl SourceRef<'_> {
 
 /// Reads `path` and says what it holds (see the module header for the order).
 pub fn read_source(rules: &RuleSet, path: &Path) -> std::io::Result<Source> {
-    read_source_with(rules, path, &|_| false, |read| read.map(|source| source.to_source()))
+    read_source_with(rules, path, &|_, _| false, |read| read.map(|source| source.to_source()))
 }
 
 /// Reads `path` and hands what it holds to `visit`, the text borrowed from
@@ -86,11 +86,12 @@ pub fn read_source(rules: &RuleSet, path: &Path) -> std::io::Result<Source> {
 /// buffer of its own for it. A file without a trigger string that `also`
 /// accepts counts as one some rule may match (a file that may import a
 /// re-export hub's alias of a deprecated name, which no trigger string
-/// matches).
+/// matches). `also` gets the bytes and whether they may hide ASCII names
+/// (`identifiers::may_hide_ascii_names`, which the prefilter asked).
 pub fn read_source_with<R>(
     rules: &RuleSet,
     path: &Path,
-    also: &dyn Fn(&[u8]) -> bool,
+    also: &dyn Fn(&[u8], bool) -> bool,
     visit: impl FnOnce(std::io::Result<SourceRef<'_>>) -> R,
 ) -> R {
     read_bytes_with(path, |read| visit(read.map(|bytes| classify_bytes(rules, path, bytes, also))))
@@ -178,12 +179,19 @@ const KEPT_BUFFER_BYTES: usize = 4 << 20;
 
 /// What the bytes of the file at `path` hold, in `read_source`'s order.
 pub fn classify_source(rules: &RuleSet, path: &Path, bytes: Vec<u8>) -> Source {
-    classify_bytes(rules, path, &bytes, &|_| false).to_source()
+    classify_bytes(rules, path, &bytes, &|_, _| false).to_source()
 }
 
-fn classify_bytes<'a>(rules: &RuleSet, path: &Path, bytes: &'a [u8], also: &dyn Fn(&[u8]) -> bool) -> SourceRef<'a> {
-    if !rules.may_match_file(path, bytes) && !also(bytes) {
-        return SourceRef::NoTrigger;
+fn classify_bytes<'a>(
+    rules: &RuleSet,
+    path: &Path,
+    bytes: &'a [u8],
+    also: &dyn Fn(&[u8], bool) -> bool,
+) -> SourceRef<'a> {
+    if let Prefiltered::NoTrigger { hides_names } = rules.look_at_file(path, bytes) {
+        if !also(bytes, hides_names) {
+            return SourceRef::NoTrigger;
+        }
     }
     if let Some(offset) = memchr::memchr(0, bytes) {
         return SourceRef::Skipped(SkipReason::NulByte { offset });
@@ -302,8 +310,8 @@ mod tests {
         std::fs::write(&outer, format!("{IMPORT}x = 1\n")).unwrap();
         let inner = folder.path().join("inner.py");
         std::fs::write(&inner, IMPORT).unwrap();
-        let (outer_text, inner_text) = read_source_with(&rules, &outer, &|_| false, |read| {
-            let inner_text = read_source_with(&rules, &inner, &|_| false, |read| read.unwrap().to_source());
+        let (outer_text, inner_text) = read_source_with(&rules, &outer, &|_, _| false, |read| {
+            let inner_text = read_source_with(&rules, &inner, &|_, _| false, |read| read.unwrap().to_source());
             (read.unwrap().to_source(), inner_text)
         });
         assert_eq!(outer_text, Source::Text(format!("{IMPORT}x = 1\n")));

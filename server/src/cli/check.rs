@@ -142,9 +142,10 @@ fn walk_and_check(
             // the walk: a file's import words then tell whether to read it
             // again for them.
             let imports = RefCell::new(None);
-            let keep_imports = |bytes: &[u8]| {
+            let keep_imports = |bytes: &[u8], hides_names: Option<bool>| {
                 if recorded > 0 && imports.borrow().is_none() {
-                    imports.replace(Some(ImportWords::of(bytes)));
+                    let hides_names = hides_names.unwrap_or_else(|| crate::identifiers::may_hide_ascii_names(bytes));
+                    imports.replace(Some(ImportWords::of_checked(bytes, hides_names)));
                 }
             };
             let gate = Cell::new(Gate::Prefilter);
@@ -152,15 +153,15 @@ fn walk_and_check(
                 rules,
                 path,
                 // Asked only of a file without a trigger string.
-                &|bytes| {
+                &|bytes, hides_names| {
                     let Some(aliases) = aliases.as_ref().filter(|_| recorded > 0) else { return false };
-                    keep_imports(bytes);
+                    keep_imports(bytes, Some(hides_names));
                     // A file whose import statements name no hub imports no
                     // alias: its words settle most files without a search.
                     let may_import = imports.borrow().as_ref().is_some_and(|imports| {
                         imports.may_hide_ascii_names() || aliases.may_import_from_a_hub(imports)
                     });
-                    let named = may_import && aliases.named_in(bytes);
+                    let named = may_import && aliases.named_in_checked(bytes, hides_names);
                     if named {
                         gate.set(Gate::HubAlias);
                     }
@@ -168,7 +169,7 @@ fn walk_and_check(
                 },
                 |read| {
                     if let Ok(SourceRef::Text(text)) = &read {
-                        keep_imports(text.as_bytes());
+                        keep_imports(text.as_bytes(), None);
                     }
                     check_source(rules, &index, (cwd, scopes), path, read, options, Mode::Report, gate.get())
                 },
@@ -341,7 +342,7 @@ pub(super) fn record_importers_elsewhere(
     if trees.is_empty() {
         return;
     }
-    let Ok(names) = aho_corasick::AhoCorasick::new(&needles) else { return };
+    let Some(names) = crate::identifiers::names_search(needles.iter().map(String::as_bytes)) else { return };
     let aliases = index.hub_alias_names();
     let checked: std::collections::HashSet<PathBuf> = files.iter().map(|path| absolute(path)).collect();
     let (others, _) = workspace::walk(&trees, rules, cwd);
@@ -379,9 +380,9 @@ fn check_file(
     gate: Gate,
 ) -> FileReport {
     // A file read for a hub's alias has no trigger string: it is read anyway.
-    let also: &dyn Fn(&[u8]) -> bool = match gate {
-        Gate::Prefilter => &|_| false,
-        Gate::HubAlias => &|_| true,
+    let also: &dyn Fn(&[u8], bool) -> bool = match gate {
+        Gate::Prefilter => &|_, _| false,
+        Gate::HubAlias => &|_, _| true,
     };
     let index = || index.clone();
     read_source_with(rules, path, also, |read| {

@@ -49,7 +49,9 @@ pub fn check_path(
     // A file naming a hub's alias of a deprecated name is checked too (no
     // trigger string needed: the skeleton keeps the alias's uses).
     let aliases = rules.settings.index.as_deref().map(|index| index.hub_alias_names());
-    let names_alias = |bytes: &[u8]| aliases.as_ref().is_some_and(|aliases| aliases.named_in(bytes));
+    let names_alias = |bytes: &[u8], hides_names| {
+        aliases.as_ref().is_some_and(|aliases| aliases.named_in_checked(bytes, hides_names))
+    };
     read_source_with(rules, path, &names_alias, |read| {
         let text = match read.ok()? {
             SourceRef::Text(text) => text,

@@ -455,6 +455,11 @@ impl RuleSet {
         self.prefilter.may_match(Some(path), bytes)
     }
 
+    /// [`Self::may_match_file`], with what a miss learnt on the way.
+    pub fn look_at_file(&self, path: &Path, bytes: &[u8]) -> super::Prefiltered {
+        self.prefilter.look(Some(path), bytes)
+    }
+
     /// After `may_match`: false for a test file (`is_test_path` of the
     /// scope's path) that holds only the trigger strings of rules switched
     /// off in tests (`in-tests`), such as a test building a

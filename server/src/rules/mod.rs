@@ -16,6 +16,7 @@ pub use compiled::{
     RuleSet, Settings,
 };
 pub use discovery::{discover_config, load_rule_set, ConfigSource, LoadedRules};
+pub use prefilter::Prefiltered;
 pub use spans::FieldPath;
 
 /// The built-in pack, as shipped.

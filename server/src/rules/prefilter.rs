@@ -45,6 +45,17 @@ enum Trigger {
     Call(String),
 }
 
+/// What [`Prefilter::look`] finds in a file's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prefiltered {
+    /// A trigger string: some rule may match.
+    Trigger,
+    /// None, not even in the NFKC-normalised text. `hides_names`: whether a
+    /// character of the bytes folds to ASCII name characters
+    /// (`identifiers::may_hide_ascii_names`).
+    NoTrigger { hides_names: bool },
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Prefilter {
     triggers: Vec<Trigger>,
@@ -248,11 +259,21 @@ impl Prefilter {
     /// in the bytes but a character there folds to ASCII, the triggers are
     /// looked for again in the normalised text.
     pub fn may_match(&self, path: Option<&Path>, bytes: &[u8]) -> bool {
+        self.look(path, bytes) == Prefiltered::Trigger
+    }
+
+    /// [`Self::may_match`], saying on a miss whether the bytes may hide
+    /// ASCII names, which a miss has to ask: a caller that asks it next
+    /// (`ImportWords`, `HubAliasNames`) need not go over the bytes again.
+    pub fn look(&self, path: Option<&Path>, bytes: &[u8]) -> Prefiltered {
         if self.may_match_bytes(path, bytes) {
-            return true;
+            return Prefiltered::Trigger;
         }
-        crate::identifiers::may_hide_ascii_names(bytes)
-            && self.may_match_bytes(path, crate::identifiers::normalized_text(bytes).as_bytes())
+        let hides_names = crate::identifiers::may_hide_ascii_names(bytes);
+        if hides_names && self.may_match_bytes(path, crate::identifiers::normalized_text(bytes).as_bytes()) {
+            return Prefiltered::Trigger;
+        }
+        Prefiltered::NoTrigger { hides_names }
     }
 
     /// One pass of the automaton; a trigger is settled as soon as what it
@@ -717,5 +738,20 @@ mod tests {
         assert!(prefilter.may_match(Some(elsewhere), b"patch('netra_backend.app.websocket_core.manager.X')"));
         assert!(prefilter.may_match(Some(elsewhere), b"UnifiedWebSocketManager()"));
         assert!(!prefilter.may_match(Some(elsewhere), b"import os\n"));
+    }
+
+    #[test]
+    fn a_miss_says_whether_the_bytes_may_hide_names() {
+        let prefilter = Prefilter::for_rules(&RuleSet::builtin().rules, &[]);
+        let path = Some(Path::new("app/services/x.py"));
+        assert_eq!(prefilter.look(path, b"UnifiedWebSocketManager()"), Prefiltered::Trigger);
+        assert_eq!(prefilter.look(path, b"import os\n"), Prefiltered::NoTrigger { hides_names: false });
+        let emoji = "log.info('ready \u{1f680}')\n";
+        assert_eq!(prefilter.look(path, emoji.as_bytes()), Prefiltered::NoTrigger { hides_names: false });
+        let fullwidth = "x = \u{ff43}ount\n";
+        assert_eq!(prefilter.look(path, fullwidth.as_bytes()), Prefiltered::NoTrigger { hides_names: true });
+        // Python reads the fullwidth letter as `U`: a trigger.
+        let folded = "\u{ff35}nifiedWebSocketManager()\n";
+        assert_eq!(prefilter.look(path, folded.as_bytes()), Prefiltered::Trigger);
     }
 }
