@@ -967,6 +967,54 @@ async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
     client.shutdown().await;
 }
 
+/// A package that passes a hub's alias on under its own name (a hub of a
+/// hub) holds no trigger string, nor does the file that imports the alias
+/// from the package: the scan follows the aliases round after round, as
+/// `check` does, and reports that file too. The paths put the caller and
+/// the package before the hub in the scan's order: neither names an alias
+/// known when the scan reads it.
+#[tokio::test]
+async fn the_scan_follows_an_alias_through_a_hub_of_a_hub() {
+    let hub = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager as make_manager\n";
+    let package = "from netra_backend.app.z_hub import make_manager\n";
+    let caller = "from netra_backend.app.m_compat import make_manager\n\n\nasync def handler(ctx):\n    return await make_manager(ctx)\n";
+    let (_dir, root) = workspace_with(&[
+        ("netra_backend/__init__.py", ""),
+        ("netra_backend/app/__init__.py", ""),
+        ("netra_backend/app/z_hub.py", hub),
+        ("netra_backend/app/m_compat/__init__.py", package),
+        ("netra_backend/app/websocket_core/__init__.py", ""),
+        (
+            "netra_backend/app/websocket_core/websocket_manager.py",
+            "async def get_websocket_manager(user_context=None):\n    return None\n",
+        ),
+        (
+            "netra_backend/app/websocket_core/websocket_manager_factory.py",
+            "async def create_websocket_manager(user_context=None, user_id=None):\n    return None\n",
+        ),
+        ("netra_backend/app/a_routes/__init__.py", ""),
+        ("netra_backend/app/a_routes/caller.py", caller),
+    ]);
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
+    let caller_uri = file_uri(&root.join("netra_backend/app/a_routes/caller.py"));
+    let published = client.diagnostics(&caller_uri).await;
+    let message = published["diagnostics"][0]["message"].as_str().unwrap_or_default().to_string();
+    assert!(message.contains("create_websocket_manager"), "{published}");
+    assert!(message.contains("netra_backend.app.m_compat"), "{published}");
+    // As `check` reports it: the package keeps the name its caller imports.
+    let package_uri = file_uri(&root.join("netra_backend/app/m_compat/__init__.py"));
+    let kept = client
+        .notification(|message| {
+            message["params"]["uri"] == package_uri
+                && message["params"]["diagnostics"][0]["message"]
+                    .as_str()
+                    .is_some_and(|text| text.contains("is exported by this module"))
+        })
+        .await;
+    assert!(kept["params"]["diagnostics"][0]["data"]["fix"].is_null(), "{kept}");
+    client.shutdown().await;
+}
+
 /// In the `plain_hub` fixture, `core/ws.py` passes on the deprecated
 /// function it imports from another hub, and `routes/through_two_plain_hubs.py`
 /// is the only file that imports it from there.

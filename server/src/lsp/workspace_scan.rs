@@ -155,45 +155,52 @@ pub fn queue_disk_checks(session: &Arc<Session>, uris: Vec<Uri>) {
 async fn drain_disk_checks(session: Arc<Session>) {
     let mut any_published = false;
     let mut unimported_hubs = Vec::new();
-    while let Some(mut batch) = session.disk_queue.next_batch(DISK_BATCH) {
-        batch.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        let worker = Arc::clone(&session);
-        let checked = tokio::task::spawn_blocking(move || {
-            worker.options.hooks.disk_checks.pass();
-            let rules = worker.rules();
-            batch
-                .into_par_iter()
-                .map(|uri| {
-                    let (outcome, hubs) = refresh_closed_file(&worker, &rules.rules, &uri);
-                    (uri, outcome, hubs)
-                })
-                .collect::<Vec<_>>()
-        })
-        .await;
-        let checked = match checked {
-            Ok(checked) => checked,
-            Err(error) => {
-                session.log(LogLevel::Error, format!("internal error while re-checking files: {error}")).await;
-                continue;
-            }
-        };
-        for (uri, outcome, hubs) in checked {
-            unimported_hubs.extend(hubs);
-            match outcome {
-                DiskOutcome::Checked => diagnostics::publish_closed(&session, &uri).await,
-                DiskOutcome::Dropped if !session.documents.contains_key(&uri) => {
-                    diagnostics::clear(&session, &uri).await
-                }
-                DiskOutcome::Dropped | DiskOutcome::Open => continue,
-            }
-            any_published = true;
-        }
+    while let Some(batch) = session.disk_queue.next_batch(DISK_BATCH) {
+        any_published |= refresh_and_publish(&session, batch, &mut unimported_hubs).await;
     }
     if any_published {
         diagnostics::refresh_pull_client(&session).await;
     }
     super::dependents::recheck_hubs(&session, &unimported_hubs);
     super::dependents::recheck_hubs_if_new(&session);
+}
+
+/// Re-checks closed files from disk (in URI order, on the blocking pool)
+/// and publishes what changed; adds the hubs that lost their last importer
+/// of a name to `unimported_hubs`. Returns whether anything was published.
+async fn refresh_and_publish(session: &Arc<Session>, mut batch: Vec<Uri>, unimported_hubs: &mut Vec<String>) -> bool {
+    batch.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    let worker = Arc::clone(session);
+    let checked = tokio::task::spawn_blocking(move || {
+        worker.options.hooks.disk_checks.pass();
+        let rules = worker.rules();
+        batch
+            .into_par_iter()
+            .map(|uri| {
+                let (outcome, hubs) = refresh_closed_file(&worker, &rules.rules, &uri);
+                (uri, outcome, hubs)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await;
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err(error) => {
+            session.log(LogLevel::Error, format!("internal error while re-checking files: {error}")).await;
+            return false;
+        }
+    };
+    let mut any_published = false;
+    for (uri, outcome, hubs) in checked {
+        unimported_hubs.extend(hubs);
+        match outcome {
+            DiskOutcome::Checked => diagnostics::publish_closed(session, &uri).await,
+            DiskOutcome::Dropped if !session.documents.contains_key(&uri) => diagnostics::clear(session, &uri).await,
+            DiskOutcome::Dropped | DiskOutcome::Open => continue,
+        }
+        any_published = true;
+    }
+    any_published
 }
 
 /// Starts a scan in the background (cancelling any running one).
@@ -259,7 +266,7 @@ pub async fn scan(session: Arc<Session>) {
         }
     }
     forget_vanished_files(&session, &roots, &files).await;
-    queue_hub_alias_importers(&session, &rules.rules, files.clone()).await;
+    follow_hub_alias_importers(&session, &rules.rules, Arc::new(files.clone()), generation, &mut unimported_hubs).await;
     super::dependents::recheck_hubs(&session, &unimported_hubs);
     super::dependents::recheck_hubs_if_new(&session);
     let with_findings = session.closed_files.iter().filter(|file| !file.findings.is_empty()).count();
@@ -270,25 +277,46 @@ pub async fn scan(session: Arc<Session>) {
 
 /// After a scan that found hubs giving deprecated names aliases: the files
 /// that name an alias (the scan's prefilter dropped them, or checked them
-/// before the hub) are checked again, whole (`check_path`).
-async fn queue_hub_alias_importers(session: &Arc<Session>, rules: &RuleSet, files: Vec<PathBuf>) {
+/// before the hub) are checked again, whole (`check_path`), and published.
+/// Again while their checks record new aliases (a package passing a hub's
+/// alias on under its own name: a hub of a hub), up to as many rounds as
+/// `check` makes, unless a newer scan started. Adds the hubs that lost
+/// their last importer of a name to `unimported_hubs`.
+async fn follow_hub_alias_importers(
+    session: &Arc<Session>,
+    rules: &RuleSet,
+    files: Arc<Vec<PathBuf>>,
+    generation: u64,
+    unimported_hubs: &mut Vec<String>,
+) {
     let Some(index) = rules.settings.index.clone() else { return };
-    let aliases = index.hub_alias_names();
-    if aliases.recorded() == 0 {
-        return;
+    let mut followed = 0;
+    let mut any_published = false;
+    for _ in 0..crate::index::MAX_REEXPORT_DEPTH {
+        let aliases = index.hub_alias_names();
+        if aliases.recorded() == followed || session.scan_generation.load(Ordering::SeqCst) != generation {
+            break;
+        }
+        followed = aliases.recorded();
+        let files = Arc::clone(&files);
+        let found = tokio::task::spawn_blocking(move || {
+            files
+                .par_iter()
+                .filter(|path| std::fs::read(path).is_ok_and(|bytes| aliases.named_in(&bytes)))
+                .filter_map(|path| super::session::path_to_uri(path))
+                .collect::<Vec<Uri>>()
+        })
+        .await;
+        match found {
+            Ok(uris) => any_published |= refresh_and_publish(session, uris, unimported_hubs).await,
+            Err(error) => {
+                session.log(LogLevel::Error, format!("workspace scan: {error}")).await;
+                break;
+            }
+        }
     }
-    let found = tokio::task::spawn_blocking(move || {
-        files
-            .par_iter()
-            .filter(|path| std::fs::read(path).is_ok_and(|bytes| aliases.named_in(&bytes)))
-            .filter_map(|path| super::session::path_to_uri(path))
-            .collect::<Vec<Uri>>()
-    })
-    .await;
-    match found {
-        Ok(uris) if !uris.is_empty() => queue_disk_checks(session, uris),
-        Ok(_) => {}
-        Err(error) => session.log(LogLevel::Error, format!("workspace scan: {error}")).await,
+    if any_published {
+        diagnostics::refresh_pull_client(session).await;
     }
 }
 
