@@ -837,8 +837,20 @@ fn last_relative_import(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Columns of indentation at `at` and where the first other byte is.
+/// Spaces alone, the common indentation, are counted eight at a time first.
 fn measure_indent(bytes: &[u8], mut at: usize) -> (usize, usize) {
-    let mut column = 0;
+    const EIGHT_SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    let start = at;
+    while let Some(eight) = bytes.get(at..at + 8) {
+        if u64::from_ne_bytes(eight.try_into().expect("eight bytes")) != EIGHT_SPACES {
+            break;
+        }
+        at += 8;
+    }
+    while bytes.get(at) == Some(&b' ') {
+        at += 1;
+    }
+    let mut column = at - start;
     while let Some(&byte) = bytes.get(at) {
         match byte {
             b' ' => column += 1,
@@ -1509,7 +1521,32 @@ mod tests {
         bytes.len()
     }
 
+    /// `measure_indent` byte by byte, as Python counts columns.
+    fn reference_indent(bytes: &[u8], mut at: usize) -> (usize, usize) {
+        let mut column = 0;
+        while let Some(&byte) = bytes.get(at) {
+            match byte {
+                b' ' => column += 1,
+                b'\t' => column = (column / 8 + 1) * 8,
+                0x0c => column = 0,
+                _ => break,
+            }
+            at += 1;
+        }
+        (column, at)
+    }
+
     proptest::proptest! {
+        #[test]
+        fn indentation_counted_eight_spaces_at_a_time_is_counted_byte_by_byte(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![" ", "        ", "\t", "\x0c", "x", "\n"]), 0..24),
+            start in 0usize..12,
+        ) {
+            let text: String = pieces.concat();
+            let start = start.min(text.len());
+            proptest::prop_assert_eq!(measure_indent(text.as_bytes(), start), reference_indent(text.as_bytes(), start), "{:?}", text);
+        }
+
         #[test]
         fn the_bulk_scanner_agrees_with_the_byte_by_byte_one(
             pieces in proptest::collection::vec(
