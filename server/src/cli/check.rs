@@ -193,7 +193,7 @@ fn walk_and_check(
 /// make`) would otherwise be read again after the walk, when its words cannot
 /// rule it out: on realistic-old the first such hub comes after 1,900–2,800
 /// of the 10,000 files, and reading those again cost more than the words of
-/// every file. The words of every file cost 12 % more CPU in a tree with no
+/// every file. The words of every file cost 3–17 % more CPU in a tree with no
 /// alias, where nothing is read again; this many bound that.
 const EARLY_IMPORT_WORDS: usize = 4096;
 
