@@ -926,17 +926,12 @@ async fn a_hub_checked_before_its_callers_is_checked_again_after_the_scan() {
     client.shutdown().await;
 }
 
-/// A hub that binds a deprecated name under another name: the file that
-/// imports that name from it holds no trigger string, and the workspace
-/// scan still reports it (and the hub keeps the alias).
-#[tokio::test]
-async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
-    let hub = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager as make_manager\n";
-    let caller = "from netra_backend.app.a_hub import make_manager\n\n\nasync def handler(ctx):\n    return await make_manager(ctx)\n";
-    let (_dir, root) = workspace_with(&[
+/// The packages and the WebSocket modules of the hub-alias tests, then
+/// `files`.
+fn websocket_workspace<'a>(files: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut all = vec![
         ("netra_backend/__init__.py", ""),
         ("netra_backend/app/__init__.py", ""),
-        ("netra_backend/app/a_hub.py", hub),
         ("netra_backend/app/websocket_core/__init__.py", ""),
         (
             "netra_backend/app/websocket_core/websocket_manager.py",
@@ -946,9 +941,23 @@ async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
             "netra_backend/app/websocket_core/websocket_manager_factory.py",
             "async def create_websocket_manager(user_context=None, user_id=None):\n    return None\n",
         ),
+    ];
+    all.extend_from_slice(files);
+    all
+}
+
+/// A hub that binds a deprecated name under another name: the file that
+/// imports that name from it holds no trigger string, and the workspace
+/// scan still reports it (and the hub keeps the alias).
+#[tokio::test]
+async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
+    let hub = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager as make_manager\n";
+    let caller = "from netra_backend.app.a_hub import make_manager\n\n\nasync def handler(ctx):\n    return await make_manager(ctx)\n";
+    let (_dir, root) = workspace_with(&websocket_workspace(&[
+        ("netra_backend/app/a_hub.py", hub),
         ("netra_backend/app/routes/__init__.py", ""),
         ("netra_backend/app/routes/caller.py", caller),
-    ]);
+    ]));
     let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
     let caller_uri = file_uri(&root.join("netra_backend/app/routes/caller.py"));
     let published = client.diagnostics(&caller_uri).await;
@@ -978,23 +987,12 @@ async fn the_scan_follows_an_alias_through_a_hub_of_a_hub() {
     let hub = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager as make_manager\n";
     let package = "from netra_backend.app.z_hub import make_manager\n";
     let caller = "from netra_backend.app.m_compat import make_manager\n\n\nasync def handler(ctx):\n    return await make_manager(ctx)\n";
-    let (_dir, root) = workspace_with(&[
-        ("netra_backend/__init__.py", ""),
-        ("netra_backend/app/__init__.py", ""),
+    let (_dir, root) = workspace_with(&websocket_workspace(&[
         ("netra_backend/app/z_hub.py", hub),
         ("netra_backend/app/m_compat/__init__.py", package),
-        ("netra_backend/app/websocket_core/__init__.py", ""),
-        (
-            "netra_backend/app/websocket_core/websocket_manager.py",
-            "async def get_websocket_manager(user_context=None):\n    return None\n",
-        ),
-        (
-            "netra_backend/app/websocket_core/websocket_manager_factory.py",
-            "async def create_websocket_manager(user_context=None, user_id=None):\n    return None\n",
-        ),
         ("netra_backend/app/a_routes/__init__.py", ""),
         ("netra_backend/app/a_routes/caller.py", caller),
-    ]);
+    ]));
     let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
     let caller_uri = file_uri(&root.join("netra_backend/app/a_routes/caller.py"));
     let published = client.diagnostics(&caller_uri).await;
