@@ -239,6 +239,8 @@ pub async fn scan(session: Arc<Session>) {
     for warning in warnings {
         session.log(LogLevel::Warn, format!("workspace scan: {}", warning.message)).await;
     }
+    // Shared with the rounds that follow hub aliases at the end.
+    let files = Arc::new(files);
     if let Some(progress) = &progress {
         progress.report_with_message(format!("0/{} files", files.len()), 0).await;
     }
@@ -266,7 +268,7 @@ pub async fn scan(session: Arc<Session>) {
         }
     }
     forget_vanished_files(&session, &roots, &files).await;
-    follow_hub_alias_importers(&session, &rules.rules, Arc::new(files.clone()), generation, &mut unimported_hubs).await;
+    follow_hub_alias_importers(&session, &rules.rules, Arc::clone(&files), generation, &mut unimported_hubs).await;
     super::dependents::recheck_hubs(&session, &unimported_hubs);
     super::dependents::recheck_hubs_if_new(&session);
     let with_findings = session.closed_files.iter().filter(|file| !file.findings.is_empty()).count();
