@@ -354,15 +354,7 @@ fn the_fix_hint_says_to_commit_first_when_the_files_to_fix_have_uncommitted_chan
     let tmp = tempdir();
     let root = tmp.path();
     write(root, "app/a.py", SAFE_SRC);
-    let git = |args: &[&str]| {
-        let status = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(root)
-            .output()
-            .expect("git runs");
-        assert!(status.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&status.stderr));
-    };
+    let git = |args: &[&str]| git_in(root, args);
     git(&["init", "-q"]);
     git(&["add", "-A"]);
     git(&["commit", "-qm", "start"]);
@@ -391,6 +383,44 @@ fn the_fix_hint_says_to_commit_first_when_the_files_to_fix_have_uncommitted_chan
     write(root, "app/new/c.py", SAFE_SRC);
     let untracked = stdout_of(&ssot(root).args(["check", "app/new"]).output().unwrap());
     assert!(untracked.contains(hint), "{untracked}");
+}
+
+fn git_in(root: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(root)
+        .output()
+        .expect("git runs");
+    assert!(status.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&status.stderr));
+}
+
+#[test]
+fn the_fix_hint_asks_git_status_about_files_whose_bytes_differ_from_the_index() {
+    // With core.autocrlf the work tree's CRLF files are not the bytes the
+    // index holds, yet git sees them unchanged: no hint. More of them than
+    // one `git status` names: the last one's edit is still seen.
+    let tmp = tempdir();
+    let root = tmp.path();
+    git_in(root, &["init", "-q"]);
+    git_in(root, &["config", "core.autocrlf", "true"]);
+    let crlf = SAFE_SRC.replace('\n', "\r\n");
+    for number in 0..70 {
+        write(root, &format!("app/f{number:02}.py"), &crlf);
+    }
+    git_in(root, &["add", "-A"]);
+    git_in(root, &["commit", "-qm", "start"]);
+    let clean = stdout_of(&ssot(root).args(["check", "."]).output().unwrap());
+    assert!(clean.contains("[*] 70 fixable with `ssot-lsp check --fix`.\n"), "{clean}");
+    let hint =
+        "[*] 70 fixable with `ssot-lsp check --fix` (commit or copy first: the work tree has uncommitted changes).";
+    write(root, "app/f69.py", format!("{crlf}# edited\r\n"));
+    let last = stdout_of(&ssot(root).args(["check", "."]).output().unwrap());
+    assert!(last.contains(hint), "{last}");
+    write(root, "app/f69.py", &crlf);
+    write(root, "app/f03.py", format!("{crlf}# edited\r\n"));
+    let first = stdout_of(&ssot(root).args(["check", "."]).output().unwrap());
+    assert!(first.contains(hint), "{first}");
 }
 
 #[test]

@@ -43,7 +43,7 @@ pub(super) fn run_paths(args: &CheckArgs) -> ExitCode {
     let options = FixOptions { unsafe_fixes: args.unsafe_fixes || rules.settings.unsafe_fixes, only_codes: Vec::new() };
     let scopes = workspace::ScopeFinder::new(rules, &cwd);
     let git_status = StatusProbe::new(cwd.clone());
-    // The first file with a safe fix starts `git status` for the hint.
+    // The files with a safe fix tell git's probe what they hold, for the hint.
     let hinted = output::shows_fix_hint(args).then_some(&git_status);
     let (index, (walked, warnings)) = walk_and_check(rules, &paths, (&cwd, &scopes), explicit, (&options, hinted));
     let mut had_error = false;
@@ -116,7 +116,8 @@ fn narrow(rules: &RuleSet, select: &[String], ignore: &[String]) -> anyhow::Resu
 /// is found, on the walk's threads, while another thread builds the
 /// workspace index: the first file to check waits for the index, and the
 /// text of a file without findings is never copied out of the read buffer.
-/// The first file with a safe fix starts `status`, when given.
+/// Each file with a safe fix tells `status`, when given, the bytes it
+/// read (the first starts it).
 fn walk_and_check(
     rules: &RuleSet,
     paths: &[PathBuf],
@@ -172,15 +173,23 @@ fn walk_and_check(
                     named
                 },
                 |read| {
-                    if let Ok(SourceRef::Text(text)) = &read {
+                    let text = match &read {
+                        Ok(SourceRef::Text(text)) => Some(*text),
+                        _ => None,
+                    };
+                    if let Some(text) = text {
                         keep_imports(text.as_bytes(), None);
                     }
-                    check_source(rules, &index, (cwd, scopes), path, read, options, Mode::Report, gate.get())
+                    let report =
+                        check_source(rules, &index, (cwd, scopes), path, read, options, Mode::Report, gate.get());
+                    if let (Some(status), Some(text)) = (status, text) {
+                        if report.findings.iter().any(Finding::has_safe_fix) {
+                            status.note_read(path, text.as_bytes());
+                        }
+                    }
+                    report
                 },
             );
-            if let Some(status) = status.filter(|_| report.findings.iter().any(Finding::has_safe_fix)) {
-                status.start();
-            }
             (report, AliasesKnown { recorded, gate: gate.get(), imports: imports.into_inner() })
         });
         (index(), walked)
