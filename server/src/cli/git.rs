@@ -57,9 +57,8 @@ type Tracked = Option<Index>;
 
 struct Index {
     root: PathBuf,
-    /// Each file's object id at stage 0, by absolute path; `None` for a file
-    /// in a merge conflict.
-    objects: HashMap<PathBuf, Option<ObjectId>>,
+    /// What the index holds for each file.
+    listing: Listing,
     /// The files whose index entry differs from HEAD's, by absolute path;
     /// `None` when HEAD cannot be read (no commit yet).
     staged: Option<HashSet<PathBuf>>,
@@ -165,9 +164,62 @@ impl Index {
         if self.staged.as_ref()?.contains(path) {
             return Some(false);
         }
-        let tracked = self.objects.get(path)?.as_ref()?;
-        (Some(tracked) == read).then_some(true)
+        let relative = path.strip_prefix(&self.root).ok()?;
+        let tracked = self.listing.object_of(relative.as_os_str().as_bytes())??;
+        (Some(&tracked) == read).then_some(true)
     }
+}
+
+/// The output of `git ls-files --stage -z` and where each entry sits in it,
+/// in path order (the index's own, byte for byte): a file's object is found
+/// by a binary search when asked, without a map of the whole index (10,000
+/// paths and object ids, of which a check asks about a few hundred).
+struct Listing {
+    output: Vec<u8>,
+    entries: Vec<std::ops::Range<usize>>,
+}
+
+impl Listing {
+    fn new(output: Vec<u8>) -> Listing {
+        let mut entries = Vec::new();
+        let mut start = 0;
+        for end in memchr::memchr_iter(0, &output).chain([output.len()]) {
+            if end > start {
+                entries.push(start..end);
+            }
+            start = end + 1;
+        }
+        let path = |entry: &std::ops::Range<usize>| entry_path(&output[entry.clone()]);
+        if !entries.is_sorted_by(|a, b| path(a) <= path(b)) {
+            entries.sort_by(|a, b| path(a).cmp(path(b)));
+        }
+        Listing { output, entries }
+    }
+
+    /// git's object id of the file at `path` (relative to the work tree's
+    /// root) in the index: `None` when the index does not list it,
+    /// `Some(None)` when it holds more than one stage of it (a merge
+    /// conflict), no stage 0, or an object id that is not SHA-1.
+    fn object_of(&self, path: &[u8]) -> Option<Option<ObjectId>> {
+        let entry = |at: usize| &self.output[self.entries[at].clone()];
+        let first = self.entries.partition_point(|range| entry_path(&self.output[range.clone()]) < path);
+        if first == self.entries.len() || entry_path(entry(first)) != path {
+            return None;
+        }
+        if self.entries.get(first + 1).is_some_and(|_| entry_path(entry(first + 1)) == path) {
+            return Some(None);
+        }
+        let fields = entry(first).split(|&byte| byte == b'\t').next().unwrap_or_default();
+        let mut fields = fields.split(|&byte| byte == b' ').skip(1);
+        let (Some(object), Some(stage)) = (fields.next(), fields.next()) else { return Some(None) };
+        Some((stage == b"0").then(|| hex_object_id(object)).flatten())
+    }
+}
+
+/// The path of an entry of `git ls-files --stage`: `<mode> <object>
+/// <stage>\t<path>`.
+fn entry_path(entry: &[u8]) -> &[u8] {
+    memchr::memchr(b'\t', entry).map_or(&[], |tab| &entry[tab + 1..])
 }
 
 /// Runs `ask` on a thread of its own and waits at most [`GIT_PATIENCE`].
@@ -193,11 +245,10 @@ fn git(folder: &Path, args: &[&OsStr]) -> Option<Vec<u8>> {
 fn read_index(folder: &Path) -> Tracked {
     let root = git(folder, &[OsStr::new("rev-parse"), OsStr::new("--show-toplevel")])?;
     let root = PathBuf::from(OsStr::from_bytes(root.strip_suffix(b"\n").unwrap_or(&root)));
-    let listed = git(&root, &["ls-files", "--stage", "-z"].map(OsStr::new))?;
-    let objects = index_entries(&listed).into_iter().map(|(path, id)| (root.join(path), id)).collect();
+    let listing = Listing::new(git(&root, &["ls-files", "--stage", "-z"].map(OsStr::new))?);
     let staged = git(&root, &["diff-index", "--cached", "--name-only", "-z", "HEAD", "--"].map(OsStr::new))
         .map(|names| nul_separated(&names).map(|path| root.join(OsStr::from_bytes(path))).collect());
-    Some(Index { root, objects, staged })
+    Some(Index { root, listing, staged })
 }
 
 /// What `git status` lists in the work tree at `root` (modified, staged or
@@ -222,27 +273,6 @@ fn object_id(bytes: &[u8]) -> ObjectId {
     hasher.update(format!("blob {}\0", bytes.len()).as_bytes());
     hasher.update(bytes);
     hasher.finalize().into()
-}
-
-/// The entries of `git ls-files --stage -z`: `<mode> <object> <stage>\t<path>`,
-/// each path (relative to the work tree's root) with its object id at stage
-/// 0, or `None` when it has other stages (a conflict) or an object id that
-/// is not SHA-1.
-fn index_entries(output: &[u8]) -> Vec<(PathBuf, Option<ObjectId>)> {
-    let mut entries: Vec<(PathBuf, Option<ObjectId>)> = Vec::new();
-    for entry in nul_separated(output) {
-        let Some(tab) = entry.iter().position(|&byte| byte == b'\t') else { continue };
-        let (fields, path) = (&entry[..tab], PathBuf::from(OsStr::from_bytes(&entry[tab + 1..])));
-        let mut fields = fields.split(|&byte| byte == b' ').skip(1);
-        let (Some(object), Some(stage)) = (fields.next(), fields.next()) else { continue };
-        let id = (stage == b"0").then(|| hex_object_id(object)).flatten();
-        match entries.last_mut() {
-            // The stages of a conflicted file follow each other.
-            Some((last, kept)) if *last == path => *kept = None,
-            _ => entries.push((path, id)),
-        }
-    }
-    entries
 }
 
 /// A SHA-1 object id from its 40 hex digits.
@@ -305,19 +335,26 @@ mod tests {
     }
 
     #[test]
-    fn index_entries_give_stage_zero_objects_and_no_object_for_a_conflict() {
+    fn the_listing_gives_stage_zero_objects_and_no_object_for_a_conflict() {
         let hello = "ce013625030ba8dba906f756967f9e9ca394464a";
         let empty = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
         let output = format!(
             "100644 {hello} 0\tapp/a b.py\0100644 {empty} 1\tc.py\0100644 {hello} 2\tc.py\0\
-             100644 {hello} 3\tc.py\0100755 {empty} 0\td/e.py\0"
+             100644 {hello} 3\tc.py\0100755 {empty} 0\td/e.py\0100644 {hello} 1\tf.py\0"
         );
-        let entries = index_entries(output.as_bytes());
-        let expected = vec![
-            (PathBuf::from("app/a b.py"), hex_object_id(hello.as_bytes())),
-            (PathBuf::from("c.py"), None),
-            (PathBuf::from("d/e.py"), hex_object_id(empty.as_bytes())),
-        ];
-        assert_eq!(entries, expected);
+        let listing = Listing::new(output.into_bytes());
+        assert_eq!(listing.object_of(b"app/a b.py"), Some(hex_object_id(hello.as_bytes())));
+        assert_eq!(listing.object_of(b"c.py"), Some(None), "a conflict");
+        assert_eq!(listing.object_of(b"d/e.py"), Some(hex_object_id(empty.as_bytes())));
+        assert_eq!(listing.object_of(b"f.py"), Some(None), "no stage 0");
+        for absent in [&b"app"[..], b"app/a", b"b.py", b"d/e.py/x", b"g.py", b""] {
+            assert_eq!(listing.object_of(absent), None, "{absent:?}");
+        }
+        // Out of order (no git lists so), the lookups hold all the same.
+        let shuffled = format!("100644 {hello} 0\tz.py\0100644 {empty} 0\ta.py\0100644 {hello} 0\tm.py");
+        let listing = Listing::new(shuffled.into_bytes());
+        assert_eq!(listing.object_of(b"a.py"), Some(hex_object_id(empty.as_bytes())));
+        assert_eq!(listing.object_of(b"m.py"), Some(hex_object_id(hello.as_bytes())));
+        assert_eq!(listing.object_of(b"z.py"), Some(hex_object_id(hello.as_bytes())));
     }
 }
