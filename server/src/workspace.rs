@@ -67,7 +67,7 @@ pub fn walk_with(
 /// walk and the work on the files it finds overlap (`check` reads and
 /// prefilters each file as it is walked). A file found twice (named twice)
 /// may be visited twice; it is listed once, with one of its results.
-pub fn walk_visiting<T: Send>(
+pub fn walk_visiting<T: Send + Sync>(
     paths: &[PathBuf],
     rules: &RuleSet,
     root: &Path,
@@ -150,15 +150,16 @@ pub fn walk_visiting<T: Send>(
 /// one is `./` and a plain path (a walk of `.`), two compare as their bytes
 /// with `/` the smallest byte ([`plain_order`]), in place; else each is
 /// split into components once. Repeats are found by the same order.
-fn sorted_unique_paths<T>(paths: Vec<(PathBuf, T)>) -> Vec<(PathBuf, T)> {
+fn sorted_unique_paths<T: Sync>(paths: Vec<(PathBuf, T)>) -> Vec<(PathBuf, T)> {
     use rayon::prelude::*;
-    let names: Vec<Option<&str>> = paths.iter().map(|(path, _)| path.to_str()).collect();
+    // The walk's threads are done: reading the names as text, testing them
+    // and sorting have them.
+    let names: Vec<Option<&str>> = paths.par_iter().map(|(path, _)| path.to_str()).collect();
     let dotted = names.first().is_some_and(|name| name.is_some_and(|name| name.starts_with("./")));
     let is_plain_name = |name: &Option<&str>| {
         let rest = if dotted { name.and_then(|name| name.strip_prefix("./")) } else { *name };
         rest.is_some_and(is_plain_text)
     };
-    // The walk's threads are done: the tests of the names have them.
     if names.par_iter().all(is_plain_name) {
         let names: Vec<&[u8]> = names.iter().map(|name| name.unwrap_or_default().as_bytes()).collect();
         // The bytes all share (most of a walk's paths) are compared once.
