@@ -50,9 +50,8 @@ const UNCOMMITTED: &str = " (commit or copy first: the work tree has uncommitted
 /// A git object id (SHA-1).
 type ObjectId = [u8; 20];
 
-/// The index of the work tree holding the probe's folder and what it
-/// stages, read once; `None` when git is missing or the folder is in no
-/// work tree.
+/// The index of the work tree the probe asked and what it stages, read
+/// once; `None` when git is missing or the folder asked is in no work tree.
 type Tracked = Option<Index>;
 
 struct Index {
@@ -64,8 +63,9 @@ struct Index {
     staged: Option<HashSet<PathBuf>>,
 }
 
-/// One look at the work tree holding `folder`, asked in the background and
-/// read once.
+/// One look at a work tree, asked in the background and read once: the one
+/// holding the first file noted ([`StatusProbe::note_read`]), else the one
+/// holding the folder the probe was made for.
 pub struct StatusProbe {
     folder: PathBuf,
     state: Mutex<State>,
