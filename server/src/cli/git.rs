@@ -12,7 +12,9 @@
 //! unsure (edited, untracked, or changed by a clean filter such as
 //! `core.autocrlf`) are asked of `git status`: [`PATHSPEC_BATCH`] of them
 //! named as pathspecs (one listed settles it), then, if none of those is
-//! listed, one `git status` of the whole work tree for the rest.
+//! listed, one `git status` of the whole work tree for the rest. A file
+//! whose mode alone changed (`chmod +x`) counts as committed: the hint is
+//! about what `--fix` would overwrite.
 //!
 //! Measured on a 10,000-file work tree, git's CPU time per check: clean, 50
 //! ms for `git status` of the whole tree against 13 ms for the index and
