@@ -864,11 +864,36 @@ fn compare_modules(before: &ModuleInfo, after: &ModuleInfo) -> IndexChange {
 }
 
 /// Indexes the text of a module.
+///
+/// Only the lines outside function bodies are parsed when that parses
+/// cleanly (the bindings, signatures and `__all__` the index keeps all sit
+/// there): a rule's canonical module in a real code base is thousands of
+/// lines, most of them in bodies, and every check reads it before its first
+/// candidate. Otherwise the whole text is parsed.
 pub fn index_text(text: &str, scope: &FileScope, path: PathBuf) -> ModuleInfo {
-    let tree = syntax::parse_for_check(text);
+    let tree = outline_tree(text).unwrap_or_else(|| syntax::parse_for_check(text));
+    index_tree(&tree, text, scope, path)
+}
+
+/// Indexes a module from a tree of its text (whole, or its outline).
+fn index_tree(tree: &tree_sitter::Tree, text: &str, scope: &FileScope, path: PathBuf) -> ModuleInfo {
     let mut info = ModuleInfo { path, is_package: scope.is_package, ..ModuleInfo::default() };
     collect_block(tree.root_node(), text, scope, &mut info);
     info
+}
+
+/// The tree of the lines of `text` outside function bodies (with the first
+/// line of each body, which keeps it Python), when it has no syntax error
+/// and the lexer found no broken line.
+fn outline_tree(text: &str) -> Option<tree_sitter::Tree> {
+    let mut structure = crate::skeleton::LineStructure::lazy(text);
+    let wanted = structure.lines_outside_functions(text);
+    if structure.has_broken_line() {
+        return None;
+    }
+    let keep = structure.closure(&wanted);
+    let tree = syntax::parse_ranges(text, &structure.kept_ranges(&keep));
+    (!tree.root_node().has_error()).then_some(tree)
 }
 
 /// Records the bindings of the statements of a block, going into compound
@@ -1231,6 +1256,124 @@ pub fn call_misfit(signature: &Signature, shape: &CallShape, callee: &str) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What an index keeps of a module, in a comparable form.
+    fn kept(info: &ModuleInfo) -> String {
+        let mut bindings: Vec<_> = info.bindings.iter().collect();
+        bindings.sort_by(|a, b| a.0.cmp(b.0));
+        format!("{bindings:?} {:?} {:?} {} {}", info.all, info.star_imports, info.dynamic, info.is_package)
+    }
+
+    const LARGE_MODULE: &str = r#""""Managers."""
+import os
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    from pkg.types import Context
+try:
+    from fast import thing
+except ImportError:  # fallback
+    thing = None
+else:
+    other = thing
+__all__ = ["make", "Manager", "Plain"]
+LIMIT: int = 3
+@decorator
+async def make(user_id: str, *, retries: int = 3, **kwargs) -> "Manager":
+    def inner():
+        import hidden
+        return hidden
+    text = """
+def fake(a):
+    pass
+"""
+    return Manager(user_id)
+@staticmethod
+def wrapped(a, /, b, *rest): pass
+class Manager(Base):
+    kind = "m"
+    def __init__(self, a, b=2, *args, c, **kw):
+        self.a = a
+        def nested(): pass
+    @property
+    def name(self): return "n"
+class Plain:
+    def method(self):
+        if self:
+            return [
+                1,
+            ]
+class Made:
+    def __new__(cls, value):
+        return super().__new__(cls)
+for name in ("x", "y"):
+    globals()[name] = name
+def __getattr__(name):
+    raise AttributeError(name)
+def one_liner(a): return a
+async def spaced(
+    a,
+    b=(1,
+       2),
+):
+    # only a comment, then a body
+    pass
+with open(os.devnull) as handle:
+    opened = handle
+from .sibling import *
+"#;
+
+    #[test]
+    fn the_outline_indexes_as_the_whole_text() {
+        let scope = FileScope { module: Some("pkg.mod".into()), ..FileScope::default() };
+        let same = |text: &str, what: &str| {
+            let whole = index_tree(&syntax::parse_for_check(text), text, &scope, PathBuf::from("m.py"));
+            let outline = outline_tree(text).unwrap_or_else(|| panic!("{what}: the outline parses"));
+            assert_eq!(kept(&index_tree(&outline, text, &scope, PathBuf::from("m.py"))), kept(&whole), "{what}");
+            assert_eq!(kept(&index_text(text, &scope, PathBuf::from("m.py"))), kept(&whole), "{what}");
+        };
+        same(LARGE_MODULE, "module");
+        same(&LARGE_MODULE.replace('\n', "\r\n"), "CRLF");
+        same(&format!("\u{feff}{LARGE_MODULE}"), "BOM");
+        same(&LARGE_MODULE.replace("    ", "\t"), "tabs");
+        assert!(kept(&info_of(LARGE_MODULE)).contains("\"spaced\""), "the test module binds what it should");
+        // Every module of the fixtures.
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut checked = 0;
+        for entry in ignore::WalkBuilder::new(&fixtures).hidden(false).git_ignore(false).build().flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|extension| extension != "py") {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(path) else { continue };
+            let whole_tree = syntax::parse_for_check(&text);
+            if whole_tree.root_node().has_error() {
+                continue;
+            }
+            let whole = index_tree(&whole_tree, &text, &scope, path.to_path_buf());
+            assert_eq!(kept(&index_text(&text, &scope, path.to_path_buf())), kept(&whole), "{path:?}");
+            checked += 1;
+        }
+        assert!(checked > 50, "{checked} fixture modules");
+    }
+
+    #[test]
+    fn the_outline_leaves_function_bodies_out() {
+        let body = "    x = compute()\n".repeat(200);
+        let method_body = "        self.x = compute()\n".repeat(200);
+        let text =
+            format!("import os\n\ndef f(a, b=1):\n{body}\nclass C:\n    def __init__(self, c):\n{method_body}\n");
+        let mut structure = crate::skeleton::LineStructure::lazy(&text);
+        let wanted = structure.lines_outside_functions(&text);
+        let keep = structure.closure(&wanted);
+        let kept_bytes: usize = structure.kept_ranges(&keep).iter().map(|(start, end)| end - start).sum();
+        // The headers and the first line of each body.
+        assert!(kept_bytes < 200, "{kept_bytes} of {} bytes kept", text.len());
+        let info = info_of(&text);
+        assert!(
+            matches!(info.bindings.get("f"), Some(Binding::Function(Some(signature))) if signature.params.len() == 2)
+        );
+        assert!(matches!(info.bindings.get("C"), Some(Binding::Class(Some(signature))) if signature.params.len() == 1));
+    }
 
     fn info_of(text: &str) -> ModuleInfo {
         let scope = FileScope { module: Some("pkg.mod".into()), ..FileScope::default() };

@@ -511,6 +511,29 @@ impl LineStructure {
         self.lines.iter().any(|line| line.broken) && !self.lines.iter().any(|line| line.misread_string)
     }
 
+    /// The logical lines outside every function body (lexed through the
+    /// whole text): the top-level statements, those of the compound
+    /// statements and class bodies they hold, and the headers of functions
+    /// and methods. All an index of the module's bindings reads; the bodies
+    /// are most of a large module's bytes.
+    pub fn lines_outside_functions(&mut self, text: &str) -> Vec<usize> {
+        self.lex_through(text, usize::MAX);
+        let bytes = text.as_bytes();
+        let mut in_function = vec![false; self.lines.len()];
+        let mut wanted = Vec::new();
+        for index in 0..self.lines.len() {
+            in_function[index] = self.parent[index].is_some_and(|parent| {
+                in_function[parent]
+                    || (self.lines[parent].head == Head::Definition
+                        && is_function_header(&bytes[self.lines[parent].start..]))
+            });
+            if !in_function[index] {
+                wanted.push(index);
+            }
+        }
+        wanted
+    }
+
     /// The index of the logical line holding byte `offset`, if any (blank and
     /// comment-only lines belong to none).
     fn line_at(&self, offset: usize) -> Option<usize> {
@@ -1091,6 +1114,15 @@ fn head_of(line: &[u8]) -> Head {
         b"import" | b"from" => Head::Import,
         _ => Head::Other,
     }
+}
+
+/// Whether a logical line that starts with `def` or `class` (after a BOM,
+/// indentation and `async`) is a function's header.
+fn is_function_header(line: &[u8]) -> bool {
+    let line = line.strip_prefix(BOM).unwrap_or(line).trim_ascii_start();
+    let word = first_word(line);
+    let word = if word == b"async" { first_word(line[5..].trim_ascii_start()) } else { word };
+    word == b"def"
 }
 
 fn first_word(line: &[u8]) -> &[u8] {
