@@ -1264,7 +1264,7 @@ mod tests {
         format!("{bindings:?} {:?} {:?} {} {}", info.all, info.star_imports, info.dynamic, info.is_package)
     }
 
-    const LARGE_MODULE: &str = r#""""Managers."""
+    const MODULE_FORMS: &str = r#""""Managers."""
 import os
 from typing import TYPE_CHECKING
 if TYPE_CHECKING:
@@ -1331,11 +1331,11 @@ from .sibling import *
             assert_eq!(kept(&index_tree(&outline, text, &scope, PathBuf::from("m.py"))), kept(&whole), "{what}");
             assert_eq!(kept(&index_text(text, &scope, PathBuf::from("m.py"))), kept(&whole), "{what}");
         };
-        same(LARGE_MODULE, "module");
-        same(&LARGE_MODULE.replace('\n', "\r\n"), "CRLF");
-        same(&format!("\u{feff}{LARGE_MODULE}"), "BOM");
-        same(&LARGE_MODULE.replace("    ", "\t"), "tabs");
-        assert!(kept(&info_of(LARGE_MODULE)).contains("\"spaced\""), "the test module binds what it should");
+        same(MODULE_FORMS, "module");
+        same(&MODULE_FORMS.replace('\n', "\r\n"), "CRLF");
+        same(&format!("\u{feff}{MODULE_FORMS}"), "BOM");
+        same(&MODULE_FORMS.replace("    ", "\t"), "tabs");
+        assert!(kept(&info_of(MODULE_FORMS)).contains("\"spaced\""), "the test module binds what it should");
         // Every module of the fixtures.
         let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let mut checked = 0;
