@@ -86,6 +86,35 @@ def dedent(text: str) -> str:
 # ------------------------------------------------------------ fixed modules
 
 
+def event_routes(count: int) -> str:
+    """A class of `count` event handlers, appended to the canonical modules:
+    a real code base's are thousands of lines, and every check indexes them
+    before its first candidate (a 4 KB stand-in hid 51 ms of CPU a check)."""
+    methods = "".join(
+        f'''
+    async def route_event_{number}(self, user_id: str, payload: Dict[str, Any], *, retries: int = 3) -> bool:
+        """Send event {number} to the connections of ``user_id``."""
+        delivered = False
+        for connection in self._routes.get(user_id, []):
+            try:
+                await connection.send_json({{"type": "event_{number}", "payload": payload}})
+                delivered = True
+            except ConnectionError:
+                retries -= 1
+                if retries <= 0:
+                    break
+        return delivered
+'''
+        for number in range(count)
+    )
+    return (
+        "\n\nclass EventRoutes:\n"
+        '    """Routes typed events to the connections of each user."""\n\n'
+        "    def __init__(self) -> None:\n"
+        "        self._routes: Dict[str, list] = {}\n"
+    ) + methods
+
+
 def unified_manager() -> str:
     return dedent(
         '''
@@ -151,7 +180,7 @@ def unified_manager() -> str:
             def connection_count(self) -> int:
                 return len(self._connections)
         '''
-    )
+    ) + event_routes(260)
 
 
 def websocket_manager(commit: str) -> str:
@@ -208,7 +237,7 @@ def websocket_manager(commit: str) -> str:
             "get_manager_registry_status",
         ]
         '''
-    ).replace("USER_ID", user_id).replace("KEY", key)
+    ).replace("USER_ID", user_id).replace("KEY", key) + event_routes(120)
 
 
 def user_execution_context(commit: str) -> str:
