@@ -1105,9 +1105,7 @@ fn head_of(line: &[u8]) -> Head {
     if line.first() == Some(&b'@') {
         return Head::Decorator;
     }
-    let word = first_word(line);
-    let word = if word == b"async" { first_word(line[5..].trim_ascii_start()) } else { word };
-    match word {
+    match statement_keyword(line) {
         b"if" | b"for" | b"while" | b"try" | b"with" => Head::Opener,
         b"elif" | b"else" | b"except" | b"finally" => Head::Clause,
         b"def" | b"class" => Head::Definition,
@@ -1119,10 +1117,18 @@ fn head_of(line: &[u8]) -> Head {
 /// Whether a logical line that starts with `def` or `class` (after a BOM,
 /// indentation and `async`) is a function's header.
 fn is_function_header(line: &[u8]) -> bool {
-    let line = line.strip_prefix(BOM).unwrap_or(line).trim_ascii_start();
+    statement_keyword(line.strip_prefix(BOM).unwrap_or(line).trim_ascii_start()) == b"def"
+}
+
+/// The first word of a statement, the one after `async` for `async def`,
+/// `async for` and `async with`.
+fn statement_keyword(line: &[u8]) -> &[u8] {
     let word = first_word(line);
-    let word = if word == b"async" { first_word(line[5..].trim_ascii_start()) } else { word };
-    word == b"def"
+    if word == b"async" {
+        first_word(line[5..].trim_ascii_start())
+    } else {
+        word
+    }
 }
 
 fn first_word(line: &[u8]) -> &[u8] {
