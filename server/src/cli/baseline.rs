@@ -11,26 +11,37 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::output;
-use super::report::Report;
+use super::report::Slot;
 use super::CheckArgs;
 use crate::baseline::Baseline;
 use crate::rules::RuleSet;
 
-/// Drops the findings the active baseline records from `report` (whose
-/// files are `files`, in order) and prints a note per file that has fewer
-/// findings than its entry. Does nothing without a baseline.
-pub fn apply(args: &CheckArgs, rules: &RuleSet, files: &[PathBuf], report: &mut Report) -> anyhow::Result<()> {
+/// Drops the findings the active baseline records from `slots` (one per
+/// checked file of `files`, in order; paths relative to `cwd`) and prints a
+/// note per file that has fewer findings than its entry (a file without a
+/// report has none). Does nothing without a baseline.
+pub fn apply(
+    args: &CheckArgs,
+    rules: &RuleSet,
+    (files, cwd): (&[PathBuf], &Path),
+    slots: &mut [Slot],
+) -> anyhow::Result<()> {
     let Some((baseline, baseline_path)) = active(args, rules)? else { return Ok(()) };
     let mut known = 0;
     let mut fixed_notes = Vec::new();
-    for (file, path) in report.files.iter_mut().zip(files) {
-        let outcome = baseline.mark(&baseline.key_for(path), &mut file.findings, &|code| rules.rule(code).is_some());
-        file.findings.retain(|finding| !finding.baselined);
+    for (slot, path) in slots.iter_mut().zip(files) {
+        let mut none = Vec::new();
+        let findings = slot.as_mut().map_or(&mut none, |file| &mut file.findings);
+        let outcome = baseline.mark(&baseline.key_for(path), findings, &|code| rules.rule(code).is_some());
+        findings.retain(|finding| !finding.baselined);
         known += outcome.known;
         if outcome.fixed > 0 {
+            let display = match slot {
+                Some(file) => file.display.clone(),
+                None => super::escape::display_path(&crate::workspace::relative_to(path, cwd)),
+            };
             fixed_notes.push(format!(
-                "{}: {} fixed: run `ssot-lsp check --write-baseline {}` to lock it in",
-                file.display,
+                "{display}: {} fixed: run `ssot-lsp check --write-baseline {}` to lock it in",
                 outcome.fixed,
                 baseline_path.display()
             ));
@@ -86,11 +97,12 @@ fn folder_of(path: &Path) -> &Path {
     path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
-/// `check --write-baseline FILE`: records the findings of `report` (whose
-/// files are `files`). Entries of files not checked this time stay, unless
-/// the file is gone. Exits 1 when new findings were left out (no --grow).
-pub fn write(args: &CheckArgs, rules: &RuleSet, path: &Path, files: &[PathBuf], report: &Report) -> ExitCode {
-    match write_file(args, rules, path, files, report) {
+/// `check --write-baseline FILE`: records the findings of `slots` (one per
+/// checked file of `files`, in order). Entries of files not checked this
+/// time stay, unless the file is gone. Exits 1 when new findings were left
+/// out (no --grow).
+pub fn write(args: &CheckArgs, rules: &RuleSet, path: &Path, files: &[PathBuf], slots: &[Slot]) -> ExitCode {
+    match write_file(args, rules, path, files, slots) {
         Ok(left_out) if left_out > 0 => ExitCode::from(1),
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {
@@ -105,19 +117,20 @@ fn write_file(
     rules: &RuleSet,
     path: &Path,
     files: &[PathBuf],
-    report: &Report,
+    slots: &[Slot],
 ) -> anyhow::Result<usize> {
     let previous = read(path)?;
     let mut next = previous.clone().unwrap_or_else(|| Baseline::empty(folder_of(path)));
     let folder = next.folder.clone();
     next.files.retain(|key, _| folder.join(key).exists());
     let mut left_out = 0;
-    for (file, file_path) in report.files.iter().zip(files) {
-        if file.error.is_some() {
+    for (slot, file_path) in slots.iter().zip(files) {
+        if slot.as_ref().is_some_and(|file| file.error.is_some()) {
             continue;
         }
+        let findings = slot.as_ref().map_or(&[][..], |file| &file.findings[..]);
         let key = next.key_for(file_path);
-        left_out += next.record(&key, &file.findings, previous.as_ref(), args.grow, &|code| rules.rule(code).is_some());
+        left_out += next.record(&key, findings, previous.as_ref(), args.grow, &|code| rules.rule(code).is_some());
     }
     write_atomically(path, &next.to_json())?;
     output::write_stdout(&format!(

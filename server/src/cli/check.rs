@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::git::StatusProbe;
 use super::output;
-use super::report::{exit_status, FileReport, Mode, Report};
+use super::report::{exit_status, FileReport, Mode, Report, Slot};
 use super::write::{write_atomically, Written};
 use super::CheckArgs;
 use crate::finding::Finding;
@@ -56,11 +56,9 @@ pub(super) fn run_paths(args: &CheckArgs) -> ExitCode {
         had_error |= warning.is_error;
     }
     let mode = Mode::of(args);
-    let (files, (reports, mut known)): (Vec<PathBuf>, (Vec<FileReport>, Vec<AliasesKnown>)) =
-        walked.into_iter().unzip();
-    let reports = check_files(rules, &index, (&cwd, &scopes), (&paths, &files), (reports, &mut known), &options, mode);
-    let mut report = Report { files: reports, checked: files.len() };
-    for file in &report.files {
+    let (files, (slots, mut known)): (Vec<PathBuf>, (Vec<Slot>, Vec<AliasesKnown>)) = walked.into_iter().unzip();
+    let mut slots = check_files(rules, &index, (&cwd, &scopes), (&paths, &files), (slots, &mut known), &options, mode);
+    for file in slots.iter().flatten() {
         if let Some(error) = &file.error {
             output::warn(&format!("{}: {error}", file.display));
             had_error |= file.is_error;
@@ -71,12 +69,13 @@ pub(super) fn run_paths(args: &CheckArgs) -> ExitCode {
             output::error("the baseline is not written: fix the errors above first");
             return ExitCode::from(2);
         }
-        return super::baseline::write(args, rules, path, &files, &report);
+        return super::baseline::write(args, rules, path, &files, &slots);
     }
-    if let Err(error) = super::baseline::apply(args, rules, &files, &mut report) {
+    if let Err(error) = super::baseline::apply(args, rules, (&files, &cwd), &mut slots) {
         output::error(&format!("{error:#}"));
         return ExitCode::from(2);
     }
+    let report = Report::of(slots);
     output::print_report(&report, args, rules, had_error, &git_status);
     let status = exit_status(args, &report, mode, had_error);
     // The process ends here: freeing a report, a path and the import words
@@ -184,12 +183,12 @@ fn walk_and_check(
                     }
                     let report =
                         check_source(rules, &index, (cwd, scopes), path, read, options, Mode::Report, gate.get());
-                    if let (Some(status), Some(text)) = (status, text) {
+                    if let (Some(status), Some(text), Some(report)) = (status, text, &report) {
                         if report.findings.iter().any(Finding::has_safe_fix) {
                             status.note_read(path, text.as_bytes());
                         }
                     }
-                    report
+                    report.map(Box::new)
                 },
             );
             (report, AliasesKnown { recorded, gate: gate.get(), imports: imports.into_inner() })
@@ -209,7 +208,7 @@ fn walk_and_check(
 const EARLY_IMPORT_WORDS: usize = 4096;
 
 /// Each walked file with its first check's report, and the walk's warnings.
-type WalkedReports = (Vec<(PathBuf, (FileReport, AliasesKnown))>, Vec<workspace::WalkWarning>);
+type WalkedReports = (Vec<(PathBuf, (Slot, AliasesKnown))>, Vec<workspace::WalkWarning>);
 
 /// What a file's check knew of the hubs' aliases of deprecated names.
 #[derive(Debug)]
@@ -248,29 +247,31 @@ fn check_files(
     index: &SharedIndex,
     (cwd, scopes): (&Path, &ScopeFinder),
     (paths, files): (&[PathBuf], &[PathBuf]),
-    (mut reports, known): (Vec<FileReport>, &mut [AliasesKnown]),
+    (mut reports, known): (Vec<Slot>, &mut [AliasesKnown]),
     options: &FixOptions,
     mode: Mode,
-) -> Vec<FileReport> {
+) -> Vec<Slot> {
     let gates = check_hub_alias_importers(rules, index, (cwd, scopes), files, options, (&mut reports, known));
     if mode != Mode::Report {
         let fixable: Vec<&PathBuf> = files
             .iter()
             .zip(&reports)
-            .filter(|(_, report)| report.findings.iter().any(|finding| options.allows(finding)))
+            .filter(|(_, report)| {
+                report.as_ref().is_some_and(|report| report.findings.iter().any(|finding| options.allows(finding)))
+            })
             .map(|(path, _)| path)
             .collect();
         record_importers_elsewhere(rules, index, (cwd, scopes), paths, files, &fixable);
     }
     let hubs = index.reexporting_modules();
-    reports.par_iter_mut().zip(files).zip(gates).for_each(|((report, path), gate)| {
-        if report.error.is_some() || report.findings.is_empty() {
+    reports.par_iter_mut().zip(files).zip(gates).for_each(|((slot, path), gate)| {
+        let Some(report) = slot.as_ref().filter(|report| report.error.is_none() && !report.findings.is_empty()) else {
             return;
-        }
+        };
         let to_fix = mode != Mode::Report && report.findings.iter().any(|finding| options.allows(finding));
         let is_hub = || scopes.scope_for(path).module.is_some_and(|module| hubs.binary_search(&module).is_ok());
         if to_fix || is_hub() {
-            *report = check_file(rules, index, (cwd, scopes), path, options, mode, gate);
+            *slot = check_file(rules, index, (cwd, scopes), path, options, mode, gate).map(Box::new);
         }
     });
     reports
@@ -302,7 +303,7 @@ fn check_hub_alias_importers(
     (cwd, scopes): (&Path, &ScopeFinder),
     files: &[PathBuf],
     options: &FixOptions,
-    (reports, known): (&mut [FileReport], &mut [AliasesKnown]),
+    (reports, known): (&mut [Slot], &mut [AliasesKnown]),
 ) -> Vec<Gate> {
     for _ in 0..crate::index::MAX_REEXPORT_DEPTH {
         let aliases = index.hub_alias_names();
@@ -317,14 +318,15 @@ fn check_hub_alias_importers(
             // Its import words, when kept, may show it imports from no hub:
             // no need to read it again.
             let from_no_hub = known.imports.as_ref().is_some_and(|imports| !aliases.may_import_from_a_hub(imports));
-            if report.error.is_some()
+            if report.as_ref().is_some_and(|report| report.error.is_some())
                 || from_no_hub
                 || !read_bytes_with(path, |read| read.is_ok_and(|bytes| aliases.named_in(bytes)))
             {
                 return;
             }
             known.gate = Gate::HubAlias;
-            *report = check_file(rules, index, (cwd, scopes), path, options, Mode::Report, Gate::HubAlias);
+            *report =
+                check_file(rules, index, (cwd, scopes), path, options, Mode::Report, Gate::HubAlias).map(Box::new);
         });
     }
     known.iter().map(|known| known.gate).collect()
@@ -403,7 +405,7 @@ fn check_file(
     options: &FixOptions,
     mode: Mode,
     gate: Gate,
-) -> FileReport {
+) -> Option<FileReport> {
     // A file read for a hub's alias has no trigger string: it is read anyway.
     let also: &dyn Fn(&[u8], bool) -> bool = match gate {
         Gate::Prefilter => &|_, _| false,
@@ -416,8 +418,9 @@ fn check_file(
 }
 
 /// `check_file` for a file already read. `index` is asked only when the
-/// file is text to check. A report keeps the text only when it has findings
-/// (the output quotes their lines) or fixes.
+/// file is text to check. `None` when a report would have nothing to say
+/// (no finding, no error; only when not fixing). A report keeps the text
+/// only when it has findings (the output quotes their lines) or fixes.
 #[allow(clippy::too_many_arguments)]
 fn check_source(
     rules: &RuleSet,
@@ -428,33 +431,32 @@ fn check_source(
     options: &FixOptions,
     mode: Mode,
     gate: Gate,
-) -> FileReport {
-    let mut report = FileReport::new(workspace::relative_to(path, cwd));
+) -> Option<FileReport> {
+    let new_report = || FileReport::new(workspace::relative_to(path, cwd));
     let text = match read {
         Ok(SourceRef::Text(text)) => text,
-        Ok(SourceRef::NoTrigger) => return report,
+        Ok(SourceRef::NoTrigger) => return None,
         Ok(SourceRef::Skipped(reason)) => {
-            report.error = Some(reason.to_string());
-            return report;
+            return Some(FileReport { error: Some(reason.to_string()), ..new_report() });
         }
         Err(error) => {
-            report.error = Some(format!("cannot read: {error}"));
-            report.is_error = true;
-            return report;
+            return Some(FileReport { error: Some(format!("cannot read: {error}")), is_error: true, ..new_report() });
         }
     };
     let mut scope = scopes.scope_for(path);
     scope.index = Some(index());
     if mode == Mode::Report {
-        report.findings = match gate {
+        let findings = match gate {
             Gate::Prefilter => analysis::scan_text(rules, &scope, text),
             Gate::HubAlias => analysis::check_text(rules, &scope, text),
         };
-        if !report.findings.is_empty() {
-            report.excerpt = Some(Excerpt::of(text, report.findings.iter().flat_map(Finding::offsets)));
+        if findings.is_empty() {
+            return None;
         }
-        return report;
+        let excerpt = Some(Excerpt::of(text, findings.iter().flat_map(Finding::offsets)));
+        return Some(FileReport { findings, excerpt, ..new_report() });
     }
+    let mut report = new_report();
     let text = text.to_owned();
     let outcome = fix_text(rules, &scope, &text, options);
     report.applied = outcome.applied_count();
@@ -467,7 +469,7 @@ fn check_source(
                     // Another run fixed it meanwhile: nothing is ours to count.
                     report.applied = 0;
                     report.text = Some(outcome.text);
-                    return report;
+                    return Some(report);
                 }
                 Err(error) => {
                     report.error = Some(format!("not fixed: {error:#}"));
@@ -475,7 +477,7 @@ fn check_source(
                     report.applied = 0;
                     report.findings = analysis::check_text(rules, &scope, &text);
                     report.text = Some(text);
-                    return report;
+                    return Some(report);
                 }
             }
         }
@@ -483,5 +485,5 @@ fn check_source(
     }
     report.original_text = Some(text);
     report.text = Some(outcome.text);
-    report
+    Some(report)
 }

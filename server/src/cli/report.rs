@@ -66,9 +66,24 @@ impl FileReport {
     }
 }
 
+/// The report of a run: the files with something to say (a finding, an
+/// error, a fix), in the order they were checked, and how many were checked.
 pub struct Report {
     pub files: Vec<FileReport>,
     pub checked: usize,
+}
+
+/// One checked file's report while the run goes on: `None` when it has
+/// nothing to say (no finding, no error, no fix), as most files have; their
+/// reports are never built, and the walk's results stay small.
+pub type Slot = Option<Box<FileReport>>;
+
+impl Report {
+    /// The report of the files whose slots these are (one per checked file).
+    pub fn of(slots: Vec<Slot>) -> Self {
+        let checked = slots.len();
+        Report { files: slots.into_iter().flatten().map(|file| *file).collect(), checked }
+    }
 }
 
 /// The exit code of a check: 2 after an error, 1 when findings remain, a

@@ -58,9 +58,9 @@ fn check_stdin(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         write_raw_stdout(file.text.as_deref().unwrap_or_default());
         sink::to_stderr();
     }
-    let mut report = Report { files: vec![file], checked: 1 };
-    super::baseline::apply(args, rules, std::slice::from_ref(path), &mut report)?;
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let mut slots = [Some(Box::new(file))];
+    super::baseline::apply(args, rules, (std::slice::from_ref(path), &cwd), &mut slots)?;
+    let report = Report::of(slots.into());
     output::print_report(&report, args, rules, false, &super::git::StatusProbe::new(cwd));
     Ok(exit_status(args, &report, mode, false))
 }
