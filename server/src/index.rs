@@ -84,6 +84,31 @@ pub struct ModuleInfo {
     pub star_imports: Vec<String>,
     /// The module defines `__getattr__`: any name may resolve.
     pub dynamic: bool,
+    /// The lines it was indexed from, when that was its outline (see
+    /// [`index_text`]): a reading with the same outline binds the same.
+    pub outline: Option<OutlineKey>,
+}
+
+/// The bytes of a module's outline, each kept range after its length: what
+/// its index depends on (it stores no positions).
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutlineKey(Vec<u8>);
+
+impl OutlineKey {
+    fn of(text: &str, ranges: &[(usize, usize)]) -> Self {
+        let mut bytes = Vec::with_capacity(ranges.iter().map(|(start, end)| end - start + 8).sum());
+        for &(start, end) in ranges {
+            bytes.extend_from_slice(&(end - start).to_le_bytes());
+            bytes.extend_from_slice(&text.as_bytes()[start..end]);
+        }
+        OutlineKey(bytes)
+    }
+}
+
+impl std::fmt::Debug for OutlineKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OutlineKey({} bytes)", self.0.len())
+    }
 }
 
 /// What a fully qualified path refers to in this workspace.
@@ -617,7 +642,7 @@ impl WorkspaceIndex {
         // may have decided a fix.
         let mut change = if appeared { IndexChange::Reexports } else { IndexChange::NotRead };
         for (module, before) in read {
-            let after = self.load(&module).map(Arc::new);
+            let after = self.load(&module, Some(&before));
             let this = match &after {
                 None => IndexChange::Reexports,
                 Some(after) => compare_modules(&before, after),
@@ -658,7 +683,7 @@ impl WorkspaceIndex {
         if let Some(cached) = self.modules.lock().unwrap_or_else(PoisonError::into_inner).get(module) {
             return cached.clone();
         }
-        let info = self.load(module).map(Arc::new);
+        let info = self.load(module, None);
         let info = self
             .modules
             .lock()
@@ -670,7 +695,9 @@ impl WorkspaceIndex {
         info
     }
 
-    fn load(&self, module: &str) -> Option<ModuleInfo> {
+    /// Reads `module` from its file (or the overlay); `before`, an earlier
+    /// reading of it, is kept when the outline is the same.
+    fn load(&self, module: &str, before: Option<&Arc<ModuleInfo>>) -> Option<Arc<ModuleInfo>> {
         if !crate::rules::is_dotted_path(module) {
             return None;
         }
@@ -679,15 +706,15 @@ impl WorkspaceIndex {
             let base = root.join(&relative);
             let file = base.with_extension("py");
             if file.is_file() {
-                return self.read_module(module, &file, false);
+                return self.read_module(module, &file, false, before);
             }
             let init = base.join("__init__.py");
             if init.is_file() {
-                return self.read_module(module, &init, true);
+                return self.read_module(module, &init, true, before);
             }
             if base.is_dir() && module.contains('.') {
                 // A namespace package: it binds its submodules only.
-                return Some(ModuleInfo { path: base, is_package: true, ..ModuleInfo::default() });
+                return Some(Arc::new(ModuleInfo { path: base, is_package: true, ..ModuleInfo::default() }));
             }
         }
         None
@@ -809,14 +836,32 @@ impl WorkspaceIndex {
 impl WorkspaceIndex {
     /// Reads and indexes one module file (its open buffer, when the overlay
     /// has one); `None` when it cannot be read as UTF-8.
-    fn read_module(&self, module: &str, path: &Path, is_package: bool) -> Option<ModuleInfo> {
+    /// Indexes a module's file; `before` (an earlier reading) when its
+    /// outline is the same: typing in a function body or a comment of a
+    /// canonical module then costs a lex of the text, not a parse.
+    fn read_module(
+        &self,
+        module: &str,
+        path: &Path,
+        is_package: bool,
+        before: Option<&Arc<ModuleInfo>>,
+    ) -> Option<Arc<ModuleInfo>> {
         let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let text = match self.overlay.as_ref().and_then(|overlay| overlay(&path)) {
             Some(text) => text,
             None => std::fs::read_to_string(&path).ok()?,
         };
         let scope = FileScope { module: Some(module.to_string()), is_package, ..FileScope::default() };
-        Some(index_text(&text, &scope, path))
+        let ranges = outline_ranges(&text);
+        if let (Some(before), Some(ranges)) = (before, &ranges) {
+            let same = before.path == path
+                && before.is_package == is_package
+                && before.outline.as_ref().is_some_and(|key| *key == OutlineKey::of(&text, ranges));
+            if same {
+                return Some(Arc::clone(before));
+            }
+        }
+        Some(Arc::new(index_outlined(&text, &scope, path, ranges)))
     }
 }
 
@@ -871,8 +916,19 @@ fn compare_modules(before: &ModuleInfo, after: &ModuleInfo) -> IndexChange {
 /// lines, most of them in bodies, and every check reads it before its first
 /// candidate. Otherwise the whole text is parsed.
 pub fn index_text(text: &str, scope: &FileScope, path: PathBuf) -> ModuleInfo {
-    let tree = outline_tree(text).unwrap_or_else(|| syntax::parse_for_check(text));
-    index_tree(&tree, text, scope, path)
+    index_outlined(text, scope, path, outline_ranges(text))
+}
+
+/// [`index_text`] with the outline's ranges found (`None`: a broken line).
+fn index_outlined(text: &str, scope: &FileScope, path: PathBuf, ranges: Option<Vec<(usize, usize)>>) -> ModuleInfo {
+    let outlined = ranges.and_then(|ranges| {
+        let tree = syntax::parse_ranges(text, &ranges);
+        (!tree.root_node().has_error()).then(|| (tree, OutlineKey::of(text, &ranges)))
+    });
+    match outlined {
+        Some((tree, key)) => ModuleInfo { outline: Some(key), ..index_tree(&tree, text, scope, path) },
+        None => index_tree(&syntax::parse_for_check(text), text, scope, path),
+    }
 }
 
 /// Indexes a module from a tree of its text (whole, or its outline).
@@ -882,18 +938,17 @@ fn index_tree(tree: &tree_sitter::Tree, text: &str, scope: &FileScope, path: Pat
     info
 }
 
-/// The tree of the lines of `text` outside function bodies (with the first
-/// line of each body, which keeps it Python), when it has no syntax error
-/// and the lexer found no broken line.
-fn outline_tree(text: &str) -> Option<tree_sitter::Tree> {
+/// The byte ranges of the lines of `text` outside function bodies (with the
+/// first line of each body, which keeps it Python), when the lexer found no
+/// broken line. The index parses them when they parse cleanly.
+fn outline_ranges(text: &str) -> Option<Vec<(usize, usize)>> {
     let mut structure = crate::skeleton::LineStructure::lazy(text);
     let wanted = structure.lines_outside_functions(text);
     if structure.has_broken_line() {
         return None;
     }
     let keep = structure.closure(&wanted);
-    let tree = syntax::parse_ranges(text, &structure.kept_ranges(&keep));
-    (!tree.root_node().has_error()).then_some(tree)
+    Some(structure.kept_ranges(&keep))
 }
 
 /// Records the bindings of the statements of a block, going into compound
@@ -1321,6 +1376,74 @@ with open(os.devnull) as handle:
     opened = handle
 from .sibling import *
 "#;
+
+    /// The tree of a module's outline, when it parses cleanly.
+    fn outline_tree(text: &str) -> Option<tree_sitter::Tree> {
+        let tree = syntax::parse_ranges(text, &outline_ranges(text)?);
+        (!tree.root_node().has_error()).then_some(tree)
+    }
+
+    #[test]
+    fn a_refresh_with_the_same_outline_keeps_the_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pkg/canon.py");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(dir.path().join("pkg/__init__.py"), "").unwrap();
+        let module = |body: &str, comment: &str| {
+            format!(
+                "import os
+{comment}
+async def make(ctx=None):
+    first = 1
+{body}    return first
+"
+            )
+        };
+        std::fs::write(&path, module("", "")).unwrap();
+        let index = WorkspaceIndex::new(vec![dir.path().to_path_buf()]);
+        let reading = || index.modules.lock().unwrap().get("pkg.canon").cloned().flatten().expect("read");
+        assert!(index.resolve_path("pkg.canon.make").signature().is_some());
+        let first = reading();
+        assert!(first.outline.is_some(), "indexed from its outline");
+
+        // A body line past the first, a comment: the same outline, kept.
+        std::fs::write(
+            &path,
+            module(
+                "    second = first + 1
+",
+                "# a comment
+",
+            ),
+        )
+        .unwrap();
+        assert_eq!(index.refresh(&path), IndexChange::Unchanged);
+        assert!(Arc::ptr_eq(&first, &reading()), "the same outline: the reading is kept");
+
+        // The body's first line is part of the outline: read again, unchanged.
+        std::fs::write(&path, module("", "").replace("first = 1", "first = 2")).unwrap();
+        assert_eq!(index.refresh(&path), IndexChange::Unchanged);
+        let second = reading();
+        assert!(!Arc::ptr_eq(&first, &second), "another outline: read again");
+
+        // A new parameter: read again, and the signature follows.
+        std::fs::write(&path, module("", "").replace("ctx=None", "ctx=None, user_id=None")).unwrap();
+        assert_eq!(index.refresh(&path), IndexChange::Definitions);
+        assert_eq!(index.resolve_path("pkg.canon.make").signature().unwrap().params.len(), 2);
+
+        // A broken line: no outline, the whole text is read, every time.
+        let broken = format!(
+            "{}value = (1,
+",
+            module("", "")
+        );
+        std::fs::write(&path, &broken).unwrap();
+        index.refresh(&path);
+        let whole = reading();
+        assert!(whole.outline.is_none());
+        index.refresh(&path);
+        assert!(!Arc::ptr_eq(&whole, &reading()), "no outline to compare: read again");
+    }
 
     #[test]
     fn the_outline_indexes_as_the_whole_text() {
