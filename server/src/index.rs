@@ -835,10 +835,10 @@ impl WorkspaceIndex {
 
 impl WorkspaceIndex {
     /// Reads and indexes one module file (its open buffer, when the overlay
-    /// has one); `None` when it cannot be read as UTF-8.
-    /// Indexes a module's file; `before` (an earlier reading) when its
-    /// outline is the same: typing in a function body or a comment of a
-    /// canonical module then costs a lex of the text, not a parse.
+    /// has one); `None` when it cannot be read as UTF-8. Gives `before` (an
+    /// earlier reading) back when the outline is the same: typing in a
+    /// function body or a comment of a canonical module then costs a lex of
+    /// the text, not a parse.
     fn read_module(
         &self,
         module: &str,
