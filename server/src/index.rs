@@ -97,11 +97,30 @@ pub struct OutlineKey(Vec<u8>);
 impl OutlineKey {
     fn of(text: &str, ranges: &[(usize, usize)]) -> Self {
         let mut bytes = Vec::with_capacity(ranges.iter().map(|(start, end)| end - start + 8).sum());
-        for &(start, end) in ranges {
-            bytes.extend_from_slice(&(end - start).to_le_bytes());
-            bytes.extend_from_slice(&text.as_bytes()[start..end]);
+        for (length, range) in Self::parts(text, ranges) {
+            bytes.extend_from_slice(&length);
+            bytes.extend_from_slice(range);
         }
         OutlineKey(bytes)
+    }
+
+    /// Whether these ranges of `text` make this key (without building one:
+    /// a refresh asks on every round of typing).
+    fn matches(&self, text: &str, ranges: &[(usize, usize)]) -> bool {
+        let mut rest = self.0.as_slice();
+        let same = Self::parts(text, ranges).all(|(length, range)| {
+            let matched = rest.strip_prefix(&length[..]).and_then(|after| after.strip_prefix(range));
+            matched.inspect(|after| rest = after).is_some()
+        });
+        same && rest.is_empty()
+    }
+
+    /// Each range's length (as bytes) and its bytes.
+    fn parts<'a>(
+        text: &'a str,
+        ranges: &'a [(usize, usize)],
+    ) -> impl Iterator<Item = ([u8; std::mem::size_of::<usize>()], &'a [u8])> + 'a {
+        ranges.iter().map(|&(start, end)| ((end - start).to_le_bytes(), &text.as_bytes()[start..end]))
     }
 }
 
@@ -856,7 +875,7 @@ impl WorkspaceIndex {
         if let (Some(before), Some(ranges)) = (before, &ranges) {
             let same = before.path == path
                 && before.is_package == is_package
-                && before.outline.as_ref().is_some_and(|key| *key == OutlineKey::of(&text, ranges));
+                && before.outline.as_ref().is_some_and(|key| key.matches(&text, ranges));
             if same {
                 return Some(Arc::clone(before));
             }
@@ -1383,23 +1402,35 @@ from .sibling import *
         (!tree.root_node().has_error()).then_some(tree)
     }
 
-    #[test]
-    fn a_refresh_with_the_same_outline_keeps_the_reading() {
+    /// A folder holding the package `pkg` with the module `pkg.canon`
+    /// (`text`), and that module's path.
+    fn canon_package(text: &str) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pkg/canon.py");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(dir.path().join("pkg/__init__.py"), "").unwrap();
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn an_outline_key_matches_only_the_ranges_it_was_made_of() {
+        let text = "ab\ncd\nef\n";
+        let key = OutlineKey::of(text, &[(0, 3), (6, 9)]);
+        assert!(key.matches(text, &[(0, 3), (6, 9)]));
+        assert!(key.matches("ab\nXY\nef\n", &[(0, 3), (6, 9)]), "bytes outside the ranges do not count");
+        assert!(!key.matches(text, &[(0, 3)]), "fewer ranges");
+        assert!(!key.matches(text, &[(0, 3), (6, 9), (3, 6)]), "more ranges");
+        assert!(!key.matches(text, &[(0, 6), (6, 9)]), "other boundaries");
+        assert!(!key.matches("ab\ncd\neg\n", &[(0, 3), (6, 9)]), "other bytes");
+    }
+
+    #[test]
+    fn a_refresh_with_the_same_outline_keeps_the_reading() {
         let module = |body: &str, comment: &str| {
-            format!(
-                "import os
-{comment}
-async def make(ctx=None):
-    first = 1
-{body}    return first
-"
-            )
+            format!("import os\n{comment}\nasync def make(ctx=None):\n    first = 1\n{body}    return first\n")
         };
-        std::fs::write(&path, module("", "")).unwrap();
+        let (dir, path) = canon_package(&module("", ""));
         let index = WorkspaceIndex::new(vec![dir.path().to_path_buf()]);
         let reading = || index.modules.lock().unwrap().get("pkg.canon").cloned().flatten().expect("read");
         assert!(index.resolve_path("pkg.canon.make").signature().is_some());
@@ -1407,16 +1438,7 @@ async def make(ctx=None):
         assert!(first.outline.is_some(), "indexed from its outline");
 
         // A body line past the first, a comment: the same outline, kept.
-        std::fs::write(
-            &path,
-            module(
-                "    second = first + 1
-",
-                "# a comment
-",
-            ),
-        )
-        .unwrap();
+        std::fs::write(&path, module("    second = first + 1\n", "# a comment\n")).unwrap();
         assert_eq!(index.refresh(&path), IndexChange::Unchanged);
         assert!(Arc::ptr_eq(&first, &reading()), "the same outline: the reading is kept");
 
@@ -1432,11 +1454,7 @@ async def make(ctx=None):
         assert_eq!(index.resolve_path("pkg.canon.make").signature().unwrap().params.len(), 2);
 
         // A broken line: no outline, the whole text is read, every time.
-        let broken = format!(
-            "{}value = (1,
-",
-            module("", "")
-        );
+        let broken = format!("{}value = (1,\n", module("", ""));
         std::fs::write(&path, &broken).unwrap();
         index.refresh(&path);
         let whole = reading();
@@ -1675,11 +1693,7 @@ async def make(ctx=None):
 
     #[test]
     fn a_refresh_says_what_changed() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("pkg/canon.py");
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(dir.path().join("pkg/__init__.py"), "").unwrap();
-        std::fs::write(&path, "import os\nasync def make(ctx=None): pass\n").unwrap();
+        let (dir, path) = canon_package("import os\nasync def make(ctx=None): pass\n");
         let index = WorkspaceIndex::new(vec![dir.path().to_path_buf()]);
         assert_eq!(index.refresh(&path), IndexChange::NotRead);
         assert!(!index.concerns(&path));
