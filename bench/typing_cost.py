@@ -24,6 +24,16 @@ stdin/stdout (the client of `bench/server.py`):
   and `push` (no pull capability: the servers publish
   `textDocument/publishDiagnostics` with the version).
 
+With `--document canonical` the document is instead the canonical module of
+the realistic workspace (`websocket_manager.py` of target/bench/realistic-old,
+built by `python3 bench/build_realistic.py --size bench --commit old`), opened
+in that workspace after ssot-lsp's workspace scan has ended, and the typed
+text is a new top-level function at its end (CANONICAL_TYPED): every
+keystroke then changes a top-level name of the module every fix is checked
+against, so the server's cost includes what it re-checks in the workspace
+because of it. ruff gets the same workspace (its default rules: no
+ruff.toml is written into the corpus).
+
 For each server, pace and mode it prints:
 
 - CPU per keystroke: the server process's user + system time
@@ -89,6 +99,17 @@ TYPED = (
 )
 # Backspaced at the end and typed again.
 RETYPED = 50
+# `--document canonical`: the module, and the function typed at its end.
+CANONICAL_PATH = Path(*realistic.CANONICAL.split(".")).with_suffix(".py")
+CANONICAL_TYPED = (
+    "\n\nasync def broadcast_typed_update(user_ids: list, payload: Dict[str, Any]) -> int:\n"
+    "    \"\"\"Send ``payload`` to every listed user; returns how many got it.\"\"\"\n"
+    "    sent = 0\n"
+    "    for user_id in user_ids:\n"
+    "        manager = await get_websocket_manager(create_test_user_context(user_id))\n"
+    "        sent += 1 if manager is not None else 0\n"
+    "    return sent\n"
+)
 
 
 # ---------------------------------------------------------------- the document
@@ -140,11 +161,12 @@ def insertion_line(text: str) -> int:
     raise SystemExit("typing: no blank line between top-level statements")
 
 
-def keystrokes(text: str) -> list[dict]:
-    """The content changes of the typing session (one per keystroke), in
-    UTF-16 positions (the text is ASCII, so columns are characters)."""
-    line = insertion_line(text)
-    column = 0
+def keystrokes(text: str, typed: str = TYPED, line: int | None = None, column: int = 0) -> list[dict]:
+    """The content changes of typing `typed` at (`line`, `column`) (default:
+    `insertion_line`), one per keystroke, in UTF-16 positions (the text is
+    ASCII, so columns are characters)."""
+    if line is None:
+        line = insertion_line(text)
     typed_at: list[tuple[int, int]] = []  # cursor before each typed character
     changes = []
 
@@ -165,13 +187,19 @@ def keystrokes(text: str) -> list[dict]:
                                   "end": {"line": line, "character": column}}, "text": ""})
         line, column = start_line, start_column
 
-    for char in TYPED:
+    for char in typed:
         type_char(char)
     for _ in range(RETYPED):
         backspace()
-    for char in TYPED[-RETYPED:]:
+    for char in typed[-RETYPED:]:
         type_char(char)
     return changes
+
+
+def end_of(text: str) -> tuple[int, int]:
+    """The (line, column) of the end of `text`."""
+    lines = text.split("\n")
+    return len(lines) - 1, len(lines[-1])
 
 
 def apply(text: str, change: dict) -> str:
@@ -211,7 +239,7 @@ RUFF_CONFIG = {
 
 # ---------------------------------------------------------------- one session
 
-def initialize(server: Server, root: Path, pull: bool, options: dict) -> None:
+def initialize(server: Server, root: Path, pull: bool, options: dict, progress: bool = False) -> None:
     text_document = {"synchronization": {"dynamicRegistration": False},
                      "publishDiagnostics": {"versionSupport": True}}
     if pull:
@@ -224,7 +252,7 @@ def initialize(server: Server, root: Path, pull: bool, options: dict) -> None:
         "initializationOptions": options,
         "capabilities": {
             "general": {"positionEncodings": ["utf-16"]},
-            "window": {"workDoneProgress": False},
+            "window": {"workDoneProgress": progress},
             "textDocument": text_document,
             "workspace": {"workspaceFolders": True, "configuration": False,
                           "diagnostics": {"refreshSupport": False}},
@@ -249,12 +277,16 @@ def next_message(server: Server, deadline: float) -> tuple[float, dict] | None:
 
 
 def session(name: str, command: list[str], options: dict, path: Path, text: str, changes: list[dict],
-            pull: bool, pause: float) -> dict:
-    """One server, one pace, one mode: opens the document, types, collects."""
+            pull: bool, pause: float, root: Path | None = None, scan: bool = False) -> dict:
+    """One server, one pace, one mode: opens the document (in `root`, by
+    default its folder; with `scan`, after the server's workspace scan has
+    ended), types, collects."""
     uri = path.as_uri()
     server = Server(Path(command[0]), f"typing-{name}", command)
     try:
-        initialize(server, path.parent, pull, options)
+        initialize(server, root or path.parent, pull, options, progress=scan)
+        if scan:
+            server.progress_end()
         server.open(path, text, 1)
         # The first diagnostics of the open document.
         if pull:
@@ -406,6 +438,9 @@ def main() -> None:
     parser.add_argument("--paces", default="human,flood", help="comma-separated: human, typist, flood")
     parser.add_argument("--modes", default="pull,push", help="comma-separated: pull, push")
     parser.add_argument("--rounds", type=int, default=1, help="sessions per combination (figures of each)")
+    parser.add_argument("--document", choices=["realistic", "canonical"], default="realistic",
+                        help="the generated 4,170-line caller module (default), or the canonical module of "
+                             "target/bench/realistic-old typed into after a workspace scan")
     parser.add_argument("--results", type=Path, default=BENCH / "results")
     parser.add_argument("--write-keystrokes", type=Path, metavar="JSON",
                         help="write the document and its keystrokes (byte offsets) for "
@@ -415,11 +450,25 @@ def main() -> None:
     if "ssot" in servers and not args.binary.is_file():
         raise SystemExit(f"{args.binary} is missing: cargo build --release")
     WORK.mkdir(parents=True, exist_ok=True)
-    text = build_document()
-    path = WORK / "realistic_4170.py"
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-    changes = keystrokes(text)
+    root, scan = None, False
+    if args.document == "canonical":
+        if "ruff-tid251" in servers:
+            raise SystemExit("--document canonical: ruff runs with its default rules only (no ruff.toml in the corpus)")
+        root = BENCH / "realistic-old"
+        path = root / CANONICAL_PATH
+        if not path.is_file():
+            raise SystemExit(f"{path} is missing: python3 bench/build_realistic.py --size bench --commit old")
+        text = path.read_text()
+        typed = CANONICAL_TYPED
+        changes = keystrokes(text, typed, *end_of(text))
+        scan = "ssot" in servers
+    else:
+        text = build_document()
+        path = WORK / "realistic_4170.py"
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+        typed = TYPED
+        changes = keystrokes(text)
     after = text
     for change in changes:
         after = apply(after, change)
@@ -429,7 +478,7 @@ def main() -> None:
         return
     commands = {}
     if "ssot" in servers:
-        commands["ssot-lsp"] = ([str(args.binary.resolve()), "serve"], {"workspaceScan": False}, "default")
+        commands["ssot-lsp"] = ([str(args.binary.resolve()), "serve"], {"workspaceScan": scan}, "default")
     if "ruff" in servers or "ruff-tid251" in servers:
         ruff = str(ensure_ruff())
         if "ruff" in servers:
@@ -439,7 +488,7 @@ def main() -> None:
     triggers = sum(1 for line in text.splitlines() if any(t in line for t in realistic.TRIGGERS))
     header = [
         f"Typing cost: {path.relative_to(ROOT)} ({text.count(chr(10)):,} lines, {len(text.encode()):,} bytes, "
-        f"{triggers} trigger lines), {len(changes)} keystrokes ({len(TYPED)} characters typed, {RETYPED} "
+        f"{triggers} trigger lines), {len(changes)} keystrokes ({len(typed)} characters typed, {RETYPED} "
         f"backspaces, {RETYPED} typed again), one incremental didChange each.",
         f"Load average at the start: {loadavg()} on {os.cpu_count()} cores.",
         "",
@@ -451,7 +500,8 @@ def main() -> None:
             for _ in range(args.rounds):
                 for name, (command, options, config) in commands.items():
                     (WORK / "ruff.toml").write_text(RUFF_CONFIG[config])
-                    result = session(name, command, options, path, text, changes, mode == "pull", PACES[pace])
+                    result = session(name, command, options, path, text, changes, mode == "pull", PACES[pace],
+                                     root=root, scan=scan and name == "ssot-lsp")
                     result.update(mode=mode, pace=pace, load=loadavg())
                     results.append(result)
                     print(f"[typing] {mode} {pace} {name}: {result['cpu_ms_per_key']:.2f} ms CPU/key, "
