@@ -11,7 +11,7 @@
 //!
 //! It knows tree-sitter and files, nothing of rules, findings or LSP.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -205,9 +205,13 @@ pub type TextOverlay = Arc<dyn Fn(&Path) -> Option<String> + Send + Sync>;
 pub enum IndexChange {
     /// The index had not read the file: nothing that was checked used it.
     NotRead,
-    /// The file's module binds the same names with the same signatures.
+    /// The file's module binds the same names with the same signatures,
+    /// as far as any check looked them up.
     Unchanged,
-    /// Definitions or signatures changed (what fixes check against).
+    /// The binding or signature of a name some check looked up in the
+    /// module changed, or such a name appeared or went away (what fixes
+    /// check against). A top-level name nobody asked for (a helper being
+    /// typed into a canonical module) changes nothing any check answered.
     Definitions,
     /// What the module imports or re-exports changed (what findings
     /// through hubs depend on), or the file appeared or went away.
@@ -221,6 +225,13 @@ pub struct WorkspaceIndex {
     roots: Vec<PathBuf>,
     /// Module → what it binds (`None`: no such module in the workspace).
     modules: Mutex<HashMap<String, Option<Arc<ModuleInfo>>>>,
+    /// Module → the names checks looked up in it (`resolve_name`,
+    /// `reexport_chain`), found or not; only grows. A refresh reports
+    /// `Definitions` only for a change to one of them. Noted before the
+    /// module is read, and consulted by a refresh after the new reading is
+    /// in place, so a lookup either is seen by the refresh or reads the new
+    /// module.
+    asked: Mutex<HashMap<String, HashSet<String>>>,
     /// The project's line length (`[tool.ruff]`, `[tool.black]`,
     /// `[tool.isort]` of the nearest `pyproject.toml`), for written imports.
     line_length: Option<usize>,
@@ -500,6 +511,27 @@ impl WorkspaceIndex {
         self.state_generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Notes that a check looks up `name` in `module` (see `asked`).
+    fn note_asked(&self, module: &str, name: &str) {
+        let mut asked = self.asked.lock().unwrap_or_else(PoisonError::into_inner);
+        match asked.get_mut(module) {
+            Some(names) => {
+                if !names.contains(name) {
+                    names.insert(name.to_string());
+                }
+            }
+            None => {
+                asked.insert(module.to_string(), HashSet::from([name.to_string()]));
+            }
+        }
+    }
+
+    /// Whether a check looked up any of `names` in `module`.
+    fn was_asked(&self, module: &str, names: &[String]) -> bool {
+        let asked = self.asked.lock().unwrap_or_else(PoisonError::into_inner);
+        asked.get(module).is_some_and(|asked| names.iter().any(|name| asked.contains(name)))
+    }
+
     /// A number that moves whenever an answer of the index may have changed
     /// (a module read, refreshed or forgotten, re-exports or hub aliases
     /// recorded): an analysis made at one generation holds at the same one.
@@ -666,8 +698,18 @@ impl WorkspaceIndex {
                 None => IndexChange::Reexports,
                 Some(after) => compare_modules(&before, after),
             };
+            let changed = match (this, &after) {
+                (IndexChange::Definitions, Some(after)) => changed_names(&before, after),
+                _ => Vec::new(),
+            };
+            self.modules.lock().unwrap_or_else(PoisonError::into_inner).insert(module.clone(), after);
+            // After the new reading is in place (see `asked`).
+            let this = if this == IndexChange::Definitions && !self.was_asked(&module, &changed) {
+                IndexChange::Unchanged
+            } else {
+                this
+            };
             change = change.max_with(this);
-            self.modules.lock().unwrap_or_else(PoisonError::into_inner).insert(module, after);
         }
         // After the modules are replaced: an analysis that read the
         // generation before sees it move.
@@ -777,16 +819,16 @@ impl WorkspaceIndex {
         let mut chain = Vec::new();
         let (mut module, mut name) = (module.to_string(), name.to_string());
         while chain.len() <= MAX_REEXPORT_DEPTH {
+            self.note_asked(&module, &name);
             let Some(info) = self.module(&module) else { break };
             let next = match info.bindings.get(&name) {
                 Some(Binding::Import(target)) => target.clone(),
                 Some(Binding::Alias(other)) => format!("{module}.{other}"),
                 Some(_) => break,
-                None => match info
-                    .star_imports
-                    .iter()
-                    .find(|star| self.module(star).is_some_and(|source| source.bindings.contains_key(&name)))
-                {
+                None => match info.star_imports.iter().find(|star| {
+                    self.note_asked(star, &name);
+                    self.module(star).is_some_and(|source| source.bindings.contains_key(&name))
+                }) {
                     Some(star) => format!("{star}.{name}"),
                     None => break,
                 },
@@ -810,6 +852,7 @@ impl WorkspaceIndex {
         if depth > MAX_REEXPORT_DEPTH {
             return Resolved::Bound;
         }
+        self.note_asked(module, name);
         let Some(info) = self.module(module) else { return Resolved::Outside };
         if let Some(binding) = info.bindings.get(name) {
             return match binding {
@@ -925,6 +968,14 @@ fn compare_modules(before: &ModuleInfo, after: &ModuleInfo) -> IndexChange {
     } else {
         IndexChange::Unchanged
     }
+}
+
+/// The names two readings of a module bind differently (one binds it, the
+/// other not, or another binding or signature).
+fn changed_names(before: &ModuleInfo, after: &ModuleInfo) -> Vec<String> {
+    let gone_or_changed = before.bindings.iter().filter(|(name, binding)| after.bindings.get(*name) != Some(*binding));
+    let new = after.bindings.iter().filter(|(name, _)| !before.bindings.contains_key(*name));
+    gone_or_changed.chain(new).map(|(name, _)| name.clone()).collect()
 }
 
 /// Indexes the text of a module.
@@ -1714,6 +1765,35 @@ from .sibling import *
         std::fs::write(&missing, "class ManagerMetrics: pass\n").unwrap();
         assert_eq!(index.refresh(&missing), IndexChange::Reexports);
         assert!(index.resolve_path("pkg.metrics.ManagerMetrics").definition_path().is_some());
+    }
+
+    #[test]
+    fn a_refresh_reports_definitions_only_for_names_a_check_looked_up() {
+        let (dir, path) = canon_package("async def make(ctx=None): pass\nAlias = make\n");
+        let index = WorkspaceIndex::new(vec![dir.path().to_path_buf()]);
+        assert!(index.resolve_path("pkg.canon.Alias").signature().is_some(), "through the alias to `make`");
+        let write = |text: &str| std::fs::write(&path, text).unwrap();
+
+        // A new top-level function nobody asked for, then its signature.
+        write("async def make(ctx=None): pass\nAlias = make\ndef helper(): pass\n");
+        assert_eq!(index.refresh(&path), IndexChange::Unchanged, "`helper` was never looked up");
+        write("async def make(ctx=None): pass\nAlias = make\ndef helper(a, b): pass\n");
+        assert_eq!(index.refresh(&path), IndexChange::Unchanged);
+
+        // `make` was looked up through `Alias`: its signature counts.
+        write("async def make(ctx=None, user_id=None): pass\nAlias = make\ndef helper(a, b): pass\n");
+        assert_eq!(index.refresh(&path), IndexChange::Definitions);
+
+        // A name looked up and missing, then defined.
+        assert!(matches!(index.resolve_name("pkg.canon", "later"), Resolved::Missing(_)));
+        write("async def make(ctx=None, user_id=None): pass\nAlias = make\ndef helper(a, b): pass\nlater = 1\n");
+        assert_eq!(index.refresh(&path), IndexChange::Definitions, "`later` was asked for and now exists");
+
+        // Once `helper` is looked up (a re-export chain asks too), its changes count.
+        assert!(index.reexport_chain("pkg.canon", "helper").is_empty(), "defined there");
+        write("async def make(ctx=None, user_id=None): pass\nAlias = make\ndef helper(a): pass\nlater = 1\n");
+        assert_eq!(index.refresh(&path), IndexChange::Definitions);
+        assert_eq!(index.resolve_name("pkg.canon", "helper").signature().unwrap().params.len(), 1, "read again");
     }
 
     #[test]
