@@ -11,8 +11,12 @@
 //! file without findings may now import a deprecated name through a hub.
 //!
 //! Changes are queued and coalesced: one worker takes them in on the
-//! blocking pool, so a burst of keystrokes in a canonical module gives one
-//! re-check per round, and handlers return at once. After a workspace scan,
+//! blocking pool, and handlers return at once. The worker paces itself like
+//! the analysis of a document (`AnalysisPacing`): it starts a round once no
+//! change was queued for `debounce`, or `max_wait` after the round's first,
+//! so typing in a canonical module costs a reading of it every few hundred
+//! milliseconds rather than per keystroke (a broken outline, as while a new
+//! function's header is typed, means a parse of the whole module). After a workspace scan,
 //! the hubs in practice (modules others import a deprecated name from) are
 //! checked again, since their callers were checked after them.
 //!
@@ -55,9 +59,13 @@ fn queue(session: &Arc<Session>, paths: Vec<PathBuf>) {
     session.index_queue.push(paths, || drain(Arc::clone(session)));
 }
 
-/// The queue's worker: takes every pending path each round.
+/// The queue's worker: takes every pending path each round, once the
+/// changes settle.
 async fn drain(session: Arc<Session>) {
-    while let Some(paths) = session.index_queue.next_batch(usize::MAX) {
+    loop {
+        let pacing = session.options.analysis_pacing;
+        session.index_queue.settle(pacing.debounce, pacing.max_wait).await;
+        let Some(paths) = session.index_queue.next_batch(usize::MAX) else { break };
         let worker = Arc::clone(&session);
         let refreshed = tokio::task::spawn_blocking(move || {
             let Some(index) = worker.rules().rules.settings.index.clone() else { return IndexChange::NotRead };

@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 /// Pending items and whether a worker drains them.
 #[derive(Debug)]
@@ -28,11 +29,13 @@ pub struct WorkQueue<T> {
 struct QueueState<T> {
     pending: HashSet<T>,
     worker_running: bool,
+    /// How many pushes there were (see `pushes`).
+    pushes: u64,
 }
 
 impl<T> Default for WorkQueue<T> {
     fn default() -> Self {
-        WorkQueue { state: Mutex::new(QueueState { pending: HashSet::new(), worker_running: false }) }
+        WorkQueue { state: Mutex::new(QueueState { pending: HashSet::new(), worker_running: false, pushes: 0 }) }
     }
 }
 
@@ -48,6 +51,7 @@ impl<T: Eq + Hash + Clone> WorkQueue<T> {
         let start_worker = {
             let mut state = self.lock();
             state.pending.extend(items);
+            state.pushes += 1;
             !std::mem::replace(&mut state.worker_running, true)
         };
         if start_worker {
@@ -71,6 +75,23 @@ impl<T: Eq + Hash + Clone> WorkQueue<T> {
             state.pending.remove(item);
         }
         Some(batch)
+    }
+
+    /// Waits until nothing was pushed for `debounce`, or for `max_wait` in
+    /// all (a worker that paces itself calls it before taking a batch).
+    pub async fn settle(&self, debounce: Duration, max_wait: Duration) {
+        let started = tokio::time::Instant::now();
+        loop {
+            let pause = debounce.min(max_wait.saturating_sub(started.elapsed()));
+            if pause.is_zero() {
+                return;
+            }
+            let pushes = self.lock().pushes;
+            tokio::time::sleep(pause).await;
+            if self.lock().pushes == pushes {
+                return;
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, QueueState<T>> {
@@ -108,6 +129,40 @@ mod tests {
         queue.push([5], || idle_worker(&started));
         assert_eq!(started.load(Ordering::SeqCst), 2, "the worker stopped when it found nothing: a new one starts");
         assert_eq!(queue.next_batch(usize::MAX), Some(vec![5]));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn settle_waits_for_a_quiet_spell_or_the_longest_wait() {
+        let queue = Arc::new(WorkQueue::default());
+        let started = AtomicUsize::new(0);
+        let (debounce, max_wait) = (Duration::from_millis(50), Duration::from_millis(350));
+        queue.push([0], || idle_worker(&started));
+        let start = tokio::time::Instant::now();
+        queue.settle(debounce, max_wait).await;
+        assert_eq!(start.elapsed(), debounce, "nothing pushed meanwhile: one quiet spell");
+
+        // A push every 30 ms for a second: the wait ends at `max_wait`.
+        let pusher = {
+            let queue = Arc::clone(&queue);
+            tokio::spawn(async move {
+                for item in 1..=33 {
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    queue.push([item], || async {});
+                }
+            })
+        };
+        let start = tokio::time::Instant::now();
+        queue.settle(debounce, max_wait).await;
+        assert_eq!(start.elapsed(), max_wait, "pushes kept coming");
+        pusher.await.unwrap();
+
+        // The pushes stopped at 990 ms: the next wait ends one quiet spell later.
+        let start = tokio::time::Instant::now();
+        queue.settle(debounce, max_wait).await;
+        assert_eq!(start.elapsed(), debounce);
+        queue.settle(Duration::ZERO, max_wait).await;
+        assert_eq!(start.elapsed(), debounce, "no debounce: no wait");
+        assert_eq!(queue.next_batch(usize::MAX).map(|batch| batch.len()), Some(34));
     }
 
     /// Each item is pushed the moment the previous one is done, that is
