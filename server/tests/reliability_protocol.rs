@@ -749,6 +749,40 @@ async fn a_reopened_document_never_gets_the_findings_of_its_old_text() {
     client.shutdown().await;
 }
 
+/// A push of diagnostics holds its turn from reading what it sends until it
+/// is sent: a second push for the same document (a newer version's, from
+/// another task) waits, so the client gets them in the order they read and
+/// the last one it gets is the newest.
+#[tokio::test]
+async fn pushes_for_one_document_reach_the_client_in_the_order_they_read() {
+    let _shared = EXCLUSIVE.read().await;
+    let options = ServeOptions::default();
+    let hold = options.hooks.publish.clone();
+    let mut client = TestClient::start_with(options, json!({ "capabilities": {} })).await;
+    let uri = "file:///reliability/ordered.py";
+    client.open(uri, 1, SNIPPET).await;
+    assert_eq!(reported(&client.diagnostics(uri, 1).await), expected_at(uri, SNIPPET));
+    // Version 2 has no finding: its push has read the document and is held.
+    hold.close();
+    let plain = "x = 1\n";
+    client.change(uri, 2, json!([ranged(position(SNIPPET, 0), position(SNIPPET, SNIPPET.len()), plain)])).await;
+    arrivals(&hold, 1).await;
+    // Version 3 has the finding again; once its analysis is stored (a hover
+    // waits for it), its push must wait for the first one's turn.
+    client.change(uri, 3, json!([ranged(position(plain, 0), position(plain, plain.len()), SNIPPET)])).await;
+    let hover = json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 75 } });
+    assert_ne!(client.request("textDocument/hover", hover).await["result"], Value::Null, "version 3 analysed");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let waiting = hold.waiting();
+    hold.open();
+    assert_eq!(waiting, 1, "the second push read the document while the first had not sent yet");
+    assert_eq!(client.diagnostics(uri, 2).await, json!([]));
+    let last = client.published(uri, None).await;
+    assert_eq!(last["version"], 3, "the newer push comes last: {last}");
+    assert_eq!(reported(&last["diagnostics"]), expected_at(uri, SNIPPET));
+    client.shutdown().await;
+}
+
 /// 13.16: a document analysed while the rules are reloaded ends with the new
 /// rules' findings, never the old ones'.
 #[tokio::test]

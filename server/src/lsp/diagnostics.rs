@@ -4,6 +4,13 @@
 //!
 //! Each diagnostic carries its fix in `data` (byte offsets plus the document
 //! version they refer to), so code actions need no cache of findings.
+//!
+//! A push reads what it sends (a document's findings, a closed file's, or
+//! whether the file is open) and sends it while it holds the session's
+//! `publish_turn`: two pushes for one file from two tasks (an analysis and a
+//! re-check after an index change, on the two worker threads) reach the
+//! client in the order they read, so the last one the client gets is never
+//! older than another it got.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -124,6 +131,7 @@ pub async fn publish_document(session: &Session, uri: &Uri) {
     if !session.pushes_diagnostics() {
         return;
     }
+    let _turn = session.publish_turn.lock().await;
     // Findings of an older version would land at the wrong places; the job
     // analysing the current one publishes.
     let snapshot = session
@@ -132,37 +140,63 @@ pub async fn publish_document(session: &Session, uri: &Uri) {
         .filter(|document| document.is_analysed())
         .map(|document| (document_diagnostics(&document, session.encoding()), document.version));
     let Some((diagnostics, version)) = snapshot else { return };
-    session.client.publish_diagnostics(uri.clone(), diagnostics, Some(version)).await;
+    send(session, uri, diagnostics, Some(version)).await;
 }
 
 /// Pushes the findings of a version the user has already typed past (push
 /// clients only), tagged with that version: while changes stream in, the
 /// pacing may start the next analysis only later, and the editor shows these
-/// meanwhile instead of nothing newer.
-pub async fn publish_stale(session: &Session, uri: &Uri, version: i32, rope: &Rope, findings: &[Finding]) {
+/// meanwhile instead of nothing newer. `epoch` is the analysis's: when a
+/// newer analysis has started by the time it is this push's turn, nothing is
+/// sent (that one publishes, and may already have).
+pub async fn publish_stale(session: &Session, uri: &Uri, epoch: u64, version: i32, rope: &Rope, findings: &[Finding]) {
     if !session.pushes_diagnostics() {
+        return;
+    }
+    let _turn = session.publish_turn.lock().await;
+    if !session.documents.get(uri).is_some_and(|document| document.epoch() == epoch) {
         return;
     }
     let encoding = session.encoding();
     let diagnostics = findings.iter().map(|finding| to_diagnostic(finding, rope, encoding, Some(version))).collect();
-    session.client.publish_diagnostics(uri.clone(), diagnostics, Some(version)).await;
+    send(session, uri, diagnostics, Some(version)).await;
 }
 
 /// Pushes the diagnostics of a closed file (push clients only; skipped when
 /// the file is open, whose in-memory findings win).
 pub async fn publish_closed(session: &Session, uri: &Uri) {
-    if !session.pushes_diagnostics() || session.documents.contains_key(uri) {
+    if !session.pushes_diagnostics() {
+        return;
+    }
+    let _turn = session.publish_turn.lock().await;
+    if session.documents.contains_key(uri) {
         return;
     }
     let diagnostics = session.closed_files.get(uri).map(|file| file.diagnostics.clone()).unwrap_or_default();
-    session.client.publish_diagnostics(uri.clone(), diagnostics, None).await;
+    send(session, uri, diagnostics, None).await;
 }
 
-/// Clears a file's diagnostics in a push client.
+/// Clears a closed file's diagnostics in a push client (nothing when the
+/// file is open: its document's findings stand).
 pub async fn clear(session: &Session, uri: &Uri) {
-    if session.pushes_diagnostics() {
-        session.client.publish_diagnostics(uri.clone(), Vec::new(), None).await;
+    if !session.pushes_diagnostics() {
+        return;
     }
+    let _turn = session.publish_turn.lock().await;
+    if session.documents.contains_key(uri) {
+        return;
+    }
+    send(session, uri, Vec::new(), None).await;
+}
+
+/// Sends one `publishDiagnostics`; the caller holds the publish turn.
+async fn send(session: &Session, uri: &Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) {
+    let hold = &session.options.hooks.publish;
+    if hold.is_closed() {
+        let hold = hold.clone();
+        let _ = tokio::task::spawn_blocking(move || hold.pass()).await;
+    }
+    session.client.publish_diagnostics(uri.clone(), diagnostics, version).await;
 }
 
 /// Answers `textDocument/diagnostic`: the open document's findings for the

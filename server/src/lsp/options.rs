@@ -136,6 +136,9 @@ pub struct TestHooks {
     /// closed documents) and every chunk of `ssot.fixWorkspace`'s closed
     /// files before it reads them.
     pub disk_checks: Gate,
+    /// Passed by every push of diagnostics after it read what it sends and
+    /// before it sends it (holding the publish turn).
+    pub publish: Gate,
 }
 
 /// A gate that blocking work passes: at once while it is open, else it waits
@@ -158,6 +161,10 @@ struct GateState {
 impl Gate {
     pub fn close(&self) {
         self.lock().closed = true;
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
     }
 
     pub fn open(&self) {

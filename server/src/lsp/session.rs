@@ -157,6 +157,9 @@ pub struct Session {
     /// The index's re-export generation when the hubs were last checked
     /// again (see `dependents::recheck_hubs_if_new`).
     pub seen_reexport_generation: AtomicU64,
+    /// Held by every push of diagnostics from reading what it sends until
+    /// it is sent (see `diagnostics`).
+    pub publish_turn: tokio::sync::Mutex<()>,
 }
 
 /// The coalescing of rules reloads and rescans: every trigger sets what it
@@ -194,6 +197,7 @@ impl Session {
             fix_workspace_running: std::sync::atomic::AtomicBool::new(false),
             index_queue: WorkQueue::default(),
             seen_reexport_generation: AtomicU64::new(0),
+            publish_turn: tokio::sync::Mutex::new(()),
         }
     }
 

@@ -139,7 +139,7 @@ async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: 
             if document.is_stale(&analysis) {
                 drop(document);
                 let (version, rope, findings) = analysis.into_findings();
-                diagnostics::publish_stale(&session, &uri, version, &rope, &findings).await;
+                diagnostics::publish_stale(&session, &uri, epoch, version, &rope, &findings).await;
                 return;
             }
             let result_id = session.next_result_id();

@@ -382,9 +382,7 @@ async fn forget_vanished_files(session: &Session, roots: &[PathBuf], files: &[Pa
         .collect();
     for uri in vanished {
         session.closed_files.remove(&uri);
-        if !session.documents.contains_key(&uri) {
-            diagnostics::clear(session, &uri).await;
-        }
+        diagnostics::clear(session, &uri).await;
     }
 }
 
@@ -401,9 +399,7 @@ pub async fn forget_all(session: &Session) {
         .collect();
     for uri in uris {
         session.closed_files.remove(&uri);
-        if !session.documents.contains_key(&uri) {
-            diagnostics::clear(session, &uri).await;
-        }
+        diagnostics::clear(session, &uri).await;
     }
 }
 
