@@ -154,7 +154,7 @@ pub async fn publish_stale(session: &Session, uri: &Uri, epoch: u64, version: i3
         return;
     }
     let _turn = session.publish_turn.lock().await;
-    if !session.documents.get(uri).is_some_and(|document| document.epoch() == epoch) {
+    if session.documents.get(uri).is_none_or(|document| document.epoch() != epoch) {
         return;
     }
     let encoding = session.encoding();
