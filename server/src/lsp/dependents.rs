@@ -16,9 +16,10 @@
 //! change was queued for `debounce`, or `max_wait` after the round's first,
 //! so typing in a canonical module costs a reading of it every few hundred
 //! milliseconds rather than per keystroke (a broken outline, as while a new
-//! function's header is typed, means a parse of the whole module). After a workspace scan,
-//! the hubs in practice (modules others import a deprecated name from) are
-//! checked again, since their callers were checked after them.
+//! function's header is typed, means a parse of the whole module). After a
+//! workspace scan, the hubs in practice (modules others import a deprecated
+//! name from) are checked again, since their callers were checked after
+//! them.
 //!
 //! Which names each file imports through hubs is committed to the index
 //! after each check the session keeps (`commit_reexports`): an open

@@ -29,7 +29,7 @@ pub struct WorkQueue<T> {
 struct QueueState<T> {
     pending: HashSet<T>,
     worker_running: bool,
-    /// How many pushes there were (see `pushes`).
+    /// How many pushes there were (see `settle`).
     pushes: u64,
 }
 
