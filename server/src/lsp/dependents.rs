@@ -11,11 +11,12 @@
 //! file without findings may now import a deprecated name through a hub.
 //!
 //! Changes are queued and coalesced: one worker takes them in on the
-//! blocking pool, and handlers return at once. The worker paces itself like
-//! the analysis of a document (`AnalysisPacing`): it starts a round once no
-//! change was queued for `debounce`, or `max_wait` after the round's first,
-//! so typing in a canonical module costs a reading of it every few hundred
-//! milliseconds rather than per keystroke (a broken outline, as while a new
+//! blocking pool, and handlers return at once. The worker paces itself
+//! (`options::DEFAULT_DEPENDENTS_PACING`): it starts a round once no change
+//! was queued for 250 ms, or a second after the round's first, so typing in
+//! a canonical module costs a reading of it (and, when a name some check
+//! looked up changed, a re-check of the files with findings) about once a
+//! second rather than per keystroke (a broken outline, as while a new
 //! function's header is typed, means a parse of the whole module). After a
 //! workspace scan, the hubs in practice (modules others import a deprecated
 //! name from) are checked again, since their callers were checked after
@@ -64,7 +65,7 @@ fn queue(session: &Arc<Session>, paths: Vec<PathBuf>) {
 /// changes settle.
 async fn drain(session: Arc<Session>) {
     loop {
-        let pacing = session.options.analysis_pacing;
+        let pacing = session.options.dependents_pacing;
         session.index_queue.settle(pacing.debounce, pacing.max_wait).await;
         let Some(paths) = session.index_queue.next_batch(usize::MAX) else { break };
         let worker = Arc::clone(&session);
