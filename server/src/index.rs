@@ -514,15 +514,9 @@ impl WorkspaceIndex {
     /// Notes that a check looks up `name` in `module` (see `asked`).
     fn note_asked(&self, module: &str, name: &str) {
         let mut asked = self.asked.lock().unwrap_or_else(PoisonError::into_inner);
-        match asked.get_mut(module) {
-            Some(names) => {
-                if !names.contains(name) {
-                    names.insert(name.to_string());
-                }
-            }
-            None => {
-                asked.insert(module.to_string(), HashSet::from([name.to_string()]));
-            }
+        // Strings are made only for a name not noted yet.
+        if !asked.get(module).is_some_and(|names| names.contains(name)) {
+            asked.entry(module.to_string()).or_default().insert(name.to_string());
         }
     }
 
