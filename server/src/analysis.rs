@@ -695,6 +695,7 @@ fn check_active(
         }
     }
     file.check_reexports(active, &mut findings);
+    file.record_patched_reexports(&rules.known_rules);
     if let Some(rule) = active.iter().find(|rule| rule.kind == RuleKind::AllExport) {
         if !captures.all_values.is_empty() {
             // Which imports are deprecated does not depend on which rules
@@ -956,7 +957,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 Some((*rule, path.clone(), last.to_string()))
             });
             let Some((rule, path, last)) = found else { continue };
-            self.record_reexports(index, record, name, &path);
+            self.record_reexports(index, &record.module, name, &path);
             let mapping = rule.mapping_for(&last).unwrap_or_else(NameMapping::no_counterpart);
             let range = (name_node.start_byte(), name_node.end_byte());
             findings.push(self.name_move_finding(rule, record, path, mapping, range, Some(&record.module)));
@@ -977,13 +978,58 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         }
     }
 
+    /// Dotted paths given to `patch(...)` and the like that name a
+    /// deprecated name as a binding of a workspace module that imports it
+    /// (`patch("app.routes.ws.create_websocket_manager")`, where
+    /// `app/routes/ws.py` imports the factory's function): the test replaces
+    /// that module's binding, so the module's own fix must keep the name,
+    /// as for a file importing it from there. Recorded as such an import;
+    /// no finding here, since the path is right as long as the module binds
+    /// the name.
+    fn record_patched_reexports(&self, rules: &[Rule]) {
+        let Some(index) = self.scope.index.as_deref() else { return };
+        let watched = |name: &str| rules.iter().any(|rule| rule.names.contains_key(name));
+        let is_rule_module = |module: &str| rules.iter().any(|rule| rule.module.as_deref() == Some(module));
+        for string in &self.captures.strings {
+            let Some((content_start, content_end)) = string_content_range(*string, self.text) else { continue };
+            let content = &self.text[content_start..content_end];
+            if !is_path_like(content) || !self.is_path_argument(*string) {
+                continue;
+            }
+            let path = content.replacen(':', ".", 1);
+            let parts: Vec<&str> = path.split('.').collect();
+            // The rightmost part that names a deprecated name (or a hub's
+            // alias of one) is the name; the parts before it, the module.
+            let Some((module, name)) = (1..parts.len()).rev().find_map(|split| {
+                let (module, name) = (parts[..split].join("."), parts[split]);
+                (watched(name) || index.is_hub_alias(&module, name)).then_some((module, name))
+            }) else {
+                continue;
+            };
+            if is_rule_module(&module) || index.module(&module).is_none() {
+                continue;
+            }
+            let deprecated = index.reexport_chain(&module, name).into_iter().find(|path| {
+                path.rsplit_once('.').is_some_and(|(module, last)| {
+                    rules.iter().any(|rule| {
+                        rule.module.as_deref() == Some(module)
+                            && (rule.kind == RuleKind::Module || rule.names.contains_key(last))
+                    })
+                })
+            });
+            if let Some(deprecated) = deprecated {
+                self.record_reexports(index, &module, name, &deprecated);
+            }
+        }
+    }
+
     /// Records in the index that this file imports `name` from the hub
-    /// `record.module`, and the hubs the name passes through on its way to
-    /// the deprecated `deprecated` (all but the last step of its chain): each
+    /// `module`, and the hubs the name passes through on its way to the
+    /// deprecated `deprecated` (all but the last step of its chain): each
     /// of them re-exports the name in practice, so its own fix must keep it.
     /// With a `ReexportLog` in the scope, they are noted there for the
     /// caller to commit instead.
-    fn record_reexports(&self, index: &WorkspaceIndex, record: &ImportRecord<'tree>, name: &str, deprecated: &str) {
+    fn record_reexports(&self, index: &WorkspaceIndex, module: &str, name: &str, deprecated: &str) {
         let importer = importer_key(self.scope);
         let record_one = |hub: &str, hub_name: &str| match &self.scope.reexport_log {
             Some(log) => log.add(hub, hub_name),
@@ -991,8 +1037,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 index.record_reexport(hub, hub_name, &importer);
             }
         };
-        record_one(&record.module, name);
-        for step in index.reexport_chain(&record.module, name) {
+        record_one(module, name);
+        for step in index.reexport_chain(module, name) {
             if step == deprecated {
                 break;
             }
