@@ -378,8 +378,14 @@ pub fn scan_lazily(
     // first look is the skeleton (or has errors).
     let mut captures = first_has_errors.then(|| syntax::capture(&first.tree, text));
     let bound = match &captures {
-        Some(captures) => bindings_into_rules(rules, scope, text, &captures.imports),
-        None => bindings_into_rules(rules, scope, text, &syntax::import_statements(&first.tree)),
+        Some(captures) => bindings_into_rules(rules, scope, text, &captures.imports, &captures.calls),
+        None => bindings_into_rules(
+            rules,
+            scope,
+            text,
+            &syntax::import_statements(&first.tree),
+            &syntax::call_nodes(&first.tree),
+        ),
     };
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         // The first look is the skeleton: its captures serve the check too.
@@ -466,7 +472,7 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
     let mut first = FirstSkeleton::parse(rules, scope, text, stop_at_errors, None)?;
     let first_has_errors = first.tree.root_node().has_error();
     let captures = syntax::capture(&first.tree, text);
-    let bound = bindings_into_rules(rules, scope, text, &captures.imports);
+    let bound = bindings_into_rules(rules, scope, text, &captures.imports, &captures.calls);
     drop(captures);
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some((first.tree, first_has_errors));
@@ -483,7 +489,7 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
 fn skeleton_findings(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Vec<Finding>> {
     let mut first = FirstSkeleton::parse(rules, scope, text, !errors_allowed, None)?;
     let captures = syntax::capture(&first.tree, text);
-    let bound = bindings_into_rules(rules, scope, text, &captures.imports);
+    let bound = bindings_into_rules(rules, scope, text, &captures.imports, &captures.calls);
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some(check_captured(rules, scope, text, &first.tree, &captures));
     }
@@ -594,7 +600,18 @@ fn parse_skeleton(
 
 /// Names bound by imports of anything on a rule's path (or of a package
 /// above one): the names whose uses the rules resolve and the fixes rename.
-fn bindings_into_rules(rules: &RuleSet, scope: &FileScope, text: &str, imports: &[Node<'_>]) -> Vec<String> {
+///
+/// And the objects whose attribute named like a deprecated name a call
+/// replaces (`patch.object(ws_route, "create_websocket_manager")`,
+/// [`object_patch`]): the lines naming them hold their imports, which
+/// tell which module's binding the call patches.
+fn bindings_into_rules(
+    rules: &RuleSet,
+    scope: &FileScope,
+    text: &str,
+    imports: &[Node<'_>],
+    calls: &[Node<'_>],
+) -> Vec<String> {
     let paths: Vec<&str> = rules
         .rules
         .iter()
@@ -616,9 +633,54 @@ fn bindings_into_rules(rules: &RuleSet, scope: &FileScope, text: &str, imports: 
         })
         .filter_map(|record| record.binding())
         .collect();
+    let watched = |name: &str| rules.known_rules.iter().any(|rule| rule.names.contains_key(name));
+    for &call in calls {
+        let patched = object_patch(call, text).filter(|(_, attribute)| watched(&identifiers::normalize(attribute)));
+        if let Some((object, _)) = patched {
+            bound.push(identifiers::normalize(node_text(leftmost_name(object), text)).into_owned());
+        }
+    }
     bound.sort();
     bound.dedup();
     bound
+}
+
+/// A call that replaces an attribute of an object given first, named by a
+/// string given second (`patch.object(ws_route, "create_websocket_manager")`,
+/// `monkeypatch.setattr(ws_route, "create_websocket_manager", fake)`,
+/// `setattr(…)`): the object (a name or a dotted name) and the attribute's
+/// name.
+fn object_patch<'tree, 'text>(call: Node<'tree>, text: &'text str) -> Option<(Node<'tree>, &'text str)> {
+    // The text before the call's first `(` holds its callee: most calls are
+    // left without looking up the tree's fields.
+    let head = &text[call.start_byte()..call.end_byte()];
+    let head = head.split('(').next().unwrap_or(head).trim_end();
+    if !(head.ends_with("object") || head.ends_with("setattr")) {
+        return None;
+    }
+    let callee = node_text(call.child_by_field_name("function")?, text);
+    if !(callee.ends_with("patch.object") || callee.rsplit('.').next() == Some("setattr")) {
+        return None;
+    }
+    let arguments = call.child_by_field_name("arguments")?;
+    let mut cursor = arguments.walk();
+    let mut positional = arguments
+        .named_children(&mut cursor)
+        .filter(|argument| !matches!(argument.kind(), "keyword_argument" | "comment"));
+    let (object, attribute) = (positional.next()?, positional.next()?);
+    if !matches!(object.kind(), "identifier" | "attribute") || attribute.kind() != "string" {
+        return None;
+    }
+    let (start, end) = string_content_range(attribute, text)?;
+    Some((object, &text[start..end]))
+}
+
+/// The name a dotted name starts with (`routes` of `routes.ws_route`).
+fn leftmost_name(mut node: Node<'_>) -> Node<'_> {
+    while let Some(object) = node.child_by_field_name("object").filter(|_| node.kind() == "attribute") {
+        node = object;
+    }
+    node
 }
 
 /// `a.b` is a dotted prefix of `a.b` and `a.b.c`, not of `a.bc`.
@@ -986,30 +1048,58 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// as for a file importing it from there. Recorded as such an import;
     /// no finding here, since the path is right as long as the module binds
     /// the name.
+    ///
+    /// The same for a call given the module as an object and the name as
+    /// a string (`patch.object(ws_route, "create_websocket_manager")`,
+    /// `monkeypatch.setattr(ws_route, "create_websocket_manager", fake)`):
+    /// the skeleton keeps the lines naming the object ([`bindings_into_rules`]),
+    /// so its import is at hand.
     fn record_patched_reexports(&self, rules: &[Rule]) {
         let Some(index) = self.scope.index.as_deref() else { return };
         let watched = |name: &str| rules.iter().any(|rule| rule.names.contains_key(name));
         let is_rule_module = |module: &str| rules.iter().any(|rule| rule.module.as_deref() == Some(module));
+        let mut patched: Vec<(String, String)> = Vec::new();
         for string in &self.captures.strings {
+            // Most strings are no path: those are left before anything is
+            // allocated for them (and `is_path_argument`, which walks up
+            // the tree, is asked last).
+            if !node_text(*string, self.text).contains(['.', ':']) {
+                continue;
+            }
             let Some((content_start, content_end)) = string_content_range(*string, self.text) else { continue };
             let content = &self.text[content_start..content_end];
-            if !is_path_like(content) || !self.is_path_argument(*string) {
+            if !is_path_like(content) {
                 continue;
             }
             let path = content.replacen(':', ".", 1);
             let parts: Vec<&str> = path.split('.').collect();
             // The rightmost part that names a deprecated name (or a hub's
             // alias of one) is the name; the parts before it, the module.
-            let Some((module, name)) = (1..parts.len()).rev().find_map(|split| {
+            let found = (1..parts.len()).rev().find_map(|split| {
                 let (module, name) = (parts[..split].join("."), parts[split]);
-                (watched(name) || index.is_hub_alias(&module, name)).then_some((module, name))
-            }) else {
-                continue;
-            };
-            if is_rule_module(&module) || index.module(&module).is_none() {
+                (watched(name) || index.is_hub_alias(&module, name)).then(|| (module, name.to_string()))
+            });
+            // The deprecated module's own paths are the string rules'.
+            let found = found.filter(|(module, _)| !is_rule_module(module));
+            if found.is_some() && self.is_path_argument(*string) {
+                patched.extend(found);
+            }
+        }
+        for &call in &self.captures.calls {
+            let Some((object, attribute)) = object_patch(call, self.text) else { continue };
+            let name = identifiers::normalize(attribute);
+            if let Some(module) =
+                self.resolve_expression(object).filter(|module| watched(&name) || index.is_hub_alias(module, &name))
+            {
+                patched.push((module, name.into_owned()));
+            }
+        }
+        for (module, name) in &patched {
+            let (module, name) = (module.as_str(), name.as_str());
+            if is_rule_module(module) || index.module(module).is_none() {
                 continue;
             }
-            let deprecated = index.reexport_chain(&module, name).into_iter().find(|path| {
+            let deprecated = index.reexport_chain(module, name).into_iter().find(|path| {
                 path.rsplit_once('.').is_some_and(|(module, last)| {
                     rules.iter().any(|rule| {
                         rule.module.as_deref() == Some(module)
@@ -1018,7 +1108,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 })
             });
             if let Some(deprecated) = deprecated {
-                self.record_reexports(index, &module, name, &deprecated);
+                self.record_reexports(index, module, name, &deprecated);
             }
         }
     }

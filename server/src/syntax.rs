@@ -425,6 +425,18 @@ pub fn import_statements(tree: &Tree) -> Vec<Node<'_>> {
     found
 }
 
+/// Every call of a tree, in document order.
+pub fn call_nodes(tree: &Tree) -> Vec<Node<'_>> {
+    let mut found = Vec::new();
+    walk_nodes(tree.root_node(), |node| {
+        if kind_of(node) == "call" {
+            found.push(node);
+        }
+        true
+    });
+    found
+}
+
 /// Node kinds that never hold a statement (simple statements, expressions,
 /// parameter lists), which [`import_statements`] does not walk into.
 const HOLDS_NO_STATEMENT: &[&str] = &[

@@ -1141,15 +1141,21 @@ fn a_pyproject_tool_entry_that_is_no_table_is_an_error_naming_its_line() {
 }
 
 /// A test that patches a deprecated name where a module looks it up
-/// (`patch("…ws_route.create_websocket_manager")`) needs that module to
-/// keep binding the name: its fix is withheld, as for a module others import
-/// the name from, by a whole-tree run and by a fix of the module alone; a
-/// module nobody patches is fixed. Every patch target of the test still
-/// resolves after the fix (checked with CPython's `unittest.mock`).
+/// (`patch("…ws_route.create_websocket_manager")`, or with the module as an
+/// object: `monkeypatch.setattr(object_route, "create_websocket_manager",
+/// …)`, `patch.object(…)`) needs that module to keep binding the name: its
+/// fix is withheld, as for a module others import the name from, by a
+/// whole-tree run and by a fix of the module alone; a module nobody
+/// patches is fixed. Every patch target of the test still resolves after
+/// the fix (checked with CPython's `unittest.mock`).
 #[test]
 fn a_module_whose_binding_a_test_patches_keeps_it() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
     let route = "netra_backend/app/routes/ws_route.py";
+    let object_route = "netra_backend/app/routes/object_route.py";
+    // Outside the rules' package: the skeleton keeps its import only for
+    // the name the call patches on it.
+    let tool = "scripts/ws_tool.py";
     let unpatched = "netra_backend/app/routes/unpatched.py";
     let test = "netra_backend/tests/test_ws_route.py";
     let uses_factory = |doc: &str| {
@@ -1159,22 +1165,34 @@ fn a_module_whose_binding_a_test_patches_keeps_it() {
         )
     };
     let test_source = "from unittest import mock\nfrom unittest.mock import patch\n\n\
-        from netra_backend.app.routes import ws_route\n\n\n\
+        from netra_backend.app.routes import object_route, ws_route\nfrom scripts import ws_tool\n\n\n\
         @patch(\"netra_backend.app.routes.ws_route.create_websocket_manager\")\n\
         async def test_open_manager(make):\n    await ws_route.open_manager(None)\n    make.assert_called_once()\n\n\n\
-        def test_with_mock():\n    with mock.patch(target=\"netra_backend.app.routes.ws_route.create_websocket_manager\"):\n        pass\n";
+        def test_with_mock():\n    with mock.patch(target=\"netra_backend.app.routes.ws_route.create_websocket_manager\"):\n        pass\n\n\n\
+        def test_by_object(monkeypatch):\n    monkeypatch.setattr(object_route, \"create_websocket_manager\", None)\n\
+        \x20   with mock.patch.object(object_route, \"create_websocket_manager\"):\n        pass\n\n\n\
+        def test_tool():\n    with mock.patch.object(ws_tool, \"create_websocket_manager\"):\n        pass\n";
     let tree = |root: &Path| {
         copy_dir(&fixture, root);
         write(root, route, uses_factory("Its test patches the factory's function here."));
+        write(root, object_route, uses_factory("Its test patches the function on the module object."));
         write(root, unpatched, uses_factory("Nobody patches this one."));
+        write(root, "scripts/__init__.py", "");
+        write(root, tool, uses_factory("A tool outside the package."));
+        write(root, "netra_backend/tests/__init__.py", "");
         write(root, test, test_source);
     };
     // Every patch target of the test resolves in the tree at `root`.
     let targets_resolve = |root: &Path| {
-        let script = "import re, sys\nfrom unittest import mock\n\
-            for target in re.findall(r'\"(netra_backend[.\\w]+)\"', open(sys.argv[1]).read()):\n    \
-            patcher = mock.patch(target)\n    patcher.start()\n    patcher.stop()\n";
-        let output = Command::new("python3").args(["-c", script, test]).current_dir(root).output().unwrap();
+        let script = "import importlib, re, sys\nfrom unittest import mock\n\
+            source = open(sys.argv[1]).read()\n\
+            for target in re.findall(r'\"(netra_backend[.\\w]+)\"', source):\n    \
+            patcher = mock.patch(target)\n    patcher.start()\n    patcher.stop()\n\
+            test = importlib.import_module(sys.argv[2])\n\
+            for name, attribute in re.findall(r'(?:setattr|object)\\((\\w+), \"(\\w+)\"', source):\n    \
+            getattr(getattr(test, name), attribute)\n";
+        let module = "netra_backend.tests.test_ws_route";
+        let output = Command::new("python3").args(["-c", script, test, module]).current_dir(root).output().unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     };
     let (whole, alone) = (tempdir(), tempdir());
@@ -1182,24 +1200,24 @@ fn a_module_whose_binding_a_test_patches_keeps_it() {
     tree(alone.path());
     targets_resolve(whole.path());
     let output = ssot(whole.path()).args(["check", "--fix", "--unsafe-fixes", "."]).output().unwrap();
-    assert_eq!(read(whole.path(), route), uses_factory("Its test patches the factory's function here."));
-    assert!(stdout_of(&output).contains(&format!("{route}:2:")), "{}", stdout_of(&output));
+    for (path, doc) in [
+        (route, "Its test patches the factory's function here."),
+        (object_route, "Its test patches the function on the module object."),
+        (tool, "A tool outside the package."),
+    ] {
+        assert_eq!(read(whole.path(), path), uses_factory(doc), "{}", stdout_of(&output));
+        assert!(stdout_of(&output).contains(&format!("{path}:2:")), "{}", stdout_of(&output));
+    }
     assert!(stdout_of(&output).contains("is exported by this module"), "{}", stdout_of(&output));
-    assert!(
-        read(whole.path(), unpatched).contains("return await get_websocket_manager(ctx)"),
-        "{}",
-        read(whole.path(), unpatched)
-    );
+    let fixed = read(whole.path(), unpatched);
+    assert!(fixed.contains("return await get_websocket_manager(ctx)"), "{fixed}");
     assert_eq!(read(whole.path(), test), test_source);
     targets_resolve(whole.path());
-    // The module fixed on its own (a pre-commit run on the staged file).
-    let output = ssot(alone.path()).args(["check", "--fix", "--unsafe-fixes", route]).output().unwrap();
-    assert_eq!(
-        read(alone.path(), route),
-        uses_factory("Its test patches the factory's function here."),
-        "{}",
-        stdout_of(&output)
-    );
+    // Each module fixed on its own (a pre-commit run on the staged file).
+    for path in [route, object_route, tool] {
+        let output = ssot(alone.path()).args(["check", "--fix", "--unsafe-fixes", path]).output().unwrap();
+        assert_eq!(read(alone.path(), path), read(whole.path(), path), "{}", stdout_of(&output));
+    }
     targets_resolve(alone.path());
 }
 
