@@ -1094,6 +1094,19 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 patched.push((module, name.into_owned()));
             }
         }
+        // `ws_route.create_websocket_manager` read (or assigned: a test's
+        // own patch) as an attribute of the module.
+        for &attribute in &self.captures.attributes {
+            let last = node_text(attribute, self.text).rsplit('.').next().unwrap_or_default().trim();
+            let name = identifiers::normalize(last);
+            if !watched(&name) {
+                continue;
+            }
+            let object = attribute.child_by_field_name("object");
+            if let Some(module) = object.and_then(|object| self.resolve_expression(object)) {
+                patched.push((module, name.into_owned()));
+            }
+        }
         for (module, name) in &patched {
             let (module, name) = (module.as_str(), name.as_str());
             if is_rule_module(module) || index.module(module).is_none() {

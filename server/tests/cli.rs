@@ -1143,7 +1143,8 @@ fn a_pyproject_tool_entry_that_is_no_table_is_an_error_naming_its_line() {
 /// A test that patches a deprecated name where a module looks it up
 /// (`patch("…ws_route.create_websocket_manager")`, or with the module as an
 /// object: `monkeypatch.setattr(object_route, "create_websocket_manager",
-/// …)`, `patch.object(…)`) needs that module to keep binding the name: its
+/// …)`, `patch.object(…)`, or by assigning the module's attribute) needs
+/// that module to keep binding the name: its
 /// fix is withheld, as for a module others import the name from, by a
 /// whole-tree run and by a fix of the module alone; a module nobody
 /// patches is fixed. Every patch target of the test still resolves after
@@ -1153,6 +1154,7 @@ fn a_module_whose_binding_a_test_patches_keeps_it() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
     let route = "netra_backend/app/routes/ws_route.py";
     let object_route = "netra_backend/app/routes/object_route.py";
+    let attribute_route = "netra_backend/app/routes/attribute_route.py";
     // Outside the rules' package: the skeleton keeps its import only for
     // the name the call patches on it.
     let tool = "scripts/ws_tool.py";
@@ -1165,17 +1167,20 @@ fn a_module_whose_binding_a_test_patches_keeps_it() {
         )
     };
     let test_source = "from unittest import mock\nfrom unittest.mock import patch\n\n\
-        from netra_backend.app.routes import object_route, ws_route\nfrom scripts import ws_tool\n\n\n\
+        from netra_backend.app.routes import attribute_route, object_route, ws_route\nfrom scripts import ws_tool\n\n\n\
         @patch(\"netra_backend.app.routes.ws_route.create_websocket_manager\")\n\
         async def test_open_manager(make):\n    await ws_route.open_manager(None)\n    make.assert_called_once()\n\n\n\
         def test_with_mock():\n    with mock.patch(target=\"netra_backend.app.routes.ws_route.create_websocket_manager\"):\n        pass\n\n\n\
         def test_by_object(monkeypatch):\n    monkeypatch.setattr(object_route, \"create_websocket_manager\", None)\n\
         \x20   with mock.patch.object(object_route, \"create_websocket_manager\"):\n        pass\n\n\n\
-        def test_tool():\n    with mock.patch.object(ws_tool, \"create_websocket_manager\"):\n        pass\n";
+        def test_tool():\n    with mock.patch.object(ws_tool, \"create_websocket_manager\"):\n        pass\n\n\n\
+        def test_by_attribute():\n    saved = attribute_route.create_websocket_manager\n\
+        \x20   attribute_route.create_websocket_manager = saved\n";
     let tree = |root: &Path| {
         copy_dir(&fixture, root);
         write(root, route, uses_factory("Its test patches the factory's function here."));
         write(root, object_route, uses_factory("Its test patches the function on the module object."));
+        write(root, attribute_route, uses_factory("Its test assigns the function as an attribute."));
         write(root, unpatched, uses_factory("Nobody patches this one."));
         write(root, "scripts/__init__.py", "");
         write(root, tool, uses_factory("A tool outside the package."));
@@ -1190,6 +1195,8 @@ fn a_module_whose_binding_a_test_patches_keeps_it() {
             patcher = mock.patch(target)\n    patcher.start()\n    patcher.stop()\n\
             test = importlib.import_module(sys.argv[2])\n\
             for name, attribute in re.findall(r'(?:setattr|object)\\((\\w+), \"(\\w+)\"', source):\n    \
+            getattr(getattr(test, name), attribute)\n\
+            for name, attribute in re.findall(r'(\\w+)\\.(create_websocket_manager)\\b', source):\n    \
             getattr(getattr(test, name), attribute)\n";
         let module = "netra_backend.tests.test_ws_route";
         let output = Command::new("python3").args(["-c", script, test, module]).current_dir(root).output().unwrap();
@@ -1204,6 +1211,7 @@ fn a_module_whose_binding_a_test_patches_keeps_it() {
         (route, "Its test patches the factory's function here."),
         (object_route, "Its test patches the function on the module object."),
         (tool, "A tool outside the package."),
+        (attribute_route, "Its test assigns the function as an attribute."),
     ] {
         assert_eq!(read(whole.path(), path), uses_factory(doc), "{}", stdout_of(&output));
         assert!(stdout_of(&output).contains(&format!("{path}:2:")), "{}", stdout_of(&output));
@@ -1214,7 +1222,7 @@ fn a_module_whose_binding_a_test_patches_keeps_it() {
     assert_eq!(read(whole.path(), test), test_source);
     targets_resolve(whole.path());
     // Each module fixed on its own (a pre-commit run on the staged file).
-    for path in [route, object_route, tool] {
+    for path in [route, object_route, tool, attribute_route] {
         let output = ssot(alone.path()).args(["check", "--fix", "--unsafe-fixes", path]).output().unwrap();
         assert_eq!(read(alone.path(), path), read(whole.path(), path), "{}", stdout_of(&output));
     }
