@@ -976,6 +976,35 @@ async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
     client.shutdown().await;
 }
 
+/// A test that patches a deprecated name where a module looks it up
+/// (`patch("…ws_route.create_websocket_manager")`) needs the module to keep
+/// the name, in the server as in `check`: the scan checks the module (it
+/// sorts first) with a fix, then the test, and the module's finding is
+/// published again without the fix that would leave the patch target
+/// missing.
+#[tokio::test]
+async fn a_module_whose_binding_a_test_patches_loses_its_fix_after_the_scan() {
+    let route = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    let test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.routes.ws_route.create_websocket_manager\")\ndef test_open(make):\n    pass\n";
+    let (_dir, root) = workspace_with(&websocket_workspace(&[
+        ("netra_backend/app/routes/__init__.py", ""),
+        ("netra_backend/app/routes/ws_route.py", route),
+        ("tests/test_ws_route.py", test),
+    ]));
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
+    let route_uri = file_uri(&root.join("netra_backend/app/routes/ws_route.py"));
+    let kept = client
+        .notification(|message| {
+            message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == route_uri
+                && message["params"]["diagnostics"][0]["data"]["fix"].is_null()
+        })
+        .await;
+    let message = kept["params"]["diagnostics"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("exported by this module"), "{kept}");
+    client.shutdown().await;
+}
+
 /// A package that passes a hub's alias on under its own name (a hub of a
 /// hub) holds no trigger string, nor does the file that imports the alias
 /// from the package: the scan follows the aliases round after round, as
