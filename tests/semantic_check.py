@@ -28,6 +28,11 @@ tree's own faults are not blamed on the fix). Categories:
   required one (TypeError); `**kwargs` accepts every keyword;
 - `async`: a call of an `async def` that is not awaited (nor handed to
   another call), or an awaited call of a plain def;
+- `patch-target`: in any file of the tree, a name of a module the fix changed
+  that the module no longer binds, given as a patch target
+  (`patch("M.X")`, `monkeypatch.setattr("M.X", …)`, `patch.object(m, "X")`,
+  `setattr(m, "X", …)`) or read as an attribute (`m.X`, `m` an import of
+  M): AttributeError in the tests that patch it;
 - `forbidden-call`: a call that ends, through the tree, at a callable of one
   of the active `call` rules (`ssot-lsp rules --json`: SSOT005's factory
   getter, SSOT006's direct `UnifiedWebSocketManager(...)`), under whatever
@@ -61,7 +66,7 @@ from pathlib import Path
 from fixrun import ROOT, copy_files, python_files, run_ssot
 
 VENV = ROOT / "target" / "semcheck-venv"
-CATEGORIES = ("undefined", "redefinition", "unused-import", "import-unbound", "call-signature", "async", "forbidden-call")
+CATEGORIES = ("undefined", "redefinition", "unused-import", "import-unbound", "call-signature", "async", "forbidden-call", "patch-target")
 MODES = {"fix": ["--fix"], "unsafe": ["--fix", "--unsafe-fixes"]}
 # What fails a run, by mode (issue 10's goal): nothing at all with safe fixes;
 # with unsafe ones, no ImportError, NameError, TypeError or duplicate binding
@@ -69,7 +74,7 @@ MODES = {"fix": ["--fix"], "unsafe": ["--fix", "--unsafe-fixes"]}
 # counted and listed, and fail only with --strict).
 FAILING = {
     "fix": set(CATEGORIES),
-    "unsafe": {"undefined", "redefinition", "import-unbound", "call-signature"},
+    "unsafe": {"undefined", "redefinition", "import-unbound", "call-signature", "patch-target"},
 }
 PYFLAKES_CATEGORY = {
     "UndefinedName": "undefined",
@@ -764,6 +769,64 @@ def lost_imports(tree: ast.Module, module: str, is_package: bool, before_tree: T
     return found
 
 
+def module_references(tree: ast.Module, module: str, is_package: bool) -> list[tuple[int, str, str]]:
+    """(line, M, X) for each name X of a module M that `tree` patches or reads
+    as an attribute of M: `patch("M.X")` and the other path-taking calls,
+    `patch.object(m, "X")`, `setattr(m, "X", …)`, `m.X`, where `m` is bound
+    by an import of M (M may be no module: the caller checks)."""
+    local: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                local[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            source = absolute_module(node.module, node.level, module, is_package)
+            for alias in node.names:
+                if source and alias.name != "*":
+                    local[alias.asname or alias.name] = f"{source}.{alias.name}"
+
+    def dotted(node: ast.AST) -> str | None:
+        if isinstance(node, ast.Name):
+            return local.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = dotted(node.value)
+            return f"{base}.{node.attr}" if base else None
+        return None
+
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            callee = node.func
+            last = callee.attr if isinstance(callee, ast.Attribute) else callee.id if isinstance(callee, ast.Name) else None
+            strings = [a.value for a in node.args[:1] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            strings += [k.value.value for k in node.keywords if k.arg == "target" and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)]
+            if last in ("patch", "setattr", "delattr"):
+                for target in strings:
+                    if "." in target:
+                        owner, name = target.replace(":", ".").rsplit(".", 1)
+                        found.append((node.lineno, owner, name))
+            is_object_patch = last == "object" and isinstance(callee, ast.Attribute) and isinstance(callee.value, (ast.Name, ast.Attribute)) and (getattr(callee.value, "attr", None) or getattr(callee.value, "id", None)) == "patch"
+            if (is_object_patch or last in ("setattr", "delattr")) and len(node.args) >= 2:
+                owner, name = dotted(node.args[0]), node.args[1]
+                if owner and isinstance(name, ast.Constant) and isinstance(name.value, str):
+                    found.append((node.lineno, owner, name.value))
+        elif isinstance(node, ast.Attribute):
+            owner = dotted(node.value)
+            if owner:
+                found.append((node.lineno, owner, node.attr))
+    return found
+
+
+def lost_patch_targets(tree: ast.Module, module: str, is_package: bool, before_tree: Tree, after_tree: Tree, changed_modules: set[str], path: str) -> list[Violation]:
+    """The names of changed modules `tree` patches or reads as attributes
+    that the fix unbound (`module_references`)."""
+    found = []
+    for line, owner, name in module_references(tree, module, is_package):
+        if owner in changed_modules and before_tree.is_bound(owner, name) and after_tree.is_bound(owner, name) is False:
+            found.append(Violation("patch-target", path, line, f"`{owner}.{name}` no longer exists after the fix (AttributeError where it is patched or read)", (owner, name)))
+    return found
+
+
 # ------------------------------------------------------------------ runs
 
 
@@ -812,6 +875,13 @@ def run_mode(tree_root: Path, binary: Path, mode: str, keep: bool) -> RunResult:
         result.violations += lost_imports(tree, module, rel.name == "__init__.py", before_tree, after_tree, changed_modules, str(rel), written)
     # Files that name a changed module (by its last part, then by their imports).
     needles = {m.rsplit(".", 1)[-1].encode() for m in changed_modules}
+    for rel in files:
+        if not any(needle in before[rel] for needle in needles):
+            continue
+        tree = parse((copy / rel).read_bytes())
+        if tree is not None:
+            module = module_name(copy, copy / rel) or rel.stem
+            result.violations += lost_patch_targets(tree, module, rel.name == "__init__.py", before_tree, after_tree, changed_modules, str(rel))
     for rel in unchanged:
         if any(needle in before[rel] for needle in needles):
             result.violations += check_dependent(before_tree, after_tree, rel, before[rel], changed_modules)

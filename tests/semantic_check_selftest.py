@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from fixrun import ROOT
-from semantic_check import Tree, check_dependent, check_file, lost_imports, parse
+from semantic_check import Tree, check_dependent, check_file, lost_imports, lost_patch_targets, parse
 
 # The package the cases import from.
 LIBRARY = {
@@ -241,6 +241,33 @@ def lost_import_case(work: Path) -> tuple[str, bool]:
     return f"a changed caller still imports a name its hub lost: {dict(got) or 'nothing'}", got == Counter({"import-unbound": 1}) and not skipped
 
 
+def patch_target_case(work: Path) -> tuple[str, bool]:
+    """A module the fix rewrote no longer binds a name a test patches there,
+    as a dotted path, on the module object, or as its attribute; a name it
+    still binds, and a module the fix did not change, are not flagged."""
+    before, after = work / "patch-before", work / "patch-after"
+    for root, route in ((before, "from pkg.old import make\n"), (after, "from pkg.canon import sync_make\n")):
+        for rel, text in LIBRARY.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(textwrap.dedent(text).lstrip())
+        (root / "pkg/route.py").write_text(route + "import os\n")
+    test = parse(
+        b"from unittest import mock\nimport pkg.route as route\nfrom pkg import old\n\n\n"
+        b"def test(monkeypatch):\n"
+        b"    mock.patch('pkg.route.make')\n"
+        b"    mock.patch.object(route, 'make')\n"
+        b"    monkeypatch.setattr(route, 'make', None)\n"
+        b"    route.make = None\n"
+        b"    mock.patch('pkg.route.os')\n"
+        b"    mock.patch('pkg.old.make')\n"
+        b"    old.make = None\n"
+    )
+    found = lost_patch_targets(test, "tests.test_route", False, Tree(before), Tree(after), {"pkg.route"}, "tests/test_route.py")
+    got = Counter(v.category for v in found)
+    lines = sorted(v.line for v in found)
+    return f"a test patches a name its module lost: {dict(got) or 'nothing'} at lines {lines}", lines == [7, 8, 9, 10]
+
+
 def run_self_test() -> int:
     (ROOT / "target").mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="semantic-selftest-", dir=ROOT / "target"))
@@ -263,11 +290,11 @@ def run_self_test() -> int:
                 print(f"     expected {dict(want) or 'nothing'}")
                 for violation in violations:
                     print(f"     {violation}")
-        for case in (dependent_case, lost_import_case):
+        for case in (dependent_case, lost_import_case, patch_target_case):
             text, ok = case(work)
             failures += not ok
             print(f"{'ok  ' if ok else 'FAIL'} {text}")
-        total = len(CASES) + 2
+        total = len(CASES) + 3
         print(f"self-test: {total - failures} of {total} cases as expected")
         return 1 if failures else 0
     finally:
