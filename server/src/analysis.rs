@@ -1053,7 +1053,10 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// a string (`patch.object(ws_route, "create_websocket_manager")`,
     /// `monkeypatch.setattr(ws_route, "create_websocket_manager", fake)`):
     /// the skeleton keeps the lines naming the object ([`bindings_into_rules`]),
-    /// so its import is at hand.
+    /// so its import is at hand; and for the name read or assigned as an
+    /// attribute of the module (`ws_route.create_websocket_manager = fake`),
+    /// resolved when the skeleton holds the module's import (every import
+    /// rooted where a rule's path is, and every relative one).
     fn record_patched_reexports(&self, rules: &[Rule]) {
         let Some(index) = self.scope.index.as_deref() else { return };
         let watched = |name: &str| rules.iter().any(|rule| rule.names.contains_key(name));
