@@ -793,11 +793,14 @@ def module_references(tree: ast.Module, module: str, is_package: bool) -> list[t
             return f"{base}.{node.attr}" if base else None
         return None
 
+    def last_name(node: ast.AST) -> str | None:
+        return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             callee = node.func
-            last = callee.attr if isinstance(callee, ast.Attribute) else callee.id if isinstance(callee, ast.Name) else None
+            last = last_name(callee)
             strings = [a.value for a in node.args[:1] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
             strings += [k.value.value for k in node.keywords if k.arg == "target" and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)]
             if last in ("patch", "setattr", "delattr"):
@@ -805,7 +808,7 @@ def module_references(tree: ast.Module, module: str, is_package: bool) -> list[t
                     if "." in target:
                         owner, name = target.replace(":", ".").rsplit(".", 1)
                         found.append((node.lineno, owner, name))
-            is_object_patch = last == "object" and isinstance(callee, ast.Attribute) and isinstance(callee.value, (ast.Name, ast.Attribute)) and (getattr(callee.value, "attr", None) or getattr(callee.value, "id", None)) == "patch"
+            is_object_patch = last == "object" and isinstance(callee, ast.Attribute) and last_name(callee.value) == "patch"
             if (is_object_patch or last in ("setattr", "delattr")) and len(node.args) >= 2:
                 owner, name = dotted(node.args[0]), node.args[1]
                 if owner and isinstance(name, ast.Constant) and isinstance(name.value, str):

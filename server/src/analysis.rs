@@ -683,6 +683,15 @@ fn leftmost_name(mut node: Node<'_>) -> Node<'_> {
     node
 }
 
+/// The rule among `rules` that deprecates `path`: a name of its module
+/// that it maps, or anything in its module for a module rule.
+fn rule_deprecating<'r>(rules: impl IntoIterator<Item = &'r Rule>, path: &str) -> Option<&'r Rule> {
+    let (module, last) = path.rsplit_once('.')?;
+    rules.into_iter().find(|rule| {
+        rule.module.as_deref() == Some(module) && (rule.kind == RuleKind::Module || rule.names.contains_key(last))
+    })
+}
+
 /// `a.b` is a dotted prefix of `a.b` and `a.b.c`, not of `a.bc`.
 fn is_dotted_prefix(prefix: &str, path: &str) -> bool {
     path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
@@ -1011,12 +1020,9 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 continue;
             }
             let found = index.reexport_chain(&record.module, name).into_iter().find_map(|path| {
-                let (module, last) = path.rsplit_once('.')?;
-                let rule = rules.iter().find(|rule| {
-                    rule.module.as_deref() == Some(module)
-                        && (rule.kind == RuleKind::Module || rule.names.contains_key(last))
-                })?;
-                Some((*rule, path.clone(), last.to_string()))
+                let rule = rule_deprecating(rules.iter().copied(), &path)?;
+                let last = path.rsplit_once('.')?.1.to_string();
+                Some((rule, path, last))
             });
             let Some((rule, path, last)) = found else { continue };
             self.record_reexports(index, &record.module, name, &path);
@@ -1063,17 +1069,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         let is_rule_module = |module: &str| rules.iter().any(|rule| rule.module.as_deref() == Some(module));
         let mut patched: Vec<(String, String)> = Vec::new();
         for string in &self.captures.strings {
-            // Most strings are no path: those are left before anything is
-            // allocated for them (and `is_path_argument`, which walks up
-            // the tree, is asked last).
-            if !node_text(*string, self.text).contains(['.', ':']) {
-                continue;
-            }
-            let Some((content_start, content_end)) = string_content_range(*string, self.text) else { continue };
-            let content = &self.text[content_start..content_end];
-            if !is_path_like(content) {
-                continue;
-            }
+            let Some((_, content)) = self.path_argument(*string) else { continue };
             let path = content.replacen(':', ".", 1);
             let parts: Vec<&str> = path.split('.').collect();
             // The rightmost part that names a deprecated name (or a hub's
@@ -1082,11 +1078,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 let (module, name) = (parts[..split].join("."), parts[split]);
                 (watched(name) || index.is_hub_alias(&module, name)).then(|| (module, name.to_string()))
             });
-            // The deprecated module's own paths are the string rules'.
-            let found = found.filter(|(module, _)| !is_rule_module(module));
-            if found.is_some() && self.is_path_argument(*string) {
-                patched.extend(found);
-            }
+            patched.extend(found);
         }
         for &call in &self.captures.calls {
             let Some((object, attribute)) = object_patch(call, self.text) else { continue };
@@ -1110,19 +1102,16 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 patched.push((module, name.into_owned()));
             }
         }
+        patched.sort();
+        patched.dedup();
         for (module, name) in &patched {
             let (module, name) = (module.as_str(), name.as_str());
+            // The deprecated module's own names are the rules' to report.
             if is_rule_module(module) || index.module(module).is_none() {
                 continue;
             }
-            let deprecated = index.reexport_chain(module, name).into_iter().find(|path| {
-                path.rsplit_once('.').is_some_and(|(module, last)| {
-                    rules.iter().any(|rule| {
-                        rule.module.as_deref() == Some(module)
-                            && (rule.kind == RuleKind::Module || rule.names.contains_key(last))
-                    })
-                })
-            });
+            let deprecated =
+                index.reexport_chain(module, name).into_iter().find(|path| rule_deprecating(rules, path).is_some());
             if let Some(deprecated) = deprecated {
                 self.record_reexports(index, module, name, &deprecated);
             }
@@ -1240,17 +1229,27 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         classify: impl Fn(&str) -> Option<(String, Option<NameMapping>)>,
     ) {
         for string in &self.captures.strings {
-            let Some((content_start, content_end)) = string_content_range(*string, self.text) else { continue };
-            let content = &self.text[content_start..content_end];
-            if !is_path_like(content) || !self.is_path_argument(*string) {
-                continue;
-            }
+            let Some(((content_start, content_end), content)) = self.path_argument(*string) else { continue };
             let Some((deprecated, mapping)) = classify(content) else { continue };
             // A patched path must exist in the target module too.
             let mapping = mapping.map(|mapping| self.verifier.check(&deprecated, mapping, &[], false).mapping);
             let fix = self.editor.string_path_fix(rule, content, (content_start, content_end), mapping.as_ref());
             findings.push(self.finding(rule, (content_start, content_end), deprecated, mapping.as_ref(), fix));
         }
+    }
+
+    /// Where the content of `string` sits and what it is, when it is a
+    /// dotted path (`a.b.c`, `a.b:c`) given where Python code names a module
+    /// path ([`Self::is_path_argument`]).
+    fn path_argument(&self, string: Node<'tree>) -> Option<((usize, usize), &'a str)> {
+        // Most strings are no path: those are left before anything is
+        // allocated for them.
+        if !node_text(string, self.text).contains(['.', ':']) {
+            return None;
+        }
+        let (start, end) = string_content_range(string, self.text)?;
+        let content = &self.text[start..end];
+        (is_path_like(content) && self.is_path_argument(string)).then_some(((start, end), content))
     }
 
     /// Whether a string literal sits where Python code names a module path.

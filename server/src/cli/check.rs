@@ -136,28 +136,24 @@ fn walk_and_check(
     (options, status): (&FixOptions, Option<&StatusProbe>),
     warm: &(dyn Fn() -> SharedIndex + Sync),
 ) -> Walked {
+    let ready = OnceLock::new();
     std::thread::scope(|scope| {
-        let warming = Mutex::new(Some(scope.spawn(warm)));
-        let ready = OnceLock::new();
-        // The index, once its thread is done; waiting for it only if `wait`.
-        let index_if = |wait: bool| -> Option<SharedIndex> {
+        // The warm-up's thread sets `ready`; a check that needs the index
+        // before then joins that thread, holding the lock (so that another
+        // one waits for the join too).
+        let warming = Mutex::new(Some(scope.spawn(|| {
+            let _ = ready.set(warm());
+        })));
+        let index = || -> SharedIndex {
             if let Some(index) = ready.get() {
-                return Some(SharedIndex::clone(index));
+                return SharedIndex::clone(index);
             }
-            let mut warming = match warming.try_lock() {
-                Ok(warming) => warming,
-                Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-                // Another thread is joining it.
-                Err(std::sync::TryLockError::WouldBlock) if !wait => return None,
-                Err(std::sync::TryLockError::WouldBlock) => warming.lock().unwrap_or_else(PoisonError::into_inner),
-            };
-            if let Some(handle) = warming.take_if(|handle| wait || handle.is_finished()) {
-                let joined = handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                ready.set(joined).unwrap_or_else(|_| unreachable!("only the holder of `warming` sets the index"));
+            let mut warming = warming.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(handle) = warming.take() {
+                handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             }
-            ready.get().cloned()
+            ready.get().cloned().expect("the warm-up's thread sets the index")
         };
-        let index = || index_if(true).expect("the index is ready once waited for");
         let visited = AtomicUsize::new(0);
         // Checks the file at `path`; `None` when `may_defer`, the file is to
         // be checked, and the index is not ready yet.
@@ -200,7 +196,7 @@ fn walk_and_check(
                         Ok(SourceRef::Text(text)) => Some(*text),
                         _ => None,
                     };
-                    if text.is_some() && may_defer && index_if(false).is_none() {
+                    if text.is_some() && may_defer && ready.get().is_none() {
                         return None;
                     }
                     if let Some(text) = text {
@@ -224,7 +220,7 @@ fn walk_and_check(
         let any_deferred = AtomicBool::new(false);
         let caught_up = Mutex::new(HashMap::new());
         let catch_up = |wait: bool| {
-            if !any_deferred.load(Ordering::Acquire) || index_if(wait).is_none() {
+            if !any_deferred.load(Ordering::Acquire) || (!wait && ready.get().is_none()) {
                 return;
             }
             // Cleared before the files are taken: a file put aside meanwhile
@@ -241,7 +237,6 @@ fn walk_and_check(
                 if wait { files.into_par_iter().map(check).collect() } else { files.into_iter().map(check).collect() };
             caught_up.lock().unwrap_or_else(PoisonError::into_inner).extend(checked);
         };
-        let put_aside = AtomicUsize::new(0);
         let (walked, warnings) = workspace::walk_visiting(paths, rules, cwd, explicit, &|path| {
             catch_up(false);
             let early = visited.fetch_add(1, Ordering::Relaxed) < EARLY_IMPORT_WORDS;
@@ -249,12 +244,12 @@ fn walk_and_check(
             if checked.is_none() {
                 deferred.lock().unwrap_or_else(PoisonError::into_inner).push((path.to_path_buf(), early));
                 any_deferred.store(true, Ordering::Release);
-                put_aside.fetch_add(1, Ordering::Relaxed);
             }
             checked
         });
         catch_up(true);
         let mut caught_up = caught_up.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let put_aside = caught_up.len();
         let walked = walked
             .into_iter()
             .map(|(path, checked)| {
@@ -262,7 +257,7 @@ fn walk_and_check(
                 (path, checked)
             })
             .collect();
-        Walked { index: index(), reports: walked, warnings, put_aside: put_aside.into_inner() }
+        Walked { index: index(), reports: walked, warnings, put_aside }
     })
 }
 
