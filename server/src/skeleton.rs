@@ -511,27 +511,54 @@ impl LineStructure {
         self.lines.iter().any(|line| line.broken) && !self.lines.iter().any(|line| line.misread_string)
     }
 
-    /// The logical lines outside every function body (lexed through the
-    /// whole text): the top-level statements, those of the compound
-    /// statements and class bodies they hold, and the headers of functions
-    /// and methods. All an index of the module's bindings reads; the bodies
-    /// are most of a large module's bytes.
-    pub fn lines_outside_functions(&mut self, text: &str) -> Vec<usize> {
+    /// The outline: the logical lines outside every function body (lexed
+    /// through the whole text), less the methods no index reads. That is the
+    /// top-level statements, those of the compound statements and class
+    /// bodies they hold, the headers of functions, and those of the methods
+    /// that make a class's call signature (`__init__`, `__new__`, with their
+    /// decorators): all an index of the module's bindings reads. The bodies,
+    /// and the other methods of a large class, are most of a large module's
+    /// bytes. A method whose name is spelled with other than ASCII bytes
+    /// (NFKC may fold it to `__init__`) is kept.
+    pub fn outline_lines(&mut self, text: &str) -> Vec<usize> {
         self.lex_through(text, usize::MAX);
         let bytes = text.as_bytes();
+        let header = |index: usize| &bytes[self.lines[index].start..self.lines[index].end];
+        let opens_function =
+            |index: usize| self.lines[index].head == Head::Definition && is_function_header(header(index));
+        let opens_class =
+            |index: usize| self.lines[index].head == Head::Definition && !is_function_header(header(index));
         let mut in_function = vec![false; self.lines.len()];
         let mut wanted = Vec::new();
         for index in 0..self.lines.len() {
-            in_function[index] = self.parent[index].is_some_and(|parent| {
-                in_function[parent]
-                    || (self.lines[parent].head == Head::Definition
-                        && is_function_header(&bytes[self.lines[parent].start..]))
-            });
-            if !in_function[index] {
+            in_function[index] = self.parent[index].is_some_and(|parent| in_function[parent] || opens_function(parent));
+            let unread_method = self.parent[index].is_some_and(opens_class) && self.is_unread_method(index, bytes);
+            if !in_function[index] && !unread_method {
                 wanted.push(index);
             }
         }
         wanted
+    }
+
+    /// Whether line `index` of a class body is a method no index reads (or
+    /// a decorator of one): a function whose ASCII name is neither
+    /// `__init__` nor `__new__`.
+    fn is_unread_method(&self, index: usize, bytes: &[u8]) -> bool {
+        let mut definition = index;
+        while self.lines[definition].head == Head::Decorator {
+            match self.next_sibling[definition] {
+                Some(next) => definition = next,
+                None => return false,
+            }
+        }
+        let line = &bytes[self.lines[definition].start..self.lines[definition].end];
+        let line = line.strip_prefix(BOM).unwrap_or(line).trim_ascii_start();
+        if self.lines[definition].head != Head::Definition || !is_function_header(line) {
+            return false;
+        }
+        let after_def = &line[memchr::memmem::find(line, b"def").map_or(line.len(), |at| at + 3)..];
+        let name = first_word(skip_blanks_and_continuations(after_def));
+        !name.is_empty() && name.is_ascii() && name != b"__init__" && name != b"__new__"
     }
 
     /// The index of the logical line holding byte `offset`, if any (blank and
@@ -627,14 +654,8 @@ impl LineStructure {
         let mut rest = &bytes[line.start..line.end.min(bytes.len())];
         rest = rest.strip_prefix(BOM).unwrap_or(rest);
         rest = rest.trim_ascii_start();
-        let Some(mut rest) = rest.strip_prefix(b"from") else { return false };
-        loop {
-            rest = rest.trim_ascii_start();
-            match rest {
-                [b'\\', b'\r', b'\n', tail @ ..] | [b'\\', b'\n' | b'\r', tail @ ..] => rest = tail,
-                _ => return rest.first() == Some(&b'.'),
-            }
-        }
+        let Some(rest) = rest.strip_prefix(b"from") else { return false };
+        skip_blanks_and_continuations(rest).first() == Some(&b'.')
     }
 
     /// Which lines a skeleton of `wanted` keeps: `wanted` and everything
@@ -1128,6 +1149,18 @@ fn statement_keyword(line: &[u8]) -> &[u8] {
         first_word(line[5..].trim_ascii_start())
     } else {
         word
+    }
+}
+
+/// `bytes` from its first byte that is no blank and no backslash
+/// continuing the line.
+fn skip_blanks_and_continuations(mut bytes: &[u8]) -> &[u8] {
+    loop {
+        bytes = bytes.trim_ascii_start();
+        match bytes {
+            [b'\\', b'\r', b'\n', rest @ ..] | [b'\\', b'\n' | b'\r', rest @ ..] => bytes = rest,
+            _ => return bytes,
+        }
     }
 }
 
