@@ -153,7 +153,8 @@ impl Prefilter {
         let mut import_roots = Vec::new();
         for rule in scanned.iter().copied() {
             let targets = rule.names.values().filter_map(|mapping| mapping.target.as_ref());
-            let paths = rule.module.iter().chain(&rule.callables).chain(&rule.canonical).chain(&rule.replacement);
+            // Not `replacement`: that is code to show (`await get_…(…)`), no path.
+            let paths = rule.module.iter().chain(&rule.callables).chain(&rule.canonical);
             let modules = paths.map(String::as_str).chain(targets.map(|target| target.module.as_str()));
             import_roots.extend(modules.map(|path| path.split('.').next().unwrap_or(path).to_string()));
         }
@@ -162,7 +163,7 @@ impl Prefilter {
         for rule in scanned.iter().copied() {
             let targets = rule.names.values().filter_map(|mapping| mapping.target.as_ref());
             words.extend(targets.flat_map(|target| [last_part(&target.module), target.name.clone()]));
-            words.extend(rule.canonical.iter().chain(&rule.replacement).map(|path| last_part(path)));
+            words.extend(rule.canonical.iter().map(|path| last_part(path)));
             words.extend(rule.names.keys().cloned());
         }
         words.sort();
@@ -571,6 +572,15 @@ mod tests {
         }
         let raw: crate::rules::raw::RawConfig = toml::from_str(&text).unwrap();
         RuleSet::from_config(&raw, None).unwrap().rules
+    }
+
+    #[test]
+    fn the_skeleton_words_and_import_roots_are_names() {
+        // SSOT005's `replacement` is code (`await get_websocket_manager(user_context)`).
+        let prefilter = Prefilter::for_rules(&RuleSet::builtin().rules, &[]);
+        let is_name = |term: &String| !term.is_empty() && term.bytes().all(crate::identifiers::is_name_byte);
+        assert!(prefilter.words.iter().all(is_name), "{:?}", prefilter.words);
+        assert_eq!(prefilter.import_roots, ["netra_backend"]);
     }
 
     #[test]
