@@ -191,6 +191,25 @@ impl ImportWords {
     pub fn may_hold(&self, word: &[u8]) -> bool {
         self.any || self.hashes.binary_search(&word_hash(word)).is_ok()
     }
+
+    /// Whether an import statement of the text may hold one of `words`.
+    pub fn may_hold_any(&self, words: &WordHashes) -> bool {
+        !words.0.is_empty() && (self.any || words.0.iter().any(|hash| self.hashes.binary_search(hash).is_ok()))
+    }
+}
+
+/// Words hashed as [`ImportWords`] keeps them, for the test of many texts'
+/// words against the same few ([`ImportWords::may_hold_any`]).
+#[derive(Debug, Clone, Default)]
+pub struct WordHashes(Vec<u32>);
+
+impl WordHashes {
+    pub fn of<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        let mut hashes: Vec<u32> = words.into_iter().map(word_hash).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        WordHashes(hashes)
+    }
 }
 
 fn word_hash(word: &[u8]) -> u32 {
@@ -330,6 +349,9 @@ mod tests {
             assert!(!words.may_hold(word.as_bytes()), "{word}");
         }
         assert!(!ImportWords::of(b"").may_hold(b"import"));
+        let hubs = WordHashes::of([&b"elsewhere"[..], b"hub"]);
+        assert!(ImportWords::of(b"from app.hub import make\n").may_hold_any(&hubs));
+        assert!(!ImportWords::of(b"from app.other import make\nhub = 1\n").may_hold_any(&hubs));
         assert!(ImportWords::of("from ｈub import x\n".as_bytes()).may_hold(b"hub"), "NFKC");
         let unclosed = ImportWords::of(b"from hub import (a,\n b");
         assert!(unclosed.may_hold(b"b"), "to the end of the text");

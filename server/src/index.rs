@@ -269,6 +269,9 @@ pub struct WorkspaceIndex {
 pub struct HubAliasNames {
     /// Each alias, with the last part of the name of each module binding it.
     aliases: Vec<(memchr::memmem::Finder<'static>, Vec<memchr::memmem::Finder<'static>>)>,
+    /// The last parts of those modules' names, hashed once for every text's
+    /// import words ([`Self::may_import_from_a_hub`]).
+    hubs: crate::identifiers::WordHashes,
     /// How many (module, alias) pairs were recorded then: the set only
     /// grows, so a text tested against as many knows them all.
     recorded: usize,
@@ -293,7 +296,9 @@ impl HubAliasNames {
                 None => aliases.push((memchr::memmem::Finder::new(alias.as_bytes()).into_owned(), vec![hub])),
             }
         }
-        HubAliasNames { aliases, recorded: pairs.len() }
+        let hubs =
+            crate::identifiers::WordHashes::of(aliases.iter().flat_map(|(_, hubs)| hubs).map(|hub| hub.needle()));
+        HubAliasNames { aliases, hubs, recorded: pairs.len() }
     }
 
     /// The aliases, once each.
@@ -309,7 +314,7 @@ impl HubAliasNames {
     /// Whether a text with these import statements may import from a
     /// module that binds an alias (then `named_in` tells more).
     pub fn may_import_from_a_hub(&self, imports: &crate::identifiers::ImportWords) -> bool {
-        self.aliases.iter().flat_map(|(_, hubs)| hubs).any(|hub| imports.may_hold(hub.needle()))
+        imports.may_hold_any(&self.hubs)
     }
 
     /// Whether `bytes` may import an alias from a module binding it: they
