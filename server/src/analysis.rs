@@ -21,7 +21,7 @@ use crate::rules::{FileScope, NameMapping, QualifiedName, Rule, RuleKind, RuleSe
 use crate::skeleton;
 use crate::suppression::Suppressions;
 use crate::syntax::{self, node_text, string_content_range, Captures};
-use crate::verify::{self, Checked, Verifier};
+use crate::verify::{self, Checked, Exported, Verifier};
 
 /// Callees whose string arguments are dotted paths into modules: `patch`,
 /// `mock.patch`, `monkeypatch.setattr`, `importlib.import_module`, …
@@ -834,21 +834,26 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Some(binding) => self.references(record.statement, &binding),
             None => Vec::new(),
         };
-        let exported = scope_of(record.statement).kind() == "module"
-            && (self.scope.is_package
-                || record
-                    .binding()
-                    .is_some_and(|binding| self.all_lists(&binding) || self.imported_by_others(&binding)));
-        self.verifier.check(old, mapping, &uses, exported)
+        let binding = record.binding().filter(|_| scope_of(record.statement).kind() == "module");
+        let used_by = binding.as_deref().map(|binding| self.used_by_others(binding)).unwrap_or_default();
+        let exported = if !used_by.is_empty() {
+            Exported::UsedBy(used_by)
+        } else if binding.is_some_and(|binding| self.scope.is_package || self.all_lists(&binding)) {
+            Exported::Declared
+        } else {
+            Exported::No
+        };
+        self.verifier.check(old, mapping, &uses, &exported)
     }
 
-    /// Whether another module of the workspace imports `name` from this one
-    /// (its check recorded so in the index): a plain-binding re-export hub.
-    fn imported_by_others(&self, name: &str) -> bool {
+    /// The other modules of the workspace that import `name` from this one,
+    /// or patch it on it (as their checks recorded in the index): this
+    /// module is a plain-binding re-export hub of it in practice.
+    fn used_by_others(&self, name: &str) -> Vec<String> {
         let (Some(index), Some(module)) = (self.scope.index.as_deref(), self.scope.module.as_deref()) else {
-            return false;
+            return Vec::new();
         };
-        index.is_reexported(module, name)
+        index.importers_of(module, name)
     }
 
     /// Whether `__all__` lists `name`.
@@ -1232,7 +1237,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             let Some(((content_start, content_end), content)) = self.path_argument(*string) else { continue };
             let Some((deprecated, mapping)) = classify(content) else { continue };
             // A patched path must exist in the target module too.
-            let mapping = mapping.map(|mapping| self.verifier.check(&deprecated, mapping, &[], false).mapping);
+            let mapping = mapping.map(|mapping| self.verifier.check(&deprecated, mapping, &[], &Exported::No).mapping);
             let fix = self.editor.string_path_fix(rule, content, (content_start, content_end), mapping.as_ref());
             findings.push(self.finding(rule, (content_start, content_end), deprecated, mapping.as_ref(), fix));
         }

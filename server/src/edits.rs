@@ -385,7 +385,9 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             let attr = attribute.child_by_field_name("attribute")?;
             let attr_name = identifier_name(attr, self.text);
             let mapping = rule.mapping_for(&attr_name)?;
-            let mapping = verifier.check(&join_path(deprecated, &attr_name), mapping, &[attribute], false).mapping;
+            let mapping = verifier
+                .check(&join_path(deprecated, &attr_name), mapping, &[attribute], &crate::verify::Exported::No)
+                .mapping;
             let target = mapping.target?;
             if target.module != canonical {
                 return None;

@@ -651,11 +651,26 @@ impl WorkspaceIndex {
             || modules.values().any(|info| info.as_ref().is_some_and(|info| info.path == path))
     }
 
-    /// Whether another module of the workspace imports `name` from `module`
-    /// (as its check recorded), so `module` re-exports it in practice.
-    pub fn is_reexported(&self, module: &str, name: &str) -> bool {
-        let reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
-        reexports.importers.get(&(module.to_string(), name.to_string())).is_some_and(|importers| !importers.is_empty())
+    /// The other modules of the workspace that import `name` from `module`,
+    /// or patch it on it (as their checks recorded), by module name where
+    /// the server recorded a file's path, sorted: `module` re-exports it in
+    /// practice when there is any.
+    pub fn importers_of(&self, module: &str, name: &str) -> Vec<String> {
+        let keys: Vec<String> = {
+            let reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
+            let importers = reexports.importers.get(&(module.to_string(), name.to_string()));
+            importers.map(|importers| importers.iter().cloned().collect()).unwrap_or_default()
+        };
+        let mut names: Vec<String> = keys
+            .into_iter()
+            .map(|key| match Path::new(&key).is_absolute() {
+                true => self.module_names_of(Path::new(&key)).into_iter().next().unwrap_or(key),
+                false => key,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// The modules some other module was recorded importing a deprecated
@@ -1684,13 +1699,13 @@ from .sibling import *
     #[test]
     fn remembers_which_modules_import_a_name_from_a_hub() {
         let index = WorkspaceIndex::default();
-        assert!(!index.is_reexported("pkg.hub", "make"));
+        assert!(index.importers_of("pkg.hub", "make").is_empty());
         assert!(index.record_reexport("pkg.hub", "make", "app.a"));
         assert!(!index.record_reexport("pkg.hub", "make", "app.a"), "recorded once");
         index.record_reexport("pkg.hub", "make", "app.b");
         index.record_reexport("pkg.other", "make", "app.b");
-        assert!(index.is_reexported("pkg.hub", "make"));
-        assert!(!index.is_reexported("pkg.hub", "other"));
+        assert_eq!(index.importers_of("pkg.hub", "make"), ["app.a", "app.b"]);
+        assert!(index.importers_of("pkg.hub", "other").is_empty());
         assert_eq!(index.reexporting_modules(), ["pkg.hub", "pkg.other"]);
     }
 
@@ -1714,11 +1729,11 @@ from .sibling import *
         assert_eq!(index.reexporting_modules(), ["pkg.hub", "pkg.other"]);
         // b drops its import from pkg.other and keeps the one from pkg.hub.
         assert_eq!(commit(&index, "app/b.py", &[("pkg.hub", "make")]), Some(vec!["pkg.other".to_string()]));
-        assert!(!index.is_reexported("pkg.other", "make"));
-        assert!(index.is_reexported("pkg.hub", "make"));
+        assert!(index.importers_of("pkg.other", "make").is_empty());
+        assert!(!index.importers_of("pkg.hub", "make").is_empty());
         // a drops it: b still imports it.
         assert_eq!(commit(&index, "app/a.py", &[]), Some(vec![]));
-        assert!(index.is_reexported("pkg.hub", "make"), "app/b.py still imports it");
+        assert!(!index.importers_of("pkg.hub", "make").is_empty(), "app/b.py still imports it");
         // b is deleted: the hub loses its last importer of the name.
         assert_eq!(commit(&index, "app/b.py", &[]), Some(vec!["pkg.hub".to_string()]));
         assert!(index.reexporting_modules().is_empty());
@@ -1732,9 +1747,9 @@ from .sibling import *
         let newer = index.reexport_log();
         assert_eq!(newer.commit("app/a.py"), Some(vec![]));
         assert_eq!(older.commit("app/a.py"), None, "a check that started later was committed");
-        assert!(!index.is_reexported("pkg.hub", "make"));
+        assert!(index.importers_of("pkg.hub", "make").is_empty());
         assert_eq!(older.commit("app/other.py"), Some(vec![]), "stamps order the checks of one importer");
-        assert!(index.is_reexported("pkg.hub", "make"));
+        assert!(!index.importers_of("pkg.hub", "make").is_empty());
     }
 
     #[test]
@@ -1753,7 +1768,7 @@ from .sibling import *
     fn an_index_with_committed_reexports_takes_no_direct_records() {
         let index = shared();
         assert!(!index.record_reexport("pkg.hub", "make", "app.a"));
-        assert!(!index.is_reexported("pkg.hub", "make"));
+        assert!(index.importers_of("pkg.hub", "make").is_empty());
     }
 
     /// An importer checked again and again, finding the same import each
@@ -1772,10 +1787,10 @@ from .sibling import *
             })
         };
         while !committer.is_finished() {
-            assert!(index.is_reexported("pkg.hub", "make"));
+            assert!(!index.importers_of("pkg.hub", "make").is_empty());
         }
         committer.join().unwrap();
-        assert!(index.is_reexported("pkg.hub", "make"));
+        assert!(!index.importers_of("pkg.hub", "make").is_empty());
     }
 
     #[test]

@@ -75,6 +75,19 @@ enum Use {
 
 /// What the checks need: the index (when there is a workspace), the call
 /// rules, the text.
+/// Whether other modules may use a name through the module that binds it,
+/// which the check of that module does not see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exported {
+    /// Not as far as the check knows.
+    No,
+    /// The module says so: a package's `__init__`, or `__all__` lists it.
+    Declared,
+    /// These modules import it from the module, or patch it on it (as their
+    /// checks recorded in the index; sorted, never empty).
+    UsedBy(Vec<String>),
+}
+
 pub struct Verifier<'a> {
     pub index: Option<&'a WorkspaceIndex>,
     pub call_rules: Vec<&'a Rule>,
@@ -91,11 +104,10 @@ impl<'a> Verifier<'a> {
     /// `uses` are the occurrences of the name in the code (identifiers, or
     /// `module.name` attribute nodes) whose meaning the fix changes.
     ///
-    /// `exported` says other modules may import the name from this one (it
-    /// is listed in `__all__`, or this is a package `__init__`): then the
-    /// uses that matter are theirs, which this file does not show, and only
-    /// a move to the very same object is made.
-    pub fn check(&self, old: &str, mapping: NameMapping, uses: &[Node<'_>], exported: bool) -> Checked {
+    /// `exported` says whether other modules may use the name through this
+    /// one ([`Exported`]): then the uses that matter are theirs, which this
+    /// file does not show, and only a move to the very same object is made.
+    pub fn check(&self, old: &str, mapping: NameMapping, uses: &[Node<'_>], exported: &Exported) -> Checked {
         let (Some(target), Some(_)) = (mapping.target.clone(), mapping.applicability) else {
             return Checked { mapping, unchecked: None };
         };
@@ -151,7 +163,7 @@ impl<'a> Verifier<'a> {
         target: &QualifiedName,
         resolved: &Resolved,
         uses: &[Use],
-        exported: bool,
+        exported: &Exported,
     ) -> Checked {
         let Some(applicability) = mapping.applicability else { return Checked { mapping, unchecked: None } };
         let Some(index) = self.index else { return Checked { mapping, unchecked: None } };
@@ -161,12 +173,27 @@ impl<'a> Verifier<'a> {
         if same_object {
             return Checked { mapping, unchecked: None };
         }
-        if exported {
-            let reason = format!(
-                "`{}` is exported by this module, and the calls of its importers are not checked against `{}`",
-                old_short(old),
+        let old_name = old_short(old);
+        let reason = match exported {
+            Exported::No => None,
+            Exported::Declared => Some(format!(
+                "`{old_name}` is exported by this module, and the calls of its importers are not checked against `{}`",
                 target.name
-            );
+            )),
+            Exported::UsedBy(modules) => {
+                let others = match modules.len() {
+                    0 | 1 => String::new(),
+                    2 => " and 1 other module".to_string(),
+                    count => format!(" and {} other modules", count - 1),
+                };
+                let first = modules.first().map(String::as_str).unwrap_or_default();
+                Some(format!(
+                    "`{old_name}` is imported from this module, or patched on it, by `{first}`{others}, whose uses are not checked against `{}`",
+                    target.name
+                ))
+            }
+        };
+        if let Some(reason) = reason {
             return Checked { mapping: degrade(mapping, None, reason), unchecked: None };
         }
         let has_call = uses.iter().any(|used| matches!(used, Use::Call(_)));

@@ -922,7 +922,8 @@ async fn a_hub_checked_before_its_callers_is_checked_again_after_the_scan() {
     assert!(called["diagnostics"][0]["message"].as_str().unwrap().contains("re-exported by `netra_backend.app.a_hub`"));
     let again = client.diagnostics(&hub_uri).await;
     assert!(again["diagnostics"][0]["data"]["fix"].is_null(), "the hub keeps the name its callers import: {again}");
-    assert!(again["diagnostics"][0]["message"].as_str().unwrap().contains("is exported by this module"), "{again}");
+    let reason = "is imported from this module, or patched on it, by `netra_backend.app.z_routes.caller`,";
+    assert!(again["diagnostics"][0]["message"].as_str().unwrap().contains(reason), "{again}");
     client.shutdown().await;
 }
 
@@ -972,7 +973,8 @@ async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
                 && message["params"]["diagnostics"][0]["data"]["fix"].is_null()
         })
         .await;
-    assert!(hub_published["params"]["diagnostics"][0]["message"].as_str().unwrap().contains("exported by this module"));
+    let reason = "is imported from this module, or patched on it, by `netra_backend.app.routes.caller`,";
+    assert!(hub_published["params"]["diagnostics"][0]["message"].as_str().unwrap().contains(reason), "{hub_published}");
     client.shutdown().await;
 }
 
@@ -1001,7 +1003,7 @@ async fn a_module_whose_binding_a_test_patches_loses_its_fix_after_the_scan() {
         })
         .await;
     let message = kept["params"]["diagnostics"][0]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("exported by this module"), "{kept}");
+    assert!(message.contains("or patched on it, by `tests.test_ws_route`,"), "{kept}");
     client.shutdown().await;
 }
 
@@ -1035,7 +1037,7 @@ async fn the_scan_follows_an_alias_through_a_hub_of_a_hub() {
             message["params"]["uri"] == package_uri
                 && message["params"]["diagnostics"][0]["message"]
                     .as_str()
-                    .is_some_and(|text| text.contains("is exported by this module"))
+                    .is_some_and(|text| text.contains("or patched on it, by `netra_backend.app.a_routes.caller`,"))
         })
         .await;
     assert!(kept["params"]["diagnostics"][0]["data"]["fix"].is_null(), "{kept}");
@@ -1068,7 +1070,10 @@ async fn hub_kept_for_its_importer(client: &mut TestClient, hub_uri: &str) {
     client.log_message("workspace scan:").await;
     let kept = client.notification(|message| message["params"]["uri"] == hub_uri && hub_fix_is(false)(message)).await;
     let message = kept["params"]["diagnostics"][0]["message"].as_str().unwrap().to_string();
-    assert!(message.contains("is exported by this module"), "{kept}");
+    assert!(
+        message.contains(&format!("or patched on it, by `{}`,", WS_IMPORTER.trim_end_matches(".py").replace('/', "."))),
+        "{kept}"
+    );
     client.ping().await;
     client.forget_backlog();
 }
