@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import shutil
 import sys
 import textwrap
@@ -1086,6 +1087,8 @@ def build(out: Path, size: str, commit: str) -> dict:
             heavy.append(path)
         kinds.update(trigger.kinds)
         written[path] = trigger.render(int(trigger_bytes * local.uniform(0.5, 1.5)))
+    if size == "small" and commit == "old":
+        written.update(patched_bindings_test(written))
     if out.exists():
         shutil.rmtree(out)
     for rel, text in written.items():
@@ -1093,6 +1096,44 @@ def build(out: Path, size: str, commit: str) -> dict:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     return manifest(out, written, size, commit, kinds, heavy)
+
+
+def patched_bindings_test(written: dict[str, str]) -> dict[str, str]:
+    """A test that replaces the factory's function where two production
+    modules look it up (each imports it at its top level, through a hub or
+    not, and awaits every call: a fix would rename it): once by the dotted
+    path, once on the module object. A fix that renamed the modules'
+    binding would leave both patch targets missing (the semantic check's
+    `patch-target`). Only in the small old tree: the benchmark corpus stays
+    as it was measured."""
+    bound = re.compile(r"^from \S+ import create_websocket_manager$", re.M)
+
+    def renamed_by_a_fix(path: str, text: str) -> bool:
+        calls = text.count("create_websocket_manager(")
+        return (
+            path.startswith("netra_backend/app/")
+            and not path.startswith(f"{CORE.replace('.', '/')}/")
+            and bound.search(text) is not None
+            and calls > 0
+            and calls == text.count("await create_websocket_manager(")
+        )
+
+    modules = [path for path, text in sorted(written.items()) if renamed_by_a_fix(path, text)][:2]
+    if len(modules) < 2:
+        return {}
+    dotted = [path.removesuffix(".py").replace("/", ".") for path in modules]
+    text = (
+        '"""Tests that replace the factory function where the modules look it up."""\n'
+        "from unittest.mock import AsyncMock, patch\n\n"
+        f"import {dotted[1]} as looked_up\n\n\n"
+        f'@patch("{dotted[0]}.create_websocket_manager", new_callable=AsyncMock)\n'
+        "def test_patched_where_it_is_looked_up(mocked) -> None:\n"
+        "    assert mocked.await_count == 0\n\n\n"
+        "def test_patched_on_the_module() -> None:\n"
+        '    with patch.object(looked_up, "create_websocket_manager", new=AsyncMock()) as mocked:\n'
+        "        assert mocked.await_count == 0\n"
+    )
+    return {"netra_backend/tests/unit/test_patched_bindings.py": text}
 
 
 def manifest(out: Path, written: dict[str, str], size: str, commit: str, kinds: Counter, heavy: list[str]) -> dict:
