@@ -1447,6 +1447,20 @@ class Plain:
 class Made:
     def __new__(cls, value):
         return super().__new__(cls)
+class Ordered:
+    @staticmethod
+    def helper(
+        a,
+    ):
+        return a
+    def other(self): return 1
+    def __init__(self, x, *, y=1):
+        self.x = x
+    @wrap(
+        1,
+    )
+    def later(self): pass
+class OneLine: pass
 for name in ("x", "y"):
     globals()[name] = name
 def __getattr__(name):
@@ -1545,6 +1559,11 @@ from .sibling import *
         same(&format!("\u{feff}{MODULE_FORMS}"), "BOM");
         same(&MODULE_FORMS.replace("    ", "\t"), "tabs");
         assert!(kept(&info_of(MODULE_FORMS)).contains("\"spaced\""), "the test module binds what it should");
+        let ordered = info_of(MODULE_FORMS).bindings.get("Ordered").cloned();
+        assert!(
+            matches!(ordered, Some(Binding::Class(Some(signature))) if signature.params.len() == 2),
+            "`__init__` after other methods"
+        );
         // Every module of the fixtures.
         let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let mut checked = 0;
