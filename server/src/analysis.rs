@@ -633,9 +633,9 @@ fn bindings_into_rules(
         })
         .filter_map(|record| record.binding())
         .collect();
-    let watched = |name: &str| rules.known_rules.iter().any(|rule| rule.names.contains_key(name));
     for &call in calls {
-        let patched = object_patch(call, text).filter(|(_, attribute)| watched(&identifiers::normalize(attribute)));
+        let patched = object_patch(call, text)
+            .filter(|(_, attribute)| maps_name(&rules.known_rules, &identifiers::normalize(attribute)));
         if let Some((object, _)) = patched {
             bound.push(identifiers::normalize(node_text(leftmost_name(object), text)).into_owned());
         }
@@ -681,6 +681,16 @@ fn leftmost_name(mut node: Node<'_>) -> Node<'_> {
         node = object;
     }
     node
+}
+
+/// Whether one of `rules` maps `name` (a deprecated name of its module).
+fn maps_name<'r>(rules: impl IntoIterator<Item = &'r Rule>, name: &str) -> bool {
+    rules.into_iter().any(|rule| rule.names.contains_key(name))
+}
+
+/// Whether `module` is the module of one of `rules`.
+fn is_rule_module<'r>(rules: impl IntoIterator<Item = &'r Rule>, module: &str) -> bool {
+    rules.into_iter().any(|rule| rule.module.as_deref() == Some(module))
 }
 
 /// The rule among `rules` that deprecates `path`: a name of its module
@@ -1016,12 +1026,13 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// as importing the deprecated name itself, through any number of hubs.
     fn check_reexports(&self, rules: &[&Rule], findings: &mut Vec<Finding>) {
         let Some(index) = self.scope.index.as_deref() else { return };
-        let watched = |name: &str| rules.iter().any(|rule| rule.names.contains_key(name));
         for record in &self.imports {
             let ImportItem::Name { name, name_node, .. } = &record.item else { continue };
-            let is_rule_module = |module: &str| rules.iter().any(|rule| rule.module.as_deref() == Some(module));
-            let followed = watched(name) || index.is_hub_alias(&record.module, name);
-            if !followed || is_rule_module(&record.module) || index.module(&record.module).is_none() {
+            let followed = maps_name(rules.iter().copied(), name) || index.is_hub_alias(&record.module, name);
+            if !followed
+                || is_rule_module(rules.iter().copied(), &record.module)
+                || index.module(&record.module).is_none()
+            {
                 continue;
             }
             let found = index.reexport_chain(&record.module, name).into_iter().find_map(|path| {
@@ -1070,8 +1081,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// rooted where a rule's path is, and every relative one).
     fn record_patched_reexports(&self, rules: &[Rule]) {
         let Some(index) = self.scope.index.as_deref() else { return };
-        let watched = |name: &str| rules.iter().any(|rule| rule.names.contains_key(name));
-        let is_rule_module = |module: &str| rules.iter().any(|rule| rule.module.as_deref() == Some(module));
+        let watched = |name: &str| maps_name(rules, name);
         let mut patched: Vec<(String, String)> = Vec::new();
         for string in &self.captures.strings {
             let Some((_, content)) = self.path_argument(*string) else { continue };
@@ -1112,7 +1122,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         for (module, name) in &patched {
             let (module, name) = (module.as_str(), name.as_str());
             // The deprecated module's own names are the rules' to report.
-            if is_rule_module(module) || index.module(module).is_none() {
+            if is_rule_module(rules, module) || index.module(module).is_none() {
                 continue;
             }
             let deprecated =

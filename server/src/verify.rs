@@ -73,8 +73,6 @@ enum Use {
     Value,
 }
 
-/// What the checks need: the index (when there is a workspace), the call
-/// rules, the text.
 /// Whether other modules may use a name through the module that binds it,
 /// which the check of that module does not see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +86,8 @@ pub enum Exported {
     UsedBy(Vec<String>),
 }
 
+/// What the checks need: the index (when there is a workspace), the call
+/// rules, the text.
 pub struct Verifier<'a> {
     pub index: Option<&'a WorkspaceIndex>,
     pub call_rules: Vec<&'a Rule>,
