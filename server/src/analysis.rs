@@ -40,7 +40,7 @@ const PATH_TAKING_CALLEES: &[&str] = &[
 
 /// Checks a text, parsing it first.
 pub fn check_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding> {
-    let tree = syntax::parse_for_check(text);
+    let tree = syntax::parse_text(text);
     check_tree(rules, scope, text, &tree)
 }
 

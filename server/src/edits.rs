@@ -16,7 +16,7 @@ use crate::finding::{Applicability, Edit, Fix};
 use crate::imports::{join_path, ImportItem, ImportRecord};
 use crate::index::DEFAULT_LINE_LENGTH;
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule};
-use crate::syntax::{descendants_of_kind, field_children, kind_of, node_text, string_content_range, Captures};
+use crate::syntax::{self, descendants_of_kind, field_children, kind_of, node_text, string_content_range, Captures};
 use crate::verify::Verifier;
 
 /// How an identifier occurrence uses its name.
@@ -278,7 +278,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         let mut edits = Vec::new();
         // Deleting a statement would lose the comments inside it; rewrite it
         // in place instead, even next to an import of the same module.
-        let existing = existing.filter(|_| names.len() > 1 || !has_comment_inside(statement));
+        let existing = existing.filter(|_| names.len() > 1 || !self.has_comment_inside(statement));
         match (names.len(), existing) {
             (1, None) => match self.wrapped_rewrite(statement, &module_text, &item_text) {
                 Some(edit) => edits.push(edit),
@@ -771,6 +771,17 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         Some(Edit::replace(statement.start_byte(), statement.end_byte(), wrapped))
     }
 
+    /// Whether `statement` holds a comment: one the tree holds, or a long run
+    /// of comment lines the parse left out (`syntax::skipped_ranges`; the
+    /// whole-text parses leave out only those).
+    fn has_comment_inside(&self, statement: Node<'tree>) -> bool {
+        let (start, end) = (statement.start_byte(), statement.end_byte());
+        !descendants_of_kind(statement, "comment").is_empty()
+            || syntax::skipped_ranges(self.tree, self.text.len())
+                .iter()
+                .any(|&(skipped_start, skipped_end)| skipped_start < end && start < skipped_end)
+    }
+
     /// The comment after `node` (and its comma) when `node` stands alone on
     /// its line inside a parenthesised import.
     fn own_line_comment(&self, node: Node<'tree>, statement: Node<'tree>) -> Option<String> {
@@ -865,10 +876,6 @@ fn normalise(mut edits: Vec<Edit>) -> Option<Vec<Edit>> {
         }
     }
     Some(edits)
-}
-
-fn has_comment_inside(statement: Node<'_>) -> bool {
-    !descendants_of_kind(statement, "comment").is_empty()
 }
 
 /// Whether `later` follows `statement` in the same block with nothing but

@@ -61,7 +61,7 @@ impl FixOutcome {
 pub fn fix_text(rules: &RuleSet, scope: &FileScope, text: &str, options: &FixOptions) -> FixOutcome {
     let mut current = text.to_string();
     let mut applied: Vec<(String, usize)> = Vec::new();
-    let tree = syntax::parse_for_check(&current);
+    let tree = syntax::parse_text(&current);
     let mut errors = syntax::count_errors(&tree);
     let (mut findings, mut duplicates) = analysis::check_tree_and_duplicates(rules, scope, &current, &tree);
     let mut eligible_before = None;
@@ -147,7 +147,7 @@ fn apply_checked<'f>(
         if next == text {
             return None;
         }
-        let tree = syntax::parse_for_check(&next);
+        let tree = syntax::parse_text(&next);
         let errors = syntax::count_errors(&tree);
         if errors > before.errors {
             return None;

@@ -1014,7 +1014,7 @@ fn index_outlined(text: &str, scope: &FileScope, path: PathBuf, ranges: Option<V
     });
     match outlined {
         Some((tree, key)) => ModuleInfo { outline: Some(key), ..index_tree(&tree, text, scope, path) },
-        None => index_tree(&syntax::parse_for_check(text), text, scope, path),
+        None => index_tree(&syntax::parse_text(text), text, scope, path),
     }
 }
 
@@ -1549,7 +1549,7 @@ from .sibling import *
     fn the_outline_indexes_as_the_whole_text() {
         let scope = FileScope { module: Some("pkg.mod".into()), ..FileScope::default() };
         let same = |text: &str, what: &str| {
-            let whole = index_tree(&syntax::parse_for_check(text), text, &scope, PathBuf::from("m.py"));
+            let whole = index_tree(&syntax::parse_text(text), text, &scope, PathBuf::from("m.py"));
             let outline = outline_tree(text).unwrap_or_else(|| panic!("{what}: the outline parses"));
             assert_eq!(kept(&index_tree(&outline, text, &scope, PathBuf::from("m.py"))), kept(&whole), "{what}");
             assert_eq!(kept(&index_text(text, &scope, PathBuf::from("m.py"))), kept(&whole), "{what}");
@@ -1573,7 +1573,7 @@ from .sibling import *
                 continue;
             }
             let Ok(text) = std::fs::read_to_string(path) else { continue };
-            let whole_tree = syntax::parse_for_check(&text);
+            let whole_tree = syntax::parse_text(&text);
             if whole_tree.root_node().has_error() {
                 continue;
             }
@@ -1631,7 +1631,7 @@ from .sibling import *
         assert!(!outline.contains("def go"), "{outline}");
         assert!(outline.contains("\u{ff49}nit__(self, a, b)"), "a name NFKC folds to `__init__` may be it: {outline}");
         let info = info_of(&text);
-        let whole = index_tree(&syntax::parse_for_check(&text), &text, &FileScope::default(), PathBuf::from("mod.py"));
+        let whole = index_tree(&syntax::parse_text(&text), &text, &FileScope::default(), PathBuf::from("mod.py"));
         assert_eq!(kept(&info), kept(&whole));
         assert!(matches!(info.bindings.get("Plain"), Some(Binding::Class(None))), "a decorated `__init__`: unknown");
         assert!(matches!(info.bindings.get("Made"), Some(Binding::Class(None))), "`__new__`: unknown");

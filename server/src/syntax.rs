@@ -78,6 +78,19 @@ pub fn parse(parser: &mut Parser, text: &str, old_tree: Option<&Tree>) -> Option
 /// Like [`parse`], but gives up (returning `None`) as soon as `cancelled`
 /// says so; tree-sitter asks it every so often while parsing. After a
 /// cancelled parse, `parser.reset()` before parsing another text.
+///
+/// Long runs of comment lines ([`long_comment_runs`]) are left out of the
+/// parse (tree-sitter's included ranges): tree-sitter-python's scanner takes
+/// quadratic time on them (commented-out code: 2 s for 3,000 lines, 23 s for
+/// 10,000), and they hold no token. The tree is the one a parse of the text
+/// with those lines blank gives; offsets, rows and node ranges stay those of
+/// `text`, and the tree's included ranges say what was left out
+/// ([`skipped_ranges`]: a fix that would delete a statement holding such a
+/// run sees it there). An old tree parsed with other included ranges is
+/// told where they differ, as for skeletons. The runs are found line by
+/// line, not lexed: 20 lines starting with `#` inside a triple-quoted string
+/// are left out too (the string keeps its range; a content node of it ends
+/// where the run starts).
 pub fn parse_cancellable(
     parser: &mut Parser,
     text: &str,
@@ -86,13 +99,37 @@ pub fn parse_cancellable(
 ) -> Option<Tree> {
     let source = parser_source(text);
     let source = source.as_ref();
+    let runs = long_comment_runs(source);
+    let mut included =
+        if runs.is_empty() { Vec::new() } else { included_ranges(source, 0, &complement(&runs, source.len())) };
+    if runs.last().is_some_and(|&(_, end)| end == source.len()) {
+        // A run up to the end: an empty range there, so that the module
+        // ends where the text does (as when the run is parsed).
+        let row = memchr::memchr_iter(b'\n', source).count();
+        let column = source.len() - memchr::memrchr(b'\n', source).map_or(0, |at| at + 1);
+        let end = Point::new(row, column);
+        included.push(Range { start_byte: source.len(), end_byte: source.len(), start_point: end, end_point: end });
+    }
+    let whole = |tree: &Tree| skipped_ranges(tree, source.len()).is_empty();
+    let marked = old_tree.and_then(|old| match (whole(old), included.is_empty()) {
+        (true, true) => Some(old.clone()),
+        (false, false) => {
+            let mut marked = old.clone();
+            mark_inclusion_changes(&mut marked, &included);
+            Some(marked)
+        }
+        // A run begins or ends being long: parse afresh (runs are skipped
+        // either way, so it is quick).
+        _ => None,
+    });
+    parser.set_included_ranges(&included).expect("ranges are sorted and do not overlap");
     let mut parse_from = |old_tree: Option<&Tree>| {
         let mut progress = |_: &ParseState| cancelled();
         let options = ParseOptions::new().progress_callback(&mut progress);
         parser.parse_with_options(&mut |offset, _| source.get(offset..).unwrap_or_default(), old_tree, Some(options))
     };
-    let tree = parse_from(old_tree)?;
-    if old_tree.is_none() || !tree.root_node().has_error() {
+    let tree = parse_from(marked.as_ref())?;
+    if marked.is_none() || !tree.root_node().has_error() {
         return Some(tree);
     }
     // Reusing an edited tree, error recovery may take another way than on a
@@ -100,6 +137,26 @@ pub fn parse_cancellable(
     // with a docstring): a tree with errors is parsed again from scratch, so
     // every tree is the one a fresh parse gives.
     parse_from(None)
+}
+
+/// The byte ranges of a tree's text (`length` bytes) its parse left out:
+/// long runs of comment lines ([`parse_cancellable`]), or the lines a
+/// skeleton does not keep. Sorted; empty for a tree of the whole text.
+pub fn skipped_ranges(tree: &Tree, length: usize) -> Vec<(usize, usize)> {
+    let included = tree.included_ranges();
+    let mut skipped = Vec::new();
+    let mut from = 0;
+    for range in &included {
+        if range.start_byte > from {
+            skipped.push((from, range.start_byte.min(length)));
+        }
+        from = range.end_byte;
+    }
+    if length > from {
+        skipped.push((from, length));
+    }
+    skipped.retain(|(start, end)| start < end);
+    skipped
 }
 
 /// Parses with a fresh parser.
@@ -252,66 +309,60 @@ fn included_ranges(source: &[u8], bom: usize, ranges: &[(usize, usize)]) -> Vec<
     included
 }
 
-/// Runs of at least this many consecutive comment lines are blanked by
-/// [`parse_for_check`].
+/// Runs of at least this many consecutive comment lines are left out of
+/// whole-text parses ([`parse_cancellable`]).
 pub const LONG_COMMENT_RUN: usize = 20;
 
-/// Parses a whole file for checking or fixing. tree-sitter-python's scanner
-/// takes quadratic time on long runs of comment lines at varying indentation
-/// (commented-out code: seconds for a 200 KB file), so such runs are fed to
-/// the parser as spaces of the same length. Offsets, line breaks and node
-/// ranges stay those of `text`; node texts are read from `text`, never from
-/// the blanked copy. Lines holding `ssot:` (ignore comments) are kept.
-///
-/// Not for the server's incremental trees: blanking depends on whole runs, so
-/// it must not be mixed with `Tree::edit` and reuse.
-pub fn parse_for_check(text: &str) -> Tree {
-    let lines = match lone_cr_as_lf(text.as_bytes()) {
-        Cow::Borrowed(_) => Cow::Borrowed(text),
-        // Only ASCII bytes changed: still UTF-8.
-        Cow::Owned(bytes) => Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())),
+/// The runs of at least [`LONG_COMMENT_RUN`] comment-only lines of `source`
+/// (the parser's bytes: every line end holds a `\n`), each from the start of
+/// its first line to just after the line break of its last. Blank lines
+/// neither end a run nor count towards it; a comment holding `ssot:` (an
+/// ignore comment) ends it, so that the tree holds every such comment.
+fn long_comment_runs(source: &[u8]) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    // The current run: its start, the end of its last comment line, and
+    // how many comment lines it has.
+    let mut run: Option<(usize, usize, usize)> = None;
+    let mut close = |run: &mut Option<(usize, usize, usize)>| {
+        if let Some((start, end, lines)) = run.take() {
+            if lines >= LONG_COMMENT_RUN {
+                runs.push((start, end));
+            }
+        }
     };
-    match blank_long_comment_runs(&lines) {
-        Some(blanked) => parse_text(&blanked),
-        None => parse_text(&lines),
+    let mut line_start = 0;
+    while line_start < source.len() {
+        let line_end = memchr::memchr(b'\n', &source[line_start..]).map_or(source.len(), |at| line_start + at + 1);
+        // Indentation, form feeds and the line break trimmed.
+        let content = source[line_start..line_end].trim_ascii_start();
+        if content.is_empty() {
+            // Blank: neither ends a run nor counts towards it.
+        } else if content.starts_with(b"#") && memchr::memmem::find(content, b"ssot:").is_none() {
+            let (start, _, lines) = run.unwrap_or((line_start, line_end, 0));
+            run = Some((start, line_end, lines + 1));
+        } else {
+            close(&mut run);
+        }
+        line_start = line_end;
     }
+    close(&mut run);
+    runs
 }
 
-/// `text` with every long run of comment-only lines turned into spaces, or
-/// `None` when there is no such run.
-fn blank_long_comment_runs(text: &str) -> Option<String> {
-    let mut ranges = Vec::new();
-    let mut run: Vec<(usize, usize)> = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let content = line.trim_end_matches(['\n', '\r']);
-        let trimmed = content.trim_start_matches([' ', '\t', '\u{c}']);
-        if trimmed.is_empty() {
-            // Blank lines neither end a run nor count towards it.
-        } else if trimmed.starts_with('#') && !trimmed.contains("ssot:") {
-            let start = offset + (content.len() - trimmed.len());
-            run.push((start, offset + content.len()));
-        } else {
-            if run.len() >= LONG_COMMENT_RUN {
-                ranges.append(&mut run);
-            }
-            run.clear();
+/// The byte ranges of `0..length` outside `ranges` (sorted, disjoint).
+fn complement(ranges: &[(usize, usize)], length: usize) -> Vec<(usize, usize)> {
+    let mut outside = Vec::with_capacity(ranges.len() + 1);
+    let mut from = 0;
+    for &(start, end) in ranges {
+        if start > from {
+            outside.push((from, start));
         }
-        offset += line.len();
+        from = end;
     }
-    if run.len() >= LONG_COMMENT_RUN {
-        ranges.append(&mut run);
+    if length > from {
+        outside.push((from, length));
     }
-    if ranges.is_empty() {
-        return None;
-    }
-    let mut bytes = text.as_bytes().to_vec();
-    for (start, end) in ranges {
-        bytes[start..end].fill(b' ');
-    }
-    // Only whole comments (which end at a line break) were blanked, so the
-    // bytes are still UTF-8.
-    String::from_utf8(bytes).ok()
+    outside
 }
 
 /// How many ERROR and MISSING nodes a tree holds.
@@ -703,26 +754,160 @@ mod tests {
     }
 
     #[test]
-    fn long_comment_runs_are_blanked_for_the_parser_only() {
+    fn long_comment_runs_are_left_out_of_the_parse_only() {
         let mut text = String::from("import os\n");
+        let run_start = text.len();
         for i in 0..LONG_COMMENT_RUN {
             text.push_str(&format!("{}# x = {i}  é\n", " ".repeat(i % 5)));
+            if i == 3 {
+                text.push_str("\n   \n");
+            }
         }
+        let run_end = text.len();
         text.push_str("# ssot: ignore\nfrom a import b\n");
-        let blanked = blank_long_comment_runs(&text).unwrap();
-        assert_eq!(blanked.len(), text.len());
-        assert!(!blanked.contains("x = 3"));
-        assert!(blanked.contains("# ssot: ignore"));
-        let tree = parse_for_check(&text);
+        assert_eq!(long_comment_runs(text.as_bytes()), [(run_start, run_end)]);
+        let tree = parse_text(&text);
         assert_eq!(count_errors(&tree), 0);
-        assert_eq!(tree.root_node().named_child(1).map(|n| n.kind()), Some("comment"));
-        assert_eq!(blank_long_comment_runs("# one\nx = 1\n"), None);
+        assert_eq!(skipped_ranges(&tree, text.len()), [(run_start, run_end)]);
+        let root = tree.root_node();
+        let kinds: Vec<&str> =
+            (0..root.named_child_count()).filter_map(|at| root.named_child(at)).map(|n| n.kind()).collect();
+        assert_eq!(kinds, ["import_statement", "comment", "import_from_statement"], "the ignore comment is kept");
+        assert_eq!(node_text(root.named_child(2).unwrap(), &text), "from a import b");
+        assert_eq!(root.named_child(2).unwrap().start_position().row, LONG_COMMENT_RUN + 4);
+        // One line short of a run, or a run broken by code or an ignore
+        // comment: all parsed.
+        let short: String = (1..LONG_COMMENT_RUN).map(|i| format!("# {i}\n")).collect();
+        for text in
+            [format!("x = 1\n{short}"), format!("{short}y = 2\n{short}"), format!("{short}# ssot: ignore\n{short}")]
+        {
+            assert!(long_comment_runs(text.as_bytes()).is_empty(), "{text}");
+            assert!(skipped_ranges(&parse_text(&text), text.len()).is_empty());
+        }
+        // A run at the end without a line break, and one at the start.
+        let run: String = (0..LONG_COMMENT_RUN).map(|i| format!("# {i}\n")).collect();
+        let text = format!("{run}x = 1\n{}", run.trim_end());
+        let runs = long_comment_runs(text.as_bytes());
+        assert_eq!(runs, [(0, run.len()), (run.len() + 6, text.len())]);
+        assert_eq!(skipped_ranges(&parse_text(&text), text.len()), runs);
+        assert!(long_comment_runs(b"# one\nx = 1\n").is_empty());
+    }
+
+    /// Python-like lines for the parse properties: code at four
+    /// indentations, blocks, brackets left open for a few lines, comment
+    /// lines (often in long runs), blank lines, ignore comments and
+    /// triple-quoted strings.
+    fn python_lines() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let line = prop_oneof![
+            4 => (0..4usize).prop_map(|indent| format!("{}# old = call(x)  # note", "    ".repeat(indent))),
+            1 => (0..4usize).prop_map(|indent| format!("{}x = 1", "    ".repeat(indent))),
+            1 => (0..3usize).prop_map(|indent| format!("{}def f():", "    ".repeat(indent))),
+            1 => Just("value = [".to_string()),
+            1 => Just("    1,".to_string()),
+            1 => Just("]".to_string()),
+            1 => Just(String::new()),
+            1 => Just("# ssot: ignore".to_string()),
+            1 => Just("text = '''".to_string()),
+            1 => Just("'''".to_string()),
+        ];
+        (prop::collection::vec((line, 1..30usize), 1..12), any::<bool>(), any::<bool>()).prop_map(
+            |(lines, crlf, bom)| {
+                let mut text: String =
+                    lines.iter().flat_map(|(line, times)| std::iter::repeat_n(format!("{line}\n"), *times)).collect();
+                if crlf {
+                    text = text.replace('\n', "\r\n");
+                }
+                if bom {
+                    text.insert(0, '\u{feff}');
+                }
+                text
+            },
+        )
+    }
+
+    /// Every node of `tree` as its kind and byte range, in tree order; of a
+    /// string that overlaps one of `runs`, not its parts. Lines starting
+    /// with `#` inside a triple-quoted string make a run too (the lines are
+    /// not lexed): the string keeps its range, but a content node of it
+    /// stops where the run starts.
+    fn nodes_of(tree: &Tree, runs: &[(usize, usize)]) -> Vec<(&'static str, usize, usize)> {
+        let mut nodes = Vec::new();
+        walk_nodes(tree.root_node(), |node| {
+            nodes.push((node.kind(), node.start_byte(), node.end_byte()));
+            node.kind() != "string"
+                || !runs.iter().any(|&(start, end)| start < node.end_byte() && node.start_byte() < end)
+        });
+        nodes
+    }
+
+    /// The tree-sitter point of byte `offset` of `text` (rows end at `\n`).
+    fn point_of(text: &str, offset: usize) -> Point {
+        let before = &text.as_bytes()[..offset];
+        let row = memchr::memchr_iter(b'\n', before).count();
+        let column = offset - memchr::memrchr(b'\n', before).map_or(0, |at| at + 1);
+        Point::new(row, column)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, ..Default::default() })]
+
+        /// Leaving a run out gives the tree that blanking its lines gives
+        /// (what the parse did before it left runs out), node for node.
+        #[test]
+        fn leaving_runs_out_parses_as_blanking_them(text in python_lines()) {
+            let mut blanked = text.clone().into_bytes();
+            let runs = long_comment_runs(&parser_source(&text));
+            for &(start, end) in &runs {
+                for byte in &mut blanked[start..end] {
+                    if !matches!(*byte, b'\n' | b'\r') {
+                        *byte = b' ';
+                    }
+                }
+            }
+            let blanked = String::from_utf8(blanked).unwrap();
+            let oracle = new_parser().parse(parser_source(&blanked).as_ref(), None).unwrap();
+            proptest::prop_assert_eq!(nodes_of(&parse_text(&text), &runs), nodes_of(&oracle, &runs), "{:?}", text);
+        }
+
+        /// An edit anywhere (in a run, making or breaking one) parsed with
+        /// the old tree gives the tree of a fresh parse.
+        #[test]
+        fn reusing_a_tree_with_runs_left_out_gives_the_fresh_tree(
+            text in python_lines(),
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+            removed in 0..200usize,
+            inserted in proptest::prop_oneof![
+                proptest::prelude::Just("# c\n".repeat(LONG_COMMENT_RUN)),
+                proptest::prelude::Just("x = 2\n".to_string()),
+                proptest::prelude::Just("'''".to_string()),
+                proptest::prelude::Just("#".to_string()),
+                proptest::prelude::Just(String::new()),
+            ],
+        ) {
+            let start = at.index(text.len() + 1);
+            let start = (0..=start).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            let old_end = (start + removed).min(text.len());
+            let old_end = (old_end..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+            let edited = format!("{}{inserted}{}", &text[..start], &text[old_end..]);
+            let mut old = parse_text(&text);
+            old.edit(&InputEdit {
+                start_byte: start,
+                old_end_byte: old_end,
+                new_end_byte: start + inserted.len(),
+                start_position: point_of(&text, start),
+                old_end_position: point_of(&text, old_end),
+                new_end_position: point_of(&edited, start + inserted.len()),
+            });
+            let reused = parse(&mut new_parser(), &edited, Some(&old)).unwrap();
+            proptest::prop_assert_eq!(nodes_of(&reused, &[]), nodes_of(&parse_text(&edited), &[]), "{:?}", edited);
+        }
     }
 
     #[test]
     fn a_lone_carriage_return_ends_a_line_for_the_parser() {
         let text = "#!/usr/bin/env python\rfrom a import b\rx = 1\r\ny = 2\r";
-        for tree in [parse_text(text), parse_for_check(text), parse_ranges(text, &[(0, text.len())])] {
+        for tree in [parse_text(text), parse_ranges(text, &[(0, text.len())])] {
             let root = tree.root_node();
             assert_eq!(count_errors(&tree), 0, "{}", root.to_sexp());
             let kinds: Vec<&str> = (0..root.named_child_count())

@@ -28,6 +28,13 @@ fn statement() -> impl Strategy<Value = String> {
         name.clone().prop_map(|n| format!("from {FACTORY} import {n}")),
         names.clone().prop_map(|ns| format!("from {FACTORY} import {}", ns.join(", "))),
         names.clone().prop_map(|ns| format!("from {FACTORY} import (\n    {},\n)", ns.join(",\n    # note\n    "))),
+        // Commented-out names: a run long enough that the parse leaves it out.
+        names.clone().prop_map(|ns| format!(
+            "from {FACTORY} import (\n{}    {},\n)",
+            commented_out(22),
+            ns.join(",\n    ")
+        )),
+        Just(commented_out(25).trim_end().to_string()),
         name.clone().prop_map(|n| format!("from {FACTORY} import {n} as alias_{n}")),
         name.clone().prop_map(|n| format!("from netra_backend.app.websocket_core import {n}")),
         Just(format!("import {FACTORY} as wmf")),
@@ -51,6 +58,20 @@ fn statement() -> impl Strategy<Value = String> {
         Just("match command:\n    case [x]:\n        pass\n    case _:\n        other()".to_string()),
         Just("class Model:\n    @property\n    def size(self):\n        return 1".to_string()),
     ]
+}
+
+/// `lines` lines of commented-out code at varying indentation.
+fn commented_out(lines: usize) -> String {
+    (0..lines).map(|line| format!("{}# old_call_{line}(ctx)\n", " ".repeat(4 + line % 3 * 4))).collect()
+}
+
+/// The comment-only lines of `text`, trimmed, each as often as it occurs.
+fn comment_lines(text: &str) -> std::collections::BTreeMap<&str, usize> {
+    let mut lines = std::collections::BTreeMap::new();
+    for line in text.lines().map(str::trim).filter(|line| line.starts_with('#')) {
+        *lines.entry(line).or_default() += 1;
+    }
+    lines
 }
 
 /// A statement, sometimes inside a function or a class body, or under a
@@ -103,6 +124,10 @@ proptest! {
         prop_assert!(count_errors(&parse_text(&outcome.text)) <= count_errors(&parse_text(&text)), "new parse errors:\n{}", outcome.text);
         let again = fix_text(&rules, &scope(), &outcome.text, &options);
         prop_assert_eq!(&again.text, &outcome.text);
+        let (before, after) = (comment_lines(&text), comment_lines(&outcome.text));
+        for (line, count) in &before {
+            prop_assert!(after.get(line).is_some_and(|kept| kept >= count), "lost {:?}:\n{}\n=>\n{}", line, text, outcome.text);
+        }
         prop_assert_eq!(outcome.text.starts_with('\u{feff}'), text.starts_with('\u{feff}'));
         if text.contains("\r\n") {
             prop_assert_eq!(outcome.text.matches('\n').count(), outcome.text.matches("\r\n").count());

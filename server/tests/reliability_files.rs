@@ -227,7 +227,8 @@ fn a_50_mb_file_is_fixed_without_damage() {
         return;
     }
     // Mostly comment lines (one long run: the case tree-sitter-python parses
-    // in quadratic time unless `syntax::parse_for_check` blanks it), a
+    // in quadratic time unless the parse leaves it out, as
+    // `syntax::parse_cancellable` does), a
     // docstring, and a deprecated import at each end.
     let comment = "# filler comment to make the file large; nothing to see here, only bytes to read\n";
     let comments = comment.repeat(45 * 1024 * 1024 / comment.len());
