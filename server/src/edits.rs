@@ -276,9 +276,11 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             })
         });
         let mut edits = Vec::new();
-        // Deleting a statement would lose the comments inside it; rewrite it
-        // in place instead, even next to an import of the same module.
-        let existing = existing.filter(|_| names.len() > 1 || !self.has_comment_inside(statement));
+        // Deleting a statement would lose the comments inside it and the one
+        // after it on its last line (`# noqa: F401`); rewrite it in place
+        // instead, even next to an import of the same module.
+        let existing = existing
+            .filter(|_| names.len() > 1 || !(self.has_comment_inside(statement) || self.has_comment_after(statement)));
         match (names.len(), existing) {
             (1, None) => match self.wrapped_rewrite(statement, &module_text, &item_text) {
                 Some(edit) => edits.push(edit),
@@ -301,9 +303,17 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
                 // A comment on the moved name's own line moves with it.
                 let comment = self.own_line_comment(*node, statement);
                 edits.push(self.remove_name(statement, *node, &names)?);
-                match existing {
-                    Some(_) if already_imported => {}
-                    Some(existing) => edits.extend(self.append_name(existing, &item_text, comment.as_deref())?),
+                // An import that cannot take the comment beside the name
+                // (one line in brackets, or continued with `\`) is left
+                // alone: the name gets an import of its own.
+                let appended = match existing {
+                    Some(_) if already_imported => Some(Vec::new()),
+                    Some(existing) => self.append_name(existing, &item_text, comment.as_deref()),
+                    None => None,
+                };
+                match appended {
+                    Some(appended) => edits.extend(appended),
+                    None if existing.is_some() && comment.is_none() => return None,
                     None => {
                         edits.push(self.insert_after_statement(statement, &module_text, &item_text, comment.as_deref()))
                     }
@@ -685,7 +695,8 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         if let (Some(open), Some(close)) = (open, close) {
             let multi_line = self.text[open..first.start_byte()].contains(['\n', '\r']);
             if !multi_line {
-                return Some(vec![Edit::insert(last.end_byte(), format!(", {item_text}"))]);
+                // No line of its own for the comment.
+                return comment.is_none().then(|| vec![Edit::insert(last.end_byte(), format!(", {item_text}"))]);
             }
             let after_last = &self.text[last.end_byte()..close];
             let has_comma = after_last.trim_start().starts_with(',');
@@ -703,7 +714,8 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         let one_line = !self.text[statement.start_byte()..statement.end_byte()].contains(['\n', '\r']);
         let new_width = self.line_content_end(statement.end_byte()) - line_start + 2 + item_text.len();
         if !one_line || (new_width <= self.line_length && comment.is_none()) {
-            return Some(vec![Edit::insert(last.end_byte(), format!(", {item_text}"))]);
+            // Continued with `\`: no line of its own for the comment.
+            return comment.is_none().then(|| vec![Edit::insert(last.end_byte(), format!(", {item_text}"))]);
         }
         let mut lines: Vec<String> =
             names.iter().map(|name| format!("{inner_indent}{},", node_text(*name, self.text))).collect();
@@ -780,6 +792,12 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             || syntax::skipped_ranges(self.tree, self.text.len())
                 .iter()
                 .any(|&(skipped_start, skipped_end)| skipped_start < end && start < skipped_end)
+    }
+
+    /// Whether a comment follows `statement` on its last line.
+    fn has_comment_after(&self, statement: Node<'tree>) -> bool {
+        let end = statement.end_byte();
+        self.text[end..self.line_content_end(end)].trim_start().starts_with('#')
     }
 
     /// The comment after `node` (and its comma) when `node` stands alone on

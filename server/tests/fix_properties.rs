@@ -10,6 +10,7 @@ use ssot_lsp::rules::{FileScope, RuleSet};
 use ssot_lsp::syntax::{count_errors, parse_text};
 
 const FACTORY: &str = "netra_backend.app.websocket_core.websocket_manager_factory";
+const CANONICAL: &str = "netra_backend.app.websocket_core.websocket_manager";
 const NAMES: &[&str] = &[
     "create_websocket_manager",
     "WebSocketManagerFactory",
@@ -40,6 +41,10 @@ fn statement() -> impl Strategy<Value = String> {
         Just(format!("import {FACTORY} as wmf")),
         Just("from netra_backend.app.websocket_core import websocket_manager_factory".to_string()),
         Just("from netra_backend.app.websocket_core.websocket_manager import WebSocketManager".to_string()),
+        Just(format!("from {CANONICAL} import (WebSocketManager, get_websocket_manager)")),
+        Just(format!("from {CANONICAL} import WebSocketManager, \\\n    get_websocket_manager")),
+        name.clone().prop_map(|n| format!("from {FACTORY} import {n}  # noqa: F401")),
+        name.clone().prop_map(|n| format!("from {FACTORY} import \\\n    {n}  # keep")),
         Just("from netra_backend.app.websocket_core.manager import WebSocketManager, HeartbeatConfig".to_string()),
         name.clone().prop_map(|n| format!("try:\n    from {FACTORY} import {n}\nexcept ImportError:\n    {n} = None")),
         name.clone().prop_map(|n| format!("def f(ctx):\n    from {FACTORY} import {n}\n    return {n}(ctx)")),
@@ -65,13 +70,14 @@ fn commented_out(lines: usize) -> String {
     (0..lines).map(|line| format!("{}# old_call_{line}(ctx)\n", " ".repeat(4 + line % 3 * 4))).collect()
 }
 
-/// The comment-only lines of `text`, trimmed, each as often as it occurs.
-fn comment_lines(text: &str) -> std::collections::BTreeMap<&str, usize> {
-    let mut lines = std::collections::BTreeMap::new();
-    for line in text.lines().map(str::trim).filter(|line| line.starts_with('#')) {
-        *lines.entry(line).or_default() += 1;
+/// The comments of `text` (from a `#` to the end of its line, trimmed; the
+/// generated files hold no `#` in a string), each as often as it occurs.
+fn comments(text: &str) -> std::collections::BTreeMap<&str, usize> {
+    let mut comments = std::collections::BTreeMap::new();
+    for comment in text.lines().filter_map(|line| line.find('#').map(|at| line[at..].trim())) {
+        *comments.entry(comment).or_default() += 1;
     }
-    lines
+    comments
 }
 
 /// A statement, sometimes inside a function or a class body, or under a
@@ -124,7 +130,7 @@ proptest! {
         prop_assert!(count_errors(&parse_text(&outcome.text)) <= count_errors(&parse_text(&text)), "new parse errors:\n{}", outcome.text);
         let again = fix_text(&rules, &scope(), &outcome.text, &options);
         prop_assert_eq!(&again.text, &outcome.text);
-        let (before, after) = (comment_lines(&text), comment_lines(&outcome.text));
+        let (before, after) = (comments(&text), comments(&outcome.text));
         for (line, count) in &before {
             prop_assert!(after.get(line).is_some_and(|kept| kept >= count), "lost {:?}:\n{}\n=>\n{}", line, text, outcome.text);
         }
