@@ -33,6 +33,8 @@ tree's own faults are not blamed on the fix). Categories:
   (`patch("M.X")`, `monkeypatch.setattr("M.X", …)`, `patch.object(m, "X")`,
   `setattr(m, "X", …)`) or read as an attribute (`m.X`, `m` an import of
   M): AttributeError in the tests that patch it;
+- `comment-lost`: a comment of the file (Python's tokenizer) that the fixed
+  file holds fewer times (a fix moves comments with names, never drops one);
 - `forbidden-call`: a call that ends, through the tree, at a callable of one
   of the active `call` rules (`ssot-lsp rules --json`: SSOT005's factory
   getter, SSOT006's direct `UnifiedWebSocketManager(...)`), under whatever
@@ -53,12 +55,14 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib.util
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import tokenize
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +70,7 @@ from pathlib import Path
 from fixrun import ROOT, copy_files, python_files, run_ssot
 
 VENV = ROOT / "target" / "semcheck-venv"
-CATEGORIES = ("undefined", "redefinition", "unused-import", "import-unbound", "call-signature", "async", "forbidden-call", "patch-target")
+CATEGORIES = ("undefined", "redefinition", "unused-import", "import-unbound", "call-signature", "async", "forbidden-call", "patch-target", "comment-lost")
 MODES = {"fix": ["--fix"], "unsafe": ["--fix", "--unsafe-fixes"]}
 # What fails a run, by mode (issue 10's goal): nothing at all with safe fixes;
 # with unsafe ones, no ImportError, NameError, TypeError or duplicate binding
@@ -74,7 +78,7 @@ MODES = {"fix": ["--fix"], "unsafe": ["--fix", "--unsafe-fixes"]}
 # counted and listed, and fail only with --strict).
 FAILING = {
     "fix": set(CATEGORIES),
-    "unsafe": {"undefined", "redefinition", "import-unbound", "call-signature", "patch-target"},
+    "unsafe": {"undefined", "redefinition", "import-unbound", "call-signature", "patch-target", "comment-lost"},
 }
 PYFLAKES_CATEGORY = {
     "UndefinedName": "undefined",
@@ -729,7 +733,30 @@ def check_file(before_tree: Tree, after_tree: Tree, rel: Path, old: bytes, new: 
     found += differential(duplicate_imports(before, path), duplicate_imports(after, path))
     found += differential(call_violations(before, module, is_package, before_tree, path), call_violations(after, module, is_package, after_tree, path))
     found += import_violations(before, after, module, is_package, after_tree, path)
+    found += lost_comments(old, new, path)
     return sorted(found, key=lambda v: (v.path, v.line, v.category, v.text))
+
+
+def comments(data: bytes) -> Counter:
+    """The comments of a file as Python's tokenizer finds them, trimmed."""
+    tokens = tokenize.tokenize(io.BytesIO(data).readline)
+    return Counter((token.string.strip(), token.start[0]) for token in tokens if token.type == tokenize.COMMENT)
+
+
+def lost_comments(old: bytes, new: bytes, path: str) -> list[Violation]:
+    """A violation for each comment `new` holds fewer times than `old`."""
+    try:
+        before, after = comments(old), comments(new)
+    except (tokenize.TokenError, SyntaxError):
+        return []  # tests/fix_safety.py judges files that do not tokenize
+    held = Counter(text for text, _ in after.elements())
+    lost = []
+    for (text, line), count in sorted(before.items(), key=lambda item: item[0][1]):
+        kept = min(count, held[text])
+        held[text] -= kept
+        if kept < count:
+            lost.append(Violation("comment-lost", path, line, f"the comment `{text}` is gone after the fix", (text,)))
+    return lost
 
 
 def check_dependent(before_tree: Tree, after_tree: Tree, rel: Path, data: bytes, changed_modules: set[str]) -> list[Violation]:

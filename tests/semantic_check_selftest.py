@@ -69,6 +69,18 @@ LIBRARY = {
 # (name, before, after, expected categories with counts)
 CASES: list[tuple[str, str, str, dict[str, int]]] = [
     (
+        "a comment dropped by a merge",
+        "from pkg.canon import Manager\nfrom pkg.old import make  # noqa: F401\nprint(Manager)\n",
+        "from pkg.canon import Manager, sync_make\nprint(Manager)\n",
+        {"comment-lost": 1, "unused-import": 0},
+    ),
+    (
+        "a comment moved with its name",
+        "from pkg.canon import Manager\nfrom pkg.old import (\n    make,  # why\n)\nprint(Manager, make)\n",
+        "from pkg.canon import (\n    Manager,\n    sync_make as make,  # why\n)\nprint(Manager, make)\n",
+        {},
+    ),
+    (
         "undefined name left by a rename",
         "from pkg.old import make\nmake(1)\n",
         "from pkg.canon import sync_make\nmake(1)\n",
