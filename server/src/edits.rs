@@ -281,31 +281,33 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         // instead, even next to an import of the same module.
         let existing = existing
             .filter(|_| names.len() > 1 || !(self.has_comment_inside(statement) || self.has_comment_after(statement)));
+        // The statement rewritten where it stands: its module and its name.
+        let in_place = || match self.wrapped_rewrite(statement, &module_text, &item_text) {
+            Some(edit) => vec![edit],
+            None => vec![
+                Edit::replace(record.module_node.start_byte(), record.module_node.end_byte(), module_text.clone()),
+                Edit::replace(node.start_byte(), node.end_byte(), item_text.clone()),
+            ],
+        };
         match (names.len(), existing) {
-            (1, None) => match self.wrapped_rewrite(statement, &module_text, &item_text) {
-                Some(edit) => edits.push(edit),
-                None => {
-                    edits.push(Edit::replace(
-                        record.module_node.start_byte(),
-                        record.module_node.end_byte(),
-                        module_text,
-                    ));
-                    edits.push(Edit::replace(node.start_byte(), node.end_byte(), item_text.clone()));
+            (1, None) => edits.extend(in_place()),
+            (1, Some(_)) if already_imported => edits.push(self.delete_statement(statement)),
+            // Merged into the import of the module, unless that import
+            // cannot take the name as it stands (`append_name`).
+            (1, Some(existing)) => match self.append_name(existing, &item_text, None) {
+                Some(appended) => {
+                    edits.push(self.delete_statement(statement));
+                    edits.extend(appended);
                 }
+                None => edits.extend(in_place()),
             },
-            (1, Some(existing)) => {
-                edits.push(self.delete_statement(statement));
-                if !already_imported {
-                    edits.extend(self.append_name(existing, &item_text, None)?);
-                }
-            }
             (_, existing) => {
                 // A comment on the moved name's own line moves with it.
                 let comment = self.own_line_comment(*node, statement);
                 edits.push(self.remove_name(statement, *node, &names)?);
-                // An import that cannot take the comment beside the name
-                // (one line in brackets, or continued with `\`) is left
-                // alone: the name gets an import of its own.
+                // An import that cannot take the name as it stands (the
+                // comment beside it, see `append_name`) is left alone: the
+                // name gets an import of its own.
                 let appended = match existing {
                     Some(_) if already_imported => Some(Vec::new()),
                     Some(existing) => self.append_name(existing, &item_text, comment.as_deref()),
@@ -313,7 +315,6 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
                 };
                 match appended {
                     Some(appended) => edits.extend(appended),
-                    None if existing.is_some() && comment.is_none() => return None,
                     None => {
                         edits.push(self.insert_after_statement(statement, &module_text, &item_text, comment.as_deref()))
                     }
@@ -683,7 +684,11 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
     /// parenthesised, one-name-per-line import; as `, item` on one line when
     /// that stays within the line length; else the import is rewritten
     /// parenthesised, one name per line, with a trailing comma. `comment`
-    /// (the moved name's own comment) goes with the new name.
+    /// (the moved name's own comment) goes with the new name. `None` when
+    /// the import cannot take the name so: the comment would have no line
+    /// of its own (`(a, b)` on one line, or continued with `\`), or the
+    /// rewrite would move the import's own trailing comment (`# noqa`,
+    /// `# type: ignore`) from the line of its names to after the `)`.
     fn append_name(&self, statement: Node<'tree>, item_text: &str, comment: Option<&str>) -> Option<Vec<Edit>> {
         let names = field_children(statement, "name");
         let last = *names.last()?;
@@ -716,6 +721,9 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         if !one_line || (new_width <= self.line_length && comment.is_none()) {
             // Continued with `\`: no line of its own for the comment.
             return comment.is_none().then(|| vec![Edit::insert(last.end_byte(), format!(", {item_text}"))]);
+        }
+        if self.has_comment_after(statement) {
+            return None;
         }
         let mut lines: Vec<String> =
             names.iter().map(|name| format!("{inner_indent}{},", node_text(*name, self.text))).collect();
