@@ -206,10 +206,16 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
 
     /// A one-line `from … import a, b` rewritten in place to `module_text`
     /// and `items`, when the rewritten line would be longer than the line
-    /// length: the whole statement, parenthesised, one name per line.
+    /// length: the whole statement, parenthesised, one name per line. Not
+    /// when a comment follows it: `# noqa`, `# type: ignore` and the like are
+    /// read on the line of the names (or the statement's first line), so
+    /// the line stays one, however long.
     fn wrapped_in_place(&self, statement: Node<'tree>, module_text: &str, items: &[String]) -> Option<Edit> {
         let text = &self.text[statement.start_byte()..statement.end_byte()];
-        if text.contains(['\n', '\r', '#', '\\']) || statement.kind() != "import_from_statement" {
+        if text.contains(['\n', '\r', '#', '\\'])
+            || statement.kind() != "import_from_statement"
+            || self.has_comment_after(statement)
+        {
             return None;
         }
         let indent = self.indentation_of(statement);
@@ -772,9 +778,13 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
 
     /// A one-name, one-line import rewritten to `module_text`/`item_text`,
     /// when the new line would be too long: the whole statement, wrapped.
+    /// Not when a comment follows it (see [`Self::wrapped_in_place`]).
     fn wrapped_rewrite(&self, statement: Node<'tree>, module_text: &str, item_text: &str) -> Option<Edit> {
         let text = &self.text[statement.start_byte()..statement.end_byte()];
-        if text.contains(['\n', '\r', '(', '#']) || statement.kind() != "import_from_statement" {
+        if text.contains(['\n', '\r', '(', '#'])
+            || statement.kind() != "import_from_statement"
+            || self.has_comment_after(statement)
+        {
             return None;
         }
         let indent = self.indentation_of(statement);
