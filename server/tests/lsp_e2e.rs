@@ -374,6 +374,49 @@ async fn fix_all_source_action_and_command() {
     client.shutdown().await;
 }
 
+/// An open document with commented-out names in a shim import: the
+/// server's tree leaves the long run of comment lines out of its parse
+/// (`syntax::parse_cancellable`), and fix-all still keeps every one of them
+/// (it once merged the name into the canonical import above and deleted the
+/// statement with its comments), before and after an edit.
+#[tokio::test]
+async fn fix_all_keeps_commented_out_names_the_parse_leaves_out() {
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, None).await;
+    let commented: String = (0..25).map(|index| format!("    # OldHandler{index},  # kept for the record\n")).collect();
+    let text = format!(
+        "from netra_backend.app.websocket_core.websocket_manager import WebSocketManager\n\
+         from netra_backend.app.websocket_core.manager import (\n{commented}    WebSocketConnection,\n)\n\n\
+         HANDLES = (WebSocketManager, WebSocketConnection)\n"
+    );
+    client.open(URI, 1, &text).await;
+    client.diagnostics(URI).await;
+    let fix_all = |text: &str| {
+        json!({
+            "textDocument": { "uri": URI },
+            "range": range(text, 0, 0, Encoding::Utf16),
+            "context": { "diagnostics": [], "only": ["source.fixAll.ssot"] },
+        })
+    };
+    let comments = |text: &str| text.lines().filter(|line| line.trim_start().starts_with('#')).count();
+    let actions = client.result("textDocument/codeAction", fix_all(&text)).await;
+    let fixed = apply_text_edits(&text, &edits_for(&actions[0]["edit"], URI), Encoding::Utf16);
+    assert!(
+        fixed.contains("from netra_backend.app.websocket_core.websocket_manager import (\n    # OldHandler0"),
+        "{fixed}"
+    );
+    assert_eq!(comments(&fixed), 25, "{fixed}");
+    // A keystroke in the run: the tree is parsed again, reusing the old one.
+    let at = text.find("OldHandler7").unwrap();
+    client.change(URI, 2, json!([{ "range": range(&text, at, at, Encoding::Utf16), "text": "X" }])).await;
+    client.diagnostics(URI).await;
+    let edited = format!("{}X{}", &text[..at], &text[at..]);
+    let actions = client.result("textDocument/codeAction", fix_all(&edited)).await;
+    let fixed = apply_text_edits(&edited, &edits_for(&actions[0]["edit"], URI), Encoding::Utf16);
+    assert!(fixed.contains("# XOldHandler7,"), "{fixed}");
+    assert_eq!(comments(&fixed), 25, "{fixed}");
+    client.shutdown().await;
+}
+
 #[tokio::test]
 async fn hover_explains_the_finding_and_the_ssot_path() {
     let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, None).await;
