@@ -285,8 +285,20 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         // Deleting a statement would lose the comments inside it and the one
         // after it on its last line (`# noqa: F401`); rewrite it in place
         // instead, even next to an import of the same module.
-        let existing = existing
-            .filter(|_| names.len() > 1 || !(self.has_comment_inside(statement) || self.has_comment_after(statement)));
+        let in_place_for_comments =
+            names.len() == 1 && (self.has_comment_inside(statement) || self.has_comment_after(statement));
+        let existing = existing.filter(|_| !in_place_for_comments);
+        // Written in place beside an import that already binds the name it
+        // would be renamed to: the old name stays, as an alias (binding the
+        // new one twice is refused).
+        let (item_text, renames) = match &record.item {
+            ImportItem::Name { name, alias: None, .. }
+                if in_place_for_comments && already_imported && *name != target.name =>
+            {
+                (format!("{} as {name}", target.name), Vec::new())
+            }
+            _ => (item_text, renames),
+        };
         // The statement rewritten where it stands: its module and its name.
         let in_place = || match self.wrapped_rewrite(statement, &module_text, &item_text) {
             Some(edit) => vec![edit],
