@@ -322,7 +322,14 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             (_, existing) => {
                 // A comment on the moved name's own line moves with it.
                 let comment = self.own_line_comment(*node, statement);
-                edits.push(self.remove_name(statement, *node, &names)?);
+                if comment.is_some() && existing.is_some() && already_imported {
+                    // Imported already: the name goes, and its comment, with no
+                    // new line to go to, stays where it is.
+                    let hash = node.end_byte() + self.text[node.end_byte()..].find('#')?;
+                    edits.push(Edit::delete(node.start_byte(), hash));
+                } else {
+                    edits.push(self.remove_name(statement, *node, &names)?);
+                }
                 // An import that cannot take the name as it stands (the
                 // comment beside it, see `append_name`) is left alone: the
                 // name gets an import of its own.
@@ -333,9 +340,12 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
                 };
                 match appended {
                     Some(appended) => edits.extend(appended),
-                    None => {
-                        edits.push(self.insert_after_statement(statement, &module_text, &item_text, comment.as_deref()))
-                    }
+                    None => edits.push(self.insert_after_statement(
+                        statement,
+                        &module_text,
+                        &item_text,
+                        comment.as_deref(),
+                    )?),
                 }
             }
         }
@@ -663,7 +673,9 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
                 return Some(edit);
             }
         }
-        self.remove_element_by_commas(node, names)
+        // Through the commas, unless that would delete a comment (`(a,  # c`
+        // then `b)` on the next line, either name removed): no fix then.
+        self.remove_element_by_commas(node, names).filter(|edit| !self.text[edit.start..edit.end].contains('#'))
     }
 
     fn remove_element(&self, element: Node<'tree>, elements: &[Node<'tree>]) -> Option<Edit> {
@@ -846,14 +858,15 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
 
     /// Inserts `from module import item` after `statement`: on its own line
     /// with the same indentation (wrapped when too long), or after a `;` when
-    /// the statement shares its line.
+    /// the statement shares its line (`None` then if `comment`, the moved
+    /// name's, would have no place).
     fn insert_after_statement(
         &self,
         statement: Node<'tree>,
         module_text: &str,
         item_text: &str,
         comment: Option<&str>,
-    ) -> Edit {
+    ) -> Option<Edit> {
         let start = statement.start_byte();
         let end = statement.end_byte();
         let line_start = self.line_start(start);
@@ -863,13 +876,16 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         if first_on_line && rest_is_blank {
             let indent: String = self.text[line_start..start].chars().take_while(|c| c.is_whitespace()).collect();
             let new_statement = self.import_statement_text(&indent, module_text, item_text, comment);
-            return Edit::insert(content_end, format!("{}{indent}{new_statement}", self.line_ending));
+            return Some(Edit::insert(content_end, format!("{}{indent}{new_statement}", self.line_ending)));
         }
-        Edit::insert(end, format!("; from {module_text} import {item_text}"))
+        // After a `;` on the statement's line: no place there for the moved
+        // name's comment.
+        comment.is_none().then(|| Edit::insert(end, format!("; from {module_text} import {item_text}")))
     }
 
+    /// Where the line holding `offset` starts: after a BOM on the first line.
     fn line_start(&self, offset: usize) -> usize {
-        self.text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1)
+        self.text[..offset].rfind(['\n', '\r']).map_or(syntax::bom_len(self.text).min(offset), |i| i + 1)
     }
 
     /// The offset where the line holding `offset` ends (before its line break).

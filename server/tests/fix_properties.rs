@@ -29,6 +29,9 @@ fn statement() -> impl Strategy<Value = String> {
         name.clone().prop_map(|n| format!("from {FACTORY} import {n}")),
         names.clone().prop_map(|ns| format!("from {FACTORY} import {}", ns.join(", "))),
         names.clone().prop_map(|ns| format!("from {FACTORY} import (\n    {},\n)", ns.join(",\n    # note\n    "))),
+        // Comments after a name that shares its line with another token.
+        names.clone().prop_map(|ns| format!("from {FACTORY} import ({},  # note\n    ok)", ns.join(",  # note\n    "))),
+        names.clone().prop_map(|ns| format!("from {FACTORY} import (ok,  # note\n    {})", ns.join(", "))),
         // Commented-out names: a run long enough that the parse leaves it out.
         names.clone().prop_map(|ns| format!(
             "from {FACTORY} import (\n{}    {},\n)",
