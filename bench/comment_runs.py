@@ -25,14 +25,13 @@ Writes results/comment_runs.md under target/bench (or --results).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server import BENCH, ROOT, WORK, Server  # noqa: E402
+from server import BENCH, ROOT, WORK, Server, cpu_seconds  # noqa: E402
 
 IMPORT = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n"
 
@@ -46,11 +45,6 @@ def commented_file(lines: int) -> list[str]:
         text.append(f"{indent}# old_value_{index} = compute(ctx, {index})  # step\n")
     text.append("    return value\n")
     return text
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def code_action(server: Server, uri: str, diagnostics: list) -> tuple[float, float]:

@@ -105,9 +105,7 @@ pub fn parse_cancellable(
     if runs.last().is_some_and(|&(_, end)| end == source.len()) {
         // A run up to the end: an empty range there, so that the module
         // ends where the text does (as when the run is parsed).
-        let row = memchr::memchr_iter(b'\n', source).count();
-        let column = source.len() - memchr::memrchr(b'\n', source).map_or(0, |at| at + 1);
-        let end = Point::new(row, column);
+        let end = point_at(source, source.len());
         included.push(Range { start_byte: source.len(), end_byte: source.len(), start_point: end, end_point: end });
     }
     let whole = |tree: &Tree| skipped_ranges(tree, source.len()).is_empty();
@@ -143,20 +141,17 @@ pub fn parse_cancellable(
 /// long runs of comment lines ([`parse_cancellable`]), or the lines a
 /// skeleton does not keep. Sorted; empty for a tree of the whole text.
 pub fn skipped_ranges(tree: &Tree, length: usize) -> Vec<(usize, usize)> {
-    let included = tree.included_ranges();
-    let mut skipped = Vec::new();
-    let mut from = 0;
-    for range in &included {
-        if range.start_byte > from {
-            skipped.push((from, range.start_byte.min(length)));
-        }
-        from = range.end_byte;
-    }
-    if length > from {
-        skipped.push((from, length));
-    }
-    skipped.retain(|(start, end)| start < end);
-    skipped
+    // A tree of the whole text has one included range, to the largest offset.
+    let included: Vec<(usize, usize)> =
+        tree.included_ranges().iter().map(|range| (range.start_byte.min(length), range.end_byte.min(length))).collect();
+    complement(&included, length)
+}
+
+/// The tree-sitter point of byte `offset` of `source` (the parser's bytes).
+fn point_at(source: &[u8], offset: usize) -> Point {
+    let before = &source[..offset];
+    let row = memchr::memchr_iter(b'\n', before).count();
+    Point::new(row, offset - memchr::memrchr(b'\n', before).map_or(0, |at| at + 1))
 }
 
 /// Parses with a fresh parser.
@@ -841,14 +836,6 @@ mod tests {
         nodes
     }
 
-    /// The tree-sitter point of byte `offset` of `text` (rows end at `\n`).
-    fn point_of(text: &str, offset: usize) -> Point {
-        let before = &text.as_bytes()[..offset];
-        let row = memchr::memchr_iter(b'\n', before).count();
-        let column = offset - memchr::memrchr(b'\n', before).map_or(0, |at| at + 1);
-        Point::new(row, column)
-    }
-
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, ..Default::default() })]
 
@@ -895,9 +882,9 @@ mod tests {
                 start_byte: start,
                 old_end_byte: old_end,
                 new_end_byte: start + inserted.len(),
-                start_position: point_of(&text, start),
-                old_end_position: point_of(&text, old_end),
-                new_end_position: point_of(&edited, start + inserted.len()),
+                start_position: point_at(text.as_bytes(), start),
+                old_end_position: point_at(text.as_bytes(), old_end),
+                new_end_position: point_at(edited.as_bytes(), start + inserted.len()),
             });
             let reused = parse(&mut new_parser(), &edited, Some(&old)).unwrap();
             proptest::prop_assert_eq!(nodes_of(&reused, &[]), nodes_of(&parse_text(&edited), &[]), "{:?}", edited);
