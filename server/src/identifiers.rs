@@ -56,19 +56,22 @@ fn folds_to_name_characters(character: char) -> bool {
     std::iter::once(character).nfkc().any(|folded| folded.is_ascii_alphanumeric() || folded == '_')
 }
 
-/// Where the first byte of `bytes` above 127 is, looked for a block of 64
-/// bytes at a time.
+/// Where the first byte of `bytes` above 127 is. Blocks of 256 bytes are
+/// folded with `|` (vectorised, about a sixth of the instructions of
+/// `<[u8]>::is_ascii` on blocks of 64, which this test of every file read
+/// spent: 146 M of 1,700 M for a check of the real-density corpus).
 fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
-    const BLOCK: usize = 64;
+    const BLOCK: usize = 256;
+    let position = |block: &[u8]| block.iter().position(|&byte| byte > 127);
+    let mut blocks = bytes.chunks_exact(BLOCK);
     let mut at = 0;
-    while at < bytes.len() {
-        let block = &bytes[at..bytes.len().min(at + BLOCK)];
-        if !block.is_ascii() {
-            return block.iter().position(|&byte| byte > 127).map(|found| at + found);
+    for block in &mut blocks {
+        if block.iter().fold(0, |all, &byte| all | byte) > 127 {
+            return position(block).map(|found| at + found);
         }
         at += BLOCK;
     }
-    None
+    position(blocks.remainder()).map(|found| at + found)
 }
 
 /// Whether `bytes` hold the identifier `finder` searches for as a whole
@@ -302,7 +305,7 @@ mod tests {
         fn skipping_ascii_runs_answers_as_decoding_everything(
             pieces in proptest::collection::vec(
                 proptest::prop_oneof![
-                    proptest::string::string_regex("[a-z_ =()\n]{0,80}").unwrap().prop_map(String::into_bytes),
+                    proptest::string::string_regex("[a-z_ =()\n]{0,300}").unwrap().prop_map(String::into_bytes),
                     proptest::sample::select(vec!["é", "—", "🚀", "✅", "日本", "ｃ", "𝐜", "ﬁ", "²", "\u{feff}"])
                         .prop_map(|text| text.as_bytes().to_vec()),
                     proptest::collection::vec(128u8.., 1..4),
