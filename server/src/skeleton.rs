@@ -959,6 +959,48 @@ fn class_of(byte: u8) -> ByteClass {
     BYTE_CLASSES[usize::from(byte)]
 }
 
+/// Where the first byte at or after `from` that [`scan_logical_line`] must
+/// look at is (`ByteClass::Special`), or the end. Sixteen bytes at a time
+/// where SSE2 is at hand (on every x86-64): the byte-by-byte lookup was
+/// most of the lexer's time (8 % of a check of the real-density corpus).
+fn next_special(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    #[cfg(target_arch = "x86_64")]
+    while let Some(block) = bytes.get(at..at + 16) {
+        let mask = special_mask(block.try_into().expect("16 bytes"));
+        if mask != 0 {
+            return at + mask.trailing_zeros() as usize;
+        }
+        at += 16;
+    }
+    at + bytes[at..].iter().position(|&byte| class_of(byte) == ByteClass::Special).unwrap_or(bytes.len() - at)
+}
+
+/// Bit `i` set when `block[i]` is special: `\n`, `'`, `\\`, and the pairs
+/// one bit apart, `"#`, `()`, `[{`, `]}`, each found with one comparison
+/// after masking that bit.
+#[cfg(target_arch = "x86_64")]
+fn special_mask(block: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86-64 baseline, so these intrinsics are
+    // available on every x86-64 processor; the load reads exactly the 16
+    // bytes `block` borrows (unaligned loads are allowed).
+    unsafe {
+        let bytes = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        let splat = |byte: u8| _mm_set1_epi8(i8::from_ne_bytes([byte]));
+        let is = |value: __m128i, byte: u8| _mm_cmpeq_epi8(value, splat(byte));
+        let without_bit_0 = _mm_and_si128(bytes, splat(0xfe));
+        let without_bit_5 = _mm_and_si128(bytes, splat(0xdf));
+        let singles = _mm_or_si128(_mm_or_si128(is(bytes, b'\n'), is(bytes, b'\'')), is(bytes, b'\\'));
+        let pairs_0 = _mm_or_si128(is(without_bit_0, b'"'), is(without_bit_0, b'('));
+        let pairs_5 = _mm_or_si128(is(without_bit_5, b'['), is(without_bit_5, b']'));
+        let special = _mm_or_si128(singles, _mm_or_si128(pairs_0, pairs_5));
+        _mm_movemask_epi8(special) as u32
+    }
+}
+
 /// Reads one logical line from its first token to just after the line break
 /// that ends it: brackets, strings and backslash continuations carry it over
 /// line breaks. An unterminated string ends where Python would give up. An
@@ -979,7 +1021,7 @@ fn scan_logical_line(bytes: &[u8], mut at: usize, indent: usize) -> ScannedLine 
     let (mut unterminated, mut misread_string) = (false, false);
     while at < bytes.len() {
         let run_start = at;
-        at += bytes[at..].iter().position(|&byte| class_of(byte) == ByteClass::Special).unwrap_or(bytes.len() - at);
+        at = next_special(bytes, at);
         if let Some(&last) = bytes[run_start..at].iter().rev().find(|&&byte| class_of(byte) == ByteClass::Plain) {
             last_significant = Some(last);
         }
@@ -1596,6 +1638,21 @@ mod tests {
             at += 1;
         }
         (column, at)
+    }
+
+    #[test]
+    fn the_next_special_byte_is_the_one_the_table_names() {
+        for byte in 0..=255u8 {
+            for lane in 0..40 {
+                let mut bytes = vec![b'x'; 40];
+                bytes[lane] = byte;
+                let by_table = if class_of(byte) == ByteClass::Special { lane } else { bytes.len() };
+                assert_eq!(next_special(&bytes, 0), by_table, "byte {byte:#04x} at {lane}");
+                assert_eq!(next_special(&bytes, lane), by_table, "byte {byte:#04x} from {lane}");
+            }
+        }
+        assert_eq!(next_special(b"", 0), 0);
+        assert_eq!(next_special(b"abc", 3), 3);
     }
 
     proptest::proptest! {
