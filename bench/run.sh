@@ -6,14 +6,15 @@
 #   bench/run.sh --criterion     # also the criterion micro-benchmarks (server/benches/engine.rs)
 #   bench/run.sh --profile       # also `perf record` of one check (hotspots)
 #   bench/run.sh --server        # also the language-server benchmarks (bench/server.py, ~5 min)
-#   RUNS=10 bench/run.sh         # more hyperfine runs (default 5)
+#   RUNS=10 bench/run.sh         # more hyperfine runs and interleaved rounds (default 5)
 #   GROWTH=0 bench/run.sh        # skip the 2x/4x growth curve
 #   bench/run.sh --realistic     # on the real-density corpus instead (bench/build_realistic.py:
 #                                # 10,000 files, 10% with a trigger); results in target/bench/results-realistic
 #
 # Installs what it needs: hyperfine, ripgrep and GNU time from Debian (apt-get
 # update only when a package is missing), ruff and ast-grep-cli from PyPI
-# into target/bench/venv. Results: target/bench/results/ (hyperfine JSON,
+# into target/bench/venv. Results: target/bench/results/ (hyperfine JSON, the
+# interleaved rounds of bench/interleaved.py,
 # each tool's findings, summary.md); the summary is printed at the end.
 set -euo pipefail
 
@@ -123,6 +124,14 @@ hyperfine --warmup 1 --runs "$RUNS" --style basic --export-json $RESULTS/check-f
     -n rg "$RG $CORPUS" \
     -n ssot-lsp "$CHECK" \
     -n ruff "$RUFF_CHECK"
+# The same three interleaved, from inside the corpus as a user runs them:
+# hyperfine's batches meet different spells of a shared machine.
+say "check, interleaved (bench/interleaved.py, $RUNS rounds, from inside the corpus)"
+python3 bench/interleaved.py --rounds "$RUNS" --cwd $CORPUS --json $RESULTS/check-interleaved.json \
+    "rg=$RG ." \
+    "ssot-lsp=$SSOT check . --exit-zero --format concise --no-color" \
+    "ruff=$ROOT/$RUFF check --config $ROOT/bench/ruff.toml --select TID251 --no-cache --exit-zero --output-format concise ." \
+    | tee $RESULTS/check-interleaved.md
 # ast-grep takes ~10x longer than the others: fewer runs (the cache is warm).
 hyperfine --warmup 0 --runs 3 --style basic --export-json $RESULTS/check-ast-grep.json \
     -n ast-grep "$SG_SCAN"
