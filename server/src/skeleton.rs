@@ -15,7 +15,7 @@
 //! continuations and indentation, never rules. A skeleton that does not parse
 //! cleanly is the caller's cue to parse the whole file (`analysis::scan_text`).
 
-use crate::identifiers::{is_name_byte, is_whole_word};
+use crate::identifiers::{is_name_byte, is_whole_word, word_at};
 use aho_corasick::AhoCorasick;
 
 const BOM: &[u8] = "\u{feff}".as_bytes();
@@ -30,6 +30,9 @@ pub struct Terms {
     needles: Search,
     words: Search,
     imports: ImportLines,
+    /// When set, a term in the module of a `from M import` statement off
+    /// the rules' paths does not make its line wanted.
+    paths: Option<ModulePaths>,
     /// A rule set's needles, words and import roots in one search (their
     /// shared anchors searched once: `Manager` for needles and words,
     /// `websocket` for a needle and a root), with what each term is; `None`
@@ -59,6 +62,51 @@ enum ImportLines {
     Relevant(Search),
 }
 
+/// The modules an import statement `from M import …` must name for the
+/// skeleton to want its line: one on a rule's path. Any other M (`from
+/// netra_backend.app.websocket_core.types import MessageType`) binds names
+/// no rule resolves, whatever terms M itself holds (`websocket_core`, the
+/// package's root): real files import dozens of the project's modules.
+#[derive(Debug, Clone, Default)]
+pub struct ModulePaths {
+    /// Every path the rules name (deprecated modules and names, callables,
+    /// canonical modules, the name map's targets) and each dotted prefix of
+    /// it, sorted: M is on a path when it is one of them.
+    prefixes: Vec<String>,
+    /// The deprecated paths (modules, names, callables), sorted: M is on a
+    /// path when it lies under one of them too (`from a.old.sub import x`).
+    deprecated: Vec<String>,
+}
+
+impl ModulePaths {
+    /// `paths`: every path the rules name; `deprecated`: those deprecated.
+    pub fn new(paths: &[String], deprecated: &[String]) -> Self {
+        let mut prefixes: Vec<String> = paths
+            .iter()
+            .chain(deprecated)
+            .flat_map(|path| {
+                let ends = path.match_indices('.').map(|(dot, _)| dot).chain([path.len()]);
+                ends.map(|end| path[..end].to_string())
+            })
+            .collect();
+        prefixes.sort();
+        prefixes.dedup();
+        let mut deprecated = deprecated.to_vec();
+        deprecated.sort();
+        deprecated.dedup();
+        ModulePaths { prefixes, deprecated }
+    }
+
+    /// Whether the dotted module `module` is on a rule's path.
+    fn holds(&self, module: &[u8]) -> bool {
+        self.prefixes.binary_search_by(|prefix| prefix.as_bytes().cmp(module)).is_ok()
+            || self
+                .deprecated
+                .iter()
+                .any(|path| module.strip_prefix(path.as_bytes()).is_some_and(|rest| rest.first() == Some(&b'.')))
+    }
+}
+
 impl Terms {
     /// Terms whose skeleton keeps every import statement.
     pub fn new(needles: &[String], words: &[String]) -> Self {
@@ -68,15 +116,19 @@ impl Terms {
             words: Search::compiled(&words),
             imports: ImportLines::All,
             together: None,
+            paths: None,
         }
     }
 
     /// Terms whose skeleton keeps only the import statements that can bind
-    /// a name on a rule's path: relative ones and those naming one of
-    /// `roots` (the first part of every rule's paths), besides those holding
-    /// a needle or a word. An import of anything else (`import os`) can
-    /// neither be deprecated nor bind a name a rule resolves.
-    pub fn with_import_roots(needles: &[String], words: &[String], roots: &[String]) -> Self {
+    /// a name on a rule's path, besides those holding a needle or a word:
+    /// relative ones and those naming one of `roots` (the first part of
+    /// every rule's paths), but not `from M import …` with M off the paths
+    /// (`paths`, whose needles and words M holds do not count either). An
+    /// import of anything else (`import os`, `from
+    /// netra_backend.app.core.config import get_config`) can neither be
+    /// deprecated nor bind a name a rule resolves.
+    pub fn with_import_roots(needles: &[String], words: &[String], roots: &[String], paths: ModulePaths) -> Self {
         let mut roots = roots.to_vec();
         roots.push("import".to_string());
         let imports = ImportLines::Relevant(Search::compiled(&roots));
@@ -88,12 +140,24 @@ impl Terms {
                 .collect();
         let all: Vec<String> = needles.iter().chain(&words).chain(&roots).cloned().collect();
         let together = (kinds.len() <= SEPARATE_SEARCHES_UP_TO).then(|| (Search::compiled(&all), kinds));
-        Terms { needles: Search::compiled(&needles), words: Search::compiled(&words), imports, together }
+        Terms {
+            needles: Search::compiled(&needles),
+            words: Search::compiled(&words),
+            imports,
+            together,
+            paths: Some(paths),
+        }
     }
 
     /// Terms of whole identifiers only, keeping no import for itself.
     fn words_only(words: &[String]) -> Self {
-        Terms { needles: Search::Nothing, words: Search::new(words), imports: ImportLines::Nothing, together: None }
+        Terms {
+            needles: Search::Nothing,
+            words: Search::new(words),
+            imports: ImportLines::Nothing,
+            together: None,
+            paths: None,
+        }
     }
 }
 
@@ -609,6 +673,13 @@ impl LineStructure {
                 }
             }
         }
+        if let Some(paths) = &terms.paths {
+            needles.retain(|&start| !in_a_module_off_the_paths(bytes, start, paths));
+            words.retain(|&start| !in_a_module_off_the_paths(bytes, start, paths));
+            roots.retain(|&(start, end)| {
+                &bytes[start..end] == b"import" || !in_a_module_off_the_paths(bytes, start, paths)
+            });
+        }
         let mut last = needles.iter().chain(&words).copied().max();
         match &terms.imports {
             ImportLines::All => last = Some(usize::MAX),
@@ -862,6 +933,52 @@ fn next_logical_line(
         return Some((line, scan.end));
     }
     None
+}
+
+/// Whether the term at `start` stands in the module M of a `from M import`
+/// statement that begins its physical line, and M is off the rules' paths:
+/// such an import binds no name a rule resolves, however many of them a
+/// file has. Read from the bytes, before any lexing: a line read otherwise
+/// (`import` first, `;`, a module with other than ASCII name bytes, a line
+/// break without a backslash before `import`) counts as on the paths; a
+/// line in a string that happens to read so names no path either.
+fn in_a_module_off_the_paths(bytes: &[u8], start: usize, paths: &ModulePaths) -> bool {
+    let line_start = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |newline| newline + 1);
+    let skip_blanks = |mut at: usize| loop {
+        match &bytes[at.min(bytes.len())..] {
+            [b' ' | b'\t' | 0x0c, ..] => at += 1,
+            [b'\\', b'\r', b'\n', ..] => at += 3,
+            [b'\\', b'\n' | b'\r', ..] => at += 2,
+            _ => return at,
+        }
+    };
+    let mut at = line_start;
+    if bytes[at..].starts_with(BOM) {
+        at += BOM.len();
+    }
+    at = skip_blanks(at);
+    if !word_at(bytes, at, b"from") {
+        return false;
+    }
+    let mut module = Vec::new();
+    let mut holds_start = false;
+    at += b"from".len();
+    loop {
+        at = skip_blanks(at);
+        let part = first_word(&bytes[at..]);
+        if part.is_empty() || !part.is_ascii() {
+            return false;
+        }
+        holds_start |= (at..at + part.len()).contains(&start);
+        module.extend_from_slice(part);
+        at = skip_blanks(at + part.len());
+        if bytes.get(at) != Some(&b'.') {
+            break;
+        }
+        module.push(b'.');
+        at += 1;
+    }
+    holds_start && word_at(bytes, at, b"import") && !paths.holds(&module)
 }
 
 /// Where the last `from` that may start a relative import (`from .x`, or
@@ -1359,7 +1476,8 @@ mod tests {
             pieces in proptest::collection::vec(
                 proptest::sample::select(vec![
                     "abcdef", "abcdefgh", "cdefgh", "xcdefgh_y", "efgh", "aaaaaa", "aaaaaaa", "_", " ", "\n", "x",
-                    "(", "'", "#", "é", ".", "import ", "from ", "pkg_root", "pkg_root_x", ": ",
+                    "(", "'", "#", "é", ".", "import ", "from ", "pkg_root", "pkg_root_x", ": ", "pkg_root.area",
+                    ".old", ".other", "\\\n",
                 ]),
                 0..40,
             ),
@@ -1369,6 +1487,7 @@ mod tests {
             let terms: Vec<String> =
                 ["abcdefgh", "cdefgh", "xcdefgh_y", "efgh", "aaaaaaa", "aaaaaaaa", "pkg_root"].map(String::from).to_vec();
             let roots: Vec<String> = ["import", "pkg_root", "pkg_root_x"].map(String::from).to_vec();
+            let paths = ModulePaths::new(&["pkg_root.area.old".to_string(), "pkg_root_x.new".to_string()], &["pkg_root.area.old".to_string()]);
             let sets = [(terms.clone(), Vec::new()), (Vec::new(), terms.clone()), (terms[..3].to_vec(), terms[3..].to_vec())];
             for (needles, words) in &sets {
                 let separately = Terms {
@@ -1376,16 +1495,18 @@ mod tests {
                     words: Search::new(words),
                     imports: ImportLines::Relevant(Search::new(&roots)),
                     together: None,
+                    paths: Some(paths.clone()),
                 };
                 let anchored = Terms {
                     needles: Search::compiled(needles),
                     words: Search::compiled(words),
                     imports: ImportLines::Relevant(Search::compiled(&roots)),
                     together: None,
+                    paths: Some(paths.clone()),
                 };
                 // All three kinds in one search, as a rule set compiles them
                 // (`import` is added to the roots).
-                let together = Terms::with_import_roots(needles, words, &roots[1..]);
+                let together = Terms::with_import_roots(needles, words, &roots[1..], paths.clone());
                 proptest::prop_assert!(together.together.is_some());
                 let expected = structure.lines_holding_terms(&text, &separately);
                 proptest::prop_assert_eq!(
@@ -1415,9 +1536,51 @@ mod tests {
     }
 
     #[test]
+    fn a_term_in_the_module_of_an_import_off_the_paths_wants_no_line() {
+        let paths = ModulePaths::new(
+            &["a.pkg.new".to_string(), "a.pkg.old".to_string(), "a.services.context".to_string()],
+            &["a.pkg.old".to_string()],
+        );
+        // Where `pkg` (a term) stands, and whether that import is off the paths.
+        let cases: &[(&str, bool)] = &[
+            ("from a.pkg.types import Message\n", true),
+            ("from a.pkg.types import (\n    Message,\n)\n", true),
+            ("    from a . pkg . types import Message\n", true),
+            ("from a.pkg.types \\\n    import Message\n", true),
+            ("\u{feff}from a.pkg.types import Message\n", true),
+            ("x = 1\r\nfrom a.pkg.types import Message\r\n", true),
+            // On a path: a prefix of one, one, under a deprecated one.
+            ("from a.pkg import old\n", false),
+            ("from a.pkg.new import Manager\n", false),
+            ("from a.pkg.old.sub import thing\n", false),
+            // Not read as such an import: the term is no part of the module,
+            // or the line does not start with `from`, or breaks before `import`.
+            ("from a.other import pkg\n", false),
+            ("import a.pkg.types\n", false),
+            ("x = 1; from a.pkg.types import Message\n", false),
+            ("from a.pkg.types\nimport Message\n", false),
+            ("from a.pkg.typés import Message\n", false),
+            ("'from a.pkg.types import Message'\n", false),
+            ("from .pkg.types import Message\n", false),
+        ];
+        for &(text, off) in cases {
+            let start = text.find("pkg").unwrap();
+            assert_eq!(in_a_module_off_the_paths(text.as_bytes(), start, &paths), off, "{text:?}");
+        }
+        // A term after the module still wants its line.
+        let text = "from a.pkg.types import Message, create_old\n";
+        let start = text.find("create_old").unwrap();
+        assert!(!in_a_module_off_the_paths(text.as_bytes(), start, &paths));
+        let terms = Terms::with_import_roots(&["pkg".to_string()], &[], &["a".to_string()], paths);
+        let text =
+            "import os\nfrom a.pkg.types import Message\nfrom a.pkg import old\nfrom a.core import pkg\nx = pkg.new\n";
+        assert_eq!(LineStructure::of(text).lines_holding_terms(text, &terms), [2, 3, 4]);
+    }
+
+    #[test]
     fn a_lazy_structure_lexes_only_up_to_a_line_that_closes_every_block() {
         let text = "import os\nif TARGET:\n    x = 1\nelse:\n    y = 2\n@d\ndef f():\n    pass\nz = 3\nw = (\n  4)\n";
-        let terms = Terms::with_import_roots(&["TARGET".to_string()], &[], &[]);
+        let terms = Terms::with_import_roots(&["TARGET".to_string()], &[], &[], ModulePaths::default());
         let mut lazy = LineStructure::lazy(text);
         assert_eq!(lazy.lines_holding_terms(text, &terms), [1]);
         assert_eq!(lazy.len(), 5, "lexed through the else clause, up to the decorator");
@@ -1448,7 +1611,7 @@ mod tests {
             let text: String = pieces.concat();
             let needles = vec!["T".to_string()];
             let bound = vec!["q".to_string(), "s".to_string()];
-            for terms in [Terms::with_import_roots(&needles, &[], &["p".to_string()]), Terms::new(&needles, &[])] {
+            for terms in [Terms::with_import_roots(&needles, &[], &["p".to_string()], ModulePaths::new(&["p.q".to_string()], &[])), Terms::new(&needles, &[])] {
                 proptest::prop_assert_eq!(
                     kept_ranges_with(LineStructure::lazy(&text), &text, &terms, &bound),
                     kept_ranges_with(LineStructure::of(&text), &text, &terms, &bound),
@@ -1548,7 +1711,7 @@ mod tests {
             let incremental = LineStructure::lazy_after_edit(&old, start, old_end, new_end, &after);
             let needles = vec!["T".to_string()];
             let bound = vec!["q".to_string(), "s".to_string()];
-            let terms = Terms::with_import_roots(&needles, &[], &["p".to_string()]);
+            let terms = Terms::with_import_roots(&needles, &[], &["p".to_string()], ModulePaths::new(&["p.q".to_string()], &[]));
             proptest::prop_assert_eq!(
                 kept_ranges_with(incremental.clone(), &after, &terms, &bound),
                 kept_ranges_with(LineStructure::of(&after), &after, &terms, &bound),

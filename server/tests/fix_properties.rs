@@ -55,8 +55,21 @@ fn statement() -> impl Strategy<Value = String> {
         name.clone().prop_map(|n| format!("x = wmf.{n}()")),
         name.clone().prop_map(|n| format!("patch(\"{FACTORY}.{n}\")")),
         name.clone().prop_map(|n| format!("__all__ = [\"{n}\", \"other\"]")),
-        name.prop_map(|n| format!("import os; from {FACTORY} import {n}; import sys")),
+        name.clone().prop_map(|n| format!("import os; from {FACTORY} import {n}; import sys")),
         Just("get_websocket_manager = 1".to_string()),
+        // Imports of the project's other modules, which a skeleton leaves
+        // out, and of the packages on the rules' paths, which it keeps.
+        Just("from netra_backend.app.logging_config import central_logger".to_string()),
+        Just("from netra_backend.app.websocket_core.types import (\n    MessageType,\n    WebSocketMessage,\n)".to_string()),
+        Just("from netra_backend . app . core import config".to_string()),
+        Just("from netra_backend.app.core \\\n    import config as wmf".to_string()),
+        Just("from netra_backend.app.util import wmf".to_string()),
+        Just("from netra_backend import app\nmanager = app.websocket_core.websocket_manager_factory.create_websocket_manager(ctx)".to_string()),
+        Just("from netra_backend.app import websocket_core\nwebsocket_core.manager.WebSocketManager()".to_string()),
+        Just("from netra_backend.app.services import user_execution_context as uec".to_string()),
+        Just("from netra_backend.app.websocket_core.manager.heartbeat import beat".to_string()),
+        Just("from netra_backend.app.services.user_execution_context.sub import x as WebSocketManager".to_string()),
+        name.prop_map(|n| format!("from netra_backend.app.other import {n}")),
         // Code with no trigger, which a skeleton blanks.
         Just("value = compute(1,\n    2)  # note".to_string()),
         Just("class Service:\n    \"\"\"Doc.\"\"\"\n\n    def run(self):\n        return 1".to_string()),

@@ -21,7 +21,7 @@ use aho_corasick::AhoCorasick;
 
 use super::compiled::{Rule, RuleKind};
 use crate::identifiers;
-use crate::skeleton::Terms;
+use crate::skeleton::{ModulePaths, Terms};
 
 /// Up to this many strings, each is searched on its own (`memchr::memmem`);
 /// above it, one Aho-Corasick automaton searches them all at once.
@@ -65,6 +65,9 @@ pub struct Prefilter {
     /// The first part of every path the rules name: the import statements
     /// a skeleton keeps besides relative ones and those holding a term.
     import_roots: Vec<String>,
+    /// The paths the rules name: which `from M import` statements a
+    /// skeleton keeps (`ModulePaths`).
+    import_paths: ModulePaths,
     /// Every string the triggers look for, once each.
     strings: Vec<String>,
     /// All of `strings` in one automaton: one pass over a file tells which
@@ -150,16 +153,26 @@ impl Prefilter {
             .collect();
         triggers.retain(|trigger| !matches!(trigger, Trigger::Call(name) if anywhere.contains(name)));
         let mut words = Vec::new();
-        let mut import_roots = Vec::new();
+        let (mut paths, mut deprecated) = (Vec::new(), Vec::new());
         for rule in scanned.iter().copied() {
             let targets = rule.names.values().filter_map(|mapping| mapping.target.as_ref());
             // Not `replacement`: that is code to show (`await get_…(…)`), no path.
-            let paths = rule.module.iter().chain(&rule.callables).chain(&rule.canonical);
-            let modules = paths.map(String::as_str).chain(targets.map(|target| target.module.as_str()));
-            import_roots.extend(modules.map(|path| path.split('.').next().unwrap_or(path).to_string()));
+            let named = rule.module.iter().chain(&rule.callables).chain(&rule.canonical);
+            paths.extend(named.chain(targets.map(|target| &target.module)).cloned());
+            match (&rule.kind, &rule.module) {
+                (RuleKind::Names, Some(module)) => {
+                    deprecated.extend(rule.names.keys().map(|name| format!("{module}.{name}")))
+                }
+                (RuleKind::Module, Some(module)) => deprecated.push(module.clone()),
+                _ => {}
+            }
+            deprecated.extend(rule.callables.iter().cloned());
         }
+        let mut import_roots: Vec<String> =
+            paths.iter().chain(&deprecated).map(|path| path.split('.').next().unwrap_or(path).to_string()).collect();
         import_roots.sort();
         import_roots.dedup();
+        let import_paths = ModulePaths::new(&paths, &deprecated);
         for rule in scanned.iter().copied() {
             let targets = rule.names.values().filter_map(|mapping| mapping.target.as_ref());
             words.extend(targets.flat_map(|target| [last_part(&target.module), target.name.clone()]));
@@ -168,7 +181,7 @@ impl Prefilter {
         }
         words.sort();
         words.dedup();
-        let mut prefilter = Prefilter { triggers, words, import_roots, ..Prefilter::default() };
+        let mut prefilter = Prefilter { triggers, words, import_roots, import_paths, ..Prefilter::default() };
         prefilter.compile();
         prefilter
     }
@@ -236,7 +249,7 @@ impl Prefilter {
     pub fn skeleton_search(&self) -> &Terms {
         self.skeleton.get_or_init(|| {
             let (needles, words) = self.skeleton_terms();
-            Terms::with_import_roots(&needles, &words, &self.import_roots)
+            Terms::with_import_roots(&needles, &words, &self.import_roots, self.import_paths.clone())
         })
     }
 
