@@ -112,7 +112,36 @@ pub fn is_whole_word(bytes: &[u8], start: usize, end: usize) -> bool {
 /// Whether `byte` may be part of a Python name (a byte of a non-ASCII
 /// letter counts: outside strings and comments, only names hold those).
 pub fn is_name_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_' || !byte.is_ascii()
+    NAME_BYTES[byte as usize]
+}
+
+/// [`is_name_byte`] of every byte: one load instead of three comparisons,
+/// for the loops over every byte of every import statement.
+static NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii();
+        byte += 1;
+    }
+    table
+};
+
+/// Calls `each` with every run of name bytes in `bytes` ([`is_name_byte`]).
+fn for_each_word(bytes: &[u8], mut each: impl FnMut(&[u8])) {
+    let mut at = 0;
+    while at < bytes.len() {
+        if !is_name_byte(bytes[at]) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < bytes.len() && is_name_byte(bytes[at]) {
+            at += 1;
+        }
+        each(&bytes[start..at]);
+    }
 }
 
 /// Where the next token after `at` may start: past blanks, line breaks,
@@ -174,9 +203,7 @@ impl ImportWords {
             }
             let start = statement_start(bytes, at).max(done);
             let end = statement_end(bytes, after);
-            for word in bytes[start..end].split(|&byte| !is_name_byte(byte)).filter(|word| !word.is_empty()) {
-                hashes.push(word_hash(word));
-            }
+            for_each_word(&bytes[start..end], |word| hashes.push(word_hash(word)));
             done = end;
         }
         hashes.sort_unstable();
@@ -337,6 +364,25 @@ mod tests {
         assert!(names_any_word(b"x = managers + manager\n", &names));
         assert!(!names_any_word(b"x = manager_v3\n", &names));
         assert!(names_search(std::iter::empty()).is_none());
+    }
+
+    #[test]
+    fn the_name_byte_table_and_word_runs_read_as_python_names() {
+        for byte in 0..=255u8 {
+            let name = byte.is_ascii_alphanumeric() || byte == b'_' || !byte.is_ascii();
+            assert_eq!(is_name_byte(byte), name, "{byte}");
+        }
+        for text in ["", "from a.b import (c,\n  d_2)  # é x", "__init__", ".,( ", "x"] {
+            let mut words = Vec::new();
+            for_each_word(text.as_bytes(), |word| words.push(word.to_vec()));
+            let expected: Vec<Vec<u8>> = text
+                .as_bytes()
+                .split(|&byte| !is_name_byte(byte))
+                .filter(|word| !word.is_empty())
+                .map(<[u8]>::to_vec)
+                .collect();
+            assert_eq!(words, expected, "{text:?}");
+        }
     }
 
     #[test]
