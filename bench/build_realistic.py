@@ -25,7 +25,12 @@ attributes; a few files with dozens of mentions; tests that construct
   (no `__all__`: its importers alone make it a re-export),
   `services/user_execution_context.py`, `monitoring/websocket_metrics.py`;
 - caller modules (production code and tests) with the trigger forms;
-- filler modules: generated Python without a trigger string.
+- filler modules: generated Python without a trigger string;
+- in every module, imports of the project's other modules as the real code
+  writes them (a sample of 20 real files with a trigger: 5.1 `netra_backend`
+  imports each, a quarter of them parenthesised over several lines with one
+  to three names, 3 imports inside functions or `try` per file), none of
+  them holding a trigger string ([`PROJECT_MODULES`]).
 
 Two "commits" of the same workspace, as the issue saw them:
 
@@ -644,6 +649,53 @@ STDLIB = [
 ]
 
 
+# The project's other modules as real files import them (module, names,
+# weight: statements in the sample of 20 real files above). None holds a
+# trigger string, nor a hub's alias; `services.user_execution_context` is a
+# target of the rules' name map, the rest no rule's path runs through.
+PROJECT_MODULES = [
+    ("netra_backend.app.logging_config", ["central_logger"], 8),
+    ("netra_backend.app.services.user_execution_context", ["UserExecutionContext"], 10),
+    ("netra_backend.app.websocket_core.types", ["MessageType", "WebSocketMessage", "ServerMessage", "ErrorMessage", "create_server_message"], 5),
+    ("netra_backend.app.websocket_core.protocols", ["WebSocketProtocol"], 2),
+    ("netra_backend.app.websocket_core.unified_emitter", ["UnifiedWebSocketEmitter"], 2),
+    ("netra_backend.app.websocket_core.utils", ["is_websocket_connected", "safe_websocket_send"], 2),
+    ("netra_backend.app.dependencies", ["get_user_execution_context", "get_request_scoped_db_session"], 2),
+    ("netra_backend.app.core.configuration", ["get_configuration"], 2),
+    ("netra_backend.app.core.exceptions", ["ServiceError", "ValidationError", "NetraException"], 2),
+    ("netra_backend.app.db.database_manager", ["DatabaseManager"], 2),
+    ("netra_backend.app.db.session", ["get_db_session"], 1),
+    ("netra_backend.app.llm.llm_manager", ["LLMManager"], 1),
+    ("netra_backend.app.schemas.core_models", ["Thread", "Message", "Run"], 1),
+    ("netra_backend.app.agents.supervisor_consolidated", ["SupervisorAgent"], 1),
+    ("netra_backend.app.services.thread_service", ["ThreadService"], 1),
+    ("netra_backend.app.services.quality_gate_service", ["QualityGateService"], 1),
+    ("netra_backend.app.monitoring.metrics_collector", ["MetricsCollector"], 1),
+    ("netra_backend.app.clients.auth_client_core", ["auth_client"], 1),
+    ("shared.isolated_environment", ["get_env"], 2),
+]
+TEST_MODULES = [("test_framework.ssot.base_test_case", ["SSotAsyncTestCase", "SSotBaseTestCase"], 4)]
+
+
+def project_import(rng: random.Random, modules: list = PROJECT_MODULES, indent: str = "") -> str:
+    """One import of a project module: one to three of its names, a quarter
+    of the time parenthesised one name a line."""
+    module, names, _ = rng.choices(modules, weights=[weight for *_, weight in modules])[0]
+    chosen = rng.sample(names, min(len(names), rng.choice([1, 1, 2, 2, 3])))
+    if rng.random() < 0.25:
+        body = "".join(f"{indent}    {name},\n" for name in chosen)
+        return f"{indent}from {module} import (\n{body}{indent})"
+    return f"{indent}from {module} import {', '.join(chosen)}"
+
+
+def project_imports(rng: random.Random, is_test: bool = False) -> list[str]:
+    """A module's top-level imports of the project's other modules."""
+    imports = {project_import(rng) for _ in range(rng.randint(2, 6))}
+    if is_test and rng.random() < 0.7:
+        imports.add(project_import(rng, TEST_MODULES))
+    return sorted(imports)
+
+
 def ident(rng: random.Random, parts: int = 2) -> str:
     return "_".join(rng.choice(WORDS) for _ in range(parts))
 
@@ -684,7 +736,10 @@ def filler_statements(rng: random.Random, indent: str, params: list[str]) -> lis
     return lines
 
 
-def filler_function(rng: random.Random, indent: str = "", method: bool = False) -> str:
+def filler_function(rng: random.Random, indent: str = "", method: bool = False, imports: random.Random | None = None) -> str:
+    """A function; `imports` (its own stream, so that the rest is the same
+    with or without it) sometimes puts an import of a project module at the
+    top of its body."""
     params = [ident(rng, 1) for _ in range(rng.randint(0, 3))]
     params = list(dict.fromkeys(params))
     signature = ", ".join((["self"] if method else []) + [f"{p}: Any = None" for p in params])
@@ -692,11 +747,18 @@ def filler_function(rng: random.Random, indent: str = "", method: bool = False) 
     asynchronous = "async " if rng.random() < 0.2 else ""
     lines = [f"{indent}{asynchronous}def {name}({signature}) -> Any:"]
     lines.append(f'{indent}    """{rng.choice(VERBS).capitalize()} the {rng.choice(WORDS)} {rng.choice(WORDS)} of a {rng.choice(WORDS)}."""')
+    if imports is not None and imports.random() < LOCAL_IMPORT_SHARE:
+        lines.append(project_import(imports, indent=indent + "    "))
     lines += filler_statements(rng, indent + "    ", params)
     return "\n".join(lines) + "\n"
 
 
-def filler_class(rng: random.Random) -> str:
+# The share of filler functions that import a project module first: about
+# two such imports in a file of the benchmark's sizes.
+LOCAL_IMPORT_SHARE = 0.05
+
+
+def filler_class(rng: random.Random, imports: random.Random | None = None) -> str:
     name = camel(rng)
     lines = [f"class {name}:", f'    """{rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} for the {rng.choice(WORDS)} service."""', ""]
     attrs = list(dict.fromkeys(ident(rng, 1) for _ in range(rng.randint(1, 4))))
@@ -704,23 +766,27 @@ def filler_class(rng: random.Random) -> str:
     lines += [f"        self.{a} = {a}" for a in attrs]
     for _ in range(rng.randint(1, 4)):
         lines.append("")
-        lines += filler_function(rng, "    ", method=True).rstrip("\n").split("\n")
+        lines += filler_function(rng, "    ", method=True, imports=imports).rstrip("\n").split("\n")
     return "\n".join(lines) + "\n"
 
 
-def filler_block(rng: random.Random) -> str:
-    return filler_class(rng) if rng.random() < 0.35 else filler_function(rng)
+def filler_block(rng: random.Random, imports: random.Random | None = None) -> str:
+    return filler_class(rng, imports) if rng.random() < 0.35 else filler_function(rng, imports=imports)
 
 
-def filler_module(rng: random.Random, target_bytes: int) -> str:
-    head = f'"""{rng.choice(VERBS).capitalize()} {rng.choice(WORDS)} {rng.choice(WORDS)}s."""\n' + "\n".join(STDLIB) + "\n\nlogger = logging.getLogger(__name__)\n"
-    return head + fill_to(rng, target_bytes - len(head))
+def filler_module(rng: random.Random, target_bytes: int, imports: random.Random | None = None, is_test: bool = False) -> str:
+    project = project_imports(imports, is_test) if imports is not None else []
+    head = f'"""{rng.choice(VERBS).capitalize()} {rng.choice(WORDS)} {rng.choice(WORDS)}s."""\n' + "\n".join(STDLIB) + "\n"
+    if project:
+        head += "\n" + "\n".join(project) + "\n"
+    head += "\nlogger = logging.getLogger(__name__)\n"
+    return head + fill_to(rng, target_bytes - len(head), imports)
 
 
-def fill_to(rng: random.Random, budget: int) -> str:
+def fill_to(rng: random.Random, budget: int, imports: random.Random | None = None) -> str:
     blocks = []
     while budget > 0:
-        block = filler_block(rng)
+        block = filler_block(rng, imports)
         blocks.append(block)
         budget -= len(block) + 2
     return "".join("\n\n" + b for b in blocks)
@@ -773,8 +839,10 @@ def pick(rng: random.Random, weights: dict[str, int]) -> str:
 class TriggerFile:
     """Collects the imports, module-level blocks and snippets of one caller."""
 
-    def __init__(self, rng: random.Random, commit: str, is_test: bool):
+    def __init__(self, rng: random.Random, commit: str, is_test: bool, imports: random.Random | None = None):
         self.rng = rng
+        # The project imports' own stream (see `filler_function`).
+        self.imports_rng = imports
         self.commit = commit
         self.is_test = is_test
         self.imports: set[str] = set()
@@ -1000,6 +1068,8 @@ class TriggerFile:
         imports = sorted(i for i in self.imports if i.startswith("import ") and not i.startswith("import netra"))
         froms = sorted(i for i in self.imports if i.startswith("from ") and not i.startswith("from netra"))
         netra = sorted(i for i in self.imports if "netra_backend" in i)
+        if self.imports_rng is not None:
+            netra = sorted(set(netra) | set(project_imports(self.imports_rng, self.is_test)))
         head = [f'"""{rng_doc(self.rng)}"""', *STDLIB, *imports, *froms, "", *netra]
         text = "\n".join(head) + "\n"
         for block in self.prelude:
@@ -1008,8 +1078,8 @@ class TriggerFile:
         filler_budget = max(0, target_bytes - len(text) - sum(len(b) for b in self.blocks))
         per_gap = filler_budget // (len(self.blocks) + 1)
         for block in self.blocks:
-            text += fill_to(self.rng, per_gap) + "\n\n" + block
-        text += fill_to(self.rng, per_gap)
+            text += fill_to(self.rng, per_gap, self.imports_rng) + "\n\n" + block
+        text += fill_to(self.rng, per_gap, self.imports_rng)
         if self.exports:
             text += "\n\n__all__ = [\n" + "".join(f'    "{name}",\n' for name in self.exports) + "]\n"
         return text
@@ -1068,10 +1138,11 @@ def build(out: Path, size: str, commit: str) -> dict:
     seen = {False: 0, True: 0}
     for index, (path, is_test) in enumerate(generated):
         local = random.Random(f"{SEED}-{size}-{index}")
+        imports = random.Random(f"{SEED}-{size}-{index}-imports")
         if local.random() >= trigger_share:
-            written[path] = filler_module(local, int(filler_bytes * local.uniform(0.3, 1.7)))
+            written[path] = filler_module(local, int(filler_bytes * local.uniform(0.3, 1.7)), imports, is_test)
             continue
-        trigger = TriggerFile(local, commit, is_test)
+        trigger = TriggerFile(local, commit, is_test, imports)
         weights = TEST_KINDS if is_test else PRODUCTION_KINDS
         # The first trigger files of each side take every kind in turn (so a
         # small workspace has them all), and the sixth is one with dozens.
