@@ -66,6 +66,14 @@ fn statement() -> impl Strategy<Value = String> {
         Just("from netra_backend.app.util import wmf".to_string()),
         Just("from netra_backend import app\nmanager = app.websocket_core.websocket_manager_factory.create_websocket_manager(ctx)".to_string()),
         Just("from netra_backend.app import websocket_core\nwebsocket_core.manager.WebSocketManager()".to_string()),
+        // Attribute chains into a deprecated module however spaced, and the
+        // package's name where no chain follows it.
+        Just("from netra_backend.app import websocket_core\nx = (websocket_core\n    .manager.WebSocketManager())".to_string()),
+        Just("from netra_backend.app import websocket_core\ny = websocket_core . manager . HeartbeatConfig".to_string()),
+        Just("from netra_backend.app import websocket\nz = websocket.connection_manager.ConnectionManager()".to_string()),
+        Just("patch(\"netra_backend.app.websocket_core:manager\")".to_string()),
+        Just("async def send(websocket, message):\n    await websocket.send_json(message)".to_string()),
+        Just("ok = is_websocket_connected(websocket) and websocket_core".to_string()),
         Just("from netra_backend.app.services import user_execution_context as uec".to_string()),
         Just("from netra_backend.app.websocket_core.manager.heartbeat import beat".to_string()),
         Just("from netra_backend.app.services.user_execution_context.sub import x as WebSocketManager".to_string()),

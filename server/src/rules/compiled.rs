@@ -433,12 +433,6 @@ impl RuleSet {
         self.rules.iter().find(|rule| rule.code == code)
     }
 
-    /// What a skeleton of a file keeps for these rules: substrings and whole
-    /// identifiers (see `skeleton`).
-    pub fn skeleton_terms(&self) -> (Vec<String>, Vec<String>) {
-        self.prefilter.skeleton_terms()
-    }
-
     /// The same terms compiled into automata, once per rule set.
     pub fn skeleton_search(&self) -> &crate::skeleton::Terms {
         self.prefilter.skeleton_search()

@@ -254,17 +254,20 @@ impl Prefilter {
     }
 
     /// Substrings whose logical lines a skeleton keeps, and identifiers whose
-    /// lines it keeps. Skeletons keep every import that names a root of a
-    /// rule's path (or is relative) anyway, so a module `a.b.c.d` needs only
-    /// `c`: every string path and attribute chain into it holds `c.d` or `c:d`.
+    /// lines it keeps. For a module `a.b.c.d`: the substring `c.d`, which
+    /// every string path into it holds (`patch("a.b.c.d.f")`); its imports
+    /// (`from a.b.c import d`, `import a.b.c as p`) are kept by the roots of
+    /// the paths, and an attribute chain into it however spaced (`p . d`,
+    /// `(c\n .d)`) starts with a name such an import binds, whose lines the
+    /// second look keeps. Not `c` alone: a common word (`websocket`) in
+    /// real code, it kept every line that mentions it.
     pub fn skeleton_terms(&self) -> (Vec<String>, Vec<String>) {
         let mut needles: Vec<String> = self
             .triggers
             .iter()
             .filter_map(|trigger| match trigger {
                 Trigger::Any(needle) | Trigger::Call(needle) => Some(needle.clone()),
-                Trigger::Submodule { parent, .. } => Some(parent.clone()),
-                Trigger::InPackage { .. } => None,
+                Trigger::Submodule { .. } | Trigger::InPackage { .. } => None,
             })
             .collect();
         needles.push("__all__".to_string());
