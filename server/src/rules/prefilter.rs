@@ -90,6 +90,11 @@ pub struct Prefilter {
     /// separate searches: a file without it holds no trigger, whatever its
     /// folder ([`common_gate`]).
     common_gate: Option<memchr::memmem::Finder<'static>>,
+    /// Every string holding the common gate, with where in it the gate
+    /// stands (once per place): the gate's occurrences in a file tell which
+    /// of these strings it holds, in the one pass that found the first
+    /// ([`GatePass`]).
+    gate_holders: Vec<(usize, usize)>,
     /// For each string, the bit set of the other strings it contains
     /// (`websocket_core.manager` contains `websocket_core`): when one of
     /// those is absent from a file, so is the string, without a search.
@@ -225,8 +230,16 @@ impl Prefilter {
             self.strings.push(gate);
         }
         self.finders = finders_of(&self.strings);
-        self.common_gate = common_gate(&self.strings, &self.needs)
-            .map(|gate| memchr::memmem::Finder::new(gate.as_bytes()).into_owned());
+        let gate = common_gate(&self.strings, &self.needs);
+        self.gate_holders = gate
+            .iter()
+            .flat_map(|gate| {
+                self.strings.iter().enumerate().flat_map(move |(string, text)| {
+                    text.match_indices(gate.as_str()).map(move |(offset, _)| (string, offset))
+                })
+            })
+            .collect();
+        self.common_gate = gate.map(|gate| memchr::memmem::Finder::new(gate.as_bytes()).into_owned());
         self.contains_strings = self
             .strings
             .iter()
@@ -332,13 +345,14 @@ impl Prefilter {
     /// is known to be absent (or present when a string holding it was found).
     /// `searches` counts the searches made.
     fn separate_searches(&self, folder: Option<&str>, any_folder: bool, bytes: &[u8], searches: &mut usize) -> bool {
+        let mut state = SearchState { bytes, present: 0, absent: 0, searches: 0 };
         if let Some(gate) = &self.common_gate {
             *searches += 1;
-            if gate.find(bytes).is_none() {
-                return false;
-            }
+            let Some(held) = self.gate_pass(gate, bytes) else { return false };
+            let holders = self.gate_holders.iter().fold(0u64, |set, &(string, _)| set | 1 << string);
+            state.present = held.iter().fold(held_mask(&held), |set, &string| set | self.contains_strings[string]);
+            state.absent = holders & !state.present;
         }
-        let mut state = SearchState { bytes, present: 0, absent: 0, searches: 0 };
         let found = self.trigger_order.iter().any(|&trigger| {
             let in_folder = match &self.triggers[trigger] {
                 Trigger::InPackage { folder: package, .. } => any_folder || folder == Some(package.as_str()),
@@ -352,6 +366,31 @@ impl Prefilter {
         found
     }
 
+    /// The strings holding the common gate that `bytes` hold, read off the
+    /// gate's occurrences (each string at each of the gate's places in it
+    /// compared with the bytes around); `None` when the gate is absent.
+    /// One pass over the bytes instead of a search for each of those
+    /// strings: in real code `Manager` is common (`DatabaseManager`), and a
+    /// file that says it went on to up to nine whole-file searches.
+    fn gate_pass(&self, gate: &memchr::memmem::Finder<'_>, bytes: &[u8]) -> Option<Vec<usize>> {
+        let mut occurrences = gate.find_iter(bytes).peekable();
+        occurrences.peek()?;
+        let mut held: Vec<usize> = Vec::new();
+        for at in occurrences {
+            for &(string, offset) in &self.gate_holders {
+                let text = self.strings[string].as_bytes();
+                // The first bytes told apart first: most places match none.
+                let found = at
+                    .checked_sub(offset)
+                    .is_some_and(|start| bytes[start] == text[0] && bytes[start..].starts_with(text));
+                if found && !held.contains(&string) {
+                    held.push(string);
+                }
+            }
+        }
+        Some(held)
+    }
+
     /// Whether trigger `trigger`, whose strings `bytes` hold, qualifies them:
     /// where they stand decides (see [`Trigger`]).
     fn confirms(&self, trigger: usize, bytes: &[u8]) -> bool {
@@ -363,6 +402,11 @@ impl Prefilter {
             Trigger::Call(_) => names_call(bytes, needed(0)),
         }
     }
+}
+
+/// The bit set of `strings` (indices below 64).
+fn held_mask(strings: &[usize]) -> u64 {
+    strings.iter().fold(0u64, |set, &string| set | 1 << string)
 }
 
 fn finders_of(strings: &[String]) -> Vec<memchr::memmem::Finder<'static>> {
@@ -636,11 +680,11 @@ mod tests {
         };
         // No `anager`, which every trigger needs: one search.
         assert_eq!(search(b"import os\nfrom app import websocket_core\n"), (false, 1));
-        // `anager` then `websocket`, absent, which rules out the eight strings
-        // holding it (of thirteen), and the gate `WebSocketManager` the three
-        // others.
-        assert_eq!(search(b"import os\nself.manager = manager\n"), (false, 3));
-        assert_eq!(search(b"x = UnifiedWebSocketManager()\n"), (true, 5));
+        // The pass over `anager` finds `manager` and no other string holding
+        // it; `websocket_`, absent, rules out the package `websocket_core`.
+        assert_eq!(search(b"import os\nself.manager = manager\n"), (false, 2));
+        // The same pass finds `UnifiedWebSocketManager`; `websocket_` next.
+        assert_eq!(search(b"x = UnifiedWebSocketManager()\n"), (true, 2));
         assert!(prefilter.strings.contains(&"WebSocketManager".to_string()));
         for text in [&b"from netra_backend.app.websocket_core import manager"[..], b"websocket and manager"] {
             let mut searches = 0;
@@ -717,6 +761,33 @@ mod tests {
         crate::rules::FileScope {
             module: Some("netra_backend.app.services.x".to_string()),
             ..crate::rules::FileScope::default()
+        }
+    }
+
+    proptest::proptest! {
+        /// The separate searches (the gate's one pass over its occurrences,
+        /// then a search per string still unknown) answer as a search for
+        /// every string would.
+        #[test]
+        fn separate_searches_answer_as_searching_every_string(
+            picks in proptest::collection::vec(proptest::sample::select(
+                STATEMENTS.iter().copied().chain([
+                    "DatabaseManager", "manager", "Manager", "_manager", "websocket_", "anager", "anageranager",
+                    "WebSocketManagerFactory", "xwebsocket_core.manager", "connection_manager", " ", "\n", ".",
+                ]).collect::<Vec<_>>()), 1..8),
+        ) {
+            let text = picks.concat();
+            let text = text.as_bytes();
+            let prefilter = Prefilter::for_rules(&RuleSet::builtin().rules, &[]);
+            let holds = |needle: &String| text.windows(needle.len()).any(|window| window == needle.as_bytes());
+            let expected = prefilter.triggers.iter().enumerate().any(|(index, trigger)| match trigger {
+                Trigger::Any(needle) => holds(needle) && prefilter.confirms(index, text),
+                Trigger::Call(name) => holds(name) && prefilter.confirms(index, text),
+                Trigger::Submodule { parent, last } => holds(parent) && holds(last) && prefilter.confirms(index, text),
+                Trigger::InPackage { .. } => false,
+            });
+            let mut searches = 0;
+            proptest::prop_assert_eq!(prefilter.separate_searches(Some("services"), false, text, &mut searches), expected);
         }
     }
 
