@@ -202,9 +202,8 @@ impl ImportWords {
                 continue;
             }
             let start = statement_start(bytes, at).max(done);
-            let end = statement_end(bytes, after);
-            for_each_word(&bytes[start..end], |word| hashes.push(word_hash(word)));
-            done = end;
+            for_each_word(&bytes[start..after], |word| hashes.push(word_hash(word)));
+            done = words_to_statement_end(bytes, after, |word| hashes.push(word_hash(word)));
         }
         hashes.sort_unstable();
         hashes.dedup();
@@ -275,6 +274,43 @@ pub fn statement_end(bytes: &[u8], from: usize) -> usize {
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             b'#' => {
                 at += memchr::memchr(b'\n', &bytes[at..]).unwrap_or(bytes.len() - at);
+                continue;
+            }
+            b'\n' if depth == 0 => {
+                let line = &bytes[..at];
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if !line.ends_with(b"\\") {
+                    return at;
+                }
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    bytes.len()
+}
+
+/// [`statement_end`] and the words on the way ([`for_each_word`] of
+/// `from..end`, comments included) in one pass over the bytes.
+fn words_to_statement_end(bytes: &[u8], from: usize, mut each: impl FnMut(&[u8])) -> usize {
+    let mut depth = 0usize;
+    let mut at = from;
+    while let Some(&byte) = bytes.get(at) {
+        if is_name_byte(byte) {
+            let start = at;
+            while at < bytes.len() && is_name_byte(bytes[at]) {
+                at += 1;
+            }
+            each(&bytes[start..at]);
+            continue;
+        }
+        match byte {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'#' => {
+                let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |newline| at + newline);
+                for_each_word(&bytes[at..end], &mut each);
+                at = end;
                 continue;
             }
             b'\n' if depth == 0 => {
@@ -382,6 +418,28 @@ mod tests {
                 .map(<[u8]>::to_vec)
                 .collect();
             assert_eq!(words, expected, "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The one pass finds the end and the words the two passes found:
+        /// `statement_end`, then every word from the statement's start to it.
+        #[test]
+        fn one_pass_reads_the_words_and_end_of_two(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "import", " ", "\n", "\r\n", "\\", "(", ")", "[", "}", "#", "a", "b_2", "é", ",", ".", "from",
+            ]), 0..30),
+        ) {
+            let text = pieces.concat();
+            let bytes = text.as_bytes();
+            for from in 0..=bytes.len() {
+                let mut words = Vec::new();
+                let end = words_to_statement_end(bytes, from, |word| words.push(word.to_vec()));
+                proptest::prop_assert_eq!(end, statement_end(bytes, from));
+                let mut expected = Vec::new();
+                for_each_word(&bytes[from..end], |word| expected.push(word.to_vec()));
+                proptest::prop_assert_eq!(words, expected);
+            }
         }
     }
 
