@@ -93,8 +93,10 @@ pub struct Prefilter {
     /// Every string holding the common gate, with where in it the gate
     /// stands (once per place): the gate's occurrences in a file tell which
     /// of these strings it holds, in the one pass that found the first
-    /// ([`GatePass`]).
+    /// ([`Prefilter::gate_pass`]).
     gate_holders: Vec<(usize, usize)>,
+    /// The bit set of the strings in `gate_holders`.
+    gate_holder_mask: u64,
     /// For each string, the bit set of the other strings it contains
     /// (`websocket_core.manager` contains `websocket_core`): when one of
     /// those is absent from a file, so is the string, without a search.
@@ -173,8 +175,9 @@ impl Prefilter {
             }
             deprecated.extend(rule.callables.iter().cloned());
         }
+        // The deprecated paths lie under `paths` (a name under its module).
         let mut import_roots: Vec<String> =
-            paths.iter().chain(&deprecated).map(|path| path.split('.').next().unwrap_or(path).to_string()).collect();
+            paths.iter().map(|path| path.split('.').next().unwrap_or(path).to_string()).collect();
         import_roots.sort();
         import_roots.dedup();
         let import_paths = ModulePaths::new(&paths, &deprecated);
@@ -239,6 +242,7 @@ impl Prefilter {
                 })
             })
             .collect();
+        self.gate_holder_mask = self.gate_holders.iter().fold(0, |set, &(string, _)| set | 1 << string);
         self.common_gate = gate.map(|gate| memchr::memmem::Finder::new(gate.as_bytes()).into_owned());
         self.contains_strings = self
             .strings
@@ -349,9 +353,9 @@ impl Prefilter {
         if let Some(gate) = &self.common_gate {
             *searches += 1;
             let Some(held) = self.gate_pass(gate, bytes) else { return false };
-            let holders = self.gate_holders.iter().fold(0u64, |set, &(string, _)| set | 1 << string);
-            state.present = held.iter().fold(held_mask(&held), |set, &string| set | self.contains_strings[string]);
-            state.absent = holders & !state.present;
+            let contained = self.gate_holders.iter().filter(|&&(string, _)| held & 1 << string != 0);
+            state.present = contained.fold(held, |set, &(string, _)| set | self.contains_strings[string]);
+            state.absent = self.gate_holder_mask & !state.present;
         }
         let found = self.trigger_order.iter().any(|&trigger| {
             let in_folder = match &self.triggers[trigger] {
@@ -366,25 +370,28 @@ impl Prefilter {
         found
     }
 
-    /// The strings holding the common gate that `bytes` hold, read off the
-    /// gate's occurrences (each string at each of the gate's places in it
-    /// compared with the bytes around); `None` when the gate is absent.
-    /// One pass over the bytes instead of a search for each of those
-    /// strings: in real code `Manager` is common (`DatabaseManager`), and a
-    /// file that says it went on to up to nine whole-file searches.
-    fn gate_pass(&self, gate: &memchr::memmem::Finder<'_>, bytes: &[u8]) -> Option<Vec<usize>> {
+    /// The bit set of the strings holding the common gate that `bytes`
+    /// hold, read off the gate's occurrences (each string at each of the
+    /// gate's places in it compared with the bytes around); `None` when the
+    /// gate is absent. One pass over the bytes instead of a search for each
+    /// of those strings: in real code `Manager` is common
+    /// (`DatabaseManager`), and a file that says it went on to up to nine
+    /// whole-file searches.
+    fn gate_pass(&self, gate: &memchr::memmem::Finder<'_>, bytes: &[u8]) -> Option<u64> {
         let mut occurrences = gate.find_iter(bytes).peekable();
         occurrences.peek()?;
-        let mut held: Vec<usize> = Vec::new();
+        let mut held = 0u64;
         for at in occurrences {
             for &(string, offset) in &self.gate_holders {
                 let text = self.strings[string].as_bytes();
-                // The first bytes told apart first: most places match none.
-                let found = at
-                    .checked_sub(offset)
-                    .is_some_and(|start| bytes[start] == text[0] && bytes[start..].starts_with(text));
-                if found && !held.contains(&string) {
-                    held.push(string);
+                // Strings already found are skipped, and the first bytes
+                // told apart first: most places match none.
+                let found = held & 1 << string == 0
+                    && at
+                        .checked_sub(offset)
+                        .is_some_and(|start| bytes[start] == text[0] && bytes[start..].starts_with(text));
+                if found {
+                    held |= 1 << string;
                 }
             }
         }
@@ -402,11 +409,6 @@ impl Prefilter {
             Trigger::Call(_) => names_call(bytes, needed(0)),
         }
     }
-}
-
-/// The bit set of `strings` (indices below 64).
-fn held_mask(strings: &[usize]) -> u64 {
-    strings.iter().fold(0u64, |set, &string| set | 1 << string)
 }
 
 fn finders_of(strings: &[String]) -> Vec<memchr::memmem::Finder<'static>> {
