@@ -493,7 +493,10 @@ fn skeleton_findings(rules: &RuleSet, scope: &FileScope, text: &str, errors_allo
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some(check_captured(rules, scope, text, &first.tree, &captures));
     }
-    let (tree, _) = first.with_lines_naming(text, &bound, !errors_allowed, None)?;
+    // Seeded with the first look: tree-sitter re-parses only around the
+    // lines the second adds (`syntax::parse_ranges_reusing`).
+    let old = first.tree.clone();
+    let (tree, _) = first.with_lines_naming(text, &bound, !errors_allowed, Some(&old))?;
     Some(check_tree(rules, scope, text, &tree))
 }
 
@@ -598,13 +601,19 @@ fn parse_skeleton(
     (!stop_at_errors || !tree.root_node().has_error()).then_some(tree)
 }
 
-/// Names bound by imports of anything on a rule's path (or of a package
-/// above one): the names whose uses the rules resolve and the fixes rename.
+/// The words whose lines a skeleton's second look keeps. Names bound by
+/// imports of anything on a rule's path (or of a package above one): the
+/// names whose uses the rules resolve and the fixes rename.
 ///
 /// And the objects whose attribute named like a deprecated name a call
 /// replaces (`patch.object(ws_route, "create_websocket_manager")`,
 /// [`object_patch`]): the lines naming them hold their imports, which
 /// tell which module's binding the call patches.
+///
+/// And what the fixes of those imports read ([`fix_words`]): the first look
+/// leaves out the canonical and target names and modules, which findings do
+/// not depend on (real WebSocket code names `websocket_manager` and
+/// `get_websocket_manager` all over).
 fn bindings_into_rules(
     rules: &RuleSet,
     scope: &FileScope,
@@ -612,12 +621,10 @@ fn bindings_into_rules(
     imports: &[Node<'_>],
     calls: &[Node<'_>],
 ) -> Vec<String> {
-    let paths: Vec<&str> = rules
-        .rules
-        .iter()
-        .flat_map(|rule| rule.module.iter().chain(&rule.callables).chain(&rule.canonical))
-        .map(String::as_str)
-        .collect();
+    // Not the canonical modules: what they bind matters to fixes alone
+    // (`fix_words`).
+    let paths: Vec<&str> =
+        rules.rules.iter().flat_map(|rule| rule.module.iter().chain(&rule.callables)).map(String::as_str).collect();
     let on_path =
         |target: &str| paths.iter().any(|path| is_dotted_prefix(target, path) || is_dotted_prefix(path, target));
     // A hub's alias of a deprecated name, imported from the hub.
@@ -625,24 +632,87 @@ fn bindings_into_rules(
         (ImportItem::Name { name, .. }, Some(index)) => index.is_hub_alias(&record.module, name),
         _ => false,
     };
-    let mut bound: Vec<String> = imports
-        .iter()
-        .flat_map(|statement| read_import(*statement, text, scope))
-        .filter(|record| {
-            record.target().is_some_and(|target| on_path(&target)) || on_path(&record.module) || hub_alias(record)
-        })
-        .filter_map(|record| record.binding())
-        .collect();
+    let mut bound = Vec::new();
+    for record in imports.iter().flat_map(|statement| read_import(*statement, text, scope)) {
+        let alias = hub_alias(&record);
+        fix_words(rules, &record, alias, &mut bound);
+        if alias || record.target().is_some_and(|target| on_path(&target)) || on_path(&record.module) {
+            bound.extend(record.binding());
+        }
+    }
     for &call in calls {
         let patched = object_patch(call, text)
             .filter(|(_, attribute)| maps_name(&rules.known_rules, &identifiers::normalize(attribute)));
         if let Some((object, _)) = patched {
             bound.push(identifiers::normalize(node_text(leftmost_name(object), text)).into_owned());
+            all_fix_words(rules, &mut bound);
         }
     }
     bound.sort();
     bound.dedup();
     bound
+}
+
+/// Adds to `words` what a fix of the import `record` may read in the file:
+/// the name its target binds (a rename checks that no other binding or use
+/// of it is in the way), and the last part of the target's module when a
+/// first look leaves that module's imports out (a fix merges into one). A
+/// name imported from a rule's module moves to its mapping's target; a
+/// module or a package above one moves to the canonical module (which the
+/// fix binds instead) and each of its names to theirs. `alias`: the record
+/// imports a hub's alias of a deprecated name, which may stand for any.
+fn fix_words(rules: &RuleSet, record: &ImportRecord<'_>, alias: bool, words: &mut Vec<String>) {
+    if alias {
+        return all_fix_words(rules, words);
+    }
+    let target = record.target();
+    let every_rule = rules.rules.iter().chain(&rules.known_rules);
+    for rule in every_rule.filter(|rule| rule.kind != RuleKind::Call) {
+        let Some(module) = rule.module.as_deref() else { continue };
+        // A module, or a package holding one, bound by the import.
+        if target.as_deref().is_some_and(|target| is_dotted_prefix(target, module)) {
+            rule_fix_words(rules, rule, words);
+            continue;
+        }
+        let mapping = match &record.item {
+            ImportItem::Name { name, .. } if record.module == module => rule.mapping_for(name),
+            // A deprecated name re-exported by another module (a hub).
+            ImportItem::Name { name, .. } => rule.names.get(name).cloned(),
+            ImportItem::Star { .. } if record.module == module => {
+                rule_fix_words(rules, rule, words);
+                None
+            }
+            _ => None,
+        };
+        if let Some(target) = mapping.and_then(|mapping| mapping.target) {
+            target_words(rules, &target, words);
+        }
+    }
+}
+
+/// [`fix_words`] of every name and module the rules move.
+fn all_fix_words(rules: &RuleSet, words: &mut Vec<String>) {
+    for rule in rules.rules.iter().chain(&rules.known_rules).filter(|rule| rule.kind != RuleKind::Call) {
+        rule_fix_words(rules, rule, words);
+    }
+}
+
+/// [`fix_words`] of a rule's module bound whole: the canonical module's
+/// last part (the name a module binding becomes) and its mappings' targets.
+fn rule_fix_words(rules: &RuleSet, rule: &Rule, words: &mut Vec<String>) {
+    if let Some(canonical) = rule.canonical.as_deref().and_then(QualifiedName::parse) {
+        target_words(rules, &canonical, words);
+    }
+    for target in rule.names.values().filter_map(|mapping| mapping.target.as_ref()) {
+        target_words(rules, target, words);
+    }
+}
+
+fn target_words(rules: &RuleSet, target: &QualifiedName, words: &mut Vec<String>) {
+    words.push(target.name.clone());
+    if !rules.skeleton_search().keeps_imports_of(&target.module) {
+        words.extend(target.module.rsplit('.').next().map(str::to_string));
+    }
 }
 
 /// A call that replaces an attribute of an object given first, named by a

@@ -69,9 +69,11 @@ enum ImportLines {
 /// package's root): real files import dozens of the project's modules.
 #[derive(Debug, Clone, Default)]
 pub struct ModulePaths {
-    /// Every path the rules name (deprecated modules and names, callables,
-    /// canonical modules, the name map's targets) and each dotted prefix of
-    /// it, sorted: M is on a path when it is one of them.
+    /// Every path findings come from (deprecated modules and names,
+    /// callables) and each dotted prefix of it, sorted: M is on a path when
+    /// it is one of them. Not the canonical modules nor the name map's
+    /// targets: their imports matter to fixes alone, and a second look
+    /// keeps them for the files whose fixes go there.
     prefixes: Vec<String>,
     /// The deprecated paths (modules, names, callables), sorted: M is on a
     /// path when it lies under one of them too (`from a.old.sub import x`).
@@ -79,7 +81,7 @@ pub struct ModulePaths {
 }
 
 impl ModulePaths {
-    /// `paths`: every path the rules name; `deprecated`: those deprecated.
+    /// `paths`: the paths findings come from; `deprecated`: those deprecated.
     pub fn new(paths: &[String], deprecated: &[String]) -> Self {
         let mut prefixes: Vec<String> = paths
             .iter()
@@ -98,7 +100,7 @@ impl ModulePaths {
     }
 
     /// Whether the dotted module `module` is on a rule's path.
-    fn holds(&self, module: &[u8]) -> bool {
+    pub fn holds(&self, module: &[u8]) -> bool {
         self.prefixes.binary_search_by(|prefix| prefix.as_bytes().cmp(module)).is_ok()
             || self
                 .deprecated
@@ -108,6 +110,12 @@ impl ModulePaths {
 }
 
 impl Terms {
+    /// Whether a skeleton of these terms keeps every `from M import …`
+    /// statement of the dotted `module` by its path.
+    pub fn keeps_imports_of(&self, module: &str) -> bool {
+        self.paths.as_ref().is_none_or(|paths| paths.holds(module.as_bytes()))
+    }
+
     /// Terms whose skeleton keeps every import statement.
     pub fn new(needles: &[String], words: &[String]) -> Self {
         let (needles, words) = without_redundant_terms(needles, words);

@@ -19,6 +19,8 @@ const NAMES: &[&str] = &[
     "create_test_user_context",
     "create_defensive_user_execution_context",
     "ManagerMetrics",
+    "FactoryMetrics",
+    "IsolatedWebSocketManager",
     "_factory_lock",
 ];
 
@@ -77,7 +79,27 @@ fn statement() -> impl Strategy<Value = String> {
         Just("from netra_backend.app.services import user_execution_context as uec".to_string()),
         Just("from netra_backend.app.websocket_core.manager.heartbeat import beat".to_string()),
         Just("from netra_backend.app.services.user_execution_context.sub import x as WebSocketManager".to_string()),
-        name.prop_map(|n| format!("from netra_backend.app.other import {n}")),
+        name.clone().prop_map(|n| format!("from netra_backend.app.other import {n}")),
+        // What fixes read and findings do not (a second look keeps it): the
+        // canonical and target names and modules, as WebSocket code uses them.
+        Just("async def send(ctx, event):\n    websocket_manager = await get_websocket_manager(ctx)\n    await websocket_manager.send_to_user(ctx.user_id, event)".to_string()),
+        Just("def get_websocket_manager(ctx):\n    return None".to_string()),
+        Just("print(get_websocket_manager, WebSocketManager)".to_string()),
+        Just("WebSocketManager = object".to_string()),
+        Just("class Notifier:\n    def __init__(self, websocket_manager=None):\n        self.websocket_manager = websocket_manager".to_string()),
+        Just("from netra_backend.app.websocket_core import manager\nwebsocket_manager = manager.WebSocketConnectionManager()".to_string()),
+        Just("import netra_backend.app.websocket_core.manager as mgr\nx = mgr.WebSocketConnectionManager()".to_string()),
+        Just("from netra_backend.app.websocket_core.manager import WebSocketConnectionManager".to_string()),
+        Just("from netra_backend.app.websocket.connection_manager import ConnectionManager".to_string()),
+        Just("from netra_backend.app.websocket_core import *".to_string()),
+        Just("from netra_backend.app.websocket_core.ws_imports import create_websocket_manager".to_string()),
+        Just("from netra_backend.app.services.user_execution_context import UserExecutionContext".to_string()),
+        Just("from netra_backend.app.services.user_execution_context import (\n    create_defensive_user_execution_context,\n)".to_string()),
+        Just("from netra_backend.app.monitoring.websocket_metrics import FactoryMetrics as FM".to_string()),
+        Just("from netra_backend.app.monitoring import websocket_metrics".to_string()),
+        Just("user_execution_context = create_test_user_context = None".to_string()),
+        Just("websocket_metrics = ManagerMetrics()".to_string()),
+        name.prop_map(|n| format!("{n}_ok = get_websocket_manager({n})")),
         // Code with no trigger, which a skeleton blanks.
         Just("value = compute(1,\n    2)  # note".to_string()),
         Just("class Service:\n    \"\"\"Doc.\"\"\"\n\n    def run(self):\n        return 1".to_string()),

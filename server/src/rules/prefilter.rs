@@ -159,13 +159,13 @@ impl Prefilter {
             })
             .collect();
         triggers.retain(|trigger| !matches!(trigger, Trigger::Call(name) if anywhere.contains(name)));
-        let mut words = Vec::new();
-        let (mut paths, mut deprecated) = (Vec::new(), Vec::new());
+        let (mut paths, mut deprecated, mut found_on) = (Vec::new(), Vec::new(), Vec::new());
         for rule in scanned.iter().copied() {
             let targets = rule.names.values().filter_map(|mapping| mapping.target.as_ref());
             // Not `replacement`: that is code to show (`await get_…(…)`), no path.
             let named = rule.module.iter().chain(&rule.callables).chain(&rule.canonical);
             paths.extend(named.chain(targets.map(|target| &target.module)).cloned());
+            found_on.extend(rule.module.iter().chain(&rule.callables).cloned());
             match (&rule.kind, &rule.module) {
                 (RuleKind::Names, Some(module)) => {
                     deprecated.extend(rule.names.keys().map(|name| format!("{module}.{name}")))
@@ -180,13 +180,14 @@ impl Prefilter {
             paths.iter().map(|path| path.split('.').next().unwrap_or(path).to_string()).collect();
         import_roots.sort();
         import_roots.dedup();
-        let import_paths = ModulePaths::new(&paths, &deprecated);
-        for rule in scanned.iter().copied() {
-            let targets = rule.names.values().filter_map(|mapping| mapping.target.as_ref());
-            words.extend(targets.flat_map(|target| [last_part(&target.module), target.name.clone()]));
-            words.extend(rule.canonical.iter().map(|path| last_part(path)));
-            words.extend(rule.names.keys().cloned());
-        }
+        // The first look wants only what findings come from: the imports of
+        // the deprecated modules and callables (not of the canonical ones
+        // nor of the name map's targets) and the deprecated names. A fix's
+        // target name and module come in a second look, for the files whose
+        // imports bind a name or module that moves there
+        // (`analysis::bindings_into_rules`).
+        let import_paths = ModulePaths::new(&found_on, &deprecated);
+        let mut words: Vec<String> = scanned.iter().flat_map(|rule| rule.names.keys().cloned()).collect();
         words.sort();
         words.dedup();
         let mut prefilter = Prefilter { triggers, words, import_roots, import_paths, ..Prefilter::default() };
@@ -612,10 +613,6 @@ fn longest_common_substring<'a>(first: &'a [u8], second: &[u8]) -> &'a [u8] {
         }
     }
     &first[best.0..best.1]
-}
-
-fn last_part(path: &str) -> String {
-    path.rsplit('.').next().unwrap_or(path).to_string()
 }
 
 #[cfg(test)]
