@@ -166,21 +166,27 @@ pub fn word_at(bytes: &[u8], at: usize, word: &[u8]) -> bool {
         && !bytes.get(at + word.len()).is_some_and(|&byte| is_name_byte(byte))
 }
 
-/// The words of a text's import statements, as hashes: what is kept of a
-/// text no longer at hand to answer "may it import from a module named
-/// `hub`?" (an import of a module names its last part in the statement).
-/// A statement's words are those of its lines, from the start of the line
-/// it begins on (back over lines continued with `\`) to the end of its
-/// last (through the brackets it opens); `import` in a string or a comment
-/// only adds words. A hash collision only turns a no into a yes.
+/// The words of a text's import statements, as a Bloom filter: what is
+/// kept of a text no longer at hand to answer "may it import from a module
+/// named `hub`?" (an import of a module names its last part in the
+/// statement). A statement's words are those of its lines, from the start
+/// of the line it begins on (back over lines continued with `\`) to the end
+/// of its last (through the brackets it opens); `import` in a string or a
+/// comment only adds words. A false positive only turns a no into a yes
+/// (about 1 in 100 for a hundred words: two bits of [`IMPORT_WORD_BITS`]
+/// per word); a fixed set of bits needs neither a sort nor a growing list,
+/// which the sorted hashes it replaced took for every file of a workspace.
 #[derive(Debug, Clone, Default)]
 pub struct ImportWords {
-    /// Sorted, once each.
-    hashes: Vec<u32>,
+    /// `None` when the text imports nothing.
+    bits: Option<Box<[u64; IMPORT_WORD_BITS / 64]>>,
     /// The text may spell a name with letters NFKC folds to ASCII: it may
     /// hold any word.
     any: bool,
 }
+
+/// The size of an [`ImportWords`] filter, in bits (256 bytes).
+const IMPORT_WORD_BITS: usize = 2048;
 
 impl ImportWords {
     pub fn of(bytes: &[u8]) -> ImportWords {
@@ -190,24 +196,28 @@ impl ImportWords {
     /// [`Self::of`] for bytes whose `may_hide_ascii_names` is known.
     pub fn of_checked(bytes: &[u8], hides_names: bool) -> ImportWords {
         if hides_names {
-            return ImportWords { hashes: Vec::new(), any: true };
+            return ImportWords { bits: None, any: true };
         }
         static IMPORT: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
             std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"import"));
-        let mut hashes = Vec::new();
+        let mut bits: Option<Box<[u64; IMPORT_WORD_BITS / 64]>> = None;
         let mut done = 0;
         for at in IMPORT.find_iter(bytes) {
             let after = at + b"import".len();
             if at < done || !is_whole_word(bytes, at, after) {
                 continue;
             }
+            let bits = bits.get_or_insert_with(|| Box::new([0; IMPORT_WORD_BITS / 64]));
+            let mut add = |word: &[u8]| {
+                for bit in word_bits(word_hash(word)) {
+                    bits[bit / 64] |= 1 << (bit % 64);
+                }
+            };
             let start = statement_start(bytes, at).max(done);
-            for_each_word(&bytes[start..after], |word| hashes.push(word_hash(word)));
-            done = words_to_statement_end(bytes, after, |word| hashes.push(word_hash(word)));
+            for_each_word(&bytes[start..after], &mut add);
+            done = words_to_statement_end(bytes, after, &mut add);
         }
-        hashes.sort_unstable();
-        hashes.dedup();
-        ImportWords { hashes, any: false }
+        ImportWords { bits, any: false }
     }
 
     /// Whether the text may spell a name with letters NFKC folds to ASCII
@@ -218,32 +228,42 @@ impl ImportWords {
 
     /// Whether an import statement of the text may hold `word`.
     pub fn may_hold(&self, word: &[u8]) -> bool {
-        self.any || self.hashes.binary_search(&word_hash(word)).is_ok()
+        self.any || self.holds_hash(word_hash(word))
     }
 
     /// Whether an import statement of the text may hold one of `words`.
     pub fn may_hold_any(&self, words: &WordHashes) -> bool {
-        !words.0.is_empty() && (self.any || words.0.iter().any(|hash| self.hashes.binary_search(hash).is_ok()))
+        !words.0.is_empty() && (self.any || words.0.iter().any(|&hash| self.holds_hash(hash)))
+    }
+
+    fn holds_hash(&self, hash: u64) -> bool {
+        self.bits.as_ref().is_some_and(|bits| word_bits(hash).iter().all(|&bit| bits[bit / 64] & 1 << (bit % 64) != 0))
     }
 }
 
 /// Words hashed as [`ImportWords`] keeps them, for the test of many texts'
 /// words against the same few ([`ImportWords::may_hold_any`]).
 #[derive(Debug, Clone, Default)]
-pub struct WordHashes(Vec<u32>);
+pub struct WordHashes(Vec<u64>);
 
 impl WordHashes {
     pub fn of<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> Self {
-        let mut hashes: Vec<u32> = words.into_iter().map(word_hash).collect();
+        let mut hashes: Vec<u64> = words.into_iter().map(word_hash).collect();
         hashes.sort_unstable();
         hashes.dedup();
         WordHashes(hashes)
     }
 }
 
-fn word_hash(word: &[u8]) -> u32 {
+fn word_hash(word: &[u8]) -> u64 {
     use std::hash::BuildHasher;
-    foldhash::fast::FixedState::default().hash_one(word) as u32
+    foldhash::fast::FixedState::default().hash_one(word)
+}
+
+/// The two bits of [`ImportWords`] a word's hash sets: from its high half
+/// and its low half.
+fn word_bits(hash: u64) -> [usize; 2] {
+    [(hash >> 32) as usize % IMPORT_WORD_BITS, hash as u32 as usize % IMPORT_WORD_BITS]
 }
 
 /// The start of the line holding `at`, back over the lines that end with a
