@@ -188,7 +188,7 @@ struct SkeletonMemo {
     first: KeptRanges,
     /// `None` when the first look was the skeleton.
     second: Option<KeptRanges>,
-    bound: Vec<String>,
+    bound: skeleton::Naming,
     line_ending: &'static str,
     findings: Vec<Finding>,
     reexports: Vec<(String, String)>,
@@ -203,7 +203,7 @@ impl SkeletonMemo {
         scope: &FileScope,
         text: &str,
         ranges: (KeptRanges, Option<KeptRanges>),
-        bound: Vec<String>,
+        bound: skeleton::Naming,
         findings: &[Finding],
     ) -> Option<Arc<Self>> {
         if scope.index.is_some() && scope.reexport_log.is_none() {
@@ -274,7 +274,7 @@ impl SkeletonMemo {
             return None;
         }
         // The first tree is the memo's, so the imports bind the same names.
-        let naming = plan.structure.lines_naming(text, &self.bound);
+        let naming = plan.structure.lines_named(text, &self.bound);
         let misses = !naming.iter().all(|&line| plan.keep.get(line).copied().unwrap_or(false));
         let holds = match (&self.second, misses) {
             (None, false) => true,
@@ -566,9 +566,9 @@ impl FirstSkeleton {
         structure: &mut skeleton::LineStructure,
         keep: &[bool],
         text: &str,
-        bound: &[String],
+        bound: &skeleton::Naming,
     ) -> bool {
-        let lines = structure.lines_naming(text, bound);
+        let lines = structure.lines_named(text, bound);
         !lines.iter().all(|&line| keep.get(line).copied().unwrap_or(false))
     }
 
@@ -578,12 +578,12 @@ impl FirstSkeleton {
     fn with_lines_naming(
         &mut self,
         text: &str,
-        bound: &[String],
+        bound: &skeleton::Naming,
         stop_at_errors: bool,
         old: Option<&Tree>,
     ) -> Option<(Tree, Vec<(usize, usize)>)> {
         let mut wanted = self.wanted.clone();
-        wanted.extend(self.structure.lines_naming(text, bound));
+        wanted.extend(self.structure.lines_named(text, bound));
         let keep = self.structure.closure(&wanted);
         let tree = parse_skeleton(&self.structure, text, &keep, stop_at_errors, old)?;
         Some((tree, self.structure.kept_ranges(&keep)))
@@ -610,17 +610,19 @@ fn parse_skeleton(
 /// [`object_patch`]): the lines naming them hold their imports, which
 /// tell which module's binding the call patches.
 ///
-/// And what the fixes of those imports read ([`fix_words`]): the first look
-/// leaves out the canonical and target names and modules, which findings do
-/// not depend on (real WebSocket code names `websocket_manager` and
-/// `get_websocket_manager` all over).
+/// Those are kept wherever a line names them. And, where a line names them
+/// as code, what the fixes of the file's imports read ([`fix_words`]): the
+/// first look leaves out the canonical and target names and modules, which
+/// findings do not depend on (real WebSocket code names `websocket_manager`
+/// and `get_websocket_manager` all over, and `Optional["WebSocketManager"]`
+/// in its annotations).
 fn bindings_into_rules(
     rules: &RuleSet,
     scope: &FileScope,
     text: &str,
     imports: &[Node<'_>],
     calls: &[Node<'_>],
-) -> Vec<String> {
+) -> skeleton::Naming {
     // Not the canonical modules: what they bind matters to fixes alone
     // (`fix_words`).
     let paths: Vec<&str> =
@@ -632,10 +634,10 @@ fn bindings_into_rules(
         (ImportItem::Name { name, .. }, Some(index)) => index.is_hub_alias(&record.module, name),
         _ => false,
     };
-    let mut bound = Vec::new();
+    let (mut bound, mut read_by_fixes) = (Vec::new(), Vec::new());
     for record in imports.iter().flat_map(|statement| read_import(*statement, text, scope)) {
         let alias = hub_alias(&record);
-        fix_words(rules, &record, alias, &mut bound);
+        fix_words(rules, &record, alias, &mut read_by_fixes);
         if alias || record.target().is_some_and(|target| on_path(&target)) || on_path(&record.module) {
             bound.extend(record.binding());
         }
@@ -645,12 +647,15 @@ fn bindings_into_rules(
             .filter(|(_, attribute)| maps_name(&rules.known_rules, &identifiers::normalize(attribute)));
         if let Some((object, _)) = patched {
             bound.push(identifiers::normalize(node_text(leftmost_name(object), text)).into_owned());
-            all_fix_words(rules, &mut bound);
+            all_fix_words(rules, &mut read_by_fixes);
         }
     }
     bound.sort();
     bound.dedup();
-    bound
+    read_by_fixes.sort();
+    read_by_fixes.dedup();
+    read_by_fixes.retain(|word| bound.binary_search(word).is_err());
+    skeleton::Naming { anywhere: bound, in_code: read_by_fixes }
 }
 
 /// Adds to `words` what a fix of the import `record` may read in the file:

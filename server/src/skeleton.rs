@@ -169,6 +169,48 @@ impl Terms {
     }
 }
 
+/// The names whose lines a skeleton's second look keeps
+/// (`analysis::bindings_into_rules`): `anywhere`, wherever a line names
+/// them (a string naming a name the fixes rename goes stale), and
+/// `in_code`, where a line names them as code ([`is_code`]): what a fix
+/// reads of them is identifiers and imports, never strings or comments
+/// (`Optional["WebSocketManager"]`, `# use get_websocket_manager`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Naming {
+    pub anywhere: Vec<String>,
+    pub in_code: Vec<String>,
+}
+
+/// Whether the byte at `at`, in the logical line starting at `from`, is
+/// code: outside strings and comments. An f-string counts as code whole
+/// (its fields are), conservatively.
+fn is_code(bytes: &[u8], from: usize, at: usize) -> bool {
+    let mut next = from;
+    loop {
+        next = next_special(bytes, next);
+        if next >= at {
+            return true;
+        }
+        match bytes[next] {
+            b'#' => {
+                let end = memchr::memchr(b'\n', &bytes[next..]).map_or(bytes.len(), |newline| next + newline);
+                if at < end {
+                    return false;
+                }
+                next = end;
+            }
+            b'\'' | b'"' => {
+                let (end, _) = skip_string(bytes, next);
+                if at < end {
+                    return is_f_string(bytes, next);
+                }
+                next = end;
+            }
+            _ => next += 1,
+        }
+    }
+}
+
 /// `needles` and `words` without those that find no line the others do not:
 /// a needle holding another needle (every line with `websocket_core.manager`
 /// holds `websocket`), a word holding a needle. One search less each.
@@ -650,6 +692,33 @@ impl LineStructure {
     /// Logical lines naming one of `words` as a whole identifier.
     pub fn lines_naming(&mut self, text: &str, words: &[String]) -> Vec<usize> {
         self.lines_holding_terms(text, &Terms::words_only(words))
+    }
+
+    /// The logical lines a second look keeps for `naming`.
+    pub fn lines_named(&mut self, text: &str, naming: &Naming) -> Vec<usize> {
+        let mut lines = self.lines_naming(text, &naming.anywhere);
+        if naming.in_code.is_empty() {
+            return lines;
+        }
+        let bytes = text.as_bytes();
+        let mut starts = Vec::new();
+        Search::new(&naming.in_code).for_each_occurrence(bytes, |start, end| {
+            if is_whole_word(bytes, start, end) {
+                starts.push(start);
+            }
+        });
+        if let Some(&last) = starts.iter().max() {
+            self.lex_through(text, last);
+        }
+        for start in starts {
+            let Some(line) = self.line_at(start) else { continue };
+            if is_code(bytes, self.lines[line].start, start) {
+                lines.push(line);
+            }
+        }
+        lines.sort_unstable();
+        lines.dedup();
+        lines
     }
 
     /// [`Self::lines_holding`] with terms compiled once (a rule set's), the
@@ -1541,6 +1610,20 @@ mod tests {
         let first = structure.kept_ranges(&structure.closure(&wanted));
         wanted.extend(structure.lines_naming(text, bound));
         (first, structure.kept_ranges(&structure.closure(&wanted)))
+    }
+
+    #[test]
+    fn a_name_in_a_string_or_comment_is_no_code() {
+        let text = "x = ('name', name, \"\"\"a\nname\"\"\", f'{name}')  # name\ny = (1,  # name\n  name)\n";
+        let mut structure = LineStructure::of(text);
+        let at: Vec<usize> = text.match_indices("name").map(|(at, _)| at).collect();
+        let line = |offset: usize| structure.lines[structure.line_at(offset).unwrap()].start;
+        let code: Vec<bool> = at.iter().map(|&offset| is_code(text.as_bytes(), line(offset), offset)).collect();
+        assert_eq!(code, [false, true, false, true, false, false, true]);
+        let naming = Naming { anywhere: Vec::new(), in_code: vec!["name".to_string()] };
+        assert_eq!(structure.lines_named(text, &naming), [0, 1]);
+        let comments_only = "z = 1  # name\n'''name'''\n";
+        assert!(LineStructure::of(comments_only).lines_named(comments_only, &naming).is_empty());
     }
 
     #[test]

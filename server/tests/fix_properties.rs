@@ -99,6 +99,12 @@ fn statement() -> impl Strategy<Value = String> {
         Just("from netra_backend.app.monitoring import websocket_metrics".to_string()),
         Just("user_execution_context = create_test_user_context = None".to_string()),
         Just("websocket_metrics = ManagerMetrics()".to_string()),
+        // Names a fix reads only as code: in strings and comments they are not.
+        Just("manager: Optional[\"WebSocketManager\"] = None  # see get_websocket_manager".to_string()),
+        Just("def note():\n    \"\"\"Use get_websocket_manager,\n    not WebSocketManager.\"\"\"".to_string()),
+        Just("message = f\"{get_websocket_manager(ctx)} and {WebSocketManager!r}\"".to_string()),
+        Just("pair = ('get_websocket_manager', get_websocket_manager)".to_string()),
+        Just("call(\"x\", # WebSocketManager\n    WebSocketManager)".to_string()),
         name.prop_map(|n| format!("{n}_ok = get_websocket_manager({n})")),
         // Code with no trigger, which a skeleton blanks.
         Just("value = compute(1,\n    2)  # note".to_string()),
