@@ -662,32 +662,28 @@ fn bindings_into_rules(
 /// the name its target binds (a rename checks that no other binding or use
 /// of it is in the way), and the last part of the target's module when a
 /// first look leaves that module's imports out (a fix merges into one). A
-/// name imported from a rule's module moves to its mapping's target; a
-/// module or a package above one moves to the canonical module (which the
-/// fix binds instead) and each of its names to theirs. `alias`: the record
-/// imports a hub's alias of a deprecated name, which may stand for any.
+/// name imported from a rule's module, or re-exported by another (a hub),
+/// moves to its mapping's target; a module rule's module imported by name
+/// (`from pkg import manager`) becomes the canonical module, bound under
+/// its own name. Other forms' fixes rename nothing (`import old as m`,
+/// `from old import *`) or have none (attribute chains through a package).
+/// `alias`: the record imports a hub's alias of a deprecated name, which
+/// may stand for any.
 fn fix_words(rules: &RuleSet, record: &ImportRecord<'_>, alias: bool, words: &mut Vec<String>) {
     if alias {
         return all_fix_words(rules, words);
     }
-    let target = record.target();
+    let ImportItem::Name { name, .. } = &record.item else { return };
     let every_rule = rules.rules.iter().chain(&rules.known_rules);
     for rule in every_rule.filter(|rule| rule.kind != RuleKind::Call) {
         let Some(module) = rule.module.as_deref() else { continue };
-        // A module, or a package holding one, bound by the import.
-        if target.as_deref().is_some_and(|target| is_dotted_prefix(target, module)) {
+        let mapping = if record.module == module {
+            rule.mapping_for(name)
+        } else if rule.kind == RuleKind::Module && join_path(&record.module, name) == module {
             rule_fix_words(rules, rule, words);
             continue;
-        }
-        let mapping = match &record.item {
-            ImportItem::Name { name, .. } if record.module == module => rule.mapping_for(name),
-            // A deprecated name re-exported by another module (a hub).
-            ImportItem::Name { name, .. } => rule.names.get(name).cloned(),
-            ImportItem::Star { .. } if record.module == module => {
-                rule_fix_words(rules, rule, words);
-                None
-            }
-            _ => None,
+        } else {
+            rule.names.get(name).cloned()
         };
         if let Some(target) = mapping.and_then(|mapping| mapping.target) {
             target_words(rules, &target, words);
@@ -699,17 +695,18 @@ fn fix_words(rules: &RuleSet, record: &ImportRecord<'_>, alias: bool, words: &mu
 fn all_fix_words(rules: &RuleSet, words: &mut Vec<String>) {
     for rule in rules.rules.iter().chain(&rules.known_rules).filter(|rule| rule.kind != RuleKind::Call) {
         rule_fix_words(rules, rule, words);
+        for target in rule.names.values().filter_map(|mapping| mapping.target.as_ref()) {
+            target_words(rules, target, words);
+        }
     }
 }
 
-/// [`fix_words`] of a rule's module bound whole: the canonical module's
-/// last part (the name a module binding becomes) and its mappings' targets.
+/// [`fix_words`] of a rule's module bound by name: the canonical module's
+/// last part (the name the binding becomes). With [`all_fix_words`], its
+/// mappings' targets too.
 fn rule_fix_words(rules: &RuleSet, rule: &Rule, words: &mut Vec<String>) {
     if let Some(canonical) = rule.canonical.as_deref().and_then(QualifiedName::parse) {
         target_words(rules, &canonical, words);
-    }
-    for target in rule.names.values().filter_map(|mapping| mapping.target.as_ref()) {
-        target_words(rules, target, words);
     }
 }
 

@@ -1230,6 +1230,30 @@ fn a_module_whose_binding_a_test_patches_keeps_it() {
     targets_resolve(alone.path());
 }
 
+/// A deprecated name imported from a hub moves to its target, whose name
+/// a local definition already binds: the fix must see that definition (a
+/// skeleton's first look leaves target names out, its second look keeps
+/// them for a re-export too) and import the target under the old name.
+#[test]
+fn a_name_from_a_hub_is_not_renamed_onto_a_local_binding_of_its_target() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
+    let dir = tempdir();
+    copy_dir(&fixture, dir.path());
+    let caller = "netra_backend/app/routes/local_target.py";
+    write(
+        dir.path(),
+        caller,
+        "from netra_backend.app.websocket_core.canonical_imports import create_websocket_manager\n\n\n\
+         async def handler(ctx):\n    return await create_websocket_manager(ctx)\n\n\n\
+         def get_websocket_manager(ctx):\n    return None\n",
+    );
+    let output = ssot(dir.path()).args(["check", "--fix", caller]).output().unwrap();
+    let fixed = read(dir.path(), caller);
+    assert!(fixed.contains("get_websocket_manager as create_websocket_manager"), "{fixed}\n{}", stderr_of(&output));
+    assert!(fixed.contains("return await create_websocket_manager(ctx)"), "{fixed}");
+    assert!(fixed.contains("def get_websocket_manager(ctx):\n    return None"), "{fixed}");
+}
+
 /// A plain-binding re-export hub fixed on its own (as a pre-commit run on
 /// the staged hub would): the rest of its package tree is read for the
 /// files that import from it, so the name they import stays bound; the
