@@ -674,8 +674,9 @@ fn fix_words(rules: &RuleSet, record: &ImportRecord<'_>, alias: bool, words: &mu
         return all_fix_words(rules, words);
     }
     let ImportItem::Name { name, .. } = &record.item else { return };
-    let every_rule = rules.rules.iter().chain(&rules.known_rules);
-    for rule in every_rule.filter(|rule| rule.kind != RuleKind::Call) {
+    // Every compiled rule (the active ones among them): an `all-export`
+    // finding reads imports of switched-off rules too.
+    for rule in rules.known_rules.iter().filter(|rule| rule.kind != RuleKind::Call) {
         let Some(module) = rule.module.as_deref() else { continue };
         let mapping = if record.module == module {
             rule.mapping_for(name)
@@ -693,7 +694,7 @@ fn fix_words(rules: &RuleSet, record: &ImportRecord<'_>, alias: bool, words: &mu
 
 /// [`fix_words`] of every name and module the rules move.
 fn all_fix_words(rules: &RuleSet, words: &mut Vec<String>) {
-    for rule in rules.rules.iter().chain(&rules.known_rules).filter(|rule| rule.kind != RuleKind::Call) {
+    for rule in rules.known_rules.iter().filter(|rule| rule.kind != RuleKind::Call) {
         rule_fix_words(rules, rule, words);
         for target in rule.names.values().filter_map(|mapping| mapping.target.as_ref()) {
             target_words(rules, target, words);

@@ -100,7 +100,7 @@ impl ModulePaths {
     }
 
     /// Whether the dotted module `module` is on a rule's path.
-    pub fn holds(&self, module: &[u8]) -> bool {
+    fn holds(&self, module: &[u8]) -> bool {
         self.prefixes.binary_search_by(|prefix| prefix.as_bytes().cmp(module)).is_ok()
             || self
                 .deprecated
