@@ -102,11 +102,17 @@ pub fn names_search<'a>(names: impl IntoIterator<Item = &'a [u8]>) -> Option<aho
     aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostLongest).build(names).ok()
 }
 
+/// The UTF-8 byte order mark. Python reads a text past it: it is no part
+/// of a name, though its bytes are [`is_name_byte`]s.
+pub const BOM: &[u8] = "\u{feff}".as_bytes();
+
 /// Whether `start..end` of `bytes` is not part of a longer name: no name
-/// byte just before it or just after it.
+/// byte just before it or just after it. A BOM just before it is no name
+/// (`\u{feff}get_websocket_manager = 1` binds `get_websocket_manager`).
 pub fn is_whole_word(bytes: &[u8], start: usize, end: usize) -> bool {
     let before = start.checked_sub(1).map(|at| bytes[at]);
-    !before.is_some_and(is_name_byte) && !bytes.get(end).is_some_and(|&byte| is_name_byte(byte))
+    let name_before = before.is_some_and(is_name_byte) && !bytes[..start].ends_with(BOM);
+    !name_before && !bytes.get(end).is_some_and(|&byte| is_name_byte(byte))
 }
 
 /// Whether `byte` may be part of a Python name (a byte of a non-ASCII
@@ -128,7 +134,8 @@ static NAME_BYTES: [bool; 256] = {
     table
 };
 
-/// Calls `each` with every run of name bytes in `bytes` ([`is_name_byte`]).
+/// Calls `each` with every run of name bytes in `bytes` ([`is_name_byte`]),
+/// without a BOM it starts with.
 fn for_each_word(bytes: &[u8], mut each: impl FnMut(&[u8])) {
     let mut at = 0;
     while at < bytes.len() {
@@ -140,8 +147,12 @@ fn for_each_word(bytes: &[u8], mut each: impl FnMut(&[u8])) {
         while at < bytes.len() && is_name_byte(bytes[at]) {
             at += 1;
         }
-        each(&bytes[start..at]);
+        each(without_bom(&bytes[start..at]));
     }
+}
+
+fn without_bom(word: &[u8]) -> &[u8] {
+    word.strip_prefix(BOM).unwrap_or(word)
 }
 
 /// Where the next token after `at` may start: past blanks, line breaks,
@@ -301,7 +312,7 @@ fn words_to_statement_end(bytes: &[u8], from: usize, mut each: impl FnMut(&[u8])
             while at < bytes.len() && is_name_byte(bytes[at]) {
                 at += 1;
             }
-            each(&bytes[start..at]);
+            each(without_bom(&bytes[start..at]));
             continue;
         }
         match byte {
@@ -391,6 +402,8 @@ mod tests {
             assert!(!names_word(text.as_bytes(), &finder), "{text}");
         }
         assert!(names_word(b"remake = make", &finder), "a later occurrence counts");
+        assert!(names_word("\u{feff}make = 1\n".as_bytes(), &finder), "a BOM is no part of a name");
+        assert!(!names_word("\u{feff}remake = 1\n".as_bytes(), &finder));
         let names = names_search([&b"make"[..], b"hub"]).unwrap();
         assert!(names_any_word(b"remake = hub.x", &names));
         assert!(!names_any_word(b"remake = hubs.x; makes", &names));
@@ -486,6 +499,9 @@ mod tests {
         assert!(unclosed.may_hold(b"b"), "to the end of the text");
         let commented = ImportWords::of(b"from . import (  # see (x) and y)\n    hub,\n)\n");
         assert!(commented.may_hold(b"hub"), "a comment's bracket closes nothing");
+        let bom = ImportWords::of("\u{feff}import hub\n".as_bytes());
+        assert!(bom.may_hold(b"hub") && bom.may_hold(b"import"), "a first import after a BOM");
+        assert!(ImportWords::of("\u{feff}from hub import x\n".as_bytes()).may_hold(b"from"));
     }
 
     #[test]

@@ -15,10 +15,8 @@
 //! continuations and indentation, never rules. A skeleton that does not parse
 //! cleanly is the caller's cue to parse the whole file (`analysis::scan_text`).
 
-use crate::identifiers::{is_name_byte, is_whole_word, word_at};
+use crate::identifiers::{is_name_byte, is_whole_word, word_at, BOM};
 use aho_corasick::AhoCorasick;
-
-const BOM: &[u8] = "\u{feff}".as_bytes();
 
 /// Substrings and whole identifiers to find, each set compiled into one
 /// Aho-Corasick automaton: one pass over a text finds every occurrence of
