@@ -603,7 +603,11 @@ fn parse_skeleton(
 
 /// The words whose lines a skeleton's second look keeps. Names bound by
 /// imports of anything on a rule's path (or of a package above one): the
-/// names whose uses the rules resolve and the fixes rename.
+/// names whose uses the rules resolve and the fixes rename. Not a sibling
+/// of a path (`from websocket_core.websocket_manager import
+/// get_websocket_manager` beside the callable
+/// `websocket_core.websocket_manager.UnifiedWebSocketManager`): nothing
+/// its uses reach is on a path.
 ///
 /// And the objects whose attribute named like a deprecated name a call
 /// replaces (`patch.object(ws_route, "create_websocket_manager")`,
@@ -624,9 +628,17 @@ fn bindings_into_rules(
     calls: &[Node<'_>],
 ) -> skeleton::Naming {
     // Not the canonical modules: what they bind matters to fixes alone
-    // (`fix_words`).
-    let paths: Vec<&str> =
-        rules.rules.iter().flat_map(|rule| rule.module.iter().chain(&rule.callables)).map(String::as_str).collect();
+    // (`fix_words`). A names rule's package holds its deprecated names, not
+    // everything under it (`websocket_core.websocket_manager` is no path of
+    // `websocket_core`'s rule, though it lies under it).
+    let mut paths: Vec<String> = Vec::new();
+    for rule in &rules.rules {
+        match (&rule.kind, &rule.module) {
+            (RuleKind::Names, Some(module)) => paths.extend(rule.names.keys().map(|name| join_path(module, name))),
+            _ => paths.extend(rule.module.iter().cloned()),
+        }
+        paths.extend(rule.callables.iter().cloned());
+    }
     let on_path =
         |target: &str| paths.iter().any(|path| is_dotted_prefix(target, path) || is_dotted_prefix(path, target));
     // A hub's alias of a deprecated name, imported from the hub.
@@ -638,7 +650,7 @@ fn bindings_into_rules(
     for record in imports.iter().flat_map(|statement| read_import(*statement, text, scope)) {
         let alias = hub_alias(&record);
         fix_words(rules, &record, alias, &mut read_by_fixes);
-        if alias || record.target().is_some_and(|target| on_path(&target)) || on_path(&record.module) {
+        if alias || record.target().is_some_and(|target| on_path(&target)) {
             bound.extend(record.binding());
         }
     }
