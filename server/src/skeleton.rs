@@ -994,16 +994,21 @@ fn next_logical_line(
         }
         let scan = scan_line(bytes, first, indent);
         let text_line = &bytes[first..scan.end];
+        let head = head_of(text_line);
         let line = LogicalLine {
             start: line_start,
             end: scan.end,
             indent,
-            head: head_of(text_line),
+            head,
             opens_block: scan.last_significant == Some(b':'),
             broken: scan.broken,
             misread_string: scan.misread_string,
-            unfinished_from: first_word(text_line) == b"from" && memchr::memmem::find(text_line, b"import").is_none(),
-            ends_a_from: after_unfinished_from && starts_statement(text_line) && first_word(text_line) != b"import",
+            unfinished_from: head == Head::Import
+                && leading_keyword(text_line) == b"from"
+                && memchr::memmem::find(text_line, b"import").is_none(),
+            ends_a_from: after_unfinished_from
+                && starts_statement(text_line)
+                && leading_keyword(text_line) != b"import",
         };
         return Some((line, scan.end));
     }
@@ -1212,15 +1217,24 @@ fn scan_logical_line(bytes: &[u8], mut at: usize, indent: usize) -> ScannedLine 
     let mut depth = 0usize;
     let mut last_significant = None;
     let (mut unterminated, mut misread_string) = (false, false);
+    // The last plain byte of the run before a special that is itself no
+    // significant byte (a comment, a line break, the end): a quote or a
+    // bracket is significant, and the run before it does not matter.
+    let last_plain = |run: &[u8], last_significant: &mut Option<u8>| {
+        if let Some(&last) = run.iter().rev().find(|&&byte| class_of(byte) == ByteClass::Plain) {
+            *last_significant = Some(last);
+        }
+    };
     while at < bytes.len() {
         let run_start = at;
         at = next_special(bytes, at);
-        if let Some(&last) = bytes[run_start..at].iter().rev().find(|&&byte| class_of(byte) == ByteClass::Plain) {
-            last_significant = Some(last);
-        }
-        let Some(&byte) = bytes.get(at) else { break };
+        let Some(&byte) = bytes.get(at) else {
+            last_plain(&bytes[run_start..], &mut last_significant);
+            break;
+        };
         match byte {
             b'#' => {
+                last_plain(&bytes[run_start..at], &mut last_significant);
                 at += memchr::memchr(b'\n', &bytes[at..]).unwrap_or(bytes.len() - at);
             }
             b'\'' | b'"' => {
@@ -1235,9 +1249,16 @@ fn scan_logical_line(bytes: &[u8], mut at: usize, indent: usize) -> ScannedLine 
                 at = end;
                 last_significant = Some(byte);
             }
-            b'\\' if bytes.get(at + 1) == Some(&b'\n') => at += 2,
-            b'\\' if bytes.get(at + 1) == Some(&b'\r') && bytes.get(at + 2) == Some(&b'\n') => at += 3,
+            b'\\' if bytes.get(at + 1) == Some(&b'\n') => {
+                last_plain(&bytes[run_start..at], &mut last_significant);
+                at += 2;
+            }
+            b'\\' if bytes.get(at + 1) == Some(&b'\r') && bytes.get(at + 2) == Some(&b'\n') => {
+                last_plain(&bytes[run_start..at], &mut last_significant);
+                at += 3;
+            }
             b'\n' => {
+                last_plain(&bytes[run_start..at], &mut last_significant);
                 at += 1;
                 if depth == 0 || starts_statement_within(bytes, at, indent) {
                     let broken = unterminated || depth > 0;
@@ -1281,7 +1302,7 @@ fn starts_statement_within(bytes: &[u8], at: usize, indent: usize) -> bool {
 /// comprehensions and conditional expressions), `from` (`yield from`), `@`
 /// (matrix product), nor soft keywords (`match`, `case`, `type`: names).
 fn starts_statement(line: &[u8]) -> bool {
-    let word = first_word(line);
+    let word = leading_keyword(line);
     let after_word = || {
         let rest = &line[word.len()..];
         &rest[rest.iter().take_while(|&&byte| matches!(byte, b' ' | b'\t' | 0x0c)).count()..]
@@ -1290,7 +1311,7 @@ fn starts_statement(line: &[u8]) -> bool {
         b"def" | b"class" | b"return" | b"import" | b"try" | b"while" | b"with" | b"elif" | b"except" | b"finally"
         | b"pass" | b"break" | b"continue" | b"raise" | b"global" | b"nonlocal" | b"del" | b"assert" => true,
         b"else" => after_word().first() == Some(&b':'),
-        b"async" => matches!(first_word(after_word()), b"def" | b"with"),
+        b"async" => matches!(leading_keyword(after_word()), b"def" | b"with"),
         _ => false,
     }
 }
@@ -1379,13 +1400,30 @@ fn is_function_header(line: &[u8]) -> bool {
 /// The first word of a statement, the one after `async` for `async def`,
 /// `async for` and `async with`.
 fn statement_keyword(line: &[u8]) -> &[u8] {
-    let word = first_word(line);
+    let word = leading_keyword(line);
     if word == b"async" {
-        first_word(line[5..].trim_ascii_start())
+        leading_keyword(line[5..].trim_ascii_start())
     } else {
         word
     }
 }
+
+/// The first word of `line` when it may be a keyword, else nothing: no
+/// keyword is longer than [`LONGEST_KEYWORD`] bytes, and most lines start
+/// with a longer name, which the lexer need not read to its end (it asks
+/// this of every line).
+fn leading_keyword(line: &[u8]) -> &[u8] {
+    let limit = line.len().min(LONGEST_KEYWORD + 1);
+    let end = line[..limit].iter().position(|&byte| !is_name_byte(byte)).unwrap_or(limit);
+    if end > LONGEST_KEYWORD {
+        &[]
+    } else {
+        &line[..end]
+    }
+}
+
+/// `continue` and `nonlocal`.
+const LONGEST_KEYWORD: usize = 8;
 
 /// `bytes` from its first byte that is no blank and no backslash
 /// continuing the line.
