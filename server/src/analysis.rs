@@ -646,10 +646,20 @@ fn bindings_into_rules(
         (ImportItem::Name { name, .. }, Some(index)) => index.is_hub_alias(&record.module, name),
         _ => false,
     };
-    let (mut bound, mut read_by_fixes) = (Vec::new(), Vec::new());
+    let (mut bound, mut read_by_fixes, mut read_within) = (Vec::new(), Vec::new(), Vec::new());
     for record in imports.iter().flat_map(|statement| read_import(*statement, text, scope)) {
         let alias = hub_alias(&record);
-        fix_words(rules, &record, alias, &mut read_by_fixes);
+        // What the fix of an import inside a function or a class reads lies
+        // there (`edits::scope_of`); a hub's alias may stand for any name:
+        // everywhere.
+        let block = scope_of(record.statement);
+        if alias || block.kind() == "module" {
+            fix_words(rules, &record, alias, &mut read_by_fixes);
+        } else {
+            let mut words = Vec::new();
+            fix_words(rules, &record, alias, &mut words);
+            read_within.extend(words.into_iter().map(|word| (word, block.start_byte())));
+        }
         if alias || record.target().is_some_and(|target| on_path(&target)) {
             bound.extend(record.binding());
         }
@@ -667,7 +677,10 @@ fn bindings_into_rules(
     read_by_fixes.sort();
     read_by_fixes.dedup();
     read_by_fixes.retain(|word| bound.binary_search(word).is_err());
-    skeleton::Naming { anywhere: bound, in_code: read_by_fixes }
+    read_within.sort();
+    read_within.dedup();
+    read_within.retain(|(word, _)| bound.binary_search(word).is_err() && read_by_fixes.binary_search(word).is_err());
+    skeleton::Naming { anywhere: bound, in_code: read_by_fixes, in_code_within: read_within }
 }
 
 /// Adds to `words` what a fix of the import `record` may read in the file:

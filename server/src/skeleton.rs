@@ -173,10 +173,18 @@ impl Terms {
 /// `in_code`, where a line names them as code ([`is_code`]): what a fix
 /// reads of them is identifiers and imports, never strings or comments
 /// (`Optional["WebSocketManager"]`, `# use get_websocket_manager`).
+///
+/// `in_code_within`: words named as code that count only inside a block,
+/// each with the offset of the block's header (a `def` or `class` as the
+/// first look's tree holds it). What the fixes of an import inside a
+/// function read lies in that function (`edits::scope_of`: a rename's
+/// other bindings and uses, the import it merges into): real code imports
+/// the factory inside functions, and uses the canonical names in others.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Naming {
     pub anywhere: Vec<String>,
     pub in_code: Vec<String>,
+    pub in_code_within: Vec<(String, usize)>,
 }
 
 /// Whether the byte at `at`, in the logical line starting at `from`, is
@@ -695,28 +703,55 @@ impl LineStructure {
     /// The logical lines a second look keeps for `naming`.
     pub fn lines_named(&mut self, text: &str, naming: &Naming) -> Vec<usize> {
         let mut lines = self.lines_naming(text, &naming.anywhere);
-        if naming.in_code.is_empty() {
+        if naming.in_code.is_empty() && naming.in_code_within.is_empty() {
             return lines;
         }
+        // The words named anywhere in code, then those named in blocks.
+        let mut words = naming.in_code.clone();
+        for (word, _) in &naming.in_code_within {
+            if !words.contains(word) {
+                words.push(word.clone());
+            }
+        }
         let bytes = text.as_bytes();
-        let mut starts = Vec::new();
-        Search::new(&naming.in_code).for_each_occurrence(bytes, |start, end| {
+        let mut found = Vec::new();
+        Search::new(&words).for_each_term_occurrence(bytes, |index, start, end| {
             if is_whole_word(bytes, start, end) {
-                starts.push(start);
+                found.push((start, index));
             }
         });
-        if let Some(&last) = starts.iter().max() {
+        let headers = naming.in_code_within.iter().map(|(_, header)| *header);
+        if let Some(last) = found.iter().map(|&(start, _)| start).chain(headers).max() {
             self.lex_through(text, last);
         }
-        for start in starts {
+        for (start, index) in found {
             let Some(line) = self.line_at(start) else { continue };
-            if is_code(bytes, self.lines[line].start, start) {
+            let counts = index < naming.in_code.len()
+                || naming.in_code_within.iter().any(|(word, header)| {
+                    *word == words[index] && self.line_at(*header).is_some_and(|header| self.is_within(line, header))
+                });
+            if counts && is_code(bytes, self.lines[line].start, start) {
                 lines.push(line);
             }
         }
         lines.sort_unstable();
         lines.dedup();
         lines
+    }
+
+    /// Whether logical line `line` is `header` or in its block.
+    fn is_within(&self, line: usize, header: usize) -> bool {
+        let mut current = Some(line);
+        while let Some(at) = current {
+            if at == header {
+                return true;
+            }
+            if at < header {
+                return false;
+            }
+            current = self.parent[at];
+        }
+        false
     }
 
     /// [`Self::lines_holding`] with terms compiled once (a rule set's), the
@@ -1656,10 +1691,42 @@ mod tests {
         let line = |offset: usize| structure.lines[structure.line_at(offset).unwrap()].start;
         let code: Vec<bool> = at.iter().map(|&offset| is_code(text.as_bytes(), line(offset), offset)).collect();
         assert_eq!(code, [false, true, false, true, false, false, true]);
-        let naming = Naming { anywhere: Vec::new(), in_code: vec!["name".to_string()] };
+        let naming = Naming { in_code: vec!["name".to_string()], ..Naming::default() };
         assert_eq!(structure.lines_named(text, &naming), [0, 1]);
         let comments_only = "z = 1  # name\n'''name'''\n";
         assert!(LineStructure::of(comments_only).lines_named(comments_only, &naming).is_empty());
+    }
+
+    #[test]
+    fn a_name_read_within_a_block_counts_only_there() {
+        let text = "name()\n\nasync def f(name=1):\n    if x:\n        name()\n    return 'name'\n\n\
+                    def g():\n    name()\n\nclass C:\n    def h(self):\n        name()\n";
+        let header = |word: &str| text.find(word).unwrap();
+        let lines_of = |within: Vec<(&str, usize)>| {
+            let naming = Naming {
+                in_code_within: within.into_iter().map(|(word, at)| (word.to_string(), at)).collect(),
+                ..Naming::default()
+            };
+            let mut structure = LineStructure::lazy(text);
+            let lines = structure.lines_named(text, &naming);
+            lines
+                .iter()
+                .map(|&line| text[structure.lines[line].start..].lines().next().unwrap().trim())
+                .collect::<Vec<_>>()
+        };
+        // The header (its parameters) and its block, nested blocks too; not
+        // a string, nor the lines before or after.
+        assert_eq!(lines_of(vec![("name", header("async def f"))]), ["async def f(name=1):", "name()"]);
+        assert_eq!(lines_of(vec![("name", header("class C"))]), ["name()"]);
+        assert_eq!(lines_of(vec![("name", header("def g")), ("name", header("def h"))]), ["name()", "name()"]);
+        assert!(lines_of(vec![("other", header("def g"))]).is_empty());
+        // Named anywhere in code as well: every line.
+        let naming = Naming {
+            in_code: vec!["name".to_string()],
+            in_code_within: vec![("name".to_string(), header("def g"))],
+            ..Naming::default()
+        };
+        assert_eq!(LineStructure::of(text).lines_named(text, &naming).len(), 5);
     }
 
     #[test]
