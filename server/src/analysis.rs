@@ -247,6 +247,10 @@ impl SkeletonMemo {
             moved(from);
             moved(to);
         }
+        // The blocks' headers are kept lines: they move too.
+        for (_, header) in &mut self.bound.in_code_within {
+            moved(header);
+        }
         for finding in &mut self.findings {
             moved(&mut finding.start);
             moved(&mut finding.end);
@@ -1685,6 +1689,44 @@ mod tests {
         let whole = check_text(&rules, &scope, caller);
         assert!(whole.iter().any(|finding| finding.deprecated.ends_with("create_websocket_manager")), "{whole:?}");
         assert_eq!(scan_text(&rules, &scope, caller), whole);
+    }
+
+    #[test]
+    fn kept_findings_follow_a_block_moved_by_an_edit_before_it() {
+        let rules = RuleSet::builtin();
+        let scope = FileScope {
+            relative_path: Some("app/mod.py".into()),
+            module: Some("app.mod".into()),
+            ..FileScope::default()
+        };
+        let mut text = String::from(
+            "import os\n\n\nasync def build(user_context):\n    \
+             from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n    \
+             log = user_context\n    log = log\n    return await create_websocket_manager(user_context)\n",
+        );
+        let mut skeletons = SkeletonTrees::default();
+        let edit = |text: &mut String, skeletons: &mut SkeletonTrees, start: usize, end: usize, new: &str| {
+            let mut rope = ropey::Rope::from_str(text);
+            skeletons.edit(&crate::lsp::edit_rope(&mut rope, start, end, new));
+            *text = rope.to_string();
+        };
+        let scan = |text: &str, skeletons: &mut SkeletonTrees| {
+            scan_lazily(&rules, &scope, text, skeletons, || Some(syntax::parse_text(text))).unwrap().0
+        };
+        let renamed = scan(&text, &mut skeletons);
+        assert_eq!(renamed, check_text(&rules, &scope, &text));
+        assert!(renamed[0].fix.as_ref().unwrap().title.starts_with("Import `get_websocket_manager` from"));
+        // A line before the function: its header moves, nothing kept is touched.
+        edit(&mut text, &mut skeletons, 0, 0, "import sys\n");
+        assert!(skeletons.holds_findings());
+        assert_eq!(scan(&text, &mut skeletons), check_text(&rules, &scope, &text));
+        // A use of the target name in the function (no kept line touched):
+        // the rename no longer holds.
+        let at = text.find("log = log").unwrap() + "log = ".len();
+        edit(&mut text, &mut skeletons, at, at + "log".len(), "get_websocket_manager");
+        let after = scan(&text, &mut skeletons);
+        assert_eq!(after, check_text(&rules, &scope, &text));
+        assert!(after[0].fix.as_ref().unwrap().title.contains("as create_websocket_manager"));
     }
 
     #[test]
