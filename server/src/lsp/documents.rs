@@ -962,6 +962,8 @@ mod tests {
             include_str!("../../tests/fixtures/forms/string_paths.py"),
             filler,
             include_str!("../../tests/fixtures/forms/module_alias.py"),
+            filler,
+            include_str!("../../tests/fixtures/forms/local_import_beside_canonical_uses.py"),
         ]
         .join("\n")
     }
@@ -992,6 +994,7 @@ mod tests {
             Just("from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n"),
             Just("factory_create"),
             Just("create_websocket_manager(ctx)"),
+            Just("get_websocket_manager"),
             Just("def f():\n"),
             // Brackets left open in the middle of the file, before a
             // statement that ends the broken line (`skeleton`'s lexer).
