@@ -656,12 +656,12 @@ fn bindings_into_rules(
         // What the fix of an import inside a function or a class reads lies
         // there (`edits::scope_of`); a hub's alias may stand for any name:
         // everywhere.
+        let mut words = Vec::new();
+        fix_words(rules, &record, alias, &mut words);
         let block = scope_of(record.statement);
         if alias || block.kind() == "module" {
-            fix_words(rules, &record, alias, &mut read_by_fixes);
+            read_by_fixes.append(&mut words);
         } else {
-            let mut words = Vec::new();
-            fix_words(rules, &record, alias, &mut words);
             read_within.extend(words.into_iter().map(|word| (word, block.start_byte())));
         }
         if alias || record.target().is_some_and(|target| on_path(&target)) {

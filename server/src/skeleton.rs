@@ -724,11 +724,14 @@ impl LineStructure {
         if let Some(last) = found.iter().map(|&(start, _)| start).chain(headers).max() {
             self.lex_through(text, last);
         }
+        // Each block's word and header line.
+        let blocks: Vec<(&String, Option<usize>)> =
+            naming.in_code_within.iter().map(|(word, header)| (word, self.line_at(*header))).collect();
         for (start, index) in found {
             let Some(line) = self.line_at(start) else { continue };
             let counts = index < naming.in_code.len()
-                || naming.in_code_within.iter().any(|(word, header)| {
-                    *word == words[index] && self.line_at(*header).is_some_and(|header| self.is_within(line, header))
+                || blocks.iter().any(|&(word, header)| {
+                    *word == words[index] && header.is_some_and(|header| self.is_within(line, header))
                 });
             if counts && is_code(bytes, self.lines[line].start, start) {
                 lines.push(line);
@@ -1448,12 +1451,11 @@ fn statement_keyword(line: &[u8]) -> &[u8] {
 /// with a longer name, which the lexer need not read to its end (it asks
 /// this of every line).
 fn leading_keyword(line: &[u8]) -> &[u8] {
-    let limit = line.len().min(LONGEST_KEYWORD + 1);
-    let end = line[..limit].iter().position(|&byte| !is_name_byte(byte)).unwrap_or(limit);
-    if end > LONGEST_KEYWORD {
+    let word = first_word(&line[..line.len().min(LONGEST_KEYWORD + 1)]);
+    if word.len() > LONGEST_KEYWORD {
         &[]
     } else {
-        &line[..end]
+        word
     }
 }
 
