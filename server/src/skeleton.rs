@@ -1119,7 +1119,7 @@ fn last_relative_import(bytes: &[u8]) -> Option<usize> {
 /// Leading spaces, the common indentation, are counted first, without the
 /// `match` below (a jump table per byte).
 fn measure_indent(bytes: &[u8], mut at: usize) -> (usize, usize) {
-    let mut column = bytes.get(at..).unwrap_or_default().iter().take_while(|&&byte| byte == b' ').count();
+    let mut column = leading_spaces(bytes.get(at..).unwrap_or_default());
     at += column;
     while let Some(&byte) = bytes.get(at) {
         match byte {
@@ -1131,6 +1131,21 @@ fn measure_indent(bytes: &[u8], mut at: usize) -> (usize, usize) {
         at += 1;
     }
     (column, at)
+}
+
+/// How many spaces `bytes` starts with, counted eight bytes at a time: the
+/// byte-by-byte count took 9 % of the lexer's samples (code in functions
+/// is indented by eight spaces and more).
+fn leading_spaces(bytes: &[u8]) -> usize {
+    let mut count = 0;
+    while let Some(word) = bytes.get(count..count + 8) {
+        let others = u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ u64::from_le_bytes([b' '; 8]);
+        if others != 0 {
+            return count + others.trailing_zeros() as usize / 8;
+        }
+        count += 8;
+    }
+    count + bytes[count..].iter().take_while(|&&byte| byte == b' ').count()
 }
 
 /// The offset just after the line break at or after `at` (or the end).
@@ -1212,6 +1227,27 @@ fn next_special(bytes: &[u8], from: usize) -> usize {
     at + bytes[at..].iter().position(|&byte| class_of(byte) == ByteClass::Special).unwrap_or(bytes.len() - at)
 }
 
+/// The special bytes of `bytes[from..]`'s first [`BLOCK`] (or fewer, at the
+/// end) as bits (bit `i` for `bytes[from + i]`), and how many bytes they
+/// cover.
+fn special_bits(bytes: &[u8], from: usize) -> (u32, usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(block) = bytes.get(from..from + BLOCK) {
+        return (special_mask(block.try_into().expect("16 bytes")), BLOCK);
+    }
+    let block = &bytes[from..bytes.len().min(from + BLOCK)];
+    let bits = block
+        .iter()
+        .enumerate()
+        .filter(|(_, &byte)| class_of(byte) == ByteClass::Special)
+        .fold(0u32, |bits, (index, _)| bits | 1 << index);
+    (bits, block.len())
+}
+
+/// How many bytes [`special_bits`] reads at a time: a logical line is some
+/// 45 bytes long, and 64 at a time read more past its end than they saved.
+const BLOCK: usize = 16;
+
 /// Bit `i` set when `block[i]` is special: `\n`, `'`, `\\`, and the pairs
 /// one bit apart, `"#`, `()`, `[{`, `]}`, each found with one comparison
 /// after masking that bit.
@@ -1248,9 +1284,12 @@ fn special_mask(block: &[u8; 16]) -> u32 {
 /// logical lines are the tokenizer's. A skeleton holding a broken line fails
 /// to parse, and the caller decides what to parse instead.
 ///
-/// `indent` is the line's indentation in columns ([`measure_indent`]). Runs
-/// of plain and blank bytes (most of a file) are skipped in one tight loop;
-/// only the special bytes are looked at one by one.
+/// `indent` is the line's indentation in columns ([`measure_indent`]). The
+/// special bytes of 16 at a time are found as bits ([`special_bits`]), and
+/// only they are looked at, each once: finding each with [`next_special`]
+/// read its block again after every bracket (a special byte comes every 8
+/// bytes or so in real-looking code). Lexing the 1,009 files with a trigger
+/// of the vocabulary corpus (29 MB) took 72–74 ms instead of 75–77.
 fn scan_logical_line(bytes: &[u8], mut at: usize, indent: usize) -> ScannedLine {
     let mut depth = 0usize;
     let mut last_significant = None;
@@ -1263,63 +1302,80 @@ fn scan_logical_line(bytes: &[u8], mut at: usize, indent: usize) -> ScannedLine 
             *last_significant = Some(last);
         }
     };
+    // Where the run of plain and blank bytes before the next special starts.
+    let mut run_start = at;
     while at < bytes.len() {
-        let run_start = at;
-        at = next_special(bytes, at);
-        let Some(&byte) = bytes.get(at) else {
-            last_plain(&bytes[run_start..], &mut last_significant);
-            break;
-        };
-        match byte {
-            b'#' => {
-                last_plain(&bytes[run_start..at], &mut last_significant);
-                at += memchr::memchr(b'\n', &bytes[at..]).unwrap_or(bytes.len() - at);
-            }
-            b'\'' | b'"' => {
-                let (end, terminated) = skip_string(bytes, at);
-                if !terminated {
-                    match bytes.get(end) {
-                        Some(_) => misread_string = true,
-                        None => unterminated = true,
+        let (mut bits, width) = special_bits(bytes, at);
+        let block = at;
+        at += width;
+        while bits != 0 {
+            let special = block + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let byte = bytes[special];
+            // Where reading goes on after a string, a comment or a
+            // continuation, which may be past this block.
+            let resume = match byte {
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    last_significant = Some(byte);
+                    run_start = special + 1;
+                    continue;
+                }
+                b')' | b']' | b'}' => {
+                    depth = depth.saturating_sub(1);
+                    last_significant = Some(byte);
+                    run_start = special + 1;
+                    continue;
+                }
+                b'\n' => {
+                    last_plain(&bytes[run_start..special], &mut last_significant);
+                    run_start = special + 1;
+                    if depth == 0 || starts_statement_within(bytes, special + 1, indent) {
+                        let broken = unterminated || depth > 0;
+                        return ScannedLine { end: special + 1, last_significant, broken, misread_string };
                     }
+                    continue;
                 }
-                misread_string |= is_f_string(bytes, at) && fields_may_be_misread(&bytes[at + 1..end]);
-                at = end;
-                last_significant = Some(byte);
-            }
-            b'\\' if bytes.get(at + 1) == Some(&b'\n') => {
-                last_plain(&bytes[run_start..at], &mut last_significant);
-                at += 2;
-            }
-            b'\\' if bytes.get(at + 1) == Some(&b'\r') && bytes.get(at + 2) == Some(&b'\n') => {
-                last_plain(&bytes[run_start..at], &mut last_significant);
-                at += 3;
-            }
-            b'\n' => {
-                last_plain(&bytes[run_start..at], &mut last_significant);
-                at += 1;
-                if depth == 0 || starts_statement_within(bytes, at, indent) {
-                    let broken = unterminated || depth > 0;
-                    return ScannedLine { end: at, last_significant, broken, misread_string };
+                b'#' => {
+                    last_plain(&bytes[run_start..special], &mut last_significant);
+                    special + memchr::memchr(b'\n', &bytes[special..]).unwrap_or(bytes.len() - special)
                 }
+                b'\'' | b'"' => {
+                    let (end, terminated) = skip_string(bytes, special);
+                    if !terminated {
+                        match bytes.get(end) {
+                            Some(_) => misread_string = true,
+                            None => unterminated = true,
+                        }
+                    }
+                    misread_string |= is_f_string(bytes, special) && fields_may_be_misread(&bytes[special + 1..end]);
+                    last_significant = Some(byte);
+                    end
+                }
+                b'\\' if bytes.get(special + 1) == Some(&b'\n') => {
+                    last_plain(&bytes[run_start..special], &mut last_significant);
+                    special + 2
+                }
+                b'\\' if bytes.get(special + 1) == Some(&b'\r') && bytes.get(special + 2) == Some(&b'\n') => {
+                    last_plain(&bytes[run_start..special], &mut last_significant);
+                    special + 3
+                }
+                // A backslash that continues nothing.
+                _ => {
+                    last_significant = Some(byte);
+                    special + 1
+                }
+            };
+            run_start = resume;
+            if resume >= at {
+                // Past this block: the next one starts there.
+                at = resume;
+                break;
             }
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                last_significant = Some(byte);
-                at += 1;
-            }
-            b')' | b']' | b'}' => {
-                depth = depth.saturating_sub(1);
-                last_significant = Some(byte);
-                at += 1;
-            }
-            // A backslash that continues nothing.
-            _ => {
-                last_significant = Some(byte);
-                at += 1;
-            }
+            bits &= u32::MAX << (resume - block);
         }
     }
+    last_plain(&bytes[run_start.min(bytes.len())..], &mut last_significant);
     let broken = unterminated || depth > 0;
     ScannedLine { end: bytes.len(), last_significant, broken, misread_string }
 }
@@ -2033,8 +2089,10 @@ mod tests {
                     "x", "ab_1", " ", "\t", "\r", "\x0c", "\n", "\r\n", "#", "# c\n", "'", "\"", "'''", "\"\"\"",
                     "\\", "\\\n", "\\\r\n", "(", ")", "[", "]", "{", "}", ":", "=", ".", ",", "é",
                     "def ", "else", "return", "if ", "  ", "async ", "with",
+                    // Runs that carry specials across 64-byte blocks.
+                    "some_plain_name_of_thirty_one_b", "                 ",
                 ]),
-                0..40,
+                0..80,
             ),
             start in 0usize..8,
             indent in 0usize..6,
