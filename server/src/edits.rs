@@ -531,11 +531,12 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         let mut cursor = list.walk();
         let elements: Vec<Node> = list.named_children(&mut cursor).filter(|child| child.kind() != "comment").collect();
         let edit = self.remove_element(string, &elements)?;
+        let edits = keep_a_tuple(list, string, &elements, edit);
         let (start, end) = string_content_range(string, self.text)?;
         Some(Fix {
             title: format!("Remove `{}` from `__all__`", &self.text[start..end]),
             applicability,
-            edits: vec![edit],
+            edits,
             note: None,
         })
     }
@@ -923,6 +924,32 @@ pub fn detect_line_ending(text: &str) -> &'static str {
         Some(i) if text[i..].starts_with('\r') => "\r",
         _ => "\n",
     }
+}
+
+/// `edit` (removing `element` from `elements`, the elements of `list`),
+/// with a comma after the element left when `list` is a tuple of two whose
+/// other comma goes with the removal: `("old", "kept")` becomes
+/// `("kept",)`, not the string `("kept")`.
+fn keep_a_tuple(list: Node<'_>, element: Node<'_>, elements: &[Node<'_>], edit: Edit) -> Vec<Edit> {
+    let [first, second] = elements else { return vec![edit] };
+    if list.kind() != "tuple" {
+        return vec![edit];
+    }
+    let kept = if first.id() == element.id() { *second } else { *first };
+    let mut cursor = list.walk();
+    let comma_stays = list.children(&mut cursor).any(|child| {
+        child.kind() == ","
+            && child.start_byte() >= kept.end_byte()
+            && !(edit.start <= child.start_byte() && child.end_byte() <= edit.end)
+    });
+    if comma_stays {
+        return vec![edit];
+    }
+    if edit.start == kept.end_byte() {
+        // The removal starts right after the element left: one edit.
+        return vec![Edit::replace(edit.start, edit.end, format!(",{}", edit.replacement))];
+    }
+    vec![edit, Edit::insert(kept.end_byte(), ",")]
 }
 
 fn is_blank_or_comment(text: &str) -> bool {

@@ -195,6 +195,34 @@ mod tests {
     }
 
     #[test]
+    fn removing_an_export_from_a_tuple_of_two_leaves_a_tuple() {
+        let rules = crate::rules::RuleSet::builtin();
+        let scope = crate::rules::FileScope {
+            module: Some("netra_backend.app.some_pkg.exports".to_string()),
+            ..crate::rules::FileScope::default()
+        };
+        let options = FixOptions { unsafe_fixes: true, only_codes: vec!["SSOT007".to_string()] };
+        let old = "\"create_websocket_manager_sync\"";
+        for (exports, expected) in [
+            (format!("({old}, \"helper\")"), "(\"helper\",)"),
+            (format!("(\"helper\", {old})"), "(\"helper\",)"),
+            (format!("(\"helper\", {old},)"), "(\"helper\",)"),
+            (format!("(\n    {old},\n    \"helper\"\n)"), "(\n    \"helper\",\n)"),
+            (format!("(\n    \"helper\",  # kept\n    {old}\n)"), "(\n    \"helper\",  # kept\n)"),
+            (format!("({old}, \"helper\", \"other\")"), "(\"helper\", \"other\")"),
+            (format!("[{old}, \"helper\"]"), "[\"helper\"]"),
+        ] {
+            let text = format!(
+                "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager_sync\n\n\
+                 __all__ = {exports}\n\n\ndef helper():\n    return create_websocket_manager_sync()\n"
+            );
+            let fixed = fix_text(&rules, &scope, &text, &options).text;
+            let expected = text.replace(&format!("__all__ = {exports}"), &format!("__all__ = {expected}"));
+            assert_eq!(fixed, expected, "{exports}");
+        }
+    }
+
+    #[test]
     fn minimal_edit_respects_characters() {
         let edit = minimal_edit("aé", "aè").unwrap();
         assert_eq!(apply_edits("aé", &[edit]).unwrap(), "aè");
