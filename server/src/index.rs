@@ -1395,6 +1395,52 @@ pub fn call_misfit(signature: &Signature, shape: &CallShape, callee: &str) -> Op
     missing.map(|param| format!("`{callee}` needs `{}`, which the call does not pass", param.name))
 }
 
+/// Why the call's positional arguments would bind other parameters of `new`
+/// than they bind of `old`, or `None` when each binds a parameter of the
+/// same name in both: `create_websocket_manager(ctx, "u1")` passes
+/// `user_id`, and `get_websocket_manager(ctx, "u1")` would pass `"u1"` as
+/// `mode`. An argument that only `*args` takes, in either, is not vouched
+/// for either.
+pub fn positional_misfit(old: &Signature, new: &Signature, shape: &CallShape, callees: (&str, &str)) -> Option<String> {
+    let (was, would_be) = (positional_names(old), positional_names(new));
+    let (old_callee, new_callee) = callees;
+    (0..shape.positional).find_map(|index| {
+        let (before, after) = (was.get(index), would_be.get(index));
+        if before.is_some() && before == after {
+            return None;
+        }
+        let name = |param: Option<&&str>| param.map_or_else(|| "`*args`".to_string(), |name| format!("`{name}`"));
+        Some(format!(
+            "the call's argument {} is {} of `{old_callee}`, and would be {} of `{new_callee}`",
+            index + 1,
+            name(before),
+            name(after)
+        ))
+    })
+}
+
+/// The names of the parameters a signature's positional arguments bind, in
+/// order (before `*args`).
+fn positional_names(signature: &Signature) -> Vec<&str> {
+    signature
+        .params
+        .iter()
+        .filter(|param| matches!(param.kind, ParamKind::PositionalOnly | ParamKind::PositionalOrKeyword))
+        .map(|param| param.name.as_str())
+        .collect()
+}
+
+/// Whether `old` and `new` take the same parameters (names and kinds, in
+/// order), so that `*args` and `**kwargs` at a call bind the same ones.
+pub fn same_parameters(old: &Signature, new: &Signature) -> bool {
+    old.params.len() == new.params.len()
+        && old
+            .params
+            .iter()
+            .zip(&new.params)
+            .all(|(before, after)| before.name == after.name && before.kind == after.kind)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1887,6 +1933,37 @@ from .sibling import *
             Some("`f` is `async def`, and the call is not awaited")
         );
         assert!(call_misfit(signature, &shape("await f(a, b)\n"), "f").is_some());
+    }
+
+    #[test]
+    fn positional_arguments_must_keep_their_parameters() {
+        let signature_of = |text: &str| {
+            let info = info_of(text);
+            let Binding::Function(Some(signature)) = &info.bindings["f"] else { panic!() };
+            signature.clone()
+        };
+        let shape = |call: &str| {
+            let tree = syntax::parse_text(call);
+            let node = syntax::descendants_of_kind(tree.root_node(), "call")[0];
+            CallShape::of(node, call)
+        };
+        let old = signature_of("async def f(user_context=None, user_id=None): pass\n");
+        let new = signature_of("async def f(user_context=None, mode=1): pass\n");
+        let misfit = |call: &str| positional_misfit(&old, &new, &shape(call), ("old", "new"));
+        assert_eq!(misfit("await f(ctx)\n"), None);
+        assert_eq!(misfit("await f(ctx, mode=2)\n"), None);
+        assert_eq!(
+            misfit("await f(ctx, 'u1')\n").as_deref(),
+            Some("the call's argument 2 is `user_id` of `old`, and would be `mode` of `new`")
+        );
+        let varargs = signature_of("async def f(*args): pass\n");
+        assert_eq!(
+            positional_misfit(&varargs, &varargs, &shape("await f(ctx)\n"), ("old", "new")).as_deref(),
+            Some("the call's argument 1 is `*args` of `old`, and would be `*args` of `new`")
+        );
+        assert!(same_parameters(&old, &signature_of("def f(user_context, user_id=2): pass\n")));
+        assert!(!same_parameters(&old, &new));
+        assert!(!same_parameters(&old, &signature_of("async def f(user_context=None, *, user_id=None): pass\n")));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use tree_sitter::Node;
 
 use crate::finding::Applicability;
-use crate::index::{call_misfit, CallShape, Resolved, WorkspaceIndex};
+use crate::index::{call_misfit, positional_misfit, same_parameters, CallShape, Resolved, WorkspaceIndex};
 use crate::rules::{NameMapping, QualifiedName, Rule, RuleKind};
 
 /// What "safe" means, for `explain` and the docs of every rule with fixes.
@@ -26,11 +26,16 @@ checked paths):
   otherwise there is no fix, and the finding says which name is missing where;
 - every call of the moved name must fit the new callee: each keyword accepted
   (or `**kwargs`), the positional count within bounds, required parameters
-  passed, `await` exactly when the callee is `async def`; a call that does not
-  fit means no fix (renaming it, or importing `new as old`, would break it);
+  passed, `await` exactly when the callee is `async def`, and each positional
+  argument bound to a parameter of the same name as in the old callee, when
+  the workspace defines it (`create_websocket_manager(ctx, uid)` passes
+  `user_id`; `get_websocket_manager(ctx, uid)` would pass `mode`); a call
+  that does not fit means no fix (renaming it, or importing `new as old`,
+  would break it or change what it does);
 - a call the new callee's signature cannot vouch for (a decorated function,
-  `*args`/`**kwargs` at the call) or a use as a value (`Depends(old)`) makes the
-  fix unsafe, with the reason in the message;
+  `*args`/`**kwargs` at the call, unless the old and the new callee take the
+  very same parameters) or a use as a value (`Depends(old)`) makes the fix
+  unsafe, with the reason in the message;
 - calls of a callable that a `call` rule flags (`get_websocket_manager_factory()`)
   are never rewritten, and no fix turns a call into a direct construction of a
   class a `call` rule flags (`UnifiedWebSocketManager(...)`);
@@ -214,8 +219,24 @@ impl<'a> Verifier<'a> {
             match used {
                 Use::Call(shape) => match resolved.signature() {
                     Some(signature) => {
-                        if let Some(why) = call_misfit(signature, shape, &target.name) {
+                        let old_signature = old_resolved.signature();
+                        let misfit = call_misfit(signature, shape, &target.name).or_else(|| {
+                            old_signature.and_then(|old_signature| {
+                                positional_misfit(old_signature, signature, shape, (old_name, &target.name))
+                            })
+                        });
+                        if let Some(why) = misfit {
                             return Checked { mapping: degrade(mapping, None, why), unchecked: None };
+                        }
+                        if shape.has_splat && !old_signature.is_some_and(|old| same_parameters(old, signature)) {
+                            result = Applicability::Unsafe;
+                            push_once(
+                                &mut reasons,
+                                format!(
+                                    "the call passes `*args` or `**kwargs`, which cannot be checked against `{}`",
+                                    target.name
+                                ),
+                            );
                         }
                     }
                     None => {
