@@ -35,6 +35,10 @@ tree's own faults are not blamed on the fix). Categories:
   M): AttributeError in the tests that patch it;
 - `comment-lost`: a comment of the file (Python's tokenizer) that the fixed
   file holds fewer times (a fix moves comments with names, never drops one);
+- `call-meaning`: a call whose positional argument binds, after the fix, a
+  parameter of another name than before (`make(ctx, uid)` passed `user_id`,
+  `get_manager(ctx, uid)` passes `mode`): it fits, and does something else;
+  only positions bound by name on both sides count (`*args` is not judged);
 - `forbidden-call`: a call that ends, through the tree, at a callable of one
   of the active `call` rules (`ssot-lsp rules --json`: SSOT005's factory
   getter, SSOT006's direct `UnifiedWebSocketManager(...)`), under whatever
@@ -70,7 +74,7 @@ from pathlib import Path
 from fixrun import ROOT, copy_files, python_files, run_ssot
 
 VENV = ROOT / "target" / "semcheck-venv"
-CATEGORIES = ("undefined", "redefinition", "unused-import", "import-unbound", "call-signature", "async", "forbidden-call", "patch-target", "comment-lost")
+CATEGORIES = ("undefined", "redefinition", "unused-import", "import-unbound", "call-signature", "call-meaning", "async", "forbidden-call", "patch-target", "comment-lost")
 MODES = {"fix": ["--fix"], "unsafe": ["--fix", "--unsafe-fixes"]}
 # What fails a run, by mode (issue 10's goal): nothing at all with safe fixes;
 # with unsafe ones, no ImportError, NameError, TypeError or duplicate binding
@@ -604,6 +608,57 @@ def call_violations(tree: ast.Module, module: str, is_package: bool, workspace: 
     return out
 
 
+def call_bindings(tree: ast.Module, module: str, is_package: bool, workspace: Tree) -> list[tuple]:
+    """Each call with positional arguments (none starred) whose callee and
+    signature are known: (scope, arguments, the parameter each positional
+    argument binds or None past the named ones, line, callee as written,
+    callee's qualified name)."""
+    calls = FileCalls(tree, module, is_package, workspace)
+    out = []
+    for call in ast.walk(tree):
+        if not isinstance(call, ast.Call) or not call.args or any(isinstance(a, ast.Starred) for a in call.args):
+            continue
+        found = calls.resolve_call(call)
+        if found is None:
+            continue
+        qualname, target = found
+        if isinstance(target, ast.ClassDef):
+            signature = class_signature(workspace, qualname, target)
+        else:
+            signature = None if target.decorator_list else function_signature(target, bound=False)
+        if signature is None:
+            continue
+        names = tuple(signature.positional[i] if i < len(signature.positional) else None for i in range(len(call.args)))
+        shape = ast.unparse(ast.Call(func=ast.Name("f"), args=call.args, keywords=call.keywords))
+        out.append((calls.scopes.scope_name(call), shape, names, call.lineno, ast.unparse(call.func), qualname))
+    return out
+
+
+def meaning_violations(before: list[tuple], after: list[tuple], path: str) -> list[Violation]:
+    """Calls of `after` (the same scope and arguments as a call of `before`)
+    whose positional arguments bind parameters of other names than that
+    call's did."""
+    was: dict[tuple, list[tuple]] = {}
+    for scope, shape, names, *_ in before:
+        was.setdefault((scope, shape), []).append(names)
+    out = []
+    for scope, shape, names, line, written, qualname in after:
+        options = was.get((scope, shape), [])
+        if not options or names in options:
+            continue
+        changes = []
+        for old in options:
+            moved = [(i, o, n) for i, (o, n) in enumerate(zip(old, names)) if o is not None and n is not None and o != n]
+            if not moved:
+                break
+            changes.append(moved[0])
+        else:
+            index, old_name, new_name = changes[0]
+            text = f"`{written}(…)` calls `{qualname}`: its argument {index + 1} was `{old_name}` before the fix and is `{new_name}`"
+            out.append(Violation("call-meaning", path, line, text, (scope, shape, index)))
+    return out
+
+
 def branch_path(node: ast.AST, scopes: Scopes, scope: ast.AST) -> list[tuple[int, str]]:
     """(compound statement, branch) pairs from `scope` down to `node`."""
     path = []
@@ -732,6 +787,7 @@ def check_file(before_tree: Tree, after_tree: Tree, rel: Path, old: bytes, new: 
     found = differential(pyflakes_problems(before, path), pyflakes_problems(after, path))
     found += differential(duplicate_imports(before, path), duplicate_imports(after, path))
     found += differential(call_violations(before, module, is_package, before_tree, path), call_violations(after, module, is_package, after_tree, path))
+    found += meaning_violations(call_bindings(before, module, is_package, before_tree), call_bindings(after, module, is_package, after_tree), path)
     found += import_violations(before, after, module, is_package, after_tree, path)
     found += lost_comments(old, new, path)
     return sorted(found, key=lambda v: (v.path, v.line, v.category, v.text))
@@ -773,6 +829,7 @@ def check_dependent(before_tree: Tree, after_tree: Tree, rel: Path, data: bytes,
     if not any(source in changed_modules for source, _ in imported):
         return []
     found = differential(call_violations(tree, module, is_package, before_tree, path), call_violations(tree, module, is_package, after_tree, path))
+    found += meaning_violations(call_bindings(tree, module, is_package, before_tree), call_bindings(tree, module, is_package, after_tree), path)
     found += lost_imports(tree, module, is_package, before_tree, after_tree, changed_modules, path, Counter())
     return [Violation(v.category, v.path, v.line, v.text + " (in a file the fix did not change)", v.key) for v in found]
 

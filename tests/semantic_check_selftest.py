@@ -23,6 +23,9 @@ LIBRARY = {
         async def get_manager(user_context=None):
             return user_context
 
+        async def get_mode_manager(user_context=None, mode=None):
+            return user_context
+
         def sync_make(user_context, user_id=None):
             return user_context
 
@@ -49,6 +52,9 @@ LIBRARY = {
             return user_context
 
         async def amake(user_context):
+            return user_context
+
+        async def amake_for(user_context, user_id=None):
             return user_context
     """,
     "pkg/hub.py": """
@@ -159,12 +165,24 @@ CASES: list[tuple[str, str, str, dict[str, int]]] = [
         {"async": 1},
     ),
     (
+        "a renamed call passes its second argument as another parameter",
+        "from pkg.old import amake_for\nasync def f(ctx, uid):\n    return await amake_for(ctx, uid)\n",
+        "from pkg.canon import get_mode_manager\nasync def f(ctx, uid):\n    return await get_mode_manager(ctx, uid)\n",
+        {"call-meaning": 1},
+    ),
+    (
         "a constructor renamed to a direct construction the rules forbid",
         "from pkg.canon import Metrics\nx = Metrics(user_id='a')\n",
         "from pkg.canon import Alias\nx = Alias(1)\n",
         {"forbidden-call": 1},
     ),
     # Not flagged.
+    (
+        "a renamed call whose arguments keep their parameters",
+        "from pkg.old import amake_for\nasync def f(ctx):\n    return await amake_for(ctx)\n",
+        "from pkg.canon import get_mode_manager\nasync def f(ctx):\n    return await get_mode_manager(ctx)\n",
+        {},
+    ),
     (
         "a correct rename",
         "from pkg.old import amake\nasync def f(ctx):\n    return await amake(ctx)\n",
