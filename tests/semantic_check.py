@@ -556,6 +556,14 @@ def class_signature(workspace: Tree, qualname: str, node: ast.ClassDef, hops: in
     return None
 
 
+def callee_signature(workspace: Tree, qualname: str, target: ast.AST) -> Signature | None:
+    """The signature of calling `target` (a def or a class); None when a
+    decorator may change it or it cannot be told."""
+    if isinstance(target, ast.ClassDef):
+        return class_signature(workspace, qualname, target)
+    return None if target.decorator_list else function_signature(target, bound=False)
+
+
 def call_problems(call: ast.Call, signature: Signature) -> list[str]:
     problems = []
     starred = any(isinstance(a, ast.Starred) for a in call.args)
@@ -589,10 +597,7 @@ def call_violations(tree: ast.Module, module: str, is_package: bool, workspace: 
         scope = calls.scopes.scope_name(call)
         shape = ast.unparse(ast.Call(func=ast.Name("f"), args=call.args, keywords=call.keywords))
         written = ast.unparse(call.func)
-        if isinstance(target, ast.ClassDef):
-            signature = class_signature(workspace, qualname, target)
-        else:
-            signature = None if target.decorator_list else function_signature(target, bound=False)
+        signature = callee_signature(workspace, qualname, target)
         if signature is not None:
             for problem in call_problems(call, signature):
                 out.append(Violation("call-signature", path, call.lineno, f"`{written}(…)` calls `{qualname}`: {problem}", (scope, problem, shape)))
@@ -622,10 +627,7 @@ def call_bindings(tree: ast.Module, module: str, is_package: bool, workspace: Tr
         if found is None:
             continue
         qualname, target = found
-        if isinstance(target, ast.ClassDef):
-            signature = class_signature(workspace, qualname, target)
-        else:
-            signature = None if target.decorator_list else function_signature(target, bound=False)
+        signature = callee_signature(workspace, qualname, target)
         if signature is None:
             continue
         names = tuple(signature.positional[i] if i < len(signature.positional) else None for i in range(len(call.args)))

@@ -1354,11 +1354,7 @@ pub fn call_misfit(signature: &Signature, shape: &CallShape, callee: &str) -> Op
     if !shape.awaited && signature.is_async {
         return Some(format!("`{callee}` is `async def`, and the call is not awaited"));
     }
-    let positional: Vec<&Param> = signature
-        .params
-        .iter()
-        .filter(|param| matches!(param.kind, ParamKind::PositionalOnly | ParamKind::PositionalOrKeyword))
-        .collect();
+    let positional = positional_names(signature);
     let var_positional = signature.params.iter().any(|param| param.kind == ParamKind::VarPositional);
     let var_keyword = signature.params.iter().any(|param| param.kind == ParamKind::VarKeyword);
     if shape.positional > positional.len() && !var_positional {
@@ -1369,7 +1365,7 @@ pub fn call_misfit(signature: &Signature, shape: &CallShape, callee: &str) -> Op
             shape.positional
         ));
     }
-    let filled: Vec<&str> = positional.iter().take(shape.positional).map(|param| param.name.as_str()).collect();
+    let filled: Vec<&str> = positional.iter().take(shape.positional).copied().collect();
     for keyword in &shape.keywords {
         let param = signature.params.iter().find(|param| {
             param.name == *keyword && matches!(param.kind, ParamKind::PositionalOrKeyword | ParamKind::KeywordOnly)

@@ -1216,15 +1216,14 @@ fn class_of(byte: u8) -> ByteClass {
 /// corpus (the rest of the lexer's time is per line).
 fn next_special(bytes: &[u8], from: usize) -> usize {
     let mut at = from;
-    #[cfg(target_arch = "x86_64")]
-    while let Some(block) = bytes.get(at..at + 16) {
-        let mask = special_mask(block.try_into().expect("16 bytes"));
-        if mask != 0 {
-            return at + mask.trailing_zeros() as usize;
+    while at < bytes.len() {
+        let (bits, width) = special_bits(bytes, at);
+        if bits != 0 {
+            return at + bits.trailing_zeros() as usize;
         }
-        at += 16;
+        at += width;
     }
-    at + bytes[at..].iter().position(|&byte| class_of(byte) == ByteClass::Special).unwrap_or(bytes.len() - at)
+    at
 }
 
 /// The special bytes of `bytes[from..]`'s first [`BLOCK`] (or fewer, at the
