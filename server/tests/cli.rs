@@ -551,6 +551,30 @@ fn unsafe_fixes_apply_unsafe_mappings_that_plain_fix_leaves_alone() {
 // check --diff
 // ---------------------------------------------------------------------------
 
+/// The printed diff is a patch `git apply` takes, and gives what `--fix`
+/// writes: here a line is removed before an equal one, where similar's own
+/// hunk header named the wrong lines (`@@ -1,5 +2,4 @@`).
+#[test]
+fn diff_output_is_a_patch_git_applies() {
+    let tmp = tempdir();
+    package(tmp.path());
+    let src =
+        format!("from {FACTORY} import *\nfrom {CANONICAL} import *\n\n\ndef kind(manager):\n    return manager\n");
+    write(tmp.path(), "netra_backend/app/x/star.py", &src);
+    let output = ssot(tmp.path()).args(["check", "--diff", "--unsafe-fixes", "--no-color"]).output().unwrap();
+    let stdout = stdout_of(&output);
+    let patch: String = stdout.split_inclusive('\n').take_while(|line| !line.starts_with("Would fix")).collect();
+    assert!(patch.contains("@@ -1,5 +1,5 @@\n"), "{stdout}");
+    std::fs::write(tmp.path().join("fix.patch"), &patch).unwrap();
+    let status =
+        std::process::Command::new("git").args(["apply", "fix.patch"]).current_dir(tmp.path()).status().unwrap();
+    assert!(status.success(), "git apply refused:\n{patch}");
+    let applied = read(tmp.path(), "netra_backend/app/x/star.py");
+    write(tmp.path(), "netra_backend/app/x/star.py", &src);
+    ssot(tmp.path()).args(["check", "--fix", "--unsafe-fixes"]).assert().code(0);
+    assert_eq!(applied, read(tmp.path(), "netra_backend/app/x/star.py"));
+}
+
 #[test]
 fn diff_prints_a_unified_diff_and_writes_nothing() {
     let tmp = tempdir();

@@ -6,6 +6,7 @@
 mod baseline;
 mod check;
 mod color;
+pub mod diff;
 mod escape;
 mod git;
 mod infer;

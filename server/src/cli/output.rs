@@ -264,14 +264,8 @@ fn diffs(report: &Report) -> String {
     let mut text = String::new();
     for file in &report.files {
         let (Some(before), Some(after)) = (&file.original_text, &file.fixed_text) else { continue };
-        let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
-        text.push_str(
-            &diff
-                .unified_diff()
-                .context_radius(3)
-                .header(&format!("a/{}", file.display), &format!("b/{}", file.display))
-                .to_string(),
-        );
+        let names = (format!("a/{}", file.display), format!("b/{}", file.display));
+        text.push_str(&super::diff::unified(before, after, 3, (&names.0, &names.1)));
     }
     text
 }

@@ -58,7 +58,9 @@ pub fn unified(before: &str, after: &str, context: usize) -> String {
     if before == after {
         return "(unchanged)\n".to_string();
     }
-    similar::TextDiff::from_lines(before, after).unified_diff().context_radius(context).to_string()
+    // Without the `---`/`+++` lines, as similar's own formatter printed it.
+    let diff = ssot_lsp::cli::diff::unified(before, after, context, ("a", "b"));
+    diff.strip_prefix("--- a\n+++ b\n").unwrap_or(&diff).to_string()
 }
 
 /// Whether CPython parses the text (as bytes, so a BOM and CRLF are handled
