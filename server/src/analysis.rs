@@ -896,8 +896,7 @@ fn check_active(
             file.check_all_exports(rule, &deprecated_imports, &mut findings);
         }
     }
-    let suppressions = Suppressions::from_comments(text, &captures.comments);
-    findings.retain(|finding| !suppressions.silences(tree, finding));
+    findings.retain(|finding| !file.suppressions.silences(tree, finding));
     findings.sort_by(|a, b| (a.start, a.end, &a.code).cmp(&(b.start, b.end, &b.code)));
     findings.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.code == b.code);
     findings
@@ -915,6 +914,9 @@ pub struct FileAnalysis<'a, 'tree> {
     pub editor: ImportEditor<'a, 'tree>,
     /// Checks each fix's mapping against the workspace index.
     pub verifier: Verifier<'a>,
+    /// The `# ssot: ignore` comments: their findings are dropped at the
+    /// end, and a fix of another name leaves the names they cover alone.
+    pub suppressions: Suppressions,
 }
 
 impl<'a, 'tree> FileAnalysis<'a, 'tree> {
@@ -935,7 +937,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         }
         let editor = ImportEditor::new(text, tree, captures, scope);
         let verifier = Verifier::new(scope.index.as_deref(), known_rules, text);
-        FileAnalysis { text, tree, scope, captures, imports, bindings, editor, verifier }
+        let suppressions = Suppressions::from_comments(text, &captures.comments);
+        FileAnalysis { text, tree, scope, captures, imports, bindings, editor, verifier, suppressions }
     }
 
     /// The mapping of the name `record` imports (from `old`, fully
@@ -1309,8 +1312,16 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             .iter()
             .filter(|other| other.statement.id() == record.statement.id())
             .filter_map(|other| match &other.item {
-                ImportItem::Name { name, .. } => rule.mapping_for(name).map(|mapping| {
-                    (other, self.checked_mapping(other, &join_path(&other.module, name), mapping).mapping)
+                ImportItem::Name { name, name_node, .. } => rule.mapping_for(name).map(|mapping| {
+                    // A name its own comment keeps out of the fixes stays,
+                    // like a name without a counterpart.
+                    let range = (name_node.start_byte(), name_node.end_byte());
+                    let mapping = if self.suppressions.silences_range(self.tree, range, &rule.code) {
+                        NameMapping::no_counterpart()
+                    } else {
+                        self.checked_mapping(other, &join_path(&other.module, name), mapping).mapping
+                    };
+                    (other, mapping)
                 }),
                 _ => None,
             })

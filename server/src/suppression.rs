@@ -28,15 +28,22 @@ impl Suppressions {
     }
 
     pub fn silences(&self, tree: &Tree, finding: &Finding) -> bool {
+        self.silences_range(tree, (finding.start, finding.end), &finding.code)
+    }
+
+    /// Whether a finding of rule `code` at the byte range `start..end` would
+    /// be silenced: a comment on its line, or on the first line of its
+    /// statement.
+    pub fn silences_range(&self, tree: &Tree, (start, end): (usize, usize), code: &str) -> bool {
         if self.by_line.is_empty() {
             return false;
         }
-        let Some(node) = tree.root_node().descendant_for_byte_range(finding.start, finding.end) else { return false };
+        let Some(node) = tree.root_node().descendant_for_byte_range(start, end) else { return false };
         let mut lines = vec![node.start_position().row];
         lines.push(statement_of(node).start_position().row);
         lines.iter().any(|line| match self.by_line.get(line) {
             Some(None) => true,
-            Some(Some(codes)) => codes.iter().any(|code| code == &finding.code),
+            Some(Some(codes)) => codes.iter().any(|listed| listed == code),
             None => false,
         })
     }
