@@ -37,8 +37,10 @@ tree's own faults are not blamed on the fix). Categories:
   file holds fewer times (a fix moves comments with names, never drops one);
 - `call-meaning`: a call whose positional argument binds, after the fix, a
   parameter of another name than before (`make(ctx, uid)` passed `user_id`,
-  `get_manager(ctx, uid)` passes `mode`): it fits, and does something else;
-  only positions bound by name on both sides count (`*args` is not judged);
+  `get_manager(ctx, uid)` passes `mode`), or that leaves a parameter both
+  callees have to a default written otherwise (`mode="isolated"` before,
+  `mode=None` after): it fits, and does something else; only positions
+  bound by name on both sides count (`*args`, `**kwargs` are not judged);
 - `forbidden-call`: a call that ends, through the tree, at a callable of one
   of the active `call` rules (`ssot-lsp rules --json`: SSOT005's factory
   getter, SSOT006's direct `UnifiedWebSocketManager(...)`), under whatever
@@ -613,15 +615,34 @@ def call_violations(tree: ast.Module, module: str, is_package: bool, workspace: 
     return out
 
 
+def default_texts(workspace: Tree, target: ast.AST) -> dict[str, str]:
+    """The defaults of a def's parameters (a class's `__init__`'s), as
+    source text; empty when there is no def to read."""
+    if isinstance(target, ast.ClassDef):
+        init = [s for s in target.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__init__"]
+        if not init:
+            return {}
+        target = init[0]
+    if not isinstance(target, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return {}
+    args = target.args
+    positional = args.posonlyargs + args.args
+    texts = {a.arg: ast.unparse(d) for a, d in zip(positional[len(positional) - len(args.defaults):], args.defaults)}
+    texts.update({a.arg: ast.unparse(d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    return texts
+
+
 def call_bindings(tree: ast.Module, module: str, is_package: bool, workspace: Tree) -> list[tuple]:
-    """Each call with positional arguments (none starred) whose callee and
-    signature are known: (scope, arguments, the parameter each positional
-    argument binds or None past the named ones, line, callee as written,
-    callee's qualified name)."""
+    """Each call without starred arguments whose callee and signature are
+    known: (scope, arguments, the parameter each positional argument binds
+    or None past the named ones, the defaults of the parameters it leaves
+    out, line, callee as written, callee's qualified name)."""
     calls = FileCalls(tree, module, is_package, workspace)
     out = []
     for call in ast.walk(tree):
-        if not isinstance(call, ast.Call) or not call.args or any(isinstance(a, ast.Starred) for a in call.args):
+        if not isinstance(call, ast.Call) or any(isinstance(a, ast.Starred) for a in call.args):
+            continue
+        if any(k.arg is None for k in call.keywords):
             continue
         found = calls.resolve_call(call)
         if found is None:
@@ -631,33 +652,43 @@ def call_bindings(tree: ast.Module, module: str, is_package: bool, workspace: Tr
         if signature is None:
             continue
         names = tuple(signature.positional[i] if i < len(signature.positional) else None for i in range(len(call.args)))
+        given = set(names) | {k.arg for k in call.keywords}
+        left_out = {name: text for name, text in default_texts(workspace, target).items() if name not in given}
         shape = ast.unparse(ast.Call(func=ast.Name("f"), args=call.args, keywords=call.keywords))
-        out.append((calls.scopes.scope_name(call), shape, names, call.lineno, ast.unparse(call.func), qualname))
+        out.append((calls.scopes.scope_name(call), shape, names, left_out, call.lineno, ast.unparse(call.func), qualname))
     return out
 
 
 def meaning_violations(before: list[tuple], after: list[tuple], path: str) -> list[Violation]:
     """Calls of `after` (the same scope and arguments as a call of `before`)
     whose positional arguments bind parameters of other names than that
-    call's did."""
+    call's did, or that leave a parameter to a default written otherwise
+    than the one that call left it to."""
     was: dict[tuple, list[tuple]] = {}
-    for scope, shape, names, *_ in before:
-        was.setdefault((scope, shape), []).append(names)
+    for scope, shape, names, left_out, *_ in before:
+        was.setdefault((scope, shape), []).append((names, left_out))
     out = []
-    for scope, shape, names, line, written, qualname in after:
+    for scope, shape, names, left_out, line, written, qualname in after:
         options = was.get((scope, shape), [])
-        if not options or names in options:
+        if not options or (names, left_out) in options:
             continue
         changes = []
-        for old in options:
-            moved = [(i, o, n) for i, (o, n) in enumerate(zip(old, names)) if o is not None and n is not None and o != n]
-            if not moved:
+        for old_names, old_left_out in options:
+            moved = [(i, o, n) for i, (o, n) in enumerate(zip(old_names, names)) if o is not None and n is not None and o != n]
+            defaults = [(p, old_left_out[p], t) for p, t in sorted(left_out.items()) if p in old_left_out and old_left_out[p] != t]
+            if not moved and not defaults:
                 break
-            changes.append(moved[0])
+            changes.append((moved, defaults))
         else:
-            index, old_name, new_name = changes[0]
-            text = f"`{written}(…)` calls `{qualname}`: its argument {index + 1} was `{old_name}` before the fix and is `{new_name}`"
-            out.append(Violation("call-meaning", path, line, text, (scope, shape, index)))
+            moved, defaults = changes[0]
+            if moved:
+                index, old_name, new_name = moved[0]
+                text = f"`{written}(…)` calls `{qualname}`: its argument {index + 1} was `{old_name}` before the fix and is `{new_name}`"
+                out.append(Violation("call-meaning", path, line, text, (scope, shape, index)))
+            else:
+                name, old_text, new_text = defaults[0]
+                text = f"`{written}(…)` calls `{qualname}`: it leaves `{name}` to its default, `{old_text}` before the fix and `{new_text}` after"
+                out.append(Violation("call-meaning", path, line, text, (scope, shape, name)))
     return out
 
 

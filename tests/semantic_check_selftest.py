@@ -56,6 +56,12 @@ LIBRARY = {
 
         async def amake_for(user_context, user_id=None):
             return user_context
+
+        async def amode(user_context=None, mode="isolated"):
+            return user_context
+
+        async def amode_alike(user_context=None, mode = None):
+            return user_context
     """,
     "pkg/hub.py": """
         from pkg.canon import *  # noqa: F403
@@ -171,6 +177,12 @@ CASES: list[tuple[str, str, str, dict[str, int]]] = [
         {"call-meaning": 1},
     ),
     (
+        "a renamed call leaves a parameter to another default",
+        "from pkg.old import amode\nasync def f(ctx):\n    return await amode(ctx)\n",
+        "from pkg.canon import get_mode_manager\nasync def f(ctx):\n    return await get_mode_manager(ctx)\n",
+        {"call-meaning": 1},
+    ),
+    (
         "a constructor renamed to a direct construction the rules forbid",
         "from pkg.canon import Metrics\nx = Metrics(user_id='a')\n",
         "from pkg.canon import Alias\nx = Alias(1)\n",
@@ -181,6 +193,12 @@ CASES: list[tuple[str, str, str, dict[str, int]]] = [
         "a renamed call whose arguments keep their parameters",
         "from pkg.old import amake_for\nasync def f(ctx):\n    return await amake_for(ctx)\n",
         "from pkg.canon import get_mode_manager\nasync def f(ctx):\n    return await get_mode_manager(ctx)\n",
+        {},
+    ),
+    (
+        "a renamed call whose left-out default is written alike, or that passes it",
+        "from pkg.old import amode, amode_alike\nasync def f(ctx):\n    return await amode_alike(ctx), await amode(ctx, mode=1)\n",
+        "from pkg.canon import get_mode_manager\nasync def f(ctx):\n    return await get_mode_manager(ctx), await get_mode_manager(ctx, mode=1)\n",
         {},
     ),
     (

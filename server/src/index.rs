@@ -44,7 +44,14 @@ pub enum ParamKind {
 pub struct Param {
     pub name: String,
     pub kind: ParamKind,
-    pub has_default: bool,
+    /// The text of its default value, blanks left out (`None`: it has none).
+    pub default: Option<String>,
+}
+
+impl Param {
+    pub fn has_default(&self) -> bool {
+        self.default.is_some()
+    }
 }
 
 /// How a function (or a class, through its `__init__` without `self`) is
@@ -1208,21 +1215,23 @@ pub fn function_signature(function: Node<'_>, text: &str) -> Option<Signature> {
     let mut keyword_only = false;
     let mut cursor = parameters.walk();
     for parameter in parameters.named_children(&mut cursor) {
-        let (name, kind, has_default) = match parameter.kind() {
-            "identifier" => (node_text(parameter, text), ParamKind::PositionalOrKeyword, false),
+        let (name, kind, default) = match parameter.kind() {
+            "identifier" => (node_text(parameter, text), ParamKind::PositionalOrKeyword, None),
             "default_parameter" | "typed_default_parameter" => {
-                (node_text(parameter.child_by_field_name("name")?, text), ParamKind::PositionalOrKeyword, true)
+                let value = parameter.child_by_field_name("value")?;
+                let default = node_text(value, text).split_whitespace().collect::<String>();
+                (node_text(parameter.child_by_field_name("name")?, text), ParamKind::PositionalOrKeyword, Some(default))
             }
             "typed_parameter" => {
                 let inner = parameter.named_child(0)?;
                 match inner.kind() {
-                    "list_splat_pattern" => (splat_name(inner, text), ParamKind::VarPositional, false),
-                    "dictionary_splat_pattern" => (splat_name(inner, text), ParamKind::VarKeyword, false),
-                    _ => (node_text(inner, text), ParamKind::PositionalOrKeyword, false),
+                    "list_splat_pattern" => (splat_name(inner, text), ParamKind::VarPositional, None),
+                    "dictionary_splat_pattern" => (splat_name(inner, text), ParamKind::VarKeyword, None),
+                    _ => (node_text(inner, text), ParamKind::PositionalOrKeyword, None),
                 }
             }
-            "list_splat_pattern" => (splat_name(parameter, text), ParamKind::VarPositional, false),
-            "dictionary_splat_pattern" => (splat_name(parameter, text), ParamKind::VarKeyword, false),
+            "list_splat_pattern" => (splat_name(parameter, text), ParamKind::VarPositional, None),
+            "dictionary_splat_pattern" => (splat_name(parameter, text), ParamKind::VarKeyword, None),
             "keyword_separator" => {
                 keyword_only = true;
                 continue;
@@ -1245,7 +1254,7 @@ pub fn function_signature(function: Node<'_>, text: &str) -> Option<Signature> {
             }
             kind => kind,
         };
-        params.push(Param { name: name.to_string(), kind, has_default });
+        params.push(Param { name: name.to_string(), kind, default });
     }
     Some(Signature { is_async, params })
 }
@@ -1380,7 +1389,7 @@ pub fn call_misfit(signature: &Signature, shape: &CallShape, callee: &str) -> Op
         }
     }
     let missing = signature.params.iter().find(|param| {
-        !param.has_default
+        !param.has_default()
             && matches!(param.kind, ParamKind::PositionalOnly | ParamKind::PositionalOrKeyword | ParamKind::KeywordOnly)
             && !filled.contains(&param.name.as_str())
             && !shape.keywords.contains(&param.name)
@@ -1412,6 +1421,30 @@ pub fn positional_misfit(old: &Signature, new: &Signature, shape: &CallShape, ca
             name(before),
             name(after)
         ))
+    })
+}
+
+/// Why the call would get another default value from `new` than from
+/// `old`, or `None` when it would not: a parameter the call leaves out
+/// that both callees have, with defaults written differently
+/// (`mode=WebSocketManagerMode.ISOLATED` in the old one, `mode=…UNIFIED`
+/// in the new one). Defaults written alike count as the same value.
+pub fn default_change(old: &Signature, new: &Signature, shape: &CallShape, callees: (&str, &str)) -> Option<String> {
+    let bound = positional_names(new);
+    let bound = &bound[..shape.positional.min(bound.len())];
+    let (old_callee, new_callee) = callees;
+    new.params.iter().find_map(|param| {
+        let after = param.default.as_deref()?;
+        if bound.contains(&param.name.as_str()) || shape.keywords.contains(&param.name) {
+            return None;
+        }
+        let before = old.params.iter().find(|old_param| old_param.name == param.name)?.default.as_deref()?;
+        (before != after).then(|| {
+            format!(
+                "the call leaves `{}` to its default: `{before}` from `{old_callee}` now, `{after}` from `{new_callee}` after the fix",
+                param.name
+            )
+        })
     })
 }
 
@@ -1956,6 +1989,20 @@ from .sibling import *
         assert_eq!(
             positional_misfit(&varargs, &varargs, &shape("await f(ctx)\n"), ("old", "new")).as_deref(),
             Some("the call's argument 1 is `*args` of `old`, and would be `*args` of `new`")
+        );
+        let isolated = signature_of("async def f(user_context=None, mode=Mode.ISOLATED): pass\n");
+        let unified = signature_of("async def f(user_context = None, mode = Mode . UNIFIED): pass\n");
+        let changed = |call: &str| default_change(&isolated, &unified, &shape(call), ("old", "new"));
+        assert_eq!(
+            changed("await f(ctx)\n").as_deref(),
+            Some("the call leaves `mode` to its default: `Mode.ISOLATED` from `old` now, `Mode.UNIFIED` from `new` after the fix")
+        );
+        assert_eq!(changed("await f(ctx, Mode.ISOLATED)\n"), None, "passed by position");
+        assert_eq!(changed("await f(mode=m)\n"), None, "passed by keyword; `user_context=None` is written alike");
+        assert_eq!(
+            default_change(&old, &new, &shape("await f(ctx)\n"), ("old", "new")),
+            None,
+            "no parameter in common"
         );
         assert!(same_parameters(&old, &signature_of("def f(user_context, user_id=2): pass\n")));
         assert!(!same_parameters(&old, &new));

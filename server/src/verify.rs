@@ -11,7 +11,9 @@
 use tree_sitter::Node;
 
 use crate::finding::Applicability;
-use crate::index::{call_misfit, positional_misfit, same_parameters, CallShape, Resolved, WorkspaceIndex};
+use crate::index::{
+    call_misfit, default_change, positional_misfit, same_parameters, CallShape, Resolved, WorkspaceIndex,
+};
 use crate::rules::{NameMapping, QualifiedName, Rule, RuleKind};
 
 /// What "safe" means, for `explain` and the docs of every rule with fixes.
@@ -34,8 +36,10 @@ checked paths):
   would break it or change what it does);
 - a call the new callee's signature cannot vouch for (a decorated function,
   `*args`/`**kwargs` at the call, unless the old and the new callee take the
-  very same parameters) or a use as a value (`Depends(old)`) makes the fix
-  unsafe, with the reason in the message;
+  very same parameters), a call that leaves a parameter both callees have to
+  a default written otherwise (`mode=WebSocketManagerMode.ISOLATED` in the old
+  one, `mode=WebSocketManagerMode.UNIFIED` in the new one), or a use as a
+  value (`Depends(old)`) makes the fix unsafe, with the reason in the message;
 - calls of a callable that a `call` rule flags (`get_websocket_manager_factory()`)
   are never rewritten, and no fix turns a call into a direct construction of a
   class a `call` rule flags (`UnifiedWebSocketManager(...)`);
@@ -227,6 +231,13 @@ impl<'a> Verifier<'a> {
                         });
                         if let Some(why) = misfit {
                             return Checked { mapping: degrade(mapping, None, why), unchecked: None };
+                        }
+                        let changed_default = old_signature.and_then(|old_signature| {
+                            default_change(old_signature, signature, shape, (old_name, &target.name))
+                        });
+                        if let Some(why) = changed_default.filter(|_| !shape.has_splat) {
+                            result = Applicability::Unsafe;
+                            push_once(&mut reasons, why);
                         }
                         if shape.has_splat && !old_signature.is_some_and(|old| same_parameters(old, signature)) {
                             result = Applicability::Unsafe;
