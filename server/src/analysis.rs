@@ -382,14 +382,13 @@ pub fn scan_lazily(
     // first look is the skeleton (or has errors).
     let mut captures = first_has_errors.then(|| syntax::capture(&first.tree, text));
     let bound = match &captures {
-        Some(captures) => bindings_into_rules(rules, scope, text, &captures.imports, &captures.calls),
-        None => bindings_into_rules(
-            rules,
-            scope,
-            text,
-            &syntax::import_statements(&first.tree),
-            &syntax::call_nodes(&first.tree),
-        ),
+        Some(captures) => {
+            bindings_into_rules(rules, scope, text, &captures.imports, (&captures.calls, &captures.attributes))
+        }
+        None => {
+            let (calls, attributes) = syntax::calls_and_attributes(&first.tree);
+            bindings_into_rules(rules, scope, text, &syntax::import_statements(&first.tree), (&calls, &attributes))
+        }
     };
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         // The first look is the skeleton: its captures serve the check too.
@@ -476,7 +475,7 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
     let mut first = FirstSkeleton::parse(rules, scope, text, stop_at_errors, None)?;
     let first_has_errors = first.tree.root_node().has_error();
     let captures = syntax::capture(&first.tree, text);
-    let bound = bindings_into_rules(rules, scope, text, &captures.imports, &captures.calls);
+    let bound = bindings_into_rules(rules, scope, text, &captures.imports, (&captures.calls, &captures.attributes));
     drop(captures);
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some((first.tree, first_has_errors));
@@ -493,7 +492,7 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
 fn skeleton_findings(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Vec<Finding>> {
     let mut first = FirstSkeleton::parse(rules, scope, text, !errors_allowed, None)?;
     let captures = syntax::capture(&first.tree, text);
-    let bound = bindings_into_rules(rules, scope, text, &captures.imports, &captures.calls);
+    let bound = bindings_into_rules(rules, scope, text, &captures.imports, (&captures.calls, &captures.attributes));
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some(check_captured(rules, scope, text, &first.tree, &captures));
     }
@@ -615,8 +614,13 @@ fn parse_skeleton(
 ///
 /// And the objects whose attribute named like a deprecated name a call
 /// replaces (`patch.object(ws_route, "create_websocket_manager")`,
-/// [`object_patch`]): the lines naming them hold their imports, which
-/// tell which module's binding the call patches.
+/// [`object_patch`]) or the code reads or assigns
+/// (`routes.hub.create_websocket_manager`, `hub.create_websocket_manager =
+/// fake`): the lines naming them hold their imports, which tell which
+/// module's binding the call patches or the code reads
+/// (`record_patched_reexports`). The first look keeps only the imports of
+/// modules on a rule's path, and `from netra_backend.app.routes import hub`
+/// is none.
 ///
 /// Those are kept wherever a line names them. And, where a line names them
 /// as code, what the fixes of the file's imports read ([`fix_words`]): the
@@ -629,7 +633,7 @@ fn bindings_into_rules(
     scope: &FileScope,
     text: &str,
     imports: &[Node<'_>],
-    calls: &[Node<'_>],
+    (calls, attributes): (&[Node<'_>], &[Node<'_>]),
 ) -> skeleton::Naming {
     // Not the canonical modules: what they bind matters to fixes alone
     // (`fix_words`). A names rule's package holds its deprecated names, not
@@ -674,6 +678,23 @@ fn bindings_into_rules(
         if let Some((object, _)) = patched {
             bound.push(identifiers::normalize(node_text(leftmost_name(object), text)).into_owned());
             all_fix_words(rules, &mut read_by_fixes);
+        }
+    }
+    for &attribute in attributes {
+        let (Some(object), Some(name)) =
+            (attribute.child_by_field_name("object"), attribute.child_by_field_name("attribute"))
+        else {
+            continue;
+        };
+        if !maps_name(&rules.known_rules, &identifiers::normalize(node_text(name, text))) {
+            continue;
+        }
+        let object = leftmost_name(object);
+        let object_name = identifiers::normalize(node_text(object, text));
+        // `self.create_websocket_manager` is a method or an attribute of
+        // the instance, never a module's binding.
+        if object.kind() == "identifier" && !matches!(&*object_name, "self" | "cls") {
+            bound.push(object_name.into_owned());
         }
     }
     bound.sort();

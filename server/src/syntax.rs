@@ -471,16 +471,18 @@ pub fn import_statements(tree: &Tree) -> Vec<Node<'_>> {
     found
 }
 
-/// Every call of a tree, in document order.
-pub fn call_nodes(tree: &Tree) -> Vec<Node<'_>> {
-    let mut found = Vec::new();
+/// Every call and every attribute of a tree, each in document order.
+pub fn calls_and_attributes(tree: &Tree) -> (Vec<Node<'_>>, Vec<Node<'_>>) {
+    let (mut calls, mut attributes) = (Vec::new(), Vec::new());
     walk_nodes(tree.root_node(), |node| {
-        if kind_of(node) == "call" {
-            found.push(node);
+        match kind_of(node) {
+            "call" => calls.push(node),
+            "attribute" => attributes.push(node),
+            _ => {}
         }
         true
     });
-    found
+    (calls, attributes)
 }
 
 /// Node kinds that never hold a statement (simple statements, expressions,

@@ -1254,6 +1254,39 @@ fn a_module_whose_binding_a_test_patches_keeps_it() {
     targets_resolve(alone.path());
 }
 
+/// A module whose deprecated binding another module reads off it
+/// (`read_route.create_websocket_manager(ctx)`), through an import of its
+/// own on a line that names no rule's path (`from netra_backend.app.routes
+/// import read_route`, which a skeleton's first look leaves out): the
+/// reader's check keeps that line for the attribute and records the read,
+/// so the module keeps the name; it was fixed, and the reader's call raised
+/// AttributeError.
+#[test]
+fn a_module_whose_binding_another_reads_as_an_attribute_keeps_it() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
+    let dir = tempdir();
+    copy_dir(&fixture, dir.path());
+    let route = "netra_backend/app/routes/read_route.py";
+    let route_source =
+        "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\n\
+        async def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    let reader = "netra_backend/app/services/reads_route.py";
+    let reader_source = "from netra_backend.app.routes import read_route\n\n\n\
+        async def open_through_route(ctx):\n    return await read_route.create_websocket_manager(ctx)\n";
+    write(dir.path(), route, route_source);
+    write(dir.path(), reader, reader_source);
+    let output = ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", "."]).output().unwrap();
+    assert_eq!(read(dir.path(), route), route_source, "{}", stdout_of(&output));
+    assert_eq!(read(dir.path(), reader), reader_source);
+    let reason =
+        "is imported from this module, or patched on it, by `netra_backend.app.services.reads_route`, whose uses";
+    assert!(stdout_of(&output).contains(reason), "{}", stdout_of(&output));
+    let script = "import asyncio\nfrom netra_backend.app.services import reads_route\n\
+        print(type(asyncio.run(reads_route.open_through_route(None))).__name__)\n";
+    let run = Command::new("python3").args(["-c", script]).current_dir(dir.path()).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+}
+
 /// A deprecated name imported from a hub moves to its target, whose name
 /// a local definition already binds: the fix must see that definition (a
 /// skeleton's first look leaves target names out, its second look keeps
