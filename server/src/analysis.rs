@@ -1243,6 +1243,18 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 patched.push((module, name.into_owned()));
             }
         }
+        // `from app.routes.hub import *` binds here what the hub binds: the
+        // deprecated names the file names pass through it.
+        for record in &self.imports {
+            if !matches!(record.item, ImportItem::Star { .. }) || index.module(&record.module).is_none() {
+                continue;
+            }
+            for name in rules.iter().flat_map(|rule| rule.names.keys()) {
+                if identifiers::names_word(self.text.as_bytes(), &memchr::memmem::Finder::new(name.as_bytes())) {
+                    patched.push((record.module.clone(), name.clone()));
+                }
+            }
+        }
         patched.sort();
         patched.dedup();
         for (module, name) in &patched {

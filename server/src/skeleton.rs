@@ -1096,7 +1096,21 @@ fn in_a_module_off_the_paths(bytes: &[u8], start: usize, paths: &ModulePaths) ->
         module.push(b'.');
         at += 1;
     }
-    holds_start && word_at(bytes, at, b"import") && !paths.holds(&module)
+    holds_start && word_at(bytes, at, b"import") && !paths.holds(&module) && !imports_star(bytes, at + b"import".len())
+}
+
+/// Whether `import` ending at `at` is followed by `*`: a star import binds
+/// whatever its module binds, deprecated names a hub passes on among them
+/// (`analysis::FileAnalysis::record_patched_reexports`), so it is kept
+/// whatever its module.
+fn imports_star(bytes: &[u8], mut at: usize) -> bool {
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b' ' | b'\t' | 0x0c | b'\\' | b'\r' | b'\n' => at += 1,
+            _ => return byte == b'*',
+        }
+    }
+    false
 }
 
 /// Where the last `from` that may start a relative import (`from .x`, or
@@ -1813,6 +1827,10 @@ mod tests {
             ("from a.pkg.typés import Message\n", false),
             ("'from a.pkg.types import Message'\n", false),
             ("from .pkg.types import Message\n", false),
+            // A star import binds what its module binds, a hub's deprecated
+            // names among them: kept whatever the module.
+            ("from a.pkg.types import *\n", false),
+            ("from a.pkg.types import \\\n    *\n", false),
         ];
         for &(text, off) in cases {
             let start = text.find("pkg").unwrap();

@@ -1287,6 +1287,36 @@ fn a_module_whose_binding_another_reads_as_an_attribute_keeps_it() {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
 }
 
+/// A module that star-imports another whose deprecated binding it uses
+/// (`from netra_backend.app.routes.star_hub import *`, then
+/// `create_websocket_manager(ctx)`): the star import binds the name, so
+/// the imported module keeps it (it was fixed, and the importer raised
+/// NameError).
+#[test]
+fn a_module_star_imported_by_a_user_of_its_deprecated_binding_keeps_it() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
+    let dir = tempdir();
+    copy_dir(&fixture, dir.path());
+    let hub = "netra_backend/app/routes/star_hub.py";
+    let hub_source =
+        "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\n\
+        async def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    let user = "netra_backend/app/services/star_user.py";
+    let user_source = "from netra_backend.app.routes.star_hub import *  # noqa: F403\n\n\n\
+        async def open_directly(ctx):\n    return await create_websocket_manager(ctx)  # noqa: F405\n";
+    write(dir.path(), hub, hub_source);
+    write(dir.path(), user, user_source);
+    let output = ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", "."]).output().unwrap();
+    assert_eq!(read(dir.path(), hub), hub_source, "{}", stdout_of(&output));
+    let reason =
+        "is imported from this module, or patched on it, by `netra_backend.app.services.star_user`, whose uses";
+    assert!(stdout_of(&output).contains(reason), "{}", stdout_of(&output));
+    let script = "import asyncio\nfrom netra_backend.app.services import star_user\n\
+        print(type(asyncio.run(star_user.open_directly(None))).__name__)\n";
+    let run = Command::new("python3").args(["-c", script]).current_dir(dir.path()).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+}
+
 /// A deprecated name imported from a hub moves to its target, whose name
 /// a local definition already binds: the fix must see that definition (a
 /// skeleton's first look leaves target names out, its second look keeps
