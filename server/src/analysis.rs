@@ -676,8 +676,11 @@ fn bindings_into_rules(
         let patched = object_patch(call, text)
             .filter(|(_, attribute)| maps_name(&rules.known_rules, &identifiers::normalize(attribute)));
         if let Some((object, _)) = patched {
-            bound.push(identifiers::normalize(node_text(leftmost_name(object), text)).into_owned());
-            all_fix_words(rules, &mut read_by_fixes);
+            let object_name = identifiers::normalize(node_text(leftmost_name(object), text));
+            if !matches!(&*object_name, "self" | "cls") {
+                bound.push(object_name.into_owned());
+                all_fix_words(rules, &mut read_by_fixes);
+            }
         }
     }
     for &attribute in attributes {
@@ -768,34 +771,77 @@ fn target_words(rules: &RuleSet, target: &QualifiedName, words: &mut Vec<String>
     }
 }
 
-/// A call that replaces an attribute of an object given first, named by a
-/// string given second (`patch.object(ws_route, "create_websocket_manager")`,
-/// `monkeypatch.setattr(ws_route, "create_websocket_manager", fake)`,
-/// `setattr(…)`): the object (a name or a dotted name) and the attribute's
-/// name.
+/// A call that replaces, reads or tests an attribute of an object given
+/// first, named by a string given second (`patch.object(ws_route,
+/// "create_websocket_manager")`, `monkeypatch.setattr(ws_route,
+/// "create_websocket_manager", fake)`, `setattr(…)`, `getattr(…)`,
+/// `hasattr(…)`, `delattr(…)`, or `patch.object(target=…, attribute=…)`):
+/// the object (a name or a dotted name) and the attribute's name.
 fn object_patch<'tree, 'text>(call: Node<'tree>, text: &'text str) -> Option<(Node<'tree>, &'text str)> {
     // The text before the call's first `(` holds its callee: most calls are
     // left without looking up the tree's fields.
     let head = &text[call.start_byte()..call.end_byte()];
     let head = head.split('(').next().unwrap_or(head).trim_end();
-    if !(head.ends_with("object") || head.ends_with("setattr")) {
+    if !(head.ends_with("object") || head.ends_with("attr")) {
         return None;
     }
     let callee = node_text(call.child_by_field_name("function")?, text);
-    if !(callee.ends_with("patch.object") || callee.rsplit('.').next() == Some("setattr")) {
+    let last = callee.rsplit('.').next().unwrap_or(callee).trim();
+    if !(callee.ends_with("patch.object") || matches!(last, "setattr" | "getattr" | "hasattr" | "delattr")) {
         return None;
     }
     let arguments = call.child_by_field_name("arguments")?;
     let mut cursor = arguments.walk();
-    let mut positional = arguments
-        .named_children(&mut cursor)
-        .filter(|argument| !matches!(argument.kind(), "keyword_argument" | "comment"));
-    let (object, attribute) = (positional.next()?, positional.next()?);
+    let children: Vec<Node<'tree>> = arguments.named_children(&mut cursor).collect();
+    let mut positional =
+        children.iter().copied().filter(|argument| !matches!(argument.kind(), "keyword_argument" | "comment"));
+    let keyword = |name: &str| {
+        children.iter().find_map(|argument| {
+            (argument.kind() == "keyword_argument"
+                && argument.child_by_field_name("name").is_some_and(|key| node_text(key, text) == name))
+            .then(|| argument.child_by_field_name("value"))
+            .flatten()
+        })
+    };
+    let object = positional.next().or_else(|| keyword("target"))?;
+    let attribute = positional.next().or_else(|| keyword("attribute"))?;
     if !matches!(object.kind(), "identifier" | "attribute") || attribute.kind() != "string" {
         return None;
     }
     let (start, end) = string_content_range(attribute, text)?;
     Some((object, &text[start..end]))
+}
+
+/// The module a dotted path in a string names where an expression loads
+/// it: `importlib.import_module("app.routes.hub")` or
+/// `sys.modules["app.routes.hub"]`.
+fn module_loaded_by<'text>(node: Node<'_>, text: &'text str) -> Option<&'text str> {
+    let string = match node.kind() {
+        "call" => {
+            let callee = node_text(node.child_by_field_name("function")?, text);
+            if callee.rsplit('.').next() != Some("import_module") {
+                return None;
+            }
+            let arguments = node.child_by_field_name("arguments")?;
+            let first = arguments.named_child(0)?;
+            (arguments.named_child_count() == 1).then_some(first)?
+        }
+        "subscript" => {
+            if node_text(node.child_by_field_name("value")?, text).split_whitespace().collect::<String>()
+                != "sys.modules"
+            {
+                return None;
+            }
+            node.child_by_field_name("subscript")?
+        }
+        _ => return None,
+    };
+    if string.kind() != "string" {
+        return None;
+    }
+    let (start, end) = string_content_range(string, text)?;
+    let path = &text[start..end];
+    is_path_like(path).then_some(path)
 }
 
 /// The name a dotted name starts with (`routes` of `routes.ws_route`).
@@ -1238,8 +1284,10 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             if !watched(&name) {
                 continue;
             }
-            let object = attribute.child_by_field_name("object");
-            if let Some(module) = object.and_then(|object| self.resolve_expression(object)) {
+            let Some(object) = attribute.child_by_field_name("object") else { continue };
+            let module =
+                self.resolve_expression(object).or_else(|| module_loaded_by(object, self.text).map(str::to_string));
+            if let Some(module) = module {
                 patched.push((module, name.into_owned()));
             }
         }

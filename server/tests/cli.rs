@@ -1260,31 +1260,51 @@ fn a_module_whose_binding_a_test_patches_keeps_it() {
 /// import read_route`, which a skeleton's first look leaves out): the
 /// reader's check keeps that line for the attribute and records the read,
 /// so the module keeps the name; it was fixed, and the reader's call raised
-/// AttributeError.
+/// AttributeError. The same for `getattr`, `hasattr` (and `__dict__`),
+/// `patch.object(target=…, attribute=…)` and `sys.modules["…"]`.
 #[test]
 fn a_module_whose_binding_another_reads_as_an_attribute_keeps_it() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
     let dir = tempdir();
     copy_dir(&fixture, dir.path());
-    let route = "netra_backend/app/routes/read_route.py";
     let route_source =
         "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\n\
         async def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
-    let reader = "netra_backend/app/services/reads_route.py";
-    let reader_source = "from netra_backend.app.routes import read_route\n\n\n\
-        async def open_through_route(ctx):\n    return await read_route.create_websocket_manager(ctx)\n";
-    write(dir.path(), route, route_source);
-    write(dir.path(), reader, reader_source);
+    // Each route is read by one module, in one form: `read(route)` is the
+    // expression that gives the function.
+    let forms: &[(&str, &str, &str)] = &[
+        ("read_route", "from netra_backend.app.routes import read_route", "read_route.create_websocket_manager"),
+        ("getattr_route", "from netra_backend.app.routes import getattr_route", "getattr(getattr_route, \"create_websocket_manager\")"),
+        ("hasattr_route", "from netra_backend.app.routes import hasattr_route", "(hasattr_route.__dict__[\"create_websocket_manager\"] if hasattr(hasattr_route, \"create_websocket_manager\") else None)"),
+        ("keyword_route", "from unittest import mock\nfrom netra_backend.app.routes import keyword_route", "mock.patch.object(target=keyword_route, attribute=\"create_websocket_manager\").get_original()[0]"),
+        ("modules_route", "import sys\nimport netra_backend.app.routes.modules_route  # noqa: F401", "sys.modules[\"netra_backend.app.routes.modules_route\"].create_websocket_manager"),
+    ];
+    let reader_source = |imports: &str, expression: &str| {
+        format!("{imports}\n\n\nasync def open_through_route(ctx):\n    return await {expression}(ctx)\n")
+    };
+    for (route, imports, expression) in forms {
+        write(dir.path(), &format!("netra_backend/app/routes/{route}.py"), route_source);
+        write(dir.path(), &format!("netra_backend/app/services/reads_{route}.py"), reader_source(imports, expression));
+    }
     let output = ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", "."]).output().unwrap();
-    assert_eq!(read(dir.path(), route), route_source, "{}", stdout_of(&output));
-    assert_eq!(read(dir.path(), reader), reader_source);
-    let reason =
-        "is imported from this module, or patched on it, by `netra_backend.app.services.reads_route`, whose uses";
-    assert!(stdout_of(&output).contains(reason), "{}", stdout_of(&output));
-    let script = "import asyncio\nfrom netra_backend.app.services import reads_route\n\
-        print(type(asyncio.run(reads_route.open_through_route(None))).__name__)\n";
-    let run = Command::new("python3").args(["-c", script]).current_dir(dir.path()).output().unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    for (route, imports, expression) in forms {
+        assert_eq!(
+            read(dir.path(), &format!("netra_backend/app/routes/{route}.py")),
+            route_source,
+            "{route}: {}",
+            stdout_of(&output)
+        );
+        let reader = format!("netra_backend/app/services/reads_{route}.py");
+        assert_eq!(read(dir.path(), &reader), reader_source(imports, expression));
+        let reason = format!("by `netra_backend.app.services.reads_{route}`, whose uses");
+        assert!(stdout_of(&output).contains(&reason), "{reason}\n{}", stdout_of(&output));
+        let script = format!(
+            "import asyncio\nfrom netra_backend.app.services import reads_{route} as reader\n\
+             print(type(asyncio.run(reader.open_through_route(None))).__name__)\n"
+        );
+        let run = Command::new("python3").args(["-c", &script]).current_dir(dir.path()).output().unwrap();
+        assert!(run.status.success(), "{route}: {}", String::from_utf8_lossy(&run.stderr));
+    }
 }
 
 /// A module that star-imports another whose deprecated binding it uses
