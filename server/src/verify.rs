@@ -49,7 +49,10 @@ checked paths):
   by a package `__init__`, or imported from this module by another file of the
   workspace: a re-export hub) is moved only to the very same object; each of
   those importers gets the finding and the fix of importing the deprecated name
-  itself, through any number of hubs.
+  itself, through any number of hubs. A file that patches the name on this
+  module, reads it off the module (`route.create_websocket_manager`,
+  `getattr(route, \"create_websocket_manager\")`, `sys.modules[\"…\"]…`) or
+  star-imports the module and names it counts as such an importer.
 
 When the target module is not in the workspace (a library), the rule file is
 trusted and the fix notes that it was not checked (hover, JSON output). Every fix must also leave
