@@ -1298,13 +1298,17 @@ fn a_module_whose_binding_another_reads_as_an_attribute_keeps_it() {
         assert_eq!(read(dir.path(), &reader), reader_source(imports, expression));
         let reason = format!("by `netra_backend.app.services.reads_{route}`, whose uses");
         assert!(stdout_of(&output).contains(&reason), "{reason}\n{}", stdout_of(&output));
-        let script = format!(
-            "import asyncio\nfrom netra_backend.app.services import reads_{route} as reader\n\
-             print(type(asyncio.run(reader.open_through_route(None))).__name__)\n"
-        );
-        let run = Command::new("python3").args(["-c", &script]).current_dir(dir.path()).output().unwrap();
-        assert!(run.status.success(), "{route}: {}", String::from_utf8_lossy(&run.stderr));
+        run_coroutine(dir.path(), &format!("netra_backend.app.services.reads_{route}"), "open_through_route");
     }
+}
+
+/// Runs `asyncio.run(module.function(None))` with CPython in `root`, and
+/// fails with its traceback when it raises.
+fn run_coroutine(root: &Path, module: &str, function: &str) {
+    let script =
+        format!("import asyncio, importlib\nasyncio.run(importlib.import_module({module:?}).{function}(None))\n");
+    let run = Command::new("python3").args(["-c", &script]).current_dir(root).output().unwrap();
+    assert!(run.status.success(), "{module}.{function}: {}", String::from_utf8_lossy(&run.stderr));
 }
 
 /// A module that star-imports another whose deprecated binding it uses
@@ -1331,10 +1335,7 @@ fn a_module_star_imported_by_a_user_of_its_deprecated_binding_keeps_it() {
     let reason =
         "is imported from this module, or patched on it, by `netra_backend.app.services.star_user`, whose uses";
     assert!(stdout_of(&output).contains(reason), "{}", stdout_of(&output));
-    let script = "import asyncio\nfrom netra_backend.app.services import star_user\n\
-        print(type(asyncio.run(star_user.open_directly(None))).__name__)\n";
-    let run = Command::new("python3").args(["-c", script]).current_dir(dir.path()).output().unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    run_coroutine(dir.path(), "netra_backend.app.services.star_user", "open_directly");
 }
 
 /// A deprecated name imported from a hub moves to its target, whose name
