@@ -616,7 +616,8 @@ fn parse_skeleton(
 /// replaces (`patch.object(ws_route, "create_websocket_manager")`,
 /// [`object_patch`]) or the code reads or assigns
 /// (`routes.hub.create_websocket_manager`, `hub.create_websocket_manager =
-/// fake`): the lines naming them hold their imports, which tell which
+/// fake`), or whose namespace it reads as a mapping (`hub.__dict__`,
+/// `vars(hub)`): the lines naming them hold their imports, which tell which
 /// module's binding the call patches or the code reads
 /// (`record_patched_reexports`). The first look keeps only the imports of
 /// modules on a rule's path, and `from netra_backend.app.routes import hub`
@@ -674,8 +675,10 @@ fn bindings_into_rules(
     }
     for &call in calls {
         let patched = object_patch(call, text)
-            .filter(|(_, attribute)| maps_name(&rules.known_rules, &identifiers::normalize(attribute)));
-        if let Some((object, _)) = patched {
+            .filter(|(_, attribute)| maps_name(&rules.known_rules, &identifiers::normalize(attribute)))
+            .map(|(object, _)| object)
+            .or_else(|| namespace_of(call, text));
+        if let Some(object) = patched {
             let object_name = identifiers::normalize(node_text(leftmost_name(object), text));
             if !matches!(&*object_name, "self" | "cls") {
                 bound.push(object_name.into_owned());
@@ -689,7 +692,8 @@ fn bindings_into_rules(
         else {
             continue;
         };
-        if !maps_name(&rules.known_rules, &identifiers::normalize(node_text(name, text))) {
+        let name = node_text(name, text);
+        if name != "__dict__" && !maps_name(&rules.known_rules, &identifiers::normalize(name)) {
             continue;
         }
         let object = leftmost_name(object);
@@ -810,6 +814,18 @@ fn object_patch<'tree, 'text>(call: Node<'tree>, text: &'text str) -> Option<(No
     }
     let (start, end) = string_content_range(attribute, text)?;
     Some((object, &text[start..end]))
+}
+
+/// The object a call reads the namespace of as a mapping: `vars(hub)`.
+/// (`hub.__dict__` is an attribute.)
+fn namespace_of<'tree>(call: Node<'tree>, text: &str) -> Option<Node<'tree>> {
+    let head = &text[call.start_byte()..call.end_byte()];
+    if !head.starts_with("vars") || node_text(call.child_by_field_name("function")?, text) != "vars" {
+        return None;
+    }
+    let arguments = call.child_by_field_name("arguments")?;
+    let object = arguments.named_child(0).filter(|_| arguments.named_child_count() == 1)?;
+    matches!(object.kind(), "identifier" | "attribute").then_some(object)
 }
 
 /// The module a dotted path in a string names where an expression loads
@@ -1254,7 +1270,29 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     fn record_patched_reexports(&self, rules: &[Rule]) {
         let Some(index) = self.scope.index.as_deref() else { return };
         let watched = |name: &str| maps_name(rules, name);
+        // The deprecated names and hubs' aliases the text names as words:
+        // what code reading a module's namespace as a whole may ask it for.
+        let named = std::cell::OnceCell::new();
+        let named = || {
+            named.get_or_init(|| {
+                let mut names: Vec<String> = rules.iter().flat_map(|rule| rule.names.keys().cloned()).collect();
+                names.extend(index.hub_alias_names().aliases());
+                names.sort();
+                names.dedup();
+                names.retain(|name| {
+                    identifiers::names_word(self.text.as_bytes(), &memchr::memmem::Finder::new(name.as_bytes()))
+                });
+                names
+            })
+        };
         let mut patched: Vec<(String, String)> = Vec::new();
+        let namespace_read = |module: &str, patched: &mut Vec<(String, String)>| {
+            for name in named() {
+                if watched(name) || index.is_hub_alias(module, name) {
+                    patched.push((module.to_string(), name.clone()));
+                }
+            }
+        };
         for string in &self.captures.strings {
             let Some((_, content)) = self.path_argument(*string) else { continue };
             let path = content.replacen(':', ".", 1);
@@ -1267,7 +1305,40 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             });
             patched.extend(found);
         }
+        // A module named by a string anywhere in the text, as a whole
+        // literal or adjacent ones: `importlib.import_module("app.routes.hub")`
+        // kept in a variable, `patch.multiple("app.routes.hub",
+        // create_websocket_manager=…)`, `sys.modules["app.routes.hub"]`, the
+        // constant of `f"{HUB}.create_websocket_manager"`, a patch target split
+        // over two literals. Read lexically (a first look keeps none of these
+        // lines), from each quote before the name of a top-level package or
+        // module of the workspace. The module may be asked for any deprecated name the text
+        // names; a path on past the module, for the name it names there.
+        let opens = index.quoted_top_level(self.text.as_bytes());
+        for path in identifiers::quoted_dotted_paths(self.text, opens) {
+            let path = path.replacen(':', ".", 1);
+            let mut ends: Vec<usize> = path.match_indices('.').map(|(at, _)| at).collect();
+            ends.push(path.len());
+            // Most paths are of modules outside the workspace.
+            if index.module(&path[..ends[0]]).is_none() {
+                continue;
+            }
+            let Some(&end) = ends.iter().rev().find(|&&end| index.module(&path[..end]).is_some()) else { continue };
+            let module = &path[..end];
+            match path[end..].strip_prefix('.').and_then(|rest| rest.split('.').next()) {
+                None => namespace_read(module, &mut patched),
+                Some(name) => {
+                    if watched(name) || index.is_hub_alias(module, name) {
+                        patched.push((module.to_string(), name.to_string()));
+                    }
+                }
+            }
+        }
         for &call in &self.captures.calls {
+            if let Some(module) = namespace_of(call, self.text).and_then(|object| self.resolve_expression(object)) {
+                namespace_read(&module, &mut patched);
+                continue;
+            }
             let Some((object, attribute)) = object_patch(call, self.text) else { continue };
             let name = identifiers::normalize(attribute);
             if let Some(module) =
@@ -1280,11 +1351,19 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         // own patch) as an attribute of the module.
         for &attribute in &self.captures.attributes {
             let last = node_text(attribute, self.text).rsplit('.').next().unwrap_or_default().trim();
+            let Some(object) = attribute.child_by_field_name("object") else { continue };
+            // `hub.__dict__["create_websocket_manager"]`,
+            // `patch.dict(hub.__dict__, {…})`.
+            if last == "__dict__" {
+                if let Some(module) = self.resolve_expression(object) {
+                    namespace_read(&module, &mut patched);
+                }
+                continue;
+            }
             let name = identifiers::normalize(last);
             if !watched(&name) {
                 continue;
             }
-            let Some(object) = attribute.child_by_field_name("object") else { continue };
             let module =
                 self.resolve_expression(object).or_else(|| module_loaded_by(object, self.text).map(str::to_string));
             if let Some(module) = module {
@@ -1297,11 +1376,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             if !matches!(record.item, ImportItem::Star { .. }) || index.module(&record.module).is_none() {
                 continue;
             }
-            for name in rules.iter().flat_map(|rule| rule.names.keys()) {
-                if identifiers::names_word(self.text.as_bytes(), &memchr::memmem::Finder::new(name.as_bytes())) {
-                    patched.push((record.module.clone(), name.clone()));
-                }
-            }
+            namespace_read(&record.module, &mut patched);
         }
         patched.sort();
         patched.dedup();

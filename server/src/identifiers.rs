@@ -170,6 +170,65 @@ pub fn skip_blanks(bytes: &[u8], mut at: usize) -> usize {
     at
 }
 
+/// The dotted paths a text holds as whole string literals that open at
+/// `opens` (offsets of quotes), adjacent literals joined (`"app.routes."
+/// "hub.create"` is `app.routes.hub.create`):
+/// `importlib.import_module("app.routes.hub")`, `sys.modules["app.routes.hub"]`,
+/// `patch.multiple("app.routes.hub", …)`, a constant an f-string target is
+/// built from. A lexical reading: a literal is a quote, name bytes, dots and
+/// at most one `:` (`"app.hub:create"`), then the same quote; what stands
+/// between two literals is what [`skip_blanks`] skips, and each literal
+/// counts alone too (a line break joins two literals inside brackets, and
+/// ends a statement outside them). A closing quote given as an opening
+/// one finds a path only where code follows a string with name bytes and a
+/// quote, which Python does not allow. Each path once, sorted.
+pub fn quoted_dotted_paths(text: &str, opens: impl IntoIterator<Item = usize>) -> Vec<Cow<'_, str>> {
+    let bytes = text.as_bytes();
+    let mut paths: Vec<Cow<'_, str>> = Vec::new();
+    // The literal that starts at `start` (after its quote), if it is one:
+    // its end and whether it holds a dot.
+    let literal = |start: usize, quote: u8| {
+        let mut dotted = false;
+        let length = bytes[start..]
+            .iter()
+            .take_while(|&&byte| {
+                dotted |= byte == b'.';
+                byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b':')
+            })
+            .count();
+        (bytes.get(start + length) == Some(&quote)).then_some((start + length, dotted))
+    };
+    let mut at = 0;
+    for open in opens {
+        if open < at || !matches!(bytes.get(open), Some(b'"' | b'\'')) {
+            continue;
+        }
+        let Some((close, dotted)) = literal(open + 1, bytes[open]) else { continue };
+        if dotted {
+            paths.push(Cow::Borrowed(&text[open + 1..close]));
+        }
+        // Adjacent literals, joined.
+        let mut end = skip_blanks(bytes, close + 1);
+        let mut joined: Option<String> = None;
+        while let Some(&quote) = bytes.get(end).filter(|&&byte| byte == b'"' || byte == b'\'') {
+            let Some((next_close, next_dotted)) = literal(end + 1, quote) else { break };
+            if next_dotted {
+                paths.push(Cow::Borrowed(&text[end + 1..next_close]));
+            }
+            joined.get_or_insert_with(|| text[open + 1..close].to_string()).push_str(&text[end + 1..next_close]);
+            end = skip_blanks(bytes, next_close + 1);
+        }
+        if let Some(joined) = joined.filter(|joined| joined.contains('.')) {
+            paths.push(Cow::Owned(joined));
+        }
+        at = end;
+    }
+    paths.retain(|path| path.matches(':').count() <= 1 && path.split(['.', ':']).all(|part| !part.is_empty()));
+    paths.sort_unstable();
+    paths.dedup();
+    paths
+}
+
 /// Whether the name or keyword `word` starts at `at` (not the start of a
 /// longer name).
 pub fn word_at(bytes: &[u8], at: usize, word: &[u8]) -> bool {
@@ -348,6 +407,44 @@ pub fn normalized_text(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use proptest::strategy::Strategy;
+
+    #[test]
+    fn quoted_dotted_paths_are_whole_literals_alone_and_joined() {
+        let text = r#"import importlib
+_ROUTE = "app.routes.hub"
+"""Where the hub lives."""
+hub = importlib.import_module('app.routes.other')
+patch("app.routes." "hub.create", "not a.path", "x")  # "app.in_comment"
+patch.multiple(
+    r"app.routes.split"
+    ".create_websocket_manager",
+)
+ENTRY = "app.hub:create"
+BAD = ["a..b", ".a", "a.", "a:b:c", "nodots", f"{_ROUTE}.create"]
+"#;
+        let quotes = |text: &str| memchr::memchr2_iter(b'"', b'\'', text.as_bytes()).collect::<Vec<usize>>();
+        let paths: Vec<String> = quoted_dotted_paths(text, quotes(text)).into_iter().map(Cow::into_owned).collect();
+        assert_eq!(
+            paths,
+            [
+                "app.hub:create",
+                "app.in_comment",
+                "app.routes.hub",
+                "app.routes.hub.create",
+                "app.routes.other",
+                "app.routes.split",
+                "app.routes.split.create_websocket_manager",
+                "hub.create",
+            ]
+        );
+        // A literal's own text is borrowed, a joined one built.
+        let one = "x = 'a.b'";
+        assert!(matches!(quoted_dotted_paths(one, quotes(one)).as_slice(), [Cow::Borrowed("a.b")]));
+        assert!(quoted_dotted_paths("'unclosed.path", [0]).is_empty());
+        // Only literals opening where asked: not the second one here.
+        assert_eq!(quoted_dotted_paths("f('a.b', 'c.d')", [2]), ["a.b"]);
+        assert!(quoted_dotted_paths("x = 1", [2, 99]).is_empty(), "offsets that hold no quote");
+    }
 
     #[test]
     fn fullwidth_and_mathematical_letters_fold_to_ascii() {

@@ -51,8 +51,12 @@ checked paths):
   those importers gets the finding and the fix of importing the deprecated name
   itself, through any number of hubs. A file that patches the name on this
   module, reads it off the module (`route.create_websocket_manager`,
-  `getattr(route, \"create_websocket_manager\")`, `sys.modules[\"…\"]…`) or
-  star-imports the module and names it counts as such an importer.
+  `getattr(route, \"create_websocket_manager\")`, `sys.modules[\"…\"]…`),
+  star-imports the module and names it, or names the module in a string
+  (`import_module(\"…route\")`, `patch.multiple(\"…route\", …)`, a constant
+  an f-string target is built from) or reads its namespace (`route.__dict__`,
+  `vars(route)`) and names the deprecated name anywhere counts as such an
+  importer.
 
 When the target module is not in the workspace (a library), the rule file is
 trusted and the fix notes that it was not checked (hover, JSON output). Every fix must also leave

@@ -1302,6 +1302,147 @@ fn a_module_whose_binding_another_reads_as_an_attribute_keeps_it() {
     }
 }
 
+/// A module whose namespace another reads without naming the deprecated
+/// binding beside it in code the first look keeps: the module kept in a
+/// variable (`importlib.import_module("…")`, `sys.modules["…"]`), named
+/// by `patch.multiple`, an f-string target built from a constant, a
+/// target split over adjacent literals, `hub.__dict__[…]`,
+/// `patch.dict(hub.__dict__, …)`, `vars(hub)[…]`. Each was fixed safely
+/// and its reader raised; each reader runs with CPython after the fix.
+#[test]
+fn a_module_whose_namespace_another_reads_keeps_its_deprecated_binding() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
+    let dir = tempdir();
+    copy_dir(&fixture, dir.path());
+    let route_source =
+        "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\n\
+        async def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    // Each route is read by one module, in one form.
+    let readers: &[(&str, &str)] = &[
+        (
+            "dict_route",
+            r#"from netra_backend.app.routes import dict_route
+
+
+async def open_through_route(ctx):
+    return await dict_route.__dict__["create_websocket_manager"](ctx)
+"#,
+        ),
+        (
+            "fstr_route",
+            r#"from unittest import mock
+
+_ROUTE = "netra_backend.app.routes.fstr_route"
+
+
+async def open_through_route(ctx):
+    with mock.patch(f"{_ROUTE}.create_websocket_manager") as fake:
+        return await fake(ctx)
+"#,
+        ),
+        (
+            "modvar_route",
+            r#"import sys
+
+import netra_backend.app.routes.modvar_route  # noqa: F401
+
+_MODULE = sys.modules["netra_backend.app.routes.modvar_route"]
+
+
+async def open_through_route(ctx):
+    return await getattr(_MODULE, "create_websocket_manager")(ctx)
+"#,
+        ),
+        (
+            "multiple_route",
+            r#"from unittest import mock
+
+
+async def open_through_route(ctx):
+    with mock.patch.multiple(
+        "netra_backend.app.routes.multiple_route",
+        create_websocket_manager=mock.DEFAULT,
+    ) as patched:
+        return await patched["create_websocket_manager"](ctx)
+"#,
+        ),
+        (
+            "pdict_route",
+            r#"from unittest import mock
+
+from netra_backend.app.routes import pdict_route
+
+
+async def _fake(ctx):
+    return ctx
+
+
+async def open_through_route(ctx):
+    original = pdict_route.__dict__.get("create_websocket_manager")
+    assert original is not None, "create_websocket_manager gone"
+    with mock.patch.dict(pdict_route.__dict__, {"create_websocket_manager": _fake}):
+        return await pdict_route.open_manager(ctx)
+"#,
+        ),
+        (
+            "split2_route",
+            r#"from unittest import mock
+
+
+async def open_through_route(ctx):
+    with mock.patch("netra_backend.app.routes." "split2_route.create_websocket_manager") as fake:
+        return await fake(ctx)
+"#,
+        ),
+        (
+            "split_route",
+            r#"from unittest import mock
+
+
+async def open_through_route(ctx):
+    with mock.patch(
+        "netra_backend.app.routes.split_route"
+        ".create_websocket_manager"
+    ) as fake:
+        return await fake(ctx)
+"#,
+        ),
+        (
+            "var_route",
+            r#"import importlib
+
+_route = importlib.import_module("netra_backend.app.routes.var_route")
+
+
+async def open_through_route(ctx):
+    return await _route.create_websocket_manager(ctx)
+"#,
+        ),
+        (
+            "vars_route",
+            r#"from netra_backend.app.routes import vars_route
+
+
+async def open_through_route(ctx):
+    return await vars(vars_route)["create_websocket_manager"](ctx)
+"#,
+        ),
+    ];
+    for (route, reader) in readers {
+        write(dir.path(), &format!("netra_backend/app/routes/{route}.py"), route_source);
+        write(dir.path(), &format!("netra_backend/app/services/reads_{route}.py"), reader);
+    }
+    let output = ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", "."]).output().unwrap();
+    for (route, reader) in readers {
+        let route_file = format!("netra_backend/app/routes/{route}.py");
+        assert_eq!(read(dir.path(), &route_file), route_source, "{route}: {}", stdout_of(&output));
+        assert_eq!(read(dir.path(), &format!("netra_backend/app/services/reads_{route}.py")), *reader);
+        let reason = format!("by `netra_backend.app.services.reads_{route}`, whose uses");
+        assert!(stdout_of(&output).contains(&reason), "{reason}\n{}", stdout_of(&output));
+        run_coroutine(dir.path(), &format!("netra_backend.app.services.reads_{route}"), "open_through_route");
+    }
+}
+
 /// Runs `asyncio.run(module.function(None))` with CPython in `root`, and
 /// fails with its traceback when it raises.
 fn run_coroutine(root: &Path, module: &str, function: &str) {
