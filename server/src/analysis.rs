@@ -16,7 +16,7 @@ use crate::edits::{classify, detect_line_ending, scope_of, within, ImportEditor,
 use crate::finding::{Applicability, Finding, Fix};
 use crate::identifiers;
 use crate::imports::{join_path, read_import, ImportItem, ImportRecord};
-use crate::index::{SharedIndex, WorkspaceIndex};
+use crate::index::{Binding, Resolved, SharedIndex, WorkspaceIndex};
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule, RuleKind, RuleSet};
 use crate::skeleton;
 use crate::suppression::Suppressions;
@@ -1518,8 +1518,47 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             // A patched path must exist in the target module too.
             let mapping = mapping.map(|mapping| self.verifier.check(&deprecated, mapping, &[], &Exported::No).mapping);
             let fix = self.editor.string_path_fix(rule, content, (content_start, content_end), mapping.as_ref());
-            findings.push(self.finding(rule, (content_start, content_end), deprecated, mapping.as_ref(), fix));
+            // The whole module, loaded by name: what the code reads off it
+            // comes from the canonical module after the fix.
+            let swap = match (&mapping, &rule.canonical, &fix) {
+                (None, Some(canonical), Some(fix)) if fix.applicability == Applicability::Unsafe => {
+                    Some(self.module_swap_reason(&deprecated, canonical))
+                }
+                _ => None,
+            };
+            let range = (content_start, content_end);
+            let remark = swap.as_deref().map(Remark::UnsafeFix);
+            findings.push(self.finding_remarked(rule, range, deprecated, mapping.as_ref(), fix, remark));
         }
+    }
+
+    /// Why a string that loads the module `deprecated` by name
+    /// (`importlib.import_module("…")`, `sys.modules["…"]`) is not safely
+    /// rewritten to `canonical`: code reading names off the module object
+    /// gets `canonical`'s instead. Names the deprecated module defines (not
+    /// those it imports, nor dunders) that this file names as words and
+    /// `canonical` does not bind, when the workspace holds both modules.
+    fn module_swap_reason(&self, deprecated: &str, canonical: &str) -> String {
+        let index = self.scope.index.as_deref();
+        let old = index.and_then(|index| index.module(deprecated).filter(|_| index.module(canonical).is_some()));
+        let mut missing: Vec<&str> = Vec::new();
+        if let (Some(index), Some(old)) = (index, &old) {
+            let named = |name: &str| {
+                identifiers::names_word(self.text.as_bytes(), &memchr::memmem::Finder::new(name.as_bytes()))
+            };
+            let lacks = |name: &str| {
+                matches!(index.resolve_name(canonical, name), Resolved::Missing(_) | Resolved::MissingModule(_))
+            };
+            missing = old
+                .bindings
+                .iter()
+                .filter(|(name, binding)| !matches!(binding, Binding::Import(_)) && !name.starts_with("__"))
+                .map(|(name, _)| name.as_str())
+                .filter(|name| named(name) && lacks(name))
+                .collect();
+            missing.sort_unstable();
+        }
+        swap_sentence(canonical, &missing)
     }
 
     /// Where the content of `string` sits and what it is, when it is a
@@ -1717,6 +1756,23 @@ impl std::fmt::Display for Remark<'_> {
             Remark::UnsafeFix(note) => write!(formatter, "fix is unsafe: {note}"),
             Remark::NoAutomaticFix(reason) => write!(formatter, "no automatic fix: {reason}"),
             Remark::ReexportedBy(module) => write!(formatter, "re-exported by `{module}`"),
+        }
+    }
+}
+
+/// [`FileAnalysis::module_swap_reason`]'s sentence, naming at most three
+/// of the `missing` names.
+fn swap_sentence(canonical: &str, missing: &[&str]) -> String {
+    let loaded = format!("the module loaded here becomes `{canonical}`");
+    match missing {
+        [] => format!("{loaded}, whose names differ from the deprecated module's"),
+        names => {
+            let shown: Vec<String> = names.iter().take(3).map(|name| format!("`{name}`")).collect();
+            let more = match names.len().saturating_sub(3) {
+                0 => String::new(),
+                more => format!(" and {more} more"),
+            };
+            format!("{loaded}, which does not define {}{more}, named in this file", shown.join(", "))
         }
     }
 }

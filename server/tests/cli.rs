@@ -1443,6 +1443,31 @@ async def open_through_route(ctx):
     }
 }
 
+/// A deprecated module loaded by name (`importlib.import_module("…")`,
+/// `sys.modules["…"]`): the rewrite to the canonical module is unsafe, and
+/// the finding says why, naming what the file reads that the canonical
+/// module lacks. `--fix` leaves the file as it is.
+#[test]
+fn a_module_loaded_by_name_says_why_its_rewrite_is_unsafe() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
+    let dir = tempdir();
+    copy_dir(&fixture, dir.path());
+    let file = "netra_backend/app/services/loads_factory.py";
+    let source = "import importlib\nimport sys\n\n\
+        _factory = importlib.import_module(\"netra_backend.app.websocket_core.websocket_manager_factory\")\n\
+        _loaded = sys.modules[\"netra_backend.app.websocket_core.websocket_manager_factory\"]\n\n\n\
+        async def open_manager(ctx):\n    return await _factory.create_websocket_manager(ctx)\n";
+    write(dir.path(), file, source);
+    let output = ssot(dir.path()).args(["check", "--fix", "--format", "concise", "--no-color", file]).output().unwrap();
+    assert_eq!(read(dir.path(), file), source);
+    let reason =
+        "(fix is unsafe: the module loaded here becomes `netra_backend.app.websocket_core.websocket_manager`, \
+        which does not define `create_websocket_manager`, named in this file)";
+    let stdout = stdout_of(&output);
+    assert_eq!(stdout.matches(reason).count(), 2, "{stdout}");
+    run_coroutine(dir.path(), "netra_backend.app.services.loads_factory", "open_manager");
+}
+
 /// Runs `asyncio.run(module.function(None))` with CPython in `root`, and
 /// fails with its traceback when it raises.
 fn run_coroutine(root: &Path, module: &str, function: &str) {
