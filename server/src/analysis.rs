@@ -860,6 +860,22 @@ fn module_loaded_by<'text>(node: Node<'_>, text: &'text str) -> Option<&'text st
     is_path_like(path).then_some(path)
 }
 
+/// The scope a binding occurrence binds its name in: the enclosing one of
+/// a `def` or `class` it names, the module for `global`, else its own.
+fn binding_scope(identifier: Node<'_>) -> Node<'_> {
+    match identifier.parent() {
+        Some(parent) if matches!(parent.kind(), "function_definition" | "class_definition") => scope_of(parent),
+        Some(parent) if parent.kind() == "global_statement" => {
+            let mut root = parent;
+            while let Some(up) = root.parent() {
+                root = up;
+            }
+            root
+        }
+        _ => scope_of(identifier),
+    }
+}
+
 /// The name a dotted name starts with (`routes` of `routes.ws_route`).
 fn leftmost_name(mut node: Node<'_>) -> Node<'_> {
     while let Some(object) = node.child_by_field_name("object").filter(|_| node.kind() == "attribute") {
@@ -1432,6 +1448,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             let range = (name_node.start_byte(), name_node.end_byte());
             findings.push(self.name_move_finding(rule, record, join_path(package, name), mapping, range, None));
         }
+        self.check_star_bound_uses(rule, package, findings);
         // `import pkg as p; p.old(...)` and `pkg.old(...)`: only an import of
         // the package, or of a package above it, makes such a chain resolve,
         // so without one the tree is not walked.
@@ -1455,6 +1472,58 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             let mapping = rule.mapping_for(name)?;
             Some((join_path(package, name), Some(mapping)))
         });
+    }
+
+    /// `from pkg import *` binds the package's deprecated names: each use of
+    /// one that no binding of its own scopes shadows is a finding (as ruff's
+    /// F405 reports each name a star import may define), with no fix (the
+    /// name is to be imported by name first). A binding at the module's top
+    /// level (or a `global` one) shadows every use, wherever it stands.
+    fn check_star_bound_uses(&self, rule: &Rule, package: &str, findings: &mut Vec<Finding>) {
+        let star =
+            |record: &&ImportRecord<'tree>| matches!(record.item, ImportItem::Star { .. }) && record.module == package;
+        let Some(star_import) = self.imports.iter().find(star) else { return };
+        let root = self.tree.root_node();
+        let mut names: Vec<(&String, &NameMapping)> = rule.names.iter().collect();
+        names.sort_by(|left, right| left.0.cmp(right.0));
+        for (name, mapping) in names {
+            if self.bindings.contains_key(name.as_str()) {
+                continue;
+            }
+            let (mut uses, mut binding_scopes) = (Vec::new(), Vec::new());
+            for identifier in self.editor.index().identifiers_in(root, name) {
+                match classify(identifier) {
+                    Occurrence::Reference => uses.push(identifier),
+                    Occurrence::Binding => binding_scopes.push(binding_scope(identifier).id()),
+                    Occurrence::NotAName => {}
+                }
+            }
+            if binding_scopes.contains(&root.id()) {
+                continue;
+            }
+            let reason = format!(
+                "`{name}` is bound by `from {} import *`; import it by name to fix it",
+                node_text(star_import.module_node, self.text)
+            );
+            for identifier in uses {
+                let shadowed = self.scopes_around(identifier).iter().enumerate().any(|(depth, scope)| {
+                    (depth == 0 || scope.kind() != "class_definition") && binding_scopes.contains(&scope.id())
+                });
+                if shadowed || identifier.start_byte() < star_import.statement.end_byte() {
+                    continue;
+                }
+                let range = (identifier.start_byte(), identifier.end_byte());
+                let remark = Some(Remark::NoAutomaticFix(&reason));
+                findings.push(self.finding_remarked(
+                    rule,
+                    range,
+                    join_path(package, name),
+                    Some(mapping),
+                    None,
+                    remark,
+                ));
+            }
+        }
     }
 
     /// Every name imported by `record`'s statement that `rule` maps, with its

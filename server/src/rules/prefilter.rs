@@ -475,7 +475,8 @@ fn names_call(bytes: &[u8], name: &memchr::memmem::Finder<'_>) -> bool {
 /// import from `parent` (`from a.parent import (x, last)`, `from ..parent
 /// import last as l`), anywhere after `parent` is aliased (`import a.parent
 /// as p` … `p.last`), or after `parent` and a dot with blanks between (`a.
-/// parent . last`, `(parent\n.last)`). A text naming the package only in
+/// parent . last`, `(parent\n.last)`), or anywhere after a star import of
+/// `parent` (`from a.parent import *`). A text naming the package only in
 /// imports of its other modules and a variable `last` does not.
 fn names_submodule(bytes: &[u8], parent: &memchr::memmem::Finder<'_>, last: &memchr::memmem::Finder<'_>) -> bool {
     let length = parent.needle().len();
@@ -489,7 +490,11 @@ fn names_submodule(bytes: &[u8], parent: &memchr::memmem::Finder<'_>, last: &mem
             let names = next + b"import".len();
             let window = &bytes[..bytes.len().min(names + LOOKAHEAD)];
             let end = identifiers::statement_end(window, names);
-            (end == window.len() && window.len() < bytes.len()) || identifiers::names_word(&bytes[names..end], last)
+            // `from a.parent import *` binds `last` wherever the text names it.
+            let star = next_token(bytes, names).is_some_and(|name| bytes[name] == b'*');
+            (end == window.len() && window.len() < bytes.len())
+                || identifiers::names_word(&bytes[names..end], last)
+                || (star && *last_anywhere.get_or_init(|| identifiers::names_word(bytes, last)))
         } else if identifiers::word_at(bytes, next, b"as") {
             *last_anywhere.get_or_init(|| identifiers::names_word(bytes, last))
         } else if bytes.get(next) == Some(&b'.') {
@@ -715,7 +720,7 @@ mod tests {
 
     /// Statements naming the rules' modules and callables in the forms the
     /// triggers must see (and some they must not), each a whole statement.
-    const STATEMENTS: [&str; 38] = [
+    const STATEMENTS: [&str; 40] = [
         "from netra_backend.app.websocket_core import manager\n",
         "from netra_backend.app.websocket_core import (\n    get_websocket_manager,  # (old)\n    manager,\n)\n",
         "from netra_backend.app.websocket_core import (  # see )\n    manager as m,\n)\n",
@@ -754,7 +759,23 @@ mod tests {
         "x = '#'; from netra_backend.app.websocket_core import create_websocket_manager\n",
         "s = \"\"\"\n# \"\"\"; from netra_backend.app.websocket_core import create_websocket_manager\n",
         "# a comment\rfrom netra_backend.app.websocket_core import create_websocket_manager\n",
+        "from netra_backend.app.websocket_core import *\n",
+        "async def h(ctx):\n    return await create_websocket_manager(ctx)\n",
     ];
+
+    /// A star import of the package binds its deprecated names wherever
+    /// the text names them; the package's other names do not matter.
+    #[test]
+    fn a_star_import_of_the_package_passes_with_a_use_of_its_deprecated_name() {
+        let rules = RuleSet::builtin();
+        let path = Path::new("netra_backend/app/services/x.py");
+        let star = "from netra_backend.app.websocket_core import *  # noqa: F403\n\n\n";
+        let use_of = "async def h(ctx):\n    return await create_websocket_manager(ctx)\n";
+        assert!(rules.may_match_file(path, format!("{star}{use_of}").as_bytes()));
+        assert!(!rules.may_match_file(path, format!("{star}ws = await get_websocket_manager(ctx)\n").as_bytes()));
+        let findings = crate::analysis::check_text(&rules, &services_scope(), &format!("{star}{use_of}"));
+        assert_eq!(findings.iter().map(|finding| finding.code.as_str()).collect::<Vec<_>>(), ["SSOT002"]);
+    }
 
     fn services_scope() -> crate::rules::FileScope {
         crate::rules::FileScope {
