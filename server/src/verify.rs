@@ -12,7 +12,7 @@ use tree_sitter::Node;
 
 use crate::finding::Applicability;
 use crate::index::{
-    call_misfit, default_change, positional_misfit, same_parameters, CallShape, Resolved, WorkspaceIndex,
+    call_misfit, default_change, positional_misfit, same_parameters, CallShape, Resolved, Signature, WorkspaceIndex,
 };
 use crate::rules::{NameMapping, QualifiedName, Rule, RuleKind};
 
@@ -28,12 +28,16 @@ checked paths):
   otherwise there is no fix, and the finding says which name is missing where;
 - every call of the moved name must fit the new callee: each keyword accepted
   (or `**kwargs`), the positional count within bounds, required parameters
-  passed, `await` exactly when the callee is `async def`, and each positional
+  passed, `await` exactly when the callee is `async def` (or the old callee
+  is `async def` as well: `create_task(create_websocket_manager(ctx))` leaves
+  both un-awaited), and each positional
   argument bound to a parameter of the same name as in the old callee, when
   the workspace defines it (`create_websocket_manager(ctx, uid)` passes
   `user_id`; `get_websocket_manager(ctx, uid)` would pass `mode`); a call
   that does not fit means no fix (renaming it, or importing `new as old`,
-  would break it or change what it does);
+  would break it or change what it does), and so does a call that does not
+  fit the old callee (it raises TypeError now, which code may catch; after
+  the fix it would run);
 - a call the new callee's signature cannot vouch for (a decorated function,
   `*args`/`**kwargs` at the call, unless the old and the new callee take the
   very same parameters), a call that leaves a parameter both callees have to
@@ -231,7 +235,22 @@ impl<'a> Verifier<'a> {
                 Use::Call(shape) => match resolved.signature() {
                     Some(signature) => {
                         let old_signature = old_resolved.signature();
-                        let misfit = call_misfit(signature, shape, &target.name).or_else(|| {
+                        // Whether the call awaits is judged against the old
+                        // function: a call that leaves an `async def` it
+                        // still calls after the fix un-awaited
+                        // (`create_task(create(ctx))`) behaves as before.
+                        let as_awaited = |callee: &Signature| CallShape { awaited: callee.is_async, ..shape.clone() };
+                        let same_async = old_signature.is_some_and(|old| old.is_async == signature.is_async);
+                        let new_shape = if same_async { as_awaited(signature) } else { shape.clone() };
+                        // A call the old function rejects raises TypeError
+                        // now (code may expect it); after the fix it would run.
+                        let old_misfit = old_signature.and_then(|old| call_misfit(old, &as_awaited(old), old_name));
+                        if let Some(why) = old_misfit {
+                            let why =
+                                format!("the call does not fit `{old_name}` now ({why}), and would run after the fix");
+                            return Checked { mapping: degrade(mapping, None, why), unchecked: None };
+                        }
+                        let misfit = call_misfit(signature, &new_shape, &target.name).or_else(|| {
                             old_signature.and_then(|old_signature| {
                                 positional_misfit(old_signature, signature, shape, (old_name, &target.name))
                             })

@@ -1468,6 +1468,93 @@ fn a_module_loaded_by_name_says_why_its_rewrite_is_unsafe() {
     run_coroutine(dir.path(), "netra_backend.app.services.loads_factory", "open_manager");
 }
 
+/// Calls judged against the old function as well as the new one: a call
+/// the old function rejects (`mode=`, caught as TypeError by a fallback)
+/// would run after the fix, so it has none; a call that leaves the old
+/// `async def` un-awaited (`create_task(create_websocket_manager(ctx))`)
+/// does the same with the new `async def`, so its fix is safe. Each
+/// module's `_probe()` gives the same result with CPython before and after
+/// `--fix`.
+#[test]
+fn calls_are_judged_against_the_old_signature_too() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/new_commit");
+    let dir = tempdir();
+    copy_dir(&fixture, dir.path());
+    let modules: &[(&str, &str)] = &[
+        (
+            "p_modekw",
+            r#""""Try the newer signature first; fall back when the factory does not take `mode`."""
+from netra_backend.app.websocket_core.websocket_manager import WebSocketManagerMode
+from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager
+from netra_backend.app.services.user_execution_context import UserExecutionContext
+
+
+async def connect(ctx):
+    try:
+        return await create_websocket_manager(user_context=ctx, mode=WebSocketManagerMode.ISOLATED)
+    except TypeError:
+        # this factory predates `mode`
+        return await create_websocket_manager(user_context=ctx)
+
+
+async def _probe():
+    m = await connect(UserExecutionContext("u1"))
+    return type(m).__name__, m.mode.value
+"#,
+        ),
+        (
+            "p_task",
+            r#""""Managers created concurrently."""
+import asyncio
+from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager
+from netra_backend.app.services.user_execution_context import UserExecutionContext
+
+
+async def warm(ctxs):
+    tasks = [asyncio.create_task(create_websocket_manager(c)) for c in ctxs]
+    first = await asyncio.wait_for(create_websocket_manager(ctxs[0]), 5)
+    rest = await asyncio.gather(*tasks)
+    shielded = await asyncio.shield(create_websocket_manager(user_context=ctxs[0]))
+    return [first, shielded, *rest]
+
+
+async def _probe():
+    ms = await warm([UserExecutionContext("a"), UserExecutionContext("b")])
+    return [(type(m).__name__, m.user_context.user_id, m.mode.value) for m in ms]
+"#,
+        ),
+    ];
+    let probe = |module: &str| {
+        let script = format!(
+            "import asyncio, importlib\nprint(asyncio.run(importlib.import_module('netra_backend.app.routes.{module}')._probe()))\n"
+        );
+        let run =
+            Command::new("python3").args(["-W", "ignore", "-c", &script]).current_dir(dir.path()).output().unwrap();
+        assert!(run.status.success(), "{module}: {}", String::from_utf8_lossy(&run.stderr));
+        String::from_utf8_lossy(&run.stdout).into_owned()
+    };
+    let mut before = Vec::new();
+    for (module, source) in modules {
+        write(dir.path(), &format!("netra_backend/app/routes/{module}.py"), source);
+        before.push(probe(module));
+    }
+    let output = ssot(dir.path()).args(["check", "--fix", "--no-color", "netra_backend/app/routes"]).output().unwrap();
+    let stdout = stdout_of(&output);
+    assert_eq!(read(dir.path(), "netra_backend/app/routes/p_modekw.py"), modules[0].1);
+    assert!(
+        stdout.contains("(no automatic fix: the call does not fit `create_websocket_manager` now (`create_websocket_manager` does not accept `mode=`), and would run after the fix)"),
+        "{stdout}"
+    );
+    let task = read(dir.path(), "netra_backend/app/routes/p_task.py");
+    assert!(
+        !task.contains("create_websocket_manager") && task.contains("asyncio.create_task(get_websocket_manager(c))"),
+        "{task}"
+    );
+    for ((module, _), before) in modules.iter().zip(before) {
+        assert_eq!(probe(module), before, "{module}");
+    }
+}
+
 /// Runs `asyncio.run(module.function(None))` with CPython in `root`, and
 /// fails with its traceback when it raises.
 fn run_coroutine(root: &Path, module: &str, function: &str) {
