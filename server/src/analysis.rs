@@ -1328,8 +1328,9 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         // constant of `f"{HUB}.create_websocket_manager"`, a patch target split
         // over two literals. Read lexically (a first look keeps none of these
         // lines), from each quote before the name of a top-level package or
-        // module of the workspace. The module may be asked for any deprecated name the text
-        // names; a path on past the module, for the name it names there.
+        // module of the workspace. The module may be asked for any
+        // deprecated name the text names; a path on past the module, for
+        // the name it names there.
         let opens = index.quoted_top_level(self.text.as_bytes());
         for path in identifiers::quoted_dotted_paths(self.text, opens) {
             let path = path.replacen(':', ".", 1);
