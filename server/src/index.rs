@@ -242,9 +242,9 @@ pub struct WorkspaceIndex {
     /// The project's line length (`[tool.ruff]`, `[tool.black]`,
     /// `[tool.isort]` of the nearest `pyproject.toml`), for written imports.
     line_length: Option<usize>,
-    /// Searches for a quote, the name of a top-level package or module
-    /// under the roots and a dot (`"app.`), made the first time they are
-    /// asked for (`quoted_top_level`).
+    /// Searches for the name of each top-level package or module under the
+    /// roots and a dot (`app.`), made the first time they are asked for
+    /// (`quoted_top_level`).
     top_level: std::sync::OnceLock<Vec<memchr::memmem::Finder<'static>>>,
     /// Re-exports used in practice (see `Reexports`); a hub whose name is
     /// listed here keeps it (its fix may only move it to the very same
@@ -475,8 +475,9 @@ impl WorkspaceIndex {
     /// top-level package or module under the roots and a dot (`"app.` for
     /// `app/` or `app.py`), in order. The names are listed once (a top-level
     /// package created later is not searched for). One SIMD substring
-    /// search per quote and name: an automaton of them settled on a
-    /// rare-byte prefilter and cost a fifth of a whole check.
+    /// search per name, then a look at the byte before: an automaton of
+    /// them settled on a rare-byte prefilter and cost a fifth of a whole
+    /// check, and a search per quote and name twice this.
     pub fn quoted_top_level(&self, bytes: &[u8]) -> Vec<usize> {
         let finders = self.top_level.get_or_init(|| {
             let mut names: Vec<String> = Vec::new();
