@@ -1264,12 +1264,6 @@ fn a_module_whose_binding_a_test_patches_keeps_it() {
 /// `patch.object(target=…, attribute=…)` and `sys.modules["…"]`.
 #[test]
 fn a_module_whose_binding_another_reads_as_an_attribute_keeps_it() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
-    let dir = tempdir();
-    copy_dir(&fixture, dir.path());
-    let route_source =
-        "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\n\
-        async def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
     // Each route is read by one module, in one form: `read(route)` is the
     // expression that gives the function.
     let forms: &[(&str, &str, &str)] = &[
@@ -1279,23 +1273,36 @@ fn a_module_whose_binding_another_reads_as_an_attribute_keeps_it() {
         ("keyword_route", "from unittest import mock\nfrom netra_backend.app.routes import keyword_route", "mock.patch.object(target=keyword_route, attribute=\"create_websocket_manager\").get_original()[0]"),
         ("modules_route", "import sys\nimport netra_backend.app.routes.modules_route  # noqa: F401", "sys.modules[\"netra_backend.app.routes.modules_route\"].create_websocket_manager"),
     ];
-    let reader_source = |imports: &str, expression: &str| {
-        format!("{imports}\n\n\nasync def open_through_route(ctx):\n    return await {expression}(ctx)\n")
-    };
-    for (route, imports, expression) in forms {
+    let readers: Vec<(&str, String)> = forms
+        .iter()
+        .map(|(route, imports, expression)| {
+            (*route, format!("{imports}\n\n\nasync def open_through_route(ctx):\n    return await {expression}(ctx)\n"))
+        })
+        .collect();
+    routes_read_by_readers_keep_their_binding(&readers);
+}
+
+/// Writes each route (a module that imports and calls the factory's
+/// function) and its reader (`reads_{route}`, given whole), runs `check
+/// --fix --unsafe-fixes`, and checks that each route kept its import, that
+/// its finding names the reader, and that the reader's
+/// `open_through_route(None)` runs with CPython.
+fn routes_read_by_readers_keep_their_binding<S: AsRef<str>>(readers: &[(&str, S)]) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
+    let dir = tempdir();
+    copy_dir(&fixture, dir.path());
+    let route_source =
+        "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\n\
+        async def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    for (route, reader) in readers {
         write(dir.path(), &format!("netra_backend/app/routes/{route}.py"), route_source);
-        write(dir.path(), &format!("netra_backend/app/services/reads_{route}.py"), reader_source(imports, expression));
+        write(dir.path(), &format!("netra_backend/app/services/reads_{route}.py"), reader.as_ref());
     }
     let output = ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", "."]).output().unwrap();
-    for (route, imports, expression) in forms {
-        assert_eq!(
-            read(dir.path(), &format!("netra_backend/app/routes/{route}.py")),
-            route_source,
-            "{route}: {}",
-            stdout_of(&output)
-        );
-        let reader = format!("netra_backend/app/services/reads_{route}.py");
-        assert_eq!(read(dir.path(), &reader), reader_source(imports, expression));
+    for (route, reader) in readers {
+        let route_file = format!("netra_backend/app/routes/{route}.py");
+        assert_eq!(read(dir.path(), &route_file), route_source, "{route}: {}", stdout_of(&output));
+        assert_eq!(read(dir.path(), &format!("netra_backend/app/services/reads_{route}.py")), reader.as_ref());
         let reason = format!("by `netra_backend.app.services.reads_{route}`, whose uses");
         assert!(stdout_of(&output).contains(&reason), "{reason}\n{}", stdout_of(&output));
         run_coroutine(dir.path(), &format!("netra_backend.app.services.reads_{route}"), "open_through_route");
@@ -1311,12 +1318,6 @@ fn a_module_whose_binding_another_reads_as_an_attribute_keeps_it() {
 /// and its reader raised; each reader runs with CPython after the fix.
 #[test]
 fn a_module_whose_namespace_another_reads_keeps_its_deprecated_binding() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
-    let dir = tempdir();
-    copy_dir(&fixture, dir.path());
-    let route_source =
-        "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\n\
-        async def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
     // Each route is read by one module, in one form.
     let readers: &[(&str, &str)] = &[
         (
@@ -1428,19 +1429,7 @@ async def open_through_route(ctx):
 "#,
         ),
     ];
-    for (route, reader) in readers {
-        write(dir.path(), &format!("netra_backend/app/routes/{route}.py"), route_source);
-        write(dir.path(), &format!("netra_backend/app/services/reads_{route}.py"), reader);
-    }
-    let output = ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", "."]).output().unwrap();
-    for (route, reader) in readers {
-        let route_file = format!("netra_backend/app/routes/{route}.py");
-        assert_eq!(read(dir.path(), &route_file), route_source, "{route}: {}", stdout_of(&output));
-        assert_eq!(read(dir.path(), &format!("netra_backend/app/services/reads_{route}.py")), *reader);
-        let reason = format!("by `netra_backend.app.services.reads_{route}`, whose uses");
-        assert!(stdout_of(&output).contains(&reason), "{reason}\n{}", stdout_of(&output));
-        run_coroutine(dir.path(), &format!("netra_backend.app.services.reads_{route}"), "open_through_route");
-    }
+    routes_read_by_readers_keep_their_binding(readers);
 }
 
 /// A deprecated module loaded by name (`importlib.import_module("…")`,
