@@ -1321,16 +1321,11 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             });
             patched.extend(found);
         }
-        // A module named by a string anywhere in the text, as a whole
-        // literal or adjacent ones: `importlib.import_module("app.routes.hub")`
-        // kept in a variable, `patch.multiple("app.routes.hub",
-        // create_websocket_manager=…)`, `sys.modules["app.routes.hub"]`, the
-        // constant of `f"{HUB}.create_websocket_manager"`, a patch target split
-        // over two literals. Read lexically (a first look keeps none of these
-        // lines), from each quote before the name of a top-level package or
-        // module of the workspace. The module may be asked for any
-        // deprecated name the text names; a path on past the module, for
-        // the name it names there.
+        // A deprecated name of a module named by a string anywhere in the
+        // text, as a whole literal or adjacent ones: a patch target split
+        // over two literals (`"app.routes." "hub.create_websocket_manager"`).
+        // Read lexically, from each quote before the name of a top-level
+        // package or module of the workspace.
         let opens = index.quoted_top_level(self.text.as_bytes());
         for path in identifiers::quoted_dotted_paths(self.text, opens) {
             let path = path.replacen(':', ".", 1);
@@ -1342,13 +1337,14 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             }
             let Some(&end) = ends.iter().rev().find(|&&end| index.module(&path[..end]).is_some()) else { continue };
             let module = &path[..end];
-            match path[end..].strip_prefix('.').and_then(|rest| rest.split('.').next()) {
-                None => namespace_read(module, &mut patched),
-                Some(name) => {
-                    if watched(name) || index.is_hub_alias(module, name) {
-                        patched.push((module.to_string(), name.to_string()));
-                    }
-                }
+            // A path of the module alone (`import_module("app.routes.hub")`
+            // kept in a variable, `patch.multiple("app.routes.hub", …)`) is
+            // not followed: a file naming the deprecated name for its own
+            // import then withheld the module's fix (the demo's test, which
+            // loads its route by name).
+            let name = path[end..].strip_prefix('.').and_then(|rest| rest.split('.').next());
+            if let Some(name) = name.filter(|name| watched(name) || index.is_hub_alias(module, name)) {
+                patched.push((module.to_string(), name.to_string()));
             }
         }
         for &call in &self.captures.calls {

@@ -56,11 +56,10 @@ checked paths):
   itself, through any number of hubs. A file that patches the name on this
   module, reads it off the module (`route.create_websocket_manager`,
   `getattr(route, \"create_websocket_manager\")`, `sys.modules[\"…\"]…`),
-  star-imports the module and names it, or names the module in a string
-  (`import_module(\"…route\")`, `patch.multiple(\"…route\", …)`, a constant
-  an f-string target is built from) or reads its namespace (`route.__dict__`,
-  `vars(route)`) and names the deprecated name anywhere counts as such an
-  importer.
+  star-imports the module and names it, names the name on the module in a
+  patch target split over adjacent strings, or reads the module's namespace
+  (`route.__dict__`, `vars(route)`) and names the deprecated name anywhere
+  counts as such an importer.
 
 When the target module is not in the workspace (a library), the rule file is
 trusted and the fix notes that it was not checked (hover, JSON output). Every fix must also leave
