@@ -1266,8 +1266,9 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         }
     }
 
-    /// Dotted paths given to `patch(...)` and the like that name a
-    /// deprecated name as a binding of a workspace module that imports it
+    /// Dotted paths in strings (given to `patch(...)` and the like, or held
+    /// in a constant) that name a deprecated name as a binding of a
+    /// workspace module that imports it
     /// (`patch("app.routes.ws.create_websocket_manager")`, where
     /// `app/routes/ws.py` imports the factory's function): the test replaces
     /// that module's binding, so the module's own fix must keep the name,
@@ -1309,32 +1310,19 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 }
             }
         };
-        for string in &self.captures.strings {
-            let Some((_, content)) = self.path_argument(*string) else { continue };
-            let path = content.replacen(':', ".", 1);
-            let parts: Vec<&str> = path.split('.').collect();
-            // The rightmost part that names a deprecated name (or a hub's
-            // alias of one) is the name; the parts before it, the module.
-            let found = (1..parts.len()).rev().find_map(|split| {
-                let (module, name) = (parts[..split].join("."), parts[split]);
-                (watched(name) || index.is_hub_alias(&module, name)).then(|| (module, name.to_string()))
-            });
-            patched.extend(found);
-        }
-        // A deprecated name of a module named by a string anywhere in the
-        // text, as a whole literal or adjacent ones: a patch target split
-        // over two literals (`"app.routes." "hub.create_websocket_manager"`).
-        // Read lexically, from each quote before the name of a top-level
-        // package or module of the workspace.
+        // Dotted paths in strings anywhere in the text, as a whole literal
+        // or adjacent ones joined (`"app.routes." "hub.create_websocket_manager"`):
+        // patch targets, and constants that hold one. Read lexically, from
+        // each quote before the name of a top-level package or module of
+        // the workspace: a first look keeps a split target's lines only
+        // where one part names the trigger. The longest prefix that is a
+        // module is the module; the part after it, when a deprecated name
+        // (or a hub's alias of one), the name.
         let opens = index.quoted_top_level(self.text.as_bytes());
         for path in identifiers::quoted_dotted_paths(self.text, opens) {
             let path = path.replacen(':', ".", 1);
             let mut ends: Vec<usize> = path.match_indices('.').map(|(at, _)| at).collect();
             ends.push(path.len());
-            // Most paths are of modules outside the workspace.
-            if index.module(&path[..ends[0]]).is_none() {
-                continue;
-            }
             let Some(&end) = ends.iter().rev().find(|&&end| index.module(&path[..end]).is_some()) else { continue };
             let module = &path[..end];
             // A path of the module alone (`import_module("app.routes.hub")`
