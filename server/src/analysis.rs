@@ -1207,7 +1207,15 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 ImportItem::Star { .. } if record.module == deprecated => {
                     let fix = self.editor.star_import_fix(rule, record);
                     let range = (record.module_node.start_byte(), record.module_node.end_byte());
-                    findings.push(self.finding(rule, range, deprecated.to_string(), None, fix));
+                    // The names `*` binds change with the module.
+                    let swap = match (&rule.canonical, &fix) {
+                        (Some(canonical), Some(fix)) if fix.applicability == Applicability::Unsafe => {
+                            Some(self.module_swap_reason(deprecated, canonical, Swap::StarImport))
+                        }
+                        _ => None,
+                    };
+                    let remark = swap.as_deref().map(Remark::UnsafeFix);
+                    findings.push(self.finding_remarked(rule, range, deprecated.to_string(), None, fix, remark));
                 }
                 _ => {}
             }
@@ -1576,7 +1584,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             // comes from the canonical module after the fix.
             let swap = match (&mapping, &rule.canonical, &fix) {
                 (None, Some(canonical), Some(fix)) if fix.applicability == Applicability::Unsafe => {
-                    Some(self.module_swap_reason(&deprecated, canonical))
+                    Some(self.module_swap_reason(&deprecated, canonical, Swap::LoadedByName))
                 }
                 _ => None,
             };
@@ -1586,13 +1594,15 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         }
     }
 
-    /// Why a string that loads the module `deprecated` by name
-    /// (`importlib.import_module("…")`, `sys.modules["…"]`) is not safely
-    /// rewritten to `canonical`: code reading names off the module object
-    /// gets `canonical`'s instead. Names the deprecated module defines (not
-    /// those it imports, nor dunders) that this file names as words and
-    /// `canonical` does not bind, when the workspace holds both modules.
-    fn module_swap_reason(&self, deprecated: &str, canonical: &str) -> String {
+    /// Why the module `deprecated`, loaded by name
+    /// (`importlib.import_module("…")`, `sys.modules["…"]`) or imported
+    /// with `*`, is not safely swapped for `canonical`: code reading names
+    /// off the module object, or the names `*` bound, gets `canonical`'s
+    /// instead. Names the deprecated module defines (not those it imports,
+    /// nor dunders; for `*`, nor private names) that this file names as
+    /// words and `canonical` does not bind, when the workspace holds both
+    /// modules.
+    fn module_swap_reason(&self, deprecated: &str, canonical: &str, swap: Swap) -> String {
         let index = self.scope.index.as_deref();
         let old = index.and_then(|index| index.module(deprecated).filter(|_| index.module(canonical).is_some()));
         let mut missing: Vec<&str> = Vec::new();
@@ -1607,12 +1617,13 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 .bindings
                 .iter()
                 .filter(|(name, binding)| !matches!(binding, Binding::Import(_)) && !name.starts_with("__"))
+                .filter(|(name, _)| swap == Swap::LoadedByName || !name.starts_with('_'))
                 .map(|(name, _)| name.as_str())
                 .filter(|name| named(name) && lacks(name))
                 .collect();
             missing.sort_unstable();
         }
-        swap_sentence(canonical, &missing)
+        swap_sentence(swap, canonical, &missing)
     }
 
     /// Where the content of `string` sits and what it is, when it is a
@@ -1814,10 +1825,22 @@ impl std::fmt::Display for Remark<'_> {
     }
 }
 
+/// How a file reaches a whole module a fix swaps for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Swap {
+    /// `importlib.import_module("…")`, `sys.modules["…"]`.
+    LoadedByName,
+    /// `from … import *`.
+    StarImport,
+}
+
 /// [`FileAnalysis::module_swap_reason`]'s sentence, naming at most three
 /// of the `missing` names.
-fn swap_sentence(canonical: &str, missing: &[&str]) -> String {
-    let loaded = format!("the module loaded here becomes `{canonical}`");
+fn swap_sentence(swap: Swap, canonical: &str, missing: &[&str]) -> String {
+    let loaded = match swap {
+        Swap::LoadedByName => format!("the module loaded here becomes `{canonical}`"),
+        Swap::StarImport => format!("`*` then imports the names of `{canonical}`"),
+    };
     match missing {
         [] => format!("{loaded}, whose names differ from the deprecated module's"),
         names => {

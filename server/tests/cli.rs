@@ -1406,6 +1406,38 @@ fn a_module_loaded_by_name_says_why_its_rewrite_is_unsafe() {
     run_coroutine(dir.path(), "netra_backend.app.services.loads_factory", "open_manager");
 }
 
+/// `from …factory import *` swapped for `from …websocket_manager import *`
+/// leaves the names the file uses from the factory unbound: the unsafe
+/// fix says which (names the file never uses, and private ones, which `*`
+/// does not bind, are not listed). `--fix` leaves the file as it is, and
+/// it runs; with `--unsafe-fixes` the first name listed is a NameError, as
+/// the reason says.
+#[test]
+fn a_star_import_of_the_factory_says_which_names_its_swap_unbinds() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
+    let dir = tempdir();
+    copy_dir(&fixture, dir.path());
+    let file = "netra_backend/app/services/star_factory.py";
+    let source = "from netra_backend.app.websocket_core.websocket_manager_factory import *\n\n\n\
+        async def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n\n\n\
+        def factory():\n    return get_websocket_manager_factory()\n";
+    write(dir.path(), file, source);
+    let output = ssot(dir.path()).args(["check", "--fix", "--format", "concise", "--no-color", file]).output().unwrap();
+    assert_eq!(read(dir.path(), file), source);
+    let reason = "(fix is unsafe: `*` then imports the names of `netra_backend.app.websocket_core.websocket_manager`, \
+        which does not define `create_websocket_manager`, `get_websocket_manager_factory`, named in this file)";
+    let stdout = stdout_of(&output);
+    assert_eq!(stdout.matches(reason).count(), 1, "{stdout}");
+    run_coroutine(dir.path(), "netra_backend.app.services.star_factory", "open_manager");
+
+    ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", "--no-color", file]).output().unwrap();
+    assert!(read(dir.path(), file).starts_with("from netra_backend.app.websocket_core.websocket_manager import *\n"));
+    let script = "import asyncio, netra_backend.app.services.star_factory as m\n\
+        try:\n    asyncio.run(m.open_manager(None))\nexcept NameError as error:\n    print(error)\n";
+    let ran = Command::new("python3").arg("-c").arg(script).current_dir(dir.path()).output().unwrap();
+    assert!(String::from_utf8_lossy(&ran.stdout).contains("'create_websocket_manager' is not defined"), "{ran:?}");
+}
+
 /// Calls judged against the old function as well as the new one: a call
 /// the old function rejects (`mode=`, caught as TypeError by a fallback)
 /// would run after the fix, so it has none; a call that leaves the old
