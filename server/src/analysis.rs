@@ -1070,6 +1070,21 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         index.importers_of(module, name)
     }
 
+    /// Why removing `name` from `__all__` may change behaviour: a star
+    /// import of this module no longer binds it, naming the workspace
+    /// modules known to import it from here.
+    fn export_removal_reason(&self, name: &str) -> String {
+        let lost = format!("`import *` of this module no longer binds `{name}`");
+        match self.used_by_others(name).as_slice() {
+            [] => lost,
+            [only] => format!("{lost}, which `{only}` imports from here"),
+            [first, rest @ ..] => {
+                let others = if rest.len() == 1 { "module" } else { "modules" };
+                format!("{lost}, which `{first}` and {} other {others} import from here", rest.len())
+            }
+        }
+    }
+
     /// Whether `__all__` lists `name`.
     fn all_lists(&self, name: &str) -> bool {
         self.captures.all_values.iter().any(|value| {
@@ -1768,7 +1783,16 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                     (false, false) => (None, Some("without the entry, its import would be unused")),
                     (false, true) => (self.editor.remove_list_entry_fix(rule, string), None),
                 };
-                let message = compose_message(rule.render_message(name, None), reason.map(Remark::NoAutomaticFix));
+                let unsafe_reason = fix
+                    .as_ref()
+                    .filter(|fix| fix.applicability == Applicability::Unsafe)
+                    .map(|_| self.export_removal_reason(name));
+                let remark = match (reason, unsafe_reason.as_deref()) {
+                    (Some(reason), _) => Some(Remark::NoAutomaticFix(reason)),
+                    (None, Some(reason)) => Some(Remark::UnsafeFix(reason)),
+                    (None, None) => None,
+                };
+                let message = compose_message(rule.render_message(name, None), remark);
                 let mut finding = self.finding_with_message(rule, (start, end), target.clone(), None, message, fix);
                 finding.canonical = None;
                 findings.push(finding);

@@ -1432,10 +1432,52 @@ fn a_star_import_of_the_factory_says_which_names_its_swap_unbinds() {
 
     ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", "--no-color", file]).output().unwrap();
     assert!(read(dir.path(), file).starts_with("from netra_backend.app.websocket_core.websocket_manager import *\n"));
-    let script = "import asyncio, netra_backend.app.services.star_factory as m\n\
-        try:\n    asyncio.run(m.open_manager(None))\nexcept NameError as error:\n    print(error)\n";
-    let ran = Command::new("python3").arg("-c").arg(script).current_dir(dir.path()).output().unwrap();
-    assert!(String::from_utf8_lossy(&ran.stdout).contains("'create_websocket_manager' is not defined"), "{ran:?}");
+    assert_name_error(
+        dir.path(),
+        "netra_backend.app.services.star_factory",
+        "open_manager",
+        "create_websocket_manager",
+    );
+}
+
+/// SSOT007's removal of an `__all__` entry (offered when the import stays
+/// and is used): unsafe, and the reason names the star importer that reads
+/// the name, which raises NameError once the entry is gone.
+#[test]
+fn an_export_removal_names_the_star_importers_it_would_break() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
+    let dir = tempdir();
+    copy_dir(&fixture, dir.path());
+    let exporter = "netra_backend/app/services/exporter.py";
+    write(
+        dir.path(),
+        exporter,
+        "from netra_backend.app.websocket_core.websocket_manager_factory import get_websocket_manager_factory\n\n\
+        __all__ = [\"get_websocket_manager_factory\", \"build\"]\n\n\n\
+        def build():\n    return get_websocket_manager_factory()\n",
+    );
+    let reader = "netra_backend/app/services/star_reader.py";
+    write(
+        dir.path(),
+        reader,
+        "from netra_backend.app.services.exporter import *\n\n\n\
+        async def open_manager(ctx):\n    return get_websocket_manager_factory()\n",
+    );
+    let output = ssot(dir.path()).args(["check", "--format", "concise", "--no-color", "."]).output().unwrap();
+    let reason = "(fix is unsafe: `import *` of this module no longer binds `get_websocket_manager_factory`, \
+        which `netra_backend.app.services.star_reader` imports from here)";
+    let stdout = stdout_of(&output);
+    assert!(stdout.lines().any(|line| line.contains("SSOT007") && line.contains(reason)), "{stdout}");
+    run_coroutine(dir.path(), "netra_backend.app.services.star_reader", "open_manager");
+
+    ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", "--no-color", exporter]).output().unwrap();
+    assert!(!read(dir.path(), exporter).contains("__all__ = [\"get_websocket_manager_factory\""));
+    assert_name_error(
+        dir.path(),
+        "netra_backend.app.services.star_reader",
+        "open_manager",
+        "get_websocket_manager_factory",
+    );
 }
 
 /// Calls judged against the old function as well as the new one: a call
@@ -1532,6 +1574,18 @@ fn run_coroutine(root: &Path, module: &str, function: &str) {
         format!("import asyncio, importlib\nasyncio.run(importlib.import_module({module:?}).{function}(None))\n");
     let run = Command::new("python3").args(["-c", &script]).current_dir(root).output().unwrap();
     assert!(run.status.success(), "{module}.{function}: {}", String::from_utf8_lossy(&run.stderr));
+}
+
+/// Runs `asyncio.run(module.function(None))` with CPython in `root`, and
+/// fails unless it raises NameError for `name`.
+fn assert_name_error(root: &Path, module: &str, function: &str, name: &str) {
+    let script = format!(
+        "import asyncio, importlib\ntry:\n    asyncio.run(importlib.import_module({module:?}).{function}(None))\n\
+        except NameError as error:\n    print(error)\n"
+    );
+    let run = Command::new("python3").args(["-c", &script]).current_dir(root).output().unwrap();
+    let printed = String::from_utf8_lossy(&run.stdout);
+    assert!(printed.contains(&format!("'{name}' is not defined")), "{module}.{function}: {run:?}");
 }
 
 /// A module that star-imports another whose deprecated binding it uses
