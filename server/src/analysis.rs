@@ -1599,7 +1599,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             // comes from the canonical module after the fix.
             let swap = match (&mapping, &rule.canonical, &fix) {
                 (None, Some(canonical), Some(fix)) if fix.applicability == Applicability::Unsafe => {
-                    Some(self.module_swap_reason(&deprecated, canonical, Swap::LoadedByName))
+                    Some(self.module_swap_reason(&deprecated, canonical, self.swap_of_path(*string)))
                 }
                 _ => None,
             };
@@ -1632,7 +1632,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 .bindings
                 .iter()
                 .filter(|(name, binding)| !matches!(binding, Binding::Import(_)) && !name.starts_with("__"))
-                .filter(|(name, _)| swap == Swap::LoadedByName || !name.starts_with('_'))
+                .filter(|(name, _)| swap != Swap::StarImport || !name.starts_with('_'))
                 .map(|(name, _)| name.as_str())
                 .filter(|name| named(name) && lacks(name))
                 .collect();
@@ -1657,15 +1657,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
 
     /// Whether a string literal sits where Python code names a module path.
     fn is_path_argument(&self, string: Node<'tree>) -> bool {
-        let mut node = string;
-        // Implicit concatenation and keyword arguments (`target="..."`).
-        while let Some(parent) = node.parent() {
-            match parent.kind() {
-                "concatenated_string" | "parenthesized_expression" | "keyword_argument" => node = parent,
-                _ => break,
-            }
-        }
-        let Some(parent) = node.parent() else { return false };
+        let Some(parent) = argument_holder(string) else { return false };
         match parent.kind() {
             "argument_list" => {}
             "subscript" => {
@@ -1676,10 +1668,26 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             }
             _ => return false,
         }
-        let Some(call) = parent.parent().filter(|call| call.kind() == "call") else { return false };
-        let Some(callee) = call.child_by_field_name("function") else { return false };
-        let last = node_text(callee, self.text).rsplit('.').next().unwrap_or_default();
-        PATH_TAKING_CALLEES.contains(&last)
+        let Some(callee) = self.callee_of_argument(parent) else { return false };
+        let last = callee.rsplit('.').next().unwrap_or_default();
+        PATH_TAKING_CALLEES.contains(&last) || is_patch_of_many(callee)
+    }
+
+    /// The text of the callee whose `argument_list` is `arguments`.
+    fn callee_of_argument(&self, arguments: Node<'tree>) -> Option<&'a str> {
+        let call = arguments.parent().filter(|call| call.kind() == "call")?;
+        Some(node_text(call.child_by_field_name("function")?, self.text))
+    }
+
+    /// How the code reaches the module whose path `string` holds (a path
+    /// argument): patched name by name (`patch.multiple("…", name=…)`), or
+    /// loaded.
+    fn swap_of_path(&self, string: Node<'tree>) -> Swap {
+        let arguments = argument_holder(string).filter(|parent| parent.kind() == "argument_list");
+        match arguments.and_then(|arguments| self.callee_of_argument(arguments)) {
+            Some(callee) if is_patch_of_many(callee) => Swap::Patched,
+            _ => Swap::LoadedByName,
+        }
     }
 
     /// The fully qualified path of `name` or `a.b.c`, following import bindings.
@@ -1854,8 +1862,31 @@ impl std::fmt::Display for Remark<'_> {
 enum Swap {
     /// `importlib.import_module("…")`, `sys.modules["…"]`.
     LoadedByName,
+    /// `patch.multiple("…", name=…)`: the names are patched on it.
+    Patched,
     /// `from … import *`.
     StarImport,
+}
+
+/// The node that holds `string` as an argument or subscript: its parent,
+/// through implicit concatenation, parentheses and keyword arguments
+/// (`target="..."`).
+fn argument_holder(string: Node<'_>) -> Option<Node<'_>> {
+    let mut node = string;
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            "concatenated_string" | "parenthesized_expression" | "keyword_argument" => node = parent,
+            _ => break,
+        }
+    }
+    node.parent()
+}
+
+/// Whether `callee` is `patch.multiple` or `patch.dict` (`mock.patch.…`,
+/// `unittest.mock.patch.…`), whose first argument is a dotted path.
+fn is_patch_of_many(callee: &str) -> bool {
+    let mut parts = callee.rsplit('.');
+    matches!((parts.next(), parts.next()), (Some("multiple" | "dict"), Some("patch")))
 }
 
 /// [`FileAnalysis::module_swap_reason`]'s sentence, naming at most three
@@ -1863,6 +1894,7 @@ enum Swap {
 fn swap_sentence(swap: Swap, canonical: &str, missing: &[&str]) -> String {
     let loaded = match swap {
         Swap::LoadedByName => format!("the module loaded here becomes `{canonical}`"),
+        Swap::Patched => format!("the module patched here becomes `{canonical}`"),
         Swap::StarImport => format!("`*` then imports the names of `{canonical}`"),
     };
     match missing {

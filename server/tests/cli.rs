@@ -1382,9 +1382,10 @@ async def open_through_route(ctx):
 }
 
 /// A deprecated module loaded by name (`importlib.import_module("…")`,
-/// `sys.modules["…"]`): the rewrite to the canonical module is unsafe, and
-/// the finding says why, naming what the file reads that the canonical
-/// module lacks. `--fix` leaves the file as it is.
+/// `sys.modules["…"]`) or patched name by name (`patch.multiple("…", …)`):
+/// the rewrite to the canonical module is unsafe, and the finding says
+/// why, naming what the file reads that the canonical module lacks.
+/// `--fix` leaves the file as it is.
 #[test]
 fn a_module_loaded_by_name_says_why_its_rewrite_is_unsafe() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
@@ -1394,15 +1395,22 @@ fn a_module_loaded_by_name_says_why_its_rewrite_is_unsafe() {
     let source = "import importlib\nimport sys\n\n\
         _factory = importlib.import_module(\"netra_backend.app.websocket_core.websocket_manager_factory\")\n\
         _loaded = sys.modules[\"netra_backend.app.websocket_core.websocket_manager_factory\"]\n\n\n\
-        async def open_manager(ctx):\n    return await _factory.create_websocket_manager(ctx)\n";
+        async def open_manager(ctx):\n    return await _factory.create_websocket_manager(ctx)\n\n\n\
+        def patched():\n    from unittest import mock\n\n    \
+        return mock.patch.multiple(\"netra_backend.app.websocket_core.websocket_manager_factory\", \
+        create_websocket_manager=mock.AsyncMock())\n";
     write(dir.path(), file, source);
     let output = ssot(dir.path()).args(["check", "--fix", "--format", "concise", "--no-color", file]).output().unwrap();
     assert_eq!(read(dir.path(), file), source);
-    let reason =
-        "(fix is unsafe: the module loaded here becomes `netra_backend.app.websocket_core.websocket_manager`, \
-        which does not define `create_websocket_manager`, named in this file)";
+    let reason = |how: &str| {
+        format!(
+            "(fix is unsafe: the module {how} here becomes `netra_backend.app.websocket_core.websocket_manager`, \
+            which does not define `create_websocket_manager`, named in this file)"
+        )
+    };
     let stdout = stdout_of(&output);
-    assert_eq!(stdout.matches(reason).count(), 2, "{stdout}");
+    assert_eq!(stdout.matches(&reason("loaded")).count(), 2, "{stdout}");
+    assert_eq!(stdout.matches(&reason("patched")).count(), 1, "{stdout}");
     run_coroutine(dir.path(), "netra_backend.app.services.loads_factory", "open_manager");
 }
 
