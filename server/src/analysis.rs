@@ -1096,17 +1096,42 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     }
 
     /// The identifiers that read `binding` in the scope of `statement`
-    /// (outside the statement itself).
+    /// (outside the statement itself), but not those a scope nested in it
+    /// binds anew (a parameter, an assignment or an import of the same
+    /// name in an inner function reads that one).
     fn references(&self, statement: Node<'tree>, binding: &str) -> Vec<Node<'tree>> {
+        let scope = scope_of(statement);
+        let (mut references, mut inner_bindings) = (Vec::new(), Vec::new());
         // The index holds identifiers by their NFKC name; these are those
         // written as `binding`.
-        self.editor
-            .index()
-            .identifiers_in(scope_of(statement), &identifiers::normalize(binding))
-            .filter(|identifier| node_text(*identifier, self.text) == binding)
-            .filter(|identifier| !within(*identifier, statement))
-            .filter(|identifier| classify(*identifier) == Occurrence::Reference)
-            .collect()
+        for identifier in self.editor.index().identifiers_in(scope, &identifiers::normalize(binding)) {
+            if node_text(identifier, self.text) != binding || within(identifier, statement) {
+                continue;
+            }
+            match classify(identifier) {
+                Occurrence::Reference => references.push(identifier),
+                // `nonlocal` names the enclosing binding; `global`, the
+                // module's (outside a function's import's scope).
+                Occurrence::Binding
+                    if identifier.parent().is_some_and(|parent| parent.kind() == "nonlocal_statement") => {}
+                Occurrence::Binding => {
+                    let bound_in = binding_scope(identifier);
+                    if bound_in.id() != scope.id() && within(bound_in, scope) {
+                        inner_bindings.push(bound_in.id());
+                    }
+                }
+                Occurrence::NotAName => {}
+            }
+        }
+        if !inner_bindings.is_empty() {
+            // A class body's names are not seen from the functions in it.
+            references.retain(|identifier| {
+                !self.scopes_around(*identifier).iter().enumerate().any(|(depth, around)| {
+                    (depth == 0 || around.kind() != "class_definition") && inner_bindings.contains(&around.id())
+                })
+            });
+        }
+        references
     }
 
     /// A name move's finding and fix, after checking it against the workspace.

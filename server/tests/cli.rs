@@ -1488,6 +1488,48 @@ fn an_export_removal_names_the_star_importers_it_would_break() {
     );
 }
 
+/// A call that reads another binding of the deprecated name (a parameter
+/// or a local of an inner function) is not one of the import's uses: it
+/// does not withhold the fix (the module's misfitting `shadowed(...)` call
+/// withheld it, with a reason about that call). A `nonlocal` of the name,
+/// or a class attribute of that name (not seen from the methods), reads the
+/// import: their misfitting calls still withhold it.
+#[test]
+fn calls_of_a_shadowing_binding_are_not_the_imports_uses() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
+    let dir = tempdir();
+    copy_dir(&fixture, dir.path());
+    let import = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n";
+    let shadowed = "netra_backend/app/services/shadowed.py";
+    let shadowed_source = format!(
+        "{import}\n\nasync def open_manager(ctx):\n    await shadowed(lambda *args: args, ctx)\n    \
+        return await create_websocket_manager(ctx)\n\n\n\
+        async def shadowed(create_websocket_manager, ctx):\n    return create_websocket_manager(ctx, 2, 3)\n\n\n\
+        def local(ctx):\n    create_websocket_manager = print\n    return create_websocket_manager(ctx, 2, 3)\n"
+    );
+    let nonlocal = "netra_backend/app/services/nonlocal_use.py";
+    let nonlocal_source = "async def open_manager(ctx):\n    \
+        from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    \
+        def inner():\n        nonlocal create_websocket_manager\n        \
+        return create_websocket_manager(ctx, 2, 3)\n\n    return await create_websocket_manager(ctx)\n";
+    let class_attribute = "netra_backend/app/services/class_attribute.py";
+    let class_source = format!(
+        "{import}\n\nclass Holder:\n    create_websocket_manager = print\n\n    \
+        def build(self, ctx):\n        return create_websocket_manager(ctx, 2, 3)\n\n\n\
+        async def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n"
+    );
+    for (file, source) in
+        [(shadowed, shadowed_source.as_str()), (nonlocal, nonlocal_source), (class_attribute, &class_source)]
+    {
+        write(dir.path(), file, source);
+    }
+    ssot(dir.path()).args(["check", "--fix", "--no-color", shadowed, nonlocal, class_attribute]).output().unwrap();
+    assert_ne!(read(dir.path(), shadowed), shadowed_source, "the shadowed calls withheld the fix");
+    assert_eq!(read(dir.path(), nonlocal), nonlocal_source);
+    assert_eq!(read(dir.path(), class_attribute), class_source);
+    run_coroutine(dir.path(), "netra_backend.app.services.shadowed", "open_manager");
+}
+
 /// Calls judged against the old function as well as the new one: a call
 /// the old function rejects (`mode=`, caught as TypeError by a fallback)
 /// would run after the fix, so it has none; a call that leaves the old
