@@ -6,6 +6,7 @@
 //! never applies edits; `fix.rs` runs the fix loop and `cli`/`lsp` convert
 //! offsets for their users.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -1616,6 +1617,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     ) {
         for string in &self.captures.strings {
             let Some(((content_start, content_end), content)) = self.path_argument(*string) else { continue };
+            let content = content.as_ref();
             let Some((deprecated, mapping)) = classify(content) else { continue };
             // A patched path must exist in the target module too.
             let mapping = mapping.map(|mapping| self.verifier.check(&deprecated, mapping, &[], &Exported::No).mapping);
@@ -1669,7 +1671,15 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// Where the content of `string` sits and what it is, when it is a
     /// dotted path (`a.b.c`, `a.b:c`) given where Python code names a module
     /// path ([`Self::is_path_argument`]).
-    fn path_argument(&self, string: Node<'tree>) -> Option<((usize, usize), &'a str)> {
+    ///
+    /// A path split over adjacent literals (`"pkg.mod" ".name"`) is read
+    /// joined, at its first literal (the others give nothing): from the
+    /// first literal's content to the last one's, which a fix replaces with
+    /// one path (the literals then read as one).
+    fn path_argument(&self, string: Node<'tree>) -> Option<((usize, usize), Cow<'a, str>)> {
+        if let Some(joined) = string.parent().filter(|parent| parent.kind() == "concatenated_string") {
+            return self.joined_path_argument(string, joined);
+        }
         // Most strings are no path: those are left before anything is
         // allocated for them.
         if !node_text(string, self.text).contains(['.', ':']) {
@@ -1677,7 +1687,34 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         }
         let (start, end) = string_content_range(string, self.text)?;
         let content = &self.text[start..end];
-        (is_path_like(content) && self.is_path_argument(string)).then_some(((start, end), content))
+        (is_path_like(content) && self.is_path_argument(string)).then_some(((start, end), Cow::Borrowed(content)))
+    }
+
+    /// [`Self::path_argument`] of `string`, one of the literals `joined`
+    /// concatenates: all of them plain and opened by the same quotes.
+    fn joined_path_argument(
+        &self,
+        string: Node<'tree>,
+        joined: Node<'tree>,
+    ) -> Option<((usize, usize), Cow<'a, str>)> {
+        let mut cursor = joined.walk();
+        let parts: Vec<Node<'tree>> = joined.named_children(&mut cursor).filter(|part| part.kind() != "comment").collect();
+        if parts.first()?.id() != string.id() {
+            return None;
+        }
+        let opening = |part: Node<'tree>| part.named_child(0).map(|start| node_text(start, self.text));
+        let mut content = String::new();
+        let (mut first, mut last) = (None, 0);
+        for part in &parts {
+            if part.kind() != "string" || opening(*part) != opening(string) {
+                return None;
+            }
+            let (start, end) = string_content_range(*part, self.text)?;
+            first.get_or_insert(start);
+            last = end;
+            content.push_str(&self.text[start..end]);
+        }
+        (is_path_like(&content) && self.is_path_argument(string)).then_some(((first?, last), Cow::Owned(content)))
     }
 
     /// Whether a string literal sits where Python code names a module path.
