@@ -1621,7 +1621,19 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             let Some((deprecated, mapping)) = classify(content) else { continue };
             // A patched path must exist in the target module too.
             let mapping = mapping.map(|mapping| self.verifier.check(&deprecated, mapping, &[], &Exported::No).mapping);
-            let fix = self.editor.string_path_fix(rule, content, (content_start, content_end), mapping.as_ref());
+            let mut fix = self.editor.string_path_fix(rule, content, (content_start, content_end), mapping.as_ref());
+            // A relative name given to `import_module` stays relative to its
+            // package where the new path is inside it.
+            let written = &self.text[content_start..content_end];
+            if let (Some(fix), Some((_, base))) = (fix.as_mut(), self.relative_module_name(*string, written)) {
+                let dots = &written[..written.len() - written.trim_start_matches('.').len()];
+                for edit in &mut fix.edits {
+                    if let Some(rest) = edit.replacement.strip_prefix(&format!("{base}.")) {
+                        edit.replacement = format!("{dots}{rest}");
+                        fix.title = format!("Replace the path with `{}`", edit.replacement);
+                    }
+                }
+            }
             // The whole module, loaded by name: what the code reads off it
             // comes from the canonical module after the fix.
             let swap = match (&mapping, &rule.canonical, &fix) {
@@ -1677,28 +1689,79 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// first literal's content to the last one's, which a fix replaces with
     /// one path (the literals then read as one).
     fn path_argument(&self, string: Node<'tree>) -> Option<((usize, usize), Cow<'a, str>)> {
-        if let Some(joined) = string.parent().filter(|parent| parent.kind() == "concatenated_string") {
-            return self.joined_path_argument(string, joined);
-        }
         // Most strings are no path: those are left before anything is
-        // allocated for them.
+        // allocated for them, or a parent asked for (`Node::parent` searches
+        // down from the root).
         if !node_text(string, self.text).contains(['.', ':']) {
             return None;
         }
+        if followed_by_a_literal(self.text.as_bytes(), string.end_byte()) {
+            if let Some(joined) = string.parent().filter(|parent| parent.kind() == "concatenated_string") {
+                return self.joined_path_argument(string, joined);
+            }
+        }
         let (start, end) = string_content_range(string, self.text)?;
         let content = &self.text[start..end];
+        if content.starts_with('.') {
+            let absolute = self.relative_module_name(string, content)?.0;
+            return is_path_like(&absolute).then_some(((start, end), Cow::Owned(absolute)));
+        }
         (is_path_like(content) && self.is_path_argument(string)).then_some(((start, end), Cow::Borrowed(content)))
+    }
+
+    /// The module a relative name given to `import_module` names
+    /// (`import_module(".websocket_manager_factory", "pkg.websocket_core")`,
+    /// `package=`, `__package__`, `__name__`), and the package its dots
+    /// start from; `None` when the package is not written out.
+    fn relative_module_name(&self, string: Node<'tree>, name: &str) -> Option<(String, String)> {
+        if !name.starts_with('.') {
+            return None;
+        }
+        let arguments = string.parent().filter(|parent| parent.kind() == "argument_list")?;
+        let callee = self.callee_of_argument(arguments)?;
+        if callee.rsplit('.').next() != Some("import_module") {
+            return None;
+        }
+        let mut cursor = arguments.walk();
+        let given: Vec<Node<'tree>> =
+            arguments.named_children(&mut cursor).filter(|node| node.kind() != "comment").collect();
+        if given.first()?.id() != string.id() {
+            return None;
+        }
+        let package = given.iter().skip(1).find_map(|argument| match argument.kind() {
+            "keyword_argument" => argument
+                .child_by_field_name("name")
+                .filter(|keyword| node_text(*keyword, self.text) == "package")
+                .and_then(|_| argument.child_by_field_name("value")),
+            _ if argument.start_byte() == given[1].start_byte() => Some(*argument),
+            _ => None,
+        })?;
+        let package = match (package.kind(), node_text(package, self.text)) {
+            ("string", _) => {
+                let (start, end) = string_content_range(package, self.text)?;
+                self.text[start..end].to_string()
+            }
+            ("identifier", "__package__") => self.scope.current_package()?,
+            ("identifier", "__name__") => self.scope.module.clone()?,
+            _ => return None,
+        };
+        let rest = name.trim_start_matches('.');
+        let mut base = package;
+        for _ in 1..name.len() - rest.len() {
+            base = base.rsplit_once('.')?.0.to_string();
+        }
+        if base.is_empty() || rest.is_empty() {
+            return None;
+        }
+        Some((join_path(&base, rest), base))
     }
 
     /// [`Self::path_argument`] of `string`, one of the literals `joined`
     /// concatenates: all of them plain and opened by the same quotes.
-    fn joined_path_argument(
-        &self,
-        string: Node<'tree>,
-        joined: Node<'tree>,
-    ) -> Option<((usize, usize), Cow<'a, str>)> {
+    fn joined_path_argument(&self, string: Node<'tree>, joined: Node<'tree>) -> Option<((usize, usize), Cow<'a, str>)> {
         let mut cursor = joined.walk();
-        let parts: Vec<Node<'tree>> = joined.named_children(&mut cursor).filter(|part| part.kind() != "comment").collect();
+        let parts: Vec<Node<'tree>> =
+            joined.named_children(&mut cursor).filter(|part| part.kind() != "comment").collect();
         if parts.first()?.id() != string.id() {
             return None;
         }
@@ -1928,6 +1991,16 @@ enum Swap {
     Patched,
     /// `from … import *`.
     StarImport,
+}
+
+/// Whether a string literal ending at `end` may be followed by another
+/// (implicit concatenation): after blanks, line breaks, backslashes and
+/// comments, a quote or a string prefix. A guess by the bytes, which a
+/// caller confirms in the tree.
+fn followed_by_a_literal(bytes: &[u8], end: usize) -> bool {
+    let next = identifiers::skip_blanks(bytes, end);
+    let prefix = bytes[next.min(bytes.len())..].iter().take_while(|byte| byte.is_ascii_alphabetic()).count();
+    prefix <= 2 && matches!(bytes.get(next + prefix), Some(b'"' | b'\''))
 }
 
 /// The node that holds `string` as an argument or subscript: its parent,
