@@ -1288,9 +1288,7 @@ fn a_module_whose_binding_another_reads_as_an_attribute_keeps_it() {
 /// its finding names the reader, and that the reader's
 /// `open_through_route(None)` runs with CPython.
 fn routes_read_by_readers_keep_their_binding<S: AsRef<str>>(readers: &[(&str, S)]) {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
-    let dir = tempdir();
-    copy_dir(&fixture, dir.path());
+    let dir = workspace_copy("plain_hub");
     let route_source =
         "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\n\
         async def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
@@ -1388,9 +1386,7 @@ async def open_through_route(ctx):
 /// `--fix` leaves the file as it is.
 #[test]
 fn a_module_loaded_by_name_says_why_its_rewrite_is_unsafe() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
-    let dir = tempdir();
-    copy_dir(&fixture, dir.path());
+    let dir = workspace_copy("plain_hub");
     let file = "netra_backend/app/services/loads_factory.py";
     let source = "import importlib\nimport sys\n\n\
         _factory = importlib.import_module(\"netra_backend.app.websocket_core.websocket_manager_factory\")\n\
@@ -1422,9 +1418,7 @@ fn a_module_loaded_by_name_says_why_its_rewrite_is_unsafe() {
 /// the reason says.
 #[test]
 fn a_star_import_of_the_factory_says_which_names_its_swap_unbinds() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
-    let dir = tempdir();
-    copy_dir(&fixture, dir.path());
+    let dir = workspace_copy("plain_hub");
     let file = "netra_backend/app/services/star_factory.py";
     let source = "from netra_backend.app.websocket_core.websocket_manager_factory import *\n\n\n\
         async def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n\n\n\
@@ -1453,9 +1447,7 @@ fn a_star_import_of_the_factory_says_which_names_its_swap_unbinds() {
 /// the name, which raises NameError once the entry is gone.
 #[test]
 fn an_export_removal_names_the_star_importers_it_would_break() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
-    let dir = tempdir();
-    copy_dir(&fixture, dir.path());
+    let dir = workspace_copy("plain_hub");
     let exporter = "netra_backend/app/services/exporter.py";
     write(
         dir.path(),
@@ -1496,9 +1488,7 @@ fn an_export_removal_names_the_star_importers_it_would_break() {
 /// import: their misfitting calls still withhold it.
 #[test]
 fn calls_of_a_shadowing_binding_are_not_the_imports_uses() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
-    let dir = tempdir();
-    copy_dir(&fixture, dir.path());
+    let dir = workspace_copy("plain_hub");
     let import = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n";
     let shadowed = "netra_backend/app/services/shadowed.py";
     let shadowed_source = format!(
@@ -1539,9 +1529,7 @@ fn calls_of_a_shadowing_binding_are_not_the_imports_uses() {
 /// `--fix`.
 #[test]
 fn calls_are_judged_against_the_old_signature_too() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/new_commit");
-    let dir = tempdir();
-    copy_dir(&fixture, dir.path());
+    let dir = workspace_copy("new_commit");
     let modules: &[(&str, &str)] = &[
         (
             "p_modekw",
@@ -1617,6 +1605,15 @@ async def _probe():
     }
 }
 
+/// A temporary copy of the workspace fixture `name`
+/// (`tests/fixtures/workspaces/`).
+fn workspace_copy(name: &str) -> tempfile::TempDir {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces").join(name);
+    let dir = tempdir();
+    copy_dir(&fixture, dir.path());
+    dir
+}
+
 /// Runs `asyncio.run(module.function(None))` with CPython in `root`, and
 /// fails with its traceback when it raises.
 fn run_coroutine(root: &Path, module: &str, function: &str) {
@@ -1645,9 +1642,7 @@ fn assert_name_error(root: &Path, module: &str, function: &str, name: &str) {
 /// NameError).
 #[test]
 fn a_module_star_imported_by_a_user_of_its_deprecated_binding_keeps_it() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
-    let dir = tempdir();
-    copy_dir(&fixture, dir.path());
+    let dir = workspace_copy("plain_hub");
     let hub = "netra_backend/app/routes/star_hub.py";
     let hub_source =
         "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\n\
@@ -1671,9 +1666,7 @@ fn a_module_star_imported_by_a_user_of_its_deprecated_binding_keeps_it() {
 /// them for a re-export too) and import the target under the old name.
 #[test]
 fn a_name_from_a_hub_is_not_renamed_onto_a_local_binding_of_its_target() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
-    let dir = tempdir();
-    copy_dir(&fixture, dir.path());
+    let dir = workspace_copy("plain_hub");
     let caller = "netra_backend/app/routes/local_target.py";
     write(
         dir.path(),
