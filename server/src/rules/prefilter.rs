@@ -279,6 +279,8 @@ impl Prefilter {
     /// `(c\n .d)`) starts with a name such an import binds, whose lines the
     /// second look keeps. Not `c` alone: a common word (`websocket`) in
     /// real code, it kept every line that mentions it.
+    /// And `import_module(`, whose line may give a relative name
+    /// (`import_module(".d", "a.b.c")`).
     pub fn skeleton_terms(&self) -> (Vec<String>, Vec<String>) {
         let mut needles: Vec<String> = self
             .triggers
@@ -766,8 +768,6 @@ mod tests {
         "async def h(ctx):\n    return await create_websocket_manager(ctx)\n",
     ];
 
-    /// A star import of the package binds its deprecated names wherever
-    /// the text names them; the package's other names do not matter.
     #[test]
     fn a_relative_name_given_to_import_module_in_the_package_passes() {
         // From outside the package (`import_module(".x", "a.websocket_core")`)
@@ -790,6 +790,8 @@ mod tests {
         assert_eq!(fix.edits[0].replacement, ".websocket_manager");
     }
 
+    /// A star import of the package binds its deprecated names wherever
+    /// the text names them; the package's other names do not matter.
     #[test]
     fn a_star_import_of_the_package_passes_with_a_use_of_its_deprecated_name() {
         let rules = RuleSet::builtin();
