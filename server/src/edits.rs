@@ -595,14 +595,24 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             return None;
         }
         // A string naming the old binding (`__all__`, `getattr`, a string
-        // annotation) would go stale.
+        // annotation) would go stale. A string annotation that reads it in
+        // a type expression (`"Optional[Old]"`, `"Old | None"`) is renamed
+        // with the code: left, it is a NameError for `get_type_hints`.
         for string in index.strings_in(scope_node) {
-            if let Some((start, end)) = string_content_range(string, self.text) {
-                if &self.text[start..end] == old {
-                    return None;
-                }
+            let Some((start, end)) = string_content_range(string, self.text) else { continue };
+            let content = &self.text[start..end];
+            if content == old && !is_annotation(string) {
+                return None;
+            }
+            let words: Vec<usize> = memchr::memmem::find_iter(content.as_bytes(), old.as_bytes())
+                .filter(|&at| crate::identifiers::is_whole_word(content.as_bytes(), at, at + old.len()))
+                .collect();
+            // Elsewhere (prose, a log message) the word stays as it was.
+            if !words.is_empty() && is_type_expression(content) && is_annotation(string) {
+                references.extend(words.into_iter().map(|at| (start + at, start + at + old.len())));
             }
         }
+        references.sort_unstable();
         Some(references)
     }
 
@@ -984,6 +994,56 @@ fn only_imports_between(statement: Node<'_>, later: Node<'_>) -> bool {
         current = node.next_named_sibling();
     }
     false
+}
+
+/// Whether `string` is (in) a type annotation: a parameter's, a return
+/// type, an annotated assignment's, also inside subscripts and unions
+/// (`Optional["Old"]`).
+fn is_annotation(string: Node<'_>) -> bool {
+    let mut node = string;
+    while let Some(parent) = node.parent() {
+        match kind_of(parent) {
+            "type" => return true,
+            "subscript" | "generic_type" | "type_parameter" | "binary_operator" | "union_type" | "list" | "tuple"
+            | "expression_list" => node = parent,
+            "function_definition" => {
+                return parent.child_by_field_name("return_type").is_some_and(|returned| returned.id() == node.id())
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Whether `content` reads as a type expression: dotted names, brackets,
+/// commas, `|`, blanks and string quotes only (`Optional[Old]`,
+/// `Old | None`, `Dict[str, "Old"]`), not prose (`"Old created"`): two
+/// names side by side.
+fn is_type_expression(content: &str) -> bool {
+    let allowed = |byte: u8| {
+        crate::identifiers::is_name_byte(byte) || matches!(byte, b'.' | b'[' | b']' | b',' | b'|' | b' ' | b'\'' | b'"')
+    };
+    if !content.bytes().all(allowed) {
+        return false;
+    }
+    // No two names with only blanks between.
+    let mut last_was_name = false;
+    let mut gap = false;
+    for byte in content.bytes() {
+        if crate::identifiers::is_name_byte(byte) {
+            if last_was_name && gap {
+                return false;
+            }
+            last_was_name = true;
+            gap = false;
+        } else if byte == b' ' {
+            gap = true;
+        } else {
+            last_was_name = false;
+            gap = false;
+        }
+    }
+    true
 }
 
 pub(crate) fn within(node: Node<'_>, container: Node<'_>) -> bool {

@@ -1520,6 +1520,41 @@ fn calls_of_a_shadowing_binding_are_not_the_imports_uses() {
     run_coroutine(dir.path(), "netra_backend.app.services.shadowed", "open_manager");
 }
 
+/// A renamed import renames the string annotations that read it
+/// (`"Optional[Old]"`, `Optional["Old"]`, `"Old | None"`): left, they
+/// were NameErrors for `typing.get_type_hints` (the fix kept the old name
+/// as an alias only when a string was exactly the name). Prose strings
+/// keep their words. The hints resolve before and after the fix.
+#[test]
+fn a_renamed_import_renames_its_string_annotations() {
+    let dir = workspace_copy("plain_hub");
+    let file = "netra_backend/app/services/annotated.py";
+    let source = "from typing import Optional\n\n\
+        from netra_backend.app.websocket_core.websocket_manager_factory import WebSocketManagerFactory\n\n\n\
+        def typed(factory: \"Optional[WebSocketManagerFactory]\" = None) -> \"WebSocketManagerFactory | None\":\n    \
+        return factory\n\n\n\
+        class Holder:\n    factory: \"WebSocketManagerFactory\"\n\n    \
+        def __init__(self, factory: Optional[\"WebSocketManagerFactory\"] = None) -> None:\n        \
+        self.note = \"WebSocketManagerFactory replaced\"\n\n\n\
+        def check(x) -> bool:\n    return isinstance(x, WebSocketManagerFactory)\n";
+    write(dir.path(), file, source);
+    let hints = |dir: &Path| {
+        let script = "import typing, netra_backend.app.services.annotated as m\n\
+            for hinted in (m.typed, m.Holder, m.Holder.__init__):\n    print(sorted(typing.get_type_hints(hinted).items()))\n";
+        let run = Command::new("python3").args(["-c", script]).current_dir(dir).output().unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        String::from_utf8_lossy(&run.stdout).into_owned()
+    };
+    assert!(hints(dir.path()).contains("WebSocketManagerFactory"));
+    ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", "--no-color", file]).output().unwrap();
+    let fixed = read(dir.path(), file);
+    assert!(fixed.contains("import WebSocketManager\n"), "{fixed}");
+    assert_eq!(fixed.matches("WebSocketManagerFactory").count(), 1, "only the prose keeps the old name: {fixed}");
+    assert!(fixed.contains("\"WebSocketManagerFactory replaced\""), "{fixed}");
+    let after = hints(dir.path());
+    assert!(!after.contains("Factory") && after.contains("UnifiedWebSocketManager"), "{after}");
+}
+
 /// Calls judged against the old function as well as the new one: a call
 /// the old function rejects (`mode=`, caught as TypeError by a fallback)
 /// would run after the fix, so it has none; a call that leaves the old
