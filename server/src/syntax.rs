@@ -535,8 +535,8 @@ pub fn field_children<'tree>(node: Node<'tree>, field: &str) -> Vec<Node<'tree>>
     node.children_by_field_name(field, &mut cursor).collect()
 }
 
-/// The byte range of a plain string literal's content (no f-strings, no
-/// escapes needed for dotted paths).
+/// The byte range of a plain string literal's content (no bytes, no
+/// f-string with placeholders or `{{`, no escapes needed for dotted paths).
 pub(crate) fn string_content_range(string: Node<'_>, text: &str) -> Option<(usize, usize)> {
     let mut cursor = string.walk();
     let children: Vec<Node> = string.named_children(&mut cursor).collect();
@@ -546,7 +546,13 @@ pub(crate) fn string_content_range(string: Node<'_>, text: &str) -> Option<(usiz
     let start_node = children.iter().find(|child| child.kind() == "string_start")?;
     let end_node = children.iter().find(|child| child.kind() == "string_end")?;
     let prefix = node_text(*start_node, text);
-    if prefix.chars().any(|c| matches!(c, 'f' | 'F' | 'b' | 'B')) {
+    if prefix.chars().any(|c| matches!(c, 'b' | 'B')) {
+        return None;
+    }
+    // An f-string without placeholders is a constant (`f"pkg.mod.name"`);
+    // `{{` and `}}` are not the characters they stand for.
+    let is_f_string = prefix.chars().any(|c| matches!(c, 'f' | 'F'));
+    if is_f_string && text[start_node.end_byte()..end_node.start_byte()].contains(['{', '}']) {
         return None;
     }
     Some((start_node.end_byte(), end_node.start_byte()))
@@ -608,6 +614,20 @@ fn walk_nodes<'tree>(node: Node<'tree>, mut visit: impl FnMut(Node<'tree>) -> bo
 mod tests {
     use super::*;
     use tree_sitter::{Query, QueryCursor, StreamingIterator};
+
+    #[test]
+    fn an_f_string_without_placeholders_has_content_and_others_do_not() {
+        let content = |source: &str| {
+            let tree = parse_text(source);
+            let string = descendants_of_kind(tree.root_node(), "string")[0];
+            string_content_range(string, source).map(|(start, end)| source[start..end].to_string())
+        };
+        assert_eq!(content("x = f\"pkg.mod.name\"\n").as_deref(), Some("pkg.mod.name"));
+        assert_eq!(content("x = \"pkg.mod\"\n").as_deref(), Some("pkg.mod"));
+        assert_eq!(content("x = f\"pkg.{mod}\"\n"), None);
+        assert_eq!(content("x = f\"pkg{{mod}}\"\n"), None);
+        assert_eq!(content("x = b\"pkg.mod\"\n"), None);
+    }
 
     /// `syntaxes/python.scm`, the specification of [`capture`].
     fn query() -> &'static Query {
