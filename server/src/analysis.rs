@@ -1049,9 +1049,13 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Some(binding) => self.references(record.statement, &binding),
             None => Vec::new(),
         };
-        let binding = record.binding().filter(|_| scope_of(record.statement).kind() == "module");
+        let scope = scope_of(record.statement);
+        let binding = record.binding().filter(|_| scope.kind() == "module");
         let used_by = binding.as_deref().map(|binding| self.used_by_others(binding)).unwrap_or_default();
-        let exported = if !used_by.is_empty() {
+        let class = scope.child_by_field_name("name").filter(|_| scope.kind() == "class_definition");
+        let exported = if let Some(class) = class {
+            Exported::ClassAttribute(node_text(class, self.text).to_string())
+        } else if !used_by.is_empty() {
             Exported::UsedBy(used_by)
         } else if binding.is_some_and(|binding| self.scope.is_package || self.all_lists(&binding)) {
             Exported::Declared

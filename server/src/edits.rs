@@ -14,7 +14,7 @@ use tree_sitter::{Node, Tree};
 
 use crate::finding::{Applicability, Edit, Fix};
 use crate::imports::{join_path, ImportItem, ImportRecord};
-use crate::index::DEFAULT_LINE_LENGTH;
+use crate::index::{Resolved, DEFAULT_LINE_LENGTH};
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule};
 use crate::syntax::{self, descendants_of_kind, field_children, kind_of, node_text, string_content_range, Captures};
 use crate::verify::Verifier;
@@ -555,6 +555,11 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         if scope_node.kind() == "class_definition" {
             return None;
         }
+        // What binds `new` in the module without naming it as code would
+        // rebind it after the import: the renamed calls would reach that.
+        if scope_node.kind() == "module" && self.namespace_may_bind(new) {
+            return None;
+        }
         let index = self.index();
         let mut references = Vec::new();
         for identifier in index.identifiers_in(scope_node, old) {
@@ -614,6 +619,37 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         }
         references.sort_unstable();
         Some(references)
+    }
+
+    /// Whether something a search of the tree's names does not see may bind
+    /// `name` in the module's namespace: a star import of a module that may
+    /// export it (one outside the workspace may), or a write to the
+    /// namespace as a mapping (`globals()["name"] = …`, `setattr(
+    /// sys.modules[__name__], "name", …)`, `globals().update(…)`). Read
+    /// from the text and the module's index entry, never from the tree: a
+    /// skeleton (which keeps neither line) and the whole tree must agree.
+    fn namespace_may_bind(&self, name: &str) -> bool {
+        let bytes = self.text.as_bytes();
+        (has_star_import(bytes) && self.star_imports_may_bind(name)) || writes_namespace(bytes, name)
+    }
+
+    /// Whether a star import of this module may bind `name`: unknown when
+    /// there is no index, or it does not hold this module.
+    fn star_imports_may_bind(&self, name: &str) -> bool {
+        let (Some(index), Some(module)) = (self.scope.index.as_deref(), self.scope.module.as_deref()) else {
+            return true;
+        };
+        let Some(info) = index.module(module) else { return true };
+        info.star_imports.iter().any(|star| match index.module(star) {
+            None => true,
+            Some(source) => {
+                let exported = match &source.all {
+                    Some(all) => all.iter().any(|entry| entry == name),
+                    None => !name.starts_with('_'),
+                };
+                exported && !matches!(index.resolve_name(star, name), Resolved::Missing(_))
+            }
+        })
     }
 
     /// The text of the target module as this import should spell it: relative
@@ -960,6 +996,38 @@ fn keep_a_tuple(list: Node<'_>, element: Node<'_>, elements: &[Node<'_>], edit: 
         return vec![Edit::replace(edit.start, edit.end, format!(",{}", edit.replacement))];
     }
     vec![edit, Edit::insert(kept.end_byte(), ",")]
+}
+
+/// Whether the text holds `import` followed by `*` (blanks and line
+/// continuations between): a star import, or those words in prose.
+fn has_star_import(bytes: &[u8]) -> bool {
+    memchr::memmem::find_iter(bytes, b"import").any(|at| {
+        let rest = &bytes[at + b"import".len()..];
+        rest.iter().find(|&&byte| !matches!(byte, b' ' | b'\t' | b'\\' | b'\r' | b'\n')) == Some(&b'*')
+    })
+}
+
+/// Whether the text may write `name` into the module's namespace through
+/// a mapping or the module object: it reaches the namespace (`globals()`,
+/// `vars()`, `locals()`, `sys.modules`, `__dict__`) and either quotes
+/// `name` or writes keys it does not spell (`globals().update(…)`,
+/// `globals()[key] = …`).
+fn writes_namespace(bytes: &[u8], name: &str) -> bool {
+    const NAMESPACES: [&[u8]; 5] = [b"globals()", b"vars()", b"locals()", b"sys.modules", b"__dict__"];
+    let reached: Vec<usize> = NAMESPACES
+        .iter()
+        .flat_map(|namespace| memchr::memmem::find_iter(bytes, namespace).map(|at| at + namespace.len()))
+        .collect();
+    if reached.is_empty() {
+        return false;
+    }
+    let quoted = |quote: char| memchr::memmem::find(bytes, format!("{quote}{name}{quote}").as_bytes()).is_some();
+    let unspelled_key = |end: usize| {
+        let rest = &bytes[end..];
+        [&b".update("[..], b".setdefault(", b".__setitem__("].iter().any(|call| rest.starts_with(call))
+            || (rest.first() == Some(&b'[') && !matches!(rest.get(1), Some(b'"' | b'\'')))
+    };
+    quoted('"') || quoted('\'') || reached.into_iter().any(unspelled_key)
 }
 
 fn is_blank_or_comment(text: &str) -> bool {

@@ -272,7 +272,15 @@ pub struct WorkspaceIndex {
     /// kept for reuse (`analysis::SkeletonTrees`) is reused only while it
     /// stays the same.
     state_generation: std::sync::atomic::AtomicU64,
+    /// File → (a hash of its text, a hash of the text of each top-level
+    /// function it defines): [`Self::function_text_hash`]'s readings, kept
+    /// while the text stays the same.
+    function_texts: Mutex<HashMap<PathBuf, FunctionTexts>>,
 }
+
+/// A hash of a file's text, and one of the text of each top-level function
+/// it defines, by name.
+type FunctionTexts = (u64, Arc<HashMap<String, u64>>);
 
 /// The hub aliases of a workspace recorded at one moment (see
 /// `WorkspaceIndex::record_hub_alias`), as a test of texts.
@@ -842,6 +850,32 @@ impl WorkspaceIndex {
         None
     }
 
+    /// A hash of the text of the top-level function `name` of `module`
+    /// (decorators, signature and body, less trailing blank and comment
+    /// lines), when the module defines one: two modules whose functions
+    /// hash alike define the same code. The module's text is read again
+    /// each time (its index entry is kept while only bodies change), and
+    /// parsed again only when it changed.
+    pub fn function_text_hash(&self, module: &str, name: &str) -> Option<u64> {
+        let path = self.module(module)?.path.clone();
+        let text = match self.overlay.as_ref().and_then(|overlay| overlay(&path)) {
+            Some(text) => text,
+            None => std::fs::read_to_string(&path).ok()?,
+        };
+        let text_hash = hash_of(&text);
+        let cached = {
+            let texts = self.function_texts.lock().unwrap_or_else(PoisonError::into_inner);
+            texts.get(&path).filter(|(hash, _)| *hash == text_hash).map(|(_, functions)| Arc::clone(functions))
+        };
+        let functions = cached.unwrap_or_else(|| {
+            let functions = Arc::new(function_text_hashes(&text));
+            let mut texts = self.function_texts.lock().unwrap_or_else(PoisonError::into_inner);
+            texts.insert(path, (text_hash, Arc::clone(&functions)));
+            functions
+        });
+        functions.get(name).copied()
+    }
+
     /// What the dotted path `module.name` (or a module path) refers to.
     pub fn resolve_path(&self, path: &str) -> Resolved {
         self.resolve_path_at(path, 0)
@@ -1063,6 +1097,48 @@ fn index_outlined(text: &str, scope: &FileScope, path: PathBuf, ranges: Option<V
         Some((tree, key)) => ModuleInfo { outline: Some(key), ..index_tree(&tree, text, scope, path) },
         None => index_tree(&syntax::parse_text(text), text, scope, path),
     }
+}
+
+fn hash_of(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// [`WorkspaceIndex::function_text_hash`] of every top-level function of
+/// `text`. A function ends where the next top-level statement starts (the
+/// outline holds every one), less the blank and comment lines before it;
+/// its lines are compared without their line ends and trailing blanks.
+fn function_text_hashes(text: &str) -> HashMap<String, u64> {
+    let tree = match outline_ranges(text) {
+        Some(ranges) => syntax::parse_ranges(text, &ranges),
+        None => syntax::parse_text(text),
+    };
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    let statements: Vec<Node<'_>> = root.named_children(&mut cursor).filter(|node| node.kind() != "comment").collect();
+    let mut hashes = HashMap::new();
+    for (at, statement) in statements.iter().enumerate() {
+        let function = match statement.kind() {
+            "decorated_definition" => statement.child_by_field_name("definition"),
+            _ => Some(*statement),
+        };
+        let Some(function) = function.filter(|function| function.kind() == "function_definition") else { continue };
+        let Some(name) = function.child_by_field_name("name") else { continue };
+        let end = statements.get(at + 1).map_or(text.len(), |next| next.start_byte());
+        let mut body = text[statement.start_byte()..end].trim_end();
+        while let Some((rest, last)) = body.rsplit_once('\n') {
+            if !last.trim_start().starts_with('#') {
+                break;
+            }
+            body = rest.trim_end();
+        }
+        // Line by line, without trailing blanks: CRLF and LF files compare.
+        let lines: Vec<&str> = body.lines().map(str::trim_end).collect();
+        hashes.insert(node_text(name, text).to_string(), hash_of(&lines.join("\n")));
+    }
+    hashes
 }
 
 /// Indexes a module from a tree of its text (whole, or its outline).
@@ -2072,5 +2148,19 @@ from .sibling import *
         assert_eq!(index.reexport_chain("pkg", "make"), ["pkg.impl.make"]);
         assert_eq!(index.reexport_chain("pkg", "Thing"), ["pkg.star.Thing"]);
         assert!(index.reexport_chain("pkg.impl", "make").is_empty());
+    }
+
+    #[test]
+    fn a_function_copied_hashes_alike_whatever_its_line_ends_and_comments_around() {
+        let canonical = "import os\n\n\ndef make(user_id=\"u\"):\n    return os.sep + user_id\n";
+        let copied = "import os\r\n\r\n# kept while callers move\r\n@cache\r\ndef other():  \r\n    pass\r\n\r\n\
+            def make(user_id=\"u\"):\r\n    return os.sep + user_id\r\n\r\n# end of the copy\r\nX = 1\r\n";
+        let changed = canonical.replace("os.sep + ", "");
+        let (canonical, copied, changed) =
+            (function_text_hashes(canonical), function_text_hashes(copied), function_text_hashes(&changed));
+        assert_eq!(canonical.get("make"), copied.get("make"));
+        assert_ne!(canonical.get("make"), changed.get("make"));
+        assert!(copied.contains_key("other"), "a decorated function counts: {copied:?}");
+        assert!(!copied.contains_key("X"));
     }
 }

@@ -12,7 +12,8 @@ use tree_sitter::Node;
 
 use crate::finding::Applicability;
 use crate::index::{
-    call_misfit, default_change, positional_misfit, same_parameters, CallShape, Resolved, Signature, WorkspaceIndex,
+    call_misfit, default_change, positional_misfit, same_parameters, Binding, CallShape, Resolved, Signature,
+    WorkspaceIndex,
 };
 use crate::rules::{NameMapping, QualifiedName, Rule, RuleKind};
 
@@ -48,7 +49,14 @@ checked paths):
   are never rewritten, and no fix turns a call into a direct construction of a
   class a `call` rule flags (`UnifiedWebSocketManager(...)`);
 - when the old and the new name are the same object (a re-export), the fix keeps
-  the rule's applicability;
+  the rule's applicability; a mapping that keeps the name stands for such a
+  re-export, and where the deprecated module defines its own object of that
+  name instead, the fix is unsafe (it reaches another object), unless that is
+  a function whose text is the canonical one's;
+- a name imported in a class body is an attribute of the class: its uses
+  through the class or its instances (`self.create_websocket_manager(ctx)`,
+  which passes the instance first) are not seen, so moving it to another
+  object is unsafe;
 - a name that other modules import from this one (listed in `__all__`, bound
   by a package `__init__`, or imported from this module by another file of the
   workspace: a re-export hub) is moved only to the very same object; each of
@@ -103,6 +111,11 @@ pub enum Exported {
     /// These modules import it from the module, or patch it on it (as their
     /// checks recorded in the index; sorted, never empty).
     UsedBy(Vec<String>),
+    /// The import stands in the body of this class: the name is an
+    /// attribute of the class and its instances, read through them
+    /// (`self.name(…)`, which passes the instance first) where the check
+    /// does not look.
+    ClassAttribute(String),
 }
 
 /// What the checks need: the index (when there is a workspace), the call
@@ -157,20 +170,33 @@ impl<'a> Verifier<'a> {
                     Checked { mapping, unchecked: None }
                 }
                 // Neither is: the workspace holds only part of the package.
-                _ => self.trust_rule_file(mapping, &target, old_name, has_call),
+                _ => self.trust_rule_file(mapping, &target, (old_name, has_call), exported),
             },
-            Resolved::Outside => self.trust_rule_file(mapping, &target, old_name, has_call),
+            Resolved::Outside => self.trust_rule_file(mapping, &target, (old_name, has_call), exported),
             resolved => self.check_against(old, mapping, &target, &resolved, &uses, exported),
         }
     }
 
     /// The rule file's mapping, except that an unsafe rename of a called
     /// name is never made blind (it would rewrite calls it cannot check).
-    fn trust_rule_file(&self, mapping: NameMapping, target: &QualifiedName, old_name: &str, has_call: bool) -> Checked {
+    /// A class attribute moved to another name is not made safely either.
+    fn trust_rule_file(
+        &self,
+        mapping: NameMapping,
+        target: &QualifiedName,
+        (old_name, has_call): (&str, bool),
+        exported: &Exported,
+    ) -> Checked {
         let unchecked = self.index.map(|_| format!("not checked: `{}` is not in this workspace", target.module));
         if has_call && target.name != old_name && mapping.applicability == Some(Applicability::Unsafe) {
             let reason = format!("the calls of `{old_name}` cannot be checked against `{}`", target.name);
             return Checked { mapping: degrade(mapping, None, reason), unchecked };
+        }
+        if let Exported::ClassAttribute(class) = exported {
+            if target.name != old_name && mapping.applicability == Some(Applicability::Safe) {
+                let reason = class_attribute_reason(class, old_name, &target.name);
+                return Checked { mapping: degrade(mapping, Some(Applicability::Unsafe), reason), unchecked };
+            }
         }
         Checked { mapping, unchecked }
     }
@@ -194,7 +220,7 @@ impl<'a> Verifier<'a> {
         }
         let old_name = old_short(old);
         let reason = match exported {
-            Exported::No => None,
+            Exported::No | Exported::ClassAttribute(_) => None,
             Exported::Declared => Some(format!(
                 "`{old_name}` is exported by this module, and the calls of its importers are not checked against `{}`",
                 target.name
@@ -215,6 +241,45 @@ impl<'a> Verifier<'a> {
         if let Some(reason) = reason {
             return Checked { mapping: degrade(mapping, None, reason), unchecked: None };
         }
+        let mut result = applicability;
+        let mut reasons = Vec::new();
+        if let Exported::ClassAttribute(class) = exported {
+            result = Applicability::Unsafe;
+            reasons.push(class_attribute_reason(class, old_name, &target.name));
+        }
+        // A mapping that keeps the name stands for a re-export: the
+        // deprecated module passing the canonical object on. One that
+        // defines its own instead gives the fix another object to reach,
+        // whatever its signature says, unless it is a function copied there
+        // (its text alike); a class copied is still another class
+        // (`isinstance` tells them apart).
+        let defined_anew = match (target.name == old_name, &old_resolved, resolved) {
+            (
+                true,
+                Resolved::Defined { module, binding: Binding::Function(_), .. },
+                Resolved::Defined { module: new_module, name: new_name, binding: Binding::Function(_) },
+            ) => {
+                let copy = index.function_text_hash(module, old_name);
+                let written_otherwise = copy.is_none() || copy != index.function_text_hash(new_module, new_name);
+                written_otherwise.then_some((module, "function, written otherwise"))
+            }
+            (true, Resolved::Defined { module, binding, .. }, _) => Some((
+                module,
+                match binding {
+                    Binding::Function(_) => "function",
+                    Binding::Class(_) => "class",
+                    _ => "object",
+                },
+            )),
+            _ => None,
+        };
+        if let Some((module, kind)) = defined_anew {
+            result = Applicability::Unsafe;
+            reasons.push(format!(
+                "`{module}` defines its own `{old_name}` rather than passing on `{}`'s: the fix reaches another {kind}",
+                target.module
+            ));
+        }
         let has_call = uses.iter().any(|used| matches!(used, Use::Call(_)));
         let direct = resolved.definition_path().unwrap_or_else(|| target.full());
         if has_call {
@@ -227,8 +292,6 @@ impl<'a> Verifier<'a> {
                 return Checked { mapping: degrade(mapping, None, reason), unchecked: None };
             }
         }
-        let mut result = applicability;
-        let mut reasons = Vec::new();
         for used in uses {
             match used {
                 Use::Call(shape) => match resolved.signature() {
@@ -333,6 +396,17 @@ fn is_truth_test(node: Node<'_>, parent: Node<'_>) -> bool {
         "conditional_expression" => parent.named_child(1).is_some_and(|condition| condition.id() == node.id()),
         _ => false,
     }
+}
+
+/// Why moving a name a class body imports is unsafe: its uses through the
+/// class are not seen, and a call through an instance passes the instance
+/// as the first argument, where the two callees may take different
+/// parameters.
+fn class_attribute_reason(class: &str, old_name: &str, new_name: &str) -> String {
+    format!(
+        "`{old_name}` is an attribute of class `{class}` here, and its uses through the class or its instances \
+         (`self.{old_name}(…)` passes the instance first) are not checked against `{new_name}`"
+    )
 }
 
 fn old_short(old: &str) -> &str {

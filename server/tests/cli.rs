@@ -1640,6 +1640,79 @@ async def _probe():
     }
 }
 
+/// An import in a class body is an attribute of the class: its calls
+/// through an instance (`self.create_websocket_manager(ctx)`) pass the
+/// instance first, so `ctx` lands in the old function's ignored `user_id`
+/// and in the new one's `mode`. The check sees no call in the class body;
+/// the fix was safe. It is unsafe now, saying why, and the unsafe fix does
+/// change what the call makes.
+#[test]
+fn a_class_body_import_is_moved_only_unsafely() {
+    let dir = workspace_copy("plain_hub");
+    let file = "netra_backend/app/services/class_body.py";
+    let source = "class Handler:\n    \
+        from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    \
+        async def connect(self, ctx):\n        return await self.create_websocket_manager(ctx)\n\n\n\
+        async def open_manager(ctx):\n    return await Handler().connect(\"ctx\")\n";
+    write(dir.path(), file, source);
+    let mode =
+        |dir: &Path| coroutine_result(dir, "netra_backend.app.services.class_body", "open_manager", "result.mode");
+    assert_eq!(mode(dir.path()), "WebSocketManagerMode.UNIFIED");
+    let output = ssot(dir.path()).args(["check", "--fix", "--no-color", file]).output().unwrap();
+    assert_eq!(read(dir.path(), file), source, "{}", stdout_of(&output));
+    let reason = "fix is unsafe: `create_websocket_manager` is an attribute of class `Handler` here, and its uses \
+        through the class or its instances (`self.create_websocket_manager(…)` passes the instance first)";
+    assert!(stdout_of(&output).contains(reason), "{}", stdout_of(&output));
+    ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", file]).output().unwrap();
+    assert!(read(dir.path(), file).contains("get_websocket_manager as create_websocket_manager"));
+    assert_eq!(mode(dir.path()), "ctx", "the reason says what the unsafe fix changes");
+}
+
+/// A rename binds the new name where the import stood; a later star import
+/// of a module that defines it, or a write to `globals()` under it, binds
+/// it again, and the renamed calls reached that other function. The fix
+/// imports the new name under the old one there instead; a star import of
+/// a module that cannot bind it leaves the rename as it was.
+#[test]
+fn a_name_a_star_import_or_globals_may_rebind_is_not_renamed_onto() {
+    let dir = workspace_copy("plain_hub");
+    let import = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n";
+    let call = "\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    write(
+        dir.path(),
+        "netra_backend/app/services/other_managers.py",
+        "async def get_websocket_manager(user_context=None, mode=None):\n    return \"another\"\n",
+    );
+    let files = [
+        ("star_later", format!("{import}from netra_backend.app.services.other_managers import *\n{call}")),
+        (
+            "globals_later",
+            format!(
+                "{import}from netra_backend.app.services import other_managers\n\n\
+                 globals()[\"get_websocket_manager\"] = other_managers.get_websocket_manager\n{call}"
+            ),
+        ),
+        ("harmless_star", format!("{import}from netra_backend.app.services.user_execution_context import *\n{call}")),
+    ];
+    for (name, source) in &files {
+        write(dir.path(), &format!("netra_backend/app/services/{name}.py"), source);
+    }
+    let made = |dir: &Path, name: &str| {
+        coroutine_result(dir, &format!("netra_backend.app.services.{name}"), "open_manager", "type(result).__name__")
+    };
+    for (name, _) in &files {
+        assert_eq!(made(dir.path(), name), "UnifiedWebSocketManager", "{name} before the fix");
+    }
+    let output = ssot(dir.path()).args(["check", "--fix", "netra_backend/app/services"]).output().unwrap();
+    for (name, _) in &files {
+        let fixed = read(dir.path(), &format!("netra_backend/app/services/{name}.py"));
+        assert!(!fixed.contains("websocket_manager_factory"), "{name}: {fixed}\n{}", stdout_of(&output));
+        assert_eq!(made(dir.path(), name), "UnifiedWebSocketManager", "{name} after the fix: {fixed}");
+        let renamed = fixed.contains("return await get_websocket_manager(ctx)");
+        assert_eq!(renamed, *name == "harmless_star", "{name}: {fixed}");
+    }
+}
+
 /// A temporary copy of the workspace fixture `name`
 /// (`tests/fixtures/workspaces/`).
 fn workspace_copy(name: &str) -> tempfile::TempDir {
@@ -1647,6 +1720,60 @@ fn workspace_copy(name: &str) -> tempfile::TempDir {
     let dir = tempdir();
     copy_dir(&fixture, dir.path());
     dir
+}
+
+/// `create_test_user_context` keeps its name: the rule's map stands for a
+/// re-export, the factory passing the canonical function on. Where the
+/// factory defines its own, the fix reaches another function: unsafe,
+/// saying why, unless the factory's is a copy of the canonical one (the
+/// same text, its comments and blank lines around aside).
+#[test]
+fn a_same_name_move_from_a_module_defining_its_own_is_unsafe_unless_a_copy() {
+    let factory = "netra_backend/app/websocket_core/websocket_manager_factory.py";
+    let user = "netra_backend/app/services/test_context_user.py";
+    let user_source =
+        "from netra_backend.app.websocket_core.websocket_manager_factory import create_test_user_context\n\n\n\
+        async def open_manager(ctx):\n    return create_test_user_context()\n";
+    let own = |body: &str| {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspaces/plain_hub");
+        let source = read(&fixture, factory).replace(", create_test_user_context\n", "\n")
+            + "\n\n# kept while its callers move\ndef create_test_user_context(user_id: str = \"test-user\") \
+               -> UserExecutionContext:\n"
+            + body
+            + "\n# end\n";
+        let dir = workspace_copy("plain_hub");
+        write(dir.path(), factory, &source);
+        write(dir.path(), user, user_source);
+        dir
+    };
+    let user_id = |dir: &Path| {
+        coroutine_result(dir, "netra_backend.app.services.test_context_user", "open_manager", "result.user_id")
+    };
+    let copy = own("    return UserExecutionContext(user_id=user_id)\n");
+    ssot(copy.path()).args(["check", "--fix", user]).output().unwrap();
+    assert!(read(copy.path(), user).contains("websocket_manager import create_test_user_context"));
+    assert_eq!(user_id(copy.path()), "test-user");
+    let other = own("    return UserExecutionContext(user_id=\"factory-\" + user_id)\n");
+    assert_eq!(user_id(other.path()), "factory-test-user");
+    let output = ssot(other.path()).args(["check", "--fix", "--no-color", user]).output().unwrap();
+    assert_eq!(read(other.path(), user), user_source, "{}", stdout_of(&output));
+    let reason = "fix is unsafe: `netra_backend.app.websocket_core.websocket_manager_factory` defines its own \
+        `create_test_user_context` rather than passing on `netra_backend.app.websocket_core.websocket_manager`'s";
+    assert!(stdout_of(&output).contains(reason), "{}", stdout_of(&output));
+    ssot(other.path()).args(["check", "--fix", "--unsafe-fixes", user]).output().unwrap();
+    assert_eq!(user_id(other.path()), "test-user", "the reason says what the unsafe fix changes");
+}
+
+/// Runs `result = asyncio.run(module.function(None))` with CPython in
+/// `root` and gives `str(expression)` of it (attributes of `result`).
+fn coroutine_result(root: &Path, module: &str, function: &str, expression: &str) -> String {
+    let script = format!(
+        "import asyncio, importlib\nresult = asyncio.run(importlib.import_module({module:?}).{function}(None))\n\
+         print({expression})\n"
+    );
+    let run = Command::new("python3").args(["-c", &script]).current_dir(root).output().unwrap();
+    assert!(run.status.success(), "{module}.{function}: {}", String::from_utf8_lossy(&run.stderr));
+    String::from_utf8_lossy(&run.stdout).trim().to_string()
 }
 
 /// Runs `asyncio.run(module.function(None))` with CPython in `root`, and
