@@ -1159,6 +1159,11 @@ pub(crate) fn classify(identifier: Node<'_>) -> Occurrence {
     match kind_of(parent) {
         "attribute" if is_field("attribute") => return Occurrence::NotAName,
         "keyword_argument" if is_field("name") => return Occurrence::NotAName,
+        // `Cls(real=x)` in a pattern: `real` is an attribute's name.
+        "keyword_pattern" if parent.named_child(0).is_some_and(|first| first.id() == identifier.id()) => {
+            return Occurrence::NotAName
+        }
+        "splat_pattern" => return Occurrence::Binding,
         "function_definition" | "class_definition" if is_field("name") => return Occurrence::Binding,
         "parameters"
         | "lambda_parameters"
@@ -1225,6 +1230,16 @@ fn dotted_name_occurrence(dotted: Node<'_>, identifier: Node<'_>) -> Occurrence 
     let Some(holder) = dotted.parent() else { return Occurrence::NotAName };
     let first = dotted.named_child(0).is_some_and(|first| first.id() == identifier.id());
     match holder.kind() {
+        // `case name:` (in a sequence too, a mapping's value, a keyword of a
+        // class pattern, an alternative) captures the subject: it binds the
+        // name (`_` binds nothing, and no rule moves it). `case Color.RED:`
+        // and `case Cls():` read their first name.
+        "case_pattern" | "keyword_pattern" | "union_pattern" | "dict_pattern" | "class_pattern" if first => {
+            match holder.kind() != "class_pattern" && dotted.named_child_count() == 1 {
+                true => Occurrence::Binding,
+                false => Occurrence::Reference,
+            }
+        }
         "import_statement" if first => Occurrence::Binding,
         "import_from_statement" => {
             let is_module = holder.child_by_field_name("module_name").is_some_and(|m| m.id() == dotted.id());

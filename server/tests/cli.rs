@@ -1764,6 +1764,33 @@ fn a_same_name_move_from_a_module_defining_its_own_is_unsafe_unless_a_copy() {
     assert_eq!(user_id(other.path()), "test-user", "the reason says what the unsafe fix changes");
 }
 
+/// A `case` pattern's bare name captures the subject: it binds the name
+/// (`case get_websocket_manager:`, in a sequence, a mapping, a class
+/// pattern's keyword, an alternative). Read as no name, the rename bound
+/// `get_websocket_manager` locally over the call (UnboundLocalError), and
+/// renamed a call of a captured `create_websocket_manager` onto the import.
+#[test]
+fn a_case_pattern_capture_binds_its_name() {
+    let dir = workspace_copy("plain_hub");
+    let file = "netra_backend/app/services/matching.py";
+    let source = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\n\
+        async def captured_new(ctx):\n    manager = await create_websocket_manager(ctx)\n    \
+        match [ctx]:\n        case [None, get_websocket_manager]:\n            pass\n        \
+        case {\"k\": get_websocket_manager} | int(real=get_websocket_manager):\n            pass\n    \
+        return manager\n\n\n\
+        async def custom(ctx=None):\n    return \"custom\"\n\n\n\
+        async def captured_old(ctx, maker=custom):\n    match maker:\n        case create_websocket_manager:\n            \
+        return await create_websocket_manager(ctx)\n\n\n\
+        async def open_manager(ctx):\n    return (type(await captured_new(ctx)).__name__, await captured_old(ctx))\n";
+    write(dir.path(), file, source);
+    let made = |dir: &Path| coroutine_result(dir, "netra_backend.app.services.matching", "open_manager", "result");
+    assert_eq!(made(dir.path()), "('UnifiedWebSocketManager', 'custom')");
+    let output = ssot(dir.path()).args(["check", "--fix", file]).output().unwrap();
+    let fixed = read(dir.path(), file);
+    assert!(fixed.contains("get_websocket_manager as create_websocket_manager"), "{fixed}\n{}", stdout_of(&output));
+    assert_eq!(made(dir.path()), "('UnifiedWebSocketManager', 'custom')", "{fixed}");
+}
+
 /// Runs `result = asyncio.run(module.function(None))` with CPython in
 /// `root` and gives `str(expression)` of it (attributes of `result`).
 fn coroutine_result(root: &Path, module: &str, function: &str, expression: &str) -> String {

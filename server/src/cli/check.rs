@@ -328,17 +328,23 @@ fn check_files(
     mode: Mode,
 ) -> Vec<Slot> {
     let gates = check_hub_alias_importers(rules, index, (cwd, scopes), files, options, (&mut reports, known));
-    if mode != Mode::Report {
-        let fixable: Vec<&PathBuf> = files
-            .iter()
-            .zip(&reports)
-            .filter(|(_, report)| {
-                report.as_ref().is_some_and(|report| report.findings.iter().any(|finding| options.allows(finding)))
+    // A report says which findings `--fix` fixes: it knows the same
+    // importers (a report that offered a fix `--fix` then withheld would
+    // mislead its readers, JSON's among them).
+    let fixable: Vec<&PathBuf> = files
+        .iter()
+        .zip(&reports)
+        .filter(|(_, report)| {
+            report.as_ref().is_some_and(|report| {
+                report.findings.iter().any(|finding| match mode {
+                    Mode::Report => finding.fix.is_some(),
+                    _ => options.allows(finding),
+                })
             })
-            .map(|(path, _)| path)
-            .collect();
-        record_importers_elsewhere(rules, index, (cwd, scopes), paths, files, &fixable);
-    }
+        })
+        .map(|(path, _)| path)
+        .collect();
+    record_importers_elsewhere(rules, index, (cwd, scopes), paths, files, &fixable);
     let hubs = index.reexporting_modules();
     reports.par_iter_mut().zip(files).zip(gates).for_each(|((slot, path), gate)| {
         let Some(report) = slot.as_ref().filter(|report| report.error.is_none() && !report.findings.is_empty()) else {
