@@ -1791,6 +1791,37 @@ fn a_case_pattern_capture_binds_its_name() {
     assert_eq!(made(dir.path()), "('UnifiedWebSocketManager', 'custom')", "{fixed}");
 }
 
+/// A report of one file of a package tree knows the importers `--fix`
+/// reads the rest of the tree for: it offered a safe fix (`[*]`, and the
+/// edits in JSON, which editors apply) that `--fix` then withheld because a
+/// test patches the name on the module.
+#[test]
+fn a_report_of_part_of_a_tree_knows_the_importers_fix_knows() {
+    let dir = workspace_copy("plain_hub");
+    let route = "netra_backend/app/routes/patched_route.py";
+    write(
+        dir.path(),
+        route,
+        "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\n\
+         async def connect(ctx):\n    return await create_websocket_manager(ctx)\n",
+    );
+    write(
+        dir.path(),
+        "netra_backend/app/services/test_patched_route.py",
+        "from unittest import mock\n\n\n\
+         def test_connect():\n    with mock.patch(\"netra_backend.app.routes.patched_route.create_websocket_manager\"):\n        pass\n",
+    );
+    let report = ssot(dir.path()).args(["check", "--no-color", route]).output().unwrap();
+    let json = ssot(dir.path()).args(["check", "--format", "json", route]).output().unwrap();
+    let diff = ssot(dir.path()).args(["check", "--diff", "--no-color", route]).output().unwrap();
+    let withheld = "no automatic fix: `create_websocket_manager` is imported from this module, or patched on it";
+    for output in [&report, &diff] {
+        assert!(stdout_of(output).contains(withheld), "{}", stdout_of(output));
+    }
+    assert!(!stdout_of(&report).contains("[*]"), "{}", stdout_of(&report));
+    assert!(!stdout_of(&json).contains("\"applicability\""), "{}", stdout_of(&json));
+}
+
 /// Runs `result = asyncio.run(module.function(None))` with CPython in
 /// `root` and gives `str(expression)` of it (attributes of `result`).
 fn coroutine_result(root: &Path, module: &str, function: &str, expression: &str) -> String {
