@@ -1646,10 +1646,48 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 }
                 _ => None,
             };
+            // A name's path: what is patched or resolved moves with it.
+            let moved = match (mapping.as_ref().and_then(|mapping| mapping.target.as_ref()), fix.as_mut()) {
+                (Some(target), Some(fix)) if fix.applicability == Applicability::Safe => {
+                    let reason = self.moved_path_reason(*string, &deprecated, target);
+                    if reason.is_some() {
+                        fix.applicability = Applicability::Unsafe;
+                    }
+                    reason
+                }
+                _ => None,
+            };
             let range = (content_start, content_end);
-            let remark = swap.as_deref().map(Remark::UnsafeFix);
+            let remark = swap.or(moved);
+            let remark = remark.as_deref().map(Remark::UnsafeFix);
             findings.push(self.finding_remarked(rule, range, deprecated, mapping.as_ref(), fix, remark));
         }
+    }
+
+    /// Why rewriting the path of the name `deprecated` to `target` in
+    /// `string` may change behaviour: a patch (`patch("…")`,
+    /// `monkeypatch.setattr("…", …)`) then replaces another module's
+    /// attribute, and code that still reads the deprecated one when it runs
+    /// is no longer patched; a name resolved by its path is then another
+    /// object, unless the two are one (a re-export), and its uses are not
+    /// seen.
+    fn moved_path_reason(&self, string: Node<'tree>, deprecated: &str, target: &QualifiedName) -> Option<String> {
+        let arguments = argument_holder(string).filter(|parent| parent.kind() == "argument_list");
+        let callee = arguments.and_then(|arguments| self.callee_of_argument(arguments)).unwrap_or_default();
+        if matches!(callee.rsplit('.').next(), Some("patch" | "setattr" | "delattr")) {
+            let (module, old) = deprecated.rsplit_once('.').unwrap_or(("", deprecated));
+            return Some(format!(
+                "the patch then replaces `{}` instead: code that reads `{old}` off `{module}` when it runs (an \
+                 import in a function, `module.{old}`) is no longer patched",
+                target.full()
+            ));
+        }
+        let index = self.scope.index.as_deref();
+        let definition = |path: &str| index.and_then(|index| index.resolve_path(path).definition_path());
+        let same = definition(deprecated).is_some_and(|old| Some(old) == definition(&target.full()));
+        (!same).then(|| {
+            format!("the name resolved here becomes `{}`, another object, whose uses are not checked", target.full())
+        })
     }
 
     /// Why the module `deprecated`, loaded by name

@@ -1822,6 +1822,39 @@ fn a_report_of_part_of_a_tree_knows_the_importers_fix_knows() {
     assert!(!stdout_of(&json).contains("\"applicability\""), "{}", stdout_of(&json));
 }
 
+/// A patch target moved from the factory to the canonical module replaces
+/// another module's attribute: code that imports the factory's name when
+/// it runs (an import inside a function, as most real ones are) is then no
+/// longer patched. The rewrite is unsafe, saying why; the test patched
+/// before the fix, and with `--unsafe-fixes` it no longer does.
+#[test]
+fn a_patch_target_moves_only_unsafely() {
+    let dir = workspace_copy("plain_hub");
+    write(
+        dir.path(),
+        "netra_backend/app/services/lazy_route.py",
+        "async def connect(ctx):\n    \
+         from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    \
+         return await create_websocket_manager(ctx, user_id=\"u\")\n",
+    );
+    let test = "netra_backend/app/services/patching_test.py";
+    let source = "from unittest import mock\n\nfrom netra_backend.app.services import lazy_route\n\n\n\
+        async def open_manager(ctx):\n    \
+        with mock.patch(\"netra_backend.app.websocket_core.websocket_manager_factory.create_websocket_manager\", \
+        mock.AsyncMock(return_value=\"FAKE\")):\n        return await lazy_route.connect(ctx)\n";
+    write(dir.path(), test, source);
+    let made = |dir: &Path| coroutine_result(dir, "netra_backend.app.services.patching_test", "open_manager", "result");
+    assert_eq!(made(dir.path()), "FAKE");
+    let output = ssot(dir.path()).args(["check", "--fix", "--no-color", test]).output().unwrap();
+    assert_eq!(read(dir.path(), test), source, "{}", stdout_of(&output));
+    let reason = "fix is unsafe: the patch then replaces `netra_backend.app.websocket_core.websocket_manager.\
+        get_websocket_manager` instead: code that reads `create_websocket_manager` off";
+    assert!(stdout_of(&output).contains(reason), "{}", stdout_of(&output));
+    assert_eq!(made(dir.path()), "FAKE");
+    ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", test]).output().unwrap();
+    assert_ne!(made(dir.path()), "FAKE", "the reason says what the unsafe fix changes");
+}
+
 /// Runs `result = asyncio.run(module.function(None))` with CPython in
 /// `root` and gives `str(expression)` of it (attributes of `result`).
 fn coroutine_result(root: &Path, module: &str, function: &str, expression: &str) -> String {
