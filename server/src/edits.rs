@@ -630,7 +630,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
     /// skeleton (which keeps neither line) and the whole tree must agree.
     fn namespace_may_bind(&self, name: &str) -> bool {
         let bytes = self.text.as_bytes();
-        (has_star_import(bytes) && self.star_imports_may_bind(name)) || writes_namespace(bytes, name)
+        (has_star_import(bytes) && self.star_imports_may_bind(name)) || names_namespace_by_key(bytes, name)
     }
 
     /// Whether a star import of this module may bind `name`: unknown when
@@ -1007,12 +1007,12 @@ fn has_star_import(bytes: &[u8]) -> bool {
     })
 }
 
-/// Whether the text may write `name` into the module's namespace through
-/// a mapping or the module object: it reaches the namespace (`globals()`,
-/// `vars()`, `locals()`, `sys.modules`, `__dict__`) and either quotes
-/// `name` or writes keys it does not spell (`globals().update(…)`,
-/// `globals()[key] = …`).
-fn writes_namespace(bytes: &[u8], name: &str) -> bool {
+/// Whether the text may read or write `name` in the module's namespace by
+/// a key rather than as a name: it reaches the namespace as a mapping or the
+/// module object (`globals()`, `vars()`, `locals()`, `sys.modules`,
+/// `__dict__`) and either quotes `name` or uses keys it does not spell
+/// (`globals()[key]`, `globals().get(key)`, `globals().update(…)`).
+pub(crate) fn names_namespace_by_key(bytes: &[u8], name: &str) -> bool {
     const NAMESPACES: [&[u8]; 5] = [b"globals()", b"vars()", b"locals()", b"sys.modules", b"__dict__"];
     let reached: Vec<usize> = NAMESPACES
         .iter()
@@ -1024,8 +1024,10 @@ fn writes_namespace(bytes: &[u8], name: &str) -> bool {
     let quoted = |quote: char| memchr::memmem::find(bytes, format!("{quote}{name}{quote}").as_bytes()).is_some();
     let unspelled_key = |end: usize| {
         let rest = &bytes[end..];
+        let spelled = |at: usize| matches!(rest.get(at), Some(b'"' | b'\''));
         [&b".update("[..], b".setdefault(", b".__setitem__("].iter().any(|call| rest.starts_with(call))
-            || (rest.first() == Some(&b'[') && !matches!(rest.get(1), Some(b'"' | b'\'')))
+            || (rest.starts_with(b"[") && !spelled(1))
+            || (rest.starts_with(b".get(") && !spelled(5))
     };
     quoted('"') || quoted('\'') || reached.into_iter().any(unspelled_key)
 }

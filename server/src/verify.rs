@@ -56,7 +56,12 @@ checked paths):
 - a name imported in a class body is an attribute of the class: its uses
   through the class or its instances (`self.create_websocket_manager(ctx)`,
   which passes the instance first) are not seen, so moving it to another
-  object is unsafe;
+  object is unsafe; so is moving a name its module reads by key
+  (`globals()[name](…)`, `getattr(sys.modules[__name__], \"…\")`);
+- a patch target's path (`patch(\"…factory.create_websocket_manager\")`) moved
+  to the canonical module is unsafe: the patch then replaces another module's
+  attribute, and code that reads the factory's when it runs (an import inside
+  a function) is no longer patched;
 - a name that other modules import from this one (listed in `__all__`, bound
   by a package `__init__`, or imported from this module by another file of the
   workspace: a re-export hub) is moved only to the very same object; each of
@@ -116,6 +121,9 @@ pub enum Exported {
     /// (`self.name(…)`, which passes the instance first) where the check
     /// does not look.
     ClassAttribute(String),
+    /// The module reads its own namespace by key (`globals()[name]`,
+    /// `getattr(sys.modules[__name__], "…")`): uses the check does not see.
+    ReadByKey,
 }
 
 /// What the checks need: the index (when there is a workspace), the call
@@ -179,7 +187,8 @@ impl<'a> Verifier<'a> {
 
     /// The rule file's mapping, except that an unsafe rename of a called
     /// name is never made blind (it would rewrite calls it cannot check).
-    /// A class attribute moved to another name is not made safely either.
+    /// A class attribute, or a name the module reads by key, moved to
+    /// another name is not made safely either.
     fn trust_rule_file(
         &self,
         mapping: NameMapping,
@@ -192,9 +201,13 @@ impl<'a> Verifier<'a> {
             let reason = format!("the calls of `{old_name}` cannot be checked against `{}`", target.name);
             return Checked { mapping: degrade(mapping, None, reason), unchecked };
         }
-        if let Exported::ClassAttribute(class) = exported {
-            if target.name != old_name && mapping.applicability == Some(Applicability::Safe) {
-                let reason = class_attribute_reason(class, old_name, &target.name);
+        let unseen = match exported {
+            Exported::ClassAttribute(class) => Some(class_attribute_reason(class, old_name, &target.name)),
+            Exported::ReadByKey => Some(read_by_key_reason(old_name, &target.name)),
+            _ => None,
+        };
+        if let Some(reason) = unseen.filter(|_| mapping.applicability == Some(Applicability::Safe)) {
+            if target.name != old_name {
                 return Checked { mapping: degrade(mapping, Some(Applicability::Unsafe), reason), unchecked };
             }
         }
@@ -220,7 +233,7 @@ impl<'a> Verifier<'a> {
         }
         let old_name = old_short(old);
         let reason = match exported {
-            Exported::No | Exported::ClassAttribute(_) => None,
+            Exported::No | Exported::ClassAttribute(_) | Exported::ReadByKey => None,
             Exported::Declared => Some(format!(
                 "`{old_name}` is exported by this module, and the calls of its importers are not checked against `{}`",
                 target.name
@@ -243,9 +256,13 @@ impl<'a> Verifier<'a> {
         }
         let mut result = applicability;
         let mut reasons = Vec::new();
-        if let Exported::ClassAttribute(class) = exported {
+        match exported {
+            Exported::ClassAttribute(class) => reasons.push(class_attribute_reason(class, old_name, &target.name)),
+            Exported::ReadByKey => reasons.push(read_by_key_reason(old_name, &target.name)),
+            _ => {}
+        }
+        if !reasons.is_empty() {
             result = Applicability::Unsafe;
-            reasons.push(class_attribute_reason(class, old_name, &target.name));
         }
         // A mapping that keeps the name stands for a re-export: the
         // deprecated module passing the canonical object on. One that
@@ -406,6 +423,14 @@ fn class_attribute_reason(class: &str, old_name: &str, new_name: &str) -> String
     format!(
         "`{old_name}` is an attribute of class `{class}` here, and its uses through the class or its instances \
          (`self.{old_name}(…)` passes the instance first) are not checked against `{new_name}`"
+    )
+}
+
+/// Why moving a name its module reads by key is unsafe.
+fn read_by_key_reason(old_name: &str, new_name: &str) -> String {
+    format!(
+        "this module reads its namespace by key (`globals()[…]`, `sys.modules[__name__]`), and those uses of \
+         `{old_name}` are not checked against `{new_name}`"
     )
 }
 

@@ -1855,6 +1855,32 @@ fn a_patch_target_moves_only_unsafely() {
     assert_ne!(made(dir.path()), "FAKE", "the reason says what the unsafe fix changes");
 }
 
+/// A module that reads its own namespace by key (`globals()[name]`,
+/// `getattr(sys.modules[__name__], "…")`) calls the imported name where
+/// the check sees no call: here with a second positional argument, the old
+/// function's ignored `user_id` and the new one's `mode`. The fix is unsafe,
+/// saying why; the mode stays `UNIFIED` under `--fix`.
+#[test]
+fn a_name_the_module_reads_by_key_moves_only_unsafely() {
+    let dir = workspace_copy("plain_hub");
+    let file = "netra_backend/app/services/by_key.py";
+    let source = "import sys\n\n\
+        from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\n\
+        async def by_name(ctx, maker=\"create_websocket_manager\"):\n    return await globals()[maker](ctx, \"u\")\n\n\n\
+        async def open_manager(ctx):\n    first = await by_name(ctx)\n    \
+        second = await getattr(sys.modules[__name__], \"create_websocket_manager\")(ctx, \"u\")\n    \
+        return (first.mode, second.mode)\n";
+    write(dir.path(), file, source);
+    let modes = |dir: &Path| coroutine_result(dir, "netra_backend.app.services.by_key", "open_manager", "result");
+    let before = modes(dir.path());
+    assert!(before.contains("UNIFIED"), "{before}");
+    let output = ssot(dir.path()).args(["check", "--fix", "--no-color", file]).output().unwrap();
+    assert_eq!(read(dir.path(), file), source, "{}", stdout_of(&output));
+    assert!(stdout_of(&output).contains("fix is unsafe: this module reads its namespace by key"));
+    ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", file]).output().unwrap();
+    assert_eq!(modes(dir.path()), "('u', 'u')", "the reason says what the unsafe fix changes");
+}
+
 /// Runs `result = asyncio.run(module.function(None))` with CPython in
 /// `root` and gives `str(expression)` of it (attributes of `result`).
 fn coroutine_result(root: &Path, module: &str, function: &str, expression: &str) -> String {
