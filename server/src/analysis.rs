@@ -39,6 +39,9 @@ const PATH_TAKING_CALLEES: &[&str] = &[
     "locate",
 ];
 
+/// More parts than any dotted path the rules or the code base name has.
+const MAX_DOTTED_PARTS: usize = 64;
+
 /// Checks a text, parsing it first.
 pub fn check_text(rules: &RuleSet, scope: &FileScope, text: &str) -> Vec<Finding> {
     let tree = syntax::parse_text(text);
@@ -1406,8 +1409,12 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         // `ws_route.create_websocket_manager` read (or assigned: a test's
         // own patch) as an attribute of the module.
         for &attribute in &self.captures.attributes {
-            let last = node_text(attribute, self.text).rsplit('.').next().unwrap_or_default().trim();
-            let Some(object) = attribute.child_by_field_name("object") else { continue };
+            let (Some(object), Some(last)) =
+                (attribute.child_by_field_name("object"), attribute.child_by_field_name("attribute"))
+            else {
+                continue;
+            };
+            let last = node_text(last, self.text);
             // `hub.__dict__["create_websocket_manager"]`,
             // `patch.dict(hub.__dict__, {…})`.
             if last == "__dict__" {
@@ -1864,6 +1871,12 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         let mut parts = Vec::new();
         let mut current = node;
         loop {
+            // No module path is that long; every attribute of a chain asks,
+            // and walking each chain whole cost the square of its length
+            // (`f().a.a…` of 20,000 took 44 s).
+            if parts.len() > MAX_DOTTED_PARTS {
+                return None;
+            }
             match current.kind() {
                 "identifier" => {
                     parts.push(identifiers::normalize(node_text(current, self.text)));

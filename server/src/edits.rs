@@ -1202,6 +1202,7 @@ pub(crate) fn classify(identifier: Node<'_>) -> Occurrence {
     // Climb through target patterns to see whether this is an assignment
     // target: `holder` is the parent of `top`.
     let (mut top, mut holder) = (identifier, parent);
+    let mut climbed = 0;
     while matches!(
         kind_of(holder),
         "pattern_list"
@@ -1213,7 +1214,12 @@ pub(crate) fn classify(identifier: Node<'_>) -> Occurrence {
             | "expression_list"
             | "list_splat_pattern"
     ) {
-        let Some(up) = holder.parent() else { return Occurrence::Reference };
+        // `Node::parent` searches down from the root (see
+        // `syntax::MAX_CLIMB`): no target nests deeper.
+        climbed += 1;
+        let Some(up) = holder.parent().filter(|_| climbed < crate::syntax::MAX_CLIMB) else {
+            return Occurrence::Reference;
+        };
         (top, holder) = (holder, up);
     }
     let holds_as = |field: &str| holder.child_by_field_name(field).is_some_and(|child| child.id() == top.id());

@@ -1461,7 +1461,11 @@ impl CallShape {
 
 fn is_awaited(call: Node<'_>) -> bool {
     let mut node = call;
-    while let Some(parent) = node.parent() {
+    // `Node::parent` searches down from the root: a climb through
+    // thousands of parentheses costs the square of their depth. Deeper
+    // than any real code nests them, the call counts as not awaited.
+    for _ in 0..crate::syntax::MAX_CLIMB {
+        let Some(parent) = node.parent() else { break };
         match parent.kind() {
             "parenthesized_expression" => node = parent,
             "await" => return true,

@@ -154,6 +154,13 @@ fn point_at(source: &[u8], offset: usize) -> Point {
     Point::new(row, offset - memchr::memrchr(b'\n', before).map_or(0, |at| at + 1))
 }
 
+/// How many parents a climb from a node asks for at most. `Node::parent`
+/// searches down from the root, so a climb costs the square of the depth:
+/// through 3,000 nested parentheses, seconds. Real code nests far less;
+/// deeper, a climb gives its cautious answer (a reference, a value, not
+/// awaited).
+pub const MAX_CLIMB: usize = 64;
+
 /// Parses with a fresh parser.
 pub fn parse_text(text: &str) -> Tree {
     parse(&mut new_parser(), text, None).expect("a parser with a language and no cancellation returns a tree")

@@ -386,7 +386,10 @@ impl<'a> Verifier<'a> {
             return Use::Annotation;
         }
         let mut current = Some(parent);
-        while let Some(ancestor) = current {
+        // Deeper than `syntax::MAX_CLIMB`, a use counts as a value.
+        let mut climbed = 0;
+        while let Some(ancestor) = current.filter(|_| climbed < crate::syntax::MAX_CLIMB) {
+            climbed += 1;
             match ancestor.kind() {
                 "type" => return Use::Annotation,
                 "call" | "argument_list" | "assignment" | "expression_statement" | "block" | "module" => break,
