@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use tree_sitter::{InputEdit, Node, Tree};
 
-use crate::edits::{classify, detect_line_ending, names_namespace_by_key, scope_of, within, ImportEditor, Occurrence};
+use crate::edits::{classify, detect_line_ending, scope_of, within, ImportEditor, Occurrence};
 use crate::finding::{Applicability, Finding, Fix};
 use crate::identifiers;
 use crate::imports::{join_path, read_import, ImportItem, ImportRecord};
@@ -1062,7 +1062,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Exported::UsedBy(used_by)
         } else if binding.as_deref().is_some_and(|binding| self.scope.is_package || self.all_lists(binding)) {
             Exported::Declared
-        } else if binding.as_deref().is_some_and(|binding| names_namespace_by_key(self.text.as_bytes(), binding)) {
+        } else if binding.as_deref().is_some_and(|binding| self.editor.names_namespace_by_key(binding)) {
             Exported::ReadByKey
         } else {
             Exported::No

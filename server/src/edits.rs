@@ -45,6 +45,12 @@ pub struct ImportEditor<'a, 'tree> {
     /// made on first use from the captures (the fix builders and
     /// the rules look them up here instead of walking a scope per finding).
     index: OnceCell<TreeIndex<'a, 'tree>>,
+    /// Where the text reaches the module's namespace as a mapping or the
+    /// module object (the end of each `globals()`, `sys.modules`, …), read
+    /// once per text, on first use.
+    namespace: OnceCell<Vec<usize>>,
+    /// Whether the text holds a star import (`has_star_import`), likewise.
+    star_import: OnceCell<bool>,
 }
 
 /// The identifiers, attributes and strings of a tree, each ordered by where
@@ -101,8 +107,9 @@ fn inside<'n, 'tree>(nodes: &'n [Node<'tree>], scope: Node<'tree>) -> impl Itera
 impl<'a, 'tree> ImportEditor<'a, 'tree> {
     pub fn new(text: &'a str, tree: &'tree Tree, captures: &'a Captures<'tree>, scope: &'a FileScope) -> Self {
         let line_length = scope.index.as_deref().map_or(DEFAULT_LINE_LENGTH, |index| index.line_length());
-        let index = OnceCell::new();
-        ImportEditor { text, tree, captures, scope, line_ending: detect_line_ending(text), line_length, index }
+        let (index, namespace, star_import) = (OnceCell::new(), OnceCell::new(), OnceCell::new());
+        let line_ending = detect_line_ending(text);
+        ImportEditor { text, tree, captures, scope, line_ending, line_length, index, namespace, star_import }
     }
 
     /// The tree's identifiers by name, attributes and strings (made on first use).
@@ -629,8 +636,30 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
     /// from the text and the module's index entry, never from the tree: a
     /// skeleton (which keeps neither line) and the whole tree must agree.
     fn namespace_may_bind(&self, name: &str) -> bool {
+        let star_import = *self.star_import.get_or_init(|| has_star_import(self.text.as_bytes()));
+        (star_import && self.star_imports_may_bind(name)) || self.names_namespace_by_key(name)
+    }
+
+    /// Whether the text may read or write `name` in the module's namespace by
+    /// a key rather than as a name: it reaches the namespace as a mapping or
+    /// the module object (`globals()`, `vars()`, `locals()`, `sys.modules`,
+    /// `__dict__`) and either quotes `name` or uses keys it does not spell
+    /// (`globals()[key]`, `globals().get(key)`, `globals().update(…)`).
+    pub fn names_namespace_by_key(&self, name: &str) -> bool {
+        let reached = self.namespace.get_or_init(|| namespace_reached(self.text.as_bytes()));
+        if reached.is_empty() {
+            return false;
+        }
         let bytes = self.text.as_bytes();
-        (has_star_import(bytes) && self.star_imports_may_bind(name)) || names_namespace_by_key(bytes, name)
+        let quoted = |quote: char| memchr::memmem::find(bytes, format!("{quote}{name}{quote}").as_bytes()).is_some();
+        let unspelled_key = |&end: &usize| {
+            let rest = &bytes[end..];
+            let spelled = |at: usize| matches!(rest.get(at), Some(b'"' | b'\''));
+            [&b".update("[..], b".setdefault(", b".__setitem__("].iter().any(|call| rest.starts_with(call))
+                || (rest.starts_with(b"[") && !spelled(1))
+                || (rest.starts_with(b".get(") && !spelled(5))
+        };
+        quoted('"') || quoted('\'') || reached.iter().any(unspelled_key)
     }
 
     /// Whether a star import of this module may bind `name`: unknown when
@@ -1007,29 +1036,19 @@ fn has_star_import(bytes: &[u8]) -> bool {
     })
 }
 
-/// Whether the text may read or write `name` in the module's namespace by
-/// a key rather than as a name: it reaches the namespace as a mapping or the
-/// module object (`globals()`, `vars()`, `locals()`, `sys.modules`,
-/// `__dict__`) and either quotes `name` or uses keys it does not spell
-/// (`globals()[key]`, `globals().get(key)`, `globals().update(…)`).
-pub(crate) fn names_namespace_by_key(bytes: &[u8], name: &str) -> bool {
-    const NAMESPACES: [&[u8]; 5] = [b"globals()", b"vars()", b"locals()", b"sys.modules", b"__dict__"];
-    let reached: Vec<usize> = NAMESPACES
-        .iter()
-        .flat_map(|namespace| memchr::memmem::find_iter(bytes, namespace).map(|at| at + namespace.len()))
+/// Where `bytes` reach a module's namespace as a mapping or the module
+/// object: the end of each `globals()`, `vars()`, `locals()`, `sys.modules`
+/// and `__dict__`. Three searches (`s()` ends the first three), not five:
+/// this runs for every module-level import a rule moves.
+fn namespace_reached(bytes: &[u8]) -> Vec<usize> {
+    let mut reached: Vec<usize> = memchr::memmem::find_iter(bytes, b"s()")
+        .filter(|&at| [&b"global"[..], b"var", b"local"].iter().any(|word| bytes[..at].ends_with(word)))
+        .map(|at| at + 3)
         .collect();
-    if reached.is_empty() {
-        return false;
+    for marker in [&b"sys.modules"[..], b"__dict__"] {
+        reached.extend(memchr::memmem::find_iter(bytes, marker).map(|at| at + marker.len()));
     }
-    let quoted = |quote: char| memchr::memmem::find(bytes, format!("{quote}{name}{quote}").as_bytes()).is_some();
-    let unspelled_key = |end: usize| {
-        let rest = &bytes[end..];
-        let spelled = |at: usize| matches!(rest.get(at), Some(b'"' | b'\''));
-        [&b".update("[..], b".setdefault(", b".__setitem__("].iter().any(|call| rest.starts_with(call))
-            || (rest.starts_with(b"[") && !spelled(1))
-            || (rest.starts_with(b".get(") && !spelled(5))
-    };
-    quoted('"') || quoted('\'') || reached.into_iter().any(unspelled_key)
+    reached
 }
 
 fn is_blank_or_comment(text: &str) -> bool {
