@@ -1062,6 +1062,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Exported::UsedBy(used_by)
         } else if binding.as_deref().is_some_and(|binding| self.scope.is_package || self.all_lists(binding)) {
             Exported::Declared
+        } else if binding.is_some() && self.importers_pending() {
+            Exported::NotYetKnown
         } else if binding.as_deref().is_some_and(|binding| self.editor.names_namespace_by_key(binding)) {
             Exported::ReadByKey
         } else {
@@ -1078,6 +1080,12 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             return Vec::new();
         };
         index.importers_of(module, name)
+    }
+
+    /// Whether this is an editor's buffer checked before the workspace's
+    /// importers are recorded (see `FileScope::buffer`).
+    fn importers_pending(&self) -> bool {
+        self.scope.buffer && self.scope.index.as_deref().is_some_and(WorkspaceIndex::importers_pending)
     }
 
     /// Why removing `name` from `__all__` may change behaviour: a star

@@ -276,6 +276,11 @@ pub struct WorkspaceIndex {
     /// function it defines): [`Self::function_text_hash`]'s readings, kept
     /// while the text stays the same.
     function_texts: Mutex<HashMap<PathBuf, FunctionTexts>>,
+    /// Set while the workspace's importers of hubs are not all recorded yet
+    /// (the server, until its first workspace scan is done): a buffer's
+    /// module-level name may be imported elsewhere unseen
+    /// ([`Self::importers_pending`]).
+    importers_pending: std::sync::atomic::AtomicBool,
 }
 
 /// A hash of a file's text, and one of the text of each top-level function
@@ -476,6 +481,31 @@ impl WorkspaceIndex {
     pub fn with_committed_reexports(mut self) -> Self {
         self.committed_reexports = true;
         self
+    }
+
+    /// The same index, not yet knowing the workspace's importers (the
+    /// server before its workspace scan): until [`Self::importers_recorded`],
+    /// a buffer's module-level name is taken as possibly imported elsewhere.
+    pub fn with_importers_pending(self) -> Self {
+        self.importers_pending.store(true, std::sync::atomic::Ordering::SeqCst);
+        self
+    }
+
+    /// Whether the importers of the workspace's modules are still to be
+    /// recorded (see `with_importers_pending`).
+    pub fn importers_pending(&self) -> bool {
+        self.importers_pending.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Every importer is recorded now (a workspace scan is done, or none
+    /// will run). True when they were pending: the checks that took a name
+    /// as possibly imported elsewhere are due again.
+    pub fn importers_recorded(&self) -> bool {
+        let was = self.importers_pending.swap(false, std::sync::atomic::Ordering::SeqCst);
+        if was {
+            self.moved();
+        }
+        was
     }
 
     /// Where a string literal of `bytes` may hold a dotted path of a

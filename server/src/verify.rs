@@ -72,7 +72,9 @@ checked paths):
   star-imports the module and names it, names the name on the module in a
   patch target split over adjacent strings, or reads the module's namespace
   (`route.__dict__`, `vars(route)`) and names the deprecated name anywhere
-  counts as such an importer.
+  counts as such an importer. In the server, an editor's buffer checked before
+  the first workspace scan is done gets no such move (who imports the name is
+  not known yet); it is checked again when the scan ends.
 
 When the target module is not in the workspace (a library), the rule file is
 trusted and the fix notes that it was not checked (hover, JSON output). Every fix must also leave
@@ -124,6 +126,9 @@ pub enum Exported {
     /// The module reads its own namespace by key (`globals()[name]`,
     /// `getattr(sys.modules[__name__], "…")`): uses the check does not see.
     ReadByKey,
+    /// Which modules import it from here is not known yet: an editor's
+    /// buffer checked before the server's workspace scan recorded them.
+    NotYetKnown,
 }
 
 /// What the checks need: the index (when there is a workspace), the call
@@ -237,6 +242,9 @@ impl<'a> Verifier<'a> {
             Exported::Declared => Some(format!(
                 "`{old_name}` is exported by this module, and the calls of its importers are not checked against `{}`",
                 target.name
+            )),
+            Exported::NotYetKnown => Some(format!(
+                "which modules import `{old_name}` from this one, or patch it on it, is not known until the workspace scan is done"
             )),
             Exported::UsedBy(modules) => {
                 let others = match modules.len() {

@@ -396,7 +396,14 @@ impl<'r> ScopeFinder<'r> {
         let absolute = self.absolute(path);
         let relative_path = Some(relative_to(&absolute, &self.base));
         let (module, is_package) = self.module_of(&absolute);
-        FileScope { relative_path, module, is_package, index: self.rules.settings.index.clone(), reexport_log: None }
+        FileScope {
+            relative_path,
+            module,
+            is_package,
+            index: self.rules.settings.index.clone(),
+            reexport_log: None,
+            buffer: false,
+        }
     }
 
     fn absolute(&self, path: &Path) -> PathBuf {

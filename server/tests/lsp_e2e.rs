@@ -1050,6 +1050,69 @@ async fn a_module_whose_binding_a_test_patches_loses_its_fix_after_the_scan() {
     client.shutdown().await;
 }
 
+/// A buffer opened before the workspace scan has recorded who imports its
+/// names (here a test patching the route's name, which the scan has not
+/// reached: its chunks wait at the hook) gets no fix that moves a
+/// module-level name, nor a fix-all (which fix-on-save would apply), and
+/// says why; once the scan is done, the route keeps its name for the test
+/// and a module nobody imports from gets its fix.
+#[tokio::test]
+async fn a_buffer_opened_before_the_scan_is_done_gets_no_fix_that_moves_a_module_name() {
+    let route = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    let test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.routes.ws_route.create_websocket_manager\")\ndef test_open(make):\n    pass\n";
+    let (_dir, root) = workspace_with(&websocket_workspace(&[
+        ("netra_backend/app/routes/__init__.py", ""),
+        ("netra_backend/app/routes/ws_route.py", route),
+        ("netra_backend/app/routes/other.py", route),
+        ("tests/test_ws_route.py", test),
+    ]));
+    let options = ServeOptions::default();
+    let scan = options.hooks.scan.clone();
+    scan.close();
+    let params = initialize_params(push_capabilities(&[]), Some(&root), Value::Null);
+    let (mut client, _) = TestClient::start_in_process(options, TIMEOUT, params).await;
+    let pending = "is not known until the workspace scan is done";
+    for name in ["ws_route", "other"] {
+        let uri = file_uri(&root.join(format!("netra_backend/app/routes/{name}.py")));
+        client.open(&uri, 1, route).await;
+        let first = client.diagnostics(&uri).await;
+        let finding = &first["diagnostics"][0];
+        assert!(finding["data"]["fix"].is_null(), "before the scan: {first}");
+        assert!(finding["message"].as_str().unwrap_or_default().contains(pending), "{first}");
+        let fix_all = client
+            .result(
+                "textDocument/codeAction",
+                json!({
+                    "textDocument": { "uri": uri },
+                    "range": range(route, 0, 0, Encoding::Utf16),
+                    "context": { "diagnostics": [], "only": ["source.fixAll"] },
+                }),
+            )
+            .await;
+        assert!(fix_all.as_array().is_none_or(Vec::is_empty), "no fix-all before the scan: {fix_all}");
+    }
+    scan.open();
+    let route_uri = file_uri(&root.join("netra_backend/app/routes/ws_route.py"));
+    let other_uri = file_uri(&root.join("netra_backend/app/routes/other.py"));
+    let kept = client
+        .notification(|message| {
+            message["params"]["uri"] == route_uri
+                && message["params"]["diagnostics"][0]["message"]
+                    .as_str()
+                    .is_some_and(|message| message.contains("or patched on it, by `tests.test_ws_route`,"))
+        })
+        .await;
+    assert!(kept["params"]["diagnostics"][0]["data"]["fix"].is_null(), "{kept}");
+    let fixed = client
+        .notification(|message| {
+            message["params"]["uri"] == other_uri && message["params"]["diagnostics"][0]["data"]["fix"].is_object()
+        })
+        .await;
+    let message = fixed["params"]["diagnostics"][0]["message"].as_str().unwrap_or_default();
+    assert!(!message.contains(pending), "{fixed}");
+    client.shutdown().await;
+}
+
 /// A package that passes a hub's alias on under its own name (a hub of a
 /// hub) holds no trigger string, nor does the file that imports the alias
 /// from the package: the scan follows the aliases round after round, as
@@ -1106,12 +1169,18 @@ fn hub_fix_is(fixable: bool) -> impl Fn(&Value) -> bool {
 }
 
 /// Waits for the end of the workspace scan and until the open hub is
-/// published without a fix (its importer's check was committed), then drops
-/// what came before: every later publish of it has no fix until the
-/// importer changes.
+/// published without a fix because of its importer (its check was
+/// committed; before the scan was done, the hub had none either, for want
+/// of knowing), then drops what came before: every later publish of it has
+/// no fix until the importer changes.
 async fn hub_kept_for_its_importer(client: &mut TestClient, hub_uri: &str) {
     client.log_message("workspace scan:").await;
-    let kept = client.notification(|message| message["params"]["uri"] == hub_uri && hub_fix_is(false)(message)).await;
+    let kept = client
+        .notification(|message| {
+            let text = message["params"]["diagnostics"][0]["message"].as_str().unwrap_or_default();
+            message["params"]["uri"] == hub_uri && hub_fix_is(false)(message) && !text.contains("workspace scan")
+        })
+        .await;
     let message = kept["params"]["diagnostics"][0]["message"].as_str().unwrap().to_string();
     assert!(
         message.contains(&format!("or patched on it, by `{}`,", WS_IMPORTER.trim_end_matches(".py").replace('/', "."))),

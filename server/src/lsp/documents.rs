@@ -99,7 +99,7 @@ impl ClassOrInput {
             ClassOrInput::Known(class) => (*class, None),
             ClassOrInput::Find { path: None, .. } => (PathClass::Checked, Some(FileScope::default())),
             ClassOrInput::Find { folders, root, path: Some(path) } => {
-                let scope = crate::workspace::scope_for(rules, root, path);
+                let scope = FileScope { buffer: true, ..crate::workspace::scope_for(rules, root, path) };
                 (classify_path(folders, rules, root, path), Some(scope))
             }
         }

@@ -156,6 +156,8 @@ pub struct TestHooks {
     /// Passed by every push of diagnostics after it read what it sends and
     /// before it sends it (holding the publish turn).
     pub publish: Gate,
+    /// Passed by every chunk of the workspace scan before it is checked.
+    pub scan: Gate,
 }
 
 /// A gate that blocking work passes: at once while it is open, else it waits

@@ -270,7 +270,10 @@ impl Session {
         // committed per importer (`dependents::commit_reexports`).
         let index =
             WorkspaceIndex::new(roots).with_line_length(line_length).with_overlay(overlay).with_committed_reexports();
-        SharedIndex(Arc::new(index))
+        // A workspace scan follows every new index (`workspace_scan::scan`
+        // records the importers, then says so).
+        let scanned = self.settings().workspace_scan && !self.roots().is_empty();
+        SharedIndex(Arc::new(if scanned { index.with_importers_pending() } else { index }))
     }
 
     pub fn roots(&self) -> Vec<PathBuf> {

@@ -217,10 +217,11 @@ pub fn cancel(session: &Session) {
 pub async fn scan(session: Arc<Session>) {
     let generation = session.scan_generation.fetch_add(1, Ordering::SeqCst) + 1;
     let roots = session.roots();
+    let rules = session.rules();
     if !session.settings().workspace_scan || roots.is_empty() {
+        importers_recorded(&session, &rules);
         return;
     }
-    let rules = session.rules();
     let root = session.primary_root();
     // Progress begins before the walk, which takes a while in a large tree.
     let progress = begin_progress(&session, generation).await;
@@ -231,6 +232,7 @@ pub async fn scan(session: Arc<Session>) {
     let (files, warnings) = match walked {
         Ok(walked) => walked,
         Err(error) => {
+            importers_recorded(&session, &rules);
             finish_progress(progress, "failed").await;
             session.log(LogLevel::Error, format!("workspace scan failed: {error}")).await;
             return;
@@ -269,12 +271,30 @@ pub async fn scan(session: Arc<Session>) {
     }
     forget_vanished_files(&session, &roots, &files).await;
     follow_hub_alias_importers(&session, &rules.rules, Arc::clone(&files), generation, &mut unimported_hubs).await;
+    if session.scan_generation.load(Ordering::SeqCst) == generation {
+        importers_recorded(&session, &rules);
+    }
     super::dependents::recheck_hubs(&session, &unimported_hubs);
     super::dependents::recheck_hubs_if_new(&session);
     let with_findings = session.closed_files.iter().filter(|file| !file.findings.is_empty()).count();
     finish_progress(progress, &format!("{} files, {with_findings} with findings", files.len())).await;
     session.log(LogLevel::Info, format!("workspace scan: {} files checked", files.len())).await;
     diagnostics::refresh_pull_client(&session).await;
+}
+
+/// Tells the index that the workspace's importers are recorded (the scan is
+/// done, or none will run) and, when open documents were checked while
+/// they were not, checks them again: their fixes that move a module-level
+/// name were withheld meanwhile (see `FileScope::buffer`).
+fn importers_recorded(session: &Arc<Session>, rules: &super::session::ActiveRules) {
+    let Some(index) = rules.rules.settings.index.as_deref() else { return };
+    if !index.importers_recorded() {
+        return;
+    }
+    let open: Vec<Uri> = session.documents.iter().map(|entry| entry.key().clone()).collect();
+    for uri in &open {
+        super::text_sync::spawn_analysis(session, uri, "the workspace scan recorded the importers");
+    }
 }
 
 /// After a scan that found hubs giving deprecated names aliases: the files
@@ -334,6 +354,7 @@ async fn check_chunk(
     let (rules, root, chunk, encoding) = (rules.clone(), root.to_path_buf(), chunk.to_vec(), session.encoding());
     let worker = Arc::clone(session);
     let checked = tokio::task::spawn_blocking(move || {
+        worker.options.hooks.scan.pass();
         // The chunk's files share the folders' real paths and package roots.
         let scopes = ScopeFinder::new(&rules, &root);
         let checked: Vec<(Uri, Option<DiskCheck>, Vec<String>)> = chunk

@@ -259,6 +259,12 @@ pub struct FileScope {
     /// re-export hubs, for its caller to commit (the server). `None`: they
     /// are recorded in `index` at once (the CLI).
     pub reexport_log: Option<crate::index::ReexportLog>,
+    /// The text is an editor's buffer, checked as soon as it is opened:
+    /// while the index's importers are pending (before the server's first
+    /// workspace scan is done), its module-level names may be imported
+    /// elsewhere unseen, so fixes that move them wait. Closed files are
+    /// checked again after the scan when they turn out to be hubs.
+    pub buffer: bool,
 }
 
 impl FileScope {
