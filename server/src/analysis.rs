@@ -893,6 +893,17 @@ fn maps_name<'r>(rules: impl IntoIterator<Item = &'r Rule>, name: &str) -> bool 
     rules.into_iter().any(|rule| rule.names.contains_key(name))
 }
 
+/// Whether `name` is itself a trigger string of `rules` (the prefilter's
+/// `Trigger::Any` of a `names` rule, `Trigger::Call` of a `call` rule):
+/// every file naming it is read anyway.
+fn is_trigger_name(rules: &[Rule], name: &str) -> bool {
+    rules.iter().any(|rule| match rule.kind {
+        RuleKind::Names => rule.names.contains_key(name),
+        RuleKind::Call => rule.callables.iter().any(|callable| callable.rsplit('.').next() == Some(name)),
+        RuleKind::Module | RuleKind::AllExport => false,
+    })
+}
+
 /// Whether `module` is the module of one of `rules`.
 fn is_rule_module<'r>(rules: impl IntoIterator<Item = &'r Rule>, module: &str) -> bool {
     rules.into_iter().any(|rule| rule.module.as_deref() == Some(module))
@@ -1020,6 +1031,8 @@ pub struct FileAnalysis<'a, 'tree> {
     /// The `# ssot: ignore` comments: their findings are dropped at the
     /// end, and a fix of another name leaves the names they cover alone.
     pub suppressions: Suppressions,
+    /// Every rule of the set (which names are trigger strings).
+    known_rules: &'a [Rule],
 }
 
 impl<'a, 'tree> FileAnalysis<'a, 'tree> {
@@ -1041,7 +1054,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         let editor = ImportEditor::new(text, tree, captures, scope);
         let verifier = Verifier::new(scope.index.as_deref(), known_rules, text);
         let suppressions = Suppressions::from_comments(text, &captures.comments);
-        FileAnalysis { text, tree, scope, captures, imports, bindings, editor, verifier, suppressions }
+        FileAnalysis { text, tree, scope, captures, imports, bindings, editor, verifier, suppressions, known_rules }
     }
 
     /// The mapping of the name `record` imports (from `old`, fully
@@ -1162,7 +1175,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         range: (usize, usize),
         reexported_by: Option<&str>,
     ) -> Finding {
-        self.record_hub_alias(record);
+        self.record_hub_alias(rule, record, &mapping);
         let checked = self.checked_mapping(record, &old, mapping);
         // Through a re-export hub, the statement's other names are the hub's:
         // this name moves alone.
@@ -1323,11 +1336,20 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// (`import old as alias`), or a hub's alias imported under its own name
     /// (`from .hub import alias`, a hub of a hub). Files that import that
     /// name from here hold no trigger string, and are to be followed too.
-    fn record_hub_alias(&self, record: &ImportRecord<'tree>) {
+    /// So does a name a module rule moves to another name
+    /// (`WebSocketConnectionManager` of the shim): only the module's path is
+    /// that rule's trigger, and the fix renames the name here.
+    fn record_hub_alias(&self, rule: &Rule, record: &ImportRecord<'tree>, mapping: &NameMapping) {
         let (Some(index), Some(module)) = (self.scope.index.as_deref(), self.scope.module.as_deref()) else { return };
         let ImportItem::Name { name, alias, .. } = &record.item else { return };
         let renamed = alias.as_ref().is_some_and(|alias| alias != name);
-        if (renamed || index.is_hub_alias(&record.module, name)) && scope_of(record.statement).kind() == "module" {
+        let moved_off_a_module = rule.kind == RuleKind::Module
+            && alias.is_none()
+            && mapping.target.as_ref().is_some_and(|target| target.name != *name)
+            && !is_trigger_name(self.known_rules, name);
+        if (renamed || moved_off_a_module || index.is_hub_alias(&record.module, name))
+            && scope_of(record.statement).kind() == "module"
+        {
             index.record_hub_alias(module, alias.as_deref().unwrap_or(name));
         }
     }
@@ -1621,6 +1643,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 target: rule.canonical.as_deref().and_then(QualifiedName::parse),
                 applicability: None,
                 note: None,
+                keep_binding: false,
             };
             let mut finding = self.finding(rule, range, path, None, None);
             finding.canonical = mapping.target.as_ref().map(QualifiedName::full);
@@ -2026,7 +2049,7 @@ impl<'a> Remark<'a> {
             NameMapping { note: Some(note), applicability: Some(Applicability::Unsafe), .. } => {
                 Some(Remark::UnsafeFix(note))
             }
-            NameMapping { note: Some(note), applicability: None, target: Some(_) } => {
+            NameMapping { note: Some(note), applicability: None, target: Some(_), .. } => {
                 Some(Remark::NoAutomaticFix(note))
             }
             _ => None,
@@ -2214,7 +2237,7 @@ mod tests {
             compose_message("`x` is deprecated".to_string(), remarks),
             "`x` is deprecated (no SSOT counterpart: rewrite by hand; see the guide) (re-exported by `app.hub`)"
         );
-        let no_target = NameMapping { target: None, applicability: None, note: None };
+        let no_target = NameMapping { target: None, applicability: None, note: None, keep_binding: false };
         assert_eq!(Remark::of_mapping(&no_target), Some(Remark::NoCounterpart(None)));
     }
 

@@ -152,7 +152,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
                 note: None,
             });
         }
-        self.move_name_edits(record, target, imports, Vec::new()).map(|(edits, item_text)| Fix {
+        self.move_name_edits(record, target, mapping.keep_binding, imports, Vec::new()).map(|(edits, item_text)| Fix {
             title: format!("Import `{item_text}` from `{}`", target.module),
             applicability,
             edits,
@@ -197,7 +197,8 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         for (sibling, mapping) in statement_mappings {
             let sibling_target = mapping.target.as_ref()?;
             let ImportItem::Name { node, .. } = &sibling.item else { return None };
-            let (item_text, sibling_renames) = self.item_rewrite(sibling, sibling_target, imports)?;
+            let (item_text, sibling_renames) =
+                self.item_rewrite(sibling, sibling_target, mapping.keep_binding, imports)?;
             edits.push(Edit::replace(node.start_byte(), node.end_byte(), item_text.clone()));
             items.push(item_text);
             renames.extend(
@@ -245,11 +246,13 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         ))
     }
 
-    /// The new text of one imported item and the references to rename with it.
+    /// The new text of one imported item and the references to rename with it;
+    /// with `keep_binding`, the old name stays bound (`new as old`).
     fn item_rewrite(
         &self,
         record: &ImportRecord<'tree>,
         target: &QualifiedName,
+        keep_binding: bool,
         imports: &[ImportRecord<'tree>],
     ) -> Option<(String, Vec<(usize, usize)>)> {
         let ImportItem::Name { name, alias, .. } = &record.item else { return None };
@@ -257,6 +260,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             Some(alias) if *alias == target.name => (target.name.clone(), Vec::new()),
             Some(alias) => (format!("{} as {alias}", target.name), Vec::new()),
             None if *name == target.name => (target.name.clone(), Vec::new()),
+            None if keep_binding => (format!("{} as {name}", target.name), Vec::new()),
             None => match self.rename_plan(record.statement, name, &target.name, &target.full(), imports) {
                 Some(references) => (target.name.clone(), references),
                 None => (format!("{} as {name}", target.name), Vec::new()),
@@ -270,12 +274,13 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         &self,
         record: &ImportRecord<'tree>,
         target: &QualifiedName,
+        keep_binding: bool,
         imports: &[ImportRecord<'tree>],
         extra: Vec<Edit>,
     ) -> Option<(Vec<Edit>, String)> {
         let ImportItem::Name { node, .. } = &record.item else { return None };
         let statement = record.statement;
-        let (item_text, renames) = self.item_rewrite(record, target, imports)?;
+        let (item_text, renames) = self.item_rewrite(record, target, keep_binding, imports)?;
         let module_text = self.module_text(record, &target.module);
         let names = field_children(statement, "name");
         let local = item_text.rsplit(' ').next().unwrap_or(&item_text);
@@ -465,7 +470,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             }
             ImportItem::Name { .. } => {
                 let target = QualifiedName::parse(canonical)?;
-                let (edits, _) = self.move_name_edits(record, &target, imports, attribute_edits)?;
+                let (edits, _) = self.move_name_edits(record, &target, false, imports, attribute_edits)?;
                 Some(Fix { title, applicability, edits, note: None })
             }
             ImportItem::Star { .. } => None,

@@ -100,8 +100,12 @@ pub struct Checked {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Use {
     Call(CallShape),
-    /// In a type annotation, or only tested (`x is None`, `if x:`): the
-    /// same for any object the name may stand for.
+    /// Only tested (`x is None`, `if x:`): the same for any object the
+    /// name may stand for.
+    Tested,
+    /// In a type annotation: code may read it at run time (FastAPI's
+    /// `Depends()` builds the annotated class, pydantic validates against
+    /// it, `typing.get_type_hints`).
     Annotation,
     /// Passed, stored, compared, its attributes read: anything else.
     Value,
@@ -152,7 +156,10 @@ impl<'a> Verifier<'a> {
     /// `exported` says whether other modules may use the name through this
     /// one ([`Exported`]): then the uses that matter are theirs, which this
     /// file does not show, and only a move to the very same object is made.
-    pub fn check(&self, old: &str, mapping: NameMapping, uses: &[Node<'_>], exported: &Exported) -> Checked {
+    pub fn check(&self, old: &str, mut mapping: NameMapping, uses: &[Node<'_>], exported: &Exported) -> Checked {
+        // Uses this file does not show read the name off the module: a fix
+        // (even to the very same object) keeps it bound there.
+        mapping.keep_binding = *exported != Exported::No;
         let (Some(target), Some(_)) = (mapping.target.clone(), mapping.applicability) else {
             return Checked { mapping, unchecked: None };
         };
@@ -172,14 +179,16 @@ impl<'a> Verifier<'a> {
         match resolved {
             Resolved::Missing(why) => {
                 let reason = format!("{NOT_IN_CODE_BASE}: {why}");
-                let mapping = NameMapping { target: None, applicability: None, note: Some(reason) };
+                let mapping =
+                    NameMapping { target: None, applicability: None, note: Some(reason), keep_binding: false };
                 Checked { mapping, unchecked: None }
             }
             Resolved::MissingModule(why) => match self.index.map(|index| index.resolve_path(old)) {
                 // The deprecated module is here: the code base lacks the target.
                 Some(Resolved::Defined { .. } | Resolved::Module(_) | Resolved::Bound) => {
                     let reason = format!("{NOT_IN_CODE_BASE}: {why}");
-                    let mapping = NameMapping { target: None, applicability: None, note: Some(reason) };
+                    let mapping =
+                        NameMapping { target: None, applicability: None, note: Some(reason), keep_binding: false };
                     Checked { mapping, unchecked: None }
                 }
                 // Neither is: the workspace holds only part of the package.
@@ -368,7 +377,18 @@ impl<'a> Verifier<'a> {
                         push_once(&mut reasons, format!("the signature of `{}` cannot be read", target.name));
                     }
                 },
-                Use::Annotation => {}
+                Use::Tested => {}
+                Use::Annotation => {
+                    result = Applicability::Unsafe;
+                    push_once(
+                        &mut reasons,
+                        format!(
+                            "`{}` is named in an annotation, which code may read at run time (FastAPI's `Depends()`, pydantic, `get_type_hints`), and `{}` is another object",
+                            old_short(old),
+                            target.name
+                        ),
+                    );
+                }
                 Use::Value => {
                     result = Applicability::Unsafe;
                     push_once(
@@ -391,7 +411,7 @@ impl<'a> Verifier<'a> {
             return Use::Call(CallShape::of(parent, self.text));
         }
         if is_truth_test(node, parent) {
-            return Use::Annotation;
+            return Use::Tested;
         }
         let mut current = Some(parent);
         // Deeper than `syntax::MAX_CLIMB`, a use counts as a value.
@@ -463,5 +483,5 @@ fn degrade(mapping: NameMapping, to: Option<Applicability>, reason: String) -> N
         Some(note) => note,
         None => reason,
     };
-    NameMapping { target: mapping.target, applicability: to, note: Some(note) }
+    NameMapping { applicability: to, note: Some(note), ..mapping }
 }

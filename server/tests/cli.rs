@@ -1379,6 +1379,77 @@ async def open_through_route(ctx):
     routes_read_by_readers_keep_their_binding(readers);
 }
 
+/// A module that imports the shim's `WebSocketConnectionManager` (the
+/// shim's rule triggers on its path only, not on the name) and another
+/// module that imports the name from it: the first one's fix, to the very
+/// same class under its canonical name, renamed it there and the second
+/// raised ImportError. The importer is followed as a hub alias's is, so
+/// the first keeps the name (`WebSocketManager as
+/// WebSocketConnectionManager`) and the second gets its own finding; both
+/// run after `--fix` of the first alone and of the whole tree.
+#[test]
+fn a_shim_name_imported_from_a_module_stays_bound_there_when_its_fix_renames_it() {
+    let hub = "from netra_backend.app.websocket_core.manager import WebSocketConnectionManager\n";
+    let user = "from netra_backend.app.services.ws_names import WebSocketConnectionManager\n\n\n\
+        def manager_class():\n    return WebSocketConnectionManager.__name__\n";
+    let script = "from netra_backend.app.routes.ws_user import manager_class\nprint(manager_class())\n";
+    for paths in [vec!["netra_backend/app/services/ws_names.py"], vec!["netra_backend"]] {
+        let dir = tempdir();
+        demo_tree(dir.path());
+        write(dir.path(), "netra_backend/app/services/ws_names.py", hub);
+        write(dir.path(), "netra_backend/app/routes/ws_user.py", user);
+        let before = python_output(dir.path(), script);
+        ssot(dir.path()).args(["check", "--fix", "--no-color"]).args(&paths).output().unwrap();
+        let fixed = read(dir.path(), "netra_backend/app/services/ws_names.py");
+        assert!(fixed.contains("WebSocketManager as WebSocketConnectionManager"), "{paths:?}: {fixed}");
+        assert!(!fixed.contains("websocket_core.manager import"), "{paths:?}: {fixed}");
+        assert_eq!(python_output(dir.path(), script), before, "{paths:?}");
+    }
+    // The importer's own finding says where the name comes from.
+    let dir = tempdir();
+    demo_tree(dir.path());
+    write(dir.path(), "netra_backend/app/services/ws_names.py", hub);
+    write(dir.path(), "netra_backend/app/routes/ws_user.py", user);
+    let output =
+        ssot(dir.path()).args(["check", "--format", "concise", "--no-color", "netra_backend"]).output().unwrap();
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.lines().any(|line| line.starts_with("netra_backend/app/routes/ws_user.py:1:")
+            && line.contains("re-exported by `netra_backend.app.services.ws_names`")),
+        "{stdout}"
+    );
+}
+
+/// A shim whose name is a subclass of the canonical class, not an alias:
+/// a rename in an annotation changes what code reading annotations at run
+/// time sees (`get_type_hints`, FastAPI's `Depends()`). Safe before; now
+/// unsafe, saying why, and `--fix` leaves the file as it is.
+#[test]
+fn an_annotation_moved_to_another_class_is_an_unsafe_fix() {
+    let dir = tempdir();
+    demo_tree(dir.path());
+    let shim = "netra_backend/app/websocket_core/manager.py";
+    let text = read(dir.path(), shim).replace(
+        "WebSocketConnectionManager = WebSocketManager\n",
+        "class WebSocketConnectionManager(WebSocketManager):\n    \"\"\"Kept for old callers.\"\"\"\n",
+    );
+    write(dir.path(), shim, &text);
+    let file = "netra_backend/app/routes/annotated.py";
+    let source = "from netra_backend.app.websocket_core.manager import WebSocketConnectionManager\n\n\n\
+        def handler(manager: WebSocketConnectionManager) -> None:\n    pass\n";
+    write(dir.path(), file, source);
+    let script = "import typing\nfrom netra_backend.app.routes.annotated import handler\n\
+        print(typing.get_type_hints(handler)[\"manager\"].__name__)\n";
+    assert_eq!(python_output(dir.path(), script), "WebSocketConnectionManager");
+    let output = ssot(dir.path()).args(["check", "--fix", "--format", "concise", "--no-color", file]).output().unwrap();
+    assert_eq!(read(dir.path(), file), source);
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("[unsafe fix]"), "{stdout}");
+    assert!(stdout.contains("is named in an annotation, which code may read at run time"), "{stdout}");
+    ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", "--no-color", file]).output().unwrap();
+    assert_eq!(python_output(dir.path(), script), "UnifiedWebSocketManager", "the unsafe fix does what it says");
+}
+
 /// A deprecated module loaded by name (`importlib.import_module("…")`,
 /// `sys.modules["…"]`) or patched name by name (`patch.multiple("…", …)`):
 /// the rewrite to the canonical module is unsafe, and the finding says
@@ -1890,6 +1961,14 @@ fn coroutine_result(root: &Path, module: &str, function: &str, expression: &str)
     );
     let run = Command::new("python3").args(["-c", &script]).current_dir(root).output().unwrap();
     assert!(run.status.success(), "{module}.{function}: {}", String::from_utf8_lossy(&run.stderr));
+    String::from_utf8_lossy(&run.stdout).trim().to_string()
+}
+
+/// What a Python script prints (CPython in `root`, warnings off); fails
+/// with its traceback when it raises.
+fn python_output(root: &Path, script: &str) -> String {
+    let run = Command::new("python3").args(["-W", "ignore", "-c", script]).current_dir(root).output().unwrap();
+    assert!(run.status.success(), "{script}: {}", String::from_utf8_lossy(&run.stderr));
     String::from_utf8_lossy(&run.stdout).trim().to_string()
 }
 

@@ -330,18 +330,13 @@ fn check_files(
     let gates = check_hub_alias_importers(rules, index, (cwd, scopes), files, options, (&mut reports, known));
     // A report says which findings `--fix` fixes: it knows the same
     // importers (a report that offered a fix `--fix` then withheld would
-    // mislead its readers, JSON's among them).
+    // mislead its readers, JSON's among them), and so does `--fix`'s own
+    // report of what it leaves, whatever fixes it applies (a remaining
+    // finding says the same in every mode).
     let fixable: Vec<&PathBuf> = files
         .iter()
         .zip(&reports)
-        .filter(|(_, report)| {
-            report.as_ref().is_some_and(|report| {
-                report.findings.iter().any(|finding| match mode {
-                    Mode::Report => finding.fix.is_some(),
-                    _ => options.allows(finding),
-                })
-            })
-        })
+        .filter(|(_, report)| report.as_ref().is_some_and(|report| report.findings.iter().any(|f| f.fix.is_some())))
         .map(|(path, _)| path)
         .collect();
     record_importers_elsewhere(rules, index, (cwd, scopes), paths, files, &fixable);

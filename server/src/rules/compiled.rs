@@ -108,11 +108,16 @@ pub struct NameMapping {
     pub applicability: Option<Applicability>,
     /// Extra explanation for this name.
     pub note: Option<String>,
+    /// The fix keeps the old name bound (`import new as old`) rather than
+    /// renaming its uses: something the check does not see uses it through
+    /// this module (its importers, a package's or `__all__`'s export, the
+    /// class's instances, a read by key). Set by the workspace check.
+    pub keep_binding: bool,
 }
 
 impl NameMapping {
     pub fn no_counterpart() -> Self {
-        NameMapping { target: None, applicability: None, note: None }
+        NameMapping { target: None, applicability: None, note: None, keep_binding: false }
     }
 }
 
@@ -192,6 +197,7 @@ impl Rule {
                     .map(|module| QualifiedName { module: module.clone(), name: name.to_string() }),
                 applicability: self.canonical_exports_fix,
                 note: None,
+                keep_binding: false,
             }),
             _ => Some(NameMapping::no_counterpart()),
         }
@@ -647,7 +653,7 @@ fn compile_mapping(raw: &RawNameMapping, field: &FieldPath) -> Result<NameMappin
         (Some(fix), Some(_)) => applicability_from_raw(fix),
         (None, Some(_)) => Some(Applicability::Safe),
     };
-    Ok(NameMapping { target, applicability, note: raw.note.clone() })
+    Ok(NameMapping { target, applicability, note: raw.note.clone(), keep_binding: false })
 }
 
 fn build_globs(patterns: &[String], field: &FieldPath) -> Result<Option<GlobSet>, ConfigError> {
