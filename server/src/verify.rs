@@ -43,8 +43,10 @@ checked paths):
   `*args`/`**kwargs` at the call, unless the old and the new callee take the
   very same parameters), a call that leaves a parameter both callees have to
   a default written otherwise (`mode=WebSocketManagerMode.ISOLATED` in the old
-  one, `mode=WebSocketManagerMode.UNIFIED` in the new one), or a use as a
-  value (`Depends(old)`) makes the fix unsafe, with the reason in the message;
+  one, `mode=WebSocketManagerMode.UNIFIED` in the new one), a use as a
+  value (`Depends(old)`), or an annotation naming another object than before
+  (FastAPI's `Depends()`, pydantic and `get_type_hints` read annotations at
+  run time) makes the fix unsafe, with the reason in the message;
 - calls of a callable that a `call` rule flags (`get_websocket_manager_factory()`)
   are never rewritten, and no fix turns a call into a direct construction of a
   class a `call` rule flags (`UnifiedWebSocketManager(...)`);
@@ -64,7 +66,8 @@ checked paths):
   a function) is no longer patched;
 - a name that other modules import from this one (listed in `__all__`, bound
   by a package `__init__`, or imported from this module by another file of the
-  workspace: a re-export hub) is moved only to the very same object; each of
+  workspace: a re-export hub) is moved only to the very same object, and stays
+  bound under its old name (`import new as old`); each of
   those importers gets the finding and the fix of importing the deprecated name
   itself, through any number of hubs. A file that patches the name on this
   module, reads it off the module (`route.create_websocket_manager`,
