@@ -785,6 +785,14 @@ fn target_words(rules: &RuleSet, target: &QualifiedName, words: &mut Vec<String>
 /// "create_websocket_manager", fake)`, `setattr(…)`, `getattr(…)`,
 /// `hasattr(…)`, `delattr(…)`, or `patch.object(target=…, attribute=…)`):
 /// the object (a name or a dotted name) and the attribute's name.
+/// Whether an `object_patch` call replaces the attribute (`patch.object`,
+/// `setattr`, `delattr`) rather than reading it.
+fn replaces_attribute(call: Node<'_>, text: &str) -> bool {
+    let callee = call.child_by_field_name("function").map_or("", |callee| node_text(callee, text));
+    let last = callee.rsplit('.').next().unwrap_or(callee).trim();
+    callee.ends_with("patch.object") || matches!(last, "setattr" | "delattr")
+}
+
 fn object_patch<'tree, 'text>(call: Node<'tree>, text: &'text str) -> Option<(Node<'tree>, &'text str)> {
     // The text before the call's first `(` holds its callee: most calls are
     // left without looking up the tree's fields.
@@ -1060,7 +1068,14 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// The mapping of the name `record` imports (from `old`, fully
     /// qualified) as the workspace supports it: `uses` are the references
     /// of its binding in the import's scope.
-    fn checked_mapping(&self, record: &ImportRecord<'tree>, old: &str, mapping: NameMapping) -> Checked {
+    /// Also says how many files the check knew to patch the name on its
+    /// module, when that mattered (see `patched_where_read`).
+    fn checked_mapping(
+        &self,
+        record: &ImportRecord<'tree>,
+        old: &str,
+        mapping: NameMapping,
+    ) -> (Checked, Option<usize>) {
         let uses = match record.binding() {
             Some(binding) => self.references(record.statement, &binding),
             None => Vec::new(),
@@ -1082,7 +1097,47 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         } else {
             Exported::No
         };
-        self.verifier.check(old, mapping, &uses, &exported)
+        let checked = self.verifier.check(old, mapping, &uses, &exported);
+        self.patched_where_read(record, old, checked)
+    }
+
+    /// A name imported inside a function is read off its module whenever
+    /// the function runs, so a test that patches it there
+    /// (`patch("…factory.create_websocket_manager")`) reaches that call; an
+    /// import moved to the canonical module no longer is: unsafe, naming the
+    /// patchers (in a buffer before the workspace scan has recorded them, no
+    /// fix yet).
+    ///
+    /// Also says how many patchers (this file among them) were recorded
+    /// when it looked: the checks of others run later may record more (the
+    /// CLI then checks the file again).
+    fn patched_where_read(
+        &self,
+        record: &ImportRecord<'tree>,
+        old: &str,
+        checked: Checked,
+    ) -> (Checked, Option<usize>) {
+        let (Some(index), Some((module, name))) = (self.scope.index.as_deref(), old.rsplit_once('.')) else {
+            return (checked, None);
+        };
+        let moves = checked.mapping.target.as_ref().is_some_and(|target| target.module != module);
+        if checked.mapping.applicability.is_none()
+            || !moves
+            || scope_of(record.statement).kind() != "function_definition"
+        {
+            return (checked, None);
+        }
+        if self.importers_pending() {
+            return (verify::patch_not_yet_known(checked, name, module), None);
+        }
+        let seen = Some(index.importer_count(module, name));
+        let own = self.scope.module.as_deref();
+        let patchers: Vec<String> =
+            index.importers_of(module, name).into_iter().filter(|patcher| Some(patcher.as_str()) != own).collect();
+        if patchers.is_empty() {
+            return (checked, seen);
+        }
+        (verify::patched_at_source(checked, name, module, &patchers), seen)
     }
 
     /// The other modules of the workspace that import `name` from this one,
@@ -1176,7 +1231,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         reexported_by: Option<&str>,
     ) -> Finding {
         self.record_hub_alias(rule, record, &mapping);
-        let checked = self.checked_mapping(record, &old, mapping);
+        let (checked, patchers_seen) = self.checked_mapping(record, &old, mapping);
         // Through a re-export hub, the statement's other names are the hub's:
         // this name moves alone.
         let siblings = if record.module == old.rsplit_once('.').map_or("", |(module, _)| module) {
@@ -1189,7 +1244,9 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             fix.note = checked.unchecked.clone();
         }
         let via = reexported_by.map(Remark::ReexportedBy);
-        self.finding_remarked(rule, range, old, Some(&checked.mapping), fix, via)
+        let mut finding = self.finding_remarked(rule, range, old, Some(&checked.mapping), fix, via);
+        finding.patchers_seen = patchers_seen;
+        finding
     }
 
     fn finding(
@@ -1244,6 +1301,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             url: rule.url.clone(),
             fix,
             baselined: false,
+            patchers_seen: None,
         }
     }
 
@@ -1391,6 +1449,13 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             })
         };
         let mut patched: Vec<(String, String)> = Vec::new();
+        // Deprecated names replaced on their own module (a patch target
+        // string, `patch.object`/`setattr`/`delattr`, an assignment to
+        // `factory.name`): code that reads the name there when it runs (an
+        // import inside a function) is patched, and its fix would leave
+        // the patch behind (`patched_at_source`).
+        let mut at_source: Vec<(String, String)> = Vec::new();
+        let deprecates = |module: &str, name: &str| rule_deprecating(rules, &join_path(module, name)).is_some();
         let namespace_read = |module: &str, patched: &mut Vec<(String, String)>| {
             for name in named() {
                 if watched(name) || index.is_hub_alias(module, name) {
@@ -1419,6 +1484,9 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             // import then withheld the module's fix (the demo's test, which
             // loads its route by name).
             let name = path[end..].strip_prefix('.').and_then(|rest| rest.split('.').next());
+            if let Some(name) = name.filter(|name| deprecates(module, name)) {
+                at_source.push((module.to_string(), name.to_string()));
+            }
             if let Some(name) = name.filter(|name| watched(name) || index.is_hub_alias(module, name)) {
                 patched.push((module.to_string(), name.to_string()));
             }
@@ -1430,9 +1498,11 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             }
             let Some((object, attribute)) = object_patch(call, self.text) else { continue };
             let name = identifiers::normalize(attribute);
-            if let Some(module) =
-                self.resolve_expression(object).filter(|module| watched(&name) || index.is_hub_alias(module, &name))
-            {
+            let Some(module) = self.resolve_expression(object) else { continue };
+            if deprecates(&module, &name) && replaces_attribute(call, self.text) {
+                at_source.push((module.clone(), name.to_string()));
+            }
+            if watched(&name) || index.is_hub_alias(&module, &name) {
                 patched.push((module, name.into_owned()));
             }
         }
@@ -1454,12 +1524,17 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 continue;
             }
             let name = identifiers::normalize(last);
-            if !watched(&name) {
+            let assigned = syntax::is_assigned(attribute);
+            if !watched(&name) && !assigned {
                 continue;
             }
             let module =
                 self.resolve_expression(object).or_else(|| module_loaded_by(object, self.text).map(str::to_string));
-            if let Some(module) = module {
+            let Some(module) = module else { continue };
+            if assigned && deprecates(&module, &name) {
+                at_source.push((module.clone(), name.to_string()));
+            }
+            if watched(&name) {
                 patched.push((module, name.into_owned()));
             }
         }
@@ -1470,6 +1545,11 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 continue;
             }
             namespace_read(&record.module, &mut patched);
+        }
+        at_source.sort();
+        at_source.dedup();
+        for (module, name) in &at_source {
+            self.record_one_reexport(index, module, name);
         }
         patched.sort();
         patched.dedup();
@@ -1494,20 +1574,24 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// With a `ReexportLog` in the scope, they are noted there for the
     /// caller to commit instead.
     fn record_reexports(&self, index: &WorkspaceIndex, module: &str, name: &str, deprecated: &str) {
-        let importer = importer_key(self.scope);
-        let record_one = |hub: &str, hub_name: &str| match &self.scope.reexport_log {
-            Some(log) => log.add(hub, hub_name),
-            None => {
-                index.record_reexport(hub, hub_name, &importer);
-            }
-        };
-        record_one(module, name);
+        self.record_one_reexport(index, module, name);
         for step in index.reexport_chain(module, name) {
             if step == deprecated {
                 break;
             }
             if let Some((hub, hub_name)) = step.rsplit_once('.') {
-                record_one(hub, hub_name);
+                self.record_one_reexport(index, hub, hub_name);
+            }
+        }
+    }
+
+    /// Records that this file uses `name` through `module` (imports or
+    /// patches it there), in the scope's log or the index.
+    fn record_one_reexport(&self, index: &WorkspaceIndex, module: &str, name: &str) {
+        match &self.scope.reexport_log {
+            Some(log) => log.add(module, name),
+            None => {
+                index.record_reexport(module, name, &importer_key(self.scope));
             }
         }
     }
@@ -1621,7 +1705,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                     let mapping = if self.suppressions.silences_range(self.tree, range, &rule.code) {
                         NameMapping::no_counterpart()
                     } else {
-                        self.checked_mapping(other, &join_path(&other.module, name), mapping).mapping
+                        self.checked_mapping(other, &join_path(&other.module, name), mapping).0.mapping
                     };
                     (other, mapping)
                 }),

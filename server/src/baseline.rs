@@ -261,6 +261,7 @@ mod tests {
             url: None,
             fix: None,
             baselined: false,
+            patchers_seen: None,
         }
     }
 

@@ -118,6 +118,12 @@ pub struct Finding {
     /// does not report it and the server shows it as a hint.
     #[serde(skip_serializing_if = "is_false")]
     pub baselined: bool,
+    /// How many files the check knew to patch the name on its deprecated
+    /// module, when its fix depends on them (an import read when its
+    /// function runs: `FileAnalysis::patched_where_read`): a check once
+    /// more are recorded may judge it otherwise.
+    #[serde(skip)]
+    pub patchers_seen: Option<usize>,
 }
 
 impl Finding {

@@ -736,6 +736,13 @@ impl WorkspaceIndex {
             || modules.values().any(|info| info.as_ref().is_some_and(|info| info.path == path))
     }
 
+    /// How many files import `name` from `module` or patch it there, as
+    /// recorded (`importers_of`, before names are merged).
+    pub fn importer_count(&self, module: &str, name: &str) -> usize {
+        let reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
+        reexports.importers.get(&(module.to_string(), name.to_string())).map_or(0, BTreeSet::len)
+    }
+
     /// The other modules of the workspace that import `name` from `module`,
     /// or patch it on it (as their checks recorded), by module name where
     /// the server recorded a file's path, sorted: `module` re-exports it in

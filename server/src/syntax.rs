@@ -532,6 +532,24 @@ const HOLDS_NO_STATEMENT: &[&str] = &[
 ];
 
 /// The source text of a node.
+/// Whether `node` is written to: the target of an assignment (`a.b = x`,
+/// `a.b += x`, one of `a.b, c = …`) or deleted (`del a.b`).
+pub fn is_assigned(node: Node<'_>) -> bool {
+    let mut current = node;
+    for _ in 0..MAX_CLIMB {
+        let Some(parent) = current.parent() else { return false };
+        match parent.kind() {
+            "pattern_list" | "tuple_pattern" | "list_pattern" | "expression_list" => current = parent,
+            "assignment" | "augmented_assignment" => {
+                return parent.child_by_field_name("left").is_some_and(|left| left.id() == current.id());
+            }
+            "delete_statement" => return true,
+            _ => return false,
+        }
+    }
+    false
+}
+
 pub fn node_text<'a>(node: Node<'_>, text: &'a str) -> &'a str {
     text.get(node.start_byte()..node.end_byte()).unwrap_or("")
 }

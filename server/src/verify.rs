@@ -480,6 +480,31 @@ fn push_once(reasons: &mut Vec<String>, reason: String) {
 
 /// `mapping` with its applicability lowered to `to` and `reason` added to
 /// its note.
+/// A name imported inside a function from `module`, which `patchers` patch
+/// there (see `FileAnalysis::patched_where_read`): the fix is unsafe.
+pub fn patched_at_source(checked: Checked, name: &str, module: &str, patchers: &[String]) -> Checked {
+    let first = patchers.first().map(String::as_str).unwrap_or_default();
+    let who = match patchers.len() {
+        0 | 1 => format!("`{first}` patches"),
+        2 => format!("`{first}` and 1 other module patch"),
+        count => format!("`{first}` and {} other modules patch", count - 1),
+    };
+    let reason = format!(
+        "{who} `{name}` on `{module}`, where this import reads it when the function runs: after the fix the patch no longer reaches it"
+    );
+    let to = checked.mapping.applicability.map(|_| Applicability::Unsafe);
+    Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
+}
+
+/// The same, before the server's workspace scan has recorded the patchers:
+/// no fix yet.
+pub fn patch_not_yet_known(checked: Checked, name: &str, module: &str) -> Checked {
+    let reason = format!(
+        "whether a test patches `{name}` on `{module}`, where this import reads it when the function runs, is not known until the workspace scan is done"
+    );
+    Checked { mapping: degrade(checked.mapping, None, reason), unchecked: checked.unchecked }
+}
+
 fn degrade(mapping: NameMapping, to: Option<Applicability>, reason: String) -> NameMapping {
     let note = match mapping.note {
         Some(note) if !reason.is_empty() => format!("{note}; {reason}"),

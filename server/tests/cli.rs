@@ -1450,6 +1450,56 @@ fn an_annotation_moved_to_another_class_is_an_unsafe_fix() {
     assert_eq!(python_output(dir.path(), script), "UnifiedWebSocketManager", "the unsafe fix does what it says");
 }
 
+/// An import inside a function reads the factory's name each time the
+/// function runs, so a test's `patch("…factory.create_websocket_manager")`
+/// reaches it; moved to the canonical module, it no longer would (the
+/// patch target's own fix is unsafe). The move is unsafe too, naming the
+/// patcher: `--fix` of the importer alone, or of the whole tree, leaves it,
+/// and the patched call still gets the fake; `--unsafe-fixes` moves both,
+/// and it still does.
+#[test]
+fn a_lazy_import_of_a_name_a_test_patches_on_the_factory_moves_only_unsafely() {
+    let importer = "netra_backend/app/services/lazy_open.py";
+    let importer_text = "async def open_manager(ctx):\n    \
+        from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    \
+        return await create_websocket_manager(ctx)\n";
+    let patcher = "import asyncio\nfrom unittest import mock\n\nfrom netra_backend.app.services import lazy_open\n\n\n\
+        def opened_with_a_fake():\n    fake = mock.AsyncMock(return_value=\"FAKE\")\n    \
+        with mock.patch(\"netra_backend.app.websocket_core.websocket_manager_factory.create_websocket_manager\", fake):\n        \
+        return asyncio.run(lazy_open.open_manager(None))\n";
+    let script = "from netra_backend.app.services.lazy_check import opened_with_a_fake\nprint(opened_with_a_fake())\n";
+    for paths in [vec![importer], vec!["netra_backend"]] {
+        let dir = tempdir();
+        demo_tree(dir.path());
+        write(dir.path(), importer, importer_text);
+        write(dir.path(), "netra_backend/app/services/lazy_check.py", patcher);
+        assert_eq!(python_output(dir.path(), script), "FAKE");
+        let output = ssot(dir.path())
+            .args(["check", "--fix", "--format", "concise", "--no-color"])
+            .args(&paths)
+            .output()
+            .unwrap();
+        assert_eq!(read(dir.path(), importer), importer_text, "{paths:?}");
+        let stdout = stdout_of(&output);
+        // The whole tree's run also counts the demo's own test, which
+        // patches it there too; the run of the importer alone reads the
+        // files that import it.
+        let reason = "`create_websocket_manager` on `netra_backend.app.websocket_core.websocket_manager_factory`, \
+            where this import reads it when the function runs: after the fix the patch no longer reaches it)";
+        let line = stdout.lines().find(|line| line.starts_with(importer)).unwrap_or_default();
+        assert!(line.contains("(fix is unsafe: `netra_backend.app.services.lazy_check`"), "{paths:?}: {stdout}");
+        assert!(line.contains(reason), "{paths:?}: {stdout}");
+        assert_eq!(python_output(dir.path(), script), "FAKE", "{paths:?}");
+    }
+    let dir = tempdir();
+    demo_tree(dir.path());
+    write(dir.path(), importer, importer_text);
+    write(dir.path(), "netra_backend/app/services/lazy_check.py", patcher);
+    ssot(dir.path()).args(["check", "--fix", "--unsafe-fixes", "--no-color", "netra_backend"]).output().unwrap();
+    assert!(read(dir.path(), importer).contains("import get_websocket_manager"));
+    assert_eq!(python_output(dir.path(), script), "FAKE", "the patch moved with the import");
+}
+
 /// A deprecated module loaded by name (`importlib.import_module("…")`,
 /// `sys.modules["…"]`) or patched name by name (`patch.multiple("…", …)`):
 /// the rewrite to the canonical module is unsafe, and the finding says

@@ -120,6 +120,40 @@ pub fn recheck_hubs_if_new(session: &Arc<Session>) {
         return;
     }
     recheck_hubs(session, &index.reexporting_modules());
+    recheck_patched_readers(session, &index);
+}
+
+/// Checks again the files (open or closed) whose fixes were judged knowing
+/// fewer files that patch a name on its deprecated module than are
+/// recorded now: imports read when their function runs, which the patch
+/// reaches (`FileAnalysis::patched_where_read`). A lazy importer checked
+/// by the scan before the test that patches its name would keep a safe fix
+/// that leaves the patch behind.
+fn recheck_patched_readers(session: &Arc<Session>, index: &crate::index::WorkspaceIndex) {
+    let stale = |seen: Option<usize>, deprecated: &str| {
+        seen.is_some_and(|seen| {
+            let (module, name) = deprecated.rsplit_once('.').unwrap_or_default();
+            index.importer_count(module, name) != seen
+        })
+    };
+    let open: Vec<Uri> = session
+        .documents
+        .iter()
+        .filter(|entry| entry.findings.iter().any(|finding| stale(finding.patchers_seen, &finding.deprecated)))
+        .map(|entry| entry.key().clone())
+        .collect();
+    for uri in &open {
+        super::text_sync::spawn_analysis(session, uri, "a change of who patches a name it reads");
+    }
+    let closed: Vec<Uri> = session
+        .closed_files
+        .iter()
+        .filter(|entry| entry.findings.iter().any(|finding| stale(finding.patchers_seen, &finding.deprecated)))
+        .map(|entry| entry.key().clone())
+        .collect();
+    if !closed.is_empty() {
+        super::workspace_scan::queue_disk_checks(session, closed);
+    }
 }
 
 /// Checks the hub modules `hubs` again: open ones in the editor, closed

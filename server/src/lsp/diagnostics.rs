@@ -308,6 +308,7 @@ mod tests {
                 note: None,
             }),
             baselined: false,
+            patchers_seen: None,
         }
     }
 

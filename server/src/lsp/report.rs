@@ -95,7 +95,7 @@ mod tests {
     use std::str::FromStr;
 
     fn summary(code: &str, deprecated: &str) -> FindingSummary {
-        FindingSummary { code: code.into(), deprecated: deprecated.into(), baselined: false }
+        FindingSummary { code: code.into(), deprecated: deprecated.into(), baselined: false, patchers_seen: None }
     }
 
     #[test]

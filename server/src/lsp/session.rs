@@ -96,13 +96,16 @@ pub struct ClosedFile {
     pub result_id: String,
 }
 
-/// The part of a finding the migration report counts.
+/// The part of a finding the migration report counts, and what says when
+/// it is due again (`dependents::recheck_patched_readers`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FindingSummary {
     pub code: String,
     pub deprecated: String,
     /// Recorded in the baseline.
     pub baselined: bool,
+    /// See `Finding::patchers_seen`.
+    pub patchers_seen: Option<usize>,
 }
 
 impl FindingSummary {
@@ -111,6 +114,7 @@ impl FindingSummary {
             code: finding.code.clone(),
             deprecated: finding.deprecated.clone(),
             baselined: finding.baselined,
+            patchers_seen: finding.patchers_seen,
         }
     }
 }
