@@ -63,7 +63,9 @@ checked paths):
 - a patch target's path (`patch(\"…factory.create_websocket_manager\")`) moved
   to the canonical module is unsafe: the patch then replaces another module's
   attribute, and code that reads the factory's when it runs (an import inside
-  a function) is no longer patched;
+  a function) is no longer patched; for the same reason, an import inside a
+  function of a name that a file of the workspace patches on the deprecated
+  module moves only unsafely (the reason names the patchers);
 - a name that other modules import from this one (listed in `__all__`, bound
   by a package `__init__`, or imported from this module by another file of the
   workspace: a re-export hub) is moved only to the very same object, and stays
