@@ -779,12 +779,6 @@ fn target_words(rules: &RuleSet, target: &QualifiedName, words: &mut Vec<String>
     }
 }
 
-/// A call that replaces, reads or tests an attribute of an object given
-/// first, named by a string given second (`patch.object(ws_route,
-/// "create_websocket_manager")`, `monkeypatch.setattr(ws_route,
-/// "create_websocket_manager", fake)`, `setattr(…)`, `getattr(…)`,
-/// `hasattr(…)`, `delattr(…)`, or `patch.object(target=…, attribute=…)`):
-/// the object (a name or a dotted name) and the attribute's name.
 /// Whether an `object_patch` call replaces the attribute (`patch.object`,
 /// `setattr`, `delattr`) rather than reading it.
 fn replaces_attribute(call: Node<'_>, text: &str) -> bool {
@@ -793,6 +787,12 @@ fn replaces_attribute(call: Node<'_>, text: &str) -> bool {
     callee.ends_with("patch.object") || matches!(last, "setattr" | "delattr")
 }
 
+/// A call that replaces, reads or tests an attribute of an object given
+/// first, named by a string given second (`patch.object(ws_route,
+/// "create_websocket_manager")`, `monkeypatch.setattr(ws_route,
+/// "create_websocket_manager", fake)`, `setattr(…)`, `getattr(…)`,
+/// `hasattr(…)`, `delattr(…)`, or `patch.object(target=…, attribute=…)`):
+/// the object (a name or a dotted name) and the attribute's name.
 fn object_patch<'tree, 'text>(call: Node<'tree>, text: &'text str) -> Option<(Node<'tree>, &'text str)> {
     // The text before the call's first `(` holds its callee: most calls are
     // left without looking up the tree's fields.
