@@ -1108,8 +1108,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// patchers (in a buffer before the workspace scan has recorded them, no
     /// fix yet).
     ///
-    /// Also says how many patchers (this file among them) were recorded
-    /// when it looked: the checks of others run later may record more (the
+    /// Also says how many patchers were recorded when it looked: the checks of others run later may record more (the
     /// CLI then checks the file again).
     fn patched_where_read(
         &self,
@@ -1130,10 +1129,9 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         if self.importers_pending() {
             return (verify::patch_not_yet_known(checked, name, module), None);
         }
+        // This file among them: its own patch reaches its own import too.
         let seen = Some(index.importer_count(module, name));
-        let own = self.scope.module.as_deref();
-        let patchers: Vec<String> =
-            index.importers_of(module, name).into_iter().filter(|patcher| Some(patcher.as_str()) != own).collect();
+        let patchers = index.importers_of(module, name);
         if patchers.is_empty() {
             return (checked, seen);
         }

@@ -1500,6 +1500,30 @@ fn a_lazy_import_of_a_name_a_test_patches_on_the_factory_moves_only_unsafely() {
     assert_eq!(python_output(dir.path(), script), "FAKE", "the patch moved with the import");
 }
 
+/// The same when the file patches the name itself: its own patch reaches
+/// its own import inside a function.
+#[test]
+fn a_lazy_import_its_own_file_patches_on_the_factory_moves_only_unsafely() {
+    let dir = tempdir();
+    demo_tree(dir.path());
+    let file = "netra_backend/app/services/self_patched.py";
+    let source = "from unittest import mock\n\n\ndef factory():\n    \
+        from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    \
+        return create_websocket_manager(None)\n\n\ndef patched():\n    \
+        fake = mock.MagicMock(return_value=\"PATCHED\")\n    \
+        with mock.patch(\"netra_backend.app.websocket_core.websocket_manager_factory.create_websocket_manager\", fake):\n        \
+        return factory()\n";
+    write(dir.path(), file, source);
+    let script = "from netra_backend.app.services.self_patched import patched\nprint(patched())\n";
+    assert_eq!(python_output(dir.path(), script), "PATCHED");
+    let output = ssot(dir.path()).args(["check", "--fix", "--format", "concise", "--no-color", file]).output().unwrap();
+    assert_eq!(read(dir.path(), file), source);
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("SSOT001 [unsafe fix]"), "{stdout}");
+    assert!(stdout.contains("(fix is unsafe: `netra_backend.app.services.self_patched` patches"), "{stdout}");
+    assert_eq!(python_output(dir.path(), script), "PATCHED");
+}
+
 /// A deprecated module loaded by name (`importlib.import_module("…")`,
 /// `sys.modules["…"]`) or patched name by name (`patch.multiple("…", …)`):
 /// the rewrite to the canonical module is unsafe, and the finding says
