@@ -275,8 +275,12 @@ impl Session {
         let index =
             WorkspaceIndex::new(roots).with_line_length(line_length).with_overlay(overlay).with_committed_reexports();
         // A workspace scan follows every new index (`workspace_scan::scan`
-        // records the importers, then says so).
-        let scanned = self.settings().workspace_scan && !self.roots().is_empty();
+        // records the importers, then says so). Fixes wait for it only when
+        // the client can be told of the check after it: it takes pushed
+        // diagnostics, or pulls again when asked (Neovim 0.11 pulls without
+        // `workspace/diagnostic/refresh`: it would keep the first answer).
+        let told = self.pushes_diagnostics() || self.support().diagnostic_refresh;
+        let scanned = told && self.settings().workspace_scan && !self.roots().is_empty();
         SharedIndex(Arc::new(if scanned { index.with_importers_pending() } else { index }))
     }
 

@@ -172,6 +172,11 @@ async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: 
         report_too_large(&session, &uri, version).await;
     }
     diagnostics::publish_document(&session, &uri).await;
+    // A pull client pulls after its own changes; a check the server started
+    // (the workspace scan's end, a hub's importers, the index) it is told of.
+    if !matches!(method, "textDocument/didOpen" | "textDocument/didChange") {
+        diagnostics::refresh_pull_client(&session).await;
+    }
     super::dependents::recheck_hubs(&session, &unimported_hubs);
     super::dependents::recheck_hubs_if_new(&session);
 }
