@@ -369,8 +369,9 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
     }
 
     /// An earlier import in the same scope that binds `local` to `target`
-    /// wherever `statement` runs (its block holds `statement`): moving the
-    /// name there would import it twice.
+    /// wherever `statement` runs (its block holds `statement`), or another
+    /// name of `statement` itself (`from pkg import manager,
+    /// websocket_manager`): moving the name there would import it twice.
     fn earlier_import_binding(
         &self,
         statement: Node<'tree>,
@@ -381,7 +382,9 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         let scope = scope_of(statement).id();
         imports
             .iter()
-            .filter(|other| other.statement.start_byte() < statement.start_byte())
+            .filter(|other| {
+                other.statement.start_byte() < statement.start_byte() || other.statement.id() == statement.id()
+            })
             .filter(|other| other.target().as_deref() == Some(target) && other.binding().as_deref() == Some(local))
             .filter(|other| scope_of(other.statement).id() == scope)
             .find(|other| other.statement.parent().is_some_and(|block| within(statement, block)))
