@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tree_sitter::{InputEdit, Node, Tree};
 
 use crate::edits::{classify, detect_line_ending, scope_of, within, ImportEditor, Occurrence};
-use crate::finding::{Applicability, Finding, Fix};
+use crate::finding::{Applicability, Finding, Fix, PatchersSeen};
 use crate::identifiers;
 use crate::imports::{join_path, read_import, ImportItem, ImportRecord};
 use crate::index::{Binding, Resolved, SharedIndex, WorkspaceIndex};
@@ -874,6 +874,20 @@ fn module_loaded_by<'text>(node: Node<'_>, text: &'text str) -> Option<&'text st
 
 /// The scope a binding occurrence binds its name in: the enclosing one of
 /// a `def` or `class` it names, the module for `global`, else its own.
+/// Whether `node` runs when a function (or lambda) around it is called,
+/// not when its module is imported (a class body runs with its scope).
+fn runs_in_function(node: Node<'_>) -> bool {
+    let mut scope = scope_of(node);
+    for _ in 0..syntax::MAX_CLIMB {
+        match scope.kind() {
+            "function_definition" | "lambda" => return true,
+            "class_definition" => scope = scope_of(scope),
+            _ => return false,
+        }
+    }
+    false
+}
+
 fn binding_scope(identifier: Node<'_>) -> Node<'_> {
     match identifier.parent() {
         Some(parent) if matches!(parent.kind(), "function_definition" | "class_definition") => scope_of(parent),
@@ -1069,13 +1083,13 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// qualified) as the workspace supports it: `uses` are the references
     /// of its binding in the import's scope.
     /// Also says how many files the check knew to patch the name on its
-    /// module, when that mattered (see `patched_where_read`).
+    /// module, when that mattered (see `patched_read`).
     fn checked_mapping(
         &self,
         record: &ImportRecord<'tree>,
         old: &str,
         mapping: NameMapping,
-    ) -> (Checked, Option<usize>) {
+    ) -> (Checked, Option<PatchersSeen>) {
         let uses = match record.binding() {
             Some(binding) => self.references(record.statement, &binding),
             None => Vec::new(),
@@ -1098,44 +1112,89 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Exported::No
         };
         let checked = self.verifier.check(old, mapping, &uses, &exported);
-        self.patched_where_read(record, old, checked)
+        self.patched_read(runs_in_function(record.statement), old, checked)
     }
 
-    /// A name imported inside a function is read off its module whenever
-    /// the function runs, so a test that patches it there
-    /// (`patch("…factory.create_websocket_manager")`) reaches that call; an
-    /// import moved to the canonical module no longer is: unsafe, naming the
-    /// patchers (in a buffer before the workspace scan has recorded them, no
-    /// fix yet).
+    /// A name imported inside a function, or read as a module's attribute
+    /// there (`ws_manager.get_websocket_manager(ctx)`), is read off its
+    /// module whenever the function runs (`read_later`), so a test that
+    /// patches it there (`patch("…factory.create_websocket_manager")`)
+    /// reaches that call; read from the canonical module it no longer is:
+    /// unsafe, naming the patchers (in a buffer before the workspace scan
+    /// has recorded them, no fix yet).
     ///
-    /// Also says how many patchers were recorded when it looked: the checks of others run later may record more (the
-    /// CLI then checks the file again).
-    fn patched_where_read(
-        &self,
-        record: &ImportRecord<'tree>,
-        old: &str,
-        checked: Checked,
-    ) -> (Checked, Option<usize>) {
+    /// Also says how many patchers were recorded when it looked: the checks
+    /// of others run later may record more (the CLI then checks the file
+    /// again).
+    fn patched_read(&self, read_later: bool, old: &str, checked: Checked) -> (Checked, Option<PatchersSeen>) {
         let (Some(index), Some((module, name))) = (self.scope.index.as_deref(), old.rsplit_once('.')) else {
             return (checked, None);
         };
         let moves = checked.mapping.target.as_ref().is_some_and(|target| target.module != module);
-        if checked.mapping.applicability.is_none()
-            || !moves
-            || scope_of(record.statement).kind() != "function_definition"
-        {
+        if checked.mapping.applicability.is_none() || !moves || !read_later {
             return (checked, None);
         }
         if self.importers_pending() {
             return (verify::patch_not_yet_known(checked, name, module), None);
         }
         // This file among them: its own patch reaches its own import too.
-        let seen = Some(index.importer_count(module, name));
+        let seen = PatchersSeen {
+            names: vec![(module.to_string(), name.to_string())],
+            count: index.importer_count(module, name),
+        };
         let patchers = index.importers_of(module, name);
         if patchers.is_empty() {
-            return (checked, seen);
+            return (checked, Some(seen));
         }
-        (verify::patched_at_source(checked, name, module, &patchers), seen)
+        (verify::patched_at_source(checked, name, module, &patchers), Some(seen))
+    }
+
+    /// The finding of a whole deprecated module imported
+    /// (`import old.mod as m`, `from pkg import old_mod`): its fix rewrites
+    /// the binding and every `m.name` read, each name checked as its own
+    /// move would be (and against the patches on the deprecated module,
+    /// where a function reads it); the reasons a name's fix is unsafe, or
+    /// none, are the finding's.
+    fn module_binding_finding(&self, rule: &Rule, record: &ImportRecord<'tree>, range: (usize, usize)) -> Finding {
+        let mut seen: Option<PatchersSeen> = None;
+        let mut unsafe_reasons: Vec<String> = Vec::new();
+        let mut blocking_reasons: Vec<String> = Vec::new();
+        let mut judge = |old: &str, mapping: NameMapping, attribute: Node<'tree>| {
+            let checked = self.verifier.check(old, mapping, &[attribute], &Exported::No);
+            let (checked, patchers) = self.patched_read(runs_in_function(attribute), old, checked);
+            if let Some(patchers) = patchers {
+                seen = Some(match seen.take() {
+                    Some(earlier) => earlier.merge(patchers),
+                    None => patchers,
+                });
+            }
+            let reasons = match checked.mapping.applicability {
+                Some(Applicability::Safe) => None,
+                Some(Applicability::Unsafe) => Some(&mut unsafe_reasons),
+                None => Some(&mut blocking_reasons),
+            };
+            if let (Some(reasons), Some(note)) = (reasons, checked.mapping.note.as_ref()) {
+                if !reasons.contains(note) {
+                    reasons.push(note.clone());
+                }
+            }
+            checked.mapping
+        };
+        let fix = self.editor.module_binding_fix(rule, record, &self.imports, &mut judge);
+        let reasons = match &fix {
+            Some(fix) if fix.applicability == Applicability::Unsafe => unsafe_reasons.join("; "),
+            Some(_) => String::new(),
+            None => blocking_reasons.join("; "),
+        };
+        let remark = match &fix {
+            _ if reasons.is_empty() => None,
+            Some(_) => Some(Remark::UnsafeFix(&reasons)),
+            None => Some(Remark::NoAutomaticFix(&reasons)),
+        };
+        let deprecated = rule.module.clone().unwrap_or_default();
+        let mut finding = self.finding_remarked(rule, range, deprecated, None, fix, remark);
+        finding.patchers_seen = seen;
+        finding
     }
 
     /// The other modules of the workspace that import `name` from this one,
@@ -1159,14 +1218,13 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// modules known to import it from here.
     fn export_removal_reason(&self, name: &str) -> String {
         let lost = format!("`import *` of this module no longer binds `{name}`");
-        match self.used_by_others(name).as_slice() {
-            [] => lost,
-            [only] => format!("{lost}, which `{only}` imports from here"),
-            [first, rest @ ..] => {
-                let others = if rest.len() == 1 { "module" } else { "modules" };
-                format!("{lost}, which `{first}` and {} other {others} import from here", rest.len())
-            }
+        let importers = self.used_by_others(name);
+        if importers.is_empty() {
+            return lost;
         }
+        let (who, many) = verify::first_and_others(&importers);
+        let verb = if many { "import" } else { "imports" };
+        format!("{lost}, which {who} {verb} from here")
     }
 
     /// Whether `__all__` lists `name`.
@@ -1322,14 +1380,12 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                     ));
                 }
                 ImportItem::Name { name, .. } if join_path(&record.module, name) == deprecated => {
-                    let fix = self.editor.module_binding_fix(rule, record, &self.imports, &self.verifier);
                     let range = self.editor.import_item_name_range(record);
-                    findings.push(self.finding(rule, range, deprecated.to_string(), None, fix));
+                    findings.push(self.module_binding_finding(rule, record, range));
                 }
                 ImportItem::Module { path_node, .. } if record.module == deprecated => {
-                    let fix = self.editor.module_binding_fix(rule, record, &self.imports, &self.verifier);
                     let range = (path_node.start_byte(), path_node.end_byte());
-                    findings.push(self.finding(rule, range, deprecated.to_string(), None, fix));
+                    findings.push(self.module_binding_finding(rule, record, range));
                 }
                 ImportItem::Star { .. } if record.module == deprecated => {
                     let fix = self.editor.star_import_fix(rule, record);

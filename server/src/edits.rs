@@ -17,7 +17,6 @@ use crate::imports::{join_path, ImportItem, ImportRecord};
 use crate::index::{Resolved, DEFAULT_LINE_LENGTH};
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule};
 use crate::syntax::{self, descendants_of_kind, field_children, kind_of, node_text, string_content_range, Captures};
-use crate::verify::Verifier;
 
 /// How an identifier occurrence uses its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -414,12 +413,14 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
 
     /// `import old.mod as m` / `from pkg import old_mod` / `import old.mod`:
     /// rewrite the binding to the canonical module and every `m.name` use.
+    /// `judge` checks each name read off the module (its full old path, its
+    /// rule mapping, the attribute node) as a move of that name.
     pub fn module_binding_fix(
         &self,
         rule: &Rule,
         record: &ImportRecord<'tree>,
         imports: &[ImportRecord<'tree>],
-        verifier: &Verifier<'_>,
+        judge: &mut dyn FnMut(&str, NameMapping, Node<'tree>) -> NameMapping,
     ) -> Option<Fix> {
         let canonical = rule.canonical.as_deref()?;
         let deprecated = rule.module.as_deref()?;
@@ -439,9 +440,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             let attr = attribute.child_by_field_name("attribute")?;
             let attr_name = identifier_name(attr, self.text);
             let mapping = rule.mapping_for(&attr_name)?;
-            let mapping = verifier
-                .check(&join_path(deprecated, &attr_name), mapping, &[attribute], &crate::verify::Exported::No)
-                .mapping;
+            let mapping = judge(&join_path(deprecated, &attr_name), mapping, attribute);
             let target = mapping.target?;
             if target.module != canonical {
                 return None;

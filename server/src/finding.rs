@@ -118,12 +118,32 @@ pub struct Finding {
     /// does not report it and the server shows it as a hint.
     #[serde(skip_serializing_if = "is_false")]
     pub baselined: bool,
-    /// How many files the check knew to patch the name on its deprecated
-    /// module, when its fix depends on them (an import read when its
-    /// function runs: `FileAnalysis::patched_where_read`): a check once
-    /// more are recorded may judge it otherwise.
+    /// What the check knew of the files patching the names its fix reads
+    /// on their deprecated module, when the fix depends on them (an import
+    /// or a module attribute read when a function runs:
+    /// `FileAnalysis::patched_read`): a check once more are recorded may
+    /// judge it otherwise.
     #[serde(skip)]
-    pub patchers_seen: Option<usize>,
+    pub patchers_seen: Option<PatchersSeen>,
+}
+
+/// The names (module and name) a fix reads where a patch on their
+/// deprecated module reaches them, and how many files were recorded
+/// patching them, together, when it was judged
+/// (`WorkspaceIndex::patchers_changed` compares).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PatchersSeen {
+    pub names: Vec<(String, String)>,
+    pub count: usize,
+}
+
+impl PatchersSeen {
+    /// Both of them: one finding's fix may read several names.
+    pub fn merge(self, other: PatchersSeen) -> PatchersSeen {
+        let mut names = self.names;
+        names.extend(other.names);
+        PatchersSeen { names, count: self.count + other.count }
+    }
 }
 
 impl Finding {

@@ -743,6 +743,13 @@ impl WorkspaceIndex {
         reexports.importers.get(&(module.to_string(), name.to_string())).map_or(0, BTreeSet::len)
     }
 
+    /// Whether more (or fewer) files patch the names of `seen` than when a
+    /// fix was judged knowing them.
+    pub fn patchers_changed(&self, seen: &crate::finding::PatchersSeen) -> bool {
+        let now: usize = seen.names.iter().map(|(module, name)| self.importer_count(module, name)).sum();
+        now != seen.count
+    }
+
     /// The other modules of the workspace that import `name` from `module`,
     /// or patch it on it (as their checks recorded), by module name where
     /// the server recorded a file's path, sorted: `module` re-exports it in

@@ -261,14 +261,9 @@ impl<'a> Verifier<'a> {
                 "which modules import `{old_name}` from this one, or patch it on it, is not known until the workspace scan is done"
             )),
             Exported::UsedBy(modules) => {
-                let others = match modules.len() {
-                    0 | 1 => String::new(),
-                    2 => " and 1 other module".to_string(),
-                    count => format!(" and {} other modules", count - 1),
-                };
-                let first = modules.first().map(String::as_str).unwrap_or_default();
+                let (who, _) = first_and_others(modules);
                 Some(format!(
-                    "`{old_name}` is imported from this module, or patched on it, by `{first}`{others}, whose uses are not checked against `{}`",
+                    "`{old_name}` is imported from this module, or patched on it, by {who}, whose uses are not checked against `{}`",
                     target.name
                 ))
             }
@@ -483,16 +478,12 @@ fn push_once(reasons: &mut Vec<String>, reason: String) {
 /// `mapping` with its applicability lowered to `to` and `reason` added to
 /// its note.
 /// A name imported inside a function from `module`, which `patchers` patch
-/// there (see `FileAnalysis::patched_where_read`): the fix is unsafe.
+/// there (see `FileAnalysis::patched_read`): the fix is unsafe.
 pub fn patched_at_source(checked: Checked, name: &str, module: &str, patchers: &[String]) -> Checked {
-    let first = patchers.first().map(String::as_str).unwrap_or_default();
-    let who = match patchers.len() {
-        0 | 1 => format!("`{first}` patches"),
-        2 => format!("`{first}` and 1 other module patch"),
-        count => format!("`{first}` and {} other modules patch", count - 1),
-    };
+    let (who, many) = first_and_others(patchers);
+    let verb = if many { "patch" } else { "patches" };
     let reason = format!(
-        "{who} `{name}` on `{module}`, where this import reads it when the function runs: after the fix the patch no longer reaches it"
+        "{who} {verb} `{name}` on `{module}`, where this import reads it when the function runs: after the fix the patch no longer reaches it"
     );
     let to = checked.mapping.applicability.map(|_| Applicability::Unsafe);
     Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
@@ -505,6 +496,18 @@ pub fn patch_not_yet_known(checked: Checked, name: &str, module: &str) -> Checke
         "whether a test patches `{name}` on `{module}`, where this import reads it when the function runs, is not known until the workspace scan is done"
     );
     Checked { mapping: degrade(checked.mapping, None, reason), unchecked: checked.unchecked }
+}
+
+/// Modules named in a reason: "`first`", "`first` and 1 other module" or
+/// "`first` and N other modules", and whether that is more than one.
+pub(crate) fn first_and_others(modules: &[String]) -> (String, bool) {
+    let first = modules.first().map(String::as_str).unwrap_or_default();
+    let who = match modules.len() {
+        0 | 1 => format!("`{first}`"),
+        2 => format!("`{first}` and 1 other module"),
+        count => format!("`{first}` and {} other modules", count - 1),
+    };
+    (who, modules.len() > 1)
 }
 
 fn degrade(mapping: NameMapping, to: Option<Applicability>, reason: String) -> NameMapping {

@@ -1500,6 +1500,66 @@ fn a_lazy_import_of_a_name_a_test_patches_on_the_factory_moves_only_unsafely() {
     assert_eq!(python_output(dir.path(), script), "FAKE", "the patch moved with the import");
 }
 
+/// The same for a module imported whole, at the top, whose attribute a
+/// function reads (`wmf.create_websocket_manager(ctx)`): the read happens
+/// when the function runs, where the patch on the factory reaches it.
+#[test]
+fn a_module_attribute_a_test_patches_on_the_factory_moves_only_unsafely() {
+    let importer = "netra_backend/app/services/module_read.py";
+    let forms = [
+        "from netra_backend.app.websocket_core import websocket_manager_factory as wmf\n\n\n\
+            async def open_manager(ctx):\n    return await wmf.create_websocket_manager(ctx)\n",
+        "import netra_backend.app.websocket_core.websocket_manager_factory\n\n\n\
+            class Opener:\n    async def open_manager(self, ctx):\n        \
+            return await netra_backend.app.websocket_core.websocket_manager_factory.create_websocket_manager(ctx)\n\n\n\
+            open_manager = Opener().open_manager\n",
+    ];
+    let patcher = "import asyncio\nfrom unittest import mock\n\n\
+        from netra_backend.app.services import module_read\n\
+        from netra_backend.app.websocket_core import websocket_manager_factory\n\n\n\
+        def opened_with_a_fake():\n    fake = mock.AsyncMock(return_value=\"FAKE\")\n    \
+        with mock.patch.object(websocket_manager_factory, \"create_websocket_manager\", fake):\n        \
+        return asyncio.run(module_read.open_manager(None))\n";
+    let script =
+        "from netra_backend.app.services.module_check import opened_with_a_fake\nprint(opened_with_a_fake())\n";
+    for importer_text in forms {
+        for paths in [vec![importer], vec!["netra_backend"]] {
+            let dir = tempdir();
+            demo_tree(dir.path());
+            write(dir.path(), importer, importer_text);
+            write(dir.path(), "netra_backend/app/services/module_check.py", patcher);
+            assert_eq!(python_output(dir.path(), script), "FAKE");
+            let output = ssot(dir.path())
+                .args(["check", "--fix", "--format", "concise", "--no-color"])
+                .args(&paths)
+                .output()
+                .unwrap();
+            assert_eq!(read(dir.path(), importer), importer_text, "{paths:?}");
+            let stdout = stdout_of(&output);
+            let line = stdout.lines().find(|line| line.starts_with(importer)).unwrap_or_default();
+            assert!(line.contains("SSOT001 [unsafe fix]"), "{paths:?}: {stdout}");
+            assert!(line.contains("(fix is unsafe: `netra_backend.app.services.module_check`"), "{paths:?}: {stdout}");
+            assert!(
+                line.contains(
+                    "`create_websocket_manager` on `netra_backend.app.websocket_core.websocket_manager_factory`, where"
+                ),
+                "{paths:?}: {stdout}"
+            );
+            assert_eq!(python_output(dir.path(), script), "FAKE", "{paths:?}");
+        }
+    }
+    // Nothing patches it: the same module read is a safe fix, and runs.
+    let dir = tempdir();
+    demo_tree(dir.path());
+    write(dir.path(), importer, forms[0]);
+    let output = ssot(dir.path()).args(["check", "--fix", "--no-color", importer]).output().unwrap();
+    assert!(stdout_of(&output).contains("Fixed 1 finding"), "{}", stdout_of(&output));
+    assert!(read(dir.path(), importer).contains("import websocket_manager as wmf"));
+    let run = "import asyncio\nfrom netra_backend.app.services.module_read import open_manager\n\
+        print(type(asyncio.run(open_manager(None))).__name__)\n";
+    assert_eq!(python_output(dir.path(), run), "UnifiedWebSocketManager");
+}
+
 /// The same when the file patches the name itself: its own patch reaches
 /// its own import inside a function.
 #[test]

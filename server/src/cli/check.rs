@@ -348,15 +348,13 @@ fn check_files(
         let to_fix = mode != Mode::Report && report.findings.iter().any(|finding| options.allows(finding));
         let is_hub = || scopes.scope_for(path).module.is_some_and(|module| hubs.binary_search(&module).is_ok());
         // A fix of a name some file patches on its deprecated module
-        // depends on that file's check (`patched_where_read`): judged
+        // depends on that file's check (`patched_read`): judged
         // before every patcher was recorded, it is judged again.
         let patched = || {
-            report.findings.iter().any(|finding| {
-                finding.patchers_seen.is_some_and(|seen| {
-                    let (module, name) = finding.deprecated.rsplit_once('.').unwrap_or_default();
-                    index.importer_count(module, name) != seen
-                })
-            })
+            report
+                .findings
+                .iter()
+                .any(|finding| finding.patchers_seen.as_ref().is_some_and(|seen| index.patchers_changed(seen)))
         };
         if to_fix || is_hub() || patched() {
             *slot = check_file(rules, index, (cwd, scopes), path, options, mode, gate).map(Box::new);

@@ -126,20 +126,16 @@ pub fn recheck_hubs_if_new(session: &Arc<Session>) {
 /// Checks again the files (open or closed) whose fixes were judged knowing
 /// fewer files that patch a name on its deprecated module than are
 /// recorded now: imports read when their function runs, which the patch
-/// reaches (`FileAnalysis::patched_where_read`). A lazy importer checked
+/// reaches (`FileAnalysis::patched_read`). A lazy importer checked
 /// by the scan before the test that patches its name would keep a safe fix
 /// that leaves the patch behind.
 fn recheck_patched_readers(session: &Arc<Session>, index: &crate::index::WorkspaceIndex) {
-    let stale = |seen: Option<usize>, deprecated: &str| {
-        seen.is_some_and(|seen| {
-            let (module, name) = deprecated.rsplit_once('.').unwrap_or_default();
-            index.importer_count(module, name) != seen
-        })
-    };
+    let stale =
+        |seen: &Option<crate::finding::PatchersSeen>| seen.as_ref().is_some_and(|seen| index.patchers_changed(seen));
     let open: Vec<Uri> = session
         .documents
         .iter()
-        .filter(|entry| entry.findings.iter().any(|finding| stale(finding.patchers_seen, &finding.deprecated)))
+        .filter(|entry| entry.findings.iter().any(|finding| stale(&finding.patchers_seen)))
         .map(|entry| entry.key().clone())
         .collect();
     for uri in &open {
@@ -148,7 +144,7 @@ fn recheck_patched_readers(session: &Arc<Session>, index: &crate::index::Workspa
     let closed: Vec<Uri> = session
         .closed_files
         .iter()
-        .filter(|entry| entry.findings.iter().any(|finding| stale(finding.patchers_seen, &finding.deprecated)))
+        .filter(|entry| entry.findings.iter().any(|finding| stale(&finding.patchers_seen)))
         .map(|entry| entry.key().clone())
         .collect();
     if !closed.is_empty() {

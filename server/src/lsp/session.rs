@@ -105,7 +105,7 @@ pub struct FindingSummary {
     /// Recorded in the baseline.
     pub baselined: bool,
     /// See `Finding::patchers_seen`.
-    pub patchers_seen: Option<usize>,
+    pub patchers_seen: Option<crate::finding::PatchersSeen>,
 }
 
 impl FindingSummary {
@@ -114,7 +114,7 @@ impl FindingSummary {
             code: finding.code.clone(),
             deprecated: finding.deprecated.clone(),
             baselined: finding.baselined,
-            patchers_seen: finding.patchers_seen,
+            patchers_seen: finding.patchers_seen.clone(),
         }
     }
 }
