@@ -1146,6 +1146,51 @@ async fn a_buffer_opened_before_the_scan_is_done_gets_no_fix_that_moves_a_module
     client.shutdown().await;
 }
 
+/// A check the server starts on its own asks a pull client to pull again
+/// once per round, not once per document: the end of the workspace scan
+/// checks every open buffer again, and eight of them cost one
+/// `workspace/diagnostic/refresh` (with the scan's own), not eight.
+#[tokio::test]
+async fn a_round_of_checks_the_server_starts_asks_for_one_refresh() {
+    let route = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    let names: Vec<String> = (0..8).map(|n| format!("netra_backend/app/routes/route_{n}.py")).collect();
+    let mut files = vec![("netra_backend/app/routes/__init__.py", "")];
+    files.extend(names.iter().map(|name| (name.as_str(), route)));
+    let (_dir, root) = workspace_with(&websocket_workspace(&files));
+    let options = ServeOptions::default();
+    let scan = options.hooks.scan.clone();
+    scan.close();
+    let params = initialize_params(pull_capabilities(), Some(&root), Value::Null);
+    let (mut client, _) = TestClient::start_in_process(options, TIMEOUT, params).await;
+    let pending = "is not known until the workspace scan is done";
+    let pull = |uri: &str| json!({ "textDocument": { "uri": uri } });
+    let uris: Vec<String> = names.iter().map(|name| file_uri(&root.join(name))).collect();
+    for uri in &uris {
+        client.open(uri, 1, route).await;
+        let report = client.result("textDocument/diagnostic", pull(uri)).await;
+        assert!(report["items"][0]["message"].as_str().unwrap_or_default().contains(pending), "{report}");
+    }
+    let before = client.server_requests.len();
+    scan.open();
+    client.log_message("workspace scan:").await;
+    for uri in &uris {
+        // Until its check after the scan has stored.
+        loop {
+            let report = client.result("textDocument/diagnostic", pull(uri)).await;
+            if !report["items"][0]["message"].as_str().unwrap_or(pending).contains(pending) {
+                break;
+            }
+        }
+    }
+    client.ping().await;
+    let refreshes = client.server_requests[before..]
+        .iter()
+        .filter(|request| request["method"] == "workspace/diagnostic/refresh")
+        .count();
+    assert!((1..=3).contains(&refreshes), "{refreshes} refreshes for one round of 8 checks and the scan");
+    client.shutdown().await;
+}
+
 /// A package that passes a hub's alias on under its own name (a hub of a
 /// hub) holds no trigger string, nor does the file that imports the alias
 /// from the package: the scan follows the aliases round after round, as

@@ -164,6 +164,12 @@ pub struct Session {
     /// Held by every push of diagnostics from reading what it sends until
     /// it is sent (see `diagnostics`).
     pub publish_turn: tokio::sync::Mutex<()>,
+    /// Checks of open documents the server started itself (not a client's
+    /// open or change) and not yet done, and whether one of them stored a
+    /// result since a pull client was last asked to pull again: the last of
+    /// a round asks once (see `server_check_started`).
+    server_checks: std::sync::atomic::AtomicUsize,
+    refresh_owed: std::sync::atomic::AtomicBool,
 }
 
 /// The coalescing of rules reloads and rescans: every trigger sets what it
@@ -202,7 +208,28 @@ impl Session {
             index_queue: WorkQueue::default(),
             seen_reexport_generation: AtomicU64::new(0),
             publish_turn: tokio::sync::Mutex::new(()),
+            server_checks: std::sync::atomic::AtomicUsize::new(0),
+            refresh_owed: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Counts a check of an open document the server started itself (the
+    /// scan's end, a hub's importers, the index, a rules reload): these
+    /// come in rounds, one per open document.
+    pub fn server_check_started(&self) {
+        self.server_checks.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Ends one (`stored`: it stored a new result) and says whether a pull
+    /// client is now to be asked to pull again: when this was the last
+    /// running and one of its round stored, so that a round of N checks
+    /// asks once rather than N times. (A check that ends before the next
+    /// of its round starts asks for its own: one more refresh, no loss.)
+    pub fn server_check_ended(&self, stored: bool) -> bool {
+        if stored {
+            self.refresh_owed.store(true, Ordering::SeqCst);
+        }
+        self.server_checks.fetch_sub(1, Ordering::SeqCst) == 1 && self.refresh_owed.swap(false, Ordering::SeqCst)
     }
 
     /// A fresh analysis epoch.

@@ -110,13 +110,61 @@ pub fn spawn_analysis(session: &Arc<Session>, uri: &Uri, method: &'static str) {
     // The rules are taken after the epoch: a reload that replaces them
     // afterwards starts a newer job, which supersedes this one.
     let rules = session.rules();
-    tokio::spawn(run_analysis(Arc::clone(session), uri.clone(), job, rules, method));
+    // A pull client pulls after its own changes; of a check the server
+    // started it is told, once per round.
+    let check = (!started_by_client(method)).then(|| ServerCheck::start(session));
+    let (session, uri) = (Arc::clone(session), uri.clone());
+    tokio::spawn(async move {
+        let stored = run_analysis(session, uri, job, rules, method).await;
+        if let Some(mut check) = check {
+            check.stored = stored;
+        }
+    });
 }
 
-/// Runs one analysis job and stores and publishes its result. When the
-/// engine panics, the document keeps its text with no findings, and the
-/// error is logged.
-async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: Arc<ActiveRules>, method: &str) {
+/// A check the server started, counted from its start until it ends (its
+/// task may also end in a panic): the last of a round asks a pull client
+/// to pull again (`Session::server_check_ended`).
+struct ServerCheck {
+    session: Arc<Session>,
+    stored: bool,
+}
+
+impl ServerCheck {
+    fn start(session: &Arc<Session>) -> Self {
+        session.server_check_started();
+        ServerCheck { session: Arc::clone(session), stored: false }
+    }
+}
+
+impl Drop for ServerCheck {
+    fn drop(&mut self) {
+        if !self.session.server_check_ended(self.stored) {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let session = Arc::clone(&self.session);
+            runtime.spawn(async move { diagnostics::refresh_pull_client(&session).await });
+        }
+    }
+}
+
+/// Whether a check follows the client's own open or change (it pulls
+/// afterwards by itself).
+fn started_by_client(method: &str) -> bool {
+    matches!(method, "textDocument/didOpen" | "textDocument/didChange")
+}
+
+/// Runs one analysis job and stores and publishes its result (says whether
+/// it stored one). When the engine panics, the document keeps its text with
+/// no findings, and the error is logged.
+async fn run_analysis(
+    session: Arc<Session>,
+    uri: Uri,
+    job: AnalysisJob,
+    rules: Arc<ActiveRules>,
+    method: &str,
+) -> bool {
     let (epoch, version) = (job.epoch, job.version);
     let gate = session.options.hooks.analysis.clone();
     let outcome = tokio::task::spawn_blocking(move || {
@@ -130,7 +178,7 @@ async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: 
     let mut unimported_hubs = Vec::new();
     let stored = match outcome {
         Ok(Some((mut analysis, cost))) => {
-            let Some(mut document) = session.documents.get_mut(&uri) else { return };
+            let Some(mut document) = session.documents.get_mut(&uri) else { return false };
             // The analysis after an open or a reload parses from scratch:
             // it says little about the next keystroke's.
             if method == "textDocument/didChange" {
@@ -140,7 +188,7 @@ async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: 
                 drop(document);
                 let (version, rope, findings) = analysis.into_findings();
                 diagnostics::publish_stale(&session, &uri, epoch, version, &rope, &findings).await;
-                return;
+                return false;
             }
             let result_id = session.next_result_id();
             let reexports = analysis.reexports.take();
@@ -165,20 +213,16 @@ async fn run_analysis(session: Arc<Session>, uri: Uri, job: AnalysisJob, rules: 
         }
     };
     if !stored {
-        return;
+        return false;
     }
     let too_large = session.documents.get(&uri).is_some_and(|document| document.too_large && document.epoch() == epoch);
     if too_large {
         report_too_large(&session, &uri, version).await;
     }
     diagnostics::publish_document(&session, &uri).await;
-    // A pull client pulls after its own changes; a check the server started
-    // (the workspace scan's end, a hub's importers, the index) it is told of.
-    if !matches!(method, "textDocument/didOpen" | "textDocument/didChange") {
-        diagnostics::refresh_pull_client(&session).await;
-    }
     super::dependents::recheck_hubs(&session, &unimported_hubs);
     super::dependents::recheck_hubs_if_new(&session);
+    true
 }
 
 /// Says once per version that a document is too large to analyse.
