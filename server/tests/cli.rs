@@ -1500,6 +1500,44 @@ fn a_lazy_import_of_a_name_a_test_patches_on_the_factory_moves_only_unsafely() {
     assert_eq!(python_output(dir.path(), script), "FAKE", "the patch moved with the import");
 }
 
+/// The same when the file that patches the name names neither the fixed
+/// module nor anything it imports (a `conftest.py` fixture): a run of the
+/// importer alone, from its path or from stdin, reads it too.
+#[test]
+fn a_lazy_import_a_conftest_patches_moves_only_unsafely_in_a_run_of_the_importer_alone() {
+    let importer = "netra_backend/app/services/lazy_open.py";
+    let importer_text = "async def open_manager(ctx):\n    \
+        from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    \
+        return await create_websocket_manager(ctx)\n";
+    let conftest = "from unittest import mock\n\n\ndef patched_factory():\n    return mock.patch(\n        \
+        \"netra_backend.app.websocket_core.websocket_manager_factory.create_websocket_manager\",\n        \
+        mock.AsyncMock(return_value=\"FAKE\"),\n    )\n";
+    let test = "import asyncio\n\nfrom netra_backend.app.services import lazy_open\nfrom tests.conftest import patched_factory\n\n\n\
+        def opened_with_a_fake():\n    with patched_factory():\n        return asyncio.run(lazy_open.open_manager(None))\n";
+    let script = "from tests.test_lazy import opened_with_a_fake\nprint(opened_with_a_fake())\n";
+    let dir = tempdir();
+    demo_tree(dir.path());
+    write(dir.path(), importer, importer_text);
+    write(dir.path(), "tests/__init__.py", "");
+    write(dir.path(), "tests/conftest.py", conftest);
+    write(dir.path(), "tests/test_lazy.py", test);
+    assert_eq!(python_output(dir.path(), script), "FAKE");
+    // The demo's own test patches it too.
+    let reason = "(fix is unsafe: `tests.conftest` and 1 other module patch `create_websocket_manager` on";
+    let output = ssot(dir.path())
+        .args(["check", "--fix", "--stdin-filename", importer, "-"])
+        .write_stdin(importer_text)
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&output), importer_text, "stdin: the text comes back unchanged");
+    assert!(String::from_utf8_lossy(&output.stderr).contains(reason), "{}", String::from_utf8_lossy(&output.stderr));
+    let output =
+        ssot(dir.path()).args(["check", "--fix", "--format", "concise", "--no-color", importer]).output().unwrap();
+    assert!(stdout_of(&output).contains(reason), "{}", stdout_of(&output));
+    assert_eq!(read(dir.path(), importer), importer_text);
+    assert_eq!(python_output(dir.path(), script), "FAKE");
+}
+
 /// The same for a module imported whole, at the top, whose attribute a
 /// function reads (`wmf.create_websocket_manager(ctx)`): the read happens
 /// when the function runs, where the patch on the factory reaches it.
@@ -1548,9 +1586,11 @@ fn a_module_attribute_a_test_patches_on_the_factory_moves_only_unsafely() {
             assert_eq!(python_output(dir.path(), script), "FAKE", "{paths:?}");
         }
     }
-    // Nothing patches it: the same module read is a safe fix, and runs.
+    // Nothing patches it (without the demo's own test, which does): the
+    // same module read is a safe fix, and runs.
     let dir = tempdir();
     demo_tree(dir.path());
+    std::fs::remove_file(dir.path().join("tests/test_websocket_isolation.py")).unwrap();
     write(dir.path(), importer, forms[0]);
     let output = ssot(dir.path()).args(["check", "--fix", "--no-color", importer]).output().unwrap();
     assert!(stdout_of(&output).contains("Fixed 1 finding"), "{}", stdout_of(&output));
@@ -1580,7 +1620,12 @@ fn a_lazy_import_its_own_file_patches_on_the_factory_moves_only_unsafely() {
     assert_eq!(read(dir.path(), file), source);
     let stdout = stdout_of(&output);
     assert!(stdout.contains("SSOT001 [unsafe fix]"), "{stdout}");
-    assert!(stdout.contains("(fix is unsafe: `netra_backend.app.services.self_patched` patches"), "{stdout}");
+    // Named first: this file counts (the demo's own test, read for the
+    // name it patches, is the other).
+    assert!(
+        stdout.contains("(fix is unsafe: `netra_backend.app.services.self_patched` and 1 other module patch"),
+        "{stdout}"
+    );
     assert_eq!(python_output(dir.path(), script), "PATCHED");
 }
 

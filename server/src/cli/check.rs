@@ -339,7 +339,19 @@ fn check_files(
         .filter(|(_, report)| report.as_ref().is_some_and(|report| report.findings.iter().any(|f| f.fix.is_some())))
         .map(|(path, _)| path)
         .collect();
-    record_importers_elsewhere(rules, index, (cwd, scopes), paths, files, &fixable);
+    // Names a fix reads where a patch on their deprecated module reaches
+    // them: a file elsewhere that patches one (a `conftest.py`) need not
+    // name the fixed module.
+    let mut patched: Vec<&str> = reports
+        .iter()
+        .flatten()
+        .flat_map(|report| &report.findings)
+        .filter_map(|finding| finding.patchers_seen.as_ref())
+        .flat_map(|seen| seen.names.iter().map(|(_, name)| name.as_str()))
+        .collect();
+    patched.sort_unstable();
+    patched.dedup();
+    record_importers_elsewhere(rules, index, (cwd, scopes), paths, files, (&fixable, &patched));
     let hubs = index.reexporting_modules();
     reports.par_iter_mut().zip(files).zip(gates).for_each(|((slot, path), gate)| {
         let Some(report) = slot.as_ref().filter(|report| report.error.is_none() && !report.findings.is_empty()) else {
@@ -425,20 +437,25 @@ fn check_hub_alias_importers(
 /// it must) and could hold a finding (a trigger string, or a hub's alias of
 /// a deprecated name) are checked too, for the index only (their findings
 /// are not reported), so that a hub among the checked files knows its
-/// importers. Nothing to do when every such tree is checked whole.
+/// importers. So are the files naming a name that a fix of theirs reads
+/// where a patch on its deprecated module reaches it (`patched`, see
+/// `FileAnalysis::patched_read`): a `conftest.py` that patches
+/// `create_websocket_manager` on the factory need not name the fixed
+/// module. Nothing to do when every such tree is checked whole.
 pub(super) fn record_importers_elsewhere(
     rules: &RuleSet,
     index: &SharedIndex,
     (cwd, scopes): (&Path, &ScopeFinder),
     paths: &[PathBuf],
     files: &[PathBuf],
-    fixable: &[&PathBuf],
+    (fixable, patched): (&[&PathBuf], &[&str]),
 ) {
-    let needles: Vec<String> = fixable
+    let mut needles: Vec<String> = fixable
         .iter()
         .filter_map(|path| scopes.scope_for(path).module)
         .filter_map(|module| module.rsplit('.').next().map(str::to_string))
         .collect();
+    needles.extend(patched.iter().map(|name| name.to_string()));
     if needles.is_empty() {
         return;
     }
