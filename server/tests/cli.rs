@@ -601,6 +601,25 @@ fn diff_prints_a_unified_diff_and_writes_nothing() {
     ssot(tmp.path()).args(["check", "--diff"]).assert().code(0).stdout(predicate::str::contains("--- a/").not());
 }
 
+/// The other formats would give findings in the would-be-fixed text, which
+/// is not on disk, and no diff: refused, saying what to use instead.
+#[test]
+fn diff_takes_only_the_text_formats() {
+    let tmp = tempdir();
+    package(tmp.path());
+    write(tmp.path(), SAFE_PATH, SAFE_SRC);
+    for format in ["json", "sarif", "github"] {
+        let output = ssot(tmp.path()).args(["check", "--diff", "--format", format]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{format}");
+        assert!(stdout_of(&output).is_empty(), "{format}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--diff prints a unified diff, with --format text or concise"), "{format}: {stderr}");
+    }
+    let output = ssot(tmp.path()).args(["check", "--diff", "--format", "concise"]).output().unwrap();
+    assert!(stdout_of(&output).contains(&format!("--- a/{SAFE_PATH}")));
+    assert_eq!(read(tmp.path(), SAFE_PATH), SAFE_SRC);
+}
+
 #[test]
 fn diff_without_fixable_findings_prints_no_diff_but_exits_1() {
     let tmp = tempdir();

@@ -189,6 +189,14 @@ pub struct ServeArgs {
 /// the named paths.
 pub fn run_check(args: &CheckArgs) -> ExitCode {
     color::apply(args);
+    // Findings of the other formats would point into text that is not on
+    // disk (the fixed one), and none of them carries a diff.
+    if args.diff && !matches!(args.format, OutputFormat::Text | OutputFormat::Concise) {
+        output::error(
+            "--diff prints a unified diff, with --format text or concise; for the fixes as data, use --format json without --diff (each finding lists its fix's edits in the file as it is)",
+        );
+        return ExitCode::from(2);
+    }
     if let Some(path) = &args.output_file {
         if let Err(error) = sink::to_file(path) {
             output::error(&format!("{error:#}"));
