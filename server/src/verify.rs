@@ -307,6 +307,10 @@ impl<'a> Verifier<'a> {
             )),
             _ => None,
         };
+        // The rule file's note for a safe move says why it is the same
+        // object ("an alias of `WebSocketManager`"): where the workspace
+        // shows another object, the note would contradict the reason.
+        let mut another_object = defined_anew.is_some();
         if let Some((module, kind)) = defined_anew {
             result = Applicability::Unsafe;
             reasons.push(format!(
@@ -380,6 +384,7 @@ impl<'a> Verifier<'a> {
                 Use::Tested => {}
                 Use::Annotation => {
                     result = Applicability::Unsafe;
+                    another_object = true;
                     push_once(
                         &mut reasons,
                         format!(
@@ -391,6 +396,7 @@ impl<'a> Verifier<'a> {
                 }
                 Use::Value => {
                     result = Applicability::Unsafe;
+                    another_object = true;
                     push_once(
                         &mut reasons,
                         format!("`{}` is used as a value, and `{}` is another object", old_short(old), target.name),
@@ -401,7 +407,8 @@ impl<'a> Verifier<'a> {
         if result == applicability {
             return Checked { mapping, unchecked: None };
         }
-        Checked { mapping: degrade(mapping, Some(result), reasons.join("; ")), unchecked: None }
+        let note = mapping.note.clone().filter(|_| !(another_object && applicability == Applicability::Safe));
+        Checked { mapping: degrade(NameMapping { note, ..mapping }, Some(result), reasons.join("; ")), unchecked: None }
     }
 
     /// How the occurrence `node` is used.
