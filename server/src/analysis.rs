@@ -1173,15 +1173,33 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 Some(Applicability::Unsafe) => Some(&mut unsafe_reasons),
                 None => Some(&mut blocking_reasons),
             };
-            if let (Some(reasons), Some(note)) = (reasons, checked.mapping.note.as_ref()) {
-                if !reasons.contains(note) {
-                    reasons.push(note.clone());
+            let note = match (&checked.mapping.target, &checked.mapping.note) {
+                (None, note) if !note.as_deref().is_some_and(|note| note.starts_with(verify::NOT_IN_CODE_BASE)) => {
+                    let name = old.rsplit('.').next().unwrap_or(old);
+                    let why = note.as_deref().map(|note| format!(" ({note})")).unwrap_or_default();
+                    Some(format!("`{name}` has no SSOT counterpart{why}: rewrite by hand"))
+                }
+                (_, note) => note.clone(),
+            };
+            if let (Some(reasons), Some(note)) = (reasons, note) {
+                if !reasons.contains(&note) {
+                    reasons.push(note);
                 }
             }
             checked.mapping
         };
         let fix = self.editor.module_binding_fix(rule, record, &self.imports, &mut judge);
         let reasons = match &fix {
+            // Unsafe with no name to blame: the rule's own applicability, for
+            // a module used other than by its names (or not at all).
+            Some(fix) if fix.applicability == Applicability::Unsafe && unsafe_reasons.is_empty() => {
+                match (rule.module.as_deref(), rule.canonical.as_deref()) {
+                    (Some(deprecated), Some(canonical)) => {
+                        self.module_swap_reason(deprecated, canonical, Swap::Imported)
+                    }
+                    _ => String::new(),
+                }
+            }
             Some(fix) if fix.applicability == Applicability::Unsafe => unsafe_reasons.join("; "),
             Some(_) => String::new(),
             None => blocking_reasons.join("; "),
@@ -2217,6 +2235,8 @@ enum Swap {
     Patched,
     /// `from … import *`.
     StarImport,
+    /// `import old.mod as m` used other than as `m.name` (or not at all).
+    Imported,
 }
 
 /// Whether a string literal ending at `end` may be followed by another
@@ -2257,6 +2277,7 @@ fn swap_sentence(swap: Swap, canonical: &str, missing: &[&str]) -> String {
         Swap::LoadedByName => format!("the module loaded here becomes `{canonical}`"),
         Swap::Patched => format!("the module patched here becomes `{canonical}`"),
         Swap::StarImport => format!("`*` then imports the names of `{canonical}`"),
+        Swap::Imported => format!("the module imported here becomes `{canonical}`"),
     };
     match missing {
         [] => format!("{loaded}, whose names differ from the deprecated module's"),

@@ -439,7 +439,9 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             }
             let attr = attribute.child_by_field_name("attribute")?;
             let attr_name = identifier_name(attr, self.text);
-            let mapping = rule.mapping_for(&attr_name)?;
+            // A name with no counterpart is judged too (the judge says why
+            // there is no fix).
+            let mapping = rule.mapping_for(&attr_name).unwrap_or_else(NameMapping::no_counterpart);
             let mapping = judge(&join_path(deprecated, &attr_name), mapping, attribute);
             let target = mapping.target?;
             if target.module != canonical {
