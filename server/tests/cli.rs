@@ -1490,27 +1490,15 @@ fn a_lazy_import_of_a_name_a_test_patches_on_the_factory_moves_only_unsafely() {
         return asyncio.run(lazy_open.open_manager(None))\n";
     let script = "from netra_backend.app.services.lazy_check import opened_with_a_fake\nprint(opened_with_a_fake())\n";
     for paths in [vec![importer], vec!["netra_backend"]] {
-        let dir = tempdir();
-        demo_tree(dir.path());
-        write(dir.path(), importer, importer_text);
-        write(dir.path(), "netra_backend/app/services/lazy_check.py", patcher);
-        assert_eq!(python_output(dir.path(), script), "FAKE");
-        let output = ssot(dir.path())
-            .args(["check", "--fix", "--format", "concise", "--no-color"])
-            .args(&paths)
-            .output()
-            .unwrap();
-        assert_eq!(read(dir.path(), importer), importer_text, "{paths:?}");
-        let stdout = stdout_of(&output);
+        let patcher = ("netra_backend/app/services/lazy_check.py", patcher);
+        let (line, stdout) = fix_keeps_a_patched_read((importer, importer_text), patcher, script, &paths);
         // The whole tree's run also counts the demo's own test, which
         // patches it there too; the run of the importer alone reads the
         // files that import it.
         let reason = "`create_websocket_manager` on `netra_backend.app.websocket_core.websocket_manager_factory`, \
             where this import reads it when the function runs: after the fix the patch no longer reaches it)";
-        let line = stdout.lines().find(|line| line.starts_with(importer)).unwrap_or_default();
         assert!(line.contains("(fix is unsafe: `netra_backend.app.services.lazy_check`"), "{paths:?}: {stdout}");
         assert!(line.contains(reason), "{paths:?}: {stdout}");
-        assert_eq!(python_output(dir.path(), script), "FAKE", "{paths:?}");
     }
     let dir = tempdir();
     demo_tree(dir.path());
@@ -1583,19 +1571,8 @@ fn a_module_attribute_a_test_patches_on_the_factory_moves_only_unsafely() {
         "from netra_backend.app.services.module_check import opened_with_a_fake\nprint(opened_with_a_fake())\n";
     for importer_text in forms {
         for paths in [vec![importer], vec!["netra_backend"]] {
-            let dir = tempdir();
-            demo_tree(dir.path());
-            write(dir.path(), importer, importer_text);
-            write(dir.path(), "netra_backend/app/services/module_check.py", patcher);
-            assert_eq!(python_output(dir.path(), script), "FAKE");
-            let output = ssot(dir.path())
-                .args(["check", "--fix", "--format", "concise", "--no-color"])
-                .args(&paths)
-                .output()
-                .unwrap();
-            assert_eq!(read(dir.path(), importer), importer_text, "{paths:?}");
-            let stdout = stdout_of(&output);
-            let line = stdout.lines().find(|line| line.starts_with(importer)).unwrap_or_default();
+            let patcher = ("netra_backend/app/services/module_check.py", patcher);
+            let (line, stdout) = fix_keeps_a_patched_read((importer, importer_text), patcher, script, &paths);
             assert!(line.contains("SSOT001 [unsafe fix]"), "{paths:?}: {stdout}");
             assert!(line.contains("(fix is unsafe: `netra_backend.app.services.module_check`"), "{paths:?}: {stdout}");
             assert!(
@@ -1604,7 +1581,6 @@ fn a_module_attribute_a_test_patches_on_the_factory_moves_only_unsafely() {
                 ),
                 "{paths:?}: {stdout}"
             );
-            assert_eq!(python_output(dir.path(), script), "FAKE", "{paths:?}");
         }
     }
     // Nothing patches it (without the demo's own test, which does): the
@@ -2166,6 +2142,31 @@ fn coroutine_result(root: &Path, module: &str, function: &str, expression: &str)
 
 /// What a Python script prints (CPython in `root`, warnings off); fails
 /// with its traceback when it raises.
+/// Writes the demo tree with `importer` and `patcher` (a file patching
+/// what the importer reads), checks that `script` then prints `FAKE`, runs
+/// `check --fix` on `paths`, and checks that the importer is left as it was
+/// and `script` still prints `FAKE`. Returns the importer's line of the
+/// report, and the whole report.
+fn fix_keeps_a_patched_read(
+    (importer, importer_text): (&str, &str),
+    (patcher, patcher_text): (&str, &str),
+    script: &str,
+    paths: &[&str],
+) -> (String, String) {
+    let dir = tempdir();
+    demo_tree(dir.path());
+    write(dir.path(), importer, importer_text);
+    write(dir.path(), patcher, patcher_text);
+    assert_eq!(python_output(dir.path(), script), "FAKE");
+    let output =
+        ssot(dir.path()).args(["check", "--fix", "--format", "concise", "--no-color"]).args(paths).output().unwrap();
+    assert_eq!(read(dir.path(), importer), importer_text, "{paths:?}");
+    assert_eq!(python_output(dir.path(), script), "FAKE", "{paths:?}");
+    let stdout = stdout_of(&output);
+    let line = stdout.lines().find(|line| line.starts_with(importer)).unwrap_or_default().to_string();
+    (line, stdout)
+}
+
 fn python_output(root: &Path, script: &str) -> String {
     let run = Command::new("python3").args(["-W", "ignore", "-c", script]).current_dir(root).output().unwrap();
     assert!(run.status.success(), "{script}: {}", String::from_utf8_lossy(&run.stderr));
