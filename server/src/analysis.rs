@@ -872,8 +872,6 @@ fn module_loaded_by<'text>(node: Node<'_>, text: &'text str) -> Option<&'text st
     is_path_like(path).then_some(path)
 }
 
-/// The scope a binding occurrence binds its name in: the enclosing one of
-/// a `def` or `class` it names, the module for `global`, else its own.
 /// Whether `node` runs when a function (or lambda) around it is called,
 /// not when its module is imported (a class body runs with its scope).
 fn runs_in_function(node: Node<'_>) -> bool {
@@ -888,6 +886,8 @@ fn runs_in_function(node: Node<'_>) -> bool {
     false
 }
 
+/// The scope a binding occurrence binds its name in: the enclosing one of
+/// a `def` or `class` it names, the module for `global`, else its own.
 fn binding_scope(identifier: Node<'_>) -> Node<'_> {
     match identifier.parent() {
         Some(parent) if matches!(parent.kind(), "function_definition" | "class_definition") => scope_of(parent),
