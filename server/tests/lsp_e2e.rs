@@ -974,32 +974,42 @@ async fn a_hub_checked_before_its_callers_is_checked_again_after_the_scan() {
 /// earlier chunk) before the test that patches its name on the factory:
 /// published with a safe fix first, it is checked again once the test's
 /// check is committed, and published with the fix unsafe, naming the test
-/// (fix-all would otherwise leave the patch behind).
+/// (fix-all would otherwise leave the patch behind). The same for the
+/// factory module imported whole and read as an attribute in a function.
 #[tokio::test]
 async fn a_lazy_import_checked_before_the_test_patching_its_name_is_checked_again() {
     let lazy = "async def open_manager(ctx):\n    from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    return await create_websocket_manager(ctx)\n";
     let test = "from unittest import mock\n\n\ndef test_open():\n    with mock.patch(\"netra_backend.app.websocket_core.websocket_manager_factory.create_websocket_manager\"):\n        pass\n";
-    let mut files: Vec<(String, String)> =
-        websocket_workspace(&[("netra_backend/app/a_lazy.py", lazy), ("netra_backend/app/z_tests/test_lazy.py", test)])
-            .into_iter()
-            .map(|(name, text)| (name.to_string(), text.to_string()))
-            .collect();
+    let module_read = "from netra_backend.app.websocket_core import websocket_manager_factory as wmf\n\n\nasync def open_manager(ctx):\n    return await wmf.create_websocket_manager(ctx)\n";
+    let mut files: Vec<(String, String)> = websocket_workspace(&[
+        ("netra_backend/app/a_lazy.py", lazy),
+        ("netra_backend/app/a_module_read.py", module_read),
+        ("netra_backend/app/z_tests/test_lazy.py", test),
+    ])
+    .into_iter()
+    .map(|(name, text)| (name.to_string(), text.to_string()))
+    .collect();
     // Enough files for the scan to check them in more than one chunk.
     files.extend((0..24).map(|i| (format!("netra_backend/app/b_filler_{i:02}.py"), "import os\n".to_string())));
     let borrowed: Vec<(&str, &str)> = files.iter().map(|(name, text)| (name.as_str(), text.as_str())).collect();
     let (_dir, root) = workspace_with(&borrowed);
     let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
-    let lazy_uri = file_uri(&root.join("netra_backend/app/a_lazy.py"));
-    let first = client.diagnostics(&lazy_uri).await;
-    assert_eq!(first["diagnostics"][0]["data"]["fix"]["applicability"], "safe", "checked before the test: {first}");
-    let again = client
-        .notification(|message| {
-            message["params"]["uri"] == lazy_uri
-                && message["params"]["diagnostics"][0]["data"]["fix"]["applicability"] == "unsafe"
-        })
-        .await;
-    let message = again["params"]["diagnostics"][0]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("`netra_backend.app.z_tests.test_lazy` patches `create_websocket_manager` on"), "{again}");
+    for name in ["a_lazy", "a_module_read"] {
+        let uri = file_uri(&root.join(format!("netra_backend/app/{name}.py")));
+        let first = client.diagnostics(&uri).await;
+        assert_eq!(first["diagnostics"][0]["data"]["fix"]["applicability"], "safe", "checked before the test: {first}");
+        let again = client
+            .notification(|message| {
+                message["params"]["uri"] == uri
+                    && message["params"]["diagnostics"][0]["data"]["fix"]["applicability"] == "unsafe"
+            })
+            .await;
+        let message = again["params"]["diagnostics"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("`netra_backend.app.z_tests.test_lazy` patches `create_websocket_manager` on"),
+            "{again}"
+        );
+    }
     client.shutdown().await;
 }
 
