@@ -618,7 +618,7 @@ fn parse_skeleton(
 ///
 /// And the objects whose attribute named like a deprecated name a call
 /// replaces (`patch.object(ws_route, "create_websocket_manager")`,
-/// [`object_patch`]) or the code reads or assigns
+/// [`syntax::object_patch`]) or the code reads or assigns
 /// (`routes.hub.create_websocket_manager`, `hub.create_websocket_manager =
 /// fake`), or whose namespace it reads as a mapping (`hub.__dict__`,
 /// `vars(hub)`): the lines naming them hold their imports, which tell which
@@ -678,9 +678,9 @@ fn bindings_into_rules(
         }
     }
     for &call in calls {
-        let patched = object_patch(call, text)
-            .filter(|(_, attribute)| maps_name(&rules.known_rules, &identifiers::normalize(attribute)))
-            .map(|(object, _)| object)
+        let patched = syntax::object_patch(call, text)
+            .filter(|(_, _, attribute)| maps_name(&rules.known_rules, &identifiers::normalize(attribute)))
+            .map(|(object, _, _)| object)
             .or_else(|| namespace_of(call, text));
         if let Some(object) = patched {
             let object_name = identifiers::normalize(node_text(leftmost_name(object), text));
@@ -777,55 +777,6 @@ fn target_words(rules: &RuleSet, target: &QualifiedName, words: &mut Vec<String>
     if !rules.skeleton_search().keeps_imports_of(&target.module) {
         words.extend(target.module.rsplit('.').next().map(str::to_string));
     }
-}
-
-/// Whether an `object_patch` call replaces the attribute (`patch.object`,
-/// `setattr`, `delattr`) rather than reading it.
-fn replaces_attribute(call: Node<'_>, text: &str) -> bool {
-    let callee = call.child_by_field_name("function").map_or("", |callee| node_text(callee, text));
-    let last = callee.rsplit('.').next().unwrap_or(callee).trim();
-    callee.ends_with("patch.object") || matches!(last, "setattr" | "delattr")
-}
-
-/// A call that replaces, reads or tests an attribute of an object given
-/// first, named by a string given second (`patch.object(ws_route,
-/// "create_websocket_manager")`, `monkeypatch.setattr(ws_route,
-/// "create_websocket_manager", fake)`, `setattr(…)`, `getattr(…)`,
-/// `hasattr(…)`, `delattr(…)`, or `patch.object(target=…, attribute=…)`):
-/// the object (a name or a dotted name) and the attribute's name.
-fn object_patch<'tree, 'text>(call: Node<'tree>, text: &'text str) -> Option<(Node<'tree>, &'text str)> {
-    // The text before the call's first `(` holds its callee: most calls are
-    // left without looking up the tree's fields.
-    let head = &text[call.start_byte()..call.end_byte()];
-    let head = head.split('(').next().unwrap_or(head).trim_end();
-    if !(head.ends_with("object") || head.ends_with("attr")) {
-        return None;
-    }
-    let callee = node_text(call.child_by_field_name("function")?, text);
-    let last = callee.rsplit('.').next().unwrap_or(callee).trim();
-    if !(callee.ends_with("patch.object") || matches!(last, "setattr" | "getattr" | "hasattr" | "delattr")) {
-        return None;
-    }
-    let arguments = call.child_by_field_name("arguments")?;
-    let mut cursor = arguments.walk();
-    let children: Vec<Node<'tree>> = arguments.named_children(&mut cursor).collect();
-    let mut positional =
-        children.iter().copied().filter(|argument| !matches!(argument.kind(), "keyword_argument" | "comment"));
-    let keyword = |name: &str| {
-        children.iter().find_map(|argument| {
-            (argument.kind() == "keyword_argument"
-                && argument.child_by_field_name("name").is_some_and(|key| node_text(key, text) == name))
-            .then(|| argument.child_by_field_name("value"))
-            .flatten()
-        })
-    };
-    let object = positional.next().or_else(|| keyword("target"))?;
-    let attribute = positional.next().or_else(|| keyword("attribute"))?;
-    if !matches!(object.kind(), "identifier" | "attribute") || attribute.kind() != "string" {
-        return None;
-    }
-    let (start, end) = string_content_range(attribute, text)?;
-    Some((object, &text[start..end]))
 }
 
 /// The object a call reads the namespace of as a mapping: `vars(hub)`.
@@ -1568,10 +1519,10 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 namespace_read(&module, &mut patched);
                 continue;
             }
-            let Some((object, attribute)) = object_patch(call, self.text) else { continue };
+            let Some((object, _, attribute)) = syntax::object_patch(call, self.text) else { continue };
             let name = identifiers::normalize(attribute);
             let Some(module) = self.resolve_expression(object) else { continue };
-            if deprecates(&module, &name) && replaces_attribute(call, self.text) {
+            if deprecates(&module, &name) && syntax::replaces_attribute(call, self.text) {
                 at_source.push((module.clone(), name.to_string()));
             }
             if watched(&name) || index.is_hub_alias(&module, &name) {
@@ -1871,12 +1822,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         let arguments = argument_holder(string).filter(|parent| parent.kind() == "argument_list");
         let callee = arguments.and_then(|arguments| self.callee_of_argument(arguments)).unwrap_or_default();
         if matches!(callee.rsplit('.').next(), Some("patch" | "setattr" | "delattr")) {
-            let (module, old) = deprecated.rsplit_once('.').unwrap_or(("", deprecated));
-            return Some(format!(
-                "the patch then replaces `{}` instead: code that reads `{old}` off `{module}` when it runs (an \
-                 import in a function, `module.{old}`) is no longer patched",
-                target.full()
-            ));
+            return Some(verify::moved_patch_reason(deprecated, &target.full()));
         }
         let index = self.scope.index.as_deref();
         let definition = |path: &str| index.and_then(|index| index.resolve_path(path).definition_path());

@@ -62,6 +62,7 @@ pub struct TreeIndex<'a, 'tree> {
     identifiers: HashMap<Cow<'a, str>, Vec<Node<'tree>>>,
     attributes: &'a [Node<'tree>],
     strings: &'a [Node<'tree>],
+    calls: &'a [Node<'tree>],
 }
 
 impl<'a, 'tree> TreeIndex<'a, 'tree> {
@@ -70,7 +71,7 @@ impl<'a, 'tree> TreeIndex<'a, 'tree> {
         for &identifier in &captures.identifiers {
             identifiers.entry(identifier_name(identifier, text)).or_default().push(identifier);
         }
-        TreeIndex { identifiers, attributes: &captures.attributes, strings: &captures.strings }
+        TreeIndex { identifiers, attributes: &captures.attributes, strings: &captures.strings, calls: &captures.calls }
     }
 
     /// The identifiers named `name` (NFKC) inside `scope`, in document order.
@@ -91,6 +92,11 @@ impl<'a, 'tree> TreeIndex<'a, 'tree> {
     /// The string literals inside `scope`, by where they start.
     pub fn strings_in<'s>(&'s self, scope: Node<'tree>) -> impl Iterator<Item = Node<'tree>> + 's {
         inside(self.strings, scope)
+    }
+
+    /// The calls inside `scope`, by where they start.
+    pub fn calls_in<'s>(&'s self, scope: Node<'tree>) -> impl Iterator<Item = Node<'tree>> + 's {
+        inside(self.calls, scope)
     }
 }
 
@@ -451,6 +457,40 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             used = true;
             if target.name != attr_name {
                 attribute_edits.push(Edit::replace(attr.start_byte(), attr.end_byte(), target.name.clone()));
+            }
+            if matches!(record.item, ImportItem::Module { alias: None, .. }) {
+                attribute_edits.push(Edit::replace(object.start_byte(), object.end_byte(), canonical.to_string()));
+            }
+            handled_objects.push((object.start_byte(), object.end_byte()));
+        }
+        // `patch.object(m, "name")`, `monkeypatch.setattr(m, "name", …)`,
+        // `getattr(m, "name")`: the name is read (or replaced) off the
+        // module by its string, as `m.name` is, and its string moves with
+        // the module. A patch then replaces the canonical module's name:
+        // code still reading the deprecated one is no longer patched.
+        for call in self.index().calls_in(scope_node) {
+            let Some((object, string, attr_name)) = syntax::object_patch(call, self.text) else { continue };
+            if dotted_text(object, self.text).as_deref() != Some(prefix.as_str()) {
+                continue;
+            }
+            let attr_name = crate::identifiers::normalize(attr_name);
+            let old = join_path(deprecated, &attr_name);
+            let mut mapping = rule.mapping_for(&attr_name).unwrap_or_else(NameMapping::no_counterpart);
+            if syntax::replaces_attribute(call, self.text) {
+                if let Some(target) = &mapping.target {
+                    mapping = crate::verify::patched_here(mapping.clone(), &old, &target.full());
+                }
+            }
+            let mapping = judge(&old, mapping, string);
+            let target = mapping.target?;
+            if target.module != canonical {
+                return None;
+            }
+            applicability = applicability.max(Some(mapping.applicability?));
+            used = true;
+            if target.name != *attr_name {
+                let (start, end) = string_content_range(string, self.text)?;
+                attribute_edits.push(Edit::replace(start, end, target.name.clone()));
             }
             if matches!(record.item, ImportItem::Module { alias: None, .. }) {
                 attribute_edits.push(Edit::replace(object.start_byte(), object.end_byte(), canonical.to_string()));

@@ -531,7 +531,59 @@ const HOLDS_NO_STATEMENT: &[&str] = &[
     "type",
 ];
 
-/// The source text of a node.
+/// Whether an `object_patch` call replaces the attribute (`patch.object`,
+/// `setattr`, `delattr`) rather than reading it.
+pub fn replaces_attribute(call: Node<'_>, text: &str) -> bool {
+    let callee = call.child_by_field_name("function").map_or("", |callee| node_text(callee, text));
+    let last = callee.rsplit('.').next().unwrap_or(callee).trim();
+    callee.ends_with("patch.object") || matches!(last, "setattr" | "delattr")
+}
+
+/// A call that replaces, reads or tests an attribute of an object given
+/// first, named by a string given second (`patch.object(ws_route,
+/// "create_websocket_manager")`, `monkeypatch.setattr(ws_route,
+/// "create_websocket_manager", fake)`, `setattr(…)`, `getattr(…)`,
+/// `hasattr(…)`, `delattr(…)`, or `patch.object(target=…, attribute=…)`):
+/// the object (a name or a dotted name), the string and the attribute's
+/// name.
+pub fn object_patch<'tree, 'text>(
+    call: Node<'tree>,
+    text: &'text str,
+) -> Option<(Node<'tree>, Node<'tree>, &'text str)> {
+    // The text before the call's first `(` holds its callee: most calls are
+    // left without looking up the tree's fields.
+    let head = &text[call.start_byte()..call.end_byte()];
+    let head = head.split('(').next().unwrap_or(head).trim_end();
+    if !(head.ends_with("object") || head.ends_with("attr")) {
+        return None;
+    }
+    let callee = node_text(call.child_by_field_name("function")?, text);
+    let last = callee.rsplit('.').next().unwrap_or(callee).trim();
+    if !(callee.ends_with("patch.object") || matches!(last, "setattr" | "getattr" | "hasattr" | "delattr")) {
+        return None;
+    }
+    let arguments = call.child_by_field_name("arguments")?;
+    let mut cursor = arguments.walk();
+    let children: Vec<Node<'tree>> = arguments.named_children(&mut cursor).collect();
+    let mut positional =
+        children.iter().copied().filter(|argument| !matches!(argument.kind(), "keyword_argument" | "comment"));
+    let keyword = |name: &str| {
+        children.iter().find_map(|argument| {
+            (argument.kind() == "keyword_argument"
+                && argument.child_by_field_name("name").is_some_and(|key| node_text(key, text) == name))
+            .then(|| argument.child_by_field_name("value"))
+            .flatten()
+        })
+    };
+    let object = positional.next().or_else(|| keyword("target"))?;
+    let attribute = positional.next().or_else(|| keyword("attribute"))?;
+    if !matches!(object.kind(), "identifier" | "attribute") || attribute.kind() != "string" {
+        return None;
+    }
+    let (start, end) = string_content_range(attribute, text)?;
+    Some((object, attribute, &text[start..end]))
+}
+
 /// Whether `node` is written to: the target of an assignment (`a.b = x`,
 /// `a.b += x`, one of `a.b, c = …`) or deleted (`del a.b`).
 pub fn is_assigned(node: Node<'_>) -> bool {
@@ -550,6 +602,7 @@ pub fn is_assigned(node: Node<'_>) -> bool {
     false
 }
 
+/// The source text of a node.
 pub fn node_text<'a>(node: Node<'_>, text: &'a str) -> &'a str {
     text.get(node.start_byte()..node.end_byte()).unwrap_or("")
 }

@@ -505,6 +505,25 @@ pub fn patch_not_yet_known(checked: Checked, name: &str, module: &str) -> Checke
     Checked { mapping: degrade(checked.mapping, None, reason), unchecked: checked.unchecked }
 }
 
+/// A name patched by object on the deprecated module
+/// (`patch.object(m, "name")`) whose fix moves the patch to `target`: at
+/// most unsafe, saying why (`moved` is the reason's wording shared with a
+/// patch target string's).
+pub fn patched_here(mapping: NameMapping, old: &str, target: &str) -> NameMapping {
+    let to = mapping.applicability.map(|_| Applicability::Unsafe);
+    degrade(mapping, to, moved_patch_reason(old, target))
+}
+
+/// Why a patch moved from `old` (`module.name`) to `target` may change
+/// behaviour.
+pub fn moved_patch_reason(old: &str, target: &str) -> String {
+    let (module, name) = old.rsplit_once('.').unwrap_or(("", old));
+    format!(
+        "the patch then replaces `{target}` instead: code that reads `{name}` off `{module}` when it runs (an \
+         import in a function, `module.{name}`) is no longer patched"
+    )
+}
+
 /// Modules named in a reason: "`first`", "`first` and 1 other module" or
 /// "`first` and N other modules", and whether that is more than one.
 pub(crate) fn first_and_others(modules: &[String]) -> (String, bool) {

@@ -1583,6 +1583,24 @@ fn a_module_attribute_a_test_patches_on_the_factory_moves_only_unsafely() {
             );
         }
     }
+    // With the unsafe fixes the test's `patch.object(websocket_manager_factory,
+    // "create_websocket_manager", …)` moves with its module, string and all
+    // (its finding says why that is unsafe): the patch still reaches the call.
+    let dir = tempdir();
+    demo_tree(dir.path());
+    write(dir.path(), importer, forms[0]);
+    write(dir.path(), "netra_backend/app/services/module_check.py", patcher);
+    let output = ssot(dir.path())
+        .args(["check", "--fix", "--unsafe-fixes", "--format", "concise", "--no-color", "netra_backend"])
+        .output()
+        .unwrap();
+    let patched = read(dir.path(), "netra_backend/app/services/module_check.py");
+    assert!(
+        patched.contains("mock.patch.object(websocket_manager, \"get_websocket_manager\", fake)"),
+        "{patched}\n{}",
+        stdout_of(&output)
+    );
+    assert_eq!(python_output(dir.path(), script), "FAKE", "the patch moved with the read");
     // Nothing patches it (without the demo's own test, which does): the
     // same module read is a safe fix, and runs.
     let dir = tempdir();
