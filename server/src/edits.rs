@@ -478,7 +478,8 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             let mut mapping = rule.mapping_for(&attr_name).unwrap_or_else(NameMapping::no_counterpart);
             if syntax::replaces_attribute(call, self.text) {
                 if let Some(target) = &mapping.target {
-                    mapping = crate::verify::patched_here(mapping.clone(), &old, &target.full());
+                    let target = target.full();
+                    mapping = crate::verify::patched_here(mapping, &old, &target);
                 }
             }
             let mapping = judge(&old, mapping, string);

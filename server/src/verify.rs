@@ -507,8 +507,8 @@ pub fn patch_not_yet_known(checked: Checked, name: &str, module: &str) -> Checke
 
 /// A name patched by object on the deprecated module
 /// (`patch.object(m, "name")`) whose fix moves the patch to `target`: at
-/// most unsafe, saying why (`moved` is the reason's wording shared with a
-/// patch target string's).
+/// most unsafe, saying why (`moved_patch_reason`, the wording a patch
+/// target string's fix gives too).
 pub fn patched_here(mapping: NameMapping, old: &str, target: &str) -> NameMapping {
     let to = mapping.applicability.map(|_| Applicability::Unsafe);
     degrade(mapping, to, moved_patch_reason(old, target))
