@@ -434,6 +434,16 @@ impl<'r> ScopeFinder<'r> {
         (Some(parts.join(".")), is_package)
     }
 
+    /// The package tree holding the file at `path`: the first folder at or
+    /// above its folder's real path that is no package
+    /// ([`package_root_by_init`]), each folder resolved and asked once (a
+    /// `canonicalize` of each fixable file cost a `readlink` per component:
+    /// 4,500 system calls after the walk of a 10,000-file tree).
+    pub fn package_tree_of(&self, path: &Path) -> Option<PathBuf> {
+        let folder = self.absolute(path).parent()?.to_path_buf();
+        Some(self.package_root(&self.real_path(&folder)))
+    }
+
     /// A folder's real path and its package root: the deepest import root
     /// holding it, else the first folder above it that is not a package.
     fn folder(&self, folder: &Path) -> (PathBuf, PathBuf) {

@@ -462,13 +462,10 @@ pub(super) fn record_importers_elsewhere(
     let absolute = |path: &Path| std::fs::canonicalize(cwd.join(path)).unwrap_or_else(|_| cwd.join(path));
     let checked_folders: Vec<PathBuf> = paths.iter().map(|path| absolute(path)).filter(|path| path.is_dir()).collect();
     let mut trees: Vec<PathBuf> = rules.settings.import_roots.iter().map(|root| absolute(root)).collect();
-    for path in fixable {
-        let folder = absolute(path).parent().map(Path::to_path_buf).unwrap_or_default();
-        trees.push(workspace::package_root_by_init(&folder));
-    }
-    trees.retain(|tree| tree.is_dir() && !checked_folders.iter().any(|folder| tree.starts_with(folder)));
+    trees.extend(fixable.iter().filter_map(|path| scopes.package_tree_of(path)));
     trees.sort();
     trees.dedup();
+    trees.retain(|tree| tree.is_dir() && !checked_folders.iter().any(|folder| tree.starts_with(folder)));
     if trees.is_empty() {
         return;
     }
