@@ -21,7 +21,7 @@ use crate::index::{Binding, Resolved, SharedIndex, WorkspaceIndex};
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule, RuleKind, RuleSet};
 use crate::skeleton;
 use crate::suppression::Suppressions;
-use crate::syntax::{self, node_text, string_content_range, Captures};
+use crate::syntax::{self, node_text, string_content_range, Captures, ImportProbe};
 use crate::verify::{self, Checked, Exported, Verifier};
 
 /// Callees whose string arguments are dotted paths into modules: `patch`,
@@ -1063,6 +1063,13 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Exported::No
         };
         let checked = self.verifier.check(old, mapping, &uses, &exported);
+        // `try: from old import x` … `except ImportError:` with `x` unused
+        // asks whether the old module is there; the fix would ask the new.
+        let probe = || syntax::import_probe(record.statement, self.text) == Some(ImportProbe::Tried);
+        let checked = match uses.is_empty() && matches!(exported, Exported::No) && probe() {
+            true => verify::only_tried(checked),
+            false => checked,
+        };
         self.patched_read(runs_in_function(record.statement), old, checked)
     }
 
@@ -1297,12 +1304,28 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         extra: Option<Remark<'_>>,
     ) -> Finding {
         let canonical = mapping.and_then(|m| m.target.as_ref()).map(QualifiedName::full);
-        let remark = mapping.and_then(Remark::of_mapping);
+        let mut remark = mapping.and_then(Remark::of_mapping);
+        // In `with pytest.raises(ImportError):` the old path is there to
+        // fail: a test that it is gone, not a use to migrate.
+        let (fix, extra) = match fix {
+            Some(_) if self.expects_import_error(node_range) => {
+                remark = Some(Remark::NoAutomaticFix(verify::EXPECTED_TO_FAIL));
+                (None, extra.filter(|extra| matches!(extra, Remark::ReexportedBy(_))))
+            }
+            fix => (fix, extra),
+        };
         // "…; use `X`" would point at a module that lacks the name.
         let with_use = !matches!(remark, Some(Remark::NoCounterpart(_) | Remark::NotInCodeBase(_)));
         let sentence = rule_sentence(rule, &deprecated, canonical.as_deref().or(rule.canonical.as_deref()), with_use);
         let message = compose_message(sentence, remark.into_iter().chain(extra));
         self.finding_with_message(rule, node_range, deprecated, canonical, message, fix)
+    }
+
+    /// Whether the finding at `node_range` sits in the body of a `with`
+    /// that expects `ImportError` (`syntax::ImportProbe::ExpectedToFail`).
+    fn expects_import_error(&self, (start, end): (usize, usize)) -> bool {
+        let node = self.tree.root_node().descendant_for_byte_range(start, end);
+        node.is_some_and(|node| syntax::import_probe(node, self.text) == Some(ImportProbe::ExpectedToFail))
     }
 
     fn finding_with_message(

@@ -584,6 +584,113 @@ pub fn object_patch<'tree, 'text>(
     Some((object, attribute, &text[start..end]))
 }
 
+/// Where an import at `node` is written to observe whether the module
+/// can be imported at all, rather than to use it ([`import_probe`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportProbe {
+    /// In the body of `with pytest.raises(ImportError):` (or
+    /// `self.assertRaises(ModuleNotFoundError)`, a tuple holding one): a
+    /// test that the module is gone.
+    ExpectedToFail,
+    /// In the body of a `try` with an `except ImportError:` (or
+    /// `ModuleNotFoundError`, a tuple holding one).
+    Tried,
+}
+
+/// Whether the statement at `node` sits where its `ImportError` is
+/// expected ([`ImportProbe`]): in the body of such a `with` or `try` of
+/// the same scope (a `def` or `class` between them runs elsewhere).
+pub fn import_probe(node: Node<'_>, text: &str) -> Option<ImportProbe> {
+    let mut current = node;
+    for _ in 0..MAX_CLIMB {
+        let parent = current.parent()?;
+        let in_body = parent.child_by_field_name("body").is_some_and(|body| body.id() == current.id());
+        match parent.kind() {
+            "with_statement" if in_body && with_raises_import_error(parent, text) => {
+                return Some(ImportProbe::ExpectedToFail);
+            }
+            "try_statement" if in_body && catches_import_error(parent, text) => return Some(ImportProbe::Tried),
+            "function_definition" | "class_definition" | "lambda" | "module" => return None,
+            _ => {}
+        }
+        current = parent;
+    }
+    None
+}
+
+/// Whether an exception named by `node` (a name, a dotted name or a tuple
+/// of them) is `ImportError` or `ModuleNotFoundError`.
+fn names_import_error(node: Node<'_>, text: &str) -> bool {
+    match node.kind() {
+        "identifier" | "attribute" => {
+            let name = node_text(node, text);
+            matches!(name.rsplit('.').next().map(str::trim), Some("ImportError" | "ModuleNotFoundError"))
+        }
+        "tuple" | "parenthesized_expression" => {
+            let mut cursor = node.walk();
+            let found = node.named_children(&mut cursor).any(|element| names_import_error(element, text));
+            found
+        }
+        _ => false,
+    }
+}
+
+/// Whether one of a `with` statement's items is `raises(ImportError)`,
+/// `pytest.raises(…)`, `self.assertRaises(…)` or `assertRaisesRegex(…)` of
+/// `ImportError` or `ModuleNotFoundError` (with `as` or not).
+fn with_raises_import_error(with: Node<'_>, text: &str) -> bool {
+    let mut cursor = with.walk();
+    let clauses: Vec<Node<'_>> =
+        with.named_children(&mut cursor).filter(|child| child.kind() == "with_clause").collect();
+    let items: Vec<Node<'_>> = clauses
+        .into_iter()
+        .flat_map(|clause| {
+            let mut cursor = clause.walk();
+            let items: Vec<Node<'_>> = clause.named_children(&mut cursor).collect();
+            items
+        })
+        .filter(|item| item.kind() == "with_item")
+        .collect();
+    items.into_iter().any(|item| {
+        let Some(mut value) = item.child_by_field_name("value") else { return false };
+        if value.kind() == "as_pattern" {
+            let Some(inner) = value.named_child(0) else { return false };
+            value = inner;
+        }
+        if value.kind() != "call" {
+            return false;
+        }
+        let callee = value.child_by_field_name("function").map_or("", |callee| node_text(callee, text));
+        let last = callee.rsplit('.').next().unwrap_or(callee).trim();
+        if !matches!(last, "raises" | "assertRaises" | "assertRaisesRegex") {
+            return false;
+        }
+        let Some(arguments) = value.child_by_field_name("arguments") else { return false };
+        let mut cursor = arguments.walk();
+        let first = arguments.named_children(&mut cursor).find(|argument| argument.kind() != "comment");
+        first.is_some_and(|first| names_import_error(first, text))
+    })
+}
+
+/// Whether one of a `try` statement's `except` clauses names
+/// `ImportError` or `ModuleNotFoundError` (a bare `except:` or `except
+/// Exception:` is a fallback for anything, not an import probe).
+fn catches_import_error(try_statement: Node<'_>, text: &str) -> bool {
+    let mut cursor = try_statement.walk();
+    let clauses: Vec<Node<'_>> = try_statement.named_children(&mut cursor).collect();
+    clauses.into_iter().filter(|clause| clause.kind() == "except_clause").any(|clause| {
+        let mut cursor = clause.walk();
+        let caught = clause.named_children(&mut cursor).find(|child| !matches!(child.kind(), "block" | "comment"));
+        caught.is_some_and(|caught| {
+            let caught = match caught.kind() {
+                "as_pattern" => caught.named_child(0).unwrap_or(caught),
+                _ => caught,
+            };
+            names_import_error(caught, text)
+        })
+    })
+}
+
 /// Whether `node` is written to: the target of an assignment (`a.b = x`,
 /// `a.b += x`, one of `a.b, c = …`) or deleted (`del a.b`).
 pub fn is_assigned(node: Node<'_>) -> bool {

@@ -496,6 +496,22 @@ pub fn patched_at_source(checked: Checked, name: &str, module: &str, patchers: &
     Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
 }
 
+/// Why an import in the body of `with pytest.raises(ImportError):` (or
+/// `assertRaises`) gets no fix.
+pub const EXPECTED_TO_FAIL: &str =
+    "the import is expected to fail here, in a `raises(ImportError)` block: a test that \
+     the deprecated path is gone, which a rewrite would turn into a test of the canonical one";
+
+/// An import only tried (in a `try` with an `except ImportError`, binding
+/// nothing used): no fix, since it asks whether the old module is there.
+pub fn only_tried(checked: Checked) -> Checked {
+    let reason =
+        "the import is only tried here: an `except ImportError` handles it and nothing uses what it binds, so \
+                  the rewrite would try the canonical module instead"
+            .to_string();
+    Checked { mapping: degrade(checked.mapping, None, reason), unchecked: checked.unchecked }
+}
+
 /// The same, before the server's workspace scan has recorded the patchers:
 /// no fix yet.
 pub fn patch_not_yet_known(checked: Checked, name: &str, module: &str) -> Checked {
