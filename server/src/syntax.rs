@@ -640,36 +640,35 @@ fn names_import_error(node: Node<'_>, text: &str) -> bool {
 /// `ImportError` or `ModuleNotFoundError` (with `as` or not).
 fn with_raises_import_error(with: Node<'_>, text: &str) -> bool {
     let mut cursor = with.walk();
-    let clauses: Vec<Node<'_>> =
-        with.named_children(&mut cursor).filter(|child| child.kind() == "with_clause").collect();
-    let items: Vec<Node<'_>> = clauses
-        .into_iter()
-        .flat_map(|clause| {
-            let mut cursor = clause.walk();
-            let items: Vec<Node<'_>> = clause.named_children(&mut cursor).collect();
-            items
-        })
-        .filter(|item| item.kind() == "with_item")
-        .collect();
-    items.into_iter().any(|item| {
-        let Some(mut value) = item.child_by_field_name("value") else { return false };
-        if value.kind() == "as_pattern" {
-            let Some(inner) = value.named_child(0) else { return false };
-            value = inner;
-        }
-        if value.kind() != "call" {
-            return false;
-        }
-        let callee = value.child_by_field_name("function").map_or("", |callee| node_text(callee, text));
-        let last = callee.rsplit('.').next().unwrap_or(callee).trim();
-        if !matches!(last, "raises" | "assertRaises" | "assertRaisesRegex") {
-            return false;
-        }
-        let Some(arguments) = value.child_by_field_name("arguments") else { return false };
-        let mut cursor = arguments.walk();
-        let first = arguments.named_children(&mut cursor).find(|argument| argument.kind() != "comment");
-        first.is_some_and(|first| names_import_error(first, text))
+    let clauses: Vec<Node<'_>> = with.named_children(&mut cursor).collect();
+    clauses.into_iter().filter(|clause| clause.kind() == "with_clause").any(|clause| {
+        let mut cursor = clause.walk();
+        let items: Vec<Node<'_>> = clause.named_children(&mut cursor).collect();
+        items.into_iter().filter(|item| item.kind() == "with_item").any(|item| raises_import_error(item, text))
     })
+}
+
+/// Whether a `with` item is a call of `raises` (`pytest.raises`,
+/// `self.assertRaises`, `assertRaisesRegex`) whose first argument names
+/// `ImportError` or `ModuleNotFoundError`.
+fn raises_import_error(item: Node<'_>, text: &str) -> bool {
+    let Some(mut value) = item.child_by_field_name("value") else { return false };
+    if value.kind() == "as_pattern" {
+        let Some(inner) = value.named_child(0) else { return false };
+        value = inner;
+    }
+    if value.kind() != "call" {
+        return false;
+    }
+    let callee = value.child_by_field_name("function").map_or("", |callee| node_text(callee, text));
+    let last = callee.rsplit('.').next().unwrap_or(callee).trim();
+    if !matches!(last, "raises" | "assertRaises" | "assertRaisesRegex") {
+        return false;
+    }
+    let Some(arguments) = value.child_by_field_name("arguments") else { return false };
+    let mut cursor = arguments.walk();
+    let first = arguments.named_children(&mut cursor).find(|argument| argument.kind() != "comment");
+    first.is_some_and(|first| names_import_error(first, text))
 }
 
 /// Whether one of a `try` statement's `except` clauses names

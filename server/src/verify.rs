@@ -502,14 +502,14 @@ pub const EXPECTED_TO_FAIL: &str =
     "the import is expected to fail here, in a `raises(ImportError)` block: a test that \
      the deprecated path is gone, which a rewrite would turn into a test of the canonical one";
 
-/// An import only tried (in a `try` with an `except ImportError`, binding
-/// nothing used): no fix, since it asks whether the old module is there.
+/// Why an import only tried (in a `try` with an `except ImportError`,
+/// binding nothing used) gets no fix: it asks whether the old module is there.
+const ONLY_TRIED: &str = "the import is only tried here: an `except ImportError` handles it and nothing uses what \
+     it binds, so the rewrite would try the canonical module instead";
+
+/// The check of an import only tried: no fix ([`ONLY_TRIED`]).
 pub fn only_tried(checked: Checked) -> Checked {
-    let reason =
-        "the import is only tried here: an `except ImportError` handles it and nothing uses what it binds, so \
-                  the rewrite would try the canonical module instead"
-            .to_string();
-    Checked { mapping: degrade(checked.mapping, None, reason), unchecked: checked.unchecked }
+    Checked { mapping: degrade(checked.mapping, None, ONLY_TRIED.to_string()), unchecked: checked.unchecked }
 }
 
 /// The same, before the server's workspace scan has recorded the patchers:
