@@ -1308,11 +1308,14 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         // In `with pytest.raises(ImportError):` the old path is there to
         // fail: a test that it is gone, not a use to migrate.
         let (fix, extra) = match fix {
-            Some(_) if self.expects_import_error(node_range) => {
-                remark = Some(Remark::NoAutomaticFix(verify::EXPECTED_TO_FAIL));
-                (None, extra.filter(|extra| matches!(extra, Remark::ReexportedBy(_))))
-            }
-            fix => (fix, extra),
+            Some(fix) => match self.expected_of_import(node_range) {
+                Some(reason) => {
+                    remark = Some(Remark::NoAutomaticFix(reason));
+                    (None, extra.filter(|extra| matches!(extra, Remark::ReexportedBy(_))))
+                }
+                None => (Some(fix), extra),
+            },
+            None => (None, extra),
         };
         // "…; use `X`" would point at a module that lacks the name.
         let with_use = !matches!(remark, Some(Remark::NoCounterpart(_) | Remark::NotInCodeBase(_)));
@@ -1321,11 +1324,16 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         self.finding_with_message(rule, node_range, deprecated, canonical, message, fix)
     }
 
-    /// Whether the finding at `node_range` sits in the body of a `with`
-    /// that expects `ImportError` (`syntax::ImportProbe::ExpectedToFail`).
-    fn expects_import_error(&self, (start, end): (usize, usize)) -> bool {
-        let node = self.tree.root_node().descendant_for_byte_range(start, end);
-        node.is_some_and(|node| syntax::import_probe(node, self.text) == Some(ImportProbe::ExpectedToFail))
+    /// Why the finding at `node_range` gets no fix when it sits in the body
+    /// of a `with` that expects its import to fail or to warn
+    /// (`syntax::ImportProbe`).
+    fn expected_of_import(&self, (start, end): (usize, usize)) -> Option<&'static str> {
+        let node = self.tree.root_node().descendant_for_byte_range(start, end)?;
+        match syntax::import_probe(node, self.text)? {
+            ImportProbe::ExpectedToFail => Some(verify::EXPECTED_TO_FAIL),
+            ImportProbe::ExpectedToWarn => Some(verify::EXPECTED_TO_WARN),
+            ImportProbe::Tried => None,
+        }
     }
 
     fn finding_with_message(

@@ -592,6 +592,11 @@ pub enum ImportProbe {
     /// `self.assertRaises(ModuleNotFoundError)`, a tuple holding one): a
     /// test that the module is gone.
     ExpectedToFail,
+    /// In the body of `with pytest.warns(DeprecationWarning):` (or
+    /// `pytest.deprecated_call()`, `self.assertWarns(…)`,
+    /// `warnings.catch_warnings(record=True)`): a test of the warning the
+    /// deprecated module gives when imported.
+    ExpectedToWarn,
     /// In the body of a `try` with an `except ImportError:` (or
     /// `ModuleNotFoundError`, a tuple holding one).
     Tried,
@@ -606,8 +611,10 @@ pub fn import_probe(node: Node<'_>, text: &str) -> Option<ImportProbe> {
         let parent = current.parent()?;
         let in_body = parent.child_by_field_name("body").is_some_and(|body| body.id() == current.id());
         match parent.kind() {
-            "with_statement" if in_body && with_raises_import_error(parent, text) => {
-                return Some(ImportProbe::ExpectedToFail);
+            "with_statement" if in_body => {
+                if let Some(probe) = with_probe(parent, text) {
+                    return Some(probe);
+                }
             }
             "try_statement" if in_body && catches_import_error(parent, text) => return Some(ImportProbe::Tried),
             "function_definition" | "class_definition" | "lambda" | "module" => return None,
@@ -635,37 +642,73 @@ fn names_import_error(node: Node<'_>, text: &str) -> bool {
     }
 }
 
-/// Whether one of a `with` statement's items is `raises(ImportError)`,
-/// `pytest.raises(…)`, `self.assertRaises(…)` or `assertRaisesRegex(…)` of
-/// `ImportError` or `ModuleNotFoundError` (with `as` or not).
-fn with_raises_import_error(with: Node<'_>, text: &str) -> bool {
+/// What one of a `with` statement's items expects of the imports in its
+/// body: `raises(ImportError)`, `pytest.raises(…)`, `self.assertRaises(…)`
+/// or `assertRaisesRegex(…)` of `ImportError` or `ModuleNotFoundError`
+/// (with `as` or not), or a warning ([`expects_warning`]).
+fn with_probe(with: Node<'_>, text: &str) -> Option<ImportProbe> {
     let mut cursor = with.walk();
     let clauses: Vec<Node<'_>> = with.named_children(&mut cursor).collect();
-    clauses.into_iter().filter(|clause| clause.kind() == "with_clause").any(|clause| {
-        let mut cursor = clause.walk();
-        let items: Vec<Node<'_>> = clause.named_children(&mut cursor).collect();
-        items.into_iter().filter(|item| item.kind() == "with_item").any(|item| raises_import_error(item, text))
-    })
+    let items: Vec<Node<'_>> = clauses
+        .into_iter()
+        .filter(|clause| clause.kind() == "with_clause")
+        .flat_map(|clause| {
+            let mut cursor = clause.walk();
+            let items: Vec<Node<'_>> = clause.named_children(&mut cursor).collect();
+            items
+        })
+        .filter(|item| item.kind() == "with_item")
+        .collect();
+    if items.iter().any(|&item| raises_import_error(item, text)) {
+        return Some(ImportProbe::ExpectedToFail);
+    }
+    items.iter().any(|&item| expects_warning(item, text)).then_some(ImportProbe::ExpectedToWarn)
+}
+
+/// The call a `with` item makes (`pytest.raises(…)`, also `… as caught`),
+/// with the last part of its callee's name.
+fn item_call<'tree, 'text>(item: Node<'tree>, text: &'text str) -> Option<(Node<'tree>, &'text str)> {
+    let mut value = item.child_by_field_name("value")?;
+    if value.kind() == "as_pattern" {
+        value = value.named_child(0)?;
+    }
+    if value.kind() != "call" {
+        return None;
+    }
+    let callee = value.child_by_field_name("function").map_or("", |callee| node_text(callee, text));
+    Some((value, callee.rsplit('.').next().unwrap_or(callee).trim()))
+}
+
+/// Whether a `with` item waits for a warning: `pytest.warns(…)`,
+/// `pytest.deprecated_call()`, `self.assertWarns(…)`,
+/// `assertWarnsRegex(…)`, or `warnings.catch_warnings(record=True)`,
+/// whose warnings the test then reads.
+fn expects_warning(item: Node<'_>, text: &str) -> bool {
+    let Some((call, last)) = item_call(item, text) else { return false };
+    match last {
+        "warns" | "deprecated_call" | "assertWarns" | "assertWarnsRegex" => true,
+        "catch_warnings" => call.child_by_field_name("arguments").is_some_and(|arguments| {
+            let mut cursor = arguments.walk();
+            let found = arguments.named_children(&mut cursor).any(|argument| {
+                argument.kind() == "keyword_argument"
+                    && argument.child_by_field_name("name").is_some_and(|name| node_text(name, text) == "record")
+                    && argument.child_by_field_name("value").is_some_and(|value| node_text(value, text) == "True")
+            });
+            found
+        }),
+        _ => false,
+    }
 }
 
 /// Whether a `with` item is a call of `raises` (`pytest.raises`,
 /// `self.assertRaises`, `assertRaisesRegex`) whose first argument names
 /// `ImportError` or `ModuleNotFoundError`.
 fn raises_import_error(item: Node<'_>, text: &str) -> bool {
-    let Some(mut value) = item.child_by_field_name("value") else { return false };
-    if value.kind() == "as_pattern" {
-        let Some(inner) = value.named_child(0) else { return false };
-        value = inner;
-    }
-    if value.kind() != "call" {
-        return false;
-    }
-    let callee = value.child_by_field_name("function").map_or("", |callee| node_text(callee, text));
-    let last = callee.rsplit('.').next().unwrap_or(callee).trim();
+    let Some((call, last)) = item_call(item, text) else { return false };
     if !matches!(last, "raises" | "assertRaises" | "assertRaisesRegex") {
         return false;
     }
-    let Some(arguments) = value.child_by_field_name("arguments") else { return false };
+    let Some(arguments) = call.child_by_field_name("arguments") else { return false };
     let mut cursor = arguments.walk();
     let first = arguments.named_children(&mut cursor).find(|argument| argument.kind() != "comment");
     first.is_some_and(|first| names_import_error(first, text))

@@ -502,6 +502,12 @@ pub const EXPECTED_TO_FAIL: &str =
     "the import is expected to fail here, in a `raises(ImportError)` block: a test that \
      the deprecated path is gone, which a rewrite would turn into a test of the canonical one";
 
+/// Why an import in the body of `with pytest.warns(DeprecationWarning):`
+/// (or `deprecated_call`, `assertWarns`, `catch_warnings(record=True)`)
+/// gets no fix.
+pub const EXPECTED_TO_WARN: &str = "the import is expected to warn here, in a `warns(…)` block: a test of the \
+     deprecated path's warning, which the canonical one does not give";
+
 /// Why an import only tried (in a `try` with an `except ImportError`,
 /// binding nothing used) gets no fix: it asks whether the old module is there.
 const ONLY_TRIED: &str = "the import is only tried here: an `except ImportError` handles it and nothing uses what \
