@@ -584,8 +584,9 @@ pub fn object_patch<'tree, 'text>(
     Some((object, attribute, &text[start..end]))
 }
 
-/// Where an import at `node` is written to observe whether the module
-/// can be imported at all, rather than to use it ([`import_probe`]).
+/// Where an import at `node` is written to observe the import itself
+/// (that it fails, that it warns, whether it works) rather than to use
+/// what it binds ([`import_probe`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportProbe {
     /// In the body of `with pytest.raises(ImportError):` (or
@@ -602,9 +603,9 @@ pub enum ImportProbe {
     Tried,
 }
 
-/// Whether the statement at `node` sits where its `ImportError` is
-/// expected ([`ImportProbe`]): in the body of such a `with` or `try` of
-/// the same scope (a `def` or `class` between them runs elsewhere).
+/// Whether the statement at `node` is there to fail, to warn or only to
+/// be tried ([`ImportProbe`]): in the body of such a `with` or `try` of the
+/// same scope (a `def` or `class` between them runs elsewhere).
 pub fn import_probe(node: Node<'_>, text: &str) -> Option<ImportProbe> {
     let mut current = node;
     for _ in 0..MAX_CLIMB {
