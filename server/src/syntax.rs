@@ -534,8 +534,7 @@ const HOLDS_NO_STATEMENT: &[&str] = &[
 /// Whether an `object_patch` call replaces the attribute (`patch.object`,
 /// `setattr`, `delattr`) rather than reading it.
 pub fn replaces_attribute(call: Node<'_>, text: &str) -> bool {
-    let callee = call.child_by_field_name("function").map_or("", |callee| node_text(callee, text));
-    let last = callee.rsplit('.').next().unwrap_or(callee).trim();
+    let (callee, last) = callee_and_name(call, text);
     callee.ends_with("patch.object") || matches!(last, "setattr" | "delattr")
 }
 
@@ -557,8 +556,7 @@ pub fn object_patch<'tree, 'text>(
     if !(head.ends_with("object") || head.ends_with("attr")) {
         return None;
     }
-    let callee = node_text(call.child_by_field_name("function")?, text);
-    let last = callee.rsplit('.').next().unwrap_or(callee).trim();
+    let (callee, last) = callee_and_name(call, text);
     if !(callee.ends_with("patch.object") || matches!(last, "setattr" | "getattr" | "hasattr" | "delattr")) {
         return None;
     }
@@ -649,17 +647,13 @@ fn names_import_error(node: Node<'_>, text: &str) -> bool {
 /// (with `as` or not), or a warning ([`expects_warning`]).
 fn with_probe(with: Node<'_>, text: &str) -> Option<ImportProbe> {
     let mut cursor = with.walk();
-    let clauses: Vec<Node<'_>> = with.named_children(&mut cursor).collect();
-    let items: Vec<Node<'_>> = clauses
-        .into_iter()
-        .filter(|clause| clause.kind() == "with_clause")
-        .flat_map(|clause| {
-            let mut cursor = clause.walk();
-            let items: Vec<Node<'_>> = clause.named_children(&mut cursor).collect();
-            items
-        })
-        .filter(|item| item.kind() == "with_item")
-        .collect();
+    let clauses: Vec<Node<'_>> =
+        with.named_children(&mut cursor).filter(|clause| clause.kind() == "with_clause").collect();
+    let mut items = Vec::new();
+    for clause in clauses {
+        let mut cursor = clause.walk();
+        items.extend(clause.named_children(&mut cursor).filter(|item| item.kind() == "with_item"));
+    }
     if items.iter().any(|&item| raises_import_error(item, text)) {
         return Some(ImportProbe::ExpectedToFail);
     }
@@ -676,8 +670,14 @@ fn item_call<'tree, 'text>(item: Node<'tree>, text: &'text str) -> Option<(Node<
     if value.kind() != "call" {
         return None;
     }
-    let callee = value.child_by_field_name("function").map_or("", |callee| node_text(callee, text));
-    Some((value, callee.rsplit('.').next().unwrap_or(callee).trim()))
+    Some((value, callee_and_name(value, text).1))
+}
+
+/// A call's callee as written (`pytest.raises`) and its last part
+/// (`raises`); empty without one.
+fn callee_and_name<'text>(call: Node<'_>, text: &'text str) -> (&'text str, &'text str) {
+    let callee = call.child_by_field_name("function").map_or("", |callee| node_text(callee, text));
+    (callee, callee.rsplit('.').next().unwrap_or(callee).trim())
 }
 
 /// Whether a `with` item waits for a warning: `pytest.warns(…)`,
