@@ -165,6 +165,18 @@ CASES: list[tuple[str, str, str, dict[str, int]]] = [
         {"async": 1},
     ),
     (
+        "a coroutine handed to asyncio.run now comes from a plain def",
+        "import asyncio\nfrom pkg.old import amake\ndef f(ctx):\n    return asyncio.run(amake(ctx))\n",
+        "import asyncio\nfrom pkg.canon import sync_make\ndef f(ctx):\n    return asyncio.run(sync_make(ctx))\n",
+        {"async": 1},
+    ),
+    (
+        "a plain def's result handed on, renamed to another plain def",
+        "from pkg.old import make\ndef f(ctx):\n    return print(make(ctx))\n",
+        "from pkg.canon import sync_make\ndef f(ctx):\n    return print(sync_make(ctx))\n",
+        {},
+    ),
+    (
         "alias through a module attribute, call through a hub's star import",
         "import pkg.old as m\ndef f(ctx):\n    return m.make(ctx)\n",
         "import pkg.hub as m\ndef f(ctx):\n    return m.get_manager(ctx)\n",
