@@ -7,6 +7,7 @@
 //! offsets for their users.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ const PATH_TAKING_CALLEES: &[&str] = &[
     "import_module",
     "__import__",
     "find_spec",
+    "find_loader",
     "resolve_name",
     "reload",
     "import_string",
@@ -965,7 +967,7 @@ fn check_active(
         }
     }
     file.check_reexports(active, &mut findings);
-    file.record_patched_reexports(&rules.known_rules);
+    file.record_patched_reexports();
     if let Some(rule) = active.iter().find(|rule| rule.kind == RuleKind::AllExport) {
         if !captures.all_values.is_empty() {
             // Which imports are deprecated does not depend on which rules
@@ -1006,6 +1008,19 @@ pub struct FileAnalysis<'a, 'tree> {
     pub suppressions: Suppressions,
     /// Every rule of the set (which names are trigger strings).
     known_rules: &'a [Rule],
+    /// [`FileAnalysis::replaced_at_source`].
+    replaced_at_source: OnceCell<Vec<(String, String)>>,
+}
+
+/// What a file replaces or reads on workspace modules by name: patch
+/// targets, `patch.object`, `setattr`, attributes assigned, namespaces read
+/// whole (`FileAnalysis::record_patched_reexports`), as `(module, name)`.
+#[derive(Debug, Default)]
+struct PatchedNames {
+    /// Deprecated names replaced on their own module.
+    at_source: Vec<(String, String)>,
+    /// Deprecated names (or hubs' aliases) patched or read on a module.
+    patched: Vec<(String, String)>,
 }
 
 impl<'a, 'tree> FileAnalysis<'a, 'tree> {
@@ -1027,7 +1042,20 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         let editor = ImportEditor::new(text, tree, captures, scope);
         let verifier = Verifier::new(scope.index.as_deref(), known_rules, text);
         let suppressions = Suppressions::from_comments(text, &captures.comments);
-        FileAnalysis { text, tree, scope, captures, imports, bindings, editor, verifier, suppressions, known_rules }
+        let replaced_at_source = OnceCell::new();
+        FileAnalysis {
+            text,
+            tree,
+            scope,
+            captures,
+            imports,
+            bindings,
+            editor,
+            verifier,
+            suppressions,
+            known_rules,
+            replaced_at_source,
+        }
     }
 
     /// The mapping of the name `record` imports (from `old`, fully
@@ -1045,11 +1073,53 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Some(binding) => self.references(record.statement, &binding),
             None => Vec::new(),
         };
+        let exported = self.exported(record);
+        let checked = self.verifier.check(old, mapping, &uses, &exported);
+        let checked = match self.only_tried(record, &uses, &exported) {
+            true => verify::only_tried(checked),
+            false => checked,
+        };
+        let checked = self.patched_collaborator(old, &uses, checked);
+        self.patched_read(runs_in_function(record.statement), old, checked)
+    }
+
+    /// A safe move of `old` (`module.name`) to another module, called here,
+    /// in a file that replaces another name on `module`
+    /// ([`verify::collaborator_patched`]).
+    fn patched_collaborator(&self, old: &str, uses: &[Node<'tree>], checked: Checked) -> Checked {
+        let Some((module, name)) = old.rsplit_once('.') else { return checked };
+        let moves = checked.mapping.target.as_ref().is_some_and(|target| target.module != module);
+        if checked.mapping.applicability != Some(Applicability::Safe)
+            || !moves
+            || !uses.iter().any(|&used| syntax::is_callee(used))
+        {
+            return checked;
+        }
+        let Some((_, other)) = self.replaced_at_source().iter().find(|(on, other)| on == module && other != name)
+        else {
+            return checked;
+        };
+        // The canonical object passed on by the deprecated module runs the
+        // same either way.
+        let index = self.scope.index.as_deref();
+        let same_object = index.zip(checked.mapping.target.as_ref()).is_some_and(|(index, target)| {
+            let old = index.resolve_path(old).definition_path();
+            old.is_some() && old == index.resolve_path(&target.full()).definition_path()
+        });
+        match same_object {
+            true => checked,
+            false => verify::collaborator_patched(checked, name, module, other),
+        }
+    }
+
+    /// Who else reads the binding of `record` (by where it stands, who
+    /// imports it, `__all__`).
+    fn exported(&self, record: &ImportRecord<'tree>) -> Exported {
         let scope = scope_of(record.statement);
         let binding = record.binding().filter(|_| scope.kind() == "module");
         let used_by = binding.as_deref().map(|binding| self.used_by_others(binding)).unwrap_or_default();
         let class = scope.child_by_field_name("name").filter(|_| scope.kind() == "class_definition");
-        let exported = if let Some(class) = class {
+        if let Some(class) = class {
             Exported::ClassAttribute(node_text(class, self.text).to_string())
         } else if !used_by.is_empty() {
             Exported::UsedBy(used_by)
@@ -1061,16 +1131,16 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Exported::ReadByKey
         } else {
             Exported::No
-        };
-        let checked = self.verifier.check(old, mapping, &uses, &exported);
-        // `try: from old import x` … `except ImportError:` with `x` unused
-        // asks whether the old module is there; the fix would ask the new.
-        let probe = || syntax::import_probe(record.statement, self.text) == Some(ImportProbe::Tried);
-        let checked = match uses.is_empty() && matches!(exported, Exported::No) && probe() {
-            true => verify::only_tried(checked),
-            false => checked,
-        };
-        self.patched_read(runs_in_function(record.statement), old, checked)
+        }
+    }
+
+    /// `try: from old import x` (or `import old as m`) … `except
+    /// ImportError:` with the binding used nowhere (`uses`, `exported`)
+    /// asks whether the old module is there; the fix would ask the new.
+    fn only_tried(&self, record: &ImportRecord<'tree>, uses: &[Node<'tree>], exported: &Exported) -> bool {
+        uses.is_empty()
+            && matches!(exported, Exported::No)
+            && syntax::import_probe(record.statement, self.text) == Some(ImportProbe::Tried)
     }
 
     /// A name imported inside a function, or read as a module's attribute
@@ -1114,11 +1184,23 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// where a function reads it); the reasons a name's fix is unsafe, or
     /// none, are the finding's.
     fn module_binding_finding(&self, rule: &Rule, record: &ImportRecord<'tree>, range: (usize, usize)) -> Finding {
+        let deprecated = rule.module.clone().unwrap_or_default();
+        // A fix renames the attributes read off the binding; bound to
+        // something else too, some may not be read off the module.
+        if let Some(other) = self.editor.rebinding(record) {
+            let reason = format!(
+                "`{}` is bound again on line {}, and the fix would rename the attributes read off that too",
+                node_text(other, self.text),
+                other.start_position().row + 1
+            );
+            return self.finding_remarked(rule, range, deprecated, None, None, Some(Remark::NoAutomaticFix(&reason)));
+        }
         let mut seen: Option<PatchersSeen> = None;
         let mut unsafe_reasons: Vec<String> = Vec::new();
         let mut blocking_reasons: Vec<String> = Vec::new();
         let mut judge = |old: &str, mapping: NameMapping, attribute: Node<'tree>| {
             let checked = self.verifier.check(old, mapping, &[attribute], &Exported::No);
+            let checked = self.patched_collaborator(old, &[attribute], checked);
             let (checked, patchers) = self.patched_read(runs_in_function(attribute), old, checked);
             if let Some(patchers) = patchers {
                 seen = Some(match seen.take() {
@@ -1147,6 +1229,15 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             checked.mapping
         };
         let fix = self.editor.module_binding_fix(rule, record, &self.imports, &mut judge);
+        // `try: import old as m` … `except ImportError:`, `m` unused.
+        let tried = fix.is_some() && {
+            let uses = record.binding().map(|binding| self.references(record.statement, &binding)).unwrap_or_default();
+            self.only_tried(record, &uses, &self.exported(record))
+        };
+        if tried {
+            let remark = Some(Remark::NoAutomaticFix(verify::ONLY_TRIED));
+            return self.finding_remarked(rule, range, deprecated, None, None, remark);
+        }
         let reasons = match &fix {
             // Unsafe with no name to blame: the rule's own applicability, for
             // a module used other than by its names (or not at all).
@@ -1167,7 +1258,6 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Some(_) => Some(Remark::UnsafeFix(&reasons)),
             None => Some(Remark::NoAutomaticFix(&reasons)),
         };
-        let deprecated = rule.module.clone().unwrap_or_default();
         let mut finding = self.finding_remarked(rule, range, deprecated, None, fix, remark);
         finding.patchers_seen = seen;
         finding
@@ -1484,8 +1574,40 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// attribute of the module (`ws_route.create_websocket_manager = fake`),
     /// resolved when the skeleton holds the module's import (every import
     /// rooted where a rule's path is, and every relative one).
-    fn record_patched_reexports(&self, rules: &[Rule]) {
+    fn record_patched_reexports(&self) {
         let Some(index) = self.scope.index.as_deref() else { return };
+        let rules = self.known_rules;
+        // Found again, not cached: `patched` depends on the hubs' aliases
+        // recorded so far, this file's own checks among them.
+        let PatchedNames { at_source, patched } = self.find_patched_names();
+        for (module, name) in &at_source {
+            self.record_one_reexport(index, module, name);
+        }
+        for (module, name) in &patched {
+            let (module, name) = (module.as_str(), name.as_str());
+            // The deprecated module's own names are the rules' to report.
+            if is_rule_module(rules, module) || index.module(module).is_none() {
+                continue;
+            }
+            let deprecated =
+                index.reexport_chain(module, name).into_iter().find(|path| rule_deprecating(rules, path).is_some());
+            if let Some(deprecated) = deprecated {
+                self.record_reexports(index, module, name, &deprecated);
+            }
+        }
+    }
+
+    /// The deprecated names this file replaces on their own module
+    /// ([`PatchedNames::at_source`]), found once per file when asked.
+    fn replaced_at_source(&self) -> &[(String, String)] {
+        self.replaced_at_source.get_or_init(|| self.find_patched_names().at_source)
+    }
+
+    /// The names this file replaces or reads on workspace modules by name
+    /// ([`PatchedNames`]; [`Self::record_patched_reexports`] says how).
+    fn find_patched_names(&self) -> PatchedNames {
+        let Some(index) = self.scope.index.as_deref() else { return PatchedNames::default() };
+        let rules = self.known_rules;
         let watched = |name: &str| maps_name(rules, name);
         // The deprecated names and hubs' aliases the text names as words:
         // what code reading a module's namespace as a whole may ask it for.
@@ -1602,23 +1724,9 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         }
         at_source.sort();
         at_source.dedup();
-        for (module, name) in &at_source {
-            self.record_one_reexport(index, module, name);
-        }
         patched.sort();
         patched.dedup();
-        for (module, name) in &patched {
-            let (module, name) = (module.as_str(), name.as_str());
-            // The deprecated module's own names are the rules' to report.
-            if is_rule_module(rules, module) || index.module(module).is_none() {
-                continue;
-            }
-            let deprecated =
-                index.reexport_chain(module, name).into_iter().find(|path| rule_deprecating(rules, path).is_some());
-            if let Some(deprecated) = deprecated {
-                self.record_reexports(index, module, name, &deprecated);
-            }
-        }
+        PatchedNames { at_source, patched }
     }
 
     /// Records in the index that this file imports `name` from the hub
@@ -1836,9 +1944,33 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 _ => None,
             };
             let range = (content_start, content_end);
+            if let Some(reason) = fix.as_ref().and(self.path_probe(*string)) {
+                let remark = Some(Remark::NoAutomaticFix(reason));
+                findings.push(self.finding_remarked(rule, range, deprecated, mapping.as_ref(), None, remark));
+                continue;
+            }
             let remark = swap.or(moved);
             let remark = remark.as_deref().map(Remark::UnsafeFix);
             findings.push(self.finding_remarked(rule, range, deprecated, mapping.as_ref(), fix, remark));
+        }
+    }
+
+    /// Why a path argument asks only whether its module is there, which a
+    /// rewrite would ask of the canonical module: given to `find_spec` (or
+    /// `find_loader`), or to `import_module` (`__import__`) as a statement of
+    /// its own in a `try` whose `except` names `ImportError`.
+    fn path_probe(&self, string: Node<'tree>) -> Option<&'static str> {
+        let arguments = argument_holder(string).filter(|parent| parent.kind() == "argument_list")?;
+        let callee = self.callee_of_argument(arguments)?;
+        match callee.rsplit('.').next()? {
+            "find_spec" | "find_loader" => Some(verify::LOOKED_UP),
+            "import_module" | "__import__" => {
+                let call = arguments.parent()?;
+                let alone = call.parent().is_some_and(|parent| parent.kind() == "expression_statement");
+                let tried = alone && syntax::import_probe(call, self.text) == Some(ImportProbe::Tried);
+                tried.then_some(verify::ONLY_TRIED)
+            }
+            _ => None,
         }
     }
 

@@ -505,7 +505,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         let title = format!("Use `{canonical}`");
         match &record.item {
             ImportItem::Module { path_node, .. } => {
-                if self.rebinds_in(scope_node, &record.binding()?, record.statement) {
+                if self.rebinding(record).is_some() {
                     return None;
                 }
                 let mut edits =
@@ -535,10 +535,23 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         })
     }
 
-    fn rebinds_in(&self, scope_node: Node<'tree>, binding: &str, own: Node<'tree>) -> bool {
-        self.index()
-            .identifiers_in(scope_node, binding)
-            .any(|identifier| !within(identifier, own) && classify(identifier) == Occurrence::Binding)
+    /// Another binding of the name a module import binds, in the scope its
+    /// attributes are renamed in (a fix would rename them on whatever that
+    /// binds too); `None` for a name bound nowhere else. Leaves out the
+    /// fallback `m = None` in an `except` of the `try` holding the import,
+    /// on which no attribute can be read.
+    pub fn rebinding(&self, record: &ImportRecord<'tree>) -> Option<Node<'tree>> {
+        let scope_node = match &record.item {
+            ImportItem::Module { alias: None, .. } => self.tree.root_node(),
+            ImportItem::Module { .. } => scope_of(record.statement),
+            ImportItem::Name { .. } | ImportItem::Star { .. } => return None,
+        };
+        let binding = record.binding()?;
+        self.index().identifiers_in(scope_node, &binding).find(|&identifier| {
+            !within(identifier, record.statement)
+                && classify(identifier) == Occurrence::Binding
+                && !is_none_fallback(identifier, record.statement)
+        })
     }
 
     /// `from old import *` → `from canonical import *`.
@@ -1183,6 +1196,28 @@ fn is_type_expression(content: &str) -> bool {
         }
     }
     true
+}
+
+/// Whether `identifier` is bound to `None` (`m = None`) in an `except`
+/// clause of a `try` whose body holds `import`.
+fn is_none_fallback(identifier: Node<'_>, import: Node<'_>) -> bool {
+    let Some(assignment) = identifier.parent().filter(|parent| parent.kind() == "assignment") else { return false };
+    let assigned = assignment.child_by_field_name("left").is_some_and(|left| left.id() == identifier.id());
+    if !assigned || assignment.child_by_field_name("right").map(|right| right.kind()) != Some("none") {
+        return false;
+    }
+    let mut node = assignment;
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            "except_clause" => {
+                let body = parent.parent().and_then(|statement| statement.child_by_field_name("body"));
+                return body.is_some_and(|body| within(import, body));
+            }
+            "function_definition" | "class_definition" | "lambda" | "module" => return false,
+            _ => node = parent,
+        }
+    }
+    false
 }
 
 pub(crate) fn within(node: Node<'_>, container: Node<'_>) -> bool {

@@ -60,6 +60,9 @@ impl Param {
 pub struct Signature {
     pub is_async: bool,
     pub params: Vec<Param>,
+    /// The return annotation when it is a plain (dotted) name, quoted or
+    /// not (`-> IsolatedWebSocketManager`, `-> "WebSocketManager"`).
+    pub returns: Option<String>,
 }
 
 /// What one top-level name of a module is bound to.
@@ -1416,7 +1419,13 @@ pub fn function_signature(function: Node<'_>, text: &str) -> Option<Signature> {
         };
         params.push(Param { name: name.to_string(), kind, default });
     }
-    Some(Signature { is_async, params })
+    let returns = function.child_by_field_name("return_type").and_then(|annotation| {
+        let written = node_text(annotation, text).trim().trim_matches(['"', '\'']);
+        let dotted = !written.is_empty()
+            && written.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c == '_' || c.is_alphanumeric()));
+        dotted.then(|| written.to_string())
+    });
+    Some(Signature { is_async, params, returns })
 }
 
 fn splat_name<'a>(splat: Node<'_>, text: &'a str) -> &'a str {
@@ -1461,7 +1470,7 @@ fn class_signature(class: Node<'_>, text: &str) -> Option<Signature> {
                 let any = bases.named_children(&mut cursor).any(|base| node_text(base, text) != "object");
                 any
             });
-            (!has_bases).then_some(Signature { is_async: false, params: Vec::new() })
+            (!has_bases).then_some(Signature { is_async: false, params: Vec::new(), returns: None })
         }
     }
 }

@@ -673,6 +673,13 @@ fn item_call<'tree, 'text>(item: Node<'tree>, text: &'text str) -> Option<(Node<
     Some((value, callee_and_name(value, text).1))
 }
 
+/// Whether `node` is the callee of a call (`node(…)`).
+pub fn is_callee(node: Node<'_>) -> bool {
+    node.parent().is_some_and(|parent| {
+        parent.kind() == "call" && parent.child_by_field_name("function").is_some_and(|callee| callee.id() == node.id())
+    })
+}
+
 /// A call's callee as written (`pytest.raises`) and its last part
 /// (`raises`); empty without one.
 fn callee_and_name<'text>(call: Node<'_>, text: &'text str) -> (&'text str, &'text str) {

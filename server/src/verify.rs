@@ -31,7 +31,9 @@ checked paths):
   (or `**kwargs`), the positional count within bounds, required parameters
   passed, `await` exactly when the callee is `async def` (or the old callee
   is `async def` as well: `create_task(create_websocket_manager(ctx))` leaves
-  both un-awaited), and each positional
+  both un-awaited; a plain `def` for an `async def` fits no call left
+  un-awaited: `asyncio.run(create_websocket_manager(ctx))` would get a result,
+  not a coroutine), and each positional
   argument bound to a parameter of the same name as in the old callee, when
   the workspace defines it (`create_websocket_manager(ctx, uid)` passes
   `user_id`; `get_websocket_manager(ctx, uid)` would pass `mode`); a call
@@ -60,6 +62,13 @@ checked paths):
   which passes the instance first) are not seen, so moving it to another
   object is unsafe; so is moving a name its module reads by key
   (`globals()[name](…)`, `getattr(sys.modules[__name__], \"…\")`);
+- a name the deprecated module does not bind gets no fix: its import raises
+  ImportError now (code may catch it), and would work after the fix;
+- a call of a moved name is unsafe when the file replaces another name of the
+  deprecated module (`patch(\"…factory.get_websocket_manager_factory\")`: the
+  old function may use it, the new one does not), or when the old and the new
+  function annotate different classes as what they return and the file names
+  the old one (`isinstance(manager, IsolatedWebSocketManager)`);
 - a patch target's path (`patch(\"…factory.create_websocket_manager\")`) moved
   to the canonical module is unsafe: the patch then replaces another module's
   attribute, and code that reads the factory's when it runs (an import inside
@@ -251,6 +260,13 @@ impl<'a> Verifier<'a> {
             return Checked { mapping, unchecked: None };
         }
         let old_name = old_short(old);
+        // `from shim import X` where the shim lacks `X` raises ImportError
+        // now (code may catch it: `except ImportError: X = None`); after the
+        // fix it would work.
+        if let Resolved::Missing(why) = &old_resolved {
+            let why = format!("`{old_name}` cannot be imported now ({why}), and would be after the fix");
+            return Checked { mapping: degrade(mapping, None, why), unchecked: None };
+        }
         let reason = match exported {
             Exported::No | Exported::ClassAttribute(_) | Exported::ReadByKey => None,
             Exported::Declared => Some(format!(
@@ -350,6 +366,16 @@ impl<'a> Verifier<'a> {
                                 format!("the call does not fit `{old_name}` now ({why}), and would run after the fix");
                             return Checked { mapping: degrade(mapping, None, why), unchecked: None };
                         }
+                        // `asyncio.run(old(ctx))`, `wait_for(old(ctx), 5)`, or
+                        // a coroutine never awaited: a plain `def` would run
+                        // at once and hand on its result instead.
+                        if old_signature.is_some_and(|old| old.is_async && !signature.is_async) && !shape.awaited {
+                            let why = format!(
+                                "`{old_name}` is `async def` and `{}` is not: this call's coroutine, handed on or never awaited, would become `{}`'s result, run at once",
+                                target.name, target.name
+                            );
+                            return Checked { mapping: degrade(mapping, None, why), unchecked: None };
+                        }
                         let misfit = call_misfit(signature, &new_shape, &target.name).or_else(|| {
                             old_signature.and_then(|old_signature| {
                                 positional_misfit(old_signature, signature, shape, (old_name, &target.name))
@@ -404,6 +430,12 @@ impl<'a> Verifier<'a> {
                 }
             }
         }
+        if let Some(why) =
+            self.returned_class_change(&old_resolved, resolved, old_name, &target.name).filter(|_| has_call)
+        {
+            result = Applicability::Unsafe;
+            push_once(&mut reasons, why);
+        }
         if result == applicability {
             return Checked { mapping, unchecked: None };
         }
@@ -411,10 +443,36 @@ impl<'a> Verifier<'a> {
         Checked { mapping: degrade(NameMapping { note, ..mapping }, Some(result), reasons.join("; ")), unchecked: None }
     }
 
+    /// Why a call's result is another class after the fix, when this file
+    /// names the old one (`isinstance(manager, IsolatedWebSocketManager)`,
+    /// an annotation): both functions annotate what they return, and the
+    /// annotations are two classes of the workspace.
+    fn returned_class_change(&self, old: &Resolved, new: &Resolved, old_name: &str, new_name: &str) -> Option<String> {
+        let index = self.index?;
+        let class = |resolved: &Resolved| {
+            let Resolved::Defined { module, binding: Binding::Function(Some(signature)), .. } = resolved else {
+                return None;
+            };
+            let returns = signature.returns.as_deref()?;
+            match index.resolve_path(&format!("{module}.{returns}")) {
+                Resolved::Defined { module, name, binding: Binding::Class(_) } => Some((module, name)),
+                _ => None,
+            }
+        };
+        let ((old_module, old_class), (new_module, new_class)) = (class(old)?, class(new)?);
+        let named =
+            crate::identifiers::names_word(self.text.as_bytes(), &memchr::memmem::Finder::new(old_class.as_bytes()));
+        (named && (old_module.as_str(), old_class.as_str()) != (new_module.as_str(), new_class.as_str())).then(|| {
+            format!(
+                "`{old_name}` returns `{old_class}`, which this file names (`isinstance`, annotations), and `{new_name}` returns `{new_class}`"
+            )
+        })
+    }
+
     /// How the occurrence `node` is used.
     fn classify_use(&self, node: Node<'_>) -> Use {
         let Some(parent) = node.parent() else { return Use::Value };
-        if parent.kind() == "call" && parent.child_by_field_name("function").is_some_and(|f| f.id() == node.id()) {
+        if crate::syntax::is_callee(node) {
             return Use::Call(CallShape::of(parent, self.text));
         }
         if is_truth_test(node, parent) {
@@ -496,6 +554,19 @@ pub fn patched_at_source(checked: Checked, name: &str, module: &str, patchers: &
     Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
 }
 
+/// A safe move of `name`, called in this file, off `module`, where the
+/// file replaces another name of that module (`patch("…factory.helper")`):
+/// the deprecated function may call it, so the test reaches the patch
+/// through it; the canonical function does not. Unsafe.
+pub fn collaborator_patched(checked: Checked, name: &str, module: &str, other: &str) -> Checked {
+    let target = checked.mapping.target.as_ref().map_or_else(String::new, |target| target.name.clone());
+    let reason = format!(
+        "this file replaces `{other}` on `{module}`, which `{name}` may use: its calls reach `{target}` after the fix, which the patch does not"
+    );
+    let to = checked.mapping.applicability.map(|_| Applicability::Unsafe);
+    Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
+}
+
 /// Why an import in the body of `with pytest.raises(ImportError):` (or
 /// `assertRaises`) gets no fix.
 pub const EXPECTED_TO_FAIL: &str =
@@ -510,8 +581,14 @@ pub const EXPECTED_TO_WARN: &str = "the import is expected to warn here, in a `w
 
 /// Why an import only tried (in a `try` with an `except ImportError`,
 /// binding nothing used) gets no fix: it asks whether the old module is there.
-const ONLY_TRIED: &str = "the import is only tried here: an `except ImportError` handles it and nothing uses what \
+pub const ONLY_TRIED: &str = "the import is only tried here: an `except ImportError` handles it and nothing uses what \
      it binds, so the rewrite would try the canonical module instead";
+
+/// Why a path given to `find_spec` gets no fix: it asks whether the old
+/// module is there.
+pub const LOOKED_UP: &str =
+    "the module is only looked up here (`find_spec`, `find_loader`), which asks whether the deprecated \
+     module is there: the rewrite would ask it of the canonical module";
 
 /// The check of an import only tried: no fix ([`ONLY_TRIED`]).
 pub fn only_tried(checked: Checked) -> Checked {
