@@ -564,6 +564,10 @@ pub fn print_explain(args: &ExplainArgs) -> ExitCode {
     };
     let mut text = format!("# {} ({})\n\n", rule.code, rule.name);
     text.push_str(&format!("Severity: {}\n\n", rule.severity.as_str()));
+    if !rule.allow_in.is_empty() {
+        let allowed: Vec<String> = rule.allow_in.iter().map(|module| format!("`{module}`")).collect();
+        text.push_str(&format!("Not reported in (`allow-in`): {}\n\n", allowed.join(", ")));
+    }
     if !rule.names.is_empty() {
         text.push_str("Name map:\n");
         for (name, mapping) in &rule.names {
