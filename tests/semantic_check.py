@@ -28,8 +28,8 @@ tree's own faults are not blamed on the fix). Categories:
   required one (TypeError); `**kwargs` accepts every keyword;
 - `async`: a call of an `async def` that is not awaited (nor handed to
   another call), an awaited call of a plain def, or a call of a plain def
-  not awaited where the call before the fix made a coroutine (handed to
-  `asyncio.run` or `wait_for`, or never run);
+  handed to another call or standing alone where the call before the fix
+  made a coroutine (`asyncio.run(…)`, `wait_for(…)`, a coroutine never run);
 - `patch-target`: in any file of the tree, a name of a module the fix changed
   that the module no longer binds, given as a patch target
   (`patch("M.X")`, `monkeypatch.setattr("M.X", …)`, `patch.object(m, "X")`,
@@ -614,8 +614,11 @@ def call_violations(tree: ast.Module, module: str, is_package: bool, workspace: 
             out.append(Violation("async", path, call.lineno, f"`await {written}(…)` awaits plain `def {qualname}`", (scope, "awaited-sync", shape)))
         # Counted before and after like every key: more of them after the
         # fix means a call that made a coroutine (handed to `asyncio.run`,
-        # `wait_for`, or never run) now runs a plain def at once.
-        if isinstance(target, ast.FunctionDef) and not awaited and not target.decorator_list:
+        # `wait_for`, or a statement of its own, never run) now runs a plain
+        # def at once. (A result returned or assigned is not counted: a fix
+        # that drops an `await` leaves such calls.)
+        bare = isinstance(parent, ast.Expr)
+        if isinstance(target, ast.FunctionDef) and (handed_on or bare) and not target.decorator_list:
             out.append(Violation("async", path, call.lineno, f"`{written}(…)` runs plain `def {qualname}` at once, where the call before the fix made a coroutine", (scope, "plain-not-awaited", shape)))
         if workspace.is_forbidden(qualname, target):
             out.append(Violation("forbidden-call", path, call.lineno, f"`{written}(…)` calls `{qualname}`, which a `call` rule forbids", (scope, "forbidden", shape)))

@@ -171,6 +171,12 @@ CASES: list[tuple[str, str, str, dict[str, int]]] = [
         {"async": 1},
     ),
     (
+        "an awaited async def replaced by a plain def, the await dropped",
+        "from pkg.old import amake\nasync def f(ctx):\n    return await amake(ctx)\n",
+        "from pkg.canon import sync_make\nasync def f(ctx):\n    return sync_make(ctx)\n",
+        {},
+    ),
+    (
         "a plain def's result handed on, renamed to another plain def",
         "from pkg.old import make\ndef f(ctx):\n    return print(make(ctx))\n",
         "from pkg.canon import sync_make\ndef f(ctx):\n    return print(sync_make(ctx))\n",

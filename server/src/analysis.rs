@@ -1008,8 +1008,9 @@ pub struct FileAnalysis<'a, 'tree> {
     pub suppressions: Suppressions,
     /// Every rule of the set (which names are trigger strings).
     known_rules: &'a [Rule],
-    /// [`FileAnalysis::replaced_at_source`].
-    replaced_at_source: OnceCell<Vec<(String, String)>>,
+    /// [`FileAnalysis::replaced_at_source`]'s look, which
+    /// [`FileAnalysis::record_patched_reexports`] takes when still current.
+    patched_names: OnceCell<PatchedNames>,
 }
 
 /// What a file replaces or reads on workspace modules by name: patch
@@ -1021,6 +1022,9 @@ struct PatchedNames {
     at_source: Vec<(String, String)>,
     /// Deprecated names (or hubs' aliases) patched or read on a module.
     patched: Vec<(String, String)>,
+    /// How many hubs' aliases the index had recorded when `patched` was
+    /// found.
+    aliases_seen: usize,
 }
 
 impl<'a, 'tree> FileAnalysis<'a, 'tree> {
@@ -1042,7 +1046,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         let editor = ImportEditor::new(text, tree, captures, scope);
         let verifier = Verifier::new(scope.index.as_deref(), known_rules, text);
         let suppressions = Suppressions::from_comments(text, &captures.comments);
-        let replaced_at_source = OnceCell::new();
+        let patched_names = OnceCell::new();
         FileAnalysis {
             text,
             tree,
@@ -1054,7 +1058,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             verifier,
             suppressions,
             known_rules,
-            replaced_at_source,
+            patched_names,
         }
     }
 
@@ -1083,16 +1087,13 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         self.patched_read(runs_in_function(record.statement), old, checked)
     }
 
-    /// A safe move of `old` (`module.name`) to another module, called here,
+    /// A move of `old` (`module.name`) to another module, called here,
     /// in a file that replaces another name on `module`
     /// ([`verify::collaborator_patched`]).
     fn patched_collaborator(&self, old: &str, uses: &[Node<'tree>], checked: Checked) -> Checked {
         let Some((module, name)) = old.rsplit_once('.') else { return checked };
         let moves = checked.mapping.target.as_ref().is_some_and(|target| target.module != module);
-        if checked.mapping.applicability != Some(Applicability::Safe)
-            || !moves
-            || !uses.iter().any(|&used| syntax::is_callee(used))
-        {
+        if checked.mapping.applicability.is_none() || !moves || !uses.iter().any(|&used| syntax::is_callee(used)) {
             return checked;
         }
         let Some((_, other)) = self.replaced_at_source().iter().find(|(on, other)| on == module && other != name)
@@ -1201,6 +1202,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         let mut judge = |old: &str, mapping: NameMapping, attribute: Node<'tree>| {
             let checked = self.verifier.check(old, mapping, &[attribute], &Exported::No);
             let checked = self.patched_collaborator(old, &[attribute], checked);
+            let checked = if checked.mapping.drop_await { verify::await_kept(checked, old) } else { checked };
             let (checked, patchers) = self.patched_read(runs_in_function(attribute), old, checked);
             if let Some(patchers) = patchers {
                 seen = Some(match seen.take() {
@@ -1230,7 +1232,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         };
         let fix = self.editor.module_binding_fix(rule, record, &self.imports, &mut judge);
         // `try: import old as m` … `except ImportError:`, `m` unused.
-        let tried = fix.is_some() && {
+        let tried = fix.is_some() && syntax::import_probe(record.statement, self.text) == Some(ImportProbe::Tried) && {
             let uses = record.binding().map(|binding| self.references(record.statement, &binding)).unwrap_or_default();
             self.only_tried(record, &uses, &self.exported(record))
         };
@@ -1362,6 +1364,12 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Vec::new()
         };
         let mut fix = self.editor.move_name_fix(record, &checked.mapping, &self.imports, &siblings);
+        if checked.mapping.drop_await {
+            let uses = record.binding().map(|binding| self.references(record.statement, &binding)).unwrap_or_default();
+            let calls: Vec<Node<'tree>> =
+                uses.into_iter().filter(|&used| syntax::is_callee(used)).filter_map(|callee| callee.parent()).collect();
+            fix = fix.and_then(|fix| crate::edits::drop_awaits(fix, &calls));
+        }
         if let Some(fix) = fix.as_mut() {
             fix.note = checked.unchecked.clone();
         }
@@ -1577,13 +1585,22 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     fn record_patched_reexports(&self) {
         let Some(index) = self.scope.index.as_deref() else { return };
         let rules = self.known_rules;
-        // Found again, not cached: `patched` depends on the hubs' aliases
-        // recorded so far, this file's own checks among them.
-        let PatchedNames { at_source, patched } = self.find_patched_names();
-        for (module, name) in &at_source {
+        // `patched` depends on the hubs' aliases recorded so far, this
+        // file's own checks among them: found again unless they are those
+        // the cached look saw.
+        let aliases = index.hub_alias_names().recorded();
+        let found;
+        let PatchedNames { at_source, patched, .. } = match self.patched_names.get() {
+            Some(names) if names.aliases_seen == aliases => names,
+            _ => {
+                found = self.find_patched_names();
+                &found
+            }
+        };
+        for (module, name) in at_source {
             self.record_one_reexport(index, module, name);
         }
-        for (module, name) in &patched {
+        for (module, name) in patched {
             let (module, name) = (module.as_str(), name.as_str());
             // The deprecated module's own names are the rules' to report.
             if is_rule_module(rules, module) || index.module(module).is_none() {
@@ -1600,13 +1617,14 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// The deprecated names this file replaces on their own module
     /// ([`PatchedNames::at_source`]), found once per file when asked.
     fn replaced_at_source(&self) -> &[(String, String)] {
-        self.replaced_at_source.get_or_init(|| self.find_patched_names().at_source)
+        &self.patched_names.get_or_init(|| self.find_patched_names()).at_source
     }
 
     /// The names this file replaces or reads on workspace modules by name
     /// ([`PatchedNames`]; [`Self::record_patched_reexports`] says how).
     fn find_patched_names(&self) -> PatchedNames {
         let Some(index) = self.scope.index.as_deref() else { return PatchedNames::default() };
+        let aliases_seen = index.hub_alias_names().recorded();
         let rules = self.known_rules;
         let watched = |name: &str| maps_name(rules, name);
         // The deprecated names and hubs' aliases the text names as words:
@@ -1726,7 +1744,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         at_source.dedup();
         patched.sort();
         patched.dedup();
-        PatchedNames { at_source, patched }
+        PatchedNames { at_source, patched, aliases_seen }
     }
 
     /// Records in the index that this file imports `name` from the hub
@@ -1890,6 +1908,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 applicability: None,
                 note: None,
                 keep_binding: false,
+                drop_await: false,
             };
             let mut finding = self.finding(rule, range, path, None, None);
             finding.canonical = mapping.target.as_ref().map(QualifiedName::full);
@@ -2505,7 +2524,7 @@ mod tests {
             compose_message("`x` is deprecated".to_string(), remarks),
             "`x` is deprecated (no SSOT counterpart: rewrite by hand; see the guide) (re-exported by `app.hub`)"
         );
-        let no_target = NameMapping { target: None, applicability: None, note: None, keep_binding: false };
+        let no_target = NameMapping::no_counterpart();
         assert_eq!(Remark::of_mapping(&no_target), Some(Remark::NoCounterpart(None)));
     }
 

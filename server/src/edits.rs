@@ -1120,6 +1120,20 @@ fn is_blank_or_comment(text: &str) -> bool {
 }
 
 /// Sorts edits and refuses overlapping ones; drops exact duplicates.
+/// Adds to `fix` the deletion of the `await` of each of `calls` (`await
+/// old(ctx)` → `new(ctx)`, `await (old(ctx))` → `(old(ctx))`); `None` when
+/// an edit would overlap another.
+pub fn drop_awaits(fix: Fix, calls: &[Node<'_>]) -> Option<Fix> {
+    let mut edits = fix.edits;
+    for &call in calls {
+        let Some(awaiting) = crate::index::awaiting(call) else { continue };
+        let operand = awaiting.named_child(0)?;
+        edits.push(Edit::delete(awaiting.start_byte(), operand.start_byte()));
+    }
+    let title = format!("{} and drop the `await` of its calls", fix.title);
+    Some(Fix { edits: normalise(edits)?, title, ..fix })
+}
+
 fn normalise(mut edits: Vec<Edit>) -> Option<Vec<Edit>> {
     edits.sort_by_key(|edit| (edit.start, edit.end));
     edits.dedup();

@@ -1513,19 +1513,24 @@ impl CallShape {
 }
 
 fn is_awaited(call: Node<'_>) -> bool {
+    awaiting(call).is_some()
+}
+
+/// The `await` whose operand `call` is, through parentheses.
+pub fn awaiting(call: Node<'_>) -> Option<Node<'_>> {
     let mut node = call;
     // `Node::parent` searches down from the root: a climb through
     // thousands of parentheses costs the square of their depth. Deeper
     // than any real code nests them, the call counts as not awaited.
     for _ in 0..crate::syntax::MAX_CLIMB {
-        let Some(parent) = node.parent() else { break };
+        let parent = node.parent()?;
         match parent.kind() {
             "parenthesized_expression" => node = parent,
-            "await" => return true,
-            _ => return false,
+            "await" => return Some(parent),
+            _ => return None,
         }
     }
-    false
+    None
 }
 
 /// Why a call does not fit a signature, or `None` when it does.

@@ -33,7 +33,8 @@ checked paths):
   is `async def` as well: `create_task(create_websocket_manager(ctx))` leaves
   both un-awaited; a plain `def` for an `async def` fits no call left
   un-awaited: `asyncio.run(create_websocket_manager(ctx))` would get a result,
-  not a coroutine), and each positional
+  not a coroutine; where every call is awaited, the fix drops the `await`,
+  unsafely: the call no longer yields to the event loop there), and each positional
   argument bound to a parameter of the same name as in the old callee, when
   the workspace defines it (`create_websocket_manager(ctx, uid)` passes
   `user_id`; `get_websocket_manager(ctx, uid)` would pass `mode`); a call
@@ -193,16 +194,14 @@ impl<'a> Verifier<'a> {
         match resolved {
             Resolved::Missing(why) => {
                 let reason = format!("{NOT_IN_CODE_BASE}: {why}");
-                let mapping =
-                    NameMapping { target: None, applicability: None, note: Some(reason), keep_binding: false };
+                let mapping = NameMapping { note: Some(reason), ..NameMapping::no_counterpart() };
                 Checked { mapping, unchecked: None }
             }
             Resolved::MissingModule(why) => match self.index.map(|index| index.resolve_path(old)) {
                 // The deprecated module is here: the code base lacks the target.
                 Some(Resolved::Defined { .. } | Resolved::Module(_) | Resolved::Bound) => {
                     let reason = format!("{NOT_IN_CODE_BASE}: {why}");
-                    let mapping =
-                        NameMapping { target: None, applicability: None, note: Some(reason), keep_binding: false };
+                    let mapping = NameMapping { note: Some(reason), ..NameMapping::no_counterpart() };
                     Checked { mapping, unchecked: None }
                 }
                 // Neither is: the workspace holds only part of the package.
@@ -254,6 +253,7 @@ impl<'a> Verifier<'a> {
         let Some(applicability) = mapping.applicability else { return Checked { mapping, unchecked: None } };
         let Some(index) = self.index else { return Checked { mapping, unchecked: None } };
         let old_resolved = index.resolve_path(old);
+        let mut drop_await = false;
         let same_object =
             resolved.definition_path().is_some() && resolved.definition_path() == old_resolved.definition_path();
         if same_object {
@@ -357,7 +357,22 @@ impl<'a> Verifier<'a> {
                         // (`create_task(create(ctx))`) behaves as before.
                         let as_awaited = |callee: &Signature| CallShape { awaited: callee.is_async, ..shape.clone() };
                         let same_async = old_signature.is_some_and(|old| old.is_async == signature.is_async);
-                        let new_shape = if same_async { as_awaited(signature) } else { shape.clone() };
+                        // `await old(ctx)` of an `async def` becomes
+                        // `new(ctx)` of a plain one: the fix drops the
+                        // `await` (unsafe: the call no longer yields to the
+                        // event loop there).
+                        let awaited_async =
+                            old_signature.is_some_and(|old| old.is_async && !signature.is_async) && shape.awaited;
+                        let new_shape = if same_async {
+                            as_awaited(signature)
+                        } else if awaited_async {
+                            CallShape { awaited: false, ..shape.clone() }
+                        } else {
+                            shape.clone()
+                        };
+                        if awaited_async {
+                            drop_await = true;
+                        }
                         // A call the old function rejects raises TypeError
                         // now (code may expect it); after the fix it would run.
                         let old_misfit = old_signature.and_then(|old| call_misfit(old, &as_awaited(old), old_name));
@@ -430,9 +445,19 @@ impl<'a> Verifier<'a> {
                 }
             }
         }
-        if let Some(why) =
-            self.returned_class_change(&old_resolved, resolved, old_name, &target.name).filter(|_| has_call)
-        {
+        if drop_await {
+            result = Applicability::Unsafe;
+            push_once(
+                &mut reasons,
+                format!(
+                    "`{old_name}` is `async def` and `{}` is not: the fix drops the `await` of its calls, which then no longer yield to the event loop there",
+                    target.name
+                ),
+            );
+        }
+        let mapping = NameMapping { drop_await, ..mapping };
+        let returned_class_change = || self.returned_class_change(&old_resolved, resolved, old_name, &target.name);
+        if let Some(why) = has_call.then(returned_class_change).flatten() {
             result = Applicability::Unsafe;
             push_once(&mut reasons, why);
         }
@@ -459,10 +484,14 @@ impl<'a> Verifier<'a> {
                 _ => None,
             }
         };
-        let ((old_module, old_class), (new_module, new_class)) = (class(old)?, class(new)?);
+        let (old_module, old_class) = class(old)?;
         let named =
             crate::identifiers::names_word(self.text.as_bytes(), &memchr::memmem::Finder::new(old_class.as_bytes()));
-        (named && (old_module.as_str(), old_class.as_str()) != (new_module.as_str(), new_class.as_str())).then(|| {
+        if !named {
+            return None;
+        }
+        let (new_module, new_class) = class(new)?;
+        ((old_module.as_str(), old_class.as_str()) != (new_module.as_str(), new_class.as_str())).then(|| {
             format!(
                 "`{old_name}` returns `{old_class}`, which this file names (`isinstance`, annotations), and `{new_name}` returns `{new_class}`"
             )
@@ -554,7 +583,21 @@ pub fn patched_at_source(checked: Checked, name: &str, module: &str, patchers: &
     Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
 }
 
-/// A safe move of `name`, called in this file, off `module`, where the
+/// A move that would drop the `await` of calls read off a module
+/// (`await m.create_websocket_manager(ctx)`), which the module's fix does
+/// not do: no fix.
+pub fn await_kept(checked: Checked, old: &str) -> Checked {
+    let new = checked.mapping.target.as_ref().map_or_else(String::new, |target| target.name.clone());
+    let reason = format!(
+        "`{}` is `async def` and `{new}` is not, and the fix of a module's attributes does not drop the `await` of their calls",
+        old_short(old)
+    );
+    // The check's own reason said the fix drops them.
+    let mapping = NameMapping { drop_await: false, note: None, ..checked.mapping };
+    Checked { mapping: degrade(mapping, None, reason), unchecked: checked.unchecked }
+}
+
+/// A move of `name`, called in this file, off `module`, where the
 /// file replaces another name of that module (`patch("…factory.helper")`):
 /// the deprecated function may call it, so the test reaches the patch
 /// through it; the canonical function does not. Unsafe.

@@ -113,11 +113,14 @@ pub struct NameMapping {
     /// this module (its importers, a package's or `__all__`'s export, the
     /// class's instances, a read by key). Set by the workspace check.
     pub keep_binding: bool,
+    /// The fix drops the `await` of the name's calls: the old callee is
+    /// `async def`, the new one a plain `def`. Set by the workspace check.
+    pub drop_await: bool,
 }
 
 impl NameMapping {
     pub fn no_counterpart() -> Self {
-        NameMapping { target: None, applicability: None, note: None, keep_binding: false }
+        NameMapping { target: None, applicability: None, note: None, keep_binding: false, drop_await: false }
     }
 }
 
@@ -198,6 +201,7 @@ impl Rule {
                 applicability: self.canonical_exports_fix,
                 note: None,
                 keep_binding: false,
+                drop_await: false,
             }),
             _ => Some(NameMapping::no_counterpart()),
         }
@@ -653,7 +657,7 @@ fn compile_mapping(raw: &RawNameMapping, field: &FieldPath) -> Result<NameMappin
         (Some(fix), Some(_)) => applicability_from_raw(fix),
         (None, Some(_)) => Some(Applicability::Safe),
     };
-    Ok(NameMapping { target, applicability, note: raw.note.clone(), keep_binding: false })
+    Ok(NameMapping { target, applicability, note: raw.note.clone(), keep_binding: false, drop_await: false })
 }
 
 fn build_globs(patterns: &[String], field: &FieldPath) -> Result<Option<GlobSet>, ConfigError> {
