@@ -180,9 +180,12 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         if names.len() < 2 || statement_mappings.len() != names.len() {
             return None;
         }
-        let all_move_together = statement_mappings.iter().all(|(_, mapping)| {
+        // Another name whose calls lose their `await` moves with its own
+        // fix, which drops them.
+        let all_move_together = statement_mappings.iter().all(|(sibling, mapping)| {
             mapping.target.as_ref().is_some_and(|other| other.module == target.module)
                 && mapping.applicability.is_some_and(|other| other <= applicability)
+                && (!mapping.drop_await || std::ptr::eq(*sibling, record))
         });
         let mut target_names: Vec<&str> = statement_mappings
             .iter()
