@@ -423,7 +423,8 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
     /// `import old.mod as m` / `from pkg import old_mod` / `import old.mod`:
     /// rewrite the binding to the canonical module and every `m.name` use.
     /// `judge` checks each name read off the module (its full old path, its
-    /// rule mapping, the attribute node) as a move of that name.
+    /// rule mapping, the attribute node) as a move of that name. The caller
+    /// makes no such fix for a binding bound again ([`Self::rebinding`]).
     pub fn module_binding_fix(
         &self,
         rule: &Rule,
@@ -508,9 +509,6 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         let title = format!("Use `{canonical}`");
         match &record.item {
             ImportItem::Module { path_node, .. } => {
-                if self.rebinding(record).is_some() {
-                    return None;
-                }
                 let mut edits =
                     vec![Edit::replace(path_node.start_byte(), path_node.end_byte(), canonical.to_string())];
                 edits.extend(attribute_edits);

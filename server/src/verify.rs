@@ -361,18 +361,15 @@ impl<'a> Verifier<'a> {
                         // `new(ctx)` of a plain one: the fix drops the
                         // `await` (unsafe: the call no longer yields to the
                         // event loop there).
-                        let awaited_async =
-                            old_signature.is_some_and(|old| old.is_async && !signature.is_async) && shape.awaited;
+                        let async_to_plain = old_signature.is_some_and(|old| old.is_async && !signature.is_async);
                         let new_shape = if same_async {
                             as_awaited(signature)
-                        } else if awaited_async {
+                        } else if async_to_plain && shape.awaited {
+                            drop_await = true;
                             CallShape { awaited: false, ..shape.clone() }
                         } else {
                             shape.clone()
                         };
-                        if awaited_async {
-                            drop_await = true;
-                        }
                         // A call the old function rejects raises TypeError
                         // now (code may expect it); after the fix it would run.
                         let old_misfit = old_signature.and_then(|old| call_misfit(old, &as_awaited(old), old_name));
@@ -384,7 +381,7 @@ impl<'a> Verifier<'a> {
                         // `asyncio.run(old(ctx))`, `wait_for(old(ctx), 5)`, or
                         // a coroutine never awaited: a plain `def` would run
                         // at once and hand on its result instead.
-                        if old_signature.is_some_and(|old| old.is_async && !signature.is_async) && !shape.awaited {
+                        if async_to_plain && !shape.awaited {
                             let why = format!(
                                 "`{old_name}` is `async def` and `{}` is not: this call's coroutine, handed on or never awaited, would become `{}`'s result, run at once",
                                 target.name, target.name
