@@ -324,7 +324,9 @@ def module_info(tree: ast.Module, module: str, is_package: bool) -> ModuleInfo:
                         entries = string_list(node.value) or []
                         info.exported = (info.exported or []) + entries if isinstance(node, ast.AugAssign) else entries
                     elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and len(node.targets) == 1:
-                        info.aliases[name] = node.value.id
+                        # `X = X` (a shim keeping an imported name) binds the same object again.
+                        if node.value.id != name:
+                            info.aliases[name] = node.value.id
         elif isinstance(node, (ast.For, ast.AsyncFor)):
             info.bindings.update(target_names(node.target))
         elif isinstance(node, (ast.With, ast.AsyncWith)):

@@ -66,6 +66,11 @@ LIBRARY = {
     "pkg/hub.py": """
         from pkg.canon import *  # noqa: F403
     """,
+    "pkg/shim.py": """
+        from pkg.canon import Manager
+
+        Manager = Manager
+    """,
     "pkg/cond.py": """
         try:
             from fast_json import loads
@@ -229,6 +234,12 @@ CASES: list[tuple[str, str, str, dict[str, int]]] = [
         "a forbidden call the file made before",
         "from pkg.canon import Manager\nx = Manager(1)\n",
         "from pkg.canon import Alias\nx = Alias(1)\n",
+        {},
+    ),
+    (
+        "a forbidden call made before through a shim that keeps the name (`Manager = Manager`)",
+        "from pkg.shim import Manager\nx = Manager(1)\n",
+        "from pkg.canon import Manager\nx = Manager(1)\n",
         {},
     ),
     (

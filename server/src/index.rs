@@ -1312,7 +1312,15 @@ fn collect_assignment(assignment: Node<'_>, text: &str, info: &mut ModuleInfo) {
         }
         let binding = match right {
             Some(value) if value.kind() == "identifier" && assignment.kind() == "assignment" => {
-                Binding::Alias(node_text(value, text).to_string())
+                let other = node_text(value, text);
+                // `X = X` after `from m import X` (a shim "keeping" the
+                // name) binds the same object again: the binding stays.
+                // With nothing bound before, `X` is a builtin (or unbound).
+                match (other == name, info.bindings.contains_key(&name)) {
+                    (true, true) => return,
+                    (true, false) => Binding::Value,
+                    (false, _) => Binding::Alias(other.to_string()),
+                }
             }
             _ => Binding::Value,
         };
@@ -1949,7 +1957,8 @@ from .sibling import *
         let info = info_of(
             "import os\nfrom .x import y as z\ntry:\n    from a import b\nexcept ImportError:\n    b = None\n\
              async def f(a, /, b, *, c=1, **kw): pass\n@decorate\ndef g(): pass\n\
-             class C:\n    def __init__(self, x, y=2): pass\nAlias = C\n__all__ = ['f', 'C']\n__all__ += ['g']\n",
+             class C:\n    def __init__(self, x, y=2): pass\nAlias = C\n__all__ = ['f', 'C']\n__all__ += ['g']\n\
+             from .shim import Kept\nKept = Kept\nSelf = Self\n",
         );
         assert_eq!(info.bindings["os"], Binding::Import("os".into()));
         assert_eq!(info.bindings["z"], Binding::Import("pkg.x.y".into()));
@@ -1965,6 +1974,9 @@ from .sibling import *
         let Binding::Class(Some(c)) = &info.bindings["C"] else { panic!() };
         assert_eq!(c.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["x", "y"]);
         assert_eq!(info.bindings["Alias"], Binding::Alias("C".into()));
+        // A shim's `Kept = Kept` passes on what it imported.
+        assert_eq!(info.bindings["Kept"], Binding::Import("pkg.shim.Kept".into()));
+        assert_eq!(info.bindings["Self"], Binding::Value, "nothing bound before: a builtin, say");
         assert_eq!(info.all.as_deref(), Some(&["f".to_string(), "C".to_string(), "g".to_string()][..]));
     }
 
