@@ -41,7 +41,10 @@ checked paths):
   that does not fit means no fix (renaming it, or importing `new as old`,
   would break it or change what it does), and so does a call that does not
   fit the old callee (it raises TypeError now, which code may catch; after
-  the fix it would run);
+  the fix it would run); an awaited call of a plain `def` works only when it
+  returns an awaitable: no fix when its return annotation names something
+  else, and unsafe when it names nothing (what the `await` gets cannot be
+  compared with the new callee's);
 - a call the new callee's signature cannot vouch for (a decorated function,
   `*args`/`**kwargs` at the call, unless the old and the new callee take the
   very same parameters), a call that leaves a parameter both callees have to
@@ -58,6 +61,11 @@ checked paths):
   re-export, and where the deprecated module defines its own object of that
   name instead, the fix is unsafe (it reaches another object), unless that is
   a function whose text is the canonical one's;
+- a name that a `names` rule lists on a package and a `module` rule moves to
+  the same target from another module stands for that module's object passed
+  on (SSOT002's `websocket_core.create_websocket_manager` for the factory's):
+  where the package binds something else (a function of its own, which may
+  refuse what the factory's accepted), the fix is unsafe and says so;
 - a name imported in a class body is an attribute of the class: its uses
   through the class or its instances (`self.create_websocket_manager(ctx)`,
   which passes the instance first) are not seen, so moving it to another
@@ -155,13 +163,36 @@ pub enum Exported {
 pub struct Verifier<'a> {
     pub index: Option<&'a WorkspaceIndex>,
     pub call_rules: Vec<&'a Rule>,
+    /// The `module` and `names` rules: which names a `names` rule lists as
+    /// re-exports of a module another rule deprecates ([`Self::reexport_source`]).
+    binding_rules: Vec<&'a Rule>,
     pub text: &'a str,
 }
 
 impl<'a> Verifier<'a> {
     pub fn new(index: Option<&'a WorkspaceIndex>, rules: &'a [Rule], text: &'a str) -> Self {
         let call_rules = rules.iter().filter(|rule| rule.kind == RuleKind::Call).collect();
-        Verifier { index, call_rules, text }
+        let binding_rules =
+            rules.iter().filter(|rule| matches!(rule.kind, RuleKind::Module | RuleKind::Names)).collect();
+        Verifier { index, call_rules, binding_rules, text }
+    }
+
+    /// The deprecated path a `names` rule's name `old` (`pkg.create`) stands
+    /// for: a `module` rule of another module that moves the same name to the
+    /// same target (SSOT001's `…factory.create_websocket_manager` for
+    /// SSOT002's package name). The name map's fix is meant for that object
+    /// passed on; `None` when no such pair of rules is there.
+    fn reexport_source(&self, old: &str, target: &QualifiedName) -> Option<String> {
+        let (package, name) = old.rsplit_once('.')?;
+        let listed = |rule: &&&Rule| {
+            rule.kind == RuleKind::Names && rule.module.as_deref() == Some(package) && rule.names.contains_key(name)
+        };
+        self.binding_rules.iter().find(listed)?;
+        self.binding_rules.iter().find_map(|rule| {
+            let module = rule.module.as_deref().filter(|module| rule.kind == RuleKind::Module && *module != package)?;
+            let same_move = rule.names.get(name)?.target.as_ref() == Some(target);
+            same_move.then(|| format!("{module}.{name}"))
+        })
     }
 
     /// Checks moving `old` (fully qualified) to `mapping`'s target, where
@@ -297,6 +328,34 @@ impl<'a> Verifier<'a> {
         if !reasons.is_empty() {
             result = Applicability::Unsafe;
         }
+        // A package's name listed as the re-export of a deprecated module's
+        // (SSOT002's `create_websocket_manager`) that the package binds to
+        // something else at this commit (a function of its own, which may
+        // refuse what the factory's accepted): the fix is meant for the
+        // factory's, and reaches another function.
+        let mut not_passed_on = false;
+        if let Some(source) = self.reexport_source(old, target) {
+            let expected = index.resolve_path(&source);
+            let bound_here = old_resolved.definition_path();
+            let differs = match (&bound_here, expected.definition_path()) {
+                (Some(here), Some(there)) => *here != there,
+                (Some(_), None) => matches!(expected, Resolved::Missing(_) | Resolved::MissingModule(_)),
+                _ => false,
+            };
+            if let (true, Some(here)) = (differs, bound_here) {
+                not_passed_on = true;
+                result = Applicability::Unsafe;
+                let (package, _) = old.rsplit_once('.').unwrap_or(("", old));
+                let bound = match here == old {
+                    true => format!("it defines its own `{old_name}`"),
+                    false => format!("its `{old_name}` is `{here}`"),
+                };
+                reasons.push(format!(
+                    "`{package}` does not pass on `{source}` here ({bound}): the fix reaches `{}`, another object",
+                    target.name
+                ));
+            }
+        }
         // A mapping that keeps the name stands for a re-export: the
         // deprecated module passing the canonical object on. One that
         // defines its own instead gives the fix another object to reach,
@@ -326,7 +385,7 @@ impl<'a> Verifier<'a> {
         // The rule file's note for a safe move says why it is the same
         // object ("an alias of `WebSocketManager`"): where the workspace
         // shows another object, the note would contradict the reason.
-        let mut another_object = defined_anew.is_some();
+        let mut another_object = defined_anew.is_some() || not_passed_on;
         if let Some((module, kind)) = defined_anew {
             result = Applicability::Unsafe;
             reasons.push(format!(
@@ -377,6 +436,31 @@ impl<'a> Verifier<'a> {
                             let why =
                                 format!("the call does not fit `{old_name}` now ({why}), and would run after the fix");
                             return Checked { mapping: degrade(mapping, None, why), unchecked: None };
+                        }
+                        // `await old(ctx)` of a plain `def` works only when
+                        // it returns an awaitable: one annotated to return
+                        // something else raises TypeError now (code may catch
+                        // it); otherwise what the `await` gets cannot be
+                        // compared with the new callee's.
+                        if let Some(old_signature) = old_signature.filter(|old| shape.awaited && !old.is_async) {
+                            match old_signature.returns.as_deref().filter(|returned| !is_awaitable_type(returned)) {
+                                Some(returned) => {
+                                    let why = format!(
+                                        "`{old_name}` is a plain `def` returning `{returned}`, awaited here: that raises TypeError now, which code may catch"
+                                    );
+                                    return Checked { mapping: degrade(mapping, None, why), unchecked: None };
+                                }
+                                None => {
+                                    result = Applicability::Unsafe;
+                                    push_once(
+                                        &mut reasons,
+                                        format!(
+                                            "`{old_name}` is a plain `def`, awaited here: whether what it returns can be awaited, and gives what `{}` gives, is not known",
+                                            target.name
+                                        ),
+                                    );
+                                }
+                            }
                         }
                         // `asyncio.run(old(ctx))`, `wait_for(old(ctx), 5)`, or
                         // a coroutine never awaited: a plain `def` would run
@@ -651,6 +735,14 @@ pub fn patch_not_yet_known(checked: Checked, name: &str, module: &str) -> Checke
 pub fn patched_here(mapping: NameMapping, old: &str, target: &str) -> NameMapping {
     let to = mapping.applicability.map(|_| Applicability::Unsafe);
     degrade(mapping, to, moved_patch_reason(old, target))
+}
+
+/// Whether a return annotation (a plain dotted name) may name something
+/// `await` accepts: the awaitable types of `typing`, `collections.abc` and
+/// `asyncio`, and the annotations that say nothing (`Any`, `object`).
+fn is_awaitable_type(returned: &str) -> bool {
+    let last = returned.rsplit('.').next().unwrap_or(returned);
+    matches!(last, "Awaitable" | "Coroutine" | "Future" | "Task" | "Generator" | "Any" | "object")
 }
 
 /// Why a patch moved from `old` (`module.name`) to `target` may change
