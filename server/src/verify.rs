@@ -443,10 +443,12 @@ impl<'a> Verifier<'a> {
                         // it); otherwise what the `await` gets cannot be
                         // compared with the new callee's.
                         if let Some(old_signature) = old_signature.filter(|old| shape.awaited && !old.is_async) {
+                            let class = matches!(old_resolved, Resolved::Defined { binding: Binding::Class(_), .. });
+                            let what = if class { "a class" } else { "a plain `def`" };
                             match old_signature.returns.as_deref().filter(|returned| !is_awaitable_type(returned)) {
                                 Some(returned) => {
                                     let why = format!(
-                                        "`{old_name}` is a plain `def` returning `{returned}`, awaited here: that raises TypeError now, which code may catch"
+                                        "`{old_name}` is {what} returning `{returned}`, awaited here: that raises TypeError now, which code may catch"
                                     );
                                     return Checked { mapping: degrade(mapping, None, why), unchecked: None };
                                 }
@@ -455,7 +457,7 @@ impl<'a> Verifier<'a> {
                                     push_once(
                                         &mut reasons,
                                         format!(
-                                            "`{old_name}` is a plain `def`, awaited here: whether what it returns can be awaited, and gives what `{}` gives, is not known",
+                                            "`{old_name}` is {what}, awaited here: whether what it returns can be awaited, and gives what `{}` gives, is not known",
                                             target.name
                                         ),
                                     );
