@@ -1084,7 +1084,38 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             false => checked,
         };
         let checked = self.patched_collaborator(old, &uses, checked);
+        let checked = self.error_handled(old, &uses, checked);
+        let rebound = || self.editor.bound_again(record);
+        let checked = match checked.mapping.drop_await.then(rebound).flatten() {
+            Some(other) => verify::await_rebound(checked, old, other.start_position().row + 1),
+            None => checked,
+        };
         self.patched_read(runs_in_function(record.statement), old, checked)
+    }
+
+    /// A move of `old` (`module.name`) to another module, called here, in a
+    /// file that handles an exception class it imports from `module`
+    /// ([`verify::error_handled`]).
+    fn error_handled(&self, old: &str, uses: &[Node<'tree>], checked: Checked) -> Checked {
+        let Some((module, name)) = old.rsplit_once('.') else { return checked };
+        let moves = checked.mapping.target.as_ref().is_some_and(|target| target.module != module);
+        if checked.mapping.applicability.is_none() || !moves || !uses.iter().any(|&used| syntax::is_callee(used)) {
+            return checked;
+        }
+        let Some(index) = self.scope.index.as_deref() else { return checked };
+        let handled = self.imports.iter().find_map(|record| {
+            let ImportItem::Name { name: class, .. } = &record.item else { return None };
+            let binding = record.binding()?;
+            let defined_there = matches!(
+                index.resolve_path(&join_path(&record.module, class)),
+                Resolved::Defined { module: defined_in, binding: Binding::Class(_), .. } if defined_in == module
+            );
+            (class != name && defined_there && syntax::handles_exception(self.text, &binding)).then_some(binding)
+        });
+        match handled {
+            Some(class) => verify::error_handled(checked, name, module, &class),
+            None => checked,
+        }
     }
 
     /// A move of `old` (`module.name`) to another module, called here,

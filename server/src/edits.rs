@@ -547,6 +547,20 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             ImportItem::Module { .. } => scope_of(record.statement),
             ImportItem::Name { .. } | ImportItem::Star { .. } => return None,
         };
+        self.bound_in(scope_node, record)
+    }
+
+    /// Where another statement of its scope binds the name that `record`
+    /// imports (`from m import x` again in a retry branch, `x = …`), other
+    /// than `x = None` in the `except` of the `try` holding the import.
+    pub fn bound_again(&self, record: &ImportRecord<'tree>) -> Option<Node<'tree>> {
+        match &record.item {
+            ImportItem::Name { .. } => self.bound_in(scope_of(record.statement), record),
+            ImportItem::Module { .. } | ImportItem::Star { .. } => None,
+        }
+    }
+
+    fn bound_in(&self, scope_node: Node<'tree>, record: &ImportRecord<'tree>) -> Option<Node<'tree>> {
         let binding = record.binding()?;
         self.index().identifiers_in(scope_node, &binding).find(|&identifier| {
             !within(identifier, record.statement)

@@ -845,10 +845,44 @@ fn walk_nodes<'tree>(node: Node<'tree>, mut visit: impl FnMut(Node<'tree>) -> bo
     }
 }
 
+/// Whether `text` names `class` where an exception is handled or expected:
+/// on a line that begins with `except`, after `raises(` (`pytest.raises`)
+/// or `Raises(` (`assertRaises`) on its line, or, for a class named as
+/// exceptions are (`…Error`, `…Exception`), after `isinstance(` or
+/// `issubclass(` (`isinstance(manager, IsolatedWebSocketManager)` tests a
+/// result, not an error).
+pub fn handles_exception(text: &str, class: &str) -> bool {
+    let bytes = text.as_bytes();
+    let named_as_error = class.ends_with("Error") || class.ends_with("Exception");
+    let contexts: &[&str] =
+        if named_as_error { &["raises(", "Raises(", "isinstance(", "issubclass("] } else { &["raises(", "Raises("] };
+    memchr::memmem::find_iter(bytes, class.as_bytes()).any(|at| {
+        let end = at + class.len();
+        let whole = (at == 0 || !crate::identifiers::is_name_byte(bytes[at - 1]))
+            && bytes.get(end).is_none_or(|&byte| !crate::identifiers::is_name_byte(byte));
+        let line_start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |newline| newline + 1);
+        let before = text.get(line_start..at).unwrap_or_default().trim_start();
+        whole && (before.starts_with("except") || contexts.iter().any(|call| before.contains(call)))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use tree_sitter::{Query, QueryCursor, StreamingIterator};
+
+    #[test]
+    fn an_exception_class_is_handled_in_except_raises_and_isinstance() {
+        let handled = |text: &str, class: &str| handles_exception(text, class);
+        assert!(handled("try:\n    f()\nexcept FactoryError:\n    pass\n", "FactoryError"));
+        assert!(handled("try:\n    f()\nexcept (KeyError, FactoryError) as e:\n    pass\n", "FactoryError"));
+        assert!(handled("    if isinstance(error, FactoryError):\n", "FactoryError"));
+        assert!(handled("with pytest.raises(Isolated):\n", "Isolated"), "raises names an exception");
+        assert!(handled("self.assertRaises(Isolated, f)\n", "Isolated"));
+        assert!(!handled("if isinstance(manager, Isolated):\n", "Isolated"), "a result's class");
+        assert!(!handled("raise FactoryError('no context')\n", "FactoryError"), "raised, not handled");
+        assert!(!handled("except MyFactoryError:\n", "FactoryError"), "another name");
+    }
 
     #[test]
     fn an_f_string_without_placeholders_has_content_and_others_do_not() {

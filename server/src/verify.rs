@@ -34,7 +34,8 @@ checked paths):
   both un-awaited; a plain `def` for an `async def` fits no call left
   un-awaited: `asyncio.run(create_websocket_manager(ctx))` would get a result,
   not a coroutine; where every call is awaited, the fix drops the `await`,
-  unsafely: the call no longer yields to the event loop there), and each positional
+  unsafely: the call no longer yields to the event loop there, and not at
+  all where another statement of the scope imports the name again), and each positional
   argument bound to a parameter of the same name as in the old callee, when
   the workspace defines it (`create_websocket_manager(ctx, uid)` passes
   `user_id`; `get_websocket_manager(ctx, uid)` would pass `mode`); a call
@@ -77,7 +78,10 @@ checked paths):
   deprecated module (`patch(\"…factory.get_websocket_manager_factory\")`: the
   old function may use it, the new one does not), or when the old and the new
   function annotate different classes as what they return and the file names
-  the old one (`isinstance(manager, IsolatedWebSocketManager)`);
+  the old one (`isinstance(manager, IsolatedWebSocketManager)`), or when the
+  file handles an exception class of the deprecated module (`except
+  FactoryInitializationError:`, `isinstance(error, …Error)`,
+  `pytest.raises(…)`): the old function may raise it, the new one need not;
 - a patch target's path (`patch(\"…factory.create_websocket_manager\")`) moved
   to the canonical module is unsafe: the patch then replaces another module's
   attribute, and code that reads the factory's when it runs (an import inside
@@ -691,6 +695,33 @@ pub fn collaborator_patched(checked: Checked, name: &str, module: &str, other: &
     );
     let to = checked.mapping.applicability.map(|_| Applicability::Unsafe);
     Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
+}
+
+/// A move of `name`, called in this file, off `module`, where the file
+/// handles an exception class of that module (`except
+/// FactoryInitializationError:`, `isinstance(error, …)`, `pytest.raises(…)`):
+/// the old function may raise it, the new one need not, and the handling
+/// would no longer run. Unsafe.
+pub fn error_handled(checked: Checked, name: &str, module: &str, class: &str) -> Checked {
+    let target = checked.mapping.target.as_ref().map_or_else(String::new, |target| target.name.clone());
+    let reason = format!(
+        "this file handles `{class}` of `{module}` (`except`, `isinstance`, `raises`), which `{name}` may raise and `{target}` need not: that handling may no longer run"
+    );
+    let to = checked.mapping.applicability.map(|_| Applicability::Unsafe);
+    Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
+}
+
+/// A move that drops the `await` of the calls of a name that another
+/// statement of its scope binds again (the same import in a retry branch):
+/// which calls this import reaches is not known, and one reaching the other
+/// binding would lose its `await`. No fix.
+pub fn await_rebound(checked: Checked, old: &str, line: usize) -> Checked {
+    let name = old_short(old);
+    let reason = format!(
+        "`{name}` is bound again on line {line}, and the fix drops the `await` of its calls: which of them this import reaches is not known"
+    );
+    let mapping = NameMapping { drop_await: false, note: None, ..checked.mapping };
+    Checked { mapping: degrade(mapping, None, reason), unchecked: checked.unchecked }
 }
 
 /// Why an import in the body of `with pytest.raises(ImportError):` (or
