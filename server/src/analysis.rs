@@ -1011,6 +1011,9 @@ pub struct FileAnalysis<'a, 'tree> {
     /// [`FileAnalysis::replaced_at_source`]'s look, which
     /// [`FileAnalysis::record_patched_reexports`] takes when still current.
     patched_names: OnceCell<PatchedNames>,
+    /// The classes this file imports and handles as exceptions, with the
+    /// module defining each (see [`FileAnalysis::error_handled`]): found once.
+    handled_errors: OnceCell<Vec<(String, String)>>,
 }
 
 /// What a file replaces or reads on workspace modules by name: patch
@@ -1059,6 +1062,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             suppressions,
             known_rules,
             patched_names,
+            handled_errors: OnceCell::new(),
         }
     }
 
@@ -1102,20 +1106,42 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         if checked.mapping.applicability.is_none() || !moves || !uses.iter().any(|&used| syntax::is_callee(used)) {
             return checked;
         }
-        let Some(index) = self.scope.index.as_deref() else { return checked };
-        let handled = self.imports.iter().find_map(|record| {
-            let ImportItem::Name { name: class, .. } = &record.item else { return None };
-            let binding = record.binding()?;
-            let defined_there = matches!(
-                index.resolve_path(&join_path(&record.module, class)),
-                Resolved::Defined { module: defined_in, binding: Binding::Class(_), .. } if defined_in == module
-            );
-            (class != name && defined_there && syntax::handles_exception(self.text, &binding)).then_some(binding)
-        });
+        let handled = self.handled_errors().iter().find(|(defined_in, class)| defined_in == module && class != name);
         match handled {
-            Some(class) => verify::error_handled(checked, name, module, &class),
+            Some((_, class)) => verify::error_handled(checked, name, module, class),
             None => checked,
         }
+    }
+
+    /// The classes this file imports from a rule's module (the factory, the
+    /// package re-exporting it), names where exceptions are handled
+    /// (`syntax::handles_exception`), and the workspace defines: `(defining
+    /// module, name bound here)`.
+    fn handled_errors(&self) -> &[(String, String)] {
+        self.handled_errors.get_or_init(|| {
+            let Some(index) = self.scope.index.as_deref() else { return Vec::new() };
+            let mut handled = Vec::new();
+            for record in &self.imports {
+                let (ImportItem::Name { name: class, .. }, Some(binding)) = (&record.item, record.binding()) else {
+                    continue;
+                };
+                // Classes are named in CapWords: the rule modules' functions
+                // (`create_websocket_manager`) are not searched for.
+                let capitalised = class.starts_with(|first: char| first.is_ascii_uppercase());
+                if !capitalised
+                    || !is_rule_module(self.known_rules, &record.module)
+                    || !syntax::handles_exception(self.text, &binding)
+                {
+                    continue;
+                }
+                if let Resolved::Defined { module, binding: Binding::Class(_), .. } =
+                    index.resolve_path(&join_path(&record.module, class))
+                {
+                    handled.push((module, binding));
+                }
+            }
+            handled
+        })
     }
 
     /// A move of `old` (`module.name`) to another module, called here,

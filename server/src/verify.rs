@@ -44,8 +44,9 @@ checked paths):
   fit the old callee (it raises TypeError now, which code may catch; after
   the fix it would run); an awaited call of a plain `def` works only when it
   returns an awaitable: no fix when its return annotation names something
-  else, and unsafe when it names nothing (what the `await` gets cannot be
-  compared with the new callee's);
+  else, or when the new callee is a plain `def` annotated so (the `await`
+  the fix keeps would raise), and unsafe otherwise (what the `await` gets
+  cannot be compared with the new callee's);
 - a call the new callee's signature cannot vouch for (a decorated function,
   `*args`/`**kwargs` at the call, unless the old and the new callee take the
   very same parameters), a call that leaves a parameter both callees have to
@@ -447,6 +448,20 @@ impl<'a> Verifier<'a> {
                         // it); otherwise what the `await` gets cannot be
                         // compared with the new callee's.
                         if let Some(old_signature) = old_signature.filter(|old| shape.awaited && !old.is_async) {
+                            // The fix keeps the `await`: a plain new callee
+                            // annotated to return something `await` rejects
+                            // would raise TypeError at every call.
+                            let new_rejects = signature
+                                .returns
+                                .as_deref()
+                                .filter(|returned| !signature.is_async && !is_awaitable_type(returned));
+                            if let Some(returned) = new_rejects {
+                                let why = format!(
+                                    "`{}` is a plain `def` returning `{returned}`: the `await` the fix keeps would raise TypeError",
+                                    target.name
+                                );
+                                return Checked { mapping: degrade(mapping, None, why), unchecked: None };
+                            }
                             let class = matches!(old_resolved, Resolved::Defined { binding: Binding::Class(_), .. });
                             let what = if class { "a class" } else { "a plain `def`" };
                             match old_signature.returns.as_deref().filter(|returned| !is_awaitable_type(returned)) {
