@@ -1094,7 +1094,47 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Some(other) => verify::await_rebound(checked, old, other.start_position().row + 1),
             None => checked,
         };
-        self.patched_read(runs_in_function(record.statement), old, checked)
+        let (checked, seen) = self.patched_read(runs_in_function(record.statement), old, checked);
+        // Imported from a hub (`from …canonical_imports import
+        // create_websocket_manager` in a function): a patch on the hub
+        // reaches this import too, and would not after the fix.
+        let via_hub = match &record.item {
+            ImportItem::Name { name, .. } if !old.starts_with(&format!("{}.", record.module)) => {
+                Some((record.module.as_str(), name.as_str()))
+            }
+            _ => None,
+        };
+        match via_hub.filter(|_| runs_in_function(record.statement)) {
+            Some((hub, name)) => {
+                let (checked, hub_seen) = self.hub_read_later(hub, name, checked);
+                let seen = match (seen, hub_seen) {
+                    (Some(seen), Some(hub_seen)) => Some(seen.merge(hub_seen)),
+                    (seen, hub_seen) => seen.or(hub_seen),
+                };
+                (checked, seen)
+            }
+            None => (checked, seen),
+        }
+    }
+
+    /// An import inside a function of `name` from the hub `hub`: unsafe when
+    /// another file imports the name from the hub or patches it there (the
+    /// index records both alike), since a patch on the hub reaches this
+    /// import when the function runs, and no longer after the fix.
+    fn hub_read_later(&self, hub: &str, name: &str, checked: Checked) -> (Checked, Option<PatchersSeen>) {
+        let Some(index) = self.scope.index.as_deref() else { return (checked, None) };
+        let moves = checked.mapping.target.as_ref().is_some_and(|target| target.module != hub);
+        if checked.mapping.applicability.is_none() || !moves || self.importers_pending() {
+            return (checked, None);
+        }
+        let seen =
+            PatchersSeen { names: vec![(hub.to_string(), name.to_string())], count: index.importer_count(hub, name) };
+        let own = importer_key(self.scope);
+        let others: Vec<String> = index.importers_of(hub, name).into_iter().filter(|module| *module != own).collect();
+        if others.is_empty() {
+            return (checked, Some(seen));
+        }
+        (verify::hub_patched_or_imported(checked, name, hub, &others), Some(seen))
     }
 
     /// A move of `old` (`module.name`) to another module, called here, in a
@@ -1106,9 +1146,21 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         if checked.mapping.applicability.is_none() || !moves || !uses.iter().any(|&used| syntax::is_callee(used)) {
             return checked;
         }
-        let handled = self.handled_errors().iter().find(|(defined_in, class)| defined_in == module && class != name);
+        let handled_errors = self.handled_errors();
+        if handled_errors.is_empty() {
+            return checked;
+        }
+        // The package's name (SSOT002) raises what the factory defining it raises.
+        let index = self.scope.index.as_deref();
+        let defined_in = match index.map(|index| index.resolve_path(old)) {
+            Some(Resolved::Defined { module: defined_in, .. }) => defined_in,
+            _ => module.to_string(),
+        };
+        let handled = handled_errors
+            .iter()
+            .find(|(class_module, class)| (class_module == module || *class_module == defined_in) && class != name);
         match handled {
-            Some((_, class)) => verify::error_handled(checked, name, module, class),
+            Some((class_module, class)) => verify::error_handled(checked, name, class_module, class),
             None => checked,
         }
     }

@@ -88,7 +88,9 @@ checked paths):
   attribute, and code that reads the factory's when it runs (an import inside
   a function) is no longer patched; for the same reason, an import inside a
   function of a name that a file of the workspace patches on the deprecated
-  module moves only unsafely (the reason names the patchers);
+  module moves only unsafely (the reason names the patchers), and so does
+  one from a re-export hub that other files import the name from or patch
+  it on (the index does not tell the two apart);
 - a name that other modules import from this one (listed in `__all__`, bound
   by a package `__init__`, or imported from this module by another file of the
   workspace: a re-export hub) is moved only to the very same object, and stays
@@ -680,6 +682,20 @@ pub fn patched_at_source(checked: Checked, name: &str, module: &str, patchers: &
     let verb = if many { "patch" } else { "patches" };
     let reason = format!(
         "{who} {verb} `{name}` on `{module}`, where this import reads it when the function runs: after the fix the patch no longer reaches it"
+    );
+    let to = checked.mapping.applicability.map(|_| Applicability::Unsafe);
+    Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
+}
+
+/// An import inside a function of `name` from the hub `hub`, which other
+/// modules import from it or patch on it (the index does not tell which):
+/// a patch there reaches this import when the function runs, and would not
+/// after the fix. Unsafe.
+pub fn hub_patched_or_imported(checked: Checked, name: &str, hub: &str, modules: &[String]) -> Checked {
+    let (who, many) = first_and_others(modules);
+    let verb = if many { "import or patch" } else { "imports or patches" };
+    let reason = format!(
+        "{who} {verb} `{name}` on `{hub}`, where this import reads it when the function runs: a patch there would no longer reach it after the fix"
     );
     let to = checked.mapping.applicability.map(|_| Applicability::Unsafe);
     Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
