@@ -880,6 +880,16 @@ fn is_trigger_name(rules: &[Rule], name: &str) -> bool {
 }
 
 /// Whether `module` is the module of one of `rules`.
+/// The module and name of `old` (`module.name`) when `checked` still has
+/// a fix that moves it to another module and `uses` call it: the moves
+/// whose calls may reach what only the old module does.
+fn moved_and_called<'o>(old: &'o str, uses: &[Node<'_>], checked: &Checked) -> Option<(&'o str, &'o str)> {
+    let (module, name) = old.rsplit_once('.')?;
+    let moves = checked.mapping.target.as_ref().is_some_and(|target| target.module != module);
+    let called = || uses.iter().any(|&used| syntax::is_callee(used));
+    (checked.mapping.applicability.is_some() && moves && called()).then_some((module, name))
+}
+
 fn is_rule_module<'r>(rules: impl IntoIterator<Item = &'r Rule>, module: &str) -> bool {
     rules.into_iter().any(|rule| rule.module.as_deref() == Some(module))
 }
@@ -1094,17 +1104,19 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Some(other) => verify::await_rebound(checked, old, other.start_position().row + 1),
             None => checked,
         };
-        let (checked, seen) = self.patched_read(runs_in_function(record.statement), old, checked);
+        let read_later = runs_in_function(record.statement);
+        let (checked, seen) = self.patched_read(read_later, old, checked);
         // Imported from a hub (`from …canonical_imports import
         // create_websocket_manager` in a function): a patch on the hub
         // reaches this import too, and would not after the fix.
+        let from_its_module = || old.strip_prefix(record.module.as_str()).is_some_and(|rest| rest.starts_with('.'));
         let via_hub = match &record.item {
-            ImportItem::Name { name, .. } if !old.starts_with(&format!("{}.", record.module)) => {
+            ImportItem::Name { name, .. } if read_later && !from_its_module() => {
                 Some((record.module.as_str(), name.as_str()))
             }
             _ => None,
         };
-        match via_hub.filter(|_| runs_in_function(record.statement)) {
+        match via_hub {
             Some((hub, name)) => {
                 let (checked, hub_seen) = self.hub_read_later(hub, name, checked);
                 let seen = match (seen, hub_seen) {
@@ -1141,11 +1153,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// file that handles an exception class it imports from `module`
     /// ([`verify::error_handled`]).
     fn error_handled(&self, old: &str, uses: &[Node<'tree>], checked: Checked) -> Checked {
-        let Some((module, name)) = old.rsplit_once('.') else { return checked };
-        let moves = checked.mapping.target.as_ref().is_some_and(|target| target.module != module);
-        if checked.mapping.applicability.is_none() || !moves || !uses.iter().any(|&used| syntax::is_callee(used)) {
-            return checked;
-        }
+        let Some((module, name)) = moved_and_called(old, uses, &checked) else { return checked };
         let handled_errors = self.handled_errors();
         if handled_errors.is_empty() {
             return checked;
@@ -1200,11 +1208,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// in a file that replaces another name on `module`
     /// ([`verify::collaborator_patched`]).
     fn patched_collaborator(&self, old: &str, uses: &[Node<'tree>], checked: Checked) -> Checked {
-        let Some((module, name)) = old.rsplit_once('.') else { return checked };
-        let moves = checked.mapping.target.as_ref().is_some_and(|target| target.module != module);
-        if checked.mapping.applicability.is_none() || !moves || !uses.iter().any(|&used| syntax::is_callee(used)) {
-            return checked;
-        }
+        let Some((module, name)) = moved_and_called(old, uses, &checked) else { return checked };
         let Some((_, other)) = self.replaced_at_source().iter().find(|(on, other)| on == module && other != name)
         else {
             return checked;

@@ -673,8 +673,6 @@ fn push_once(reasons: &mut Vec<String>, reason: String) {
     }
 }
 
-/// `mapping` with its applicability lowered to `to` and `reason` added to
-/// its note.
 /// A name imported inside a function from `module`, which `patchers` patch
 /// there (see `FileAnalysis::patched_read`): the fix is unsafe.
 pub fn patched_at_source(checked: Checked, name: &str, module: &str, patchers: &[String]) -> Checked {
@@ -683,8 +681,7 @@ pub fn patched_at_source(checked: Checked, name: &str, module: &str, patchers: &
     let reason = format!(
         "{who} {verb} `{name}` on `{module}`, where this import reads it when the function runs: after the fix the patch no longer reaches it"
     );
-    let to = checked.mapping.applicability.map(|_| Applicability::Unsafe);
-    Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
+    made_unsafe(checked, reason)
 }
 
 /// An import inside a function of `name` from the hub `hub`, which other
@@ -697,8 +694,7 @@ pub fn hub_patched_or_imported(checked: Checked, name: &str, hub: &str, modules:
     let reason = format!(
         "{who} {verb} `{name}` on `{hub}`, where this import reads it when the function runs: a patch there would no longer reach it after the fix"
     );
-    let to = checked.mapping.applicability.map(|_| Applicability::Unsafe);
-    Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
+    made_unsafe(checked, reason)
 }
 
 /// A move that would drop the `await` of calls read off a module
@@ -724,8 +720,7 @@ pub fn collaborator_patched(checked: Checked, name: &str, module: &str, other: &
     let reason = format!(
         "this file replaces `{other}` on `{module}`, which `{name}` may use: its calls reach `{target}` after the fix, which the patch does not"
     );
-    let to = checked.mapping.applicability.map(|_| Applicability::Unsafe);
-    Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
+    made_unsafe(checked, reason)
 }
 
 /// A move of `name`, called in this file, off `module`, where the file
@@ -738,8 +733,7 @@ pub fn error_handled(checked: Checked, name: &str, module: &str, class: &str) ->
     let reason = format!(
         "this file handles `{class}` of `{module}` (`except`, `isinstance`, `raises`), which `{name}` may raise and `{target}` need not: that handling may no longer run"
     );
-    let to = checked.mapping.applicability.map(|_| Applicability::Unsafe);
-    Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
+    made_unsafe(checked, reason)
 }
 
 /// A move that drops the `await` of the calls of a name that another
@@ -831,6 +825,14 @@ pub(crate) fn first_and_others(modules: &[String]) -> (String, bool) {
     (who, modules.len() > 1)
 }
 
+/// `checked` made unsafe (if it had a fix at all), with `reason` added.
+fn made_unsafe(checked: Checked, reason: String) -> Checked {
+    let to = checked.mapping.applicability.map(|_| Applicability::Unsafe);
+    Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
+}
+
+/// `mapping` with its applicability lowered to `to` and `reason` added to
+/// its note.
 fn degrade(mapping: NameMapping, to: Option<Applicability>, reason: String) -> NameMapping {
     let note = match mapping.note {
         Some(note) if !reason.is_empty() => format!("{note}; {reason}"),
