@@ -7,7 +7,7 @@ document under test is netra_backend/app/routes/agent_route.py, whose line
 
     from netra_backend.app.websocket_core import create_websocket_manager
 
-is an SSOT002 finding (the package re-export of the deprecated factory) with a
+is an SSOT002 finding (the deprecated creator imported from the package) with a
 safe fix to `...websocket_core.websocket_manager import get_websocket_manager`.
 """
 

@@ -207,7 +207,7 @@ await step("the Problems panel lists the findings with their codes", async () =>
     const content = await panel.innerText();
     return content.includes("SSOT002") && content.includes("SSOT004") ? content : undefined;
   });
-  check(text.includes("package re-export of the deprecated factory"), `Problems panel: ${text}`);
+  check(text.includes("from the package `websocket_core`, a deprecated creation path"), `Problems panel: ${text}`);
   await page.screenshot({ path: path.join(screenshots, "vscode-problems.png") });
   await page.keyboard.press("Control+Shift+M"); // close the panel again
 });
