@@ -68,6 +68,9 @@ checked paths):
   on (SSOT002's `websocket_core.create_websocket_manager` for the factory's):
   where the package binds something else (a function of its own, which may
   refuse what the factory's accepted), the fix is unsafe and says so;
+- neither of the two above counts for a name the file never uses and no
+  other module reads off it (an unused import): which object it is bound to
+  cannot be observed, so the move keeps the rule's applicability;
 - a name imported in a class body is an attribute of the class: its uses
   through the class or its instances (`self.create_websocket_manager(ctx)`,
   which passes the instance first) are not seen, so moving it to another
@@ -324,6 +327,12 @@ impl<'a> Verifier<'a> {
         };
         if let Some(reason) = reason {
             return Checked { mapping: degrade(mapping, None, reason), unchecked: None };
+        }
+        // A name this file never uses and no other module reads off it:
+        // which object the fix binds cannot be told apart (the developers
+        // moved such imports of the package's own creator by hand).
+        if uses.is_empty() && *exported == Exported::No {
+            return Checked { mapping, unchecked: None };
         }
         let mut result = applicability;
         let mut reasons = Vec::new();
