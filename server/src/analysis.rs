@@ -1779,7 +1779,16 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         // module is the module; the part after it, when a deprecated name
         // (or a hub's alias of one), the name.
         let opens = index.quoted_top_level(self.text.as_bytes());
-        for path in identifiers::quoted_dotted_paths(self.text, opens) {
+        // A path held in a list or passed to another function (a catalogue
+        // of the deprecated paths a test imports one by one) replaces
+        // nothing: only a file that calls a patcher, or a constant (another
+        // file may patch with it), counts as patching it at its source.
+        let calls_a_patcher = std::cell::OnceCell::new();
+        for (path, open) in identifiers::quoted_dotted_paths(self.text, opens) {
+            let may_replace = || {
+                identifiers::assigned_literal(self.text.as_bytes(), open)
+                    || *calls_a_patcher.get_or_init(|| identifiers::calls_a_patcher(self.text.as_bytes()))
+            };
             let path = path.replacen(':', ".", 1);
             let mut ends: Vec<usize> = path.match_indices('.').map(|(at, _)| at).collect();
             ends.push(path.len());
@@ -1791,7 +1800,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             // import then withheld the module's fix (the demo's test, which
             // loads its route by name).
             let name = path[end..].strip_prefix('.').and_then(|rest| rest.split('.').next());
-            if let Some(name) = name.filter(|name| deprecates(module, name)) {
+            if let Some(name) = name.filter(|name| deprecates(module, name) && may_replace()) {
                 at_source.push((module.to_string(), name.to_string()));
             }
             if let Some(name) = name.filter(|name| watched(name) || index.is_hub_alias(module, name)) {

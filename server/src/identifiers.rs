@@ -181,10 +181,11 @@ pub fn skip_blanks(bytes: &[u8], mut at: usize) -> usize {
 /// counts alone too (a line break joins two literals inside brackets, and
 /// ends a statement outside them). A closing quote given as an opening
 /// one finds a path only where code follows a string with name bytes and a
-/// quote, which Python does not allow. Each path once, sorted.
-pub fn quoted_dotted_paths(text: &str, opens: impl IntoIterator<Item = usize>) -> Vec<Cow<'_, str>> {
+/// quote, which Python does not allow. Each path with the offset of the
+/// quote that opens it (a joined path, of its first literal), sorted.
+pub fn quoted_dotted_paths(text: &str, opens: impl IntoIterator<Item = usize>) -> Vec<(Cow<'_, str>, usize)> {
     let bytes = text.as_bytes();
-    let mut paths: Vec<Cow<'_, str>> = Vec::new();
+    let mut paths: Vec<(Cow<'_, str>, usize)> = Vec::new();
     // The literal that starts at `start` (after its quote), if it is one:
     // its end and whether it holds a dot.
     let literal = |start: usize, quote: u8| {
@@ -205,7 +206,7 @@ pub fn quoted_dotted_paths(text: &str, opens: impl IntoIterator<Item = usize>) -
         }
         let Some((close, dotted)) = literal(open + 1, bytes[open]) else { continue };
         if dotted {
-            paths.push(Cow::Borrowed(&text[open + 1..close]));
+            paths.push((Cow::Borrowed(&text[open + 1..close]), open));
         }
         // Adjacent literals, joined.
         let mut end = skip_blanks(bytes, close + 1);
@@ -213,20 +214,51 @@ pub fn quoted_dotted_paths(text: &str, opens: impl IntoIterator<Item = usize>) -
         while let Some(&quote) = bytes.get(end).filter(|&&byte| byte == b'"' || byte == b'\'') {
             let Some((next_close, next_dotted)) = literal(end + 1, quote) else { break };
             if next_dotted {
-                paths.push(Cow::Borrowed(&text[end + 1..next_close]));
+                paths.push((Cow::Borrowed(&text[end + 1..next_close]), end));
             }
             joined.get_or_insert_with(|| text[open + 1..close].to_string()).push_str(&text[end + 1..next_close]);
             end = skip_blanks(bytes, next_close + 1);
         }
         if let Some(joined) = joined.filter(|joined| joined.contains('.')) {
-            paths.push(Cow::Owned(joined));
+            paths.push((Cow::Owned(joined), open));
         }
         at = end;
     }
-    paths.retain(|path| path.matches(':').count() <= 1 && path.split(['.', ':']).all(|part| !part.is_empty()));
+    paths.retain(|(path, _)| path.matches(':').count() <= 1 && path.split(['.', ':']).all(|part| !part.is_empty()));
     paths.sort_unstable();
     paths.dedup();
     paths
+}
+
+/// Whether the string literal whose quote is at `open` is assigned to a
+/// name (`TARGET = "app.hub.create"`, `target: str = …`, a keyword
+/// argument `target="…"`, also inside brackets opened after the `=`): a
+/// constant, which other code (another file) may hand to `patch`.
+pub fn assigned_literal(bytes: &[u8], open: usize) -> bool {
+    let mut at = open;
+    // The literal's prefix (`r"…"`, `b'…'`).
+    while at > 0 && open - at < 2 && bytes[at - 1].is_ascii_alphabetic() {
+        at -= 1;
+    }
+    while at > 0 && matches!(bytes[at - 1], b' ' | b'\t' | b'\r' | b'\n' | b'(') {
+        at -= 1;
+    }
+    at > 0 && bytes[at - 1] == b'=' && !(at > 1 && matches!(bytes[at - 2], b'=' | b'!' | b'<' | b'>'))
+}
+
+/// Whether the text calls something that may replace attributes by a
+/// dotted path: a name holding `patch` (`patch(`, `mocker.patch(`,
+/// `patch.object(`, a helper `_patch_factory(`) or `setattr`/`delattr`,
+/// followed by `(` or `.`. Only the import of `patch` (`from unittest.mock
+/// import patch`) or a `monkeypatch` parameter is no such call.
+pub fn calls_a_patcher(bytes: &[u8]) -> bool {
+    [&b"patch"[..], b"setattr", b"delattr"].iter().any(|word| {
+        memchr::memmem::find_iter(bytes, word).any(|at| {
+            let end = at + bytes[at..].iter().take_while(|&&byte| is_name_byte(byte)).count();
+            let next = bytes[end..].iter().find(|&&byte| byte != b' ' && byte != b'\t');
+            matches!(next, Some(b'(' | b'.'))
+        })
+    })
 }
 
 /// Whether the name or keyword `word` starts at `at` (not the start of a
@@ -423,7 +455,8 @@ ENTRY = "app.hub:create"
 BAD = ["a..b", ".a", "a.", "a:b:c", "nodots", f"{_ROUTE}.create"]
 "#;
         let quotes = |text: &str| memchr::memchr2_iter(b'"', b'\'', text.as_bytes()).collect::<Vec<usize>>();
-        let paths: Vec<String> = quoted_dotted_paths(text, quotes(text)).into_iter().map(Cow::into_owned).collect();
+        let paths: Vec<String> =
+            quoted_dotted_paths(text, quotes(text)).into_iter().map(|(path, _)| path.into_owned()).collect();
         assert_eq!(
             paths,
             [
@@ -439,11 +472,44 @@ BAD = ["a..b", ".a", "a.", "a:b:c", "nodots", f"{_ROUTE}.create"]
         );
         // A literal's own text is borrowed, a joined one built.
         let one = "x = 'a.b'";
-        assert!(matches!(quoted_dotted_paths(one, quotes(one)).as_slice(), [Cow::Borrowed("a.b")]));
+        assert!(matches!(quoted_dotted_paths(one, quotes(one)).as_slice(), [(Cow::Borrowed("a.b"), 4)]));
         assert!(quoted_dotted_paths("'unclosed.path", [0]).is_empty());
         // Only literals opening where asked: not the second one here.
-        assert_eq!(quoted_dotted_paths("f('a.b', 'c.d')", [2]), ["a.b"]);
+        assert_eq!(quoted_dotted_paths("f('a.b', 'c.d')", [2]), [(Cow::Borrowed("a.b"), 2)]);
         assert!(quoted_dotted_paths("x = 1", [2, 99]).is_empty(), "offsets that hold no quote");
+    }
+
+    #[test]
+    fn a_literal_is_assigned_after_an_equals_sign_not_a_comparison() {
+        let assigned = |text: &str| assigned_literal(text.as_bytes(), text.find(['"', '\'']).unwrap());
+        for text in ["T = 'a.b'", "T: str = r'a.b'", "patch(target=\"a.b\")", "T = (\n    'a.b'\n)"] {
+            assert!(assigned(text), "{text}");
+        }
+        for text in ["['a.b']", "x == 'a.b'", "x != 'a.b'", "f('a.b')", "'a.b'", "x <= 'a.b'", "{'k': 'a.b'}"] {
+            assert!(!assigned(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_patcher_is_called_not_only_imported() {
+        for text in [
+            "@patch('a.b')",
+            "mocker.patch ('a.b')",
+            "with patch.object(m, 'x'):",
+            "_patch_factory(p)",
+            "setattr(m, 'x', 1)",
+            "monkeypatch.setattr('a.b', 1)",
+        ] {
+            assert!(calls_a_patcher(text.as_bytes()), "{text}");
+        }
+        for text in [
+            "from unittest.mock import patch, AsyncMock",
+            "def test(monkeypatch):\n    pass",
+            "PATHS = ['a.b']  # patches nothing",
+            "hasattr(m, 'x')",
+        ] {
+            assert!(!calls_a_patcher(text.as_bytes()), "{text}");
+        }
     }
 
     #[test]

@@ -91,7 +91,8 @@ checked paths):
   attribute, and code that reads the factory's when it runs (an import inside
   a function) is no longer patched; for the same reason, an import inside a
   function of a name that a file of the workspace patches on the deprecated
-  module moves only unsafely (the reason names the patchers), and so does
+  module moves only unsafely (the reason names the patchers; a path that a
+  file lists but never patches, calling no patcher, is no patch), and so does
   one from a re-export hub that other files import the name from or patch
   it on (the index does not tell the two apart);
 - a name that other modules import from this one (listed in `__all__`, bound

@@ -1509,6 +1509,47 @@ fn a_lazy_import_of_a_name_a_test_patches_on_the_factory_moves_only_unsafely() {
     assert_eq!(python_output(dir.path(), script), "FAKE", "the patch moved with the import");
 }
 
+/// A test that lists the deprecated paths to import them one by one (the
+/// code base's "factory deprecation" tests) replaces nothing: a lazy import
+/// of the name keeps its safe fix, and `--fix` moves it. The same list with
+/// a `patch(path)` of each path in the file does replace it (unsafe).
+#[test]
+fn a_catalogue_of_deprecated_paths_patches_nothing() {
+    let importer = "netra_backend/app/services/lazy_open.py";
+    let importer_text = "async def open_manager(ctx):\n    \
+        from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    \
+        return await create_websocket_manager(ctx)\n";
+    let catalogue = "import importlib\nfrom unittest.mock import patch, AsyncMock\n\n\n\
+        def active_factory_paths():\n    deprecated = [\n        \
+        \"netra_backend.app.websocket_core.websocket_manager_factory.create_websocket_manager\",\n    ]\n    \
+        found = []\n    for path in deprecated:\n        module, name = path.rsplit(\".\", 1)\n        \
+        if hasattr(importlib.import_module(module), name):\n            found.append(path)\n    return found\n";
+    let catalogue_file = "netra_backend/tests/test_catalogue.py";
+    // The demo's own test patches the name on the factory.
+    let tree = || {
+        let dir = tempdir();
+        demo_tree(dir.path());
+        std::fs::remove_file(dir.path().join("tests/test_websocket_isolation.py")).unwrap();
+        write(dir.path(), importer, importer_text);
+        dir
+    };
+    let dir = tree();
+    write(dir.path(), catalogue_file, catalogue);
+    let output =
+        ssot(dir.path()).args(["check", "--fix", "--format", "concise", "--no-color", importer]).output().unwrap();
+    let stdout = stdout_of(&output);
+    assert!(!stdout.contains("patches"), "{stdout}");
+    assert!(read(dir.path(), importer).contains("import get_websocket_manager"), "{stdout}");
+    // Patching each listed path makes the file a patcher again.
+    let dir = tree();
+    let patching =
+        catalogue.replace("found.append(path)", "with patch(path, AsyncMock()):\n                found.append(path)");
+    write(dir.path(), catalogue_file, &patching);
+    let output = ssot(dir.path()).args(["check", "--format", "concise", "--no-color", importer]).output().unwrap();
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("(fix is unsafe: `test_catalogue` patches"), "{stdout}");
+}
+
 /// The same when the file that patches the name names neither the fixed
 /// module nor anything it imports (a `conftest.py` fixture): a run of the
 /// importer alone, from its path or from stdin, reads it too.
