@@ -1104,7 +1104,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Some(other) => verify::await_rebound(checked, old, other.start_position().row + 1),
             None => checked,
         };
-        let read_later = runs_in_function(record.statement);
+        // A name the function never uses reads nothing a patch replaces.
+        let read_later = runs_in_function(record.statement) && !uses.is_empty();
         let (checked, seen) = self.patched_read(read_later, old, checked);
         // Imported from a hub (`from …canonical_imports import
         // create_websocket_manager` in a function): a patch on the hub

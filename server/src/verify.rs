@@ -92,7 +92,8 @@ checked paths):
   a function) is no longer patched; for the same reason, an import inside a
   function of a name that a file of the workspace patches on the deprecated
   module moves only unsafely (the reason names the patchers; a path that a
-  file lists but never patches, calling no patcher, is no patch), and so does
+  file lists but never patches, calling no patcher, is no patch, and a name
+  the function never uses reads nothing a patch replaces), and so does
   one from a re-export hub that other files import the name from or patch
   it on (the index does not tell the two apart);
 - a name that other modules import from this one (listed in `__all__`, bound

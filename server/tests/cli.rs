@@ -1550,6 +1550,29 @@ fn a_catalogue_of_deprecated_paths_patches_nothing() {
     assert!(stdout.contains("(fix is unsafe: `test_catalogue` patches"), "{stdout}");
 }
 
+/// A lazy import of a name the function never uses reads nothing a patch
+/// replaces: its fix stays safe while the demo's test patches the name on
+/// the factory (the same function using the name: unsafe).
+#[test]
+fn an_unused_lazy_import_of_a_patched_name_moves_safely() {
+    let importer = "netra_backend/app/services/lazy_unused.py";
+    let unused = "async def open_manager(ctx):\n    \
+        from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    \
+        return ctx\n";
+    let dir = tempdir();
+    demo_tree(dir.path());
+    write(dir.path(), importer, unused);
+    let output =
+        ssot(dir.path()).args(["check", "--fix", "--format", "concise", "--no-color", importer]).output().unwrap();
+    let stdout = stdout_of(&output);
+    assert!(read(dir.path(), importer).contains("import get_websocket_manager"), "{stdout}");
+    let used = unused.replace("return ctx", "return await create_websocket_manager(ctx)");
+    write(dir.path(), importer, &used);
+    let output = ssot(dir.path()).args(["check", "--format", "concise", "--no-color", importer]).output().unwrap();
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("(fix is unsafe: `tests.test_websocket_isolation` patches"), "{stdout}");
+}
+
 /// The same when the file that patches the name names neither the fixed
 /// module nor anything it imports (a `conftest.py` fixture): a run of the
 /// importer alone, from its path or from stdin, reads it too.
