@@ -568,6 +568,25 @@ pub fn print_explain(args: &ExplainArgs) -> ExitCode {
         let allowed: Vec<String> = rule.allow_in.iter().map(|module| format!("`{module}`")).collect();
         text.push_str(&format!("Not reported in (`allow-in`): {}\n\n", allowed.join(", ")));
     }
+    if rule.kind == RuleKind::AllExport {
+        // A name counts as deprecated only where its own rule applies.
+        let allowed: Vec<String> = loaded
+            .rules
+            .rules
+            .iter()
+            .filter(|other| matches!(other.kind, RuleKind::Module | RuleKind::Names) && !other.allow_in.is_empty())
+            .map(|other| {
+                let modules: Vec<String> = other.allow_in.iter().map(|module| format!("`{module}`")).collect();
+                format!("{}: {}", other.code, modules.join(", "))
+            })
+            .collect();
+        if !allowed.is_empty() {
+            text.push_str(&format!(
+                "Not reported where the rule deprecating the name allows its import (`allow-in`; {})\n\n",
+                allowed.join("; ")
+            ));
+        }
+    }
     if !rule.names.is_empty() {
         text.push_str("Name map:\n");
         for (name, mapping) in &rule.names {
