@@ -1892,7 +1892,10 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// patches it there), in the scope's log or the index.
     fn record_one_reexport(&self, index: &WorkspaceIndex, module: &str, name: &str) {
         match &self.scope.reexport_log {
-            Some(log) => log.add(module, name),
+            Some(log) => {
+                log.name_importer(&importer_key(self.scope));
+                log.add(module, name);
+            }
             None => {
                 index.record_reexport(module, name, &importer_key(self.scope));
             }

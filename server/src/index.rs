@@ -383,6 +383,11 @@ struct Reexports {
     /// Importer → the stamp of its last committed check and the (hub, name)
     /// pairs that check found.
     committed: HashMap<String, (u64, BTreeSet<(String, String)>)>,
+    /// Importer (the server's key: a file's path) → its module as its check
+    /// named it, so that reasons name it as the CLI does and a check can
+    /// tell its own record from others' (`tests/e2e/test_a.py` outside any
+    /// package is `test_a`, not `tests.e2e.test_a`).
+    modules: HashMap<String, String>,
 }
 
 /// The (hub, name) pairs one check of an importer found it importing
@@ -399,6 +404,8 @@ struct LogState {
     index: SharedIndex,
     stamp: u64,
     pairs: Mutex<BTreeSet<(String, String)>>,
+    /// The checked file's module, as its check names it.
+    module: Mutex<Option<String>>,
 }
 
 impl ReexportLog {
@@ -406,6 +413,14 @@ impl ReexportLog {
     pub fn add(&self, hub: &str, name: &str) {
         let mut pairs = self.0.pairs.lock().unwrap_or_else(PoisonError::into_inner);
         pairs.insert((hub.to_string(), name.to_string()));
+    }
+
+    /// Notes the module the check's file is (`importer_key` of its scope).
+    pub fn name_importer(&self, module: &str) {
+        let mut named = self.0.module.lock().unwrap_or_else(PoisonError::into_inner);
+        if named.is_none() && !module.is_empty() {
+            *named = Some(module.to_string());
+        }
     }
 
     /// The pairs noted so far.
@@ -420,7 +435,8 @@ impl ReexportLog {
     /// that started later was committed first.
     pub fn commit(&self, importer: &str) -> Option<Vec<String>> {
         let found = self.0.pairs.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        self.0.index.commit_reexports(importer, self.0.stamp, found)
+        let module = self.0.module.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        self.0.index.commit_reexports(importer, self.0.stamp, found, module)
     }
 }
 
@@ -443,7 +459,12 @@ impl SharedIndex {
     /// A new, empty log for one check of an importer (see `ReexportLog`).
     pub fn reexport_log(&self) -> ReexportLog {
         let stamp = self.log_stamps.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        ReexportLog(Arc::new(LogState { index: self.clone(), stamp, pairs: Mutex::default() }))
+        ReexportLog(Arc::new(LogState {
+            index: self.clone(),
+            stamp,
+            pairs: Mutex::default(),
+            module: Mutex::default(),
+        }))
     }
 }
 
@@ -648,12 +669,21 @@ impl WorkspaceIndex {
     /// `found`, unless a check with a later stamp was committed first (see
     /// `ReexportLog::commit`). A name that gains its first importer moves
     /// the generation (the server then checks the hubs again).
-    fn commit_reexports(&self, importer: &str, stamp: u64, found: BTreeSet<(String, String)>) -> Option<Vec<String>> {
+    fn commit_reexports(
+        &self,
+        importer: &str,
+        stamp: u64,
+        found: BTreeSet<(String, String)>,
+        module: Option<String>,
+    ) -> Option<Vec<String>> {
         let mut guard = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
-        let Reexports { importers, committed } = &mut *guard;
+        let Reexports { importers, committed, modules } = &mut *guard;
         let last = committed.entry(importer.to_string()).or_default();
         if last.0 >= stamp {
             return None;
+        }
+        if let Some(module) = module {
+            modules.insert(importer.to_string(), module);
         }
         let before = std::mem::replace(last, (stamp, found));
         let found = &last.1;
@@ -758,16 +788,18 @@ impl WorkspaceIndex {
     /// the server recorded a file's path, sorted: `module` re-exports it in
     /// practice when there is any.
     pub fn importers_of(&self, module: &str, name: &str) -> Vec<String> {
-        let keys: Vec<String> = {
+        let keys: Vec<(String, Option<String>)> = {
             let reexports = self.reexports.lock().unwrap_or_else(PoisonError::into_inner);
             let importers = reexports.importers.get(&(module.to_string(), name.to_string()));
-            importers.map(|importers| importers.iter().cloned().collect()).unwrap_or_default()
+            let named = |key: &String| (key.clone(), reexports.modules.get(key).cloned());
+            importers.map(|importers| importers.iter().map(named).collect()).unwrap_or_default()
         };
         let mut names: Vec<String> = keys
             .into_iter()
-            .map(|key| match Path::new(&key).is_absolute() {
-                true => self.module_names_of(Path::new(&key)).into_iter().next().unwrap_or(key),
-                false => key,
+            .map(|(key, named)| match (named, Path::new(&key).is_absolute()) {
+                (Some(named), _) => named,
+                (None, true) => self.module_names_of(Path::new(&key)).into_iter().next().unwrap_or(key),
+                (None, false) => key,
             })
             .collect();
         names.sort();

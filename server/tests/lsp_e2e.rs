@@ -1006,7 +1006,7 @@ async fn a_lazy_import_checked_before_the_test_patching_its_name_is_checked_agai
             .await;
         let message = again["params"]["diagnostics"][0]["message"].as_str().unwrap_or_default();
         assert!(
-            message.contains("`netra_backend.app.z_tests.test_lazy` patches `create_websocket_manager` on"),
+            message.contains("`test_lazy` patches `create_websocket_manager` on"),
             "{again}"
         );
     }
@@ -1064,6 +1064,33 @@ async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
     client.shutdown().await;
 }
 
+/// A test file outside any package (`tests/e2e/test_a.py`, module `test_a`
+/// as the CLI names it) that imports a hub's name inside a function is the
+/// name's only importer: its own record is no other importer, so its fix
+/// stays safe as in `check`, and the hub's reason names it `test_a`.
+#[tokio::test]
+async fn a_file_outside_any_package_is_not_its_own_other_importer() {
+    let hub = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n";
+    let test = "async def test_a():\n    from netra_backend.app.a_hub import create_websocket_manager\n    await create_websocket_manager(None)\n";
+    let (_dir, root) =
+        workspace_with(&websocket_workspace(&[("netra_backend/app/a_hub.py", hub), ("tests/e2e/test_a.py", test)]));
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
+    let hub_uri = file_uri(&root.join("netra_backend/app/a_hub.py"));
+    let hub_published = client
+        .notification(|message| {
+            message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == hub_uri
+                && message["params"]["diagnostics"][0]["data"]["fix"].is_null()
+        })
+        .await;
+    let reason = "is imported from this module, or patched on it, by `test_a`,";
+    assert!(hub_published["params"]["diagnostics"][0]["message"].as_str().unwrap().contains(reason), "{hub_published}");
+    let test_uri = file_uri(&root.join("tests/e2e/test_a.py"));
+    let published = client.diagnostics(&test_uri).await;
+    assert_eq!(published["diagnostics"][0]["data"]["fix"]["applicability"], "safe", "{published}");
+    client.shutdown().await;
+}
+
 /// A test that patches a deprecated name where a module looks it up
 /// (`patch("…ws_route.create_websocket_manager")`) needs the module to keep
 /// the name, in the server as in `check`: the scan checks the module (it
@@ -1089,7 +1116,7 @@ async fn a_module_whose_binding_a_test_patches_loses_its_fix_after_the_scan() {
         })
         .await;
     let message = kept["params"]["diagnostics"][0]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("or patched on it, by `tests.test_ws_route`,"), "{kept}");
+    assert!(message.contains("or patched on it, by `test_ws_route`,"), "{kept}");
     client.shutdown().await;
 }
 
@@ -1142,7 +1169,7 @@ async fn a_buffer_opened_before_the_scan_is_done_gets_no_fix_that_moves_a_module
             message["params"]["uri"] == route_uri
                 && message["params"]["diagnostics"][0]["message"]
                     .as_str()
-                    .is_some_and(|message| message.contains("or patched on it, by `tests.test_ws_route`,"))
+                    .is_some_and(|message| message.contains("or patched on it, by `test_ws_route`,"))
         })
         .await;
     assert!(kept["params"]["diagnostics"][0]["data"]["fix"].is_null(), "{kept}");
