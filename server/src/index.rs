@@ -785,7 +785,8 @@ impl WorkspaceIndex {
 
     /// The other modules of the workspace that import `name` from `module`,
     /// or patch it on it (as their checks recorded), by module name where
-    /// the server recorded a file's path, sorted: `module` re-exports it in
+    /// the server recorded a file's path (the module its check named, else
+    /// one under the index's roots), sorted: `module` re-exports it in
     /// practice when there is any.
     pub fn importers_of(&self, module: &str, name: &str) -> Vec<String> {
         let keys: Vec<(String, Option<String>)> = {

@@ -333,8 +333,11 @@ impl<'a> Verifier<'a> {
         // A name this file never uses and no other module reads off it:
         // which object the fix binds cannot be told apart (the developers
         // moved such imports of the package's own creator by hand).
+        // A safe mapping's note says why it is the same object ("an alias
+        // of `WebSocketManager`"), which it is not here.
         if uses.is_empty() && *exported == Exported::No {
-            return Checked { mapping, unchecked: None };
+            let note = mapping.note.clone().filter(|_| applicability != Applicability::Safe);
+            return Checked { mapping: NameMapping { note, ..mapping }, unchecked: None };
         }
         let mut result = applicability;
         let mut reasons = Vec::new();

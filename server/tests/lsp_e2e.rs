@@ -1005,10 +1005,7 @@ async fn a_lazy_import_checked_before_the_test_patching_its_name_is_checked_agai
             })
             .await;
         let message = again["params"]["diagnostics"][0]["message"].as_str().unwrap_or_default();
-        assert!(
-            message.contains("`test_lazy` patches `create_websocket_manager` on"),
-            "{again}"
-        );
+        assert!(message.contains("`test_lazy` patches `create_websocket_manager` on"), "{again}");
     }
     client.shutdown().await;
 }
@@ -1051,6 +1048,13 @@ async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
     let message = published["diagnostics"][0]["message"].as_str().unwrap_or_default().to_string();
     assert!(message.contains("re-exported by `netra_backend.app.a_hub`"), "{published}");
     assert!(published["diagnostics"][0]["data"]["fix"].is_object(), "{published}");
+    hub_without_fix_names(&mut client, &root, "netra_backend.app.routes.caller").await;
+    client.shutdown().await;
+}
+
+/// Waits for `netra_backend/app/a_hub.py` published without a fix, and
+/// checks that the reason names `importer` as the module importing from it.
+async fn hub_without_fix_names(client: &mut TestClient, root: &Path, importer: &str) {
     let hub_uri = file_uri(&root.join("netra_backend/app/a_hub.py"));
     let hub_published = client
         .notification(|message| {
@@ -1059,9 +1063,11 @@ async fn the_scan_follows_a_hubs_alias_of_a_deprecated_name() {
                 && message["params"]["diagnostics"][0]["data"]["fix"].is_null()
         })
         .await;
-    let reason = "is imported from this module, or patched on it, by `netra_backend.app.routes.caller`,";
-    assert!(hub_published["params"]["diagnostics"][0]["message"].as_str().unwrap().contains(reason), "{hub_published}");
-    client.shutdown().await;
+    let reason = format!("is imported from this module, or patched on it, by `{importer}`,");
+    assert!(
+        hub_published["params"]["diagnostics"][0]["message"].as_str().unwrap().contains(&reason),
+        "{hub_published}"
+    );
 }
 
 /// A test file outside any package (`tests/e2e/test_a.py`, module `test_a`
@@ -1075,16 +1081,7 @@ async fn a_file_outside_any_package_is_not_its_own_other_importer() {
     let (_dir, root) =
         workspace_with(&websocket_workspace(&[("netra_backend/app/a_hub.py", hub), ("tests/e2e/test_a.py", test)]));
     let (mut client, _) = TestClient::start(push_capabilities(&[]), Value::Null, Some(&root)).await;
-    let hub_uri = file_uri(&root.join("netra_backend/app/a_hub.py"));
-    let hub_published = client
-        .notification(|message| {
-            message["method"] == "textDocument/publishDiagnostics"
-                && message["params"]["uri"] == hub_uri
-                && message["params"]["diagnostics"][0]["data"]["fix"].is_null()
-        })
-        .await;
-    let reason = "is imported from this module, or patched on it, by `test_a`,";
-    assert!(hub_published["params"]["diagnostics"][0]["message"].as_str().unwrap().contains(reason), "{hub_published}");
+    hub_without_fix_names(&mut client, &root, "test_a").await;
     let test_uri = file_uri(&root.join("tests/e2e/test_a.py"));
     let published = client.diagnostics(&test_uri).await;
     assert_eq!(published["diagnostics"][0]["data"]["fix"]["applicability"], "safe", "{published}");
