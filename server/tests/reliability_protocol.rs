@@ -1083,6 +1083,44 @@ async fn a_change_right_after_fix_workspace_is_kept_for_both_kinds_of_clients() 
     }
 }
 
+/// Probe 15: `ssot.fixAll` of one open document takes a few milliseconds,
+/// less than the trip of a change the client sends right after the
+/// command: a client without `documentChanges` (which applies any edit to
+/// its current buffer) must still get edits for the text with that change.
+/// Several rounds, since the race is one of timing.
+#[tokio::test]
+async fn a_change_right_after_fix_all_is_kept_for_a_client_without_versions() {
+    let _shared = EXCLUSIVE.read().await;
+    let capabilities = json!({ "workspace": { "applyEdit": true, "workspaceEdit": { "documentChanges": false } } });
+    let mut client = TestClient::start_with(
+        ServeOptions::default(),
+        initialize_params(capabilities, None, json!({ "workspaceScan": false })),
+    )
+    .await;
+    client.answer_server_requests = false;
+    let user_edit = "# the user's edit\n";
+    for round in 0..10 {
+        let uri = format!("file:///reliability/fix_all_{round}.py");
+        client.open(&uri, 1, SNIPPET).await;
+        client.diagnostics(&uri, 1).await;
+        let command = json!({ "command": "ssot.fixAll", "arguments": [uri] });
+        client.send_request("workspace/executeCommand", command).await;
+        // The change is on its way while the server computes the fix.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        client.change(&uri, 2, json!([ranged(position(SNIPPET, 0), position(SNIPPET, 0), user_edit)])).await;
+        let request = client.server_request("workspace/applyEdit").await;
+        let fixed = apply_text_edits(
+            &format!("{user_edit}{SNIPPET}"),
+            &edits_for(&request["params"]["edit"], &uri),
+            Encoding::Utf16,
+        );
+        assert_eq!(fixed, format!("{user_edit}{FIXED_SNIPPET}"), "round {round}");
+        client.answer(&request, json!({ "applied": true })).await;
+        assert_eq!(client.log_message("ssot.fixAll:").await, "ssot.fixAll: applied 1 fixes in 1 files");
+    }
+    client.shutdown().await;
+}
+
 /// 13.9: a document over `maxDocumentBytes` is not analysed, and says so; a
 /// higher limit analyses it.
 #[tokio::test]

@@ -18,6 +18,14 @@
 //! it was read is fixed from its editor text instead. When the client refuses
 //! the edit and a document moved meanwhile, everything is recomputed and sent
 //! again, at most `MAX_ATTEMPTS` times.
+//!
+//! A client without `documentChanges` applies any edit to its current
+//! buffer and cannot refuse one: for it the fix of open documents waits
+//! `UNVERSIONED_SETTLE` before that check, so that a change sent while the
+//! fix was computed (a keystroke right after `ssot.fixAll`) is read and the
+//! fix computed again. A change the client sends after that, before it
+//! applies the edit, is beyond what the protocol lets a server see without
+//! versions: such clients should advertise `documentChanges`.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -49,6 +57,10 @@ pub const FIX_WORKSPACE: &str = "ssot.fixWorkspace";
 /// How many times a fix is recomputed and sent again after the client
 /// refused it because a document changed.
 const MAX_ATTEMPTS: usize = 5;
+
+/// How long the fix of open documents waits, for a client without
+/// versioned edits, for changes the client sent while it was computed.
+const UNVERSIONED_SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The commands the server advertises.
 pub fn all() -> Vec<String> {
@@ -213,6 +225,14 @@ async fn send_fixes(
             None => session.documents.iter().map(|entry| entry.key().clone()).collect(),
         };
         let Some(open_fixes) = open_document_fixes(session, &targets).await else { continue };
+        // A client without versioned edits applies ours to whatever its
+        // buffer holds, and cannot refuse them: changes it sent while they
+        // were computed (`ssot.fixAll` of one document takes a few
+        // milliseconds, less than a keystroke's trip) get a moment to be read
+        // by the transport, so that the check below sees them.
+        if !open_fixes.is_empty() && !session.support().document_changes {
+            tokio::time::sleep(UNVERSIONED_SETTLE).await;
+        }
 
         // The check right before sending: no change came since the texts
         // were read (handled, or read by the transport and on its way).
