@@ -1604,6 +1604,13 @@ fn a_lazy_import_a_conftest_patches_moves_only_unsafely_in_a_run_of_the_importer
         .unwrap();
     assert_eq!(stdout_of(&output), importer_text, "stdin: the text comes back unchanged");
     assert!(String::from_utf8_lossy(&output.stderr).contains(reason), "{}", String::from_utf8_lossy(&output.stderr));
+    // A report of stdin gives the class `--fix` acts on (probe 15: it said safe).
+    let output = ssot(dir.path())
+        .args(["check", "--format", "concise", "--no-color", "--stdin-filename", importer, "-"])
+        .write_stdin(importer_text)
+        .output()
+        .unwrap();
+    assert!(stdout_of(&output).contains(reason), "{}", stdout_of(&output));
     let output =
         ssot(dir.path()).args(["check", "--fix", "--format", "concise", "--no-color", importer]).output().unwrap();
     assert!(stdout_of(&output).contains(reason), "{}", stdout_of(&output));

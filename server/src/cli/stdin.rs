@@ -81,21 +81,20 @@ fn check_text(
     let path_buf = path.to_path_buf();
     let index = workspace_index(rules, std::slice::from_ref(&path_buf), cwd);
     scope.index = Some(index.clone());
-    if mode != Mode::Report {
-        // As for a file named alone: the files of its package tree that
-        // import from it tell whether it is a re-export hub to keep.
-        // So do the files that patch a name its fixes read on the
-        // deprecated module.
-        let findings = analysis::scan_text(rules, &scope, &text);
-        let patched: Vec<&str> = findings
-            .iter()
-            .filter_map(|finding| finding.patchers_seen.as_ref())
-            .flat_map(|seen| seen.names.iter().map(|(_, name)| name.as_str()))
-            .collect();
-        let paths = std::slice::from_ref(&path_buf);
-        let scopes = crate::workspace::ScopeFinder::new(rules, cwd);
-        record_importers_elsewhere(rules, &index, (cwd, &scopes), paths, paths, (&[&path_buf], &patched));
-    }
+    // As for a file named alone, in every mode (a report's fix classes and
+    // its JSON edits are those `--fix` would apply): the files of its
+    // package tree that import from it tell whether it is a re-export hub
+    // to keep. So do the files that patch a name its fixes read on the
+    // deprecated module.
+    let findings = analysis::scan_text(rules, &scope, &text);
+    let patched: Vec<&str> = findings
+        .iter()
+        .filter_map(|finding| finding.patchers_seen.as_ref())
+        .flat_map(|seen| seen.names.iter().map(|(_, name)| name.as_str()))
+        .collect();
+    let paths = std::slice::from_ref(&path_buf);
+    let scopes = crate::workspace::ScopeFinder::new(rules, cwd);
+    record_importers_elsewhere(rules, &index, (cwd, &scopes), paths, paths, (&[&path_buf], &patched));
     if mode == Mode::Report {
         report.findings = analysis::scan_text(rules, &scope, &text);
         report.text = Some(text);
