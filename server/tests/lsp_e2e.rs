@@ -580,6 +580,21 @@ async fn pull_client_gets_closed_files_through_workspace_diagnostic() {
     );
     client.ping().await;
     assert!(client.notifications().all(|message| message["method"] != "textDocument/publishDiagnostics"));
+    // Deleted: reported once with no findings (probe 15: it was left out,
+    // and the client kept its finding), then left out.
+    std::fs::remove_file(root.join("app/handler.py")).unwrap();
+    let deleted = json!({ "changes": [{ "uri": handler_uri, "type": 3 }] });
+    client.notify("workspace/didChangeWatchedFiles", deleted).await;
+    client.server_request("workspace/diagnostic/refresh").await;
+    let previous = json!({ "previousResultIds": [{ "uri": handler_uri, "value": result_id }] });
+    let gone = client.result("workspace/diagnostic", previous).await;
+    assert_eq!(gone["items"].as_array().map(Vec::len), Some(1), "{gone}");
+    assert_eq!(gone["items"][0]["uri"], handler_uri, "{gone}");
+    assert_eq!(gone["items"][0]["kind"], "full", "{gone}");
+    assert_eq!(gone["items"][0]["items"], json!([]), "{gone}");
+    let gone_id = gone["items"][0]["resultId"].clone();
+    let previous = json!({ "previousResultIds": [{ "uri": handler_uri, "value": gone_id }] });
+    assert_eq!(client.result("workspace/diagnostic", previous).await, json!({ "items": [] }));
     client.shutdown().await;
 }
 

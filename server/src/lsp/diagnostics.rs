@@ -265,9 +265,29 @@ pub fn pull_workspace(session: &Session, params: &WorkspaceDiagnosticParams) -> 
             })
         })
         .collect();
+    // A file the client holds findings of that the server no longer checks
+    // (deleted, ignored now) is reported empty, once: left out, its
+    // findings would stay in the client.
+    for (uri, result_id) in &previous {
+        let Ok(uri) = Uri::from_str(uri) else { continue };
+        if *result_id == GONE || session.closed_files.contains_key(&uri) || session.documents.contains_key(&uri) {
+            continue;
+        }
+        items.push(WorkspaceDocumentDiagnosticReport::Full(WorkspaceFullDocumentDiagnosticReport {
+            uri,
+            version: None,
+            full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                result_id: Some(GONE.to_string()),
+                items: Vec::new(),
+            },
+        }));
+    }
     items.sort_by(|a, b| report_uri(a).cmp(report_uri(b)));
     WorkspaceDiagnosticReportResult::Report(WorkspaceDiagnosticReport { items })
 }
+
+/// The result id of the empty report of a file the server no longer checks.
+const GONE: &str = "gone";
 
 /// Asks a pull client to pull again (`workspace/diagnostic/refresh`), when it
 /// accepts that.
