@@ -879,7 +879,6 @@ fn is_trigger_name(rules: &[Rule], name: &str) -> bool {
     })
 }
 
-/// Whether `module` is the module of one of `rules`.
 /// The module and name of `old` (`module.name`) when `checked` still has
 /// a fix that moves it to another module and `uses` call it: the moves
 /// whose calls may reach what only the old module does.
@@ -890,6 +889,7 @@ fn moved_and_called<'o>(old: &'o str, uses: &[Node<'_>], checked: &Checked) -> O
     (checked.mapping.applicability.is_some() && moves && called()).then_some((module, name))
 }
 
+/// Whether `module` is the module of one of `rules`.
 fn is_rule_module<'r>(rules: impl IntoIterator<Item = &'r Rule>, module: &str) -> bool {
     rules.into_iter().any(|rule| rule.module.as_deref() == Some(module))
 }
