@@ -14,15 +14,15 @@ use std::sync::Arc;
 
 use tree_sitter::{InputEdit, Node, Tree};
 
-use crate::edits::{classify, detect_line_ending, scope_of, within, ImportEditor, Occurrence};
+use crate::edits::{classify, detect_line_ending, within, ImportEditor, Occurrence};
 use crate::finding::{Applicability, Finding, Fix, PatchersSeen};
 use crate::identifiers;
-use crate::imports::{join_path, read_import, ImportItem, ImportRecord};
+use crate::imports::{join_path, read_imports, ImportItem, ImportRecord};
 use crate::index::{Binding, Resolved, SharedIndex, WorkspaceIndex};
 use crate::rules::{FileScope, NameMapping, QualifiedName, Rule, RuleKind, RuleSet};
 use crate::skeleton;
 use crate::suppression::Suppressions;
-use crate::syntax::{self, node_text, string_content_range, Captures, ImportProbe};
+use crate::syntax::{self, node_text, scope_of, string_content_range, Captures, ImportProbe};
 use crate::verify::{self, Checked, Exported, Verifier};
 
 /// Callees whose string arguments are dotted paths into modules: `patch`,
@@ -388,12 +388,17 @@ pub fn scan_lazily(
     // first look is the skeleton (or has errors).
     let mut captures = first_has_errors.then(|| syntax::capture(&first.tree, text));
     let bound = match &captures {
-        Some(captures) => {
-            bindings_into_rules(rules, scope, text, &captures.imports, (&captures.calls, &captures.attributes))
-        }
+        Some(captures) => bindings_into_rules(
+            rules,
+            scope,
+            text,
+            (first.tree.root_node(), &captures.imports),
+            (&captures.calls, &captures.attributes),
+        ),
         None => {
             let (calls, attributes) = syntax::calls_and_attributes(&first.tree);
-            bindings_into_rules(rules, scope, text, &syntax::import_statements(&first.tree), (&calls, &attributes))
+            let imports = syntax::import_statements(&first.tree);
+            bindings_into_rules(rules, scope, text, (first.tree.root_node(), &imports), (&calls, &attributes))
         }
     };
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
@@ -481,7 +486,13 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
     let mut first = FirstSkeleton::parse(rules, scope, text, stop_at_errors, None)?;
     let first_has_errors = first.tree.root_node().has_error();
     let captures = syntax::capture(&first.tree, text);
-    let bound = bindings_into_rules(rules, scope, text, &captures.imports, (&captures.calls, &captures.attributes));
+    let bound = bindings_into_rules(
+        rules,
+        scope,
+        text,
+        (first.tree.root_node(), &captures.imports),
+        (&captures.calls, &captures.attributes),
+    );
     drop(captures);
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some((first.tree, first_has_errors));
@@ -498,7 +509,13 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
 fn skeleton_findings(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Vec<Finding>> {
     let mut first = FirstSkeleton::parse(rules, scope, text, !errors_allowed, None)?;
     let captures = syntax::capture(&first.tree, text);
-    let bound = bindings_into_rules(rules, scope, text, &captures.imports, (&captures.calls, &captures.attributes));
+    let bound = bindings_into_rules(
+        rules,
+        scope,
+        text,
+        (first.tree.root_node(), &captures.imports),
+        (&captures.calls, &captures.attributes),
+    );
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some(check_captured(rules, scope, text, &first.tree, &captures));
     }
@@ -635,11 +652,11 @@ fn parse_skeleton(
 /// findings do not depend on (real WebSocket code names `websocket_manager`
 /// and `get_websocket_manager` all over, and `Optional["WebSocketManager"]`
 /// in its annotations).
-fn bindings_into_rules(
+fn bindings_into_rules<'tree>(
     rules: &RuleSet,
     scope: &FileScope,
     text: &str,
-    imports: &[Node<'_>],
+    (root, imports): (Node<'tree>, &[Node<'tree>]),
     (calls, attributes): (&[Node<'_>], &[Node<'_>]),
 ) -> skeleton::Naming {
     // Not the canonical modules: what they bind matters to fixes alone
@@ -662,14 +679,14 @@ fn bindings_into_rules(
         _ => false,
     };
     let (mut bound, mut read_by_fixes, mut read_within) = (Vec::new(), Vec::new(), Vec::new());
-    for record in imports.iter().flat_map(|statement| read_import(*statement, text, scope)) {
+    for record in read_imports(root, imports, text, scope) {
         let alias = hub_alias(&record);
         // What the fix of an import inside a function or a class reads lies
         // there (`edits::scope_of`); a hub's alias may stand for any name:
         // everywhere.
         let mut words = Vec::new();
         fix_words(rules, &record, alias, &mut words);
-        let block = scope_of(record.statement);
+        let block = record.binds_in;
         if alias || block.kind() == "module" {
             read_by_fixes.append(&mut words);
         } else {
@@ -924,7 +941,7 @@ pub fn check_tree(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -
 /// one `capture`: what the fix loop asks of every text it makes.
 pub fn check_tree_and_duplicates(rules: &RuleSet, scope: &FileScope, text: &str, tree: &Tree) -> (Vec<Finding>, usize) {
     let captures = syntax::capture(tree, text);
-    let duplicates = duplicate_import_bindings(&captures, text, scope);
+    let duplicates = duplicate_import_bindings(tree, &captures, text, scope);
     (check_captured(rules, scope, text, tree, &captures), duplicates)
 }
 
@@ -1010,6 +1027,8 @@ pub struct FileAnalysis<'a, 'tree> {
     pub imports: Vec<ImportRecord<'tree>>,
     /// Local name → fully qualified targets bound to it by imports.
     pub bindings: HashMap<String, Vec<String>>,
+    /// Local name → the imports binding it (indices into `imports`).
+    binders: HashMap<String, Vec<usize>>,
     pub editor: ImportEditor<'a, 'tree>,
     /// Checks each fix's mapping against the workspace index.
     pub verifier: Verifier<'a>,
@@ -1048,11 +1067,12 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         captures: &'a Captures<'tree>,
         known_rules: &'a [Rule],
     ) -> Self {
-        let imports: Vec<ImportRecord<'tree>> =
-            captures.imports.iter().flat_map(|statement| read_import(*statement, text, scope)).collect();
+        let imports = read_imports(tree.root_node(), &captures.imports, text, scope);
         let mut bindings: HashMap<String, Vec<String>> = HashMap::new();
-        for record in &imports {
+        let mut binders: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, record) in imports.iter().enumerate() {
             if let (Some(binding), Some(target)) = (record.binding(), record.target()) {
+                binders.entry(binding.clone()).or_default().push(i);
                 bindings.entry(binding).or_default().push(target);
             }
         }
@@ -1067,6 +1087,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             captures,
             imports,
             bindings,
+            binders,
             editor,
             verifier,
             suppressions,
@@ -1088,7 +1109,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         mapping: NameMapping,
     ) -> (Checked, Option<PatchersSeen>) {
         let uses = match record.binding() {
-            Some(binding) => self.references(record.statement, &binding),
+            Some(binding) => self.references(record, &binding),
             None => Vec::new(),
         };
         let exported = self.exported(record);
@@ -1230,7 +1251,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// Who else reads the binding of `record` (by where it stands, who
     /// imports it, `__all__`).
     fn exported(&self, record: &ImportRecord<'tree>) -> Exported {
-        let scope = scope_of(record.statement);
+        let scope = record.binds_in;
         let binding = record.binding().filter(|_| scope.kind() == "module");
         let used_by = binding.as_deref().map(|binding| self.used_by_others(binding)).unwrap_or_default();
         let class = scope.child_by_field_name("name").filter(|_| scope.kind() == "class_definition");
@@ -1347,7 +1368,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         let fix = self.editor.module_binding_fix(rule, record, &self.imports, &mut judge);
         // `try: import old as m` … `except ImportError:`, `m` unused.
         let tried = fix.is_some() && syntax::import_probe(record.statement, self.text) == Some(ImportProbe::Tried) && {
-            let uses = record.binding().map(|binding| self.references(record.statement, &binding)).unwrap_or_default();
+            let uses = record.binding().map(|binding| self.references(record, &binding)).unwrap_or_default();
             self.only_tried(record, &uses, &self.exported(record))
         };
         if tried {
@@ -1419,12 +1440,12 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         })
     }
 
-    /// The identifiers that read `binding` in the scope of `statement`
-    /// (outside the statement itself), but not those a scope nested in it
+    /// The identifiers that read `binding` in the scope of the import
+    /// `record` (outside its statement), but not those a scope nested in it
     /// binds anew (a parameter, an assignment or an import of the same
     /// name in an inner function reads that one).
-    fn references(&self, statement: Node<'tree>, binding: &str) -> Vec<Node<'tree>> {
-        let scope = scope_of(statement);
+    fn references(&self, record: &ImportRecord<'tree>, binding: &str) -> Vec<Node<'tree>> {
+        let (statement, scope) = (record.statement, record.binds_in);
         let (mut references, mut inner_bindings) = (Vec::new(), Vec::new());
         // The index holds identifiers by their NFKC name; these are those
         // written as `binding`.
@@ -1479,7 +1500,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         };
         let mut fix = self.editor.move_name_fix(record, &checked.mapping, &self.imports, &siblings);
         if checked.mapping.drop_await {
-            let uses = record.binding().map(|binding| self.references(record.statement, &binding)).unwrap_or_default();
+            let uses = record.binding().map(|binding| self.references(record, &binding)).unwrap_or_default();
             let calls: Vec<Node<'tree>> =
                 uses.into_iter().filter(|&used| syntax::is_callee(used)).filter_map(|callee| callee.parent()).collect();
             fix = fix.and_then(|fix| crate::edits::drop_awaits(fix, &calls));
@@ -1672,7 +1693,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             && mapping.target.as_ref().is_some_and(|target| target.name != *name)
             && !is_trigger_name(self.known_rules, name);
         if (renamed || moved_off_a_module || index.is_hub_alias(&record.module, name))
-            && scope_of(record.statement).kind() == "module"
+            && record.binds_in.kind() == "module"
         {
             index.record_hub_alias(module, alias.as_deref().unwrap_or(name));
         }
@@ -2345,15 +2366,9 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// scope when there are several. A class body's imports are seen only
     /// from the class body itself, as in Python.
     fn binding_at(&self, name: &str, node: Node<'tree>) -> Option<String> {
-        if !self.bindings.contains_key(name) {
-            return None;
-        }
-        let candidates: Vec<(usize, &ImportRecord<'tree>)> = self
-            .imports
-            .iter()
-            .filter(|record| record.binding().as_deref() == Some(name))
-            .map(|record| (scope_of(record.statement).id(), record))
-            .collect();
+        let binders = self.binders.get(name)?;
+        let candidates: Vec<(usize, &ImportRecord<'tree>)> =
+            binders.iter().map(|&i| &self.imports[i]).map(|record| (record.binds_in.id(), record)).collect();
         for (depth, scope) in self.scopes_around(node).iter().enumerate() {
             let visible = depth == 0 || scope.kind() != "class_definition";
             let here: Vec<&ImportRecord<'tree>> =
@@ -2408,7 +2423,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 let Some((target, record, import_fixed)) = deprecated_bindings.get(name) else { continue };
                 // The entry goes only when the name stays deprecated (no fix
                 // rewrites its import) and the import stays used without it.
-                let used_elsewhere = !self.references(record.statement, name).is_empty();
+                let used_elsewhere = !self.references(record, name).is_empty();
                 let (fix, reason) = match (import_fixed, used_elsewhere) {
                     (true, _) => (None, Some("the fix of its import keeps the export valid")),
                     (false, false) => (None, Some("without the entry, its import would be unused")),
@@ -2592,16 +2607,13 @@ fn is_path_like(content: &str) -> bool {
 /// How many imports bind a name that an earlier import in the same scope
 /// already binds (`from a import x` twice in one function): the fix loop
 /// refuses a round that adds one.
-fn duplicate_import_bindings(captures: &Captures<'_>, text: &str, scope: &FileScope) -> usize {
+fn duplicate_import_bindings(tree: &Tree, captures: &Captures<'_>, text: &str, scope: &FileScope) -> usize {
     let mut seen = std::collections::HashSet::new();
     let mut duplicates = 0;
-    for statement in &captures.imports {
-        let scope_id = scope_of(*statement).id();
-        for record in read_import(*statement, text, scope) {
-            if let Some(binding) = record.binding() {
-                if !seen.insert((scope_id, binding)) {
-                    duplicates += 1;
-                }
+    for record in read_imports(tree.root_node(), &captures.imports, text, scope) {
+        if let Some(binding) = record.binding() {
+            if !seen.insert((record.binds_in.id(), binding)) {
+                duplicates += 1;
             }
         }
     }

@@ -269,7 +269,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             Some(alias) => (format!("{} as {alias}", target.name), Vec::new()),
             None if *name == target.name => (target.name.clone(), Vec::new()),
             None if keep_binding => (format!("{} as {name}", target.name), Vec::new()),
-            None => match self.rename_plan(record.statement, name, &target.name, &target.full(), imports) {
+            None => match self.rename_plan(record, name, &target.name, &target.full(), imports) {
                 Some(references) => (target.name.clone(), references),
                 None => (format!("{} as {name}", target.name), Vec::new()),
             },
@@ -292,7 +292,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         let module_text = self.module_text(record, &target.module);
         let names = field_children(statement, "name");
         let local = item_text.rsplit(' ').next().unwrap_or(&item_text);
-        let bound_earlier = self.earlier_import_binding(statement, local, &target.full(), imports);
+        let bound_earlier = self.earlier_import_binding(record, local, &target.full(), imports);
         let existing = bound_earlier.or_else(|| self.mergeable_import(statement, &target.module, imports));
         let already_imported = bound_earlier.is_some() || existing.is_some_and(|existing| {
             imports.iter().any(|other| {
@@ -376,25 +376,25 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         normalise(edits).map(|edits| (edits, item_text))
     }
 
-    /// An earlier import in the same scope that binds `local` to `target`
-    /// wherever `statement` runs (its block holds `statement`), or another
-    /// name of `statement` itself (`from pkg import manager,
+    /// An earlier import in the scope of `record` that binds `local` to
+    /// `target` wherever its statement runs (its block holds the statement),
+    /// or another name of the statement itself (`from pkg import manager,
     /// websocket_manager`): moving the name there would import it twice.
     fn earlier_import_binding(
         &self,
-        statement: Node<'tree>,
+        record: &ImportRecord<'tree>,
         local: &str,
         target: &str,
         imports: &[ImportRecord<'tree>],
     ) -> Option<Node<'tree>> {
-        let scope = scope_of(statement).id();
+        let (statement, scope) = (record.statement, record.binds_in.id());
         imports
             .iter()
             .filter(|other| {
                 other.statement.start_byte() < statement.start_byte() || other.statement.id() == statement.id()
             })
             .filter(|other| other.target().as_deref() == Some(target) && other.binding().as_deref() == Some(local))
-            .filter(|other| scope_of(other.statement).id() == scope)
+            .filter(|other| other.binds_in.id() == scope)
             .find(|other| other.statement.parent().is_some_and(|block| within(statement, block)))
             .map(|other| other.statement)
     }
@@ -436,7 +436,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         let deprecated = rule.module.as_deref()?;
         let (prefix, scope_node) = match &record.item {
             ImportItem::Module { alias: None, .. } => (deprecated.to_string(), self.tree.root_node()),
-            _ => (record.binding()?, scope_of(record.statement)),
+            _ => (record.binding()?, record.binds_in),
         };
         let mut applicability: Option<Applicability> = None;
         let mut attribute_edits = Vec::new();
@@ -544,7 +544,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
     pub fn rebinding(&self, record: &ImportRecord<'tree>) -> Option<Node<'tree>> {
         let scope_node = match &record.item {
             ImportItem::Module { alias: None, .. } => self.tree.root_node(),
-            ImportItem::Module { .. } => scope_of(record.statement),
+            ImportItem::Module { .. } => record.binds_in,
             ImportItem::Name { .. } | ImportItem::Star { .. } => return None,
         };
         self.bound_in(scope_node, record)
@@ -555,7 +555,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
     /// than `x = None` in the `except` of the `try` holding the import.
     pub fn bound_again(&self, record: &ImportRecord<'tree>) -> Option<Node<'tree>> {
         match &record.item {
-            ImportItem::Name { .. } => self.bound_in(scope_of(record.statement), record),
+            ImportItem::Name { .. } => self.bound_in(record.binds_in, record),
             ImportItem::Module { .. } | ImportItem::Star { .. } => None,
         }
     }
@@ -626,17 +626,17 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         })
     }
 
-    /// Which references of `old` in the import's scope to rename to `new`,
-    /// or `None` when renaming is not provably safe.
+    /// Which references of `old` in the scope of the import `record` to
+    /// rename to `new`, or `None` when renaming is not provably safe.
     fn rename_plan(
         &self,
-        statement: Node<'tree>,
+        record: &ImportRecord<'tree>,
         old: &str,
         new: &str,
         new_target: &str,
         imports: &[ImportRecord<'tree>],
     ) -> Option<Vec<(usize, usize)>> {
-        let scope_node = scope_of(statement);
+        let (statement, scope_node) = (record.statement, record.binds_in);
         if scope_node.kind() == "class_definition" {
             return None;
         }
@@ -1269,19 +1269,6 @@ fn dotted_text(node: Node<'_>, text: &str) -> Option<String> {
         }
         _ => None,
     }
-}
-
-/// The node whose body a binding belongs to: a function, lambda, class or
-/// the module.
-pub(crate) fn scope_of(node: Node<'_>) -> Node<'_> {
-    let mut current = node;
-    while let Some(parent) = current.parent() {
-        if matches!(parent.kind(), "function_definition" | "lambda" | "class_definition" | "module") {
-            return parent;
-        }
-        current = parent;
-    }
-    current
 }
 
 /// Whether an identifier occurrence reads, binds or is not a variable.

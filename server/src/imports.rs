@@ -10,12 +10,16 @@ use tree_sitter::Node;
 
 use crate::identifiers;
 use crate::rules::FileScope;
-use crate::syntax::{field_children, node_text};
+use crate::syntax::{field_children, node_text, scopes_of};
 
 /// One imported thing: what an import statement binds.
 #[derive(Debug, Clone)]
 pub struct ImportRecord<'tree> {
     pub statement: Node<'tree>,
+    /// The function, lambda, class or module whose names the import binds
+    /// (`syntax::scope_of` of the statement, found for all the statements
+    /// of a tree at once by [`read_imports`]).
+    pub binds_in: Node<'tree>,
     /// For `from M import ...`: the absolute `M`. For `import a.b`: `a.b`.
     pub module: String,
     /// The node holding the module path (`dotted_name` or `relative_import`).
@@ -76,8 +80,30 @@ fn name_and_alias<'tree>(item: Node<'tree>, text: &str) -> Option<(Node<'tree>, 
     Some((name, alias))
 }
 
-/// Reads the imported items of one import statement.
-pub fn read_import<'tree>(statement: Node<'tree>, text: &str, scope: &FileScope) -> Vec<ImportRecord<'tree>> {
+/// Reads the imported items of the import statements of the tree under
+/// `root`, in their order.
+pub fn read_imports<'tree>(
+    root: Node<'tree>,
+    statements: &[Node<'tree>],
+    text: &str,
+    scope: &FileScope,
+) -> Vec<ImportRecord<'tree>> {
+    let blocks = scopes_of(root, statements);
+    statements
+        .iter()
+        .zip(blocks)
+        .flat_map(|(statement, binds_in)| read_import(*statement, binds_in, text, scope))
+        .collect()
+}
+
+/// Reads the imported items of one import statement, which binds its names
+/// in `binds_in`.
+pub fn read_import<'tree>(
+    statement: Node<'tree>,
+    binds_in: Node<'tree>,
+    text: &str,
+    scope: &FileScope,
+) -> Vec<ImportRecord<'tree>> {
     let mut records = Vec::new();
     match statement.kind() {
         "import_statement" => {
@@ -85,6 +111,7 @@ pub fn read_import<'tree>(statement: Node<'tree>, text: &str, scope: &FileScope)
                 let Some((path_node, alias)) = name_and_alias(item, text) else { continue };
                 records.push(ImportRecord {
                     statement,
+                    binds_in,
                     module: normalise_dotted(node_text(path_node, text)),
                     module_node: path_node,
                     dots: 0,
@@ -100,6 +127,7 @@ pub fn read_import<'tree>(statement: Node<'tree>, text: &str, scope: &FileScope)
             if let Some(star) = star {
                 records.push(ImportRecord {
                     statement,
+                    binds_in,
                     module,
                     module_node,
                     dots,
@@ -111,6 +139,7 @@ pub fn read_import<'tree>(statement: Node<'tree>, text: &str, scope: &FileScope)
                 let Some((name_node, alias)) = name_and_alias(item, text) else { continue };
                 records.push(ImportRecord {
                     statement,
+                    binds_in,
                     module: module.clone(),
                     module_node,
                     dots,

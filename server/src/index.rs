@@ -1224,7 +1224,7 @@ fn function_text_hashes(text: &str) -> HashMap<String, u64> {
 /// Indexes a module from a tree of its text (whole, or its outline).
 fn index_tree(tree: &tree_sitter::Tree, text: &str, scope: &FileScope, path: PathBuf) -> ModuleInfo {
     let mut info = ModuleInfo { path, is_package: scope.is_package, ..ModuleInfo::default() };
-    collect_block(tree.root_node(), text, scope, &mut info);
+    collect_block(tree.root_node(), tree.root_node(), text, scope, &mut info);
     info
 }
 
@@ -1241,16 +1241,23 @@ fn outline_ranges(text: &str) -> Option<Vec<(usize, usize)>> {
     Some(structure.kept_ranges(&keep))
 }
 
-/// Records the bindings of the statements of a block, going into compound
-/// statements (`if`, `try`, `with`, loops) but not into functions or classes.
-fn collect_block(block: Node<'_>, text: &str, scope: &FileScope, info: &mut ModuleInfo) {
+/// Records the bindings of the statements of a block of `module`, going
+/// into compound statements (`if`, `try`, `with`, loops) but not into
+/// functions or classes: all bind in the module.
+fn collect_block<'tree>(module: Node<'tree>, block: Node<'tree>, text: &str, scope: &FileScope, info: &mut ModuleInfo) {
     let mut cursor = block.walk();
     for statement in block.named_children(&mut cursor) {
-        collect_statement(statement, text, scope, info);
+        collect_statement(module, statement, text, scope, info);
     }
 }
 
-fn collect_statement(statement: Node<'_>, text: &str, scope: &FileScope, info: &mut ModuleInfo) {
+fn collect_statement<'tree>(
+    module: Node<'tree>,
+    statement: Node<'tree>,
+    text: &str,
+    scope: &FileScope,
+    info: &mut ModuleInfo,
+) {
     match statement.kind() {
         "function_definition" | "class_definition" => define(statement, &[], text, info),
         "decorated_definition" => {
@@ -1267,7 +1274,7 @@ fn collect_statement(statement: Node<'_>, text: &str, scope: &FileScope, info: &
             }
         }
         "import_statement" | "import_from_statement" => {
-            for record in read_import(statement, text, scope) {
+            for record in read_import(statement, module, text, scope) {
                 match &record.item {
                     ImportItem::Star { .. } => info.star_imports.push(record.module.clone()),
                     _ => {
@@ -1291,7 +1298,7 @@ fn collect_statement(statement: Node<'_>, text: &str, scope: &FileScope, info: &
                 // Only the blocks of this statement and of its clauses, not
                 // those of nested definitions.
                 if enclosing_definition(block, statement).is_none() && is_direct_block(block, statement) {
-                    collect_block(block, text, scope, info);
+                    collect_block(module, block, text, scope, info);
                 }
             }
         }
