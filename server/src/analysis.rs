@@ -682,7 +682,7 @@ fn bindings_into_rules<'tree>(
     for record in read_imports(root, imports, text, scope) {
         let alias = hub_alias(&record);
         // What the fix of an import inside a function or a class reads lies
-        // there (`edits::scope_of`); a hub's alias may stand for any name:
+        // there (`syntax::scope_of`); a hub's alias may stand for any name:
         // everywhere.
         let mut words = Vec::new();
         fix_words(rules, &record, alias, &mut words);

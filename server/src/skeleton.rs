@@ -177,7 +177,7 @@ impl Terms {
 /// `in_code_within`: words named as code that count only inside a block,
 /// each with the offset of the block's header (a `def` or `class` as the
 /// first look's tree holds it). What the fixes of an import inside a
-/// function read lies in that function (`edits::scope_of`: a rename's
+/// function read lies in that function (`syntax::scope_of`: a rename's
 /// other bindings and uses, the import it merges into): real code imports
 /// the factory inside functions, and uses the canonical names in others.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
