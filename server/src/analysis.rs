@@ -388,13 +388,7 @@ pub fn scan_lazily(
     // first look is the skeleton (or has errors).
     let mut captures = first_has_errors.then(|| syntax::capture(&first.tree, text));
     let bound = match &captures {
-        Some(captures) => bindings_into_rules(
-            rules,
-            scope,
-            text,
-            (first.tree.root_node(), &captures.imports),
-            (&captures.calls, &captures.attributes),
-        ),
+        Some(captures) => captured_bindings_into_rules(rules, scope, text, &first.tree, captures),
         None => {
             let (calls, attributes) = syntax::calls_and_attributes(&first.tree);
             let imports = syntax::import_statements(&first.tree);
@@ -486,13 +480,7 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
     let mut first = FirstSkeleton::parse(rules, scope, text, stop_at_errors, None)?;
     let first_has_errors = first.tree.root_node().has_error();
     let captures = syntax::capture(&first.tree, text);
-    let bound = bindings_into_rules(
-        rules,
-        scope,
-        text,
-        (first.tree.root_node(), &captures.imports),
-        (&captures.calls, &captures.attributes),
-    );
+    let bound = captured_bindings_into_rules(rules, scope, text, &first.tree, &captures);
     drop(captures);
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some((first.tree, first_has_errors));
@@ -509,13 +497,7 @@ fn skeleton_parse(rules: &RuleSet, scope: &FileScope, text: &str, stop_at_errors
 fn skeleton_findings(rules: &RuleSet, scope: &FileScope, text: &str, errors_allowed: bool) -> Option<Vec<Finding>> {
     let mut first = FirstSkeleton::parse(rules, scope, text, !errors_allowed, None)?;
     let captures = syntax::capture(&first.tree, text);
-    let bound = bindings_into_rules(
-        rules,
-        scope,
-        text,
-        (first.tree.root_node(), &captures.imports),
-        (&captures.calls, &captures.attributes),
-    );
+    let bound = captured_bindings_into_rules(rules, scope, text, &first.tree, &captures);
     if !FirstSkeleton::misses_lines_naming(&mut first.structure, &first.keep, text, &bound) {
         return Some(check_captured(rules, scope, text, &first.tree, &captures));
     }
@@ -625,6 +607,23 @@ fn parse_skeleton(
 ) -> Option<Tree> {
     let tree = syntax::parse_ranges_reusing(text, &structure.kept_ranges(keep), old);
     (!stop_at_errors || !tree.root_node().has_error()).then_some(tree)
+}
+
+/// [`bindings_into_rules`] of a tree's captures.
+fn captured_bindings_into_rules(
+    rules: &RuleSet,
+    scope: &FileScope,
+    text: &str,
+    tree: &Tree,
+    captures: &Captures<'_>,
+) -> skeleton::Naming {
+    bindings_into_rules(
+        rules,
+        scope,
+        text,
+        (tree.root_node(), &captures.imports),
+        (&captures.calls, &captures.attributes),
+    )
 }
 
 /// The words whose lines a skeleton's second look keeps. Names bound by
