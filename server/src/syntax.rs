@@ -149,9 +149,7 @@ pub fn skipped_ranges(tree: &Tree, length: usize) -> Vec<(usize, usize)> {
 
 /// The tree-sitter point of byte `offset` of `source` (the parser's bytes).
 fn point_at(source: &[u8], offset: usize) -> Point {
-    let before = &source[..offset];
-    let row = memchr::memchr_iter(b'\n', before).count();
-    Point::new(row, offset - memchr::memrchr(b'\n', before).map_or(0, |at| at + 1))
+    PointCursor::new(source).point(offset)
 }
 
 /// Tells `tree`, the tree of `old`, of the edits that made `new` from it, so
@@ -164,7 +162,7 @@ fn point_at(source: &[u8], offset: usize) -> Point {
 /// does for the server's documents).
 pub fn edit_tree(tree: &mut Tree, old: &str, new: &str, edits: &[(usize, usize, usize)]) {
     let (old_source, new_source) = (parser_source(old), parser_source(new));
-    let mut at_new = PointCursor { source: &new_source, offset: 0, row: 0, line_start: 0 };
+    let mut at_new = PointCursor::new(&new_source);
     // How far `new` has moved the text after the edits told so far.
     let mut shift = 0isize;
     let mut previous_end = 0;
@@ -195,7 +193,8 @@ pub fn edit_tree(tree: &mut Tree, old: &str, new: &str, edits: &[(usize, usize, 
     }
 }
 
-/// Points of increasing offsets of one text, each found from the last.
+/// Points of increasing offsets of one text (the parser's bytes), each
+/// counted on from the last.
 struct PointCursor<'s> {
     source: &'s [u8],
     offset: usize,
@@ -203,7 +202,11 @@ struct PointCursor<'s> {
     line_start: usize,
 }
 
-impl PointCursor<'_> {
+impl<'s> PointCursor<'s> {
+    fn new(source: &'s [u8]) -> Self {
+        PointCursor { source, offset: 0, row: 0, line_start: 0 }
+    }
+
     fn point(&mut self, offset: usize) -> Point {
         let passed = &self.source[self.offset..offset];
         self.row += memchr::memchr_iter(b'\n', passed).count();
@@ -352,21 +355,14 @@ thread_local! {
 /// as [`parse`] counts them.
 fn included_ranges(source: &[u8], bom: usize, ranges: &[(usize, usize)]) -> Vec<Range> {
     let mut included = Vec::with_capacity(ranges.len());
-    let mut row = 0;
-    let mut counted_to = 0;
-    let mut point_at = |offset: usize| {
-        row += memchr::memchr_iter(b'\n', &source[counted_to..offset]).count();
-        counted_to = offset;
-        let line_start = memchr::memrchr(b'\n', &source[..offset]).map_or(0, |at| at + 1);
-        Point::new(row, offset - line_start)
-    };
+    let mut points = PointCursor::new(source);
     for &(start, end) in ranges {
         let start = start.max(bom);
         if start >= end {
             continue;
         }
-        let start_point = point_at(start);
-        let end_point = point_at(end);
+        let start_point = points.point(start);
+        let end_point = points.point(end);
         included.push(Range { start_byte: start, end_byte: end, start_point, end_point });
     }
     included
