@@ -284,6 +284,9 @@ pub struct WorkspaceIndex {
     /// module-level name may be imported elsewhere unseen
     /// ([`Self::importers_pending`]).
     importers_pending: std::sync::atomic::AtomicBool,
+    /// Set when a workspace scan has checked every file against this index,
+    /// recording who imports and patches what ([`Self::scanned`]).
+    scanned: std::sync::atomic::AtomicBool,
 }
 
 /// A hash of a file's text, and one of the text of each top-level function
@@ -519,6 +522,19 @@ impl WorkspaceIndex {
     /// recorded (see `with_importers_pending`).
     pub fn importers_pending(&self) -> bool {
         self.importers_pending.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A workspace scan has checked every file against this index: the
+    /// importers and patchers it records are the workspace's (and the
+    /// server's watchers keep them so). Until then a fix that moves a name
+    /// may not know the tests that patch it (`ssot.fixWorkspace` waits).
+    pub fn mark_scanned(&self) {
+        self.scanned.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// See [`Self::mark_scanned`].
+    pub fn scanned(&self) -> bool {
+        self.scanned.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Every importer is recorded now (a workspace scan is done, or none

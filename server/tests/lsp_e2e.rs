@@ -727,6 +727,60 @@ async fn fix_workspace_command_edits_closed_files_through_the_client() {
     client.shutdown().await;
 }
 
+/// `ssot.fixWorkspace` knows who patches a name before it fixes a closed
+/// file, as `check --fix` does: with the workspace scan off it checks every
+/// file first, with the scan on it waits for the scan to end. Before, run
+/// right after start (the scan held here) or with the scan off, it moved a
+/// function-local import of the factory's creator that a test patches on
+/// the factory, so the patch no longer reached the call; `check --fix`
+/// leaves it (unsafe).
+#[tokio::test]
+async fn fix_workspace_knows_the_patchers_before_it_fixes() {
+    let lazy = "async def open_manager(ctx):\n    from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    return await create_websocket_manager(ctx)\n";
+    let plain = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    let test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.websocket_core.websocket_manager_factory.create_websocket_manager\")\ndef test_open(make):\n    pass\n";
+    for scan_on in [false, true] {
+        // The walk reaches the routes before the test that patches.
+        let (_dir, root) = workspace_with(&websocket_workspace(&[
+            ("netra_backend/app/routes/__init__.py", ""),
+            ("netra_backend/app/routes/lazy.py", lazy),
+            ("netra_backend/app/routes/plain.py", plain),
+            ("tests/test_routes.py", test),
+        ]));
+        let options = ServeOptions::default();
+        let scan = options.hooks.scan.clone();
+        if scan_on {
+            scan.close();
+        }
+        let mut capabilities = push_capabilities(&[]);
+        capabilities["window"] = json!({ "workDoneProgress": true });
+        let params = initialize_params(capabilities, Some(&root), json!({ "workspaceScan": scan_on }));
+        let (mut client, _) = TestClient::start_in_process(options, TIMEOUT, params).await;
+        client.request("workspace/executeCommand", json!({ "command": "ssot.fixWorkspace", "arguments": [] })).await;
+        if scan_on {
+            let waiting = "waiting for the workspace scan";
+            let first = client
+                .receive_matching(|message| {
+                    message["params"]["value"]["message"] == waiting
+                        || message["params"]["message"]
+                            .as_str()
+                            .is_some_and(|log| log.starts_with("ssot.fixWorkspace:"))
+                })
+                .await;
+            // Opened before asserting: a blocked scan would hold the runtime.
+            scan.open();
+            assert_eq!(first["params"]["value"]["message"], waiting, "the command waits for the scan: {first}");
+        }
+        let request = client.server_request("workspace/applyEdit").await;
+        let outcome = client.log_message("ssot.fixWorkspace:").await;
+        assert_eq!(outcome, "ssot.fixWorkspace: applied 1 fixes in 1 files", "scan on: {scan_on}");
+        let changes = request["params"]["edit"]["documentChanges"].as_array().unwrap();
+        let fixed: Vec<&Value> = changes.iter().map(|change| &change["textDocument"]["uri"]).collect();
+        assert_eq!(fixed, [&json!(file_uri(&root.join("netra_backend/app/routes/plain.py")))], "scan on: {scan_on}");
+        client.shutdown().await;
+    }
+}
+
 #[tokio::test]
 async fn a_broken_config_is_shown_and_a_fixed_one_reloads() {
     let (_dir, root) = workspace_with(&[("ssot.toml", "ignore = []\nbogus = 1\n")]);

@@ -65,10 +65,15 @@ pub fn workspace_edit(session: &Session, files: Vec<(Uri, Option<i32>, Vec<TextE
     WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }
 }
 
+/// Which fixes a fix-all applies: the safe ones, and the unsafe ones too
+/// when the client's settings or the config say so.
+pub fn fix_all_options(rules: &RuleSet, unsafe_fixes: bool) -> FixOptions {
+    FixOptions { unsafe_fixes: unsafe_fixes || rules.settings.unsafe_fixes, only_codes: Vec::new() }
+}
+
 /// The fix-all of a text as one minimal edit, if anything is fixable.
 pub fn fix_all_edit(rules: &RuleSet, scope: &FileScope, text: &str, unsafe_fixes: bool) -> Option<(Edit, usize)> {
-    let options = FixOptions { unsafe_fixes: unsafe_fixes || rules.settings.unsafe_fixes, only_codes: Vec::new() };
-    let outcome = fix_text(rules, scope, text, &options);
+    let outcome = fix_text(rules, scope, text, &fix_all_options(rules, unsafe_fixes));
     let edit = minimal_edit(text, &outcome.text)?;
     Some((edit, outcome.applied_count()))
 }

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -233,6 +233,11 @@ pub async fn scan(session: Arc<Session>) {
         Ok(walked) => walked,
         Err(error) => {
             importers_recorded(&session, &rules);
+            // Nothing more will be recorded: `ssot.fixWorkspace` must not
+            // wait for it (its own walk fails the same way).
+            if let Some(index) = rules.rules.settings.index.as_deref() {
+                index.mark_scanned();
+            }
             finish_progress(progress, "failed").await;
             session.log(LogLevel::Error, format!("workspace scan failed: {error}")).await;
             return;
@@ -273,6 +278,9 @@ pub async fn scan(session: Arc<Session>) {
     follow_hub_alias_importers(&session, &rules.rules, Arc::clone(&files), generation, &mut unimported_hubs).await;
     if session.scan_generation.load(Ordering::SeqCst) == generation {
         importers_recorded(&session, &rules);
+        if let Some(index) = rules.rules.settings.index.as_deref() {
+            index.mark_scanned();
+        }
     }
     super::dependents::recheck_hubs(&session, &unimported_hubs);
     super::dependents::recheck_hubs_if_new(&session);
@@ -340,6 +348,45 @@ async fn follow_hub_alias_importers(
     if any_published {
         diagnostics::refresh_pull_client(session).await;
     }
+}
+
+/// What the scan records, without storing or publishing anything: every
+/// file of `files` checked against the index, committing what it imports
+/// through re-export hubs and which names it patches, then the files that
+/// name a hub's alias, round after round (as [`scan`] and `check` do).
+/// For `ssot.fixWorkspace` with the workspace scan off: `check --fix`
+/// checks every file before it fixes any, so that a fix knows the tests
+/// that patch the name it moves. False when `cancelled` stopped it.
+pub async fn record_importers(session: &Arc<Session>, files: &[PathBuf], cancelled: &AtomicBool) -> bool {
+    let rules = session.rules();
+    let root = session.primary_root();
+    let chunk_size = (files.len() / 20).clamp(16, 512);
+    for chunk in files.chunks(chunk_size) {
+        if cancelled.load(Ordering::SeqCst) {
+            return false;
+        }
+        check_chunk(session, &rules.rules, &root, chunk).await;
+    }
+    let Some(index) = rules.rules.settings.index.clone() else { return true };
+    let mut followed = 0;
+    for _ in 0..crate::index::MAX_REEXPORT_DEPTH {
+        let aliases = index.hub_alias_names();
+        if aliases.recorded() == followed || cancelled.load(Ordering::SeqCst) {
+            break;
+        }
+        followed = aliases.recorded();
+        let files = files.to_vec();
+        let naming: Vec<PathBuf> = tokio::task::spawn_blocking(move || {
+            files
+                .into_par_iter()
+                .filter(|path| std::fs::read(path).is_ok_and(|bytes| aliases.named_in(&bytes)))
+                .collect()
+        })
+        .await
+        .unwrap_or_default();
+        check_chunk(session, &rules.rules, &root, &naming).await;
+    }
+    !cancelled.load(Ordering::SeqCst)
 }
 
 /// Checks a chunk of the scan's files and commits what each imports
