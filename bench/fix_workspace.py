@@ -8,7 +8,8 @@ target/realistic/small-old), figures only, no assertion:
 1. the CLI: `ssot-lsp check --fix COPY` on a fresh copy; its user + system
    CPU time (getrusage of the child) and peak RSS;
 2. the server: `ssot-lsp serve` with the copy as its workspace folder (no
-   workspace scan, so only the command's own work is counted); after
+   workspace scan, so only the command's own work is counted: with the scan
+   off it checks every file first, as `check --fix` does, then fixes); after
    `initialized`, the server's CPU time (/proc/PID/stat) and VmRSS, then
    `workspace/executeCommand ssot.fixWorkspace`, answering its
    `workspace/applyEdit` with `applied: true` (the client's side of the edit
