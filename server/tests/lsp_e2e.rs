@@ -1249,6 +1249,88 @@ async fn a_buffer_opened_before_the_scan_is_done_gets_no_fix_that_moves_a_module
     client.shutdown().await;
 }
 
+/// A pull client the server cannot ask to pull again (no
+/// `workspace/diagnostic/refresh`, as Neovim 0.11) keeps each answer until
+/// its next change: it is never answered with a check made before the
+/// workspace scan recorded who patches what. While the scan runs its pull
+/// waits, then ends `ServerCancelled` asking to be sent again; the first
+/// answer is the settled one (no fix where a test patches the name, the fix
+/// elsewhere), and a code action made meanwhile offers no fix either (also
+/// for a lazy import from a re-export hub, which a test patches there).
+#[tokio::test]
+async fn a_pull_client_without_refresh_is_answered_after_the_scan() {
+    let route = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    let test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.routes.ws_route.create_websocket_manager\")\ndef test_open(make):\n    pass\n";
+    let hub = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n__all__ = [\"create_websocket_manager\"]\n";
+    let lazy = "async def open_manager(ctx):\n    from netra_backend.app.hub import create_websocket_manager\n\n    return await create_websocket_manager(ctx)\n";
+    let hub_test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.hub.create_websocket_manager\")\ndef test_lazy(make):\n    pass\n";
+    let (_dir, root) = workspace_with(&websocket_workspace(&[
+        ("netra_backend/app/hub.py", hub),
+        ("netra_backend/app/routes/__init__.py", ""),
+        ("netra_backend/app/routes/ws_route.py", route),
+        ("netra_backend/app/routes/other.py", route),
+        ("netra_backend/app/routes/lazy.py", lazy),
+        ("tests/test_ws_route.py", test),
+        ("tests/test_hub.py", hub_test),
+    ]));
+    let options = ServeOptions { pull_hold: Duration::from_millis(300), ..ServeOptions::default() };
+    let scan = options.hooks.scan.clone();
+    scan.close();
+    let capabilities = json!({
+        "textDocument": { "diagnostic": { "dynamicRegistration": false } },
+        "workspace": { "applyEdit": true },
+    });
+    let params = initialize_params(capabilities, Some(&root), Value::Null);
+    let (mut client, _) = TestClient::start_in_process(options, TIMEOUT, params).await;
+    let uri = |name: &str| file_uri(&root.join(format!("netra_backend/app/routes/{name}.py")));
+    let pull = |uri: &str| json!({ "textDocument": { "uri": uri } });
+    client.open(&uri("ws_route"), 1, route).await;
+    client.open(&uri("other"), 1, route).await;
+    client.open(&uri("lazy"), 1, lazy).await;
+    // Held by the scan's gate: the pull is asked to come again, and a fix-all
+    // made meanwhile is empty.
+    let held = client.request("textDocument/diagnostic", pull(&uri("other"))).await;
+    let mut fix_alls = Vec::new();
+    for name in ["other", "lazy"] {
+        let params = json!({
+            "textDocument": { "uri": uri(name) },
+            "range": range(route, 0, 0, Encoding::Utf16),
+            "context": { "diagnostics": [], "only": ["source.fixAll"] },
+        });
+        fix_alls.push((name, client.result("textDocument/codeAction", params).await));
+    }
+    scan.open();
+    assert_eq!(held["error"]["code"], -32802, "{held}");
+    assert_eq!(held["error"]["data"]["retriggerRequest"], true, "{held}");
+    for (name, fix_all) in fix_alls {
+        assert!(fix_all.as_array().is_none_or(Vec::is_empty), "{name}: no fix-all before the scan: {fix_all}");
+    }
+    // As the client does: ask again until answered.
+    let mut answers = std::collections::HashMap::new();
+    for name in ["ws_route", "other", "lazy"] {
+        let report = loop {
+            let response = client.request("textDocument/diagnostic", pull(&uri(name))).await;
+            if response["error"]["code"] != -32802 {
+                break response["result"].clone();
+            }
+        };
+        answers.insert(name, report);
+    }
+    let pending = "is not known until the workspace scan is done";
+    for (name, report) in &answers {
+        let message = report["items"][0]["message"].as_str().unwrap_or_default();
+        assert!(!message.contains(pending), "{name}: {report}");
+    }
+    let kept = &answers["ws_route"]["items"][0];
+    assert!(kept["data"]["fix"].is_null(), "{kept}");
+    assert!(kept["message"].as_str().unwrap_or_default().contains("by `test_ws_route`"), "{kept}");
+    assert!(answers["other"]["items"][0]["data"]["fix"].is_object(), "{}", answers["other"]);
+    let lazy_finding = &answers["lazy"]["items"][0];
+    assert_eq!(lazy_finding["data"]["fix"]["applicability"], "unsafe", "{lazy_finding}");
+    assert!(lazy_finding["message"].as_str().unwrap_or_default().contains("test_hub"), "{lazy_finding}");
+    client.shutdown().await;
+}
+
 /// A check the server starts on its own asks a pull client to pull again
 /// once per round, not once per document: the end of the workspace scan
 /// checks every open buffer again, and eight of them cost one

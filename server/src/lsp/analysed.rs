@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tower_lsp_server::jsonrpc::Error;
+use tower_lsp_server::jsonrpc::{Error, ErrorCode};
 use tower_lsp_server::ls_types::Uri;
 
 use super::documents::Snapshot;
@@ -53,6 +53,57 @@ pub async fn analysed_snapshot(session: &Session, uri: &Uri) -> Result<Option<Sn
     let snapshot =
         session.documents.get(uri).filter(|document| document.version == version).map(|document| document.snapshot());
     snapshot.map(Some).ok_or_else(|| content_modified(uri, version, false))
+}
+
+/// `analysed_snapshot`, for a document's pull answer: a client that keeps
+/// each answer until its next change (`Session::holds_pull_answers`) is not
+/// answered with a check made before the workspace scan recorded who
+/// imports and patches what (its fixes that depend on that are withheld);
+/// the request waits for the check the scan's end starts, up to the
+/// server's `pull_hold`, then ends `ServerCancelled` with
+/// `retriggerRequest`, and the client asks again.
+pub async fn settled_snapshot(session: &Session, uri: &Uri) -> Result<Option<Snapshot>, Error> {
+    let deadline = tokio::time::Instant::now() + session.options.pull_hold;
+    let mut asked = None;
+    loop {
+        // Subscribed before the snapshot is read: a check stored in between
+        // wakes the wait below at once.
+        let watch = session.documents.get(uri).map(|document| document.watch());
+        let snapshot = match asked {
+            None => analysed_snapshot(session, uri).await?,
+            Some(version) => analysed_version(session, uri, version).await?,
+        };
+        let Some(snapshot) = snapshot else { return Ok(None) };
+        if !snapshot.importers_pending || !session.holds_pull_answers() {
+            return Ok(Some(snapshot));
+        }
+        asked = Some(snapshot.version);
+        let Some(mut watch) = watch else { return Ok(None) };
+        if tokio::time::timeout_at(deadline, watch.changed()).await.is_err() {
+            return Err(scan_not_done(uri));
+        }
+    }
+}
+
+/// `analysed_snapshot` of the document at `version`, which the request
+/// named: `ContentModified` once it changed.
+async fn analysed_version(session: &Session, uri: &Uri, version: i32) -> Result<Option<Snapshot>, Error> {
+    let current = session.documents.get(uri).map(|document| document.version);
+    match current {
+        None => Ok(None),
+        Some(current) if current != version => Err(content_modified(uri, version, false)),
+        Some(_) => analysed_snapshot(session, uri).await,
+    }
+}
+
+/// LSP's `ServerCancelled` (-32802), asking the client to send the request
+/// again.
+fn scan_not_done(uri: &Uri) -> Error {
+    Error {
+        code: ErrorCode::ServerError(-32802),
+        message: format!("{}: the workspace scan is still recording who imports what; ask again", uri.as_str()).into(),
+        data: Some(serde_json::json!({ "retriggerRequest": true })),
+    }
 }
 
 fn content_modified(uri: &Uri, version: i32, timed_out: bool) -> Error {

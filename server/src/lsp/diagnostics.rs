@@ -26,7 +26,7 @@ use tower_lsp_server::ls_types::{
     WorkspaceFullDocumentDiagnosticReport, WorkspaceUnchangedDocumentDiagnosticReport,
 };
 
-use super::analysed::analysed_snapshot;
+use super::analysed::settled_snapshot;
 use super::documents::Document;
 use super::position::{offsets_to_range, PositionEncoding};
 use super::session::Session;
@@ -201,14 +201,15 @@ async fn send(session: &Session, uri: &Uri, diagnostics: Vec<Diagnostic>, versio
 
 /// Answers `textDocument/diagnostic`: the open document's findings for the
 /// version it had when the request came (waiting for its analysis, or
-/// `ContentModified`), else what is known about the file on disk, else an
-/// empty report.
+/// `ContentModified`; for a client that keeps answers, for the check after
+/// the workspace scan: `settled_snapshot`), else what is known about the
+/// file on disk, else an empty report.
 pub async fn pull_document(
     session: Arc<Session>,
     params: DocumentDiagnosticParams,
 ) -> Result<DocumentDiagnosticReportResult> {
     let uri = &params.text_document.uri;
-    let (items, result_id) = if let Some(snapshot) = analysed_snapshot(&session, uri).await? {
+    let (items, result_id) = if let Some(snapshot) = settled_snapshot(&session, uri).await? {
         let items = snapshot
             .findings
             .iter()

@@ -47,7 +47,7 @@ use super::options::AnalysisPacing;
 use super::position::{range_to_offsets, tree_sitter_point, PositionEncoding};
 use crate::analysis::{self, SkeletonTrees};
 use crate::finding::Finding;
-use crate::index::{ReexportLog, SharedIndex};
+use crate::index::{ReexportLog, SharedIndex, WorkspaceIndex};
 use crate::path_class::{classify_path, PathClass};
 use crate::rules::{FileScope, RuleSet};
 use crate::syntax;
@@ -125,6 +125,9 @@ pub struct Analysis {
     skeletons: SkeletonTrees,
     too_large: bool,
     findings: Vec<Finding>,
+    /// The check ran before the workspace's importers were recorded (see
+    /// `Document::importers_pending`).
+    importers_pending: bool,
     /// What the check found the text importing through re-export hubs, when
     /// it ran: the session commits it if it stores the result (`text_sync`).
     pub reexports: Option<ReexportLog>,
@@ -159,10 +162,14 @@ impl AnalysisJob {
                 skeletons: SkeletonTrees::default(),
                 too_large: self.too_large,
                 findings: Vec::new(),
+                importers_pending: false,
                 reexports: None,
             });
         }
         let reexports = scope.index.as_ref().map(SharedIndex::reexport_log);
+        // Read before the check: the scan's end re-checks the buffers after
+        // it clears the flag, so a check that saw it set is never the last.
+        let importers_pending = scope.buffer && scope.index.as_deref().is_some_and(WorkspaceIndex::importers_pending);
         let scope = FileScope { reexport_log: reexports.clone(), ..scope };
         let cancelled = || self.cancelled.load(Ordering::Relaxed);
         let text = Arc::new(String::from(&self.rope));
@@ -188,6 +195,7 @@ impl AnalysisJob {
             skeletons: self.skeletons,
             too_large: false,
             findings,
+            importers_pending,
             reexports,
         })
     }
@@ -240,6 +248,10 @@ pub struct Document {
     pub scope: FileScope,
     /// The findings of the stored analysis.
     pub findings: Vec<Finding>,
+    /// The stored analysis ran before the workspace scan recorded who
+    /// imports and patches what: its fixes that depend on it are withheld,
+    /// and the scan's end checks the document again.
+    importers_pending: bool,
     /// Changes whenever `findings` are recomputed (for pull clients).
     pub result_id: String,
     /// Larger than the size limit when last analysed: not parsed nor checked.
@@ -296,6 +308,7 @@ impl Document {
             skeletons: SkeletonTrees::default(),
             scope,
             findings: Vec::new(),
+            importers_pending: false,
             result_id: String::new(),
             too_large: false,
             class: None,
@@ -341,6 +354,7 @@ impl Document {
             revision: self.revision,
             scope: self.scope.clone(),
             findings: self.findings.clone(),
+            importers_pending: self.importers_pending,
             result_id: self.result_id.clone(),
             too_large: self.too_large,
             checked: self.class.is_some_and(PathClass::is_checked),
@@ -454,6 +468,7 @@ impl Document {
         self.skeletons = analysis.skeletons;
         self.text = analysis.text;
         self.findings = analysis.findings;
+        self.importers_pending = analysis.importers_pending;
         self.result_id = result_id;
         self.progress.send_modify(|progress| progress.stored = Some(analysis.epoch));
         true
@@ -549,6 +564,8 @@ pub struct Snapshot {
     revision: u64,
     pub scope: FileScope,
     pub findings: Vec<Finding>,
+    /// See `Document::importers_pending`.
+    pub importers_pending: bool,
     pub result_id: String,
     pub too_large: bool,
     /// Whether the path is one the workspace walk checks (else no findings).
@@ -641,6 +658,7 @@ mod tests {
             skeletons: SkeletonTrees::default(),
             too_large: false,
             findings: Vec::new(),
+            importers_pending: false,
             reexports: None,
         };
         assert!(!reopened.finish(finished, "x".into()));

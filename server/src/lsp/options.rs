@@ -22,6 +22,13 @@ pub const MAX_CONCURRENT_HANDLERS: usize = 256;
 /// names before it fails with `ContentModified`.
 pub const DEFAULT_ANALYSIS_PATIENCE: Duration = Duration::from_secs(10);
 
+/// How long a pull client that cannot be asked to pull again (see
+/// `Session::holds_pull_answers`) waits for a document's answer while the
+/// workspace scan still runs: then the request ends `ServerCancelled` with
+/// `retriggerRequest`, and the client asks again (Neovim does at once),
+/// so a long scan never holds one request for its whole length.
+pub const DEFAULT_PULL_HOLD: Duration = Duration::from_secs(3);
+
 /// How the analysis of a document follows a stream of changes (keystrokes):
 /// a change after a quiet spell is analysed at once; a change that follows
 /// another within `debounce` waits until the document has been quiet for
@@ -91,6 +98,8 @@ pub const DEFAULT_DEPENDENTS_PACING: AnalysisPacing = AnalysisPacing {
 pub struct ServeOptions {
     /// See `DEFAULT_ANALYSIS_PATIENCE`.
     pub analysis_patience: Duration,
+    /// See `DEFAULT_PULL_HOLD`.
+    pub pull_hold: Duration,
     /// See `AnalysisPacing`.
     pub analysis_pacing: AnalysisPacing,
     /// See `DEFAULT_DEPENDENTS_PACING`.
@@ -133,6 +142,7 @@ impl Default for ServeOptions {
     fn default() -> Self {
         ServeOptions {
             analysis_patience: DEFAULT_ANALYSIS_PATIENCE,
+            pull_hold: DEFAULT_PULL_HOLD,
             analysis_pacing: DEFAULT_ANALYSIS_PACING,
             dependents_pacing: DEFAULT_DEPENDENTS_PACING,
             reload_debounce: Duration::from_millis(100),

@@ -256,6 +256,14 @@ impl Session {
         !self.support().pull_diagnostics
     }
 
+    /// A pull client the server cannot ask to pull again
+    /// (no `workspace/diagnostic/refresh`): it keeps an answer until its
+    /// next change, so a document's answer waits for the settled check.
+    pub fn holds_pull_answers(&self) -> bool {
+        let support = self.support();
+        support.pull_diagnostics && !support.diagnostic_refresh
+    }
+
     pub fn settings(&self) -> Settings {
         self.settings.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
@@ -302,12 +310,12 @@ impl Session {
         let index =
             WorkspaceIndex::new(roots).with_line_length(line_length).with_overlay(overlay).with_committed_reexports();
         // A workspace scan follows every new index (`workspace_scan::scan`
-        // records the importers, then says so). Fixes wait for it only when
-        // the client can be told of the check after it: it takes pushed
-        // diagnostics, or pulls again when asked (Neovim 0.11 pulls without
-        // `workspace/diagnostic/refresh`: it would keep the first answer).
-        let told = self.pushes_diagnostics() || self.support().diagnostic_refresh;
-        let scanned = told && self.settings().workspace_scan && !self.roots().is_empty();
+        // records the importers, then says so); until then a buffer's fixes
+        // that depend on them are withheld. A client is told of the check
+        // after the scan: pushed diagnostics, a refresh, or, for a pull
+        // client that cannot be asked to pull again (Neovim 0.11), an answer
+        // held until the scan ends (`diagnostics::pull_document`).
+        let scanned = self.settings().workspace_scan && !self.roots().is_empty();
         SharedIndex(Arc::new(if scanned { index.with_importers_pending() } else { index }))
     }
 
