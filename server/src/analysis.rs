@@ -1262,6 +1262,8 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Exported::Declared
         } else if binding.is_some() && self.importers_pending() {
             Exported::NotYetKnown
+        } else if binding.is_some() && self.importers_unscanned() {
+            Exported::Unscanned
         } else if binding.as_deref().is_some_and(|binding| self.editor.names_namespace_by_key(binding)) {
             Exported::ReadByKey
         } else {
@@ -1299,6 +1301,9 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         }
         if self.importers_pending() {
             return (verify::patch_not_yet_known(checked, name, module), None);
+        }
+        if self.importers_unscanned() {
+            return (verify::patch_unscanned(checked, name, module), None);
         }
         // This file among them: its own patch reaches its own import too.
         let seen = PatchersSeen {
@@ -1413,6 +1418,12 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// importers are recorded (see `FileScope::buffer`).
     fn importers_pending(&self) -> bool {
         self.scope.buffer && self.scope.index.as_deref().is_some_and(WorkspaceIndex::importers_pending)
+    }
+
+    /// Whether this is an editor's buffer whose workspace is never scanned
+    /// for importers (`WorkspaceIndex::with_importers_unscanned`).
+    fn importers_unscanned(&self) -> bool {
+        self.scope.buffer && self.scope.index.as_deref().is_some_and(WorkspaceIndex::importers_unscanned)
     }
 
     /// Why removing `name` from `__all__` may change behaviour: a star

@@ -287,6 +287,10 @@ pub struct WorkspaceIndex {
     /// Set when a workspace scan has checked every file against this index,
     /// recording who imports and patches what ([`Self::scanned`]).
     scanned: std::sync::atomic::AtomicBool,
+    /// No workspace scan will record the importers of the workspace's
+    /// modules (the server with `workspaceScan` off):
+    /// [`Self::importers_unscanned`].
+    importers_unscanned: bool,
 }
 
 /// A hash of a file's text, and one of the text of each top-level function
@@ -516,6 +520,19 @@ impl WorkspaceIndex {
     pub fn with_importers_pending(self) -> Self {
         self.importers_pending.store(true, std::sync::atomic::Ordering::SeqCst);
         self
+    }
+
+    /// The same index, with no workspace scan to record the importers (the
+    /// server with `workspaceScan` off): a buffer's fix that depends on who
+    /// imports or patches a name is at most unsafe, saying why.
+    pub fn with_importers_unscanned(mut self) -> Self {
+        self.importers_unscanned = true;
+        self
+    }
+
+    /// See [`Self::with_importers_unscanned`].
+    pub fn importers_unscanned(&self) -> bool {
+        self.importers_unscanned
     }
 
     /// Whether the importers of the workspace's modules are still to be

@@ -168,6 +168,9 @@ pub enum Exported {
     /// Which modules import it from here is not known yet: an editor's
     /// buffer checked before the server's workspace scan recorded them.
     NotYetKnown,
+    /// Which modules import it from here is not known: an editor's buffer
+    /// in a workspace the server does not scan (`workspaceScan` off).
+    Unscanned,
 }
 
 /// What the checks need: the index (when there is a workspace), the call
@@ -319,6 +322,8 @@ impl<'a> Verifier<'a> {
             Exported::NotYetKnown => Some(format!(
                 "which modules import `{old_name}` from this one, or patch it on it, is not known until the workspace scan is done"
             )),
+            // At most unsafe, with the other checks' reasons (below).
+            Exported::Unscanned => None,
             Exported::UsedBy(modules) => {
                 let (who, _) = first_and_others(modules);
                 Some(format!(
@@ -344,6 +349,9 @@ impl<'a> Verifier<'a> {
         match exported {
             Exported::ClassAttribute(class) => reasons.push(class_attribute_reason(class, old_name, &target.name)),
             Exported::ReadByKey => reasons.push(read_by_key_reason(old_name, &target.name)),
+            Exported::Unscanned => reasons.push(format!(
+                "which modules import `{old_name}` from this one, or patch it on it, is not known: {SCAN_OFF}"
+            )),
             _ => {}
         }
         if !reasons.is_empty() {
@@ -791,8 +799,20 @@ pub fn only_tried(checked: Checked) -> Checked {
     Checked { mapping: degrade(checked.mapping, None, ONLY_TRIED.to_string()), unchecked: checked.unchecked }
 }
 
-/// The same, before the server's workspace scan has recorded the patchers:
-/// no fix yet.
+/// Why a buffer's fix is unsafe when the server does not scan the workspace.
+const SCAN_OFF: &str = "the workspace scan is off (`workspaceScan`)";
+
+/// `patch_not_yet_known` in a workspace the server does not scan: unsafe.
+pub fn patch_unscanned(checked: Checked, name: &str, module: &str) -> Checked {
+    let reason = format!(
+        "whether a test patches `{name}` on `{module}`, where this import reads it when the function runs, is not known: {SCAN_OFF}"
+    );
+    let to = checked.mapping.applicability.map(|_| Applicability::Unsafe);
+    Checked { mapping: degrade(checked.mapping, to, reason), unchecked: checked.unchecked }
+}
+
+/// A patched read (`FileAnalysis::patched_read`) checked before the
+/// server's workspace scan has recorded the patchers: no fix yet.
 pub fn patch_not_yet_known(checked: Checked, name: &str, module: &str) -> Checked {
     let reason = format!(
         "whether a test patches `{name}` on `{module}`, where this import reads it when the function runs, is not known until the workspace scan is done"

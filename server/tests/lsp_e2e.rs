@@ -1331,6 +1331,48 @@ async fn a_pull_client_without_refresh_is_answered_after_the_scan() {
     client.shutdown().await;
 }
 
+/// With the workspace scan off nothing records who imports or patches a
+/// buffer's names: a fix that depends on it (a module-level import moved to
+/// another object, an import a function reads when it runs) is at most
+/// unsafe, saying why, so fix-on-save and fix-all leave it. Before, such a
+/// buffer took every name as imported nowhere and its fixes were safe,
+/// also where a test patches the name.
+#[tokio::test]
+async fn a_buffer_in_an_unscanned_workspace_gets_no_safe_fix_that_depends_on_importers() {
+    let route = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    let lazy = "async def open_manager(ctx):\n    from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    return await create_websocket_manager(ctx)\n";
+    let test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.routes.ws_route.create_websocket_manager\")\n@patch(\"netra_backend.app.websocket_core.websocket_manager_factory.create_websocket_manager\")\ndef test_open(make, factory):\n    pass\n";
+    let (_dir, root) = workspace_with(&websocket_workspace(&[
+        ("netra_backend/app/routes/__init__.py", ""),
+        ("netra_backend/app/routes/ws_route.py", route),
+        ("netra_backend/app/routes/lazy.py", lazy),
+        ("tests/test_ws_route.py", test),
+    ]));
+    let options = json!({ "workspaceScan": false });
+    let (mut client, _) = TestClient::start(push_capabilities(&[]), options, Some(&root)).await;
+    for (name, text) in [("ws_route", route), ("lazy", lazy)] {
+        let uri = file_uri(&root.join(format!("netra_backend/app/routes/{name}.py")));
+        client.open(&uri, 1, text).await;
+        let published = client.diagnostics(&uri).await;
+        let finding = &published["diagnostics"][0];
+        assert_eq!(finding["data"]["fix"]["applicability"], "unsafe", "{name}: {published}");
+        let message = finding["message"].as_str().unwrap_or_default();
+        assert!(message.contains("is not known: the workspace scan is off"), "{name}: {published}");
+        let fix_all = client
+            .result(
+                "textDocument/codeAction",
+                json!({
+                    "textDocument": { "uri": uri },
+                    "range": range(text, 0, 0, Encoding::Utf16),
+                    "context": { "diagnostics": [], "only": ["source.fixAll"] },
+                }),
+            )
+            .await;
+        assert!(fix_all.as_array().is_none_or(Vec::is_empty), "{name}: no safe fix-all: {fix_all}");
+    }
+    client.shutdown().await;
+}
+
 /// A check the server starts on its own asks a pull client to pull again
 /// once per round, not once per document: the end of the workspace scan
 /// checks every open buffer again, and eight of them cost one

@@ -54,7 +54,7 @@ use super::position::PositionEncoding;
 use super::session::{path_to_uri, Session};
 use super::settings::LogLevel;
 use super::workspace_scan;
-use crate::rules::RuleSet;
+use crate::rules::{FileScope, RuleSet};
 use crate::source::{read_source, Source};
 use crate::workspace;
 
@@ -307,7 +307,11 @@ async fn open_document_fixes(session: &Arc<Session>, uris: &[Uri]) -> Option<Vec
         snapshots
             .par_iter()
             .filter_map(|(uri, snapshot)| {
-                let (edit, count) = fix_all_edit(&rules.rules, &snapshot.scope, &snapshot.text, unsafe_fixes)?;
+                // Fixed as a file, not a buffer: `wait_for_importers` ran,
+                // so who imports and patches what is known even with the
+                // workspace scan off.
+                let scope = FileScope { buffer: false, ..snapshot.scope.clone() };
+                let (edit, count) = fix_all_edit(&rules.rules, &scope, &snapshot.text, unsafe_fixes)?;
                 let edits = vec![text_edit(&snapshot.rope, &edit, encoding)];
                 Some(FileFix { uri: uri.clone(), version: Some(snapshot.version), edits, count })
             })

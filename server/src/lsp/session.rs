@@ -315,8 +315,13 @@ impl Session {
         // after the scan: pushed diagnostics, a refresh, or, for a pull
         // client that cannot be asked to pull again (Neovim 0.11), an answer
         // held until the scan ends (`diagnostics::pull_document`).
-        let scanned = self.settings().workspace_scan && !self.roots().is_empty();
-        SharedIndex(Arc::new(if scanned { index.with_importers_pending() } else { index }))
+        // With the scan off nothing will record them: such fixes are unsafe.
+        let index = match (self.roots().is_empty(), self.settings().workspace_scan) {
+            (true, _) => index,
+            (false, true) => index.with_importers_pending(),
+            (false, false) => index.with_importers_unscanned(),
+        };
+        SharedIndex(Arc::new(index))
     }
 
     pub fn roots(&self) -> Vec<PathBuf> {

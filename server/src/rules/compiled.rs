@@ -272,8 +272,10 @@ pub struct FileScope {
     /// The text is an editor's buffer, checked as soon as it is opened:
     /// while the index's importers are pending (before the server's first
     /// workspace scan is done), its module-level names may be imported
-    /// elsewhere unseen, so fixes that move them wait. Closed files are
-    /// checked again after the scan when they turn out to be hubs.
+    /// elsewhere unseen, so fixes that move them wait; with no scan at all
+    /// (`WorkspaceIndex::importers_unscanned`) they are at most unsafe.
+    /// Closed files are checked again after the scan when they turn out to
+    /// be hubs.
     pub buffer: bool,
 }
 
