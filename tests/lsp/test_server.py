@@ -19,10 +19,13 @@ import subprocess
 
 import pytest
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pytest_lsp import LanguageClient
 
 from conftest import AGENT_ROUTE, SERVER_BIN, TIMEOUT, wait_until
+
+# LSP's ServerCancelled: the server asks the client to send the request again.
+SERVER_CANCELLED = -32802
 
 pytestmark = pytest.mark.asyncio
 
@@ -128,17 +131,24 @@ class Document:
         )
 
     async def pull(self, previous_result_id: str | None = None):
-        """`textDocument/diagnostic` for this document (pull client only)."""
-        return await asyncio.wait_for(
-            self.client.text_document_diagnostic_async(
-                types.DocumentDiagnosticParams(
-                    text_document=types.TextDocumentIdentifier(uri=self.uri),
-                    identifier="ssot",
-                    previous_result_id=previous_result_id,
-                )
-            ),
-            TIMEOUT,
+        """`textDocument/diagnostic` for this document (pull client only).
+        Sent again when the server ends it `ServerCancelled` asking for that
+        (`retriggerRequest`), as Neovim does: it holds a client without
+        refresh until its workspace scan is done."""
+        params = types.DocumentDiagnosticParams(
+            text_document=types.TextDocumentIdentifier(uri=self.uri),
+            identifier="ssot",
+            previous_result_id=previous_result_id,
         )
+        deadline = asyncio.get_running_loop().time() + TIMEOUT
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            try:
+                return await asyncio.wait_for(self.client.text_document_diagnostic_async(params), remaining)
+            except JsonRpcException as error:
+                data = error.data if isinstance(error.data, dict) else {}
+                if error.code != SERVER_CANCELLED or data.get("retriggerRequest") is False:
+                    raise
 
     async def diagnostics(self) -> list[types.Diagnostic]:
         """The diagnostics of the document's current version: pulled with
