@@ -21,7 +21,7 @@ use super::position::PositionEncoding;
 use super::session::{uri_to_path, ClosedFile, FindingSummary, Session};
 use super::settings::LogLevel;
 use crate::analysis;
-use crate::index::{ReexportLog, SharedIndex};
+use crate::index::{HubAliasNames, ReexportLog, SharedIndex};
 use crate::path_class::classify_path;
 use crate::rules::{FileScope, RuleSet};
 use crate::source::{read_source_with, SourceRef};
@@ -328,17 +328,11 @@ async fn follow_hub_alias_importers(
             break;
         }
         followed = aliases.recorded();
-        let files = Arc::clone(&files);
-        let found = tokio::task::spawn_blocking(move || {
-            files
-                .par_iter()
-                .filter(|path| std::fs::read(path).is_ok_and(|bytes| aliases.named_in(&bytes)))
-                .filter_map(|path| super::session::path_to_uri(path))
-                .collect::<Vec<Uri>>()
-        })
-        .await;
-        match found {
-            Ok(uris) => any_published |= refresh_and_publish(session, uris, unimported_hubs).await,
+        match files_naming(Arc::clone(&files), aliases).await {
+            Ok(paths) => {
+                let uris = paths.iter().filter_map(|path| super::session::path_to_uri(path)).collect();
+                any_published |= refresh_and_publish(session, uris, unimported_hubs).await;
+            }
             Err(error) => {
                 session.log(LogLevel::Error, format!("workspace scan: {error}")).await;
                 break;
@@ -358,6 +352,7 @@ async fn follow_hub_alias_importers(
 /// checks every file before it fixes any, so that a fix knows the tests
 /// that patch the name it moves. False when `cancelled` stopped it.
 pub async fn record_importers(session: &Arc<Session>, files: &[PathBuf], cancelled: &AtomicBool) -> bool {
+    let files = Arc::new(files.to_vec());
     let rules = session.rules();
     let root = session.primary_root();
     let chunk_size = (files.len() / 20).clamp(16, 512);
@@ -375,18 +370,26 @@ pub async fn record_importers(session: &Arc<Session>, files: &[PathBuf], cancell
             break;
         }
         followed = aliases.recorded();
-        let files = files.to_vec();
-        let naming: Vec<PathBuf> = tokio::task::spawn_blocking(move || {
-            files
-                .into_par_iter()
-                .filter(|path| std::fs::read(path).is_ok_and(|bytes| aliases.named_in(&bytes)))
-                .collect()
-        })
-        .await
-        .unwrap_or_default();
+        let naming = files_naming(Arc::clone(&files), aliases).await.unwrap_or_default();
         check_chunk(session, &rules.rules, &root, &naming).await;
     }
     !cancelled.load(Ordering::SeqCst)
+}
+
+/// The files of `files` whose text names one of the hub aliases `aliases`
+/// (read on the blocking pool).
+async fn files_naming(
+    files: Arc<Vec<PathBuf>>,
+    aliases: Arc<HubAliasNames>,
+) -> Result<Vec<PathBuf>, tokio::task::JoinError> {
+    tokio::task::spawn_blocking(move || {
+        files
+            .par_iter()
+            .filter(|path| std::fs::read(path).is_ok_and(|bytes| aliases.named_in(&bytes)))
+            .cloned()
+            .collect()
+    })
+    .await
 }
 
 /// Checks a chunk of the scan's files and commits what each imports
