@@ -1336,7 +1336,8 @@ async fn a_pull_client_without_refresh_is_answered_after_the_scan() {
 /// another object, an import a function reads when it runs) is at most
 /// unsafe, saying why, so fix-on-save and fix-all leave it. Before, such a
 /// buffer took every name as imported nowhere and its fixes were safe,
-/// also where a test patches the name.
+/// also where a test patches the name. Turned on, the scan tells them
+/// apart: the import no test patches gets its safe fix.
 #[tokio::test]
 async fn a_buffer_in_an_unscanned_workspace_gets_no_safe_fix_that_depends_on_importers() {
     let route = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
@@ -1346,11 +1347,12 @@ async fn a_buffer_in_an_unscanned_workspace_gets_no_safe_fix_that_depends_on_imp
         ("netra_backend/app/routes/__init__.py", ""),
         ("netra_backend/app/routes/ws_route.py", route),
         ("netra_backend/app/routes/lazy.py", lazy),
+        ("netra_backend/app/routes/other.py", route),
         ("tests/test_ws_route.py", test),
     ]));
     let options = json!({ "workspaceScan": false });
     let (mut client, _) = TestClient::start(push_capabilities(&[]), options, Some(&root)).await;
-    for (name, text) in [("ws_route", route), ("lazy", lazy)] {
+    for (name, text) in [("ws_route", route), ("lazy", lazy), ("other", route)] {
         let uri = file_uri(&root.join(format!("netra_backend/app/routes/{name}.py")));
         client.open(&uri, 1, text).await;
         let published = client.diagnostics(&uri).await;
@@ -1370,6 +1372,17 @@ async fn a_buffer_in_an_unscanned_workspace_gets_no_safe_fix_that_depends_on_imp
             .await;
         assert!(fix_all.as_array().is_none_or(Vec::is_empty), "{name}: no safe fix-all: {fix_all}");
     }
+    client
+        .notify("workspace/didChangeConfiguration", json!({ "settings": { "ssot": { "workspaceScan": true } } }))
+        .await;
+    let other_uri = file_uri(&root.join("netra_backend/app/routes/other.py"));
+    let fixed = client
+        .notification(|message| {
+            message["params"]["uri"] == other_uri
+                && message["params"]["diagnostics"][0]["data"]["fix"]["applicability"] == "safe"
+        })
+        .await;
+    assert!(!fixed.to_string().contains("the workspace scan is off"), "{fixed}");
     client.shutdown().await;
 }
 

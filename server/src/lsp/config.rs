@@ -313,10 +313,10 @@ async fn fetch_settings(session: &Session) -> Option<Settings> {
 pub async fn apply_settings(session: &Arc<Session>, settings: Settings) {
     let previous = session.settings();
     session.set_settings(settings.clone());
-    if settings.config_path != previous.config_path {
+    // The scan setting is part of the index (whether buffers wait for the
+    // scan's importers or know none will come): a new one, and a rescan.
+    if settings.config_path != previous.config_path || settings.workspace_scan != previous.workspace_scan {
         request_reload(session);
-    } else if settings.workspace_scan && !previous.workspace_scan {
-        request_rescan(session);
     }
     if !settings.workspace_scan && previous.workspace_scan {
         workspace_scan::forget_all(session).await;
