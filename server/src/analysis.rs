@@ -1157,7 +1157,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     fn hub_read_later(&self, hub: &str, name: &str, checked: Checked) -> (Checked, Option<PatchersSeen>) {
         let Some(index) = self.scope.index.as_deref() else { return (checked, None) };
         let moves = checked.mapping.target.as_ref().is_some_and(|target| target.module != hub);
-        if checked.mapping.applicability.is_none() || !moves || self.importers_pending() {
+        if checked.mapping.applicability.is_none() || !moves || self.scope.importers_pending() {
             return (checked, None);
         }
         let seen =
@@ -1260,9 +1260,9 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             Exported::UsedBy(used_by)
         } else if binding.as_deref().is_some_and(|binding| self.scope.is_package || self.all_lists(binding)) {
             Exported::Declared
-        } else if binding.is_some() && self.importers_pending() {
+        } else if binding.is_some() && self.scope.importers_pending() {
             Exported::NotYetKnown
-        } else if binding.is_some() && self.importers_unscanned() {
+        } else if binding.is_some() && self.scope.importers_unscanned() {
             Exported::Unscanned
         } else if binding.as_deref().is_some_and(|binding| self.editor.names_namespace_by_key(binding)) {
             Exported::ReadByKey
@@ -1299,10 +1299,10 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
         if checked.mapping.applicability.is_none() || !moves || !read_later {
             return (checked, None);
         }
-        if self.importers_pending() {
+        if self.scope.importers_pending() {
             return (verify::patch_not_yet_known(checked, name, module), None);
         }
-        if self.importers_unscanned() {
+        if self.scope.importers_unscanned() {
             return (verify::patch_unscanned(checked, name, module), None);
         }
         // This file among them: its own patch reaches its own import too.
@@ -1412,18 +1412,6 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             return Vec::new();
         };
         index.importers_of(module, name)
-    }
-
-    /// Whether this is an editor's buffer checked before the workspace's
-    /// importers are recorded (see `FileScope::buffer`).
-    fn importers_pending(&self) -> bool {
-        self.scope.buffer && self.scope.index.as_deref().is_some_and(WorkspaceIndex::importers_pending)
-    }
-
-    /// Whether this is an editor's buffer whose workspace is never scanned
-    /// for importers (`WorkspaceIndex::with_importers_unscanned`).
-    fn importers_unscanned(&self) -> bool {
-        self.scope.buffer && self.scope.index.as_deref().is_some_and(WorkspaceIndex::importers_unscanned)
     }
 
     /// Why removing `name` from `__all__` may change behaviour: a star

@@ -54,6 +54,21 @@ fn pull_capabilities() -> Value {
     })
 }
 
+/// A route importing the factory's creator at the top (as most real ones do).
+const FACTORY_ROUTE: &str = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+
+/// The same import inside the function that calls it.
+const LAZY_FACTORY_ROUTE: &str = "async def open_manager(ctx):\n    from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    return await create_websocket_manager(ctx)\n";
+
+/// `textDocument/codeAction` for the `source.fixAll` actions of a document.
+fn fix_all_request(uri: &str, text: &str) -> Value {
+    json!({
+        "textDocument": { "uri": uri },
+        "range": range(text, 0, 0, Encoding::Utf16),
+        "context": { "diagnostics": [], "only": ["source.fixAll"] },
+    })
+}
+
 fn full_change(text: &str) -> Value {
     json!([{ "text": text }])
 }
@@ -308,16 +323,7 @@ async fn unsafe_fixes_are_labelled_and_not_preferred() {
 
     // With the `unsafeFixes` setting, fix-all takes unsafe fixes too.
     client.notify("workspace/didChangeConfiguration", json!({ "settings": { "ssot": { "unsafeFixes": true } } })).await;
-    let actions = client
-        .result(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": { "uri": URI },
-                "range": range(&text, 0, 0, Encoding::Utf16),
-                "context": { "diagnostics": [], "only": ["source.fixAll"] },
-            }),
-        )
-        .await;
+    let actions = client.result("textDocument/codeAction", fix_all_request(URI, &text)).await;
     let fixed = apply_text_edits(&text, &edits_for(&actions[0]["edit"], URI), Encoding::Utf16);
     assert!(
         fixed.starts_with("from netra_backend.app.websocket_core.websocket_manager import WebSocketManager\n"),
@@ -736,8 +742,8 @@ async fn fix_workspace_command_edits_closed_files_through_the_client() {
 /// leaves it (unsafe).
 #[tokio::test]
 async fn fix_workspace_knows_the_patchers_before_it_fixes() {
-    let lazy = "async def open_manager(ctx):\n    from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    return await create_websocket_manager(ctx)\n";
-    let plain = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    let lazy = LAZY_FACTORY_ROUTE;
+    let plain = FACTORY_ROUTE;
     let test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.websocket_core.websocket_manager_factory.create_websocket_manager\")\ndef test_open(make):\n    pass\n";
     for scan_on in [false, true] {
         // The walk reaches the routes before the test that patches.
@@ -918,11 +924,7 @@ async fn fix_all_is_computed_on_resolve_for_clients_that_resolve() {
     assert_eq!(initialized["capabilities"]["codeActionProvider"]["resolveProvider"], true);
     client.open(URI, 1, SNIPPET).await;
     client.diagnostics(URI).await;
-    let request = json!({
-        "textDocument": { "uri": URI },
-        "range": range(SNIPPET, 0, 0, Encoding::Utf16),
-        "context": { "diagnostics": [], "only": ["source.fixAll"] },
-    });
+    let request = fix_all_request(URI, SNIPPET);
     let actions = client.result("textDocument/codeAction", request.clone()).await;
     let action = actions[0].clone();
     assert_eq!(action["kind"], "source.fixAll.ssot");
@@ -1047,7 +1049,7 @@ async fn a_hub_checked_before_its_callers_is_checked_again_after_the_scan() {
 /// factory module imported whole and read as an attribute in a function.
 #[tokio::test]
 async fn a_lazy_import_checked_before_the_test_patching_its_name_is_checked_again() {
-    let lazy = "async def open_manager(ctx):\n    from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    return await create_websocket_manager(ctx)\n";
+    let lazy = LAZY_FACTORY_ROUTE;
     let test = "from unittest import mock\n\n\ndef test_open():\n    with mock.patch(\"netra_backend.app.websocket_core.websocket_manager_factory.create_websocket_manager\"):\n        pass\n";
     let module_read = "from netra_backend.app.websocket_core import websocket_manager_factory as wmf\n\n\nasync def open_manager(ctx):\n    return await wmf.create_websocket_manager(ctx)\n";
     let mut files: Vec<(String, String)> = websocket_workspace(&[
@@ -1165,7 +1167,7 @@ async fn a_file_outside_any_package_is_not_its_own_other_importer() {
 /// missing.
 #[tokio::test]
 async fn a_module_whose_binding_a_test_patches_loses_its_fix_after_the_scan() {
-    let route = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    let route = FACTORY_ROUTE;
     let test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.routes.ws_route.create_websocket_manager\")\ndef test_open(make):\n    pass\n";
     let (_dir, root) = workspace_with(&websocket_workspace(&[
         ("netra_backend/app/routes/__init__.py", ""),
@@ -1194,7 +1196,7 @@ async fn a_module_whose_binding_a_test_patches_loses_its_fix_after_the_scan() {
 /// and a module nobody imports from gets its fix.
 #[tokio::test]
 async fn a_buffer_opened_before_the_scan_is_done_gets_no_fix_that_moves_a_module_name() {
-    let route = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    let route = FACTORY_ROUTE;
     let test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.routes.ws_route.create_websocket_manager\")\ndef test_open(make):\n    pass\n";
     let (_dir, root) = workspace_with(&websocket_workspace(&[
         ("netra_backend/app/routes/__init__.py", ""),
@@ -1215,16 +1217,7 @@ async fn a_buffer_opened_before_the_scan_is_done_gets_no_fix_that_moves_a_module
         let finding = &first["diagnostics"][0];
         assert!(finding["data"]["fix"].is_null(), "before the scan: {first}");
         assert!(finding["message"].as_str().unwrap_or_default().contains(pending), "{first}");
-        let fix_all = client
-            .result(
-                "textDocument/codeAction",
-                json!({
-                    "textDocument": { "uri": uri },
-                    "range": range(route, 0, 0, Encoding::Utf16),
-                    "context": { "diagnostics": [], "only": ["source.fixAll"] },
-                }),
-            )
-            .await;
+        let fix_all = client.result("textDocument/codeAction", fix_all_request(&uri, route)).await;
         assert!(fix_all.as_array().is_none_or(Vec::is_empty), "no fix-all before the scan: {fix_all}");
     }
     scan.open();
@@ -1259,7 +1252,7 @@ async fn a_buffer_opened_before_the_scan_is_done_gets_no_fix_that_moves_a_module
 /// for a lazy import from a re-export hub, which a test patches there).
 #[tokio::test]
 async fn a_pull_client_without_refresh_is_answered_after_the_scan() {
-    let route = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    let route = FACTORY_ROUTE;
     let test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.routes.ws_route.create_websocket_manager\")\ndef test_open(make):\n    pass\n";
     let hub = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n__all__ = [\"create_websocket_manager\"]\n";
     let lazy = "async def open_manager(ctx):\n    from netra_backend.app.hub import create_websocket_manager\n\n    return await create_websocket_manager(ctx)\n";
@@ -1292,11 +1285,7 @@ async fn a_pull_client_without_refresh_is_answered_after_the_scan() {
     let held = client.request("textDocument/diagnostic", pull(&uri("other"))).await;
     let mut fix_alls = Vec::new();
     for name in ["other", "lazy"] {
-        let params = json!({
-            "textDocument": { "uri": uri(name) },
-            "range": range(route, 0, 0, Encoding::Utf16),
-            "context": { "diagnostics": [], "only": ["source.fixAll"] },
-        });
+        let params = fix_all_request(&uri(name), route);
         fix_alls.push((name, client.result("textDocument/codeAction", params).await));
     }
     scan.open();
@@ -1340,8 +1329,8 @@ async fn a_pull_client_without_refresh_is_answered_after_the_scan() {
 /// apart: the import no test patches gets its safe fix.
 #[tokio::test]
 async fn a_buffer_in_an_unscanned_workspace_gets_no_safe_fix_that_depends_on_importers() {
-    let route = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
-    let lazy = "async def open_manager(ctx):\n    from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    return await create_websocket_manager(ctx)\n";
+    let route = FACTORY_ROUTE;
+    let lazy = LAZY_FACTORY_ROUTE;
     let test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.routes.ws_route.create_websocket_manager\")\n@patch(\"netra_backend.app.websocket_core.websocket_manager_factory.create_websocket_manager\")\ndef test_open(make, factory):\n    pass\n";
     let (_dir, root) = workspace_with(&websocket_workspace(&[
         ("netra_backend/app/routes/__init__.py", ""),
@@ -1360,16 +1349,7 @@ async fn a_buffer_in_an_unscanned_workspace_gets_no_safe_fix_that_depends_on_imp
         assert_eq!(finding["data"]["fix"]["applicability"], "unsafe", "{name}: {published}");
         let message = finding["message"].as_str().unwrap_or_default();
         assert!(message.contains("is not known: the workspace scan is off"), "{name}: {published}");
-        let fix_all = client
-            .result(
-                "textDocument/codeAction",
-                json!({
-                    "textDocument": { "uri": uri },
-                    "range": range(text, 0, 0, Encoding::Utf16),
-                    "context": { "diagnostics": [], "only": ["source.fixAll"] },
-                }),
-            )
-            .await;
+        let fix_all = client.result("textDocument/codeAction", fix_all_request(&uri, text)).await;
         assert!(fix_all.as_array().is_none_or(Vec::is_empty), "{name}: no safe fix-all: {fix_all}");
     }
     client
@@ -1392,7 +1372,7 @@ async fn a_buffer_in_an_unscanned_workspace_gets_no_safe_fix_that_depends_on_imp
 /// `workspace/diagnostic/refresh` (with the scan's own), not eight.
 #[tokio::test]
 async fn a_round_of_checks_the_server_starts_asks_for_one_refresh() {
-    let route = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n\nasync def open_manager(ctx):\n    return await create_websocket_manager(ctx)\n";
+    let route = FACTORY_ROUTE;
     let names: Vec<String> = (0..8).map(|n| format!("netra_backend/app/routes/route_{n}.py")).collect();
     let mut files = vec![("netra_backend/app/routes/__init__.py", "")];
     files.extend(names.iter().map(|name| (name.as_str(), route)));

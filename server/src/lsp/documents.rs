@@ -47,7 +47,7 @@ use super::options::AnalysisPacing;
 use super::position::{range_to_offsets, tree_sitter_point, PositionEncoding};
 use crate::analysis::{self, SkeletonTrees};
 use crate::finding::Finding;
-use crate::index::{ReexportLog, SharedIndex, WorkspaceIndex};
+use crate::index::{ReexportLog, SharedIndex};
 use crate::path_class::{classify_path, PathClass};
 use crate::rules::{FileScope, RuleSet};
 use crate::syntax;
@@ -169,7 +169,7 @@ impl AnalysisJob {
         let reexports = scope.index.as_ref().map(SharedIndex::reexport_log);
         // Read before the check: the scan's end re-checks the buffers after
         // it clears the flag, so a check that saw it set is never the last.
-        let importers_pending = scope.buffer && scope.index.as_deref().is_some_and(WorkspaceIndex::importers_pending);
+        let importers_pending = scope.importers_pending();
         let scope = FileScope { reexport_log: reexports.clone(), ..scope };
         let cancelled = || self.cancelled.load(Ordering::Relaxed);
         let text = Arc::new(String::from(&self.rope));

@@ -280,6 +280,18 @@ pub struct FileScope {
 }
 
 impl FileScope {
+    /// An editor's buffer checked before the workspace's importers are
+    /// recorded (see `buffer`).
+    pub fn importers_pending(&self) -> bool {
+        self.buffer && self.index.as_deref().is_some_and(crate::index::WorkspaceIndex::importers_pending)
+    }
+
+    /// An editor's buffer whose workspace is never scanned for importers
+    /// (`WorkspaceIndex::with_importers_unscanned`).
+    pub fn importers_unscanned(&self) -> bool {
+        self.buffer && self.index.as_deref().is_some_and(crate::index::WorkspaceIndex::importers_unscanned)
+    }
+
     /// The package that `from . import x` refers to.
     pub fn current_package(&self) -> Option<String> {
         let module = self.module.as_ref()?;
