@@ -7,7 +7,7 @@
 //! offsets for their users.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -1042,6 +1042,18 @@ pub struct FileAnalysis<'a, 'tree> {
     /// The classes this file imports and handles as exceptions, with the
     /// module defining each (see [`FileAnalysis::error_handled`]): found once.
     handled_errors: OnceCell<Vec<(String, String)>>,
+    /// [`FileAnalysis::checked_mapping`]'s answers, by import item, name and
+    /// mapping asked: each finding of an import statement asks again for
+    /// every name of the statement (its fix moves them together).
+    checked_mappings: RefCell<Vec<CheckedMapping>>,
+}
+
+/// One answer of [`FileAnalysis::checked_mapping`] and what it was asked.
+struct CheckedMapping {
+    item: usize,
+    old: String,
+    mapping: NameMapping,
+    answer: (Checked, Option<PatchersSeen>),
 }
 
 /// What a file replaces or reads on workspace modules by name: patch
@@ -1093,6 +1105,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             known_rules,
             patched_names,
             handled_errors: OnceCell::new(),
+            checked_mappings: RefCell::new(Vec::new()),
         }
     }
 
@@ -1102,6 +1115,24 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
     /// Also says how many files the check knew to patch the name on its
     /// module, when that mattered (see `patched_read`).
     fn checked_mapping(
+        &self,
+        record: &ImportRecord<'tree>,
+        old: &str,
+        mapping: NameMapping,
+    ) -> (Checked, Option<PatchersSeen>) {
+        let item = record.item_node().id();
+        let asked = |memo: &&CheckedMapping| memo.item == item && memo.old == old && memo.mapping == mapping;
+        if let Some(memo) = self.checked_mappings.borrow().iter().find(asked) {
+            return memo.answer.clone();
+        }
+        let answer = self.check_mapping(record, old, mapping.clone());
+        let memo = CheckedMapping { item, old: old.to_string(), mapping, answer: answer.clone() };
+        self.checked_mappings.borrow_mut().push(memo);
+        answer
+    }
+
+    /// [`FileAnalysis::checked_mapping`], worked out.
+    fn check_mapping(
         &self,
         record: &ImportRecord<'tree>,
         old: &str,
@@ -1694,6 +1725,9 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             && record.binds_in.kind() == "module"
         {
             index.record_hub_alias(module, alias.as_deref().unwrap_or(name));
+            // What this file patches may read the new alias: the answers
+            // given so far are asked again.
+            self.checked_mappings.borrow_mut().clear();
         }
     }
 

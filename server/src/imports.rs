@@ -50,6 +50,14 @@ impl<'tree> ImportRecord<'tree> {
         }
     }
 
+    /// The node of this record's item (`a.b as x`, `name as alias`, `*`):
+    /// one per record of a tree.
+    pub fn item_node(&self) -> Node<'tree> {
+        match &self.item {
+            ImportItem::Module { node, .. } | ImportItem::Name { node, .. } | ImportItem::Star { node } => *node,
+        }
+    }
+
     /// What the binding refers to, fully qualified.
     pub fn target(&self) -> Option<String> {
         match &self.item {
