@@ -751,7 +751,11 @@ pub fn collaborator_patched(checked: Checked, name: &str, module: &str, other: &
 /// the old function may raise it, the new one need not, and the handling
 /// would no longer run. Unsafe.
 pub fn error_handled(checked: Checked, name: &str, module: &str, class: &str) -> Checked {
-    let target = checked.mapping.target.as_ref().map_or_else(String::new, |target| target.name.clone());
+    // The same name in another module is told apart by its path.
+    let target = checked.mapping.target.as_ref().map_or_else(String::new, |target| match target.name == name {
+        true => target.full(),
+        false => target.name.clone(),
+    });
     let reason = format!(
         "this file handles `{class}` of `{module}` (`except`, `isinstance`, `raises`), which `{name}` may raise and `{target}` need not: that handling may no longer run"
     );

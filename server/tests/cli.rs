@@ -703,6 +703,39 @@ fn statistics_with_sarif_format() {
     assert_eq!(statistics["total"], 4, "{stdout}");
 }
 
+#[test]
+fn a_handled_error_reason_tells_a_name_kept_in_another_module_by_its_path() {
+    // The demo's route handles the factory's `FactoryInitializationError`;
+    // `create_defensive_user_execution_context` keeps its name in
+    // `services.user_execution_context`, so the reason names that one by
+    // its path ("… may raise and `create_…` need not" said nothing).
+    let tmp = tempdir();
+    demo_tree(tmp.path());
+    let route = "netra_backend/app/routes/websocket_route.py";
+    let report = json_of(&ssot(tmp.path()).args(["check", "--format", "json", route]).output().unwrap());
+    let note = |deprecated: &str| -> String {
+        let finding = report.as_array().unwrap().iter().find(|finding| finding["deprecated"] == deprecated);
+        let finding = finding.unwrap_or_else(|| panic!("no finding of {deprecated}: {report:#}"));
+        assert_eq!(finding["fix"]["applicability"], "unsafe", "{finding:#}");
+        finding["message"].as_str().unwrap().to_string()
+    };
+    let factory = "netra_backend.app.websocket_core.websocket_manager_factory";
+    let kept = note(&format!("{factory}.create_defensive_user_execution_context"));
+    assert!(
+        kept.contains(
+            "which `create_defensive_user_execution_context` may raise and \
+             `netra_backend.app.services.user_execution_context.create_defensive_user_execution_context` need not"
+        ),
+        "{kept}"
+    );
+    // A renamed one is named as before.
+    let renamed = note(&format!("{factory}.create_websocket_manager"));
+    assert!(
+        renamed.contains("which `create_websocket_manager` may raise and `get_websocket_manager` need not"),
+        "{renamed}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // check --select / --ignore
 // ---------------------------------------------------------------------------
