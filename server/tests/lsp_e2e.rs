@@ -60,6 +60,9 @@ const FACTORY_ROUTE: &str = "from netra_backend.app.websocket_core.websocket_man
 /// The same import inside the function that calls it.
 const LAZY_FACTORY_ROUTE: &str = "async def open_manager(ctx):\n    from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    return await create_websocket_manager(ctx)\n";
 
+/// A test that patches the name on `netra_backend.app.routes.ws_route`.
+const ROUTE_PATCH_TEST: &str = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.routes.ws_route.create_websocket_manager\")\ndef test_open(make):\n    pass\n";
+
 /// `textDocument/codeAction` for the `source.fixAll` actions of a document.
 fn fix_all_request(uri: &str, text: &str) -> Value {
     json!({
@@ -1168,7 +1171,7 @@ async fn a_file_outside_any_package_is_not_its_own_other_importer() {
 #[tokio::test]
 async fn a_module_whose_binding_a_test_patches_loses_its_fix_after_the_scan() {
     let route = FACTORY_ROUTE;
-    let test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.routes.ws_route.create_websocket_manager\")\ndef test_open(make):\n    pass\n";
+    let test = ROUTE_PATCH_TEST;
     let (_dir, root) = workspace_with(&websocket_workspace(&[
         ("netra_backend/app/routes/__init__.py", ""),
         ("netra_backend/app/routes/ws_route.py", route),
@@ -1197,7 +1200,7 @@ async fn a_module_whose_binding_a_test_patches_loses_its_fix_after_the_scan() {
 #[tokio::test]
 async fn a_buffer_opened_before_the_scan_is_done_gets_no_fix_that_moves_a_module_name() {
     let route = FACTORY_ROUTE;
-    let test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.routes.ws_route.create_websocket_manager\")\ndef test_open(make):\n    pass\n";
+    let test = ROUTE_PATCH_TEST;
     let (_dir, root) = workspace_with(&websocket_workspace(&[
         ("netra_backend/app/routes/__init__.py", ""),
         ("netra_backend/app/routes/ws_route.py", route),
@@ -1253,7 +1256,7 @@ async fn a_buffer_opened_before_the_scan_is_done_gets_no_fix_that_moves_a_module
 #[tokio::test]
 async fn a_pull_client_without_refresh_is_answered_after_the_scan() {
     let route = FACTORY_ROUTE;
-    let test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.routes.ws_route.create_websocket_manager\")\ndef test_open(make):\n    pass\n";
+    let test = ROUTE_PATCH_TEST;
     let hub = "from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n__all__ = [\"create_websocket_manager\"]\n";
     let lazy = "async def open_manager(ctx):\n    from netra_backend.app.hub import create_websocket_manager\n\n    return await create_websocket_manager(ctx)\n";
     let hub_test = "from unittest.mock import patch\n\n\n@patch(\"netra_backend.app.hub.create_websocket_manager\")\ndef test_lazy(make):\n    pass\n";
