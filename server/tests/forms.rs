@@ -75,3 +75,15 @@ fn forms() {
         insta::assert_snapshot!(snapshot.replace('\r', "␍").replace('\u{feff}', "<BOM>"));
     });
 }
+
+/// The interpreter kept for [`cpython_parses`] judges text after text as a
+/// fresh one would, a BOM, CRLF and a text it rejects among them.
+#[test]
+fn cpython_judges_one_text_after_another() {
+    assert!(cpython_parses("import os\n"));
+    assert!(!cpython_parses("def f(:\n    pass\n"));
+    assert!(cpython_parses("\u{feff}x = 1\r\ny = 2\r\n"));
+    assert!(!cpython_parses("x = (\n"));
+    assert!(!cpython_parses("a\0b = 1\n"), "a NUL byte is refused");
+    assert!(cpython_parses(""));
+}
