@@ -72,6 +72,7 @@ import sys
 import tempfile
 import tokenize
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -967,6 +968,8 @@ class RunResult:
     changed: int = 0
     violations: list[Violation] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Where the fixed copy was kept (`--keep`, or something to look at).
+    kept: Path | None = None
 
 
 def run_mode(tree_root: Path, binary: Path, mode: str, keep: bool) -> RunResult:
@@ -1018,7 +1021,7 @@ def run_mode(tree_root: Path, binary: Path, mode: str, keep: bool) -> RunResult:
         if any(needle in before[rel] for needle in needles):
             result.violations += check_dependent(before_tree, after_tree, rel, before[rel], changed_modules)
     if keep or result.violations or result.errors:
-        print(f"[semantic_check] the fixed copy is in {copy}", flush=True)
+        result.kept = copy
     else:
         shutil.rmtree(work)
     return result
@@ -1044,6 +1047,8 @@ def print_result(tree: Path, mode: str, result: RunResult, failing: set[str]) ->
         print(f"  ERROR {error}")
     for violation in result.violations:
         print(f"  {'' if violation.category in failing else 'note: '}{violation}")
+    if result.kept is not None:
+        print(f"[semantic_check] the fixed copy is in {result.kept}")
 
 
 def main() -> int:
@@ -1068,16 +1073,23 @@ def main() -> int:
     binary = args.bin.resolve()
     (ROOT / "target").mkdir(exist_ok=True)
     modes = list(MODES) if args.mode == "both" else [args.mode]
-    failed = False
-    totals: Counter = Counter()
     for tree in args.trees:
         if not tree.is_dir():
             print(f"semantic_check: {tree} is not a folder", file=sys.stderr)
             return 2
-        for mode in modes:
-            result = run_mode(tree.resolve(), binary, mode, args.keep)
+    failed = False
+    totals: Counter = Counter()
+    # Each tree and mode is checked on its own copy, so the runs go side by
+    # side, one process per core (the checks are CPU-bound Python); results
+    # are printed in the order asked.
+    jobs = [(tree, mode) for tree in args.trees for mode in modes]
+    with ProcessPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
+        runs = [pool.submit(run_mode, tree.resolve(), binary, mode, args.keep) for tree, mode in jobs]
+        for (tree, mode), run in zip(jobs, runs):
+            result = run.result()
             failing = set(CATEGORIES) if args.strict else FAILING[mode]
             print_result(tree, mode, result, failing)
+            sys.stdout.flush()
             totals.update(v.category for v in result.violations)
             failed |= bool(result.errors) or any(v.category in failing for v in result.violations)
     print("total: " + ", ".join(f"{c} {totals[c]}" for c in CATEGORIES))
