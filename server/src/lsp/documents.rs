@@ -1041,8 +1041,56 @@ mod tests {
         std::mem::take(&mut fresh.findings)
     }
 
+    /// Opens a real-looking module (with CRLF line ends when `crlf`),
+    /// types `keystrokes` into it and, after each, compares the document's
+    /// findings with a fresh analysis of its text.
+    fn type_and_compare(keystrokes: &[(f64, usize, &'static str)], crlf: bool) -> Result<(), TestCaseError> {
+        let rules = RuleSet::builtin();
+        let start = if crlf { realistic_module().replace('\n', "\r\n") } else { realistic_module() };
+        let mut document = Document::opened(&start, 1, 1, FileScope::default());
+        let job = document.start_analysis(2, usize::MAX, checked());
+        prop_assert!(document.finish(job.run(&rules).unwrap(), "0".into()));
+        let mut expected = start;
+        for (step, (at, deleted, insert)) in keystrokes.iter().enumerate() {
+            let start = floor_boundary(&expected, (*at * expected.len() as f64) as usize);
+            let end = floor_boundary(&expected, start + deleted);
+            // Never split a CRLF: LSP positions cannot point inside one.
+            let start = if start > 0
+                && expected.as_bytes()[start - 1] == b'\r'
+                && expected.as_bytes().get(start) == Some(&b'\n')
+            {
+                start - 1
+            } else {
+                start
+            };
+            let end = if end > 0
+                && end < expected.len()
+                && expected.as_bytes()[end - 1] == b'\r'
+                && expected.as_bytes()[end] == b'\n'
+            {
+                end + 1
+            } else {
+                end
+            };
+            let end = end.max(start);
+            let rope = document.rope.clone();
+            document
+                .apply_changes(&[change(&rope, start, end, insert, PositionEncoding::Utf8)], PositionEncoding::Utf8);
+            document.version += 1;
+            expected.replace_range(start..end, insert);
+            let job = document.start_analysis(3 + step as u64, usize::MAX, checked());
+            prop_assert!(document.finish(job.run(&rules).unwrap(), step.to_string()));
+            prop_assert_eq!(document.text.as_str(), expected.as_str());
+            prop_assert_eq!(&document.findings, &fresh_findings(&rules, &expected), "after {:?}", &keystrokes[..=step]);
+        }
+        Ok(())
+    }
+
+    // Two tests of 100 cases each (LF and CRLF), so that the test threads
+    // share them: as one test of 200 cases it ran alone for a minute after
+    // the others were done.
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
 
         /// The skeleton trees a document keeps between jobs (edited with each
         /// change, seeding the next skeleton parse) give the findings of a
@@ -1050,30 +1098,16 @@ mod tests {
         #[test]
         fn incremental_skeleton_parses_equal_a_fresh_analysis(
             keystrokes in proptest::collection::vec(keystroke_strategy(), 1..24),
-            crlf in any::<bool>(),
         ) {
-            let rules = RuleSet::builtin();
-            let start = if crlf { realistic_module().replace('\n', "\r\n") } else { realistic_module() };
-            let mut document = Document::opened(&start, 1, 1, FileScope::default());
-            let job = document.start_analysis(2, usize::MAX, checked());
-            prop_assert!(document.finish(job.run(&rules).unwrap(), "0".into()));
-            let mut expected = start;
-            for (step, (at, deleted, insert)) in keystrokes.iter().enumerate() {
-                let start = floor_boundary(&expected, (*at * expected.len() as f64) as usize);
-                let end = floor_boundary(&expected, start + deleted);
-                // Never split a CRLF: LSP positions cannot point inside one.
-                let start = if start > 0 && expected.as_bytes()[start - 1] == b'\r' && expected.as_bytes().get(start) == Some(&b'\n') { start - 1 } else { start };
-                let end = if end > 0 && end < expected.len() && expected.as_bytes()[end - 1] == b'\r' && expected.as_bytes()[end] == b'\n' { end + 1 } else { end };
-                let end = end.max(start);
-                let rope = document.rope.clone();
-                document.apply_changes(&[change(&rope, start, end, insert, PositionEncoding::Utf8)], PositionEncoding::Utf8);
-                document.version += 1;
-                expected.replace_range(start..end, insert);
-                let job = document.start_analysis(3 + step as u64, usize::MAX, checked());
-                prop_assert!(document.finish(job.run(&rules).unwrap(), step.to_string()));
-                prop_assert_eq!(document.text.as_str(), expected.as_str());
-                prop_assert_eq!(&document.findings, &fresh_findings(&rules, &expected), "after {:?}", &keystrokes[..=step]);
-            }
+            type_and_compare(&keystrokes, false)?;
+        }
+
+        /// The same in a CRLF file.
+        #[test]
+        fn incremental_skeleton_parses_of_a_crlf_file_equal_a_fresh_analysis(
+            keystrokes in proptest::collection::vec(keystroke_strategy(), 1..24),
+        ) {
+            type_and_compare(&keystrokes, true)?;
         }
     }
 
