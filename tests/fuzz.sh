@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs each cargo-fuzz target of ssot-lsp (server/fuzz) for a bounded time
-# and prints libFuzzer's figures: executions, time, crashes.
+# Runs each cargo-fuzz target of ssot-lsp (server/fuzz) for a bounded time,
+# the targets side by side, and prints libFuzzer's figures: executions,
+# time, crashes.
 #
 #   tests/fuzz.sh                                   # every target, 20 s each, AddressSanitizer
 #   FUZZ_SECONDS=600 tests/fuzz.sh jsonrpc          # one target, longer
@@ -51,6 +52,9 @@ cargo fuzz build "${build_flags[@]}"
 mkdir -p artifacts
 failed=()
 summary=()
+# The targets run side by side (libFuzzer uses one core each), each with its
+# own corpus and log; their figures are read once all have stopped.
+pids=()
 for target in "${targets[@]}"; do
   corpus="corpus/$target"
   mkdir -p "$corpus"
@@ -58,17 +62,22 @@ for target in "${targets[@]}"; do
   if [ "$target" = fix_engine ]; then cp -n ../tests/fixtures/forms/*.py "$corpus"/ || true; fi
   flags=(-max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1)
   if [ -f "dict/$target.dict" ]; then flags+=(-dict="dict/$target.dict"); fi
-  log="artifacts/$target.log"
   echo "== cargo fuzz run ${build_flags[*]} $target (${seconds} s)"
-  marker="artifacts/.$target.started"
-  touch "$marker"
+  touch "artifacts/.$target.started"
+  cargo fuzz run "${build_flags[@]}" "$target" "$corpus" -- "${flags[@]}" >"artifacts/$target.log" 2>&1 &
+  pids+=($!)
+done
+for index in "${!targets[@]}"; do
+  target=${targets[$index]}
+  corpus="corpus/$target"
+  log="artifacts/$target.log"
   status=0
-  cargo fuzz run "${build_flags[@]}" "$target" "$corpus" -- "${flags[@]}" >"$log" 2>&1 || status=$?
+  wait "${pids[$index]}" || status=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
   speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
   coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || true)
   corpus_size=$(find "$corpus" -type f | wc -l)
-  crashes=$(find "artifacts/$target" -type f -newer "$marker" 2>/dev/null | wc -l)
+  crashes=$(find "artifacts/$target" -type f -newer "artifacts/.$target.started" 2>/dev/null | wc -l)
   line="$target ($sanitizer): ${runs:-?} executions in ${seconds} s (${speed:-?}/s), coverage ${coverage:-?}, corpus ${corpus_size}, exit ${status}, ${crashes} new crash files"
   echo "$line"
   summary+=("$line")
