@@ -217,6 +217,89 @@ fn is_code(bytes: &[u8], from: usize, at: usize) -> bool {
     }
 }
 
+/// Whether `text` holds the identifier `word` (a whole word) where a
+/// program may read it as a name: in code (an f-string counts as code
+/// whole), or in a string other than one that stands alone as a statement.
+/// An occurrence in a comment, or in a string that is a logical line by
+/// itself (a docstring, prose), is not read by any program as a name. For
+/// checks that stay safe when they over-count: a string annotation
+/// (`-> "IsolatedWebSocketManager"`) and any other string still count.
+pub fn names_outside_prose(text: &str, word: &str) -> bool {
+    let bytes = text.as_bytes();
+    let found: Vec<usize> = memchr::memmem::find_iter(bytes, word.as_bytes())
+        .filter(|&at| is_whole_word(bytes, at, at + word.len()))
+        .collect();
+    let Some(&last) = found.last() else { return false };
+    let mut structure = LineStructure::lazy(text);
+    structure.lex_through(text, last);
+    let bytes = crate::syntax::lone_cr_as_lf(bytes);
+    found.into_iter().any(|at| {
+        // Outside every logical line: a comment-only line.
+        let Some(line) = structure.line_at(at).map(|index| &structure.lines[index]) else { return false };
+        match place_of(&bytes, line.start, at) {
+            Place::Code => true,
+            Place::Comment => false,
+            Place::String { quote, end } => !stands_alone(&bytes, line, quote, end),
+        }
+    })
+}
+
+/// Where a byte of a logical line is.
+enum Place {
+    Code,
+    Comment,
+    /// In the string literal whose opening quote is at `quote` and which
+    /// ends before `end`.
+    String {
+        quote: usize,
+        end: usize,
+    },
+}
+
+/// Where the byte at `at` is, in the logical line starting at `from` (as
+/// [`is_code`] reads it).
+fn place_of(bytes: &[u8], from: usize, at: usize) -> Place {
+    let mut next = from;
+    loop {
+        next = next_special(bytes, next);
+        if next >= at {
+            return Place::Code;
+        }
+        match bytes[next] {
+            b'#' => {
+                let end = memchr::memchr(b'\n', &bytes[next..]).map_or(bytes.len(), |newline| next + newline);
+                if at < end {
+                    return Place::Comment;
+                }
+                next = end;
+            }
+            b'\'' | b'"' => {
+                let (end, _) = skip_string(bytes, next);
+                if at < end {
+                    return if is_f_string(bytes, next) { Place::Code } else { Place::String { quote: next, end } };
+                }
+                next = end;
+            }
+            _ => next += 1,
+        }
+    }
+}
+
+/// Whether the string literal from `quote` to `end` is all of `line` but
+/// its indentation, prefix letters (`r`, `u`, `b`) and a trailing comment:
+/// a statement of its own, as a docstring is.
+fn stands_alone(bytes: &[u8], line: &LogicalLine, quote: usize, end: usize) -> bool {
+    let (_, first) = measure_indent(bytes, line.start);
+    let prefix = bytes.get(first..quote).unwrap_or_default();
+    if prefix.len() > 2 || !prefix.iter().all(|byte| matches!(byte, b'r' | b'R' | b'u' | b'U' | b'b' | b'B')) {
+        return false;
+    }
+    let rest = bytes.get(end..line.end.min(bytes.len())).unwrap_or_default();
+    let rest = rest.trim_ascii_start();
+    let rest = rest.strip_prefix(b";").map_or(rest, <[u8]>::trim_ascii_start);
+    rest.is_empty() || rest.starts_with(b"#")
+}
+
 /// `needles` and `words` without those that find no line the others do not:
 /// a needle holding another needle (every line with `websocket_core.manager`
 /// holds `websocket`), a word holding a needle. One search less each.
@@ -2404,6 +2487,26 @@ mod tests {
         let all: Vec<String> =
             ["websocket_core.manager", "create_websocket_manager", "websocket"].map(String::from).to_vec();
         assert_eq!(structure.lines_holding(text, &all, &["Other".to_string()]), [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn a_name_in_a_comment_or_a_docstring_is_prose() {
+        let named = |text: &str| names_outside_prose(text, "Isolated");
+        assert!(!named("x = 1\n"));
+        assert!(!named("# Isolated is gone\nx = 1\n"));
+        assert!(!named("x = 1  # an Isolated one\n"));
+        assert!(!named("def f():\n    \"\"\"Returns an Isolated.\n\n    More.\n    \"\"\"\n    return g()\n"));
+        assert!(!named("r'''Isolated'''  # doc\n"));
+        assert!(!named("\"Isolated\";\n"));
+        assert!(!named("x = IsolatedManager\n"), "a longer name");
+        assert!(named("isinstance(m, Isolated)\n"));
+        assert!(named("def f() -> \"Isolated\":\n    pass\n"), "a string annotation");
+        assert!(named("names = [\"Isolated\"]\n"), "any string but a docstring");
+        assert!(named("\"doc\"; Isolated\n"));
+        assert!(named("f'{Isolated}'\n"), "an f-string is code");
+        assert!(named("\"\"\"Isolated\"\"\" + x\n"), "a string in an expression");
+        assert!(named("# Isolated\ny: Isolated = m\r\n"), "the second occurrence counts");
+        assert!(named("x = (\n    # Isolated\n    Isolated)\n"));
     }
 
     #[test]

@@ -82,7 +82,8 @@ checked paths):
   deprecated module (`patch(\"…factory.get_websocket_manager_factory\")`: the
   old function may use it, the new one does not), or when the old and the new
   function annotate different classes as what they return and the file names
-  the old one (`isinstance(manager, IsolatedWebSocketManager)`), or when the
+  the old one (`isinstance(manager, IsolatedWebSocketManager)`, an annotation,
+  a string; a comment or a docstring does not count), or when the
   file handles an exception class of the deprecated module (`except
   FactoryInitializationError:`, `isinstance(error, …Error)`,
   `pytest.raises(…)`): the old function may raise it, the new one need not;
@@ -596,8 +597,9 @@ impl<'a> Verifier<'a> {
 
     /// Why a call's result is another class after the fix, when this file
     /// names the old one (`isinstance(manager, IsolatedWebSocketManager)`,
-    /// an annotation): both functions annotate what they return, and the
-    /// annotations are two classes of the workspace.
+    /// an annotation, any string but a docstring; not a comment): both
+    /// functions annotate what they return, and the annotations are two
+    /// classes of the workspace.
     fn returned_class_change(&self, old: &Resolved, new: &Resolved, old_name: &str, new_name: &str) -> Option<String> {
         let index = self.index?;
         let class = |resolved: &Resolved| {
@@ -611,9 +613,7 @@ impl<'a> Verifier<'a> {
             }
         };
         let (old_module, old_class) = class(old)?;
-        let named =
-            crate::identifiers::names_word(self.text.as_bytes(), &memchr::memmem::Finder::new(old_class.as_bytes()));
-        if !named {
+        if !crate::skeleton::names_outside_prose(self.text, &old_class) {
             return None;
         }
         let (new_module, new_class) = class(new)?;
