@@ -191,30 +191,7 @@ pub struct Naming {
 /// code: outside strings and comments. An f-string counts as code whole
 /// (its fields are), conservatively.
 fn is_code(bytes: &[u8], from: usize, at: usize) -> bool {
-    let mut next = from;
-    loop {
-        next = next_special(bytes, next);
-        if next >= at {
-            return true;
-        }
-        match bytes[next] {
-            b'#' => {
-                let end = memchr::memchr(b'\n', &bytes[next..]).map_or(bytes.len(), |newline| next + newline);
-                if at < end {
-                    return false;
-                }
-                next = end;
-            }
-            b'\'' | b'"' => {
-                let (end, _) = skip_string(bytes, next);
-                if at < end {
-                    return is_f_string(bytes, next);
-                }
-                next = end;
-            }
-            _ => next += 1,
-        }
-    }
+    matches!(place_of(bytes, from, at), Place::Code)
 }
 
 /// Whether `text` holds the identifier `word` (a whole word) where a
@@ -256,8 +233,7 @@ enum Place {
     },
 }
 
-/// Where the byte at `at` is, in the logical line starting at `from` (as
-/// [`is_code`] reads it).
+/// Where the byte at `at` is, in the logical line starting at `from`.
 fn place_of(bytes: &[u8], from: usize, at: usize) -> Place {
     let mut next = from;
     loop {
