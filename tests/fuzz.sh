@@ -5,19 +5,21 @@
 #
 #   tests/fuzz.sh                                   # every target, 20 s each, AddressSanitizer
 #   FUZZ_SECONDS=600 tests/fuzz.sh jsonrpc          # one target, longer
-#   FUZZ_SANITIZER=none FUZZ_SECONDS=15 tests/fuzz.sh   # the bounded run of tests/run
+#   FUZZ_SANITIZER=none FUZZ_SECONDS=20 tests/fuzz.sh   # the bounded run of tests/run
 #
 # FUZZ_SANITIZER (default `address`) is cargo-fuzz's `--sanitizer`. `address`
 # is for long runs: it also catches memory errors in the C parser
 # (tree-sitter) and in unsafe Rust, but its first build takes 800 CPU
-# seconds (11 to 16 minutes on 2 cores). `none` is what tests/run uses: the
-# same optimised build with debug assertions, overflow checks and libFuzzer's
-# coverage instrumentation, without AddressSanitizer; it builds in two thirds
-# of the CPU time, runs 2.5 to 5 times as many inputs per second, and still
-# fails on every panic, failed assertion, timeout (20 s for one input) or
-# out-of-memory (4 GB). Each sanitizer has its own build folder
-# (server/fuzz/target, server/fuzz/target/sanitizer-none), so switching does
-# not rebuild the other. Figures: docs/reliability.md.
+# seconds (11 to 16 minutes on 2 cores). `none` is what tests/run uses: an
+# optimised build (`--dev`: the fuzz workspace's dev profile, opt-level 2 in
+# several code generation units, where cargo-fuzz's release build forces one,
+# so the crate compiles on both cores) with debug assertions, overflow checks
+# and libFuzzer's coverage instrumentation, without AddressSanitizer; a cold
+# build takes about 5.5 minutes on 2 cores, it runs 2.5 to 5 times as many
+# inputs per second, and still fails on every panic, failed assertion,
+# timeout (20 s for one input) or out-of-memory (4 GB). Each sanitizer has its
+# own build folder (server/fuzz/target, server/fuzz/target/sanitizer-none),
+# so switching does not rebuild the other. Figures: docs/reliability.md.
 #
 # Installs cargo-fuzz (from crates.io) when it is missing. Only the stable
 # toolchain is installed here, so RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its
@@ -33,7 +35,7 @@ seconds="${FUZZ_SECONDS:-20}"
 sanitizer="${FUZZ_SANITIZER:-address}"
 case "$sanitizer" in
   address) build_flags=(--sanitizer address) ;;
-  none) build_flags=(--sanitizer none --target-dir target/sanitizer-none) ;;
+  none) build_flags=(--sanitizer none --dev --target-dir target/sanitizer-none) ;;
   *) echo "tests/fuzz.sh: FUZZ_SANITIZER must be address or none, not $sanitizer" >&2; exit 2 ;;
 esac
 if [ "$#" -gt 0 ]; then targets=("$@"); else targets=(fix_engine incremental_edits jsonrpc); fi
