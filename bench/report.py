@@ -171,7 +171,7 @@ def main() -> None:
 
     phases = RESULTS / "phases.md"
     if phases.exists() and phases.read_text().strip():
-        emit("Where the time goes (one thread, `cargo bench --bench corpus_phases`):")
+        emit("Where the time goes (one thread, `cargo bench -p ssot-lsp-bench --bench corpus_phases`):")
         emit("")
         emit(phases.read_text().strip())
         emit("")

@@ -3,7 +3,7 @@
 # ruff (TID251 banned-api) and ast-grep on the corpus of bench/build_corpus.py.
 #
 #   bench/run.sh                 # everything below except criterion (~15 min on 2 busy cores)
-#   bench/run.sh --criterion     # also the criterion micro-benchmarks (server/benches/engine.rs)
+#   bench/run.sh --criterion     # also the criterion micro-benchmarks (bench/rust/benches/engine.rs)
 #   bench/run.sh --profile       # also `perf record` of one check (hotspots)
 #   bench/run.sh --server        # also the language-server benchmarks (bench/server.py, ~5 min)
 #   RUNS=10 bench/run.sh         # more hyperfine runs and interleaved rounds (default 5)
@@ -211,8 +211,8 @@ if [ "$GROWTH" = 1 ]; then
 fi
 
 # ---------------------------------------------------------------- phases
-say "where the time goes (one thread, cargo bench --bench corpus_phases)"
-cargo bench -q -p ssot-lsp --bench corpus_phases -- "$ROOT/$CORPUS" 2>/dev/null | tee $RESULTS/phases.md >&2
+say "where the time goes (one thread, cargo bench -p ssot-lsp-bench --bench corpus_phases)"
+cargo bench -q -p ssot-lsp-bench --bench corpus_phases -- "$ROOT/$CORPUS" 2>/dev/null | tee $RESULTS/phases.md >&2
 
 if [ "$PROFILE" = 1 ]; then
     say "perf record of one check"
@@ -226,8 +226,8 @@ if [ "$PROFILE" = 1 ]; then
 fi
 
 if [ "$CRITERION" = 1 ]; then
-    say "criterion micro-benchmarks (server/benches/engine.rs)"
-    cargo bench -p ssot-lsp --bench engine 2>&1 | grep -E '^[a-z_0-9]+/|time:|thrpt:|check_10k|fix_large|pathological:' | tee $RESULTS/criterion.txt >&2
+    say "criterion micro-benchmarks (bench/rust/benches/engine.rs)"
+    cargo bench -p ssot-lsp-bench --bench engine 2>&1 | grep -E '^[a-z_0-9]+/|time:|thrpt:|check_10k|fix_large|pathological:' | tee $RESULTS/criterion.txt >&2
 fi
 
 if [ "$SERVER" = 1 ]; then

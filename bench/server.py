@@ -18,7 +18,7 @@ figures as Markdown (no timed assertion anywhere):
    server's work. The same with full-text changes (no range: the server
    parses from scratch); typing bursts (a keystroke every 100 ms, no
    waiting); and the phases of one edit inside the engine
-   (`cargo bench --bench edit_phases`, incremental vs full parse).
+   (`cargo bench -p ssot-lsp-bench --bench edit_phases`, incremental vs full parse).
 2. First diagnostics during the workspace scan: initialize with the corpus
    as the workspace folder, send `initialized` (which starts the scan) and
    at once `didOpen` the largest injected file; later, after the first
@@ -446,9 +446,11 @@ def typing_bursts(server: Server, path: Path, text: str, version: int, bursts: i
 
 
 def edit_phases(source: Path, path: Path, edits: int) -> str:
-    """The engine's phases of one edit (server/benches/edit_phases.rs of the
-    checkout `source`; CARGO_TARGET_DIR from the environment)."""
-    command = ["cargo", "bench", "-q", "-p", "ssot-lsp", "--bench", "edit_phases", "--", str(path), str(edits)]
+    """The engine's phases of one edit (bench/rust/benches/edit_phases.rs of
+    the checkout `source`, server/benches/ in checkouts before the benchmarks
+    had a package of their own; CARGO_TARGET_DIR from the environment)."""
+    package = "ssot-lsp-bench" if (source / "bench/rust/Cargo.toml").is_file() else "ssot-lsp"
+    command = ["cargo", "bench", "-q", "-p", package, "--bench", "edit_phases", "--", str(path), str(edits)]
     done = subprocess.run(command, cwd=source, capture_output=True, text=True)
     if done.returncode != 0:
         return f"(`{' '.join(command)}` failed: {done.stderr.strip().splitlines()[-1:]})"
@@ -653,7 +655,7 @@ def report(results: dict, binary: Path, commit: str | None) -> str:
                      "lists none), so the engine's share is measured apart below.")
         lines.append("")
     if results.get("phases"):
-        lines += ["Inside one edit (`cargo bench --bench edit_phases`, same file, the server's steps mirrored, one thread):",
+        lines += ["Inside one edit (`cargo bench -p ssot-lsp-bench --bench edit_phases`, same file, the server's steps mirrored, one thread):",
                   "", results["phases"], ""]
     first = results.get("first")
     if first:
@@ -715,7 +717,7 @@ def main() -> None:
     parser.add_argument("--scan-runs", type=int, default=3, help="scans of each root")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--source", type=Path, default=ROOT,
-                        help="checkout whose server/benches/edit_phases.rs runs (default: this one)")
+                        help="checkout whose edit_phases benchmark runs (default: this one)")
     parser.add_argument("--commit", help="the commit the binary was built from, for the report (default: guessed from git)")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -737,7 +739,7 @@ def main() -> None:
         results["edits"] = bench_edits(binary, path, args.edits, args.full_edits, args.bursts, args.seed)
         results["edits"].update({"file": str(path.relative_to(ROOT)), "lines": text.count("\n"), "bytes": len(text.encode())})
     if "phases" in parts:
-        say("edit phases (cargo bench --bench edit_phases)")
+        say("edit phases (cargo bench -p ssot-lsp-bench --bench edit_phases)")
         results["phases"] = edit_phases(args.source.resolve(), path, args.edits)
     if "first" in parts:
         say(f"first diagnostics during the scan, {args.first_runs} runs")

@@ -444,7 +444,7 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=BENCH / "results")
     parser.add_argument("--write-keystrokes", type=Path, metavar="JSON",
                         help="write the document and its keystrokes (byte offsets) for "
-                             "server/benches/typing_replay.rs, and run no server")
+                             "bench/rust/benches/typing_replay.rs, and run no server")
     args = parser.parse_args()
     servers = args.servers.split(",")
     if "ssot" in servers and not args.binary.is_file():

@@ -156,7 +156,7 @@ fn main() {
     let path = args
         .first()
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench/server/edit_10k.py"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench/server/edit_10k.py"));
     let edits: usize = args.get(1).and_then(|arg| arg.parse().ok()).unwrap_or(1_000);
     let full_every: usize = args.get(2).and_then(|arg| arg.parse().ok()).unwrap_or(5).max(1);
     let Ok(original) = std::fs::read_to_string(&path) else {

@@ -94,7 +94,7 @@ fn main() {
     let path = args
         .first()
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench/typing/keystrokes.json"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench/typing/keystrokes.json"));
     let rounds: usize = args.get(1).and_then(|arg| arg.parse().ok()).unwrap_or(3);
     let verify = args.iter().any(|arg| arg == "verify");
     let Ok(json) = std::fs::read_to_string(&path) else {

@@ -163,7 +163,7 @@ fn fix_large_file(c: &mut Criterion) {
 }
 
 fn pathological(c: &mut Criterion) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench/corpus/pathological/commented_out_1.py");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench/corpus/pathological/commented_out_1.py");
     let Ok(text) = std::fs::read_to_string(&path) else {
         eprintln!("pathological: {} not found (run bench/build_corpus.py); skipped", path.display());
         return;

@@ -41,7 +41,7 @@ fn main() {
         .skip(1)
         .find(|arg| !arg.starts_with("--"))
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench/corpus"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench/corpus"));
     if !corpus.is_dir() {
         eprintln!("corpus_phases: {} is not a folder (run bench/build_corpus.py)", corpus.display());
         return;
