@@ -10,6 +10,7 @@
 
 pub mod analysis;
 pub mod baseline;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod edits;
 pub mod finding;

@@ -8,11 +8,11 @@
 
 use std::collections::BTreeMap;
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A whole rule file.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawConfig {
     /// Start from the built-in rule pack (the default). With `false`, only the
@@ -60,7 +60,8 @@ pub struct RawConfig {
 }
 
 /// One migration rule.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawRule {
     /// Stable code shown in diagnostics and used by `# ssot: ignore[CODE]`,
@@ -130,7 +131,8 @@ pub struct RawRule {
 }
 
 /// What a rule matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum RawRuleKind {
     /// Every import of a deprecated module, every name imported from it, and
@@ -146,7 +148,8 @@ pub enum RawRuleKind {
 }
 
 /// Whether and when a fix is applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum RawApplicability {
     /// Keeps the meaning: applied on save, by `--fix` and by fix-all.
@@ -159,7 +162,8 @@ pub enum RawApplicability {
 }
 
 /// How loud a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum RawSeverity {
     Error,
@@ -169,7 +173,8 @@ pub enum RawSeverity {
 }
 
 /// The replacement of one deprecated name.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawNameMapping {
     /// Fully qualified replacement, `module.Name`. Absent: no counterpart.
