@@ -855,22 +855,6 @@ fn runs_in_function(node: Node<'_>) -> bool {
     false
 }
 
-/// The scope a binding occurrence binds its name in: the enclosing one of
-/// a `def` or `class` it names, the module for `global`, else its own.
-fn binding_scope(identifier: Node<'_>) -> Node<'_> {
-    match identifier.parent() {
-        Some(parent) if matches!(parent.kind(), "function_definition" | "class_definition") => scope_of(parent),
-        Some(parent) if parent.kind() == "global_statement" => {
-            let mut root = parent;
-            while let Some(up) = root.parent() {
-                root = up;
-            }
-            root
-        }
-        _ => scope_of(identifier),
-    }
-}
-
 /// The name a dotted name starts with (`routes` of `routes.ws_route`).
 fn leftmost_name(mut node: Node<'_>) -> Node<'_> {
     while let Some(object) = node.child_by_field_name("object").filter(|_| node.kind() == "attribute") {
@@ -1489,7 +1473,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
                 Occurrence::Binding
                     if identifier.parent().is_some_and(|parent| parent.kind() == "nonlocal_statement") => {}
                 Occurrence::Binding => {
-                    let bound_in = binding_scope(identifier);
+                    let bound_in = syntax::binding_scope(identifier);
                     if bound_in.id() != scope.id() && within(bound_in, scope) {
                         inner_bindings.push(bound_in.id());
                     }
@@ -2014,7 +1998,7 @@ impl<'a, 'tree> FileAnalysis<'a, 'tree> {
             for identifier in self.editor.index().identifiers_in(root, name) {
                 match classify(identifier) {
                     Occurrence::Reference => uses.push(identifier),
-                    Occurrence::Binding => binding_scopes.push(binding_scope(identifier).id()),
+                    Occurrence::Binding => binding_scopes.push(syntax::binding_scope(identifier).id()),
                     Occurrence::NotAName => {}
                 }
             }

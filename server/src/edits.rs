@@ -397,6 +397,57 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             .filter(|other| other.binds_in.id() == scope)
             .find(|other| other.statement.parent().is_some_and(|block| within(statement, block)))
             .map(|other| other.statement)
+            .or_else(|| self.module_import_reaching(record, local, target, imports))
+    }
+
+    /// The import of the module itself that a function's reads of `local`
+    /// reach, binding it to `target`: a statement of the module (not inside
+    /// a `try`, an `if` or a class), before the function holding `record`,
+    /// where nothing else binds `local` in the module or in the functions
+    /// around `record` (no `global` or `nonlocal` of it anywhere), nor may
+    /// (star imports, the namespace written by key). The function's own
+    /// import of the name can then go and its calls read that one, as the
+    /// code base's developers migrated such imports; a second import of the
+    /// name there would be pyflakes' "redefinition of unused".
+    fn module_import_reaching(
+        &self,
+        record: &ImportRecord<'tree>,
+        local: &str,
+        target: &str,
+        imports: &[ImportRecord<'tree>],
+    ) -> Option<Node<'tree>> {
+        if record.binds_in.kind() != "function_definition" {
+            return None;
+        }
+        let root = self.tree.root_node();
+        let module_import = imports.iter().find(|other| {
+            other.target().as_deref() == Some(target)
+                && other.binding().as_deref() == Some(local)
+                && other.statement.start_byte() < record.statement.start_byte()
+                && other.statement.parent().is_some_and(|parent| parent.id() == root.id())
+        })?;
+        // The scopes a read in the function looks in, innermost first.
+        let mut reached = vec![root.id()];
+        let mut scope = Some(record.binds_in);
+        while let Some(node) = scope.filter(|node| node.id() != root.id()) {
+            if matches!(node.kind(), "function_definition" | "lambda") {
+                reached.push(node.id());
+            }
+            scope = node.parent().map(syntax::scope_of);
+        }
+        let rebound = self.index().identifiers_in(root, local).any(|identifier| {
+            if within(identifier, record.statement) || within(identifier, module_import.statement) {
+                return false;
+            }
+            if classify(identifier) != Occurrence::Binding {
+                return false;
+            }
+            let declared = identifier
+                .parent()
+                .is_some_and(|parent| matches!(parent.kind(), "global_statement" | "nonlocal_statement"));
+            declared || reached.contains(&syntax::binding_scope(identifier).id())
+        });
+        (!rebound && !self.namespace_may_bind(local)).then_some(module_import.statement)
     }
 
     /// An earlier `from module import ...` in the same block, to merge into.
@@ -658,6 +709,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             }
         }
         // Occurrences of `new` (when it is not `old`).
+        let reaching = OnceCell::new();
         let new_occurrences = if new == old { None } else { Some(index.identifiers_in(scope_node, new)) };
         for identifier in new_occurrences.into_iter().flatten() {
             if classify(identifier) == Occurrence::NotAName {
@@ -677,7 +729,8 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
                     record.target().as_deref() == Some(new_target)
                         && record.binding().as_deref() == Some(new)
                         && within(record.statement, scope_node)
-                });
+                }) || *reaching
+                    .get_or_init(|| self.module_import_reaching(record, new, new_target, imports).is_some());
                 if bound_here && classify(identifier) == Occurrence::Reference {
                     continue;
                 }
@@ -798,7 +851,17 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
         let after_end = self.line_content_end(end);
         let after = &self.text[end..after_end];
         if before.trim().is_empty() && is_blank_or_comment(after) {
-            return Edit::delete(line_start, self.next_line_start(end));
+            let mut delete_to = self.next_line_start(end);
+            // A block's first statement goes with the blank line after it
+            // (`def f():` / the import / a blank line / the code): a block
+            // does not start with a blank line.
+            let first_in_block = statement.parent().is_some_and(|parent| parent.kind() == "block")
+                && statement.prev_named_sibling().is_none();
+            let blank_end = self.next_line_start(delete_to);
+            if first_in_block && blank_end > delete_to && self.text[delete_to..blank_end].trim().is_empty() {
+                delete_to = blank_end;
+            }
+            return Edit::delete(line_start, delete_to);
         }
         // `a; stmt; b` → drop `stmt; ` (or `; stmt` at the end).
         let trailing = self.text[end..].find(|c: char| c != ' ' && c != '\t').map(|i| end + i);

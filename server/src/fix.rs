@@ -234,6 +234,53 @@ mod tests {
         }
     }
 
+    /// A factory import inside a function, in a module that imports the
+    /// canonical name itself: the function's import goes and its calls read
+    /// the module's (no second import of the name, pyflakes' "redefinition
+    /// of unused"), unless that import might not be what the function reads
+    /// when it runs.
+    #[test]
+    fn a_function_import_goes_when_the_modules_own_import_reaches_the_function() {
+        let rules = crate::rules::RuleSet::builtin();
+        let scope = crate::rules::FileScope {
+            module: Some("netra_backend.app.some_pkg.routes".to_string()),
+            ..crate::rules::FileScope::default()
+        };
+        let canonical = "from netra_backend.app.websocket_core.websocket_manager import get_websocket_manager\n";
+        let function = "async def handle(ctx):\n    \
+            from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager\n\n    \
+            return await create_websocket_manager(ctx)\n";
+        let local_import = "    from netra_backend.app.websocket_core.websocket_manager import";
+        for (before, after, reaches) in [
+            (canonical.to_string(), String::new(), true),
+            // A binding in another function is that function's own.
+            (canonical.to_string(), "\n\ndef other():\n    get_websocket_manager = None\n".to_string(), true),
+            (format!("try:\n    {canonical}except ImportError:\n    pass\n"), String::new(), false),
+            (String::new(), format!("\n\n{canonical}"), false),
+            (format!("{canonical}get_websocket_manager = None\n"), String::new(), false),
+            (canonical.to_string(), "\n\ndef other():\n    global get_websocket_manager\n".to_string(), false),
+            (canonical.replace("get_websocket_manager\n", "get_websocket_manager as gwm\n"), String::new(), false),
+            (format!("{canonical}from helpers import *\n"), String::new(), false),
+        ] {
+            let text = format!("{before}\n\n{function}{after}");
+            let fixed = fix_text(&rules, &scope, &text, &FixOptions::default()).text;
+            let expected_function = "async def handle(ctx):\n    return await get_websocket_manager(ctx)\n";
+            if reaches {
+                assert_eq!(fixed, format!("{before}\n\n{expected_function}{after}"), "{text}");
+            } else {
+                assert!(fixed.contains(local_import), "{text}\n--- fixed:\n{fixed}");
+            }
+        }
+        // A parameter of an enclosing function binds the name the inner
+        // function would read.
+        let text = format!(
+            "{canonical}\n\ndef outer(get_websocket_manager):\n    {}\n",
+            function.replace('\n', "\n    ").trim_end()
+        );
+        let fixed = fix_text(&rules, &scope, &text, &FixOptions::default()).text;
+        assert!(fixed.contains(&format!("    {local_import}")), "{fixed}");
+    }
+
     #[test]
     fn minimal_edit_respects_characters() {
         let edit = minimal_edit("aé", "aè").unwrap();

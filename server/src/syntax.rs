@@ -883,6 +883,22 @@ pub(crate) fn scope_of(node: Node<'_>) -> Node<'_> {
     current
 }
 
+/// The scope a binding occurrence binds its name in: the enclosing one of
+/// a `def` or `class` it names, the module for `global`, else its own.
+pub(crate) fn binding_scope(identifier: Node<'_>) -> Node<'_> {
+    match identifier.parent() {
+        Some(parent) if matches!(parent.kind(), "function_definition" | "class_definition") => scope_of(parent),
+        Some(parent) if parent.kind() == "global_statement" => {
+            let mut root = parent;
+            while let Some(up) = root.parent() {
+                root = up;
+            }
+            root
+        }
+        _ => scope_of(identifier),
+    }
+}
+
 fn is_scope(node: Node<'_>) -> bool {
     matches!(kind_of(node), "function_definition" | "lambda" | "class_definition" | "module")
 }
