@@ -433,7 +433,7 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
             if matches!(node.kind(), "function_definition" | "lambda") {
                 reached.push(node.id());
             }
-            scope = node.parent().map(syntax::scope_of);
+            scope = Some(syntax::scope_of(node));
         }
         let rebound = self.index().identifiers_in(root, local).any(|identifier| {
             if within(identifier, record.statement) || within(identifier, module_import.statement) {
