@@ -426,7 +426,8 @@ impl<'a, 'tree> ImportEditor<'a, 'tree> {
                 && other.statement.start_byte() < record.statement.start_byte()
                 && other.statement.parent().is_some_and(|parent| parent.id() == root.id())
         })?;
-        // The scopes a read in the function looks in, innermost first.
+        // The scopes a read of `local` in the function may find it bound
+        // in: the module and the functions from the import's outwards.
         let mut reached = vec![root.id()];
         let mut scope = Some(record.binds_in);
         while let Some(node) = scope.filter(|node| node.id() != root.id()) {
