@@ -196,11 +196,14 @@ fn is_code(bytes: &[u8], from: usize, at: usize) -> bool {
 
 /// Whether `text` holds the identifier `word` (a whole word) where a
 /// program may read it as a name: in code (an f-string counts as code
-/// whole), or in a string other than one that stands alone as a statement.
-/// An occurrence in a comment, or in a string that is a logical line by
-/// itself (a docstring, prose), is not read by any program as a name. For
-/// checks that stay safe when they over-count: a string annotation
-/// (`-> "IsolatedWebSocketManager"`) and any other string still count.
+/// whole), or in a string other than one that stands alone as a statement
+/// or is an element of a list, tuple, set or dict display. An occurrence in
+/// a comment, in a string that is a logical line by itself (a docstring,
+/// prose) or in a display (`__all__ = ["IsolatedWebSocketManager"]`) is
+/// not read by any program as a type. For checks that stay safe when they
+/// over-count: a string annotation (`-> "IsolatedWebSocketManager"`), a
+/// subscript's (`Optional["…"]`), a call's (`cast("…", m)`,
+/// `patch("….IsolatedWebSocketManager")`) and any other string count.
 pub fn names_outside_prose(text: &str, word: &str) -> bool {
     let bytes = text.as_bytes();
     let found: Vec<usize> = memchr::memmem::find_iter(bytes, word.as_bytes())
@@ -216,9 +219,43 @@ pub fn names_outside_prose(text: &str, word: &str) -> bool {
         match place_of(&bytes, line.start, at) {
             Place::Code => true,
             Place::Comment => false,
-            Place::String { quote, end } => !stands_alone(&bytes, line, quote, end),
+            Place::String { quote, end } => {
+                !stands_alone(&bytes, line, quote, end) && !in_a_display(&bytes, line.start, quote)
+            }
         }
     })
+}
+
+/// Whether the string literal opening at `quote` stands in a list, tuple,
+/// set or dict display, by the innermost bracket left open before it in the
+/// logical line starting at `from`: one that follows a name, a closing
+/// bracket or a dot opens a subscript or a call (`Optional["…"]`,
+/// `cast("…", m)`, `return ["…"]` too, an over-count), any other a display.
+fn in_a_display(bytes: &[u8], from: usize, quote: usize) -> bool {
+    let mut open = Vec::new();
+    let mut at = from;
+    while at < quote {
+        match bytes[at] {
+            b'#' => at = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |newline| at + newline),
+            b'\'' | b'"' => at = skip_string(bytes, at).0,
+            b'(' | b'[' | b'{' => {
+                open.push(at);
+                at += 1;
+            }
+            b')' | b']' | b'}' => {
+                open.pop();
+                at += 1;
+            }
+            _ => at += 1,
+        }
+    }
+    let Some(&opener) = open.last() else { return false };
+    match bytes[from..opener].trim_ascii_end().last() {
+        Some(&byte) => {
+            !(byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80 || matches!(byte, b')' | b']' | b'.'))
+        }
+        None => true,
+    }
 }
 
 /// Where a byte of a logical line is.
@@ -2477,7 +2514,14 @@ mod tests {
         assert!(!named("x = IsolatedManager\n"), "a longer name");
         assert!(named("isinstance(m, Isolated)\n"));
         assert!(named("def f() -> \"Isolated\":\n    pass\n"), "a string annotation");
-        assert!(named("names = [\"Isolated\"]\n"), "any string but a docstring");
+        assert!(!named("names = [\"Isolated\"]\n"), "a list display");
+        assert!(!named("__all__ = (\n    \"Other\",  # (\n    \"Isolated\",\n)\n"), "a tuple display");
+        assert!(!named("x = {\"k\": \"Isolated\"}\n__all__.extend([\"Isolated\"])\n"), "a dict display, a list");
+        assert!(named("m: Optional[\"Isolated\"] = None\n"), "a subscript");
+        assert!(named("Union[\"Other\", \"Isolated\"]\n"), "a subscript's tuple");
+        assert!(named("m = cast(\"Isolated\", m)\n"), "a call");
+        assert!(named("patch(\"a.b.Isolated\")\n"), "a call's argument");
+        assert!(named("x = \"Isolated\"\n"), "a string in code");
         assert!(named("\"doc\"; Isolated\n"));
         assert!(named("f'{Isolated}'\n"), "an f-string is code");
         assert!(named("\"\"\"Isolated\"\"\" + x\n"), "a string in an expression");
