@@ -15,7 +15,7 @@
 # several code generation units, where cargo-fuzz's release build forces one,
 # so the crate compiles on both cores) with debug assertions, overflow checks
 # and libFuzzer's coverage instrumentation, without AddressSanitizer; a cold
-# build takes about 5.5 minutes on 2 cores, it runs 2.5 to 5 times as many
+# build takes about 4.5 minutes on 2 cores, it runs 2.5 to 5 times as many
 # inputs per second, and still fails on every panic, failed assertion,
 # timeout (20 s for one input) or out-of-memory (4 GB). Each sanitizer has its
 # own build folder (server/fuzz/target, server/fuzz/target/sanitizer-none),
